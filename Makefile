@@ -1,0 +1,45 @@
+# The two commands of the README's quick start: `make run` and `make test`.
+# Each sets up what it needs (venv, packages; `test` also installs the system
+# packages its tests use when run as root).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+SYSPKGS := libpcap0.8 tmux iproute2 tshark
+
+.PHONY: run test check bench sysdeps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/tutor
+
+# Installs the Debian packages the tests use (live capture needs libpcap's
+# BPF compiler, the TUI test uses tmux, field checks compare with tshark).
+sysdeps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  missing=""; for p in $(SYSPKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  fi; \
+	else echo "not root: skipping system packages ($(SYSPKGS)); tests that need them are skipped"; fi
+
+test: sysdeps $(STAMP)
+	$(PY) -m pytest -q
+
+check: $(STAMP)
+	$(VENV)/bin/ruff format --check tutor labs tests
+	$(VENV)/bin/ruff check tutor labs tests
+	$(VENV)/bin/mypy
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,207 @@
+"""The trace: what a lab saw on the wire, as plain frozen data.
+
+Labs produce a `Trace`; the CLI and the TUI only render it. Nothing here knows
+about scapy or Textual, so a trace can cross into the UI, be written as the
+JSON of DESIGN.md (`to_json`) and be read back (`from_json`).
+
+Byte positions (`offset`, `length`) always count within the packet's `hex`,
+whose first byte is given by the trace's `link` (``raw-ip``: the IP header;
+``ethernet``: the Ethernet header; ``linux-sll``: the Linux cooked header).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, is_dataclass
+from typing import Any, get_args, get_origin, get_type_hints
+
+#: How the packets of a trace were obtained.
+#: live: captured from a network interface;
+#: reconstructed: payload bytes recorded at the socket, headers rebuilt by us;
+#: simulated: computed from a model of the network, nothing was sent;
+#: file: read from a capture file the learner gave (`tutor explain`).
+CAPTURE_KINDS = ("live", "reconstructed", "simulated", "file")
+
+#: Where a packet's bytes came from.
+#: wire: on the wire (captured, or reconstructed from socket bytes);
+#: inside-tls: plaintext as the client saw it inside an encrypted tunnel, never
+#: visible on the wire (such packets are never written to a pcap).
+ORIGINS = ("wire", "inside-tls")
+
+TRACE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Field:
+    """One protocol field, with the bytes it occupies, so the UI can highlight them.
+
+    `filter` is the Wireshark display-filter name (``tcp.flags``) or None when
+    Wireshark has none; `value` is the value as Wireshark prints it; `show` is
+    the short human reading ("SYN"). `secret` marks credentials that renderers
+    mask unless the learner asks to see them.
+    """
+
+    name: str
+    filter: str | None
+    value: str
+    show: str
+    offset: int
+    length: int
+    explain: str = ""
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A protocol layer inside a packet (Ethernet, IP, TCP, HTTP, ...)."""
+
+    name: str
+    offset: int
+    length: int
+    fields: tuple[Field, ...] = ()
+
+
+@dataclass(frozen=True)
+class Packet:
+    """One packet as seen at one point, with its bytes, layers and a plain sentence."""
+
+    index: int
+    time: float
+    src: str
+    dst: str
+    summary: str
+    hex: str
+    explain: str
+    layers: tuple[Layer, ...] = ()
+    origin: str = "wire"
+    #: A short name for the conversation the packet belongs to ("control", "data 1").
+    conversation: str = ""
+    #: Where it was captured when a lab captures at several points ("LAN side").
+    interface: str = ""
+
+    @property
+    def data(self) -> bytes:
+        return bytes.fromhex(self.hex)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A phase of the exchange (dns, tcp-connect, tls, request, response, close, ...)."""
+
+    name: str
+    packets: tuple[int, ...]
+    explain: str
+    title: str = ""
+    #: Seconds from the first packet of the trace to the first packet of the step.
+    start: float = 0.0
+    #: Seconds from the step's first packet to its last.
+    duration: float = 0.0
+
+
+@dataclass(frozen=True)
+class Section:
+    """Lab-specific explanation that is not one packet: an HTTP exchange read
+    for a learner, the equivalent curl command, a routing table, "visible vs
+    hidden". `kind` tells renderers how to lay out `body`: text | code | table
+    (tab-separated rows, the first row a header)."""
+
+    title: str
+    body: str
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """Something the trace proves, with its evidence, for predict-then-observe
+    questions ("the handshake took 3 packets": packets 0-2, tcp.flags)."""
+
+    name: str
+    value: str
+    explain: str
+    packets: tuple[int, ...] = ()
+    filter: str | None = None
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Everything one run of a lab (or one capture file) showed."""
+
+    lab: str
+    target: str
+    capture: str
+    steps: tuple[Step, ...]
+    packets: tuple[Packet, ...]
+    #: One plain sentence saying how the packets were obtained and what that means.
+    capture_note: str = ""
+    link: str = "raw-ip"
+    sections: tuple[Section, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    #: ISO 8601 time the lab started.
+    started: str = ""
+    duration: float = 0.0
+    version: int = TRACE_VERSION
+
+    def __post_init__(self) -> None:
+        if self.capture not in CAPTURE_KINDS:
+            raise ValueError(f"capture must be one of {CAPTURE_KINDS}, not {self.capture!r}")
+
+    def fact(self, name: str) -> Fact | None:
+        return next((f for f in self.facts if f.name == name), None)
+
+    def wire_packets(self) -> tuple[Packet, ...]:
+        return tuple(p for p in self.packets if p.origin == "wire")
+
+
+def to_json(trace: Trace) -> dict[str, Any]:
+    """The trace as JSON-ready dicts and lists (the contract in DESIGN.md)."""
+    return asdict(trace)
+
+
+def dumps(trace: Trace, indent: int | None = 2) -> str:
+    return json.dumps(to_json(trace), indent=indent, ensure_ascii=False)
+
+
+def _build(cls: type, data: Any) -> Any:
+    hints = get_type_hints(cls)
+    kwargs = {}
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        kwargs[f.name] = _convert(hints[f.name], data[f.name])
+    return cls(**kwargs)
+
+
+def _convert(tp: Any, value: Any) -> Any:
+    if get_origin(tp) is tuple:
+        (inner, _ellipsis) = get_args(tp)
+        return tuple(_convert(inner, v) for v in value)
+    if isinstance(tp, type) and is_dataclass(tp):
+        return _build(tp, value)
+    return value
+
+
+def from_json(data: dict[str, Any]) -> Trace:
+    """Read back what `to_json` wrote (unknown keys are ignored)."""
+    trace: Trace = _build(Trace, data)
+    return trace
+
+
+def loads(text: str) -> Trace:
+    return from_json(json.loads(text))
+
+
+__all__ = [
+    "CAPTURE_KINDS",
+    "ORIGINS",
+    "Fact",
+    "Field",
+    "Layer",
+    "Packet",
+    "Section",
+    "Step",
+    "Trace",
+    "dumps",
+    "from_json",
+    "loads",
+    "to_json",
+]

@@ -1,0 +1,63 @@
+"""The `tutor` command line: `tutor` alone opens the TUI; subcommands print.
+
+Each subcommand lives in `tutor/commands/<name>.py` with `register(subparsers)`
+that adds its parser and sets `func(args) -> int`. Command modules import
+nothing heavy at import time, so `tutor --help` is instant.
+
+Exit codes (DESIGN.md): 0 ok, 2 bad usage or input, 1 the lab failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from tutor import __version__
+
+COMMANDS = ("lessons", "show", "glossary", "lab", "explain", "doctor")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line plus a pointer to --help."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="tutor",
+        description="Learn networking by watching real requests cross the wire. "
+        "With no command, opens the course in the terminal UI.",
+    )
+    parser.add_argument("--version", action="version", version=f"tutor {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name in COMMANDS:
+        importlib.import_module(f"tutor.commands.{name}").register(sub)
+    return parser
+
+
+def run_tui() -> int:
+    from tutor.app import make_app
+
+    make_app().run()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        return run_tui()
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("tutor: stopped.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,426 @@
+"""Loading the course: modules, lessons and the glossary, from `lessons/`.
+
+Content is validated as it loads. A broken file never stops the course: it
+becomes a `Problem` naming the file and line, and a broken lesson is listed
+as unavailable. The format is described in `lessons/FORMAT.md`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+FRONT = "+++"
+LINK_RE = re.compile(r"\[\[([^\]|]+)(?:\|([^\]]+))?\]\]")
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def content_root() -> Path:
+    import lessons
+
+    return Path(lessons.__file__).parent
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in a content file, said so a writer can fix it."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A multiple-choice quick-check question."""
+
+    question: str
+    choices: tuple[str, ...]
+    answer: int
+    explain: str
+
+
+@dataclass(frozen=True)
+class Predict:
+    """A question answered before a lab runs and checked against its trace."""
+
+    question: str
+    choices: tuple[str, ...]
+    fact: str
+    explain: str
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: str
+    module: int
+    order: int
+    objectives: tuple[str, ...]
+    terms: tuple[str, ...]
+    lab: str | None
+    sources: tuple[str, ...]
+    checks: tuple[Check, ...]
+    predicts: tuple[Predict, ...]
+    body: str
+    path: str
+    #: Line in the file where the Markdown body starts.
+    body_line: int = 1
+    #: Set when the file could not be loaded; the lesson is then unavailable.
+    error: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class Module:
+    number: int
+    id: str
+    title: str
+    summary: str
+    lessons: tuple[Lesson, ...]
+
+
+@dataclass(frozen=True)
+class Term:
+    id: str
+    term: str
+    aliases: tuple[str, ...]
+    short: str
+    explain: str
+    related: tuple[str, ...]
+    source: str
+    fields: tuple[str, ...] = ()
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Glossary:
+    terms: tuple[Term, ...]
+
+    def get(self, term_id: str) -> Term | None:
+        return self._by_id().get(term_id)
+
+    def resolve(self, name: str) -> Term | None:
+        """The term whose id, name or alias is `name` (case-insensitive)."""
+        key = name.strip().lower()
+        return self._by_id().get(key) or self._by_name().get(key)
+
+    def search(self, query: str) -> list[Term]:
+        """Terms matching `query`: exact names first, then prefixes, then substrings
+        of names and aliases, then matches in the definition."""
+        q = query.strip().lower()
+        if not q:
+            return sorted(self.terms, key=lambda t: t.term.lower())
+        scored: list[tuple[int, str, Term]] = []
+        for t in self.terms:
+            names = [t.term.lower(), t.id, *(a.lower() for a in t.aliases)]
+            if q in names:
+                rank = 0
+            elif any(n.startswith(q) for n in names):
+                rank = 1
+            elif any(q in n for n in names):
+                rank = 2
+            elif q in t.short.lower() or q in t.explain.lower():
+                rank = 3
+            else:
+                continue
+            scored.append((rank, t.term.lower(), t))
+        return [t for _, _, t in sorted(scored, key=lambda x: (x[0], x[1]))]
+
+    @cache  # noqa: B019 - the glossary is frozen and lives for the whole process
+    def _by_id(self) -> dict[str, Term]:
+        return {t.id: t for t in self.terms}
+
+    @cache  # noqa: B019
+    def _by_name(self) -> dict[str, Term]:
+        out: dict[str, Term] = {}
+        for t in self.terms:
+            for name in (t.term, *t.aliases):
+                out.setdefault(name.lower(), t)
+        return out
+
+
+@dataclass(frozen=True)
+class Course:
+    modules: tuple[Module, ...]
+    glossary: Glossary
+    problems: tuple[Problem, ...]
+
+    @property
+    def lessons(self) -> tuple[Lesson, ...]:
+        return tuple(lesson for m in self.modules for lesson in m.lessons)
+
+    def lesson(self, lesson_id: str) -> Lesson | None:
+        return next((x for x in self.lessons if x.id == lesson_id), None)
+
+    def lessons_using(self, term_id: str) -> tuple[Lesson, ...]:
+        return tuple(x for x in self.lessons if term_id in x.terms)
+
+
+class ContentError(ValueError):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _toml_line(err: tomllib.TOMLDecodeError) -> int:
+    m = re.search(r"line (\d+)", str(err))
+    return int(m.group(1)) if m else 0
+
+
+def _strs(data: dict[str, Any], key: str, line: int, required: bool = True) -> tuple[str, ...]:
+    value = data.get(key, None)
+    if value is None:
+        if required:
+            raise ContentError(line, f"missing `{key}` (a list of strings)")
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ContentError(line, f"`{key}` must be a list of strings")
+    return tuple(value)
+
+
+def _str(data: dict[str, Any], key: str, line: int, required: bool = True) -> str:
+    value = data.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ContentError(line, f"missing `{key}` (a non-empty string)")
+    return value
+
+
+def _int(data: dict[str, Any], key: str, line: int) -> int:
+    value = data.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ContentError(line, f"missing `{key}` (a whole number)")
+    return value
+
+
+def _choices(item: dict[str, Any], what: str, n: int, line: int) -> tuple[str, ...]:
+    choices = _strs(item, "choices", line)
+    if len(choices) < 2:
+        raise ContentError(line, f"{what} {n} needs at least two `choices`")
+    return choices
+
+
+def parse_lesson(text: str, path: str) -> Lesson:
+    """Parse one lesson file; raises ContentError(line, message)."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != FRONT:
+        raise ContentError(1, f"a lesson must start with a `{FRONT}` line (TOML front matter)")
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == FRONT)
+    except StopIteration:
+        raise ContentError(1, f"the front matter is never closed with a `{FRONT}` line") from None
+    try:
+        meta = tomllib.loads("\n".join(lines[1:end]))
+    except tomllib.TOMLDecodeError as err:
+        line = _toml_line(err)
+        raise ContentError(line + 1 if line else 1, f"front matter is not valid TOML: {err}") from None
+    lesson_id = _str(meta, "id", 2)
+    if not ID_RE.match(lesson_id):
+        raise ContentError(2, f"id {lesson_id!r} must be kebab-case (a-z, 0-9, -)")
+    checks = []
+    for n, item in enumerate(meta.get("check", []), 1):
+        choices = _choices(item, "check", n, 1)
+        answer = _int(item, "answer", 1)
+        if not 0 <= answer < len(choices):
+            raise ContentError(1, f"check {n}: answer {answer} is not an index into its {len(choices)} choices")
+        checks.append(Check(_str(item, "question", 1), choices, answer, _str(item, "explain", 1)))
+    predicts = []
+    for n, item in enumerate(meta.get("predict", []), 1):
+        predicts.append(
+            Predict(
+                _str(item, "question", 1),
+                _choices(item, "predict", n, 1),
+                _str(item, "fact", 1),
+                _str(item, "explain", 1),
+            )
+        )
+    lab = meta.get("lab")
+    if lab is not None and not isinstance(lab, str):
+        raise ContentError(1, "`lab` must be a lab id string")
+    if predicts and not lab:
+        raise ContentError(1, "`predict` questions need the lesson's `lab`")
+    return Lesson(
+        id=lesson_id,
+        title=_str(meta, "title", 1),
+        module=_int(meta, "module", 1),
+        order=_int(meta, "order", 1),
+        objectives=_strs(meta, "objectives", 1),
+        terms=_strs(meta, "terms", 1),
+        lab=lab,
+        sources=_strs(meta, "sources", 1),
+        checks=tuple(checks),
+        predicts=tuple(predicts),
+        body="\n".join(lines[end + 1 :]).strip("\n"),
+        path=path,
+        body_line=end + 2,
+    )
+
+
+def parse_glossary(text: str, path: str) -> list[Term]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ContentError(_toml_line(err), f"not valid TOML: {err}") from None
+    lines = text.splitlines()
+    starts = [i + 1 for i, line in enumerate(lines) if line.strip() == "[[term]]"]
+    terms = []
+    for n, item in enumerate(data.get("term", [])):
+        line = starts[n] if n < len(starts) else 0
+        term_id = _str(item, "id", line)
+        if not ID_RE.match(term_id):
+            raise ContentError(line, f"term id {term_id!r} must be kebab-case")
+        terms.append(
+            Term(
+                id=term_id,
+                term=_str(item, "term", line),
+                aliases=_strs(item, "aliases", line, required=False),
+                short=_str(item, "short", line),
+                explain=_str(item, "explain", line),
+                related=_strs(item, "related", line, required=False),
+                source=_str(item, "source", line),
+                fields=_strs(item, "fields", line, required=False),
+                path=f"{path}:{line}",
+            )
+        )
+    return terms
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+def _load_modules(root: Path, problems: list[Problem]) -> list[dict[str, Any]]:
+    path = root / "modules.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return list(data["module"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError) as err:
+        problems.append(Problem(_rel(path, root), 0, f"cannot read the module list: {err}"))
+        return []
+
+
+def _unavailable(path: Path, root: Path, module: int, order: int, err: str) -> Lesson:
+    return Lesson(
+        id=path.stem.split("-", 1)[-1] if "-" in path.stem else path.stem,
+        title=f"{path.stem} (unavailable)",
+        module=module,
+        order=order,
+        objectives=(),
+        terms=(),
+        lab=None,
+        sources=(),
+        checks=(),
+        predicts=(),
+        body="",
+        path=_rel(path, root),
+        error=err,
+    )
+
+
+def load_course(root: Path | None = None) -> Course:
+    """Load and validate everything under `root` (the installed `lessons` package)."""
+    root = root or content_root()
+    problems: list[Problem] = []
+    glossary_terms: list[Term] = []
+    for path in sorted((root / "glossary").glob("*.toml")):
+        try:
+            glossary_terms.extend(parse_glossary(path.read_text(encoding="utf-8"), _rel(path, root)))
+        except (OSError, UnicodeDecodeError) as err:
+            problems.append(Problem(_rel(path, root), 0, f"cannot read: {err}"))
+        except ContentError as err:
+            problems.append(Problem(_rel(path, root), err.line, err.message))
+    seen: set[str] = set()
+    unique_terms = []
+    for t in glossary_terms:
+        if t.id in seen:
+            problems.append(Problem(t.path, 0, f"term id {t.id!r} is defined twice"))
+            continue
+        seen.add(t.id)
+        unique_terms.append(t)
+    glossary = Glossary(tuple(unique_terms))
+
+    modules = []
+    lesson_ids: set[str] = set()
+    for meta in _load_modules(root, problems):
+        number, mod_id = meta.get("number"), meta.get("id")
+        folder = root / f"{number:02d}-{mod_id}" if isinstance(number, int) else None
+        lessons: list[Lesson] = []
+        for i, path in enumerate(sorted(folder.glob("*.md")) if folder else [], 1):
+            rel = _rel(path, root)
+            try:
+                lesson = parse_lesson(path.read_text(encoding="utf-8"), rel)
+            except (OSError, UnicodeDecodeError) as err:
+                problems.append(Problem(rel, 0, f"cannot read: {err}"))
+                lessons.append(_unavailable(path, root, number, i, str(err)))
+                continue
+            except ContentError as err:
+                problems.append(Problem(rel, err.line, err.message))
+                lessons.append(_unavailable(path, root, number, i, f"line {err.line}: {err.message}"))
+                continue
+            if lesson.module != number:
+                problems.append(Problem(rel, 1, f"module = {lesson.module} but the file is in module {number}'s folder"))
+            if lesson.id in lesson_ids:
+                problems.append(Problem(rel, 2, f"lesson id {lesson.id!r} is used twice"))
+            lesson_ids.add(lesson.id)
+            lessons.append(lesson)
+        lessons.sort(key=lambda x: (x.order, x.path))
+        modules.append(
+            Module(number, str(mod_id), str(meta.get("title", "")), str(meta.get("summary", "")), tuple(lessons))
+        )
+    return Course(tuple(modules), glossary, tuple(problems))
+
+
+@cache
+def course() -> Course:
+    """The installed course, loaded once per process."""
+    return load_course()
+
+
+def link_problems(lesson: Lesson, glossary: Glossary) -> list[Problem]:
+    """Glossary links that point nowhere, and linked terms not listed in `terms`."""
+    out = []
+    for t in lesson.terms:
+        if glossary.get(t) is None:
+            out.append(Problem(lesson.path, 1, f"`terms` names {t!r}, which is not in the glossary"))
+    for n, line in enumerate(lesson.body.splitlines(), lesson.body_line):
+        for m in LINK_RE.finditer(line):
+            term = glossary.resolve(m.group(1))
+            if term is None:
+                out.append(Problem(lesson.path, n, f"link [[{m.group(1)}]] matches no glossary term"))
+            elif term.id not in lesson.terms:
+                out.append(Problem(lesson.path, n, f"link [[{m.group(1)}]] ({term.id}) is not listed in `terms`"))
+    return out
+
+
+def markdown_with_links(body: str, glossary: Glossary) -> str:
+    """The lesson body with [[term]] links turned into Markdown links
+    `[text](term:ID)` that the reader opens as glossary entries."""
+
+    def repl(m: re.Match[str]) -> str:
+        target, text = m.group(1), m.group(2) or m.group(1)
+        term = glossary.resolve(target)
+        return f"[{text}](term:{term.id})" if term else text
+
+    return LINK_RE.sub(repl, body)
+
+
+def plain_text(body: str) -> str:
+    """The body with [[links]] reduced to their text (for the terminal)."""
+    return LINK_RE.sub(lambda m: m.group(2) or m.group(1), body)
