@@ -1,0 +1,393 @@
+"""The lab screen: run a lab, then read what crossed the wire.
+
+Wireshark's three panes for a learner: a steps timeline and the packet list,
+the layer/field tree with a plain-language narration, and a hex pane that
+highlights the bytes of the selected field. The lab runs in a thread worker
+through `labs.registry.run_lab`; this screen only renders the `Trace` that
+comes back (it never touches sockets).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Markdown,
+    OptionList,
+    Static,
+    TabbedContent,
+    TabPane,
+    Tree,
+)
+from textual.widgets.option_list import Option
+
+from tutor.screens.trace_view import capture_banner, field_label, masked_ranges, sections_markdown
+from tutor.widgets.hexdump import HexDump
+
+if TYPE_CHECKING:
+    from labs.trace import Packet, Trace
+    from tutor.content import Lesson
+
+
+class LabScreen(Screen[None]):
+    """Run one lab and explore its trace."""
+
+    DEFAULT_CSS = """
+    LabScreen #lab-bar { height: 3; }
+    LabScreen #lab-title { width: auto; padding: 1 1 0 1; text-style: bold; }
+    LabScreen #target { width: 1fr; }
+    LabScreen #run { width: auto; min-width: 14; }
+    LabScreen #banner { height: auto; max-height: 5; padding: 0 1; }
+    LabScreen #banner.live { background: $success 20%; }
+    LabScreen #banner.warn { background: $warning 25%; }
+    LabScreen #banner.error { background: $error 25%; }
+    LabScreen #tabs { height: 1fr; }
+    LabScreen TabPane { height: 1fr; padding: 0; }
+    LabScreen #top { height: 45%; }
+    LabScreen #steps { width: 36; height: 100%; border: round $primary 40%; }
+    LabScreen #packets { width: 1fr; height: 100%; border: round $primary 40%; }
+    LabScreen #narration { height: auto; max-height: 7; padding: 0 1; border: round $accent 50%; }
+    LabScreen #bottom { height: 1fr; }
+    LabScreen #fields { width: 1fr; border: round $primary 40%; }
+    LabScreen #hex-scroll { width: 78; border: round $primary 40%; }
+    """
+
+    BINDINGS = [
+        Binding("r", "run", "Run the lab"),
+        Binding("x", "cancel", "Cancel"),
+        Binding("t", "focus_target", "Target"),
+        Binding("p", "save_pcap", "Save pcap"),
+        Binding("m", "meaning", "What it means"),
+        Binding("w", "wire", "Packets"),
+        Binding("S", "toggle_secrets", "Show secrets"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    @dataclass
+    class Progress(Message):
+        text: str
+
+    @dataclass
+    class Finished(Message):
+        trace: Trace
+
+    @dataclass
+    class Failed(Message):
+        text: str
+
+    @dataclass
+    class TraceShown(Message):
+        """Sent after a trace is on screen (predict-then-observe listens)."""
+
+        trace: Trace
+
+    def __init__(self, lab_id: str, lesson: Lesson | None = None, target: str = "") -> None:
+        super().__init__()
+        from labs import registry
+
+        self.lab = registry.get(lab_id)
+        self.lesson = lesson
+        self.initial_target = target
+        self.trace: Trace | None = None
+        self.show_secrets = False
+        self._cancel = threading.Event()
+        self._packet: Packet | None = None
+
+    # -- layout ---------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="lab-bar"):
+            yield Static(f"Lab: {self.lab.title}", id="lab-title")
+            yield Input(
+                self.initial_target,
+                placeholder=f"live target {self.lab.target_hint} (empty: the embedded server)",
+                id="target",
+            )
+            yield Button("Run the lab", id="run", variant="primary")
+        yield Static(Text(self._intro()), id="banner")
+        with TabbedContent(id="tabs"):
+            with TabPane("Packets", id="wire-tab"):
+                with Horizontal(id="top"):
+                    yield OptionList(id="steps")
+                    yield DataTable(id="packets", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="narration")
+                with Horizontal(id="bottom"):
+                    yield Tree("packet", id="fields")
+                    with VerticalScroll(id="hex-scroll"):
+                        yield HexDump(id="hex")
+            with TabPane("What it means", id="meaning-tab"):
+                with VerticalScroll():
+                    yield Markdown("Run the lab to see what it means.", id="meaning")
+        yield Footer()
+
+    def _intro(self) -> str:
+        from labs import registry
+
+        avail = registry.availability(self.lab)
+        return (
+            f"{self.lab.summary}\nPress r to run it. This machine: {avail.version} — {avail.reason}"
+        )
+
+    def on_mount(self) -> None:
+        table = self.query_one("#packets", DataTable)
+        table.add_columns("No.", "Time", "Source", "Destination", "What happened")
+        self.query_one("#fields", Tree).show_root = False
+        self.query_one("#run", Button).focus()
+
+    # -- running ---------------------------------------------------------------
+
+    def action_run(self) -> None:
+        if self.workers and any(w.group == "lab" and w.is_running for w in self.workers):
+            self.notify("The lab is already running; x cancels it.")
+            return
+        from labs.base import LabOptions
+
+        target = self.query_one("#target", Input).value.strip() or None
+        self._cancel = threading.Event()
+        self._set_banner(f"Running {self.lab.id}… (x to cancel)", "warn")
+        self.query_one("#run", Button).disabled = True
+        self._run(LabOptions(target=target))
+
+    @on(Button.Pressed, "#run")
+    def _run_pressed(self) -> None:
+        self.action_run()
+
+    @on(Input.Submitted, "#target")
+    def _target_submitted(self) -> None:
+        self.action_run()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="lab")
+    def _run(self, options: object) -> None:
+        from labs import registry
+        from labs.errors import Cancelled, LabError
+
+        try:
+            trace = registry.run_lab(
+                self.lab.id,
+                options,  # type: ignore[arg-type]
+                progress=lambda text: self.post_message(self.Progress(text)),
+                cancel=self._cancel,
+            )
+        except Cancelled:
+            self.post_message(
+                self.Failed("Stopped. Servers and captures were closed. Press r to run again.")
+            )
+        except LabError as err:
+            self.post_message(self.Failed(str(err)))
+        except Exception as err:  # a bug in a lab must not take the app down
+            self.post_message(
+                self.Failed(f"The lab failed unexpectedly: {type(err).__name__}: {err}")
+            )
+        else:
+            self.post_message(self.Finished(trace))
+
+    def action_cancel(self) -> None:
+        if any(w.group == "lab" and w.is_running for w in self.workers):
+            self._cancel.set()
+            self._set_banner("Stopping…", "warn")
+
+    @on(Progress)
+    def _progress(self, message: Progress) -> None:
+        self._set_banner(f"{message.text}  (x to cancel)", "warn")
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self.query_one("#run", Button).disabled = False
+        self._set_banner(message.text, "error")
+
+    @on(Finished)
+    def _finished(self, message: Finished) -> None:
+        self.query_one("#run", Button).disabled = False
+        self.show_trace(message.trace)
+
+    def _set_banner(self, text: str, kind: str) -> None:
+        banner = self.query_one("#banner", Static)
+        banner.set_classes(kind)
+        banner.update(Text(text))
+
+    # -- showing a trace ------------------------------------------------------
+
+    def show_trace(self, trace: Trace) -> None:
+        self.trace = trace
+        text, kind = capture_banner(trace)
+        self._set_banner(text, kind)
+        steps = self.query_one("#steps", OptionList)
+        steps.clear_options()
+        for n, step in enumerate(trace.steps):
+            span = f"{step.start * 1000:7.1f} ms"
+            label = Text.assemble(
+                (f"{step.name:<12}", "bold"), f" {span}  ", step.title or step.explain[:60]
+            )
+            steps.add_option(Option(label, id=f"step-{n}"))
+        table = self.query_one("#packets", DataTable)
+        table.clear()
+        for p in trace.packets:
+            summary = Text(p.summary)
+            if p.origin != "wire":
+                summary = Text.assemble(
+                    ("inside TLS: ", "italic magenta"), p.summary
+                )
+            cells = (str(p.index), f"{p.time * 1000:.1f} ms", Text(p.src), Text(p.dst), summary)
+            table.add_row(*cells, key=str(p.index))
+        self.query_one("#meaning", Markdown).update(sections_markdown(trace, self.show_secrets))
+        if trace.packets:
+            table.move_cursor(row=0)
+            self.show_packet(trace.packets[0])
+        table.focus()
+        self.post_message(self.TraceShown(trace))
+
+    def show_packet(self, packet: Packet, select: tuple[str, ...] | None = None) -> None:
+        """Show one packet; `select` = a field filter name to highlight."""
+        self._packet = packet
+        tree = self.query_one("#fields", Tree)
+        tree.clear()
+        target_node = None
+        for li, layer in enumerate(packet.layers):
+            node = tree.root.add(
+                Text(f"{layer.name}  (bytes {layer.offset}–{layer.offset + layer.length - 1})"),
+                data=(li, None),
+                expand=True,
+            )
+            for fi, fld in enumerate(layer.fields):
+                leaf = node.add_leaf(Text(field_label(fld, self.show_secrets)), data=(li, fi))
+                if select and fld.filter in select and target_node is None:
+                    target_node = leaf
+        origin = (
+            ""
+            if packet.origin == "wire"
+            else "Inside the encrypted tunnel — not visible on the wire. "
+        )
+        self.query_one("#narration", Static).update(Text(f"{origin}{packet.explain}"))
+        self._show_hex(None)
+        if target_node is not None:
+            tree.move_cursor(target_node)
+            self._highlight_node(target_node.data)
+
+    def _show_hex(self, highlight: tuple[int, int] | None) -> None:
+        packet = self._packet
+        if packet is None:
+            return
+        masked = [] if self.show_secrets else masked_ranges(packet)
+        layers = [(layer.offset, layer.length) for layer in packet.layers]
+        self.query_one("#hex", HexDump).show(packet.data, highlight, masked, layers)
+
+    @on(DataTable.RowHighlighted, "#packets")
+    def _row(self, event: DataTable.RowHighlighted) -> None:
+        if self.trace is None or event.row_key.value is None:
+            return
+        packet = self.trace.packets[int(event.row_key.value)]
+        if packet is not self._packet:
+            self.show_packet(packet)
+
+    @on(OptionList.OptionHighlighted, "#steps")
+    def _step(self, event: OptionList.OptionHighlighted) -> None:
+        if self.trace is None or event.option_id is None:
+            return
+        step = self.trace.steps[int(event.option_id.split("-")[1])]
+        if step.packets:
+            self.query_one("#packets", DataTable).move_cursor(row=step.packets[0])
+        self.query_one("#narration", Static).update(
+            Text(f"{step.title or step.name}: {step.explain}")
+        )
+
+    @on(Tree.NodeHighlighted, "#fields")
+    def _node(self, event: Tree.NodeHighlighted) -> None:
+        self._highlight_node(event.node.data)
+
+    def _highlight_node(self, data: tuple[int, int | None] | None) -> None:
+        packet = self._packet
+        if packet is None or data is None:
+            return
+        li, fi = data
+        layer = packet.layers[li]
+        if fi is None:
+            self._show_hex((layer.offset, layer.length))
+            return
+        fld = layer.fields[fi]
+        self._show_hex((fld.offset, fld.length))
+        where = f"bytes {fld.offset}–{fld.offset + fld.length - 1}" if fld.length else "computed"
+        filt = f"  Wireshark: {fld.filter}" if fld.filter else ""
+        meaning = fld.explain or packet.explain
+        self.query_one("#narration", Static).update(
+            Text(f"{field_label(fld, self.show_secrets)}  ({where}){filt}\n{meaning}")
+        )
+
+    def select_evidence(self, packets: tuple[int, ...], filter_name: str | None) -> None:
+        """Jump to the evidence of a fact: its first packet, and the field."""
+        if self.trace is None or not packets:
+            return
+        self.query_one(TabbedContent).active = "wire-tab"
+        table = self.query_one("#packets", DataTable)
+        table.move_cursor(row=packets[0])
+        self.show_packet(self.trace.packets[packets[0]], (filter_name,) if filter_name else None)
+
+    # -- other actions ----------------------------------------------------------
+
+    def action_focus_target(self) -> None:
+        self.query_one("#target", Input).focus()
+
+    def action_meaning(self) -> None:
+        self.query_one(TabbedContent).active = "meaning-tab"
+
+    def action_wire(self) -> None:
+        self.query_one(TabbedContent).active = "wire-tab"
+
+    def action_toggle_secrets(self) -> None:
+        self.show_secrets = not self.show_secrets
+        self.notify("Secrets are shown." if self.show_secrets else "Secrets are masked again.")
+        if self.trace is not None:
+            self.query_one("#meaning", Markdown).update(
+                sections_markdown(self.trace, self.show_secrets)
+            )
+        if self._packet is not None:
+            self.show_packet(self._packet)
+
+    def action_back(self) -> None:
+        self._cancel.set()
+        self.dismiss(None)
+
+    def action_save_pcap(self) -> None:
+        if self.trace is None:
+            self.notify("Run the lab first (r).", severity="warning")
+            return
+        if not self.trace.wire_packets():
+            self.notify("This trace has no packets from the wire to save.", severity="warning")
+            return
+        from tutor.screens.save_pcap import SavePcapScreen
+
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        default = str(Path.cwd() / f"tutor-{self.lab.id}-{stamp}.pcap")
+        self.app.push_screen(SavePcapScreen(default), self._save_to)
+
+    def _save_to(self, path: str | None) -> None:
+        if not path or self.trace is None:
+            return
+        from labs.errors import LabError
+        from labs.pcapio import write_pcap
+
+        try:
+            write_pcap(self.trace, path)
+        except (OSError, LabError) as err:
+            self.notify(f"Could not save {path}: {err}", severity="error")
+            return
+        note = " (reconstructed headers)" if self.trace.capture != "live" else ""
+        self.notify(
+            f"Saved {len(self.trace.wire_packets())} packets to {path}{note}. Open it in Wireshark."
+        )

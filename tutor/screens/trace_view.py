@@ -1,0 +1,102 @@
+"""Small pieces the lab screen uses to show a trace: the capture banner,
+field labels with secrets masked, and the "What it means" Markdown."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from labs.trace import Field, Packet, Trace
+
+MASKED = "•••• (masked; S shows secrets)"
+
+BANNERS = {
+    "live": ("Captured live: these are the packets exactly as they crossed the interface.", "live"),
+    "reconstructed": (
+        "RECONSTRUCTED, not captured: the bytes your program sent and received are exact, "
+        "but the IP and TCP headers around them were rebuilt (no capture privilege here).",
+        "warn",
+    ),
+    "simulated": (
+        "SIMULATED: nothing was sent. These packets were computed from a model of the network.",
+        "warn",
+    ),
+    "file": ("Read from a capture file.", "live"),
+}
+
+
+def capture_banner(trace: Trace) -> tuple[str, str]:
+    text, kind = BANNERS.get(trace.capture, (trace.capture, "warn"))
+    note = f"\n{trace.capture_note}" if trace.capture_note else ""
+    where = (
+        f"{trace.lab} → {trace.target}  ·  {len(trace.packets)} packets  ·  {trace.duration:.2f} s"
+    )
+    return f"{where}\n{text}{note}", kind
+
+
+def field_label(field: Field, show_secrets: bool) -> str:
+    value = MASKED if field.secret and not show_secrets else field.show or field.value
+    raw = ""
+    if field.value and field.value != field.show and not (field.secret and not show_secrets):
+        raw = f" ({field.value})"
+    filt = f"  [{field.filter}]" if field.filter else ""
+    return f"{field.name}: {value}{raw}{filt}"
+
+
+def masked_ranges(packet: Packet) -> list[tuple[int, int]]:
+    return [(f.offset, f.length) for layer in packet.layers for f in layer.fields if f.secret]
+
+
+def _table(body: str) -> str:
+    rows = [r.split("\t") for r in body.strip("\n").splitlines()]
+    if not rows:
+        return ""
+    width = max(len(r) for r in rows)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    esc = [[c.replace("|", "\\|") for c in r] for r in rows]
+    lines = ["| " + " | ".join(esc[0]) + " |", "|" + "---|" * width]
+    lines += ["| " + " | ".join(r) + " |" for r in esc[1:]]
+    return "\n".join(lines)
+
+
+def sections_markdown(trace: Trace, show_secrets: bool) -> str:
+    """The lab's explanation: capture note, sections, facts, steps."""
+    text, _ = capture_banner(trace)
+    parts = [f"# {trace.lab}: what it means", text.replace("\n", "  \n")]
+    for section in trace.sections:
+        parts.append(f"## {section.title}")
+        body = section.body if show_secrets else _mask_body(section.body, trace)
+        if section.kind == "code":
+            parts.append(f"```\n{body}\n```")
+        elif section.kind == "table":
+            parts.append(_table(body))
+        else:
+            parts.append(body)
+    if trace.facts:
+        parts.append("## What this trace proves")
+        for fact in trace.facts:
+            where = f" (packets {', '.join(map(str, fact.packets))})" if fact.packets else ""
+            parts.append(
+                f"- **{fact.name.replace('_', ' ')}: {fact.value}** — {fact.explain}{where}"
+            )
+    if trace.steps:
+        parts.append("## Steps")
+        for step in trace.steps:
+            parts.append(
+                f"- **{step.title or step.name}** ({step.start * 1000:.1f} ms): {step.explain}"
+            )
+    return "\n\n".join(parts)
+
+
+def _mask_body(body: str, trace: Trace) -> str:
+    """Mask secret values that a lab also quoted in a section's text."""
+    secrets = {
+        f.show
+        for p in trace.packets
+        for layer in p.layers
+        for f in layer.fields
+        if f.secret and len(f.show) >= 4
+    }
+    for value in secrets:
+        body = body.replace(value, "••••")
+    return body

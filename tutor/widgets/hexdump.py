@@ -1,0 +1,68 @@
+"""A hex dump of one packet that highlights the bytes of the selected field,
+the way Wireshark's bytes pane does."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+WIDTH = 16
+MASK = "••"
+
+
+def render_hex(
+    data: bytes,
+    highlight: tuple[int, int] | None = None,
+    masked: list[tuple[int, int]] | None = None,
+    layers: list[tuple[int, int]] | None = None,
+) -> Text:
+    """Rows of `offset  hex bytes  ascii`.
+
+    `highlight` is (offset, length) of the selected field; `masked` ranges are
+    secrets shown as •• (and · in the ASCII column); `layers` ranges alternate
+    a faint tint so the learner sees where each header starts.
+    """
+    hl = range(highlight[0], highlight[0] + highlight[1]) if highlight else range(0)
+    secret = {i for off, n in (masked or []) for i in range(off, off + n)}
+    tint: dict[int, str] = {}
+    for n, (off, length) in enumerate(layers or []):
+        for i in range(off, min(off + length, len(data))):
+            tint[i] = "" if n % 2 == 0 else "dim"
+    out = Text(no_wrap=True, overflow="ellipsis")
+    for row in range(0, len(data), WIDTH):
+        chunk = data[row : row + WIDTH]
+        out.append(f"{row:04x}  ", style="bold cyan")
+        for i, byte in enumerate(chunk):
+            pos = row + i
+            style = "reverse bold yellow" if pos in hl else tint.get(pos, "")
+            out.append(MASK if pos in secret else f"{byte:02x}", style=style)
+            out.append(" " if i != 7 else "  ")
+        out.append("   " * (WIDTH - len(chunk)) + (" " if len(chunk) <= 7 else ""))
+        out.append(" ")
+        for i, byte in enumerate(chunk):
+            pos = row + i
+            ch = "·" if pos in secret else (chr(byte) if 32 <= byte < 127 else ".")
+            out.append(ch, style="reverse bold yellow" if pos in hl else tint.get(pos, ""))
+        if row + WIDTH < len(data):
+            out.append("\n")
+    return out
+
+
+class HexDump(Static):
+    """Shows `render_hex` for the current packet; call `show()` to update."""
+
+    DEFAULT_CSS = """
+    HexDump {
+        height: auto;
+        padding: 0 1;
+    }
+    """
+
+    def show(
+        self,
+        data: bytes,
+        highlight: tuple[int, int] | None = None,
+        masked: list[tuple[int, int]] | None = None,
+        layers: list[tuple[int, int]] | None = None,
+    ) -> None:
+        self.update(render_hex(data, highlight, masked, layers) if data else Text("(no bytes)"))
