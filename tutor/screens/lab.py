@@ -39,6 +39,7 @@ from textual.widgets.option_list import Option
 
 from tutor.screens.trace_view import capture_banner, field_label, masked_ranges, sections_markdown
 from tutor.widgets.hexdump import HexDump
+from tutor.widgets.predict import PredictPanel
 
 if TYPE_CHECKING:
     from labs.trace import Packet, Trace
@@ -75,6 +76,7 @@ class LabScreen(Screen[None]):
         Binding("p", "save_pcap", "Save pcap"),
         Binding("m", "meaning", "What it means"),
         Binding("w", "wire", "Packets"),
+        Binding("f", "predictions", "Predictions", show=False),
         Binding("S", "toggle_secrets", "Show secrets"),
         Binding("escape", "back", "Back"),
     ]
@@ -122,7 +124,11 @@ class LabScreen(Screen[None]):
             )
             yield Button("Run the lab", id="run", variant="primary")
         yield Static(Text(self._intro()), id="banner")
-        with TabbedContent(id="tabs"):
+        predicts = bool(self.lesson and self.lesson.predicts)
+        with TabbedContent(id="tabs", initial="predict-tab" if predicts else "wire-tab"):
+            if self.lesson and predicts:
+                with TabPane("Predict first", id="predict-tab"):
+                    yield PredictPanel(self.lesson, id="predict")
             with TabPane("Packets", id="wire-tab"):
                 with Horizontal(id="top"):
                     yield OptionList(id="steps")
@@ -216,6 +222,31 @@ class LabScreen(Screen[None]):
     def _finished(self, message: Finished) -> None:
         self.query_one("#run", Button).disabled = False
         self.show_trace(message.trace)
+        self._check_predictions(message.trace)
+
+    def _check_predictions(self, trace: Trace) -> None:
+        panels = self.query(PredictPanel)
+        if not panels or self.lesson is None:
+            return
+        outcomes = panels.first().reveal(trace)
+        store = getattr(self.app, "store", None)
+        if store is not None:
+            for o in outcomes:
+                if o.chosen is not None and o.observed is not None:
+                    store.record_answer(self.lesson.id, "predict", o.question, o.chosen, o.correct)
+        right = sum(o.correct for o in outcomes)
+        self.query_one(TabbedContent).active = "predict-tab"
+        self.notify(
+            f"Your predictions, checked against your own trace: {right} of {len(outcomes)} right."
+        )
+
+    @on(PredictPanel.ShowEvidence)
+    def _show_evidence(self, message: PredictPanel.ShowEvidence) -> None:
+        self.select_evidence(message.packets, message.filter)
+
+    def action_predictions(self) -> None:
+        if self.query(PredictPanel):
+            self.query_one(TabbedContent).active = "predict-tab"
 
     def _set_banner(self, text: str, kind: str) -> None:
         banner = self.query_one("#banner", Static)
@@ -241,9 +272,7 @@ class LabScreen(Screen[None]):
         for p in trace.packets:
             summary = Text(p.summary)
             if p.origin != "wire":
-                summary = Text.assemble(
-                    ("inside TLS: ", "italic magenta"), p.summary
-                )
+                summary = Text.assemble(("inside TLS: ", "italic magenta"), p.summary)
             cells = (str(p.index), f"{p.time * 1000:.1f} ms", Text(p.src), Text(p.dst), summary)
             table.add_row(*cells, key=str(p.index))
         self.query_one("#meaning", Markdown).update(sections_markdown(trace, self.show_secrets))

@@ -1,0 +1,55 @@
+"""The list of labs, each with the version that will run on this machine
+(live capture, reconstructed, namespaces or simulated) and why."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+
+class LabListScreen(Screen[None]):
+    DEFAULT_CSS = """
+    LabListScreen #labs { height: 1fr; border: round $primary 40%; }
+    LabListScreen #lab-help { height: auto; padding: 0 1; }
+    """
+    BINDINGS = [Binding("escape", "back", "Back")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(
+            "Each lab makes a real request and shows what crossed the wire. "
+            "Enter opens one; the line under each says which version runs on this machine.",
+            id="lab-help",
+        )
+        yield OptionList(id="labs")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from labs import registry
+
+        options = self.query_one("#labs", OptionList)
+        for info in registry.LABS:
+            avail = registry.availability(info)
+            label = Text.assemble(
+                (f"{info.id:<14}", "bold"),
+                f" module {info.module} · {info.title}\n",
+                (f"{'':14} {info.summary}\n", ""),
+                (f"{'':14} here: {avail.version} — {avail.reason}", "dim"),
+            )
+            options.add_option(Option(label, id=info.id))
+        options.focus()
+
+    @on(OptionList.OptionSelected, "#labs")
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        from tutor.screens.lab import LabScreen
+
+        if event.option_id:
+            self.app.push_screen(LabScreen(event.option_id))
+
+    def action_back(self) -> None:
+        self.dismiss(None)

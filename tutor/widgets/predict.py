@@ -1,0 +1,132 @@
+"""Predict, then observe: the learner answers a lesson's predict questions
+before the lab runs, and each answer is checked against the learner's own
+trace (a `Fact` the lab reported), with the evidence one key away."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Label, RadioButton, RadioSet, Static
+
+if TYPE_CHECKING:
+    from labs.trace import Trace
+    from tutor.content import Lesson, Predict
+
+
+def matches(choice: str, value: str) -> bool:
+    """A prediction is right when it equals the observed value (trimmed, any case)."""
+    return choice.strip().casefold() == value.strip().casefold()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One predict question after the lab ran."""
+
+    question: int
+    chosen: int | None
+    observed: str | None
+    correct: bool
+    packets: tuple[int, ...]
+    filter: str | None
+    explain: str
+
+
+def check(predicts: tuple[Predict, ...], chosen: list[int | None], trace: Trace) -> list[Outcome]:
+    out = []
+    for n, (predict, pick) in enumerate(zip(predicts, chosen, strict=True)):
+        fact = trace.fact(predict.fact)
+        if fact is None:
+            out.append(Outcome(n, pick, None, False, (), None, predict.explain))
+            continue
+        right = pick is not None and matches(predict.choices[pick], fact.value)
+        out.append(Outcome(n, pick, fact.value, right, fact.packets, fact.filter, fact.explain))
+    return out
+
+
+class PredictPanel(VerticalScroll):
+    """The lesson's predict questions; `reveal(trace)` checks them."""
+
+    DEFAULT_CSS = """
+    PredictPanel { padding: 0 1; }
+    PredictPanel .question { margin: 1 0 0 0; text-style: bold; }
+    PredictPanel RadioSet { width: 100%; }
+    PredictPanel .result { margin: 0 0 0 2; }
+    PredictPanel .result.right { color: $success; }
+    PredictPanel .result.wrong { color: $warning; }
+    """
+
+    @dataclass
+    class ShowEvidence(Message):
+        packets: tuple[int, ...]
+        filter: str | None
+
+    def __init__(self, lesson: Lesson, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.lesson = lesson
+        self.outcomes: list[Outcome] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "Predict first: answer these before you run the lab (r). "
+            "Your answers are then checked against what your own run shows.",
+            classes="intro",
+        )
+        for n, predict in enumerate(self.lesson.predicts):
+            with Vertical(id=f"predict-{n}"):
+                yield Label(Text(f"{n + 1}. {predict.question}"), classes="question")
+                with RadioSet(id=f"choices-{n}"):
+                    for choice in predict.choices:
+                        yield RadioButton(Text(choice))
+                yield Static("", id=f"result-{n}", classes="result")
+                yield Button("Show me in the trace", id=f"evidence-{n}", disabled=True)
+
+    def chosen(self) -> list[int | None]:
+        picks: list[int | None] = []
+        for n in range(len(self.lesson.predicts)):
+            index = self.query_one(f"#choices-{n}", RadioSet).pressed_index
+            picks.append(index if index >= 0 else None)
+        return picks
+
+    def reveal(self, trace: Trace) -> list[Outcome]:
+        """Check every prediction against `trace` and show the verdicts."""
+        self.outcomes = check(self.lesson.predicts, self.chosen(), trace)
+        for o in self.outcomes:
+            predict = self.lesson.predicts[o.question]
+            result = self.query_one(f"#result-{o.question}", Static)
+            result.remove_class("right", "wrong")
+            if o.observed is None:
+                text = f"This run did not report {predict.fact!r}, so it cannot be checked. {o.explain}"
+                result.add_class("wrong")
+            else:
+                said = (
+                    "no prediction"
+                    if o.chosen is None
+                    else f"you predicted {predict.choices[o.chosen]!r}"
+                )
+                verdict = "✓ Right" if o.correct else "✗ Not this time"
+                where = (
+                    f" Evidence: packet{'s' if len(o.packets) > 1 else ''} {', '.join(map(str, o.packets))}"
+                    if o.packets
+                    else ""
+                )
+                field = f" ({o.filter})" if o.filter else ""
+                text = f"{verdict}: {said}; your trace shows {o.observed!r}. {o.explain}{where}{field}."
+                result.add_class("right" if o.correct else "wrong")
+            result.update(Text(text))
+            self.query_one(f"#evidence-{o.question}", Button).disabled = not o.packets
+        return self.outcomes
+
+    @on(Button.Pressed)
+    def _evidence(self, event: Button.Pressed) -> None:
+        if not event.button.id or not event.button.id.startswith("evidence-"):
+            return
+        n = int(event.button.id.split("-")[1])
+        outcome = next((o for o in self.outcomes if o.question == n), None)
+        if outcome and outcome.packets:
+            self.post_message(self.ShowEvidence(outcome.packets, outcome.filter))
