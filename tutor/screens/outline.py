@@ -1,0 +1,168 @@
+"""The course outline: modules and their lessons with progress marks, and a
+pane that describes whatever the cursor is on. The first screen of the app."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.markup import escape
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, Tree
+from textual.widgets.tree import TreeNode
+
+from tutor.content import Lesson, Module
+from tutor.progress import DONE, STARTED, mark
+
+Item = Module | Lesson
+
+
+class OutlineTree(Tree[Item]):
+    """The course as a tree; enter opens the lesson under the cursor."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Open")]
+
+
+class OutlineScreen(Screen[None]):
+    """Modules → lessons. Resumes with the cursor on the last lesson read."""
+
+    SUB_TITLE = "Course"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            yield OutlineTree("Course", id="outline")
+            with VerticalScroll(id="detail"):
+                yield Static(id="detail-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        tree = self.query_one(OutlineTree)
+        tree.show_root = False
+        tree.guide_depth = 3
+        self._lesson_nodes: dict[str, TreeNode[Item]] = {}
+        for module in self.app.course.modules:
+            node = tree.root.add(self._module_label(module), data=module, expand=True)
+            for lesson in module.lessons:
+                self._lesson_nodes[lesson.path] = node.add_leaf(
+                    self._lesson_label(lesson), data=lesson
+                )
+        tree.focus()
+        # Nodes know their line only once the tree has laid itself out.
+        self.call_after_refresh(self._resume, tree)
+
+    def _resume(self, tree: OutlineTree) -> None:
+        position = self.app.store.position()
+        lesson = (
+            self.app.course.lesson(position.lesson_id) if position and position.lesson_id else None
+        )
+        if lesson is None:
+            # A first visit starts at the first lesson, not on a module heading.
+            lesson = next(iter(self.app.course.lessons), None)
+        node = self._lesson_nodes.get(lesson.path) if lesson else None
+        if node is not None:
+            tree.move_cursor(node)
+            self._describe(lesson)
+
+    def on_screen_resume(self) -> None:
+        """Coming back from a lesson or quick check: marks may have changed."""
+        if not hasattr(self, "_lesson_nodes"):
+            return
+        tree = self.query_one(OutlineTree)
+        for module_node in tree.root.children:
+            if isinstance(module_node.data, Module):
+                module_node.set_label(self._module_label(module_node.data))
+            for node in module_node.children:
+                if isinstance(node.data, Lesson):
+                    node.set_label(self._lesson_label(node.data))
+        if tree.cursor_node is not None and tree.cursor_node.data is not None:
+            self._describe(tree.cursor_node.data)
+
+    # -- labels ------------------------------------------------------------------
+
+    def _module_label(self, module: Module) -> Text:
+        statuses = self.app.store.statuses()
+        done = sum(statuses.get(x.id) == DONE for x in module.lessons if x.available)
+        total = len(module.lessons)
+        count = f"  {done}/{total}" if total else "  (coming)"
+        return Text.assemble((f"{module.number}  {module.title}", "bold"), (count, "dim"))
+
+    def _lesson_label(self, lesson: Lesson) -> Text:
+        status = self.app.store.status(lesson.id) if lesson.available else None
+        symbol = mark(status, lesson.available)
+        style = {DONE: "green", STARTED: "yellow"}.get(status or "", "")
+        if not lesson.available:
+            return Text.assemble((symbol, "red"), " ", (lesson.title, "dim strike"))
+        return Text.assemble((symbol, style), " ", lesson.title)
+
+    # -- the detail pane -------------------------------------------------------
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
+        if event.node.data is not None:
+            self._describe(event.node.data)
+
+    @on(Tree.NodeSelected)
+    def _selected(self, event: Tree.NodeSelected[Item]) -> None:
+        item = event.node.data
+        if isinstance(item, Lesson):
+            if item.available:
+                self.app.open_lesson(item)
+            else:
+                self.app.notify(
+                    f"{item.path}: {item.error}",
+                    title="This lesson cannot be opened",
+                    severity="error",
+                )
+
+    def _describe(self, item: Item) -> None:
+        text = (
+            describe_module(self, item) if isinstance(item, Module) else describe_lesson(self, item)
+        )
+        self.query_one("#detail-body", Static).update(text)
+
+
+def describe_module(screen: OutlineScreen, module: Module) -> str:
+    statuses = screen.app.store.statuses()
+    done = sum(statuses.get(x.id) == DONE for x in module.lessons)
+    lines = [
+        f"[b]Module {module.number}: {escape(module.title)}[/b]",
+        "",
+        escape(module.summary),
+        "",
+    ]
+    if module.lessons:
+        lines.append(f"{done} of {len(module.lessons)} lessons done.")
+    else:
+        lines.append("[dim]No lessons yet.[/dim]")
+    return "\n".join(lines)
+
+
+def describe_lesson(screen: OutlineScreen, lesson: Lesson) -> str:
+    if not lesson.available:
+        return "\n".join(
+            [
+                f"[b]{escape(lesson.title)}[/b]",
+                "",
+                "[red]This lesson cannot be opened: its file has a problem.[/red]",
+                "",
+                f"{escape(lesson.path)}",
+                f"{escape(lesson.error or '')}",
+            ]
+        )
+    status = screen.app.store.status(lesson.id)
+    said = {DONE: "Done.", STARTED: "In progress."}.get(status or "", "Not started.")
+    lines = [f"[b]{escape(lesson.title)}[/b]", "", f"[dim]{said}[/dim]", ""]
+    if lesson.objectives:
+        lines.append("After this lesson you can:")
+        lines += [f"  • {escape(o)}" for o in lesson.objectives]
+        lines.append("")
+    extras = [f"{len(lesson.checks)} quick-check questions"] if lesson.checks else []
+    if lesson.lab:
+        extras.append(f"a lab ({escape(lesson.lab)})")
+    if extras:
+        lines += ["Includes " + " and ".join(extras) + ".", ""]
+    lines.append("[dim]Press enter to read it.[/dim]")
+    return "\n".join(lines)

@@ -1,0 +1,172 @@
+"""The quick check at the end of a lesson: one multiple-choice question at a
+time, immediate feedback with the explanation, a score at the end.
+
+Every answer is saved the moment it is given. The lesson is done when all
+questions were answered and about two thirds were right (`needed_to_pass`).
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.markup import escape
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tutor.content import Lesson
+from tutor.progress import needed_to_pass
+from tutor.screens.lesson import pass_rule
+
+
+class QuizScreen(Screen[None]):
+    """Asks the lesson's checks in order; `t` tries again, escape goes back."""
+
+    SUB_TITLE = "Quick check"
+
+    BINDINGS = [
+        Binding("escape", "back", "Back to the lesson"),
+        Binding("1", "answer(0)", "Answer", key_display="1-9"),
+        *(Binding(str(n), f"answer({n - 1})", show=False) for n in range(2, 10)),
+        Binding("n", "next", "Next"),
+        Binding("t", "retry", "Try again"),
+    ]
+
+    def __init__(self, lesson: Lesson) -> None:
+        super().__init__()
+        self.lesson = lesson
+        self.index = 0
+        self.right = 0
+        self.answered = False
+        self.finished = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="quiz"):
+            yield Static(id="quiz-progress")
+            yield Static(id="question")
+            yield OptionList(id="choices")
+            yield Static(id="feedback")
+            with Horizontal(id="quiz-actions"):
+                yield Button("Next (n)", id="next", variant="primary", action="screen.next")
+                yield Button("Try again (t)", id="retry", action="screen.retry")
+                yield Button("Back to the lesson (esc)", id="back", action="screen.back")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._ask()
+
+    # -- states ----------------------------------------------------------------
+
+    def _ask(self) -> None:
+        check = self.lesson.checks[self.index]
+        total = len(self.lesson.checks)
+        self.answered = False
+        self.query_one("#quiz-progress", Static).update(
+            f"[b]Quick check: {escape(self.lesson.title)}[/b]\n"
+            f"[dim]Question {self.index + 1} of {total}. {pass_rule(self.lesson)}[/dim]"
+        )
+        self.query_one("#question", Static).update(f"[b]{escape(check.question)}[/b]")
+        choices = self.query_one("#choices", OptionList)
+        choices.disabled = False
+        choices.set_options(
+            Option(f"{n}  {escape(text)}", id=str(n - 1)) for n, text in enumerate(check.choices, 1)
+        )
+        choices.highlighted = 0
+        choices.display = True
+        self.query_one("#feedback", Static).update("")
+        self._buttons(next_=False, retry=False)
+        choices.focus()
+
+    def _buttons(self, next_: bool, retry: bool) -> None:
+        self.query_one("#next").display = next_
+        self.query_one("#retry").display = retry
+        self.query_one("#back").display = retry or not next_
+        self.refresh_bindings()
+
+    def _answer(self, choice: int) -> None:
+        check = self.lesson.checks[self.index]
+        if self.answered or self.finished or not 0 <= choice < len(check.choices):
+            return
+        self.answered = True
+        correct = choice == check.answer
+        self.right += correct
+        self.app.store.record_answer(self.lesson.id, "check", self.index, choice, correct)
+        choices = self.query_one("#choices", OptionList)
+        choices.highlighted = choice
+        choices.disabled = True
+        if correct:
+            verdict = f"[green b]✓ Right.[/green b] {escape(check.explain)}"
+        else:
+            right = check.choices[check.answer]
+            verdict = (
+                f"[red b]✗ Not quite.[/red b] You chose {choice + 1}; the answer is "
+                f"{check.answer + 1}, “{escape(right)}”.\n{escape(check.explain)}"
+            )
+        self.query_one("#feedback", Static).update(verdict)
+        last = self.index + 1 == len(self.lesson.checks)
+        self.query_one("#next", Button).label = "See your score (n)" if last else "Next (n)"
+        self._buttons(next_=True, retry=False)
+        self.query_one("#next").focus()
+
+    def _finish(self) -> None:
+        self.finished = True
+        total = len(self.lesson.checks)
+        needed = needed_to_pass(total)
+        passed = self.right >= needed
+        if passed:
+            self.app.store.mark_done(self.lesson.id)
+            verdict = (
+                f"[green b]Passed: {self.right} of {total} right.[/green b]\n"
+                "This lesson is marked done."
+            )
+        else:
+            verdict = (
+                f"[red b]Not yet: {self.right} of {total} right; passing takes {needed}.[/red b]\n"
+                "Read the lesson again, then try again: the explanations above are a good start."
+            )
+        self.query_one("#quiz-progress", Static).update(
+            f"[b]Quick check: {escape(self.lesson.title)}[/b]\n[dim]{pass_rule(self.lesson)}[/dim]"
+        )
+        self.query_one("#question", Static).update(verdict)
+        self.query_one("#choices").display = False
+        self.query_one("#feedback", Static).update("")
+        self._buttons(next_=False, retry=True)
+        self.query_one("#back" if passed else "#retry").focus()
+
+    # -- actions -----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "answer":
+            return not (self.answered or self.finished)
+        if action == "next":
+            return self.answered and not self.finished
+        if action == "retry":
+            return self.finished
+        return True
+
+    def action_answer(self, choice: int) -> None:
+        self._answer(choice)
+
+    def action_next(self) -> None:
+        if not self.answered or self.finished:
+            return
+        if self.index + 1 < len(self.lesson.checks):
+            self.index += 1
+            self._ask()
+        else:
+            self._finish()
+
+    def action_retry(self) -> None:
+        self.index = self.right = 0
+        self.finished = False
+        self._ask()
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    @on(OptionList.OptionSelected, "#choices")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self._answer(int(event.option_id or 0))
