@@ -1,6 +1,6 @@
 """Bytes -> layers -> fields -> plain language, using scapy's own dissection.
 
-CONTRACT (implemented by the wire-engine work; labs code against this):
+CONTRACT (labs code against this):
 
     from labs.dissect import build_trace, dissect_packet
 
@@ -12,6 +12,8 @@ CONTRACT (implemented by the wire-engine work; labs code against this):
                                # request, response, close); or a callable
                                # (packets: tuple[Packet, ...]) -> tuple[Step, ...]
         sections=(), facts=(), started=iso_time, duration=seconds,
+        client=None,           # optional "IP" or "IP:PORT" of the learner's side:
+                               # narration then says "your computer"
     )
 
 - Each Packet has layers with fields: byte offset/length within the packet,
@@ -22,6 +24,300 @@ CONTRACT (implemented by the wire-engine work; labs code against this):
   "ftp-data", "tls") for servers on non-standard ports; well-known ports and
   simple heuristics (an HTTP request line, a TLS record header) work without.
 - Unknown protocols become a "Data" layer of bytes, never an exception.
+
+`Session` carries what dissection remembers across the packets of one trace
+(which protocol a conversation speaks, TLS record boundaries, who is the
+client); `dissect_packet` without one treats the packet on its own.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from labs import narrate, proto
+from labs.base import RawPacket
+from labs.proto.base import APPS, HEADERS, Stream, plain_field
+from labs.proto.walk import spots
+from labs.trace import Fact, Field, Layer, Packet, Section, Step, Trace
+
+StepsArg = Callable[[tuple[Packet, ...]], tuple[Step, ...]] | tuple[Step, ...] | None
+
+
+class Session:
+    """Memory shared by the packets of one trace."""
+
+    def __init__(self, decode_as: Mapping[int, str] | None = None, client: str | None = None):
+        self.decode_as = {int(k): v for k, v in (decode_as or {}).items()}
+        #: conversation (frozenset of both endpoints) -> application protocol name
+        self.protos: dict[frozenset[tuple[str, int]], str] = {}
+        #: one direction (src, sport, dst, dport) -> what its protocol module remembers
+        self.streams: dict[tuple[str, int, str, int], Stream] = {}
+        self.roles = narrate.Roles(client)
+
+    def stream(self, src: str, sport: int, dst: str, dport: int) -> Stream:
+        key = (src, sport, dst, dport)
+        st = self.streams.get(key)
+        if st is None:
+            st = self.streams[key] = Stream()
+        return st
+
+
+_PARSERS: dict[str, Any] = {}
+
+
+def _parse(data: bytes, link: str) -> Any:
+    """The scapy packet for `data`, dissected down to TCP/UDP (their payload
+    stays raw so protocol choice is ours, not scapy's port bindings)."""
+    if not _PARSERS:
+        from scapy.layers.inet import IP, TCP, UDP
+        from scapy.layers.inet6 import IPv6
+        from scapy.layers.l2 import CookedLinux, Ether
+        from scapy.packet import Raw
+
+        _PARSERS.update(ip=IP, ipv6=IPv6, ethernet=Ether, sll=CookedLinux, raw=Raw, stop=(TCP, UDP))
+    if link == "ethernet":
+        cls = _PARSERS["ethernet"]
+    elif link == "linux-sll":
+        cls = _PARSERS["sll"]
+    elif data and data[0] >> 4 == 6:
+        cls = _PARSERS["ipv6"]
+    elif data and data[0] >> 4 == 4:
+        cls = _PARSERS["ip"]
+    else:
+        cls = _PARSERS["raw"]
+    return cls(data, stop_dissection_after=_PARSERS["stop"])
+
+
+def data_layer(payload: bytes, offset: int, name: str = "Data", explain: str = "") -> Layer:
+    """Bytes this tool does not decode, shown as they are."""
+    n = len(payload)
+    return Layer(
+        name,
+        offset,
+        n,
+        (
+            Field("Data", "data.data", payload.hex(":"), f"{n} bytes", offset, n, explain),
+            Field("Length", "data.len", str(n), f"{n} bytes", offset, n),
+        ),
+    )
+
+
+def _app_name(
+    session: Session, src: str, sport: int, dst: str, dport: int, transport: str, payload: bytes
+) -> str:
+    conv = frozenset(((src, sport), (dst, dport)))
+    known = session.protos.get(conv)
+    if known:
+        return known
+    name = session.decode_as.get(dport) or session.decode_as.get(sport)
+    if not name:
+        for port in (dport, sport):
+            name = next(
+                (a.name for a in APPS.values() if port in a.ports and transport in a.transport), ""
+            )
+            if name:
+                break
+    if not name:
+        name = next(
+            (
+                a.name
+                for a in APPS.values()
+                if transport in a.transport and a.detect and a.detect(payload)
+            ),
+            "",
+        )
+    if name and transport == "tcp":
+        session.protos[conv] = name
+    return name
+
+
+def _app_layers(
+    session: Session,
+    payload: bytes,
+    offset: int,
+    src: str,
+    sport: int,
+    dst: str,
+    dport: int,
+    transport: str,
+) -> list[Layer]:
+    name = _app_name(session, src, sport, dst, dport, transport, payload)
+    app = APPS.get(name)
+    if app is None:
+        return [data_layer(payload, offset)]
+    try:
+        return app.dissect(payload, offset, session.stream(src, sport, dst, dport))
+    except Exception:
+        # A malformed or partial message: show the bytes rather than fail.
+        return [data_layer(payload, offset, explain=f"Could not be read as {name.upper()}.")]
+
+
+def _generic_layer(layer: Any, offset: int, packet: bytes) -> tuple[Layer, int]:
+    found, length = spots(layer, offset, packet)
+    return Layer(
+        type(layer).__name__, offset, length, tuple(plain_field(layer, s) for s in found)
+    ), length
+
+
+def dissect_layers(data: bytes, link: str, session: Session) -> tuple[list[Layer], dict[str, Any]]:
+    """Layers of one packet, and its endpoints {src, dst, sport, dport, transport}."""
+    proto.load()
+    ends: dict[str, Any] = {"src": "", "dst": "", "sport": None, "dport": None, "transport": ""}
+    layers: list[Layer] = []
+    offset = 0
+    try:
+        pkt = _parse(data, link)
+    except Exception:
+        return [data_layer(data, 0, explain="Could not be decoded.")], ends
+    for layer in pkt.iterpayloads():
+        name = type(layer).__name__
+        if name in ("Raw", "Padding"):
+            payload = bytes(layer.load)
+            if not payload:
+                continue
+            if name == "Padding":
+                layers.append(
+                    data_layer(
+                        payload,
+                        offset,
+                        "Padding",
+                        "Filler bytes after the packet (the frame's minimum size).",
+                    )
+                )
+            elif ends["transport"] in ("tcp", "udp") and ends["sport"] is not None:
+                layers.extend(
+                    _app_layers(
+                        session,
+                        payload,
+                        offset,
+                        ends["src"],
+                        ends["sport"],
+                        ends["dst"],
+                        ends["dport"],
+                        ends["transport"],
+                    )
+                )
+            else:
+                layers.append(data_layer(payload, offset))
+            offset += len(payload)
+            continue
+        if name in ("IP", "IPv6") and not ends["src"]:
+            ends["src"], ends["dst"] = str(layer.src), str(layer.dst)
+        elif name in ("TCP", "UDP") and ends["sport"] is None:
+            ends["sport"], ends["dport"], ends["transport"] = (
+                int(layer.sport),
+                int(layer.dport),
+                name.lower(),
+            )
+        elif name in ("ICMP", "ARP") and not ends["transport"]:
+            ends["transport"] = name.lower()
+            if name == "ARP":
+                ends["src"], ends["dst"] = str(layer.psrc), str(layer.pdst)
+        mapper = HEADERS.get(name, _generic_layer)
+        try:
+            lay, hlen = mapper(layer, offset, data)
+        except Exception:
+            lay, hlen = _generic_layer(layer, offset, data)
+        layers.append(lay)
+        offset += hlen
+    if offset < len(data) and not layers:
+        layers.append(data_layer(data[offset:], offset))
+    return layers, ends
+
+
+def _endpoint(ip: str, port: int | None) -> str:
+    if port is None:
+        return ip
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def dissect_packet(
+    raw: RawPacket,
+    *,
+    index: int = 0,
+    t0: float | None = None,
+    decode_as: Mapping[int, str] | None = None,
+    session: Session | None = None,
+) -> Packet:
+    """One RawPacket as a Packet: layers, fields, summary and narration."""
+    if session is None:
+        session = Session(decode_as)
+    layers, ends = dissect_layers(raw.data, raw.link, session)
+    src = _endpoint(ends["src"], ends["sport"])
+    dst = _endpoint(ends["dst"], ends["dport"])
+    summary, sentence = narrate.describe(tuple(layers), src, dst, session.roles)
+    return Packet(
+        index=index,
+        time=round(raw.time - (raw.time if t0 is None else t0), 6),
+        src=src,
+        dst=dst,
+        summary=summary,
+        hex=raw.data.hex(),
+        explain=sentence,
+        layers=tuple(layers),
+        origin=raw.origin,
+        conversation=raw.conversation,
+        interface=raw.interface,
+    )
+
+
+def dissect_all(
+    raws: Iterable[RawPacket], decode_as: Mapping[int, str] | None = None, client: str | None = None
+) -> tuple[Packet, ...]:
+    raws = list(raws)
+    session = Session(decode_as, client)
+    t0 = raws[0].time if raws else 0.0
+    return tuple(dissect_packet(r, index=i, t0=t0, session=session) for i, r in enumerate(raws))
+
+
+def build_trace(
+    *,
+    lab: str,
+    target: str,
+    capture: str,
+    raws: Iterable[RawPacket],
+    capture_note: str = "",
+    decode_as: Mapping[int, str] | None = None,
+    steps: StepsArg = None,
+    sections: Iterable[Section] = (),
+    facts: Iterable[Fact] = (),
+    started: str = "",
+    duration: float = 0.0,
+    client: str | None = None,
+    link: str | None = None,
+) -> Trace:
+    """A whole Trace from a lab's raw packets (see the module docstring)."""
+    from labs.steps import default_steps
+
+    raws = list(raws)
+    packets = dissect_all(raws, decode_as, client)
+    if steps is None:
+        grouped = default_steps(packets)
+    elif callable(steps):
+        grouped = tuple(steps(packets))
+    else:
+        grouped = tuple(steps)
+    return Trace(
+        lab=lab,
+        target=target,
+        capture=capture,
+        steps=grouped,
+        packets=packets,
+        capture_note=capture_note,
+        link=link or (raws[0].link if raws else "raw-ip"),
+        sections=tuple(sections),
+        facts=tuple(facts),
+        started=started,
+        duration=duration,
+    )
+
+
+__all__ = [
+    "Session",
+    "build_trace",
+    "data_layer",
+    "dissect_all",
+    "dissect_layers",
+    "dissect_packet",
+]

@@ -1,0 +1,189 @@
+"""One plain sentence per packet, built from that packet's own fields.
+
+Every number or name in a sentence is read from the dissected fields of the
+packet it describes (ports, flags, sequence numbers, the HTTP request line),
+so the text can never disagree with the bytes shown beside it.
+"""
+
+from __future__ import annotations
+
+from labs.proto.base import APPS
+from labs.trace import Field, Layer
+
+
+def field_map(layers: tuple[Layer, ...]) -> dict[str, Field]:
+    """Wireshark name -> the first field with that name (the outer header wins)."""
+    out: dict[str, Field] = {}
+    for layer in layers:
+        for f in layer.fields:
+            if f.filter and f.filter not in out:
+                out[f.filter] = f
+    return out
+
+
+def _num(fields: dict[str, Field], name: str) -> int | None:
+    f = fields.get(name)
+    if f is None:
+        return None
+    try:
+        return int(f.value, 0)
+    except ValueError:
+        return None
+
+
+class Roles:
+    """Who is the client: the side that sent the first SYN of a conversation,
+    else the side on the higher (ephemeral) port. `client` ("IP" or
+    "IP:PORT") names the learner's side, which the narration calls "your
+    computer"."""
+
+    def __init__(self, client: str | None = None):
+        self.client = client
+        self.clients: set[str] = set()
+        self.servers: set[str] = set()
+        #: connection attempts seen: (client, server) -> flags seen so far
+        self.syns: dict[tuple[str, str], int] = {}
+
+    def note_syn(self, src: str, dst: str) -> None:
+        self.clients.add(src)
+        self.servers.add(dst)
+        self.syns[(src, dst)] = 1
+
+    def is_client(self, src: str, dst: str) -> bool:
+        if src in self.clients or dst in self.servers:
+            return True
+        if dst in self.clients or src in self.servers:
+            return False
+        sport, dport = _port(src), _port(dst)
+        if sport is None or dport is None:
+            return False
+        return sport > dport
+
+    def name(self, endpoint: str, client_side: bool) -> str:
+        """`endpoint` as the narration names it. With `client` given as an
+        address only, both ends of a loopback conversation match it, so only
+        the client side of the conversation is "your computer"."""
+        c = self.client
+        if c and (endpoint == c or (client_side and _host(endpoint) == c)):
+            return f"your computer ({endpoint})"
+        return endpoint
+
+    def names(self, src: str, dst: str) -> tuple[str, str]:
+        src_is_client = self.is_client(src, dst)
+        return self.name(src, src_is_client), self.name(dst, not src_is_client)
+
+
+def _host(endpoint: str) -> str:
+    head, sep, tail = endpoint.rpartition(":")
+    host = head if sep and tail.isdigit() else endpoint
+    return host.strip("[]")
+
+
+def _port(endpoint: str) -> int | None:
+    head, _, tail = endpoint.rpartition(":")
+    return int(tail) if head and tail.isdigit() else None
+
+
+def _tcp(
+    fields: dict[str, Field], layers: tuple[Layer, ...], src: str, dst: str, roles: Roles
+) -> tuple[str, str]:
+    bits = _num(fields, "tcp.flags") or 0
+    flags = fields["tcp.flags"].show
+    seq = _num(fields, "tcp.seq_raw")
+    ack = _num(fields, "tcp.ack_raw")
+    seg = _num(fields, "tcp.len") or 0
+    if bits & 0x02 and not bits & 0x10:
+        roles.note_syn(src, dst)
+    a, b = roles.names(src, dst)
+    syn, ackf, fin, rst = bits & 0x02, bits & 0x10, bits & 0x01, bits & 0x04
+    summary = f"TCP {flags.replace(', ', '-') if syn and ackf else flags}"
+    app_sentence, app_summary = _app(layers)
+    if syn and not ackf:
+        mss = _num(fields, "tcp.options.mss_val")
+        tail = f" and segments up to {mss} bytes" if mss else ""
+        return (
+            summary,
+            f"{a} asks {b} to open a conversation (SYN), proposing sequence number {seq}{tail}.",
+        )
+    if syn and ackf:
+        roles.syns[(dst, src)] = 2
+        return summary, (
+            f"{a} agrees to open the conversation (SYN, ACK): it acknowledges the SYN "
+            f"by answering {ack} (the other side's number + 1) and starts its own numbering at {seq}."
+        )
+    if rst:
+        if roles.syns.get((dst, src)) == 1:
+            return summary, (
+                f"{a} refuses the conversation (RST): nothing is listening on port {_port(src)}."
+            )
+        return summary, f"{a} aborts the conversation with {b} at once (RST)."
+    if fin:
+        extra = f", after {seg} last bytes of data" if seg else ""
+        return summary, f"{a} says it has nothing more to send to {b} (FIN){extra}."
+    if seg:
+        what = f": {app_sentence}" if app_sentence else ""
+        return (app_summary or f"TCP {flags} ({seg} bytes)"), f"{a} sends {seg} bytes to {b}{what}."
+    if roles.syns.get((src, dst)) == 2:
+        roles.syns[(src, dst)] = 3
+        return summary, f"{a} acknowledges {b}'s SYN (ACK): the three-way handshake is complete."
+    return summary, f"{a} acknowledges everything {b} sent before byte {ack} (ACK)."
+
+
+def _app(layers: tuple[Layer, ...]) -> tuple[str, str]:
+    """(narration phrase, summary) offered by the application protocol module."""
+    for layer in layers:
+        app = APPS.get(layer.name.lower().split(" ")[0])
+        if app is not None:
+            phrase = app.describe(layers)
+            summary = app.summarize(layers)
+            if phrase or summary:
+                return phrase, summary
+    return "", ""
+
+
+_KINDS = ("TCP", "UDP", "ICMP", "ARP")
+
+
+def describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tuple[str, str]:
+    """(summary, sentence) for one packet."""
+    fields = field_map(layers)
+    kind = next((layer.name for layer in layers if layer.name in _KINDS), "")
+    if kind == "TCP":
+        return _tcp(fields, layers, src, dst, roles)
+    a, b = roles.names(src, dst)
+    if kind == "UDP":
+        n = max((_num(fields, "udp.length") or 8) - 8, 0)
+        phrase, summary = _app(layers)
+        what = f": {phrase}" if phrase else ""
+        return summary or f"UDP {n} bytes", f"{a} sends a {n}-byte UDP datagram to {b}{what}."
+    if kind == "ICMP":
+        t = _num(fields, "icmp.type")
+        kind = fields["icmp.type"].show
+        if t == 11:
+            return (
+                f"ICMP {kind}",
+                f"{a} tells {b} that a packet's time to live ran out on the way, so it was dropped (ICMP time exceeded).",
+            )
+        if t == 3:
+            code = fields["icmp.code"].explain or f"code {fields['icmp.code'].value}"
+            return (
+                f"ICMP {kind}",
+                f"{a} tells {b} that its packet could not be delivered ({code.rstrip('.')}).",
+            )
+        return f"ICMP {kind}", f"{a} sends {b} an ICMP {kind}."
+    if kind == "ARP":
+        op = _num(fields, "arp.opcode")
+        who, tell = fields["arp.dst.proto_ipv4"].value, fields["arp.src.proto_ipv4"].value
+        if op == 1:
+            return (
+                "ARP request",
+                f"{fields['arp.src.hw_mac'].value} asks everyone on the local network: who has {who}? Tell {tell}.",
+            )
+        if op == 2:
+            return "ARP reply", f"{tell} answers: {tell} is at {fields['arp.src.hw_mac'].value}."
+        return "ARP", f"An ARP message (operation {op})."
+    names = " / ".join(layer.name for layer in layers) or "nothing"
+    return (
+        names,
+        f"A packet this tool does not decode further ({names}); its bytes are shown as they are.",
+    )

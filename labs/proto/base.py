@@ -1,0 +1,173 @@
+"""The pieces every protocol module uses: field rules (scapy field ->
+Wireshark name, value formatting, plain explanation), value formatters, and
+the two registries (`HEADERS` for scapy layers, `APPS` for what rides on
+TCP/UDP). See `labs.proto` for how a protocol module plugs in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from labs.proto.walk import Spot, spots
+from labs.trace import Field, Layer
+
+Explain = str | Callable[[Any, Any], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """How one scapy field reads in Wireshark and for a learner.
+
+    `value(v)` formats the scapy value as Wireshark prints it; `show(v)` is
+    the short human reading (defaults to the value); `explain` is a string, or
+    a function of (value, scapy layer) so the text can quote this packet.
+    """
+
+    label: str
+    filter: str | None
+    value: Callable[[Any], str] = str
+    show: Callable[[Any], str] | None = None
+    explain: Explain = ""
+    secret: bool = False
+
+
+def dec(v: Any) -> str:
+    return str(int(v))
+
+
+def hex2(v: Any) -> str:
+    return f"0x{int(v):02x}"
+
+
+def hex4(v: Any) -> str:
+    return f"0x{int(v):04x}"
+
+
+def hex8(v: Any) -> str:
+    return f"0x{int(v):08x}"
+
+
+def colons(b: bytes) -> str:
+    """Bytes the way Wireshark prints a byte string (02:04:ff:d7)."""
+    return b.hex(":")
+
+
+def text(v: Any) -> str:
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    return str(v)
+
+
+def make_field(rule: Rule, value: Any, offset: int, length: int, layer: Any = None) -> Field:
+    shown = rule.value(value)
+    explain = rule.explain if isinstance(rule.explain, str) else rule.explain(value, layer)
+    return Field(
+        name=rule.label,
+        filter=rule.filter,
+        value=shown,
+        show=rule.show(value) if rule.show else shown,
+        offset=offset,
+        length=length,
+        explain=explain,
+        secret=rule.secret,
+    )
+
+
+def ruled_fields(layer: Any, found: Iterable[Spot], rules: dict[str, Rule]) -> list[Field]:
+    """Fields for each scapy field that has a rule; other fields keep their
+    scapy name and scapy's own `i2repr` reading, with no Wireshark name."""
+    out: list[Field] = []
+    for spot in found:
+        rule = rules.get(spot.name)
+        if rule is None:
+            out.append(plain_field(layer, spot))
+            continue
+        try:
+            out.append(make_field(rule, spot.value, spot.offset, spot.length, layer))
+        except (TypeError, ValueError):
+            out.append(plain_field(layer, spot))
+    return out
+
+
+def plain_field(layer: Any, spot: Spot) -> Field:
+    try:
+        shown = layer.get_field(spot.name).i2repr(layer, spot.value)
+    except Exception:
+        shown = repr(spot.value)
+    return Field(spot.name, None, shown, shown, spot.offset, spot.length)
+
+
+#: What a header mapper gets and returns: the scapy layer, its first byte in
+#: the packet and the packet's bytes; returns the Layer and its header length.
+HeaderMapper = Callable[[Any, int, bytes], tuple[Layer, int]]
+
+#: scapy layer class name -> mapper. Filled by the protocol modules.
+HEADERS: dict[str, HeaderMapper] = {}
+
+
+def header(*class_names: str) -> Callable[[HeaderMapper], HeaderMapper]:
+    """Register a mapper for scapy layers with these class names."""
+
+    def register(fn: HeaderMapper) -> HeaderMapper:
+        for name in class_names:
+            HEADERS[name] = fn
+        return fn
+
+    return register
+
+
+def rules_mapper(name: str, rules: dict[str, Rule]) -> HeaderMapper:
+    """A header mapper that only applies `rules` (most headers need nothing more)."""
+
+    def mapper(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
+        found, length = spots(layer, start, packet)
+        return Layer(name, start, length, tuple(ruled_fields(layer, found, rules))), length
+
+    return mapper
+
+
+@dataclass
+class Stream:
+    """What a protocol module may remember about one direction of a TCP
+    conversation between packets (bytes left in a TLS record, an HTTP body
+    still arriving). `state` is free for the module that owns the stream."""
+
+    proto: str = ""
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class App:
+    """A protocol that rides on TCP or UDP (DNS, HTTP, TLS, FTP, ...).
+
+    - `ports`: well-known ports that select it without `decode_as`;
+    - `detect(payload)`: an optional cheap heuristic (a request line, a TLS
+      record header) for other ports;
+    - `dissect(payload, offset, stream)`: layers for the payload, which starts
+      at `offset` in the packet; `stream` is this direction's Stream;
+    - `describe(layers)`: a phrase for the narration ("asks for GET /orders"),
+      built from the fields, or "" to let the transport speak;
+    - `summarize(layers)`: the packet-list line ("HTTP GET /orders").
+
+    Layers it returns are matched back to it by name: a layer named "HTTP"
+    or "HTTP body" belongs to the App named "http".
+    """
+
+    name: str
+    transport: tuple[str, ...]
+    ports: tuple[int, ...]
+    dissect: Callable[[bytes, int, Stream], list[Layer]]
+    describe: Callable[[tuple[Layer, ...]], str] = lambda layers: ""
+    detect: Callable[[bytes], bool] | None = None
+    #: a short packet-list line ("HTTP GET /orders"); "" lets the transport speak
+    summarize: Callable[[tuple[Layer, ...]], str] = lambda layers: ""
+
+
+#: Application protocol name -> App. Filled by the protocol modules.
+APPS: dict[str, App] = {}
+
+
+def app(proto: App) -> App:
+    APPS[proto.name] = proto
+    return proto

@@ -1,0 +1,96 @@
+"""Where each scapy field sits in the packet: the byte offsets behind the
+layer/field tree and the hex highlighting.
+
+scapy dissects a layer by calling each field's `getfield` in `fields_desc`
+order on what is left of the bytes (`Packet.do_dissect`). Replaying the same
+calls on the layer's own header bytes (`raw_packet_cache`) tells where every
+field starts and ends; bit fields report the byte(s) that contain them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Layouts depend only on (class, header length, which conditional fields are
+# present) for most headers; replaying getfield for each of 20,000 packets is
+# the single largest cost of explaining a capture, so remember the layout.
+_LAYOUTS: dict[tuple[Any, ...], tuple[tuple[str, int, int], ...]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Spot:
+    """One scapy field of one layer: its value and its bytes in the packet."""
+
+    name: str
+    value: Any
+    offset: int
+    length: int
+
+
+def _walk(layer: Any, data: bytes) -> tuple[tuple[str, int, int], ...]:
+    """(field name, offset, length) relative to the layer's first byte."""
+    total = len(data)
+    s: Any = data
+    out: list[tuple[str, int, int]] = []
+    for f in layer.fields_desc:
+        if isinstance(s, tuple):
+            start_bits = (total - len(s[0])) * 8 + s[1]
+        else:
+            start_bits = (total - len(s)) * 8
+        try:
+            s, val = f.getfield(layer, s)
+        except Exception:
+            break
+        if f.isconditional and val is None:
+            continue
+        if isinstance(s, tuple):
+            end_bits = (total - len(s[0])) * 8 + s[1]
+        else:
+            end_bits = (total - len(s)) * 8
+        first = start_bits // 8
+        last = (end_bits + 7) // 8
+        out.append((f.name, first, last - first))
+        if not (s[0] if isinstance(s, tuple) else s):
+            break
+    return tuple(out)
+
+
+_CONDITIONAL: dict[type, tuple[str, ...]] = {}
+
+#: Classes whose layout can vary at equal header length (variable-length
+#: fields side by side); they are walked every time.
+_UNCACHED = {"DNS", "ARP", "ICMP", "Raw", "Padding"}
+
+
+def spots(layer: Any, start: int, packet: bytes) -> tuple[list[Spot], int]:
+    """The fields of one dissected scapy layer with absolute offsets, and the
+    header length (bytes the layer itself consumed). `packet` is the whole
+    packet; the layer starts at `start`."""
+    data = layer.raw_packet_cache
+    cls = type(layer)
+    if data is None:
+        # scapy drops its cache for some layers (ICMP with extensions): walk
+        # the packet's bytes from the layer's start instead.
+        layout = _walk(layer, packet[start:])
+        end = max((off + n for _name, off, n in layout), default=0)
+        return _absolute(layer, layout, start), end
+    if cls.__name__ in _UNCACHED:
+        layout = _walk(layer, data)
+    else:
+        conditional = _CONDITIONAL.get(cls)
+        if conditional is None:
+            conditional = tuple(f.name for f in layer.fields_desc if f.isconditional)
+            _CONDITIONAL[cls] = conditional
+        present = tuple(name for name in conditional if name in layer.fields)
+        key = (cls, len(data), present)
+        layout = _LAYOUTS.get(key)
+        if layout is None:
+            layout = _walk(layer, data)
+            _LAYOUTS[key] = layout
+    return _absolute(layer, layout, start), len(data)
+
+
+def _absolute(layer: Any, layout: tuple[tuple[str, int, int], ...], start: int) -> list[Spot]:
+    fields = layer.fields
+    return [Spot(name, fields.get(name), start + off, length) for (name, off, length) in layout]

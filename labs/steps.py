@@ -1,0 +1,148 @@
+"""Group a trace's packets into the phases a learner names: dns, tcp-connect,
+tls, request, response, close (plus "refused" for a SYN answered by RST and
+"data" for other payload), each with its start time and duration."""
+
+from __future__ import annotations
+
+from labs.narrate import field_map
+from labs.trace import Packet, Step
+
+TITLES = {
+    "dns": "Look up the name (DNS)",
+    "tcp-connect": "Open the connection (TCP handshake)",
+    "refused": "Connection refused",
+    "tls": "Set up encryption (TLS handshake)",
+    "request": "Send the request",
+    "response": "Receive the response",
+    "data": "Exchange data",
+    "close": "Close the connection",
+    "other": "Other packets",
+}
+
+
+def _conv(p: Packet) -> frozenset[str]:
+    return frozenset((p.src, p.dst))
+
+
+def classify(packets: tuple[Packet, ...]) -> list[str]:
+    """A step name for each packet. Pure ACKs join their conversation's
+    current step, so a handshake's last ACK counts as part of the connect."""
+    names: list[str] = []
+    current: dict[frozenset[str], str] = {}
+    clients: set[str] = set()
+    closing: set[frozenset[str]] = set()
+    syn_at: dict[frozenset[str], int] = {}
+    for i, p in enumerate(packets):
+        f = field_map(p.layers)
+        conv = _conv(p)
+        layer_names = {layer.name.split(" ")[0] for layer in p.layers}
+        kind = next((n.name for n in p.layers if n.name in ("TCP", "UDP", "ICMP", "ARP")), "")
+        name = "other"
+        if "DNS" in layer_names:
+            name = "dns"
+        elif kind == "TCP":
+            bits = int(f["tcp.flags"].value, 16)
+            seg = int(f["tcp.len"].value) if "tcp.len" in f else 0
+            if bits & 0x02:
+                if not bits & 0x10:
+                    clients.add(p.src)
+                    syn_at[conv] = i
+                name = "tcp-connect"
+            elif (
+                bits & 0x04 and current.get(conv) == "tcp-connect" and p.dst in clients and not seg
+            ):
+                name = "refused"
+                if conv in syn_at:
+                    names[syn_at[conv]] = "refused"
+            elif bits & 0x05 or conv in closing:
+                closing.add(conv)
+                name = "close"
+            elif seg:
+                if "TLS" in layer_names and any(
+                    fl.filter == "tls.record.content_type" and fl.value in ("20", "21", "22")
+                    for layer in p.layers
+                    for fl in layer.fields
+                ):
+                    name = "tls"
+                elif "HTTP" in layer_names or "TLS" in layer_names:
+                    name = (
+                        "response"
+                        if p.dst in clients or (not clients and _is_reply(p))
+                        else "request"
+                    )
+                else:
+                    name = "data"
+            else:
+                name = current.get(conv, "data")
+        elif kind == "UDP":
+            name = "data"
+        current[conv] = name
+        names.append(name)
+    return names
+
+
+def _is_reply(p: Packet) -> bool:
+    try:
+        return int(p.src.rsplit(":", 1)[1]) < int(p.dst.rsplit(":", 1)[1])
+    except (IndexError, ValueError):
+        return False
+
+
+def _explain(name: str, members: list[Packet]) -> str:
+    n = len(members)
+    count = f"{n} packet{'s' if n != 1 else ''}"
+    first = members[0]
+
+    def verb(plural: str, single: str) -> str:
+        return f"{count} {plural if n != 1 else single}"
+
+    if name == "tcp-connect":
+        return (
+            f"{verb('open', 'opens')} a TCP connection between {first.src} and {first.dst}: "
+            + ", ".join(p.summary.removeprefix("TCP ") for p in members)
+            + "."
+        )
+    if name == "refused":
+        return (
+            f"{first.src} tries to open a connection to {first.dst}, which answers with a reset (RST): "
+            "nothing listens there."
+        )
+    if name == "close":
+        return f"{verb('close', 'closes')} the connection: each side says it is finished (FIN) or aborts (RST), and the other acknowledges."
+    if name == "dns":
+        return f"{count} of DNS: a question about a name and its answer."
+    if name == "tls":
+        return f"{verb('set', 'sets')} up encryption: the two sides agree on keys; from then on the content is unreadable on the wire."
+    if name == "request":
+        return f"{verb('carry', 'carries')} the request from {first.src} to {first.dst}."
+    if name == "response":
+        return f"{verb('carry', 'carries')} the response from {first.src} back to {first.dst}."
+    return f"{count}: " + "; ".join(dict.fromkeys(p.summary for p in members)) + "."
+
+
+def group(packets: tuple[Packet, ...], names: list[str]) -> tuple[Step, ...]:
+    """Consecutive packets with the same step name form one Step."""
+    steps: list[Step] = []
+    t0 = packets[0].time if packets else 0.0
+    run: list[Packet] = []
+    for i, p in enumerate(packets):
+        run.append(p)
+        if i + 1 < len(packets) and names[i + 1] == names[i]:
+            continue
+        name = names[i]
+        steps.append(
+            Step(
+                name=name,
+                packets=tuple(q.index for q in run),
+                explain=_explain(name, run),
+                title=TITLES.get(name, name),
+                start=round(run[0].time - t0, 6),
+                duration=round(run[-1].time - run[0].time, 6),
+            )
+        )
+        run = []
+    return tuple(steps)
+
+
+def default_steps(packets: tuple[Packet, ...]) -> tuple[Step, ...]:
+    return group(packets, classify(packets))
