@@ -1,16 +1,80 @@
-"""`tutor glossary` (placeholder until its issue lands)."""
+"""`tutor glossary [QUERY]`: search the glossary; one exact match prints the
+whole entry. `--json` prints the matching terms with all their fields."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import textwrap
+from dataclasses import asdict
 
 from tutor.commands import fail
+from tutor.content import Course, Term
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("glossary", help="(not yet available)")
+    p = sub.add_parser(
+        "glossary",
+        help="search the glossary",
+        description="Search glossary terms by name, alias or definition. With no QUERY, "
+        "lists every term. A query that names one term prints its whole entry.",
+    )
+    p.add_argument("query", metavar="QUERY", nargs="?", default="", help="e.g. tcp, 404, port")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print JSON: [{"id", "term", "aliases", "short", "explain", "related", '
+        '"source", "fields"}]',
+    )
+    p.add_argument("--review", action="store_true", help="review the terms that are due")
     p.set_defaults(func=run)
 
 
+def term_json(term: Term) -> dict[str, object]:
+    data = asdict(term)
+    data.pop("path")  # where the loader found it, not part of the term
+    return data
+
+
+def entry(course: Course, term: Term) -> str:
+    out = [term.term]
+    if term.aliases:
+        out.append(f"  also called: {', '.join(term.aliases)}")
+    out += ["", *textwrap.wrap(term.short, 88), "", *textwrap.wrap(term.explain, 88), ""]
+    out.append(f"Source: {term.source}")
+    related = [t.term for t in map(course.glossary.get, term.related) if t]
+    if related:
+        out.append(f"Related: {', '.join(related)}")
+    lessons = course.lessons_using(term.id)
+    if lessons:
+        out.append(f"Lessons: {', '.join(x.id for x in lessons)}")
+    if term.fields:
+        out.append(f"In the labs (Wireshark fields): {', '.join(term.fields)}")
+    return "\n".join(out)
+
+
 def run(args: argparse.Namespace) -> int:
-    return fail("`tutor glossary` is not available yet.", 1)
+    if args.review:
+        return fail("`tutor glossary --review` is not available yet.", 1)
+    from tutor.content import course
+
+    loaded = course()
+    matches = loaded.glossary.search(args.query)
+    if not matches:
+        return fail(f"no glossary term matches {args.query!r}; try a shorter word.")
+    if args.json:
+        print(json.dumps([term_json(t) for t in matches], indent=2, ensure_ascii=False))
+        return 0
+    exact = loaded.glossary.resolve(args.query) if args.query else None
+    if exact is not None or len(matches) == 1:
+        shown = exact or matches[0]
+        print(entry(loaded, shown))
+        others = [t.term for t in matches if t is not shown]
+        if others:
+            more = f" and {len(others) - 8} more" if len(others) > 8 else ""
+            print(f"\nAlso matching: {', '.join(others[:8])}{more}")
+        return 0
+    width = max(len(t.term) for t in matches)
+    for t in matches:
+        print(f"{t.term:<{width}}  {t.short}")
+    return 0
