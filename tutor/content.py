@@ -214,6 +214,33 @@ def _choices(item: dict[str, Any], what: str, n: int, line: int) -> tuple[str, .
     return choices
 
 
+class _Where:
+    """File line numbers of keys in a lesson's front matter, so an error points
+    at the line to fix rather than the top of the file."""
+
+    def __init__(self, front: list[str], first: int) -> None:
+        self.front = front  # the front-matter lines
+        self.first = first  # file line number of front[0]
+        self.tables = [i for i, line in enumerate(front) if line.strip().startswith("[")]
+
+    def line(self, key: str | None = None, table: str | None = None, n: int = 1) -> int:
+        """The line of `key` at the top level, or in the n-th `[[table]]` (1-based);
+        the table's header (or the first line) when the key is not there."""
+        start, stop = 0, len(self.front)
+        if table is not None:
+            headers = [i for i in self.tables if self.front[i].strip() == f"[[{table}]]"]
+            if n > len(headers):
+                return self.first
+            start = headers[n - 1]
+        stop = next((i for i in self.tables if i > start), stop)
+        if key is not None:
+            pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
+            for i in range(start, stop):
+                if pattern.match(self.front[i]):
+                    return self.first + i
+        return self.first + start
+
+
 def parse_lesson(text: str, path: str) -> Lesson:
     """Parse one lesson file; raises ContentError(line, message)."""
     lines = text.splitlines()
@@ -228,40 +255,51 @@ def parse_lesson(text: str, path: str) -> Lesson:
     except tomllib.TOMLDecodeError as err:
         line = _toml_line(err)
         raise ContentError(line + 1 if line else 1, f"front matter is not valid TOML: {err}") from None
-    lesson_id = _str(meta, "id", 2)
+    at = _Where(lines[1:end], 2)
+    lesson_id = _str(meta, "id", at.line("id"))
     if not ID_RE.match(lesson_id):
-        raise ContentError(2, f"id {lesson_id!r} must be kebab-case (a-z, 0-9, -)")
+        raise ContentError(at.line("id"), f"id {lesson_id!r} must be kebab-case (a-z, 0-9, -)")
     checks = []
     for n, item in enumerate(meta.get("check", []), 1):
-        choices = _choices(item, "check", n, 1)
-        answer = _int(item, "answer", 1)
+        choices = _choices(item, "check", n, at.line("choices", "check", n))
+        answer = _int(item, "answer", at.line("answer", "check", n))
         if not 0 <= answer < len(choices):
-            raise ContentError(1, f"check {n}: answer {answer} is not an index into its {len(choices)} choices")
-        checks.append(Check(_str(item, "question", 1), choices, answer, _str(item, "explain", 1)))
+            raise ContentError(
+                at.line("answer", "check", n),
+                f"check {n}: answer {answer} is not an index into its {len(choices)} choices",
+            )
+        checks.append(
+            Check(
+                _str(item, "question", at.line("question", "check", n)),
+                choices,
+                answer,
+                _str(item, "explain", at.line("explain", "check", n)),
+            )
+        )
     predicts = []
     for n, item in enumerate(meta.get("predict", []), 1):
         predicts.append(
             Predict(
-                _str(item, "question", 1),
-                _choices(item, "predict", n, 1),
-                _str(item, "fact", 1),
-                _str(item, "explain", 1),
+                _str(item, "question", at.line("question", "predict", n)),
+                _choices(item, "predict", n, at.line("choices", "predict", n)),
+                _str(item, "fact", at.line("fact", "predict", n)),
+                _str(item, "explain", at.line("explain", "predict", n)),
             )
         )
     lab = meta.get("lab")
     if lab is not None and not isinstance(lab, str):
-        raise ContentError(1, "`lab` must be a lab id string")
+        raise ContentError(at.line("lab"), "`lab` must be a lab id string")
     if predicts and not lab:
-        raise ContentError(1, "`predict` questions need the lesson's `lab`")
+        raise ContentError(at.line(None, "predict"), "`predict` questions need the lesson's `lab`")
     return Lesson(
         id=lesson_id,
-        title=_str(meta, "title", 1),
-        module=_int(meta, "module", 1),
-        order=_int(meta, "order", 1),
-        objectives=_strs(meta, "objectives", 1),
-        terms=_strs(meta, "terms", 1),
+        title=_str(meta, "title", at.line("title")),
+        module=_int(meta, "module", at.line("module")),
+        order=_int(meta, "order", at.line("order")),
+        objectives=_strs(meta, "objectives", at.line("objectives")),
+        terms=_strs(meta, "terms", at.line("terms")),
         lab=lab,
-        sources=_strs(meta, "sources", 1),
+        sources=_strs(meta, "sources", at.line("sources")),
         checks=tuple(checks),
         predicts=tuple(predicts),
         body="\n".join(lines[end + 1 :]).strip("\n"),
