@@ -62,7 +62,7 @@ def _probe(mode: str, dst: str, ttl: int, sport: int) -> Any:
     return ip / UDP(sport=sport, dport=TRACEROUTE_PORT + ttl - 1) / b"tutor traceroute"
 
 
-def _key(pkt: Any) -> tuple[Any, ...] | None:
+def key(pkt: Any) -> tuple[Any, ...] | None:
     """What ties a probe to its answer: the ports or echo id/seq, read from the
     probe itself or from the copy of it an ICMP error quotes."""
     from scapy.layers.inet import ICMP, TCP, UDP, ICMPerror, TCPerror, UDPerror
@@ -106,11 +106,11 @@ def traceroute(args: dict[str, Any]) -> dict[str, Any]:
             if pkt.haslayer(TCP) and pkt[TCP].flags & 0x04:
                 reset_seen.set()
             return
-        key = _key(pkt)
-        if key in answered and (pkt.haslayer(ICMP) or ip.src == dst):
+        k = key(pkt)
+        if k in answered and (pkt.haslayer(ICMP) or ip.src == dst):
             if ip.src == dst:
-                from_destination.add(key)
-            answered[key].set()
+                from_destination.add(k)
+            answered[k].set()
 
     sniffer = AsyncSniffer(iface=iface, store=True, prn=on_packet, started_callback=started.set)
     sniffer.start()
@@ -121,10 +121,10 @@ def traceroute(args: dict[str, Any]) -> dict[str, Any]:
         reached = False
         for ttl in range(1, max_ttl + 1):
             probe = _probe(mode, dst, ttl, sport)
-            key = _key(probe) or ()
-            event = answered.setdefault(key, threading.Event())
+            k = key(probe) or ()
+            event = answered.setdefault(k, threading.Event())
             out.sendto(bytes(probe), (dst, 0))
-            if event.wait(wait) and key in from_destination:
+            if event.wait(wait) and k in from_destination:
                 reached = True  # the destination itself answered: done
                 break
         out.close()
@@ -139,34 +139,49 @@ def traceroute(args: dict[str, Any]) -> dict[str, Any]:
 # --- gateway-nat ----------------------------------------------------------
 
 
+def http_request(host: str, path: str) -> bytes:
+    """The laptop's request: what any program calling an API sends."""
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: tutor-lab\r\nConnection: close\r\n\r\n"
+    ).encode()
+
+
+def http_response(client_ip: str, client_port: int) -> bytes:
+    """The server's answer: the address and port it saw the request come from."""
+    body = json.dumps({"you_are": client_ip, "your_port": client_port}).encode()
+    head = (
+        "HTTP/1.0 200 OK\r\nServer: tutor-lab\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
 def serve(args: dict[str, Any]) -> None:
-    from http.server import BaseHTTPRequestHandler, HTTPServer
+    """Answer each connection with `http_response` for the peer it sees, then close."""
+    listener = socket.create_server((args["host"], int(args.get("port", 80))))
+    listener.settimeout(0.1)
+    stop = threading.Event()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"
-        server_version = "tutor-lab"
-        sys_version = ""
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                conn, peer = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                data = b""
+                while b"\r\n\r\n" not in data and (chunk := conn.recv(4096)):
+                    data += chunk
+                conn.sendall(http_response(peer[0], peer[1]))
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            host, port = self.client_address[:2]
-            body = json.dumps({"you_are": host, "your_port": port}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = HTTPServer((args["host"], int(args.get("port", 80))), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
-    thread.daemon = True
+    thread = threading.Thread(target=loop, daemon=True)
     thread.start()
-    emit({"ready": True, "port": server.server_address[1]})
+    emit({"ready": True, "port": listener.getsockname()[1]})
     wait_for_stop()
-    server.shutdown()
-    server.server_close()
+    stop.set()
+    thread.join(2)
+    listener.close()
 
 
 def request(args: dict[str, Any]) -> dict[str, Any]:
@@ -175,16 +190,23 @@ def request(args: dict[str, Any]) -> dict[str, Any]:
     )
     with sock:
         local = sock.getsockname()
-        sock.sendall(
-            f"GET {args.get('path', '/whoami')} HTTP/1.1\r\nHost: {args['host']}\r\n"
-            "User-Agent: tutor-lab\r\nConnection: close\r\n\r\n".encode()
-        )
+        sock.sendall(http_request(args["host"], args.get("path", "/whoami")))
         chunks = []
         while chunk := sock.recv(65536):
             chunks.append(chunk)
     reply = b"".join(chunks).decode("latin-1")
     head, _, body = reply.partition("\r\n\r\n")
     return {"local": list(local), "status": head.split("\r\n")[0], "body": body}
+
+
+def nat_ruleset(lan: str, random_port: bool = True) -> str:
+    """The gateway's NAT rule in `nft list ruleset` form (the rule `nat` installs)."""
+    rule = f"ip saddr {lan} masquerade" + (" random" if random_port else "")
+    return (
+        "table ip tutor_nat {\n  chain postrouting {\n"
+        "    type nat hook postrouting priority srcnat; policy accept;\n"
+        f"    {rule}\n  }}\n}}"
+    )
 
 
 def nat(args: dict[str, Any]) -> dict[str, Any]:
@@ -205,13 +227,7 @@ def nat(args: dict[str, Any]) -> dict[str, Any]:
         )  # fmt: skip
     finally:
         nft.close()
-    rule = f"ip saddr {args['lan']} masquerade" + (" random" if flags else "")
-    ruleset = (
-        "table ip tutor_nat {\n  chain postrouting {\n"
-        "    type nat hook postrouting priority srcnat; policy accept;\n"
-        f"    {rule}\n  }}\n}}"
-    )
-    return {"ruleset": ruleset}
+    return {"ruleset": nat_ruleset(args["lan"], bool(flags))}
 
 
 def conntrack_entries() -> dict[str, Any]:
