@@ -1,7 +1,7 @@
 """Capturing a lab's own traffic: live with scapy when privileged, otherwise
 recorded at the socket and reconstructed.
 
-CONTRACT (implemented by the wire-engine work; labs code against this):
+CONTRACT (labs code against this):
 
     from labs.capture import open_capture
 
@@ -13,25 +13,429 @@ CONTRACT (implemented by the wire-engine work; labs code against this):
     cap.kind                    # "live" | "reconstructed"
     cap.note                    # one plain sentence for Trace.capture_note
 
-- Live (root/CAP_NET_RAW and libpcap, `labs.system.live_capture()`):
-  scapy AsyncSniffer on `iface` with a BPF filter built from `ports`/`proto`
-  (and `host`), outgoing duplicates on `lo` dropped (LAB-ENV.md), started
-  with `started_callback` and waited on before the lab sends anything.
-  Ethernet headers captured on `lo` are stripped so packets start at IP.
-  `wrap()` returns the socket unchanged.
-- Reconstructed: `wrap(sock, conversation="")` returns a proxy that records
-  connect/accept endpoints, every byte sent and received (send, sendall,
-  sendto, recv, recv_into, recvfrom), shutdown and close, with timestamps;
-  `record_refused(client, server)` notes a connection attempt answered with
-  RST; `packets()` rebuilds IP/TCP (handshake, data segments with correct
-  seq/ack, FIN exchange) or IP/UDP packets from those events.
-  `requests_adapter()` returns an `HTTPAdapter` whose connections are wrapped
-  (for labs that use a requests Session); it is a plain adapter when live.
-- `add_ports(*ports)`: more ports belong to the lab (FTP data connections).
-  Live capture cannot change its BPF, so labs that will need more ports pass
-  `port_range=(lo, hi)` to open_capture up front.
-- Leaving the `with` block always stops the sniffer, also on error or
-  Ctrl-C; `ctx.check()` is honoured while settling.
+open_capture(ctx, ports=(), proto="tcp", iface="lo", host=None,
+             port_range=None, mode=None, grace=2.0) -> Capture
+    ports: the lab's server ports (TCP or UDP per `proto`: "tcp" | "udp" |
+    "any"); host: narrows the live filter to one address; port_range=(lo, hi):
+    more ports the lab will use (FTP passive data ports), fixed up front
+    because a live filter cannot change; mode: "live" | "reconstructed" to
+    force one (default: `labs.system.live_capture()`, TUTOR_CAPTURE honoured);
+    grace: the most `settle()` waits, in seconds.
+
+Capture methods:
+    wrap(sock, conversation="", server_side=None) -> socket-like
+        Reconstructed: a `labs.recorder.RecordingSocket` proxy that records
+        connect/accept endpoints, every byte sent and received (send, sendall,
+        sendto, recv, recv_into, recvfrom, makefile), shutdown and close, with
+        timestamps. Wrap sockets before connect() to record the SYN's time and
+        refusals. Live: the socket itself (the name is kept for the packets).
+        `server_side` says which end a connected socket is (default: the end
+        whose port is one of `ports`).
+    create_connection(address, timeout=None, conversation="") -> socket-like
+        `socket.create_connection`, wrapped before connecting.
+    wrap_tls(sock, context, server_hostname=None, conversation="") -> TLS socket-like
+        TLS over `sock` (wrapped or not) that also records the plaintext as
+        conversation origin "inside-tls" (in both modes). When `sock` is a
+        recording proxy the TLS records themselves are recorded as wire bytes.
+    record_refused(client, server, conversation="")
+        Note a connection attempt answered with RST (reconstructed only).
+    requests_adapter() -> requests.adapters.HTTPAdapter
+        For labs that use a requests Session: its connections record every
+        exchange (reconstructed: the wire bytes; https, both modes: the
+        plaintext inside TLS). Mount it on "http://" and "https://".
+    add_ports(*ports)
+        More server ports. Live capture cannot change its filter: ports outside
+        `ports`/`port_range` raise ValueError there.
+    settle(grace=None)
+        Live: waits until every packet sent so far has been seen and every
+        established TCP connection has closed (FIN both ways + ACK, or RST),
+        at most `grace` seconds; honours `ctx.check()`. Reconstructed: returns.
+    packets() -> list[RawPacket]      time-ordered; link "raw-ip" on lo
+    conversations(origin=None) -> list[ConversationLog]
+        What the recording sockets saw (transcripts for explaining exchanges).
+    kind, note, link
+
+Leaving the `with` block always stops the sniffer, also on error or Ctrl-C.
+Live capture runs on `lo` with `L2Socket` (outgoing duplicates dropped, see
+LAB-ENV.md) and strips the loopback Ethernet header so packets start at IP;
+on other interfaces both directions are kept with their Ethernet header
+(link "ethernet").
 """
 
 from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from labs import system
+from labs.base import LabContext, RawPacket
+from labs.errors import LabError
+from labs.reconstruct import rebuild
+from labs.recorder import Address, ConversationLog, Recorder, RecordingSocket
+from labs.sniff import Conn, frame_socket, pair_of, parse
+
+GRACE = 2.0
+#: Bytes of packets kept from a live capture; past it packets are counted, not kept.
+MAX_CAPTURE_BYTES = 64 * 1024 * 1024
+_MARKER = b"tutor-capture-marker"
+
+
+def open_capture(
+    ctx: LabContext,
+    ports: Iterable[int] = (),
+    proto: str = "tcp",
+    iface: str = "lo",
+    host: str | None = None,
+    port_range: tuple[int, int] | None = None,
+    mode: str | None = None,
+    grace: float = GRACE,
+) -> Capture:
+    """Choose live or reconstructed capture for a lab (see the module docstring)."""
+    if proto not in ("tcp", "udp", "any"):
+        raise ValueError(f"proto must be tcp, udp or any, not {proto!r}")
+    forced = os.environ.get(system.CAPTURE_ENV, "").strip().lower()
+    live = system.live_capture()
+    want = mode or ("live" if forced == "live" or live.ok else "reconstructed")
+    if want == "live" and not live.ok:
+        raise LabError(
+            f"Live capture is not possible here: {live.reason}",
+            f"Unset {system.CAPTURE_ENV} to let the lab reconstruct the packets instead.",
+        )
+    if want == "reconstructed":
+        cause = live.reason if not live.ok else "reconstruction was asked for"
+        return Capture(ctx, ports, proto, iface, host, port_range, grace, cause=_short(cause))
+    return LiveCapture(
+        ctx, ports, proto, iface, host, port_range, grace, insist=bool(mode) or forced == "live"
+    )
+
+
+def _short(reason: str) -> str:
+    """The cause of reconstruction, short enough for the middle of a sentence."""
+    low = reason.lower()
+    if "reconstructed asks" in low or "was asked" in low:
+        return f"{system.CAPTURE_ENV}=reconstructed asked for it"
+    if "libpcap" in low:
+        return "live capture needs libpcap"
+    if "root or cap_net_raw" in low:
+        return "live capture needs root or CAP_NET_RAW"
+    return reason.rstrip(".")
+
+
+class Capture:
+    """A lab's traffic recorded at the socket and rebuilt into packets
+    (the base for live capture, which adds a sniffer)."""
+
+    kind = "reconstructed"
+
+    def __init__(
+        self,
+        ctx: LabContext,
+        ports: Iterable[int],
+        proto: str,
+        iface: str,
+        host: str | None,
+        port_range: tuple[int, int] | None,
+        grace: float,
+        cause: str = "",
+    ) -> None:
+        self.ctx = ctx
+        self.ports = set(ports)
+        self.proto = proto
+        self.iface = iface
+        self.host = host
+        self.port_range = port_range
+        self.grace = grace
+        self.cause = cause
+        self.recorder = Recorder(self.ports)
+        self.link = "raw-ip"
+
+    def __enter__(self) -> Capture:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        pass
+
+    @property
+    def note(self) -> str:
+        return (
+            f"Reconstructed, not captured ({self.cause}): the payload bytes are exactly what "
+            "was sent and received, recorded at the socket, but the IP, TCP and UDP headers "
+            "around them (sequence numbers, flags, segment sizes, timings) were rebuilt by tutor."
+        )
+
+    def _covers(self, port: int) -> bool:
+        lo, hi = self.port_range or (1, 0)
+        return port in self.ports or lo <= port <= hi
+
+    def add_ports(self, *ports: int) -> None:
+        self.ports.update(ports)
+        self.recorder.server_ports.update(ports)
+
+    def wrap(self, sock: Any, conversation: str = "", server_side: bool | None = None) -> Any:
+        return self.recorder.wrap(sock, conversation, server_side=server_side)
+
+    def create_connection(
+        self, address: Address, timeout: float | None = None, conversation: str = ""
+    ) -> Any:
+        return self.recorder.create_connection(address, timeout, name=conversation)
+
+    def wrap_tls(
+        self,
+        sock: Any,
+        context: Any,
+        server_hostname: str | None = None,
+        conversation: str = "",
+    ) -> Any:
+        local, peer = sock.getsockname()[:2], sock.getpeername()[:2]
+        if isinstance(sock, RecordingSocket):
+            # ssl cannot wrap a Python proxy; a memory-BIO transport can, and
+            # sends its records through the proxy, which records them.
+            from urllib3.util.ssltransport import SSLTransport
+
+            tls: Any = SSLTransport(sock, context, server_hostname)  # type: ignore[arg-type]
+        else:
+            tls = context.wrap_socket(sock, server_hostname=server_hostname)
+        return self.recorder.wrap(
+            tls, conversation, origin="inside-tls", server_side=False, addresses=(local, peer)
+        )
+
+    def record_refused(self, client: Address, server: Address, conversation: str = "") -> None:
+        self.recorder.record_refused(client, server, conversation)
+
+    def requests_adapter(self) -> Any:
+        from labs.capture_http import recording_adapter
+
+        return recording_adapter(self, wire=self.kind == "reconstructed")
+
+    def settle(self, grace: float | None = None) -> None:
+        self.ctx.check()
+
+    def conversations(self, origin: str | None = None) -> list[ConversationLog]:
+        return self.recorder.logs(origin)
+
+    def packets(self) -> list[RawPacket]:
+        return rebuild(self.recorder.logs())
+
+
+class LiveCapture(Capture):
+    """A scapy AsyncSniffer on the lab's ports only, plus socket recording for
+    what the wire cannot show (plaintext inside TLS)."""
+
+    def __init__(self, *args: Any, insist: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.insist = insist
+        self.strip = self.iface == "lo"
+        self.link = "raw-ip" if self.strip else "ethernet"
+        self._cond = threading.Condition()
+        self._frames: list[tuple[float, bytes]] = []
+        self._kept = 0
+        self._dropped = 0
+        self._tcp: dict[frozenset[Address], Conn] = {}
+        self._last = time.monotonic()
+        self._names: dict[frozenset[Address], str] = {}
+        self._marker: socket.socket | None = None
+        self._markers_seen = 0
+        self._sniffer: Any = None
+        self._fallback: Capture | None = None
+
+    # -- starting and stopping ------------------------------------------------
+
+    def lab_filter(self) -> str:
+        """The BPF expression for the lab's traffic (shown to the learner)."""
+        parts = [f"port {p}" for p in sorted(self.ports)]
+        if self.port_range:
+            parts.append(f"portrange {self.port_range[0]}-{self.port_range[1]}")
+        protos = {"tcp": "tcp", "udp": "udp", "any": "(tcp or udp)"}[self.proto]
+        expr = f"{protos} and ({' or '.join(parts)})" if parts else protos
+        if self.host:
+            expr += f" and host {self.host}"
+        return expr
+
+    def _filter(self) -> str:
+        expr = self.lab_filter()
+        if self._marker is not None:
+            m = self._marker.getsockname()[1]
+            expr = f"({expr}) or (udp and src port {m} and dst port {m} and src host 127.0.0.1)"
+        return expr
+
+    def __enter__(self) -> Capture:
+        from scapy.sendrecv import AsyncSniffer
+
+        if self.strip:
+            self._marker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self._marker.bind(("127.0.0.1", 0))
+        started = threading.Event()
+        self._sniffer = AsyncSniffer(
+            iface=self.iface,
+            filter=self._filter(),
+            L2socket=frame_socket(drop_outgoing=self.strip),
+            prn=self._on_frame,
+            store=False,
+            started_callback=started.set,
+        )
+        try:
+            self._sniffer.start()
+            deadline = time.monotonic() + 5.0
+            while not started.wait(0.02):
+                thread = self._sniffer.thread
+                if time.monotonic() > deadline or thread is None or not thread.is_alive():
+                    raise OSError(str(self._sniffer.exception or "the sniffer did not start"))
+        except Exception as exc:
+            self.close()
+            if self.insist:
+                raise LabError(f"Live capture could not start: {exc}.") from exc
+            self._fallback = Capture(
+                self.ctx,
+                self.ports,
+                self.proto,
+                self.iface,
+                self.host,
+                self.port_range,
+                self.grace,
+                cause=f"live capture could not start: {exc}",
+            )
+            self._fallback.recorder = self.recorder
+        return self
+
+    def close(self) -> None:
+        sniffer, self._sniffer = self._sniffer, None
+        if sniffer is not None:
+            try:
+                if sniffer.running:
+                    sniffer.stop()
+            except Exception:
+                pass  # a sniffer that died already left nothing to stop
+        if self._marker is not None:
+            self._marker.close()
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return "reconstructed" if self._fallback else "live"
+
+    @property
+    def note(self) -> str:
+        if self._fallback is not None:
+            return self._fallback.note
+        note = (
+            f"Captured live on {self.iface} with scapy, filtered to this lab's own traffic "
+            f"({self.lab_filter()}): every header and byte is "
+            "exactly what crossed the interface"
+        )
+        if self._dropped:
+            note += f" (after {self._kept} bytes, {self._dropped} more were seen but not kept)"
+        return note + "."
+
+    # -- the sniffer thread ---------------------------------------------------
+
+    def _on_frame(self, pkt: Any) -> None:
+        frame, t = bytes(pkt), float(pkt.time)
+        data = frame
+        if self.strip:
+            if frame[12:14] not in (b"\x08\x00", b"\x86\xdd"):
+                return
+            data = frame[14:]
+        info = parse(data if self.strip else frame[14:])
+        with self._cond:
+            self._last = time.monotonic()
+            if info is not None and info[0] == "udp" and data.endswith(_MARKER):
+                self._markers_seen += 1
+            else:
+                if self._kept + len(data) <= MAX_CAPTURE_BYTES:
+                    self._frames.append((t, data))
+                    self._kept += len(data)
+                else:
+                    self._dropped += len(data)
+                if info is not None and info[0] == "tcp":
+                    _, src, dst, flags = info
+                    self._tcp.setdefault(frozenset((src, dst)), Conn()).see(src, flags)
+            self._cond.notify_all()
+
+    # -- the lab's side -------------------------------------------------------
+
+    def _name(self, sock: Any, conversation: str) -> None:
+        try:
+            pair = frozenset(
+                (str(a[0]), int(a[1])) for a in (sock.getsockname(), sock.getpeername())
+            )
+        except OSError:
+            return
+        if conversation:
+            self._names[pair] = conversation
+
+    def wrap(self, sock: Any, conversation: str = "", server_side: bool | None = None) -> Any:
+        if self._fallback is not None:
+            return self._fallback.wrap(sock, conversation, server_side)
+        self._name(sock, conversation)
+        return sock
+
+    def create_connection(
+        self, address: Address, timeout: float | None = None, conversation: str = ""
+    ) -> Any:
+        if self._fallback is not None:
+            return self._fallback.create_connection(address, timeout, conversation)
+        sock = socket.create_connection(address, timeout)
+        self._name(sock, conversation)
+        return sock
+
+    def record_refused(self, client: Address, server: Address, conversation: str = "") -> None:
+        if self._fallback is not None:
+            self._fallback.record_refused(client, server, conversation)
+
+    def requests_adapter(self) -> Any:
+        from labs.capture_http import recording_adapter
+
+        return recording_adapter(self, wire=self._fallback is not None)
+
+    def add_ports(self, *ports: int) -> None:
+        uncovered = [p for p in ports if not self._covers(p)]
+        if uncovered and self._fallback is None:
+            raise ValueError(
+                f"ports {uncovered} are outside the live filter; pass port_range to open_capture"
+            )
+        super().add_ports(*ports)
+
+    def settle(self, grace: float | None = None) -> None:
+        """Wait until the sniffer has seen everything sent so far (our marker
+        datagram comes back after it) and every connection has closed."""
+        self.ctx.check()
+        if self._fallback is not None or self._sniffer is None:
+            return
+        deadline = time.monotonic() + (self.grace if grace is None else grace)
+        with self._cond:
+            target = self._markers_seen + 1
+        if self._marker is not None:
+            self._marker.sendto(_MARKER, self._marker.getsockname())
+        while True:
+            with self._cond:
+                if self._marker is not None:
+                    caught_up = self._markers_seen >= target
+                else:
+                    caught_up = time.monotonic() - self._last > 0.1
+                if caught_up and all(c.finished for c in self._tcp.values()):
+                    return
+                if time.monotonic() >= deadline or not self._sniffer.running:
+                    return
+                self._cond.wait(0.05)
+            self.ctx.check()
+
+    def packets(self) -> list[RawPacket]:
+        if self._fallback is not None:
+            return self._fallback.packets()
+        link = "raw-ip" if self.strip else "ethernet"
+        with self._cond:
+            frames = list(self._frames)
+        out = [
+            RawPacket(t, data, link, self.iface, self._names.get(pair_of(data, self.strip), ""))
+            for t, data in frames
+        ]
+        inside = [log for log in self.recorder.logs("inside-tls")]
+        out.extend(rebuild(inside))
+        out.sort(key=lambda r: r.time)
+        return out
