@@ -43,6 +43,10 @@ class Roles:
         self.servers: set[str] = set()
         #: connection attempts seen: (client, server) -> flags seen so far
         self.syns: dict[tuple[str, str], int] = {}
+        #: endpoint -> its initial sequence number, to count bytes from 1
+        self.isn: dict[str, int] = {}
+        #: endpoint -> the sequence number its FIN used (a FIN counts as one byte)
+        self.fin: dict[str, int] = {}
 
     def note_syn(self, src: str, dst: str) -> None:
         self.clients.add(src)
@@ -92,8 +96,13 @@ def _tcp(
     seq = _num(fields, "tcp.seq_raw")
     ack = _num(fields, "tcp.ack_raw")
     seg = _num(fields, "tcp.len") or 0
+    # Byte counts from the handshake's numbers, when the capture saw it.
+    sent_before = _relative(seq, roles.isn.get(src))
+    got = _relative(ack, roles.isn.get(dst))
     if bits & 0x02 and not bits & 0x10:
         roles.note_syn(src, dst)
+    if bits & 0x02 and seq is not None:
+        roles.isn[src] = seq
     a, b = roles.names(src, dst)
     syn, ackf, fin, rst = bits & 0x02, bits & 0x10, bits & 0x01, bits & 0x04
     summary = f"TCP {flags.replace(', ', '-') if syn and ackf else flags}"
@@ -118,15 +127,34 @@ def _tcp(
             )
         return summary, f"{a} aborts the conversation with {b} at once (RST)."
     if fin:
+        if seq is not None:
+            roles.fin[src] = (seq + seg) % 2**32
         extra = f", after {seg} last bytes of data" if seg else ""
         return summary, f"{a} says it has nothing more to send to {b} (FIN){extra}."
     if seg:
         what = f": {app_sentence}" if app_sentence else ""
-        return (app_summary or f"TCP {flags} ({seg} bytes)"), f"{a} sends {seg} bytes to {b}{what}."
+        span = (
+            f" (its bytes {sent_before + 1}-{sent_before + seg})" if sent_before is not None else ""
+        )
+        return (app_summary or f"TCP {flags} ({seg} bytes)"), _end(
+            f"{a} sends {seg} bytes to {b}{span}{what}"
+        )
     if roles.syns.get((src, dst)) == 2:
         roles.syns[(src, dst)] = 3
         return summary, f"{a} acknowledges {b}'s SYN (ACK): the three-way handshake is complete."
+    if ack is not None and roles.fin.get(dst) == (ack - 1) % 2**32:
+        counted = f" and all {got - 1} bytes before it" if got is not None else ""
+        return summary, f"{a} confirms it has received {b}'s FIN{counted} (ACK)."
+    if got is not None:
+        return summary, f"{a} confirms it has received all {got} bytes {b} has sent so far (ACK)."
     return summary, f"{a} acknowledges everything {b} sent before byte {ack} (ACK)."
+
+
+def _relative(number: int | None, isn: int | None) -> int | None:
+    """Bytes counted from the handshake: the SYN itself uses number ISN."""
+    if number is None or isn is None:
+        return None
+    return (number - isn - 1) % 2**32
 
 
 def _app(layers: tuple[Layer, ...]) -> tuple[str, str]:
@@ -134,14 +162,22 @@ def _app(layers: tuple[Layer, ...]) -> tuple[str, str]:
     for layer in layers:
         app = APPS.get(layer.name.lower().split(" ")[0])
         if app is not None:
-            phrase = app.describe(layers)
-            summary = app.summarize(layers)
+            try:
+                phrase = app.describe(layers)
+                summary = app.summarize(layers)
+            except (ValueError, KeyError, IndexError):
+                # A half-read message: let the transport speak.
+                return "", ""
             if phrase or summary:
                 return phrase, summary
     return "", ""
 
 
 _KINDS = ("TCP", "UDP", "ICMP", "ARP")
+
+
+def _end(sentence: str) -> str:
+    return sentence if sentence.endswith((".", "?", "!")) else sentence + "."
 
 
 def describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tuple[str, str]:
@@ -155,7 +191,7 @@ def describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tup
         n = max((_num(fields, "udp.length") or 8) - 8, 0)
         phrase, summary = _app(layers)
         what = f": {phrase}" if phrase else ""
-        return summary or f"UDP {n} bytes", f"{a} sends a {n}-byte UDP datagram to {b}{what}."
+        return summary or f"UDP {n} bytes", _end(f"{a} sends a {n}-byte UDP datagram to {b}{what}")
     if kind == "ICMP":
         t = _num(fields, "icmp.type")
         kind = fields["icmp.type"].show

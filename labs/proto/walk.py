@@ -58,9 +58,10 @@ def _walk(layer: Any, data: bytes) -> tuple[tuple[str, int, int], ...]:
 
 _CONDITIONAL: dict[type, tuple[str, ...]] = {}
 
-#: Classes whose layout can vary at equal header length (variable-length
-#: fields side by side); they are walked every time.
-_UNCACHED = {"DNS", "ARP", "ICMP", "Raw", "Padding"}
+#: Headers whose layout is fixed by (header length, conditional fields
+#: present): one variable-length field at most (options). Anything else
+#: (DNS, ARP, ICMP, text lines) is walked every time.
+_CACHED = {"Ether", "CookedLinux", "IP", "IPv6", "TCP", "UDP", "IPerror", "TCPerror", "UDPerror"}
 
 
 def spots(layer: Any, start: int, packet: bytes) -> tuple[list[Spot], int]:
@@ -75,7 +76,7 @@ def spots(layer: Any, start: int, packet: bytes) -> tuple[list[Spot], int]:
         layout = _walk(layer, packet[start:])
         end = max((off + n for _name, off, n in layout), default=0)
         return _absolute(layer, layout, start), end
-    if cls.__name__ in _UNCACHED:
+    if cls.__name__ not in _CACHED:
         layout = _walk(layer, data)
     else:
         conditional = _CONDITIONAL.get(cls)
