@@ -11,18 +11,23 @@ with our prefix whose creating process is gone).
 
 from __future__ import annotations
 
+import ctypes
+import fcntl
 import json
 import os
 import re
 import secrets
 import select
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -59,6 +64,50 @@ def _run(args: list[str], check: bool = True, stdin: str | None = None) -> str:
             "Run `tutor doctor` to see what this machine allows.",
         )
     return proc.stdout
+
+
+_CLONE_NEWNET = 0x40000000
+_SIOCETHTOOL = 0x8946
+_ETHTOOL_STXCSUM = 0x17
+
+
+def _in_netns(name: str, work: Callable[[], None]) -> None:
+    """Run `work` in a thread that has entered namespace `name` (setns moves
+    only the calling thread, so the rest of the program stays where it is)."""
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = os.open(NETNS_DIR / name, os.O_RDONLY)
+            try:
+                if libc.setns(fd, _CLONE_NEWNET) != 0:
+                    raise OSError(ctypes.get_errno(), f"setns into {name}")
+            finally:
+                os.close(fd)
+            work()
+        except BaseException as exc:  # handed back to the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if failure:
+        raise LabError(f"Setting up the lab's network failed: {failure[0]}.")
+
+
+def _checksums_in_software(ifnames: list[str]) -> None:
+    """Turn off checksum offload on veths, inside the current namespace.
+
+    A veth normally leaves TCP checksums to "the hardware", which does not
+    exist: captures would show half-computed checksums. Computing them in
+    software puts the true checksum on the wire, so before/after NAT compares
+    real values (and Wireshark agrees)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for ifname in ifnames:
+            value = ctypes.create_string_buffer(struct.pack("II", _ETHTOOL_STXCSUM, 0))
+            ifreq = struct.pack("16sP", ifname.encode(), ctypes.addressof(value))
+            fcntl.ioctl(sock.fileno(), _SIOCETHTOOL, ifreq.ljust(40, b"\0"))
 
 
 def _sysctl_script(values: dict[str, str]) -> str:
@@ -106,9 +155,10 @@ class Agent:
                 )
             return message
 
-    def send(self, message: dict[str, Any]) -> None:
+    def tell(self, line: str) -> None:
+        """One line to the agent's stdin ("stop" ends serve and sniff)."""
         assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(message) + "\n")
+        self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
 
     def _why(self) -> str:
@@ -160,6 +210,8 @@ class Network:
             for dest, via in node.routes:
                 lines.append(f"route add {dest} via {via}")
             _run(["ip", "-n", self.names[node.role], "-batch", "-"], stdin="\n".join(lines) + "\n")
+            ifnames = [i.name for i in node.interfaces]
+            _in_netns(self.names[node.role], partial(_checksums_in_software, ifnames))
 
     def ip(self, role: str, *args: str) -> str:
         """`ip` run inside a node's namespace (`ip -n NS ...`)."""

@@ -111,7 +111,7 @@ def explain(label: str, decision: Decision) -> str:
     hits = [r for r, m in zip(decision.routes, decision.matches, strict=True) if m]
     misses = [r for r, m in zip(decision.routes, decision.matches, strict=True) if not m]
     parts = [
-        f"{label[:1].upper()}{label[1:]} looks up {dst} in its routing table ({len(decision.routes)} routes)."
+        f"{label[:1].upper()}{label[1:]} looks up {dst} in its routing table ({len(decision.routes)} route{'' if len(decision.routes) == 1 else 's'})."
     ]
     if misses:
         parts.append(

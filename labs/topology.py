@@ -155,7 +155,7 @@ GATEWAY_NAT = Topology(
         ),
         Node(
             "gw",
-            "home gateway",
+            "the gateway",
             "gateway",
             (
                 Interface("lan0", "192.168.1.1/24", "laptop"),
@@ -164,7 +164,7 @@ GATEWAY_NAT = Topology(
         ),
         # The server has no route to 192.168.1.0/24 at all, like any server on
         # the Internet: without NAT its answer would have nowhere to go.
-        Node("server", "API server", "server", (Interface("eth0", "203.0.113.80/24", "gw"),)),
+        Node("server", "the API server", "server", (Interface("eth0", "203.0.113.80/24", "gw"),)),
     ),
 )
 

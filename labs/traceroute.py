@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
-from labs import netns, routes, routing_sim, system
+from labs import netlab, netns, routes, routing_sim
 from labs.base import LabContext, LabOptions, RawPacket
 from labs.errors import BadInput
+from labs.netlab import arp_step, cap, frames
 from labs.ns_agent import key as probe_key
 from labs.topology import TRACEROUTE, Topology, draw
 from labs.trace import Fact, Section, Step, Trace
@@ -49,17 +49,11 @@ def _destination() -> str:
     return TRACEROUTE.node(DEST_ROLE).interfaces[0].ip
 
 
-def _parse(raws: list[RawPacket]) -> list[Any]:
-    from scapy.layers.l2 import Ether
-
-    return [Ether(r.data) for r in raws]
-
-
 def find_hops(raws: list[RawPacket], src: str, dst: str) -> list[Hop]:
     """Pair each probe with its answer, straight from the frames."""
     from scapy.layers.inet import ICMP, IP, TCP, IPerror
 
-    pkts = _parse(raws)
+    pkts = frames(raws)
     hops: list[Hop] = []
     by_key: dict[Any, int] = {}
     for i, pkt in enumerate(pkts):
@@ -147,42 +141,11 @@ def _hop_text(hop: Hop, topo: Topology, simulated: bool) -> str:
     return f"{cap(who)} ({hop.responder}) answered {hop.kind}.{rtt}"
 
 
-def cap(text: str) -> str:
-    """A label at the start of a sentence ("router 1" -> "Router 1")."""
-    return text[:1].upper() + text[1:]
-
-
-def arp_step(pkts: list[Any], topo: Topology, where: str = "") -> Step | None:
-    """The ARP request and reply in the frames, told from their own fields."""
-    from scapy.layers.l2 import ARP
-
-    arp = [(i, p[ARP]) for i, p in enumerate(pkts) if p.haslayer(ARP)]
-    request = next((a for _i, a in arp if a.op == 1), None)
-    reply = next((a for _i, a in arp if a.op == 2), None)
-    if request is None:
-        return None
-    asker, wanted = topo.label_of(request.psrc), topo.label_of(request.pdst)
-    text = (
-        f"{cap(asker)} ({request.psrc}) knows it must hand its packets to {request.pdst} "
-        f"({wanted}) but not that machine's MAC address, so it broadcasts an ARP request: "
-        f"who has {request.pdst}?"
-    )
-    if reply is not None:
-        text += (
-            f" {cap(topo.label_of(reply.psrc))} answers: {reply.psrc} is at {reply.hwsrc}. "
-            "From now on the frames carry that address."
-        )
-    return Step(
-        "arp", tuple(i for i, _a in arp), text + where, title=f"ARP: who has {request.pdst}?"
-    )
-
-
 def _steps(
     raws: list[RawPacket], hops: list[Hop], topo: Topology, simulated: bool
 ) -> tuple[Step, ...]:
-    pkts = _parse(raws)
     steps = []
-    arp = arp_step(pkts, topo)
+    arp = arp_step(frames(raws), topo)
     if arp is not None:
         steps.append(arp)
     for hop in hops:
@@ -256,10 +219,10 @@ def _facts(hops: list[Hop], topo: Topology) -> tuple[Fact, ...]:
 
 
 def _sections(
-    hops: list[Hop], tables: dict[str, list[dict[str, Any]]], mode: str, simulated: bool
+    hops: list[Hop], tables: dict[str, list[dict[str, Any]]], mode: str, version: netlab.Version
 ) -> tuple[Section, ...]:
     topo, dst = TRACEROUTE, _destination()
-    how = "modelled by the simulator" if simulated else "`ip route` inside its namespace"
+    simulated, how = version.simulated, version.table_source
     out = [
         Section("The network", draw(topo), "code"),
         Section(
@@ -325,26 +288,14 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
     mode = (options.mode or "udp").lower()
     if mode not in MODES:
         raise BadInput(f"traceroute has no mode {mode!r}.", "Use --mode udp, icmp or tcp.")
-    started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.monotonic()
-    cap = system.namespaces()
-    simulated = options.simulate or not cap.ok
+    version = netlab.choose(options, TRACEROUTE, "on host A's network card")
     dst = _destination()
-    if simulated:
+    if version.simulated:
         raws = routing_sim.traceroute(TRACEROUTE, SOURCE, dst, mode, MAX_TTL)
         tables = routing_sim.tables(TRACEROUTE)
-        why = "you asked for --simulate" if options.simulate else cap.reason
-        note = (
-            f"SIMULATED: nothing was sent ({why}). These frames were built by tutor's simulator "
-            "from the lab's topology and routing tables to show what a real run captures; "
-            "MAC addresses are made up and times are not measured."
-        )
     else:
         raws, tables = _live(mode, options, ctx)
-        note = (
-            "Captured live on host A's network card, inside network namespaces this lab built "
-            "(host A, router 1, router 2, host B) and removed afterwards."
-        )
     from labs.dissect import build_trace
 
     src_ip = TRACEROUTE.node(SOURCE).interfaces[0].ip
@@ -352,23 +303,14 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
     trace = build_trace(
         lab="traceroute",
         target=f"{dst} ({TRACEROUTE.label_of(dst)}), {mode.upper()} probes",
-        capture="simulated" if simulated else "live",
+        capture=version.capture,
         raws=raws,
-        capture_note=note,
-        steps=_steps(raws, hops, TRACEROUTE, simulated),
-        sections=_sections(hops, tables, mode, simulated),
+        capture_note=version.note,
+        steps=_steps(raws, hops, TRACEROUTE, version.simulated),
+        sections=_sections(hops, tables, mode, version),
         facts=_facts(hops, TRACEROUTE),
-        started=started,
+        started=version.started,
         duration=round(time.monotonic() - t0, 3),
         client=src_ip,
     )
-    return mark_simulated(trace) if simulated else trace
-
-
-def mark_simulated(trace: Trace) -> Trace:
-    """Say on every packet that the simulator built it."""
-    packets = tuple(
-        replace(p, explain=f"Built by the simulator, not captured: {p.explain}")
-        for p in trace.packets
-    )
-    return replace(trace, packets=packets)
+    return netlab.mark_simulated(trace) if version.simulated else trace
