@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from labs.proto.base import APPS, Stream
-from labs.proto.ftp import describe, detect, dissect, dissect_data
+from labs.proto.ftp import describe, detect, dissect, dissect_data, summarize
 
 OFFSET = 52  # where a payload starts behind IPv4 (20) and TCP with timestamps (32)
 
@@ -160,3 +160,10 @@ def test_values_match_what_wireshark_shows(tmp_path):
         theirs = {k: v for k, v in zip(TSHARK_FIELDS, row.split("\t"), strict=True) if v}
         ours = {k: v for k, (v, _b) in _fields(payload).items() if k in TSHARK_FIELDS}
         assert theirs and ours == theirs, payload
+
+
+def test_packet_list_line_masks_the_password():
+    (layer,) = dissect(b"PASS demo-password\r\n", 0, Stream())
+    assert summarize((layer,)) == "FTP PASS ********"
+    (layer,) = dissect(b"150 Here.\r\n226 Done.\r\n", 0, Stream())
+    assert summarize((layer,)) == "FTP 150 Here. | 226 Done."

@@ -69,7 +69,7 @@ REPLIES = {
     "229": "entering extended passive mode",
     "230": "user logged in",
     "250": "requested file action done",
-    "257": "path name (the current directory)",
+    "257": "the current directory's path",
     "331": "user name okay, need a password",
     "332": "need an account",
     "350": "pending further information",
@@ -431,6 +431,21 @@ def describe(layers: tuple[Layer, ...]) -> str:
     return ""
 
 
+def summarize(layers: tuple[Layer, ...]) -> str:
+    """The packet-list line: "FTP USER demo", "FTP PASS ********", "FTP 230 ..."."""
+    for layer in layers:
+        if layer.name != "FTP":
+            continue
+        lines: list[str] = []
+        for f in layer.fields:
+            if f.name in ("Request command", "Response code", "Text"):
+                lines.append(f.value)
+            elif f.name in ("Request arg", "Response arg") and lines:
+                lines[-1] += " " + ("*" * 8 if f.secret else f.value)
+        return "FTP " + " | ".join(lines) if lines else ""
+    return ""
+
+
 def detect(payload: bytes) -> bool:
     """A known FTP command line, or a 220 greeting that names FTP."""
     if _COMMAND_LINE.match(payload):
@@ -463,6 +478,13 @@ def describe_data(layers: tuple[Layer, ...]) -> str:
     return ""
 
 
+def summarize_data(layers: tuple[Layer, ...]) -> str:
+    for layer in layers:
+        if layer.name == "FTP-DATA":
+            return f"FTP-DATA {layer.length} bytes"
+    return ""
+
+
 _MAX_LINES = 200
 
 
@@ -474,5 +496,5 @@ def _looks_like_text(payload: bytes) -> bool:
     return all(c.isprintable() or c in "\r\n\t" for c in text)
 
 
-app(App("ftp", ("tcp",), (CONTROL_PORT,), dissect, describe, detect))
-app(App("ftp-data", ("tcp",), (DATA_PORT,), dissect_data, describe_data))
+app(App("ftp", ("tcp",), (CONTROL_PORT,), dissect, describe, detect, summarize))
+app(App("ftp-data", ("tcp",), (DATA_PORT,), dissect_data, describe_data, None, summarize_data))
