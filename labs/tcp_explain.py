@@ -201,7 +201,7 @@ def _preview(payload: bytes) -> str:
 
 
 def _counting(story: Story) -> Section:
-    lines = []
+    lines: list[str] = []
     for seg in story.data[:4]:
         line = (
             f"{ref(seg)}: the {story.who(seg)} sends {seg.length} bytes ({_preview(seg.payload)}) "
@@ -308,7 +308,7 @@ def _ports(story: Story, embedded: bool) -> Section:
 
 
 def _closing(story: Story) -> Section:
-    lines = []
+    lines: list[str] = []
     for fin in story.fins:
         line = f"{ref(fin)}: the {story.who(fin)} sends FIN (seq {fin.seq}): I have nothing more to send."
         acker = story.acked_by(fin)

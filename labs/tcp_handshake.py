@@ -10,17 +10,21 @@ and skips the closed-port knock, which only makes sense on this machine.
 
 from __future__ import annotations
 
-import re
 import socket
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from labs.base import LabContext, LabOptions, RawPacket
-from labs.errors import BadInput, LabError
+from labs.errors import LabError
+from labs.hostport import Endpoint, capture_where, parse_host_port, resolve
 from labs.tcp_explain import story_facts, story_sections, story_steps
 from labs.tcp_story import read_story
 from labs.trace import Section, Trace
+
+if TYPE_CHECKING:
+    from labs.capture import Capture
 
 LAB = "tcp-handshake"
 #: The one line the client sends (12 bytes with its newline).
@@ -28,44 +32,7 @@ LINE = b"hello tutor\n"
 #: How long to wait for the server's answer to our line before closing anyway.
 READ_TIMEOUT = 5.0
 
-_HOST_PORT = re.compile(
-    r"\[(?P<v6>[0-9A-Fa-f:.]+)\]:(?P<p6>\d+)|(?P<host>[^\s:/\[\]@]+):(?P<port>\d+)"
-)
-
-
-def parse_target(text: str) -> tuple[str, int]:
-    """`HOST:PORT` or `[IPv6]:PORT` -> (host, port); anything else is BadInput."""
-    text = text.strip()
-    hint = "Give --target as HOST:PORT, for example 127.0.0.1:8080."
-    if "://" in text:
-        raise BadInput(f"--target {text!r} is a URL; this lab wants a host and a port.", hint)
-    match = _HOST_PORT.fullmatch(text)
-    if not match:
-        raise BadInput(f"--target {text!r} is not HOST:PORT.", hint)
-    host = match["v6"] or match["host"]
-    port = int(match["p6"] or match["port"])
-    if not 1 <= port <= 65535:
-        raise BadInput(f"Port {port} is out of range.", "A TCP port is a number from 1 to 65535.")
-    return host, port
-
-
-def resolve(host: str, port: int) -> tuple[int, str]:
-    """The address family and address to connect to (one DNS lookup for a name)."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise BadInput(
-            f"Cannot find the address of {host!r} ({exc.strerror}).",
-            "Check the spelling, or give an IP address.",
-        ) from None
-    # Prefer IPv4: it is what the lessons draw, and what most targets answer on.
-    infos.sort(key=lambda info: info[0] != socket.AF_INET)
-    family, _type, _proto, _name, sockaddr = infos[0]
-    return family, str(sockaddr[0])
-
-
-def _is_loopback(address: str) -> bool:
-    return address.startswith("127.") or address == "::1"
+TARGET_HINT = "Give --target as HOST:PORT, for example 127.0.0.1:8080."
 
 
 def _free_port() -> int:
@@ -76,11 +43,12 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def converse(cap: object, family: int, address: str, port: int, timeout: float) -> bytes:
+def converse(cap: Capture, server: Endpoint, timeout: float) -> bytes:
     """Connect, send LINE, read the answer, close gracefully; return the answer."""
-    where = f"{address}:{port}" if family == socket.AF_INET else f"[{address}]:{port}"
+    where = server.shown
     try:
-        raw_sock = socket.create_connection((address, port), timeout=timeout)
+        # Through the capture, so that a reconstruction records the SYN's time too.
+        sock = cap.create_connection((server.address, server.port), timeout)
     except ConnectionRefusedError:
         raise LabError(
             f"Nothing accepted the connection at {where} (connection refused).",
@@ -93,7 +61,6 @@ def converse(cap: object, family: int, address: str, port: int, timeout: float) 
         ) from None
     except OSError as exc:
         raise LabError(f"Could not connect to {where}: {exc.strerror or exc}.") from None
-    sock = cap.wrap(raw_sock)  # type: ignore[attr-defined]
     answer = b""
     try:
         sock.sendall(LINE)
@@ -123,18 +90,17 @@ def _read(sock: socket.socket, until_newline: bool) -> bytes:
     return data
 
 
-def knock(cap: object, port: int, timeout: float) -> None:
+def knock(cap: Capture, port: int, timeout: float) -> None:
     """Connect to a closed port on 127.0.0.1 and expect ECONNREFUSED (a RST)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Wrapped before connect() so a reconstruction records the refusal itself.
+    sock = cap.wrap(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
     try:
         # Bind first so the client end is known even though connect() fails.
         sock.bind(("127.0.0.1", 0))
-        client = sock.getsockname()
         sock.settimeout(timeout)
         try:
             sock.connect(("127.0.0.1", port))
         except ConnectionRefusedError:
-            cap.record_refused(client, ("127.0.0.1", port))  # type: ignore[attr-defined]
             return
         raise LabError(f"Port {port} on 127.0.0.1 unexpectedly accepted.", "Run the lab again.")
     finally:
@@ -147,31 +113,31 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
     clock = time.monotonic()
-    target = parse_target(options.target) if options.target else None
+    target = parse_host_port(options.target, None, TARGET_HINT) if options.target else None
     with ExitStack() as stack:
+        closed: int | None = None
         if target is None:
             from labs.servers.echo import EchoServer
 
             ctx.say("Starting the lab's own TCP server on 127.0.0.1 ...")
-            server = stack.enter_context(EchoServer())
-            family, address, port = socket.AF_INET, "127.0.0.1", server.port
-            closed: int | None = _free_port()
+            echo = stack.enter_context(EchoServer())
+            server = Endpoint(socket.AF_INET, "127.0.0.1", echo.port)
+            closed = _free_port()
         else:
-            family, address = resolve(*target)
-            port, closed = target[1], None
-        ports = [port] if closed is None else [port, closed]
-        iface = "lo" if _is_loopback(address) else None
-        with open_capture(ctx, ports=ports, proto="tcp", iface=iface) as cap:
+            server = resolve(*target, socket.SOCK_STREAM)
+        ports = [server.port] if closed is None else [server.port, closed]
+        iface, host = capture_where(server)
+        with open_capture(ctx, ports=ports, proto="tcp", iface=iface, host=host) as cap:
             ctx.check()
-            ctx.say(f"Connecting to {address}:{port}, sending one line, closing ...")
-            answer = converse(cap, family, address, port, options.timeout)
+            ctx.say(f"Connecting to {server.shown}, sending one line, closing ...")
+            answer = converse(cap, server, options.timeout)
             ctx.check()
             if closed is not None:
                 ctx.say(f"Knocking on port {closed}, where nothing listens ...")
                 knock(cap, closed, options.timeout)
             cap.settle()
         raws: list[RawPacket] = cap.packets()
-    story = read_story(raws, server_port=port, closed_port=closed)
+    story = read_story(raws, server_port=server.port, closed_port=closed)
     if story is None:
         raise LabError("The capture did not contain the handshake.", "Run the lab again.")
     sections = story_sections(
@@ -180,10 +146,9 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
     if closed is None:
         sections += (_no_knock_note(),)
     sections += (_answer_section(answer),)
-    shown = f"{address}:{port}" if family == socket.AF_INET else f"[{address}]:{port}"
     return build_trace(
         lab=LAB,
-        target=shown,
+        target=server.shown,
         capture=cap.kind,
         raws=raws,
         capture_note=cap.note,
@@ -192,6 +157,7 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
         facts=story_facts(story),
         started=started,
         duration=round(time.monotonic() - clock, 3),
+        client=story.syn.src,
     )
 
 

@@ -7,6 +7,7 @@ all written from this, so every number it explains comes from the bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from labs.base import RawPacket
 
@@ -137,7 +138,7 @@ def parse_segment(index: int, raw: RawPacket, t0: float) -> Segment | None:
         return None
     version = data[0] >> 4
     if version == 4:
-        ip = IP(data)
+        ip: Any = IP(data)
         header = ip.ihl * 4
         total = ip.len
     elif version == 6:

@@ -1,0 +1,85 @@
+"""A learner's `--target HOST[:PORT]`: read it, say clearly what is wrong
+with it, and find the address to talk to. Shared by the labs whose target is
+a server rather than a URL (tcp-handshake, dns)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from dataclasses import dataclass
+
+from labs.errors import BadInput
+
+_FORM = re.compile(
+    r"\[(?P<v6>[0-9A-Fa-f:.]+)\](?::(?P<p6>\d+))?|(?P<host>[^\s:/\[\]@]+)(?::(?P<port>\d+))?"
+)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a lab connects: the resolved address family, address and port."""
+
+    family: int
+    address: str
+    port: int
+
+    @property
+    def shown(self) -> str:
+        """`127.0.0.1:53` or `[::1]:53`, as the trace's target."""
+        if self.family == socket.AF_INET6:
+            return f"[{self.address}]:{self.port}"
+        return f"{self.address}:{self.port}"
+
+    @property
+    def loopback(self) -> bool:
+        return ipaddress.ip_address(self.address).is_loopback
+
+
+def parse_host_port(text: str, default_port: int | None, hint: str) -> tuple[str, int]:
+    """`HOST`, `HOST:PORT`, `[IPv6]:PORT` (and a bare IPv6 address when a
+    default port exists) -> (host, port). `default_port` None makes the port
+    required. Anything else raises BadInput with `hint`."""
+    text = text.strip()
+    form = "HOST:PORT" if default_port is None else "HOST[:PORT]"
+    if "://" in text:
+        raise BadInput(f"--target {text!r} is a URL; this lab wants {form}.", hint)
+    if default_port is not None and text.count(":") > 1 and not text.startswith("["):
+        return text, default_port  # a bare IPv6 address
+    match = _FORM.fullmatch(text)
+    port_text = (match["p6"] or match["port"]) if match else None
+    if not match or (port_text is None and default_port is None):
+        raise BadInput(f"--target {text!r} is not {form}.", hint)
+    port = int(port_text) if port_text is not None else int(default_port or 0)
+    if not 1 <= port <= 65535:
+        raise BadInput(f"Port {port} is out of range.", "A port is a number from 1 to 65535.")
+    return match["v6"] or match["host"], port
+
+
+def resolve(host: str, port: int, socktype: int) -> Endpoint:
+    """The address to use for `host` (one DNS lookup for a name), IPv4 first:
+    it is what the lessons draw, and what most servers answer on."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socktype)
+    except socket.gaierror as exc:
+        raise BadInput(
+            f"Cannot find the address of {host!r} ({exc.strerror}).",
+            "Check the spelling, or give an IP address.",
+        ) from None
+    infos.sort(key=lambda info: info[0] != socket.AF_INET)
+    family, _type, _proto, _name, sockaddr = infos[0]
+    return Endpoint(family, str(sockaddr[0]), port)
+
+
+def capture_where(server: Endpoint) -> tuple[str, str | None]:
+    """`open_capture`'s iface and host for traffic to `server`: `lo` for this machine;
+    else the interface the routing table picks (scapy reads it at import),
+    narrowed to that host so the machine's other traffic stays out."""
+    if server.loopback:
+        return "lo", None
+    import scapy.route  # noqa: F401  (loading them fills conf.route and conf.route6)
+    import scapy.route6  # noqa: F401
+    from scapy.config import conf
+
+    table = conf.route6 if server.family == socket.AF_INET6 else conf.route
+    return str(table.route(server.address)[0]), server.address

@@ -1,0 +1,225 @@
+"""The tcp-handshake lab end to end: its own echo server, a second real
+server with --target, bad input, and Wireshark's reading of the saved pcap.
+Every run talks to 127.0.0.1 only, live (root) and reconstructed."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import socketserver
+import subprocess
+import threading
+
+import pytest
+
+from labs.base import LabContext, LabOptions
+from labs.errors import BadInput, LabError
+from labs.tcp_handshake import LINE, run
+from labs.trace import Packet, Trace
+
+MODES = ["reconstructed", pytest.param("live", marks=pytest.mark.needs_root)]
+
+
+@pytest.fixture(params=MODES)
+def mode(request, monkeypatch):
+    # "live" insists on live capture: a silent fallback would hide a broken sniffer.
+    monkeypatch.setenv("TUTOR_CAPTURE", request.param)
+    return request.param
+
+
+def fields(packet: Packet) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for layer in packet.layers:
+        for f in layer.fields:
+            if f.filter:
+                found.setdefault(f.filter, f.value)
+    return found
+
+
+def port_of(trace: Trace) -> int:
+    return int(trace.target.rsplit(":", 1)[1])
+
+
+def assert_closed(port: int) -> None:
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+@pytest.fixture(scope="module")
+def trace_by_mode():
+    return {}
+
+
+def embedded(mode: str, cache: dict[str, Trace]) -> Trace:
+    if mode not in cache:
+        cache[mode] = run(LabOptions(), LabContext())
+    return cache[mode]
+
+
+def test_embedded_run_steps_and_flags(mode, trace_by_mode):
+    trace = embedded(mode, trace_by_mode)
+    assert trace.capture == mode and trace.lab == "tcp-handshake"
+    assert [s.name for s in trace.steps] == ["tcp-connect", "data", "close", "refused"]
+    connect, data, close, refused = trace.steps
+    flags = [fields(trace.packets[i])["tcp.flags"] for i in connect.packets]
+    assert flags == ["0x0002", "0x0012", "0x0010"]  # SYN, SYN-ACK, ACK
+    assert all(int(fields(trace.packets[i])["tcp.flags"], 16) & 0x01 for i in close.packets[:1])
+    rst = fields(trace.packets[refused.packets[1]])
+    assert rst["tcp.flags.reset"] == "1"
+    # Everything captured belongs to the lab: the echo port or the closed port.
+    ports = {port_of(trace), int(fields(trace.packets[refused.packets[0]])["tcp.dstport"])}
+    for p in trace.packets:
+        f = fields(p)
+        assert {int(f["tcp.srcport"]), int(f["tcp.dstport"])} & ports
+    assert any(len(trace.packets[i].data) > 52 for i in data.packets)
+
+
+def test_embedded_run_ack_arithmetic(mode, trace_by_mode):
+    trace = embedded(mode, trace_by_mode)
+    syn, synack, ack = (fields(trace.packets[i]) for i in trace.steps[0].packets)
+    assert int(synack["tcp.ack_raw"]) == (int(syn["tcp.seq_raw"]) + 1) % 2**32
+    assert int(ack["tcp.ack_raw"]) == (int(synack["tcp.seq_raw"]) + 1) % 2**32
+    # The line is acknowledged at its seq + its length.
+    line = next(
+        fields(trace.packets[i])
+        for i in trace.steps[1].packets
+        if trace.packets[i].data.endswith(LINE)
+    )
+    acks = [
+        int(fields(p)["tcp.ack_raw"])
+        for p in trace.packets
+        if fields(p)["tcp.srcport"] == line["tcp.dstport"]
+    ]
+    assert (int(line["tcp.seq_raw"]) + len(LINE)) % 2**32 in acks
+
+
+def test_embedded_run_facts(mode, trace_by_mode):
+    trace = embedded(mode, trace_by_mode)
+    hs = trace.fact("handshake_packets")
+    assert hs is not None and hs.value == "3" and hs.packets == trace.steps[0].packets
+    assert hs.filter == "tcp.flags"
+    rst = trace.fact("closed_port_answer")
+    assert rst is not None and rst.value == "RST"
+    assert rst.packets == (trace.steps[3].packets[1],)
+    assert fields(trace.packets[rst.packets[0]])["tcp.flags.reset"] == "1"
+    synack = trace.fact("syn_ack_number")
+    assert synack is not None and synack.value == "client ISN + 1"
+    assert synack.packets == trace.steps[0].packets[:2] and synack.filter == "tcp.ack_raw"
+    kind = trace.fact("client_port_kind")
+    assert kind is not None and kind.value == "ephemeral"
+    assert int(fields(trace.packets[kind.packets[0]])["tcp.srcport"]) >= 1024
+
+
+def test_embedded_run_sections_quote_the_trace(mode, trace_by_mode):
+    trace = embedded(mode, trace_by_mode)
+    sections = {s.title: s.body for s in trace.sections}
+    syn = fields(trace.packets[trace.steps[0].packets[0]])
+    assert syn["tcp.seq_raw"] in sections["The handshake, number by number"]
+    assert syn["tcp.srcport"] in sections["Ports: ephemeral and well-known"]
+    assert "hello from tutor, you said: hello tutor" in sections["What the server said"]
+    assert ("rebuilt" in sections["Why plus one"]) == (mode == "reconstructed")
+    assert trace.capture_note
+
+
+def test_embedded_server_is_stopped(mode, trace_by_mode):
+    trace = embedded(mode, trace_by_mode)
+    assert_closed(port_of(trace))
+    assert not [t for t in threading.enumerate() if t.name == "echo-accept"]
+
+
+class _Pong(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        line = self.rfile.readline()
+        self.server.lines.append(line)  # type: ignore[attr-defined]
+        self.wfile.write(b"pong " + line)
+        self.wfile.flush()
+        self.rfile.read()  # until the client's FIN
+
+
+@pytest.fixture
+def pong_server():
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Pong)
+    server.daemon_threads = True
+    server.lines = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_target_talks_to_that_server(mode, pong_server):
+    port = pong_server.server_address[1]
+    trace = run(LabOptions(target=f"127.0.0.1:{port}"), LabContext())
+    assert trace.target == f"127.0.0.1:{port}" and trace.capture == mode
+    assert pong_server.lines == [LINE]
+    assert [s.name for s in trace.steps] == ["tcp-connect", "data", "close"]
+    sections = {s.title: s.body for s in trace.sections}
+    assert "pong hello tutor" in sections["What the server said"]
+    assert "Why there is no RST here" in sections
+    assert "lab's own server" not in sections["Ports: ephemeral and well-known"]
+    assert trace.fact("closed_port_answer") is None
+    assert trace.fact("handshake_packets").value == "3"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["127.0.0.1", "http://127.0.0.1:80/", "127.0.0.1:0", "127.0.0.1:70000", "a b:1", ":80"],
+)
+def test_bad_target_is_one_line_bad_input(target):
+    with pytest.raises(BadInput) as info:
+        run(LabOptions(target=target), LabContext())
+    assert info.value.exit_code == 2 and "\n" not in str(info.value)
+
+
+def test_refused_target_is_a_lab_error(monkeypatch):
+    monkeypatch.setenv("TUTOR_CAPTURE", "reconstructed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(LabError) as info:
+        run(LabOptions(target=f"127.0.0.1:{port}"), LabContext())
+    assert type(info.value) is LabError and info.value.exit_code == 1
+    assert "refused" in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
+def test_wireshark_reads_the_same_values(mode, trace_by_mode, tmp_path):
+    from labs.pcapio import write_pcap
+
+    trace = embedded(mode, trace_by_mode)
+    path = tmp_path / "tcp.pcap"
+    write_pcap(trace, path)
+    names = ["tcp.srcport", "tcp.seq_raw", "tcp.ack_raw", "tcp.flags", "tcp.window_size_value"]
+    out = subprocess.run(
+        ["tshark", "-r", str(path), "-T", "fields", *[a for n in names for a in ("-e", n)]],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.splitlines()
+    assert len(out) == len(trace.packets)
+    for packet, line in zip(trace.packets, out, strict=True):
+        ours = fields(packet)
+        assert line.split("\t") == [ours[n] for n in names], packet.index
+    mss = subprocess.run(
+        [
+            "tshark",
+            "-r",
+            str(path),
+            "-Y",
+            "tcp.flags == 0x002",
+            "-T",
+            "fields",
+            "-e",
+            "tcp.options.mss_val",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.split()
+    assert mss[0] == trace.fact("client_mss").value  # type: ignore[union-attr]
