@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 from labs.base import LabContext, LabOptions, RawPacket
 from labs.errors import BadInput, LabError
-from labs.hostport import Endpoint, capture_iface, resolve
+from labs.hostport import Endpoint, capture_where, resolve
 from labs.trace import Trace
 
 LAB = "ftp"
@@ -320,13 +320,9 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
                     f"Warning: FTP sends the password for {target.user!r} as plain text; "
                     "anyone who can see this traffic can read it."
                 )
+        iface, host = capture_where(endpoint)
         with open_capture(
-            ctx,
-            ports=[target.port],
-            proto="tcp",
-            iface=capture_iface(endpoint),
-            host=None if endpoint.loopback else endpoint.address,
-            port_range=ports,
+            ctx, ports=[target.port], proto="tcp", iface=iface, host=host, port_range=ports
         ) as cap:
             ftp = LabFTP(cap, options.timeout, ports)
             ctx.say(f"Logging in to {target.shown()} as {target.user} ({mode} mode) ...")
