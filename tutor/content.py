@@ -422,6 +422,12 @@ def load_course(root: Path | None = None) -> Course:
         modules.append(
             Module(number, str(mod_id), str(meta.get("title", "")), str(meta.get("summary", "")), tuple(lessons))
         )
+    known = {f"{m.number:02d}-{m.id}" for m in modules if isinstance(m.number, int)}
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name[:2].isdigit()):
+        if folder.name not in known and any(folder.glob("*.md")):
+            problems.append(
+                Problem(_rel(folder, root), 0, "this folder matches no module in modules.toml, so its lessons are not shown")
+            )
     return Course(tuple(modules), glossary, tuple(problems))
 
 

@@ -22,7 +22,7 @@ class PlaceholderScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Center(), Vertical(classes="placeholder"):
-            yield Static(f"[b]{self.heading}[/b]\n\n{self.text}")
+            yield Static(f"[b]{self.heading}[/b]\n\n{self.text}", id="placeholder-text")
         yield Footer()
 
     def action_back(self) -> None:

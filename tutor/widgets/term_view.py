@@ -57,6 +57,8 @@ class TermView(VerticalScroll):
             Option(f"{escape(t.term)}  [dim]{escape(t.short)}[/dim]", id=t.id) for t in targets
         )
         related.display = self.query_one("#related-title").display = bool(targets)
+        if targets:
+            related.highlighted = 0  # so enter works as soon as the list has focus
         self.scroll_home(animate=False)
 
     @on(OptionList.OptionSelected, "#related")

@@ -1,0 +1,154 @@
+"""`tutor lessons`, `tutor show` and `tutor glossary`: on the fixture course
+in-process, and once through the installed command on the real course."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tutor import content
+from tutor.cli import main
+from tutor.progress import Store
+
+FIXTURE = Path(__file__).parent / "data" / "course"
+TUTOR = Path(sys.executable).parent / "tutor"
+
+
+@pytest.fixture(autouse=True)
+def fixture_course(monkeypatch):
+    course = content.load_course(FIXTURE)
+    monkeypatch.setattr(content, "course", lambda: course)
+    return course
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_lessons_json_shape_and_progress(capsys):
+    Store.open().mark_done("packets")
+    code, out, err = run(capsys, "lessons", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert [(m["number"], m["id"], m["title"]) for m in data] == [
+        (1, "layers", "How the Internet is layered"),
+        (2, "addresses", "Addresses"),
+    ]
+    assert all(set(m) == {"number", "id", "title", "lessons"} for m in data)
+    assert data[0]["lessons"][0] == {
+        "id": "packets",
+        "title": "What is a packet?",
+        "module": 1,
+        "done": True,
+        "checks": 3,
+        "lab": "tcp-handshake",
+    }
+    assert data[0]["lessons"][1]["done"] is False and data[0]["lessons"][1]["lab"] is None
+    # The broken lesson is listed (it is in the outline) and reported on stderr.
+    assert data[1]["lessons"][1]["checks"] == 0
+    assert "02-ports.md:13" in err
+
+
+def test_lessons_text_marks(capsys):
+    Store.open().mark_done("packets")
+    Store.open().mark_started("layers")
+    code, out, _ = run(capsys, "lessons")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "1  How the Internet is layered  (1/2 done)"
+    assert lines[1].split()[:2] == ["✓", "packets"] and "lab tcp-handshake" in lines[1]
+    assert lines[2].split()[:2] == ["◐", "layers"]
+    broken = next(x for x in lines if "ports" in x)
+    assert broken.split()[0] == "✗" and "02-ports.md" in broken and "line 13" in broken
+
+
+def test_show_prints_the_lesson_without_answers(capsys, fixture_course):
+    code, out, _ = run(capsys, "show", "packets")
+    assert code == 0
+    assert out.startswith("What is a packet?\n=================\nModule 1: How the Internet")
+    assert "  • Name the two parts of every packet" in out
+    assert "A packet is a small piece of a message" in out
+    assert "[[" not in out and "term:" not in out
+    assert "  • RFC 791 section 2.1" in out
+    assert "at least 2 right" in out
+    assert "1. What does a packet's header hold?\n   a) The message itself" in out
+    for check in fixture_course.lesson("packets").checks:
+        assert check.explain not in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "words"),
+    [
+        (("show", "no-such-lesson"), 2, "no lesson 'no-such-lesson'"),
+        (("show", "ports"), 1, "cannot be loaded"),
+        (("glossary", "zzz"), 2, "no glossary term matches 'zzz'"),
+        (("glossary", "zzz", "--json"), 2, "no glossary term matches"),
+        (("glossary", "--review"), 1, "not available yet"),
+    ],
+)
+def test_errors_are_one_line(capsys, argv, code, words):
+    got, out, err = run(capsys, *argv)
+    assert got == code and out == ""
+    assert err.count("\n") == 1 and err.startswith("tutor: ") and words in err
+
+
+def test_glossary_exact_match_prints_the_entry(capsys):
+    code, out, _ = run(capsys, "glossary", "Transmission Control Protocol")
+    assert code == 0
+    assert out.startswith("TCP\n  also called: Transmission Control Protocol\n")
+    assert "Source: RFC 9293" in out and "Related: Packet, Port" in out
+    assert "Lessons: packets" in out and "tcp.flags, tcp.seq" in out
+
+
+def test_glossary_lists_matches(capsys):
+    code, out, _ = run(capsys, "glossary", "p")
+    assert code == 0
+    lines = out.splitlines()
+    # Names that start with the query first, each with its one-line definition.
+    assert lines[0].split()[0] == "Packet" and lines[1].split()[0] == "Port"
+    assert lines[1].endswith("A number that says which program on a machine a packet is for.")
+    assert len(lines) > 2
+
+
+def test_glossary_json_has_every_field(capsys):
+    code, out, _ = run(capsys, "glossary", "--json", "port")
+    assert code == 0
+    terms = json.loads(out)
+    assert terms[0] == {
+        "id": "port",
+        "term": "Port",
+        "aliases": ["port number"],
+        "short": "A number that says which program on a machine a packet is for.",
+        "explain": "One machine runs many programs; the port tells them apart. "
+        "HTTPS servers listen on port 443.",
+        "related": ["tcp", "ip-address"],
+        "source": "RFC 9293",
+        "fields": ["tcp.dstport"],
+    }
+    code, out, _ = run(capsys, "glossary", "--json")
+    assert len(json.loads(out)) == 6
+
+
+def test_the_installed_command_on_the_real_course(tmp_path):
+    env_home = {"TUTOR_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [str(TUTOR), "lessons", "--json"], capture_output=True, text=True, env=env_home
+    )
+    assert result.returncode == 0, result.stderr
+    modules = json.loads(result.stdout)
+    assert [m["number"] for m in modules] == list(range(1, 10))
+    first = modules[0]["lessons"][0]["id"]
+    shown = subprocess.run(
+        [str(TUTOR), "show", first], capture_output=True, text=True, env=env_home
+    )
+    assert shown.returncode == 0 and shown.stdout.strip()
+    missing = subprocess.run(
+        [str(TUTOR), "show", "no-such-lesson"], capture_output=True, text=True, env=env_home
+    )
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1

@@ -1,0 +1,77 @@
+"""The layering rules, checked in fresh interpreters: starting the app pulls
+in no scapy, requests or lab code; `labs` never imports textual or `tutor`.
+(Same idea as harlequin's tests/unit_tests/test_import_hygiene.py.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+
+def python(code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_starting_the_app_imports_no_scapy_requests_or_labs():
+    out = python(
+        """
+        import asyncio, json, sys
+        from tutor.app import make_app
+
+        async def start():
+            app = make_app()
+            async with app.run_test(size=(120, 36)) as pilot:
+                await pilot.pause()
+                assert type(app.screen).__name__ == "OutlineScreen"
+
+        asyncio.run(start())
+        print(json.dumps(sorted(sys.modules)))
+        """
+    )
+    loaded = json.loads(out)
+    assert "textual" in loaded  # the app really started
+    heavy = [m for m in loaded if m.split(".")[0] in ("scapy", "requests", "urllib3", "fsrs")]
+    assert heavy == []
+    assert [m for m in loaded if m == "labs" or m.startswith("labs.")] == []
+
+
+def test_the_cli_help_imports_no_textual():
+    out = python(
+        """
+        import contextlib, io, json, sys
+        from tutor.cli import main
+        with contextlib.redirect_stdout(io.StringIO()):
+            try:
+                main(["--help"])
+            except SystemExit:
+                pass
+        print(json.dumps(sorted(sys.modules)))
+        """
+    )
+    assert [m for m in json.loads(out) if m.split(".")[0] in ("textual", "scapy")] == []
+
+
+def test_no_labs_module_imports_textual_or_tutor():
+    out = python(
+        """
+        import importlib, json, pkgutil, sys
+        import labs
+
+        found = {}
+        for info in pkgutil.walk_packages(labs.__path__, "labs."):
+            importlib.import_module(info.name)
+            found[info.name] = sorted(
+                m for m in sys.modules if m.split(".")[0] in ("textual", "tutor")
+            )
+        print(json.dumps(found))
+        """
+    )
+    found = json.loads(out)
+    assert "labs.registry" in found and len(found) > 5
+    assert {name: bad for name, bad in found.items() if bad} == {}

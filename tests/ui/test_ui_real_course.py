@@ -1,0 +1,37 @@
+"""One smoke test on the real course: it loads, the outline shows every
+module, and each module's first lesson opens and renders its body."""
+
+from __future__ import annotations
+
+from textual.widgets import Markdown
+from textual.widgets._markdown import MarkdownBlock
+from ui_helpers import SIZE
+
+from tutor.app import make_app
+from tutor.content import course as installed_course
+from tutor.progress import Store
+from tutor.screens.lesson import LessonScreen
+from tutor.screens.outline import OutlineScreen, OutlineTree
+
+
+async def test_the_real_course_loads_and_its_lessons_render():
+    course = installed_course()
+    app = make_app(store=Store.open())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, OutlineScreen)
+        tree = app.screen.query_one(OutlineTree)
+        assert len(tree.root.children) == len(course.modules) == 9
+        for module in course.modules:
+            lesson = next((x for x in module.lessons if x.available), None)
+            if lesson is None:
+                continue
+            app.open_lesson(lesson)
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, LessonScreen)
+            body = screen.query_one("#body", Markdown)
+            await pilot.pause()
+            assert body.query(MarkdownBlock), f"{lesson.id} rendered nothing"
+            await pilot.press("escape")
+            await pilot.pause()
