@@ -45,7 +45,10 @@ def parse_host_port(text: str, default_port: int | None, hint: str) -> tuple[str
     if "://" in text:
         raise BadInput(f"--target {text!r} is a URL; this lab wants {form}.", hint)
     if default_port is not None and text.count(":") > 1 and not text.startswith("["):
-        return text, default_port  # a bare IPv6 address
+        try:
+            return str(ipaddress.IPv6Address(text)), default_port  # a bare IPv6 address
+        except ValueError:
+            raise BadInput(f"--target {text!r} is not {form}.", hint) from None
     match = _FORM.fullmatch(text)
     port_text = (match["p6"] or match["port"]) if match else None
     if not match or (port_text is None and default_port is None):
