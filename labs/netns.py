@@ -158,8 +158,11 @@ class Agent:
     def tell(self, line: str) -> None:
         """One line to the agent's stdin ("stop" ends serve and sniff)."""
         assert self.proc.stdin is not None
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(line + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # it already stopped; the next read() says why
 
     def _why(self) -> str:
         err = self.proc.stderr.read() if self.proc.stderr else ""
@@ -261,11 +264,24 @@ class Network:
 def _remove(name: str) -> bool:
     pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True).stdout
     for pid in pids.split():
-        try:
-            os.kill(int(pid), signal.SIGKILL)
-        except (ProcessLookupError, ValueError):
-            pass
+        _kill_and_wait(int(pid))
     return subprocess.run(["ip", "netns", "del", name], capture_output=True).returncode == 0
+
+
+def _kill_and_wait(pid: int, timeout: float = 2.0) -> None:
+    """SIGKILL `pid` and wait (bounded) until it has exited: a pidfd becomes
+    readable at that moment."""
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:
+        return  # already gone
+    try:
+        os.kill(pid, signal.SIGKILL)
+        select.select([fd], [], [], timeout)
+    except ProcessLookupError:
+        pass
+    finally:
+        os.close(fd)
 
 
 class _Signals:
