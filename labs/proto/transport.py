@@ -75,7 +75,7 @@ def _flags_explain(bits: int) -> str:
     if not names:
         return "No flags set."
     meanings = [e for bit, _n, _f, e in FLAG_BITS if bits & bit]
-    return "; ".join(f"{n}: {m}" for n, m in zip(names, meanings, strict=True)) + "."
+    return "; ".join(f"{n} = {m}" for n, m in zip(names, meanings, strict=True)) + "."
 
 
 def _seq_explain(v: Any, layer: Any) -> str:

@@ -95,3 +95,35 @@ def spots(layer: Any, start: int, packet: bytes) -> tuple[list[Spot], int]:
 def _absolute(layer: Any, layout: tuple[tuple[str, int, int], ...], start: int) -> list[Spot]:
     fields = layer.fields
     return [Spot(name, fields.get(name), start + off, length) for (name, off, length) in layout]
+
+
+def deep_spots(pkt: Any, start: int, packet: bytes) -> list[tuple[Any, Spot]]:
+    """`spots` for a layer and, recursively, the packets inside its list
+    fields (TLS extensions, DNS records), as (owning scapy packet, Spot)."""
+    out: list[tuple[Any, Spot]] = []
+    found, _length = spots(pkt, start, packet)
+    for spot in found:
+        value = spot.value
+        subs = value if isinstance(value, list) else [value]
+        if value and all(hasattr(sub, "fields_desc") for sub in subs):
+            pos = spot.offset
+            for sub in subs:
+                inner = deep_spots(sub, pos, packet)
+                out.extend(inner)
+                pos += _consumed(sub)
+        else:
+            out.append((pkt, spot))
+    return out
+
+
+def _consumed(pkt: Any) -> int:
+    """Bytes a dissected packet (and its payloads) took from the wire."""
+    total = 0
+    layer = pkt
+    while layer is not None and hasattr(layer, "fields_desc"):
+        cache = layer.raw_packet_cache
+        if cache is None:
+            return total + len(bytes(layer))
+        total += len(cache)
+        layer = layer.payload if layer.payload else None
+    return total

@@ -1,0 +1,243 @@
+"""A Trace as plain text for the terminal (`tutor explain`, `tutor lab run`).
+
+Reads only the plain dataclasses of `labs.trace`; secrets (fields marked
+`secret`, and their values wherever a sentence quotes them) are masked
+unless the learner asks to see them.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from labs.trace import Field, Packet, Section, Trace
+
+MASK = "••••"
+
+#: Fields worth a line under each packet, in this order, when present.
+KEY_FIELDS = (
+    "tcp.flags",
+    "tcp.len",
+    "udp.length",
+    "icmp.type",
+    "icmp.code",
+    "arp.opcode",
+    "dns.qry.name",
+    "dns.qry.type",
+    "dns.flags.rcode",
+    "dns.a",
+    "dns.aaaa",
+    "dns.cname",
+    "dns.resp.ttl",
+    "http.request.method",
+    "http.request.uri",
+    "http.response.code",
+    "http.host",
+    "http.content_type",
+    "tls.handshake.type",
+    "tls.handshake.extensions_server_name",
+    "tls.handshake.extensions_alpn_str",
+    "ftp.request.command",
+    "ftp.request.arg",
+    "ftp.response.code",
+)
+
+_LOUD = {
+    "reconstructed": "RECONSTRUCTED: these packets were not captured. The bytes your program sent and "
+    "received are real; the IP/TCP headers around them were rebuilt by tutor.",
+    "simulated": "SIMULATED: nothing was sent. These packets were computed from a model of the network.",
+}
+_CAPTURES = {
+    "live": "Captured live on this machine.",
+    "file": "Read from a capture file.",
+    "reconstructed": "Reconstructed from the bytes seen at the socket.",
+    "simulated": "Simulated.",
+}
+
+WIDTH = 100
+
+
+def duration(seconds: float) -> str:
+    if seconds < 0.001:
+        return f"{seconds * 1_000_000:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1000:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def _ranges(indexes: tuple[int, ...]) -> str:
+    """0,1,2,5 -> "0-2, 5"."""
+    out: list[str] = []
+    run: list[int] = []
+    for i in indexes:
+        if run and i == run[-1] + 1:
+            run.append(i)
+            continue
+        if run:
+            out.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
+        run = [i]
+    if run:
+        out.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
+    return ", ".join(out)
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(
+        text, WIDTH, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
+    )
+
+
+def _secrets(packet: Packet) -> list[str]:
+    return [
+        f.value for layer in packet.layers for f in layer.fields if f.secret and len(f.value) >= 3
+    ]
+
+
+def _masked(text: str, secrets: list[str]) -> str:
+    for s in secrets:
+        text = text.replace(s, MASK)
+    return text
+
+
+def field_value(f: Field, show_secrets: bool) -> str:
+    if f.secret and not show_secrets:
+        return MASK
+    if f.show and f.show != f.value:
+        return f.show if f.show.startswith(f.value) else f"{f.value} ({f.show})"
+    return f.value
+
+
+def header(trace: Trace) -> list[str]:
+    lines = [f"{trace.lab} · {trace.target}" if trace.target else trace.lab]
+    loud = _LOUD.get(trace.capture)
+    if loud:
+        lines.append(_wrap(f"!! {loud}", ""))
+    note = trace.capture_note or _CAPTURES.get(trace.capture, "")
+    if note:
+        lines.append(_wrap(note, ""))
+    n = len(trace.packets)
+    bits = [f"{n} packet{'s' if n != 1 else ''}"]
+    if trace.started:
+        bits.insert(0, f"started {trace.started}")
+    if trace.duration:
+        bits.append(f"took {duration(trace.duration)}")
+    text = ", ".join(bits)
+    lines.append(text[:1].upper() + text[1:] + ".")
+    return lines
+
+
+def steps(trace: Trace) -> list[str]:
+    if not trace.steps:
+        return []
+    lines = ["", "Steps"]
+    for i, step in enumerate(trace.steps, 1):
+        title = step.title or step.name
+        when = f"at {duration(step.start)}, took {duration(step.duration)}"
+        lines.append(f"  {i:>2}. {title}  [{step.name}]  {when}  packets {_ranges(step.packets)}")
+        if step.explain:
+            lines.append(_wrap(step.explain, "      "))
+    return lines
+
+
+def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool) -> list[str]:
+    hidden = [] if show_secrets else _secrets(p)
+    where = f"  {p.src} → {p.dst}" if p.src or p.dst else ""
+    lines = [f"  #{p.index:<3} +{duration(p.time):>9}{where}  {_masked(p.summary, hidden)}"]
+    if p.origin == "inside-tls":
+        lines.append("      (inside the encrypted tunnel — not visible on the wire)")
+    if p.explain:
+        lines.append(_wrap(_masked(p.explain, hidden), "      "))
+    if verbose:
+        for layer in p.layers:
+            end = layer.offset + layer.length - 1
+            lines.append(
+                f"      {layer.name}  (bytes {layer.offset}-{end})"
+                if layer.length
+                else f"      {layer.name}"
+            )
+            for f in layer.fields:
+                name = f" {f.filter}" if f.filter else ""
+                lines.append(
+                    f"        {f.name}{name} = {field_value(f, show_secrets)}  [{f.offset}+{f.length}]"
+                )
+                if f.explain:
+                    lines.append(_wrap(_masked(f.explain, hidden), "            "))
+        return lines
+    by_filter: dict[str, Field] = {}
+    for layer in p.layers:
+        for f in layer.fields:
+            if f.filter and f.filter not in by_filter:
+                by_filter[f.filter] = f
+    keys = [
+        f"{name} = {field_value(by_filter[name], show_secrets)}"
+        for name in KEY_FIELDS
+        if name in by_filter
+    ]
+    keys += [
+        f"{f.name} = {MASK if not show_secrets else f.value}"
+        for layer in p.layers
+        for f in layer.fields
+        if f.secret
+    ]
+    if keys:
+        lines.append(_wrap(" · ".join(keys), "      "))
+    return lines
+
+
+def section(s: Section) -> list[str]:
+    lines = ["", s.title]
+    if s.kind == "code":
+        lines += ["    " + line for line in s.body.splitlines()]
+    elif s.kind == "table":
+        rows = [r.split("\t") for r in s.body.splitlines() if r.strip()]
+        widths = [
+            max(len(r[i]) if i < len(r) else 0 for r in rows)
+            for i in range(max(map(len, rows), default=0))
+        ]
+        for j, row in enumerate(rows):
+            lines.append("  " + "  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip())
+            if j == 0:
+                lines.append("  " + "  ".join("-" * w for w in widths))
+    else:
+        for para in s.body.split("\n\n"):
+            lines.append(_wrap(para.replace("\n", " "), "  "))
+    return lines
+
+
+def facts(trace: Trace) -> list[str]:
+    if not trace.facts:
+        return []
+    lines = ["", "What this run shows"]
+    for f in trace.facts:
+        evidence = []
+        if f.packets:
+            evidence.append(f"packets {_ranges(f.packets)}")
+        if f.filter:
+            evidence.append(f.filter)
+        tail = f" ({', '.join(evidence)})" if evidence else ""
+        lines.append(f"  {f.name} = {f.value}{tail}")
+        if f.explain:
+            lines.append(_wrap(f.explain, "      "))
+    return lines
+
+
+def render(trace: Trace, *, show_secrets: bool = False, verbose: bool = False) -> str:
+    """The whole trace as text: header, steps, packets, sections, facts."""
+    lines = header(trace) + steps(trace)
+    if trace.packets:
+        lines += ["", "Packets"]
+        for p in trace.packets:
+            lines += packet_lines(p, show_secrets=show_secrets, verbose=verbose)
+    for s in trace.sections:
+        lines += section(s)
+    lines += facts(trace)
+    if not show_secrets and any(
+        f.secret for p in trace.packets for layer in p.layers for f in layer.fields
+    ):
+        lines += [
+            "",
+            f"Secrets (credentials, cookies, API keys) are shown as {MASK}; --show-secrets reveals them.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["KEY_FIELDS", "MASK", "duration", "field_value", "render"]
