@@ -9,6 +9,7 @@ import json
 import pytest
 
 from labs.base import LabOptions
+from labs.narrate import field_map
 from labs.registry import run_lab
 from labs.trace import Packet, Trace
 
@@ -16,11 +17,8 @@ LAPTOP, PUBLIC, SERVER = "192.168.1.23", "203.0.113.2", "203.0.113.80"
 
 
 def field(packet: Packet, name: str) -> str | None:
-    for layer in packet.layers:
-        for f in layer.fields:
-            if f.filter == name:
-                return f.value
-    return None
+    found = field_map(packet.layers).get(name)  # the outermost field of that name
+    return found.value if found else None
 
 
 def step(trace: Trace, name: str) -> tuple[Packet, ...]:

@@ -9,6 +9,7 @@ import pytest
 
 from labs import netns
 from labs.base import LabOptions
+from labs.narrate import field_map
 from labs.errors import BadInput
 from labs.registry import run_lab
 from labs.trace import Packet, Trace
@@ -17,12 +18,8 @@ HOPS = ["192.0.2.1", "198.51.100.2", "203.0.113.10"]
 
 
 def field(packet: Packet, name: str) -> str | None:
-    """The value of the outermost field with Wireshark name `name`."""
-    for layer in packet.layers:
-        for f in layer.fields:
-            if f.filter == name:
-                return f.value
-    return None
+    found = field_map(packet.layers).get(name)  # the outermost field of that name
+    return found.value if found else None
 
 
 def answers(trace: Trace) -> list[Packet]:
