@@ -9,8 +9,8 @@ import pytest
 
 from labs import netns
 from labs.base import LabOptions
-from labs.narrate import field_map
 from labs.errors import BadInput
+from labs.narrate import field_map
 from labs.registry import run_lab
 from labs.trace import Packet, Trace
 
