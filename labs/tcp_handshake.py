@@ -164,8 +164,9 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
 def _no_knock_note() -> Section:
     return Section(
         "Why there is no RST here",
-        "With --target the lab does not knock on closed ports of someone else's "
-        "machine. Run it without --target to see a closed port answer with RST.",
+        "With --target the lab talks only to the server you named; it knocks on a "
+        "closed port only in its own setup. Run it without --target to see a closed "
+        "port answer with RST.",
     )
 
 
