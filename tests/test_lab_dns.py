@@ -14,6 +14,7 @@ import pytest
 from labs.base import LabContext, LabOptions
 from labs.dns_lab import SCENARIO, run
 from labs.errors import BadInput, LabError
+from labs.narrate import field_map
 from labs.servers.dns import DnsServer
 from labs.trace import Packet, Trace
 
@@ -43,12 +44,7 @@ def embedded(mode: str, cache: dict[str, Trace]) -> Trace:
 
 
 def fields(packet: Packet) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for layer in packet.layers:
-        for f in layer.fields:
-            if f.filter:
-                found.setdefault(f.filter, f.value)
-    return found
+    return {name: f.value for name, f in field_map(packet.layers).items()}
 
 
 def test_six_lookups_of_two_packets(mode, traces):

@@ -14,6 +14,7 @@ import pytest
 
 from labs.base import LabContext, LabOptions
 from labs.errors import BadInput, LabError
+from labs.narrate import field_map
 from labs.tcp_handshake import LINE, run
 from labs.trace import Packet, Trace
 
@@ -28,12 +29,7 @@ def mode(request, monkeypatch):
 
 
 def fields(packet: Packet) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for layer in packet.layers:
-        for f in layer.fields:
-            if f.filter:
-                found.setdefault(f.filter, f.value)
-    return found
+    return {name: f.value for name, f in field_map(packet.layers).items()}
 
 
 def port_of(trace: Trace) -> int:
