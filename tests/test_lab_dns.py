@@ -205,3 +205,16 @@ def test_wireshark_reads_the_same_values(mode, traces, tmp_path):
         timeout=60,
     ).stdout.split()
     assert shown == [ttl.value, "192.0.2.10"]
+
+
+def test_cancel_stops_the_server(monkeypatch):
+    import threading
+
+    from labs.errors import Cancelled
+
+    monkeypatch.setenv("TUTOR_CAPTURE", "reconstructed")
+    ctx = LabContext()
+    ctx.cancel.set()
+    with pytest.raises(Cancelled):
+        run(LabOptions(), ctx)
+    assert not [t for t in threading.enumerate() if t.name == "dns-server" and t.is_alive()]

@@ -219,3 +219,14 @@ def test_wireshark_reads_the_same_values(mode, trace_by_mode, tmp_path):
         timeout=60,
     ).stdout.split()
     assert mss[0] == trace.fact("client_mss").value  # type: ignore[union-attr]
+
+
+def test_cancel_stops_the_server(monkeypatch):
+    from labs.errors import Cancelled
+
+    monkeypatch.setenv("TUTOR_CAPTURE", "reconstructed")
+    ctx = LabContext()
+    ctx.cancel.set()
+    with pytest.raises(Cancelled):
+        run(LabOptions(), ctx)
+    assert not [t for t in threading.enumerate() if t.name == "echo-accept" and t.is_alive()]
