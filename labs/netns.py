@@ -323,6 +323,7 @@ class _Signals:
 @contextmanager
 def network(topology: Topology, ctx: LabContext | None = None) -> Iterator[Network]:
     """Build `topology` in namespaces; always remove it when the block ends."""
+    cleanup_leftovers()  # what crashed runs left behind would otherwise linger
     net = Network(topology)
     with _Signals() as signals:
         try:

@@ -170,29 +170,54 @@ GATEWAY_NAT = Topology(
 
 
 def draw(topology: Topology, at: str | None = None, note: str = "") -> str:
-    """A one-line drawing of the network with `*` under the node where a packet
-    is (`at` is a role), for the TUI and the text output.
+    """The network as text, nodes left to right, with a `^` and `note` under
+    node `at` (a role) to show where a packet is:
 
-        host A ---- router 1 ---- router 2 ---- host B
-        192.0.2.10  192.0.2.1     198.51.100.2  203.0.113.10
-                    198.51.100.1  203.0.113.1
+        host A        ---- router 1        ---- router 2
+        192.0.2.10/24      192.0.2.1/24         198.51.100.2/24
+                           198.51.100.1/24      203.0.113.1/24
+                           ^
+                           TTL 1: the probe expires here
     """
     columns: list[list[str]] = []
     depth = max(len(node.interfaces) for node in topology.nodes)
     for node in topology.nodes:
         col = [node.label] + [i.address for i in node.interfaces]
-        col += [""] * (depth - len(node.interfaces))
-        if at is not None:
-            col.append("^ " + (note or "here") if node.role == at else "")
-        columns.append(col)
+        columns.append(col + [""] * (depth - len(node.interfaces)))
     width = [max(len(c) for c in col) for col in columns]
-    rows = max(len(col) for col in columns)
     lines = []
-    for r in range(rows):
+    for r in range(depth + 1):
         cells = []
         for i, col in enumerate(columns):
-            text = col[r] if r < len(col) else ""
-            joiner = " ---- " if r == 0 and i < len(columns) - 1 else "      "
-            cells.append(text.ljust(width[i]) + (joiner if i < len(columns) - 1 else ""))
+            last = i == len(columns) - 1
+            joiner = "" if last else (" ---- " if r == 0 else "      ")
+            cells.append(col[r].ljust(width[i]) + joiner)
         lines.append("".join(cells).rstrip())
+    roles = [node.role for node in topology.nodes]
+    if at in roles:
+        # The marker sits under its node; the note goes on its own line so the
+        # drawing keeps the same layout wherever the packet is.
+        column = sum(w + 6 for w in width[: roles.index(at)])
+        lines.append(" " * column + "^")
+        lines.append(" " * column + (note or "here"))
     return "\n".join(line for line in lines if line)
+
+
+#: The network each routing lab builds, for renderers that draw it.
+LAB_TOPOLOGIES = {"traceroute": TRACEROUTE, "gateway-nat": GATEWAY_NAT}
+
+
+def _host(endpoint: str) -> str:
+    return endpoint.rsplit(":", 1)[0] if endpoint.count(":") == 1 else endpoint
+
+
+def draw_packet(lab: str, src: str, dst: str, summary: str) -> str | None:
+    """The lab's network with a marker at the node that sent this packet (a
+    trace packet's `src`, `dst` and `summary`); None for labs without one."""
+    topology = LAB_TOPOLOGIES.get(lab)
+    if topology is None:
+        return None
+    sender = topology.owner_of(_host(src))
+    if sender is None:
+        return draw(topology)
+    return draw(topology, at=sender[0].role, note=f"{summary}, to {topology.label_of(_host(dst))}")

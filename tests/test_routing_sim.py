@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from labs import routes, routing_sim
-from labs.topology import GATEWAY_NAT, TRACEROUTE, draw
+from labs.topology import GATEWAY_NAT, TRACEROUTE, draw, draw_packet
 
 # `ip -j route` output as the kernel printed it inside router 2.
 R2_REAL = [
@@ -112,6 +112,16 @@ def test_drawing_marks_where_the_packet_is():
     picture = draw(TRACEROUTE, at="r2", note="here")
     lines = picture.splitlines()
     assert lines[0].split(" ---- ")[2].strip() == "router 2"
-    marker = lines[-1]
-    assert marker.strip() == "^ here"
-    assert marker.index("^") == lines[0].index("router 2")
+    marker, note = lines[-2:]
+    assert marker.strip() == "^" and note.strip() == "here"
+    assert marker.index("^") == note.index("here") == lines[0].index("router 2")
+    assert lines[:-2] == draw(TRACEROUTE).splitlines()  # same layout wherever the packet is
+
+
+def test_a_packet_is_drawn_at_the_node_that_sent_it():
+    picture = draw_packet("gateway-nat", "203.0.113.2:40123", "203.0.113.80:80", "TCP SYN")
+    assert picture is not None
+    lines = picture.splitlines()
+    assert lines[-1].strip() == "TCP SYN, to the API server"
+    assert lines[-1].index("TCP") == lines[0].index("the gateway")
+    assert draw_packet("dns", "127.0.0.1:5353", "127.0.0.1:53", "DNS query") is None
