@@ -10,6 +10,7 @@ from typing import Any
 
 from labs import system
 from labs.base import LabOptions, RawPacket
+from labs.errors import BadInput
 from labs.topology import Topology
 from labs.trace import Step, Trace
 
@@ -33,6 +34,11 @@ class Version:
 
 def choose(options: LabOptions, topology: Topology, where: str) -> Version:
     """Namespaces when this machine allows them, unless --simulate was asked."""
+    if options.target:
+        raise BadInput(
+            f"The {topology.name} lab builds its own small network and takes no --target.",
+            "Run it without --target (add --simulate to see the simulated version).",
+        )
     cap = system.namespaces()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     if options.simulate or not cap.ok:

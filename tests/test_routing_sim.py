@@ -6,6 +6,9 @@ from __future__ import annotations
 import pytest
 
 from labs import routes, routing_sim
+from labs.base import LabOptions
+from labs.errors import BadInput
+from labs.registry import run_lab
 from labs.topology import GATEWAY_NAT, TRACEROUTE, draw, draw_packet
 
 # `ip -j route` output as the kernel printed it inside router 2.
@@ -125,3 +128,9 @@ def test_a_packet_is_drawn_at_the_node_that_sent_it():
     assert lines[-1].strip() == "TCP SYN, to the API server"
     assert lines[-1].index("TCP") == lines[0].index("the gateway")
     assert draw_packet("dns", "127.0.0.1:5353", "127.0.0.1:53", "DNS query") is None
+
+
+@pytest.mark.parametrize("lab", ["traceroute", "gateway-nat"])
+def test_a_target_is_refused_before_anything_runs(lab):
+    with pytest.raises(BadInput, match="takes no --target"):
+        run_lab(lab, LabOptions(target="203.0.113.7", simulate=True))
