@@ -41,8 +41,9 @@ Capture methods:
         Note a connection attempt answered with RST (reconstructed only).
     requests_adapter() -> requests.adapters.HTTPAdapter
         For labs that use a requests Session: its connections record every
-        exchange (reconstructed: the wire bytes; https, both modes: the
-        plaintext inside TLS). Mount it on "http://" and "https://".
+        exchange in both modes (the TCP bytes, and for https the plaintext
+        inside TLS), so `conversations()` has them even when live; live
+        packets still come from the sniffer. Mount it on "http://" and "https://".
     add_ports(*ports)
         More server ports. Live capture cannot change its filter: ports outside
         `ports`/`port_range` raise ValueError there.
@@ -212,7 +213,7 @@ class Capture:
     def requests_adapter(self) -> Any:
         from labs.capture_http import recording_adapter
 
-        return recording_adapter(self, wire=self.kind == "reconstructed")
+        return recording_adapter(self)
 
     def settle(self, grace: float | None = None) -> None:
         self.ctx.check()
@@ -387,11 +388,6 @@ class LiveCapture(Capture):
     def record_refused(self, client: Address, server: Address, conversation: str = "") -> None:
         if self._fallback is not None:
             self._fallback.record_refused(client, server, conversation)
-
-    def requests_adapter(self) -> Any:
-        from labs.capture_http import recording_adapter
-
-        return recording_adapter(self, wire=self._fallback is not None)
 
     def add_ports(self, *ports: int) -> None:
         uncovered = [p for p in ports if not self._covers(p)]

@@ -1,11 +1,12 @@
 """A requests `HTTPAdapter` whose connections record what they exchange.
 
 `Capture.requests_adapter()` builds it. urllib3 lets a pool choose its
-connection class; ours opens the TCP socket through the capture (so a
-reconstructed capture records the wire bytes, the SYN's time and refusals)
-and, for https, runs TLS through `Capture.wrap_tls`, which records the
-plaintext requests and responses as "inside-tls" conversations in both
-modes: that is what the learner is shown as "inside the encrypted tunnel".
+connection class; ours opens the TCP socket through the capture's recorder
+(in both modes: a reconstructed capture rebuilds packets from these bytes,
+and every lab reads its exchanges from them) and, for https, runs TLS
+through `Capture.wrap_tls`, which records the plaintext requests and
+responses as "inside-tls" conversations: what the learner is shown as
+"inside the encrypted tunnel".
 """
 
 from __future__ import annotations
@@ -38,14 +39,12 @@ class _TLSHook:
         return self._capture.wrap_tls(sock, self._context, server_hostname)
 
 
-def recording_adapter(capture: Any, wire: bool) -> HTTPAdapter:
-    """An adapter whose connections record (wire=True: the TCP bytes too)."""
+def recording_adapter(capture: Any) -> HTTPAdapter:
+    """An adapter whose connections record what they send and receive."""
 
     def new_conn(conn: HTTPConnection) -> socket.socket:
-        if not wire:
-            return HTTPConnection._new_conn(conn)
         try:
-            sock: socket.socket = capture.create_connection(
+            sock: socket.socket = capture.recorder.create_connection(
                 (conn._dns_host, conn.port),
                 conn.timeout,  # type: ignore[attr-defined]
             )

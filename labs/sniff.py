@@ -5,6 +5,7 @@ connections while they are sniffed (dissection proper is `labs.dissect`'s job).
 
 from __future__ import annotations
 
+import logging
 import socket
 from typing import Any
 
@@ -31,7 +32,15 @@ def frame_socket(drop_outgoing: bool) -> type:
 
     class FrameSocket(base):  # type: ignore[misc, valid-type]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
+            # scapy warns that it cannot name lo's link type; we read raw
+            # frames anyway, so the warning would only alarm the learner.
+            runtime = logging.getLogger("scapy.runtime")
+            level = runtime.level
+            runtime.setLevel(logging.ERROR)
+            try:
+                super().__init__(*args, **kwargs)
+            finally:
+                runtime.setLevel(level)
             # Frames stay bytes: decoding every packet in the sniffer thread is
             # wasted work, and re-serialising a decoded packet may not give
             # back the exact bytes.

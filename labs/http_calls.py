@@ -1,0 +1,281 @@
+"""Making the http-api lab's requests: a requests Session on the capture's
+adapter, redirects followed one hop at a time (so each hop is shown and a
+loop is caught), bodies read up to a cap, and every way a request can fail
+turned into one line for the learner.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import SplitResult, urljoin, urlsplit
+
+from labs.base import LabContext, LabOptions
+from labs.errors import BadInput, LabError
+
+#: Bytes of a response body the lab reads; past it, it stops and hangs up.
+BODY_CAP = 1024 * 1024
+MAX_HOPS = 10
+#: Dropped when a redirect leads to another host, as requests does.
+CREDENTIALS = ("authorization", "proxy-authorization", "cookie", "x-api-key")
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+@dataclass
+class Hop:
+    """One request the lab sent and what came back, before pairing with bytes."""
+
+    why: str
+    method: str
+    url: str
+    set_here: tuple[str, ...]
+    body_kind: str
+    setter: str
+    status: int = 0
+    body: bytes = b""
+    truncated: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+    #: The FACTS.md fact this hop's status answers, if any.
+    fact: str = ""
+
+
+def check_url(text: str) -> SplitResult:
+    """The learner's --target as a URL this lab can call, or BadInput."""
+    text = text.strip()
+    if not text or any(c.isspace() for c in text):
+        raise BadInput(f"--target {text!r} is not a URL (it is empty or has spaces).")
+    if "://" not in text:
+        raise BadInput(
+            f"--target {text!r} has no scheme.", f"Write it as http://{text} or https://{text}."
+        )
+    url = urlsplit(text)
+    if url.scheme.lower() not in ("http", "https"):
+        raise BadInput(
+            f"This lab speaks HTTP, not {url.scheme}:// ({text}).",
+            "Use an http:// or https:// URL.",
+        )
+    try:
+        url.port  # noqa: B018  (raises ValueError for a bad port)
+    except ValueError:
+        raise BadInput(f"The port in {text!r} is not a number from 1 to 65535.") from None
+    if not url.hostname:
+        raise BadInput(
+            f"--target {text!r} has no host name.", "For example: http://127.0.0.1:8000/"
+        )
+    return url
+
+
+def check_request(method: str, headers: dict[str, str]) -> None:
+    if not _TOKEN.match(method):
+        raise BadInput(f"{method!r} is not an HTTP method.", "For example: GET, POST, PUT, DELETE.")
+    for name, value in headers.items():
+        if not _TOKEN.match(name) or "\r" in value or "\n" in value:
+            raise BadInput(
+                f"{name}: {value!r} is not a valid header.", "Write --header 'Name: value'."
+            )
+
+
+class Caller:
+    """Sends the lab's requests and notes each hop (see `__call__`)."""
+
+    cap_bytes = BODY_CAP
+
+    def __init__(self, cap: Any, options: LabOptions, ctx: LabContext, hops: list[Hop]) -> None:
+        import requests
+
+        self.session = requests.Session()
+        # No proxies from the environment and no ~/.netrc: the lab shows a
+        # direct call with exactly the credentials it was given.
+        self.session.trust_env = False
+        self.session.verify = not options.insecure
+        adapter = cap.requests_adapter()
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.timeout = options.timeout
+        self.ctx = ctx
+        self.hops = hops
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __call__(
+        self,
+        why: str,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        json_body: Any = None,
+        data: bytes | None = None,
+        body_kind: str = "",
+        setter: str = "the lab",
+        fact: str = "",
+    ) -> Hop:
+        """Send one request and follow its redirects; the last hop is returned."""
+        check_request(method, headers)
+        seen: set[tuple[str, str]] = set()
+        for n in range(MAX_HOPS + 1):
+            self.ctx.check()
+            if (method, url) in seen:
+                raise LabError(
+                    f"Redirect loop: {url} was reached again after {n} redirects.",
+                    "The server keeps sending the client round in a circle; nothing more to see.",
+                )
+            seen.add((method, url))
+            self.ctx.say(f"{method} {url}")
+            resp = self.session.request(
+                method,
+                url,
+                headers=headers,
+                json=json_body,
+                data=data,
+                allow_redirects=False,
+                stream=True,
+                timeout=self.timeout,
+            )
+            hop = Hop(
+                why if n == 0 else f"follow the redirect to {urlsplit(url).path or '/'}",
+                method,
+                url,
+                tuple(k.lower() for k in headers),
+                "json" if json_body is not None else body_kind,
+                setter,
+                fact=fact if n == 0 else "",
+            )
+            hop.status, hop.headers = resp.status_code, dict(resp.headers)
+            hop.body, hop.truncated = self._read(resp, method)
+            self.hops.append(hop)
+            if not resp.is_redirect:
+                return hop
+            url, method, headers, json_body, data = self._next(
+                resp, url, method, headers, json_body, data
+            )
+        raise LabError(f"More than {MAX_HOPS} redirects; the lab stops there.")
+
+    def _next(
+        self, resp: Any, url: str, method: str, headers: dict[str, str], json_body: Any, data: Any
+    ) -> tuple[str, str, dict[str, str], Any, Any]:
+        target = urljoin(url, resp.headers["Location"])
+        if urlsplit(target).scheme not in ("http", "https"):
+            raise LabError(f"{url} redirects to {target}, which is not an http(s) address.")
+        # RFC 9110 15.4: 303 (and, by long habit, 301/302 after POST) become GET.
+        if (resp.status_code == 303 and method != "HEAD") or (
+            resp.status_code in (301, 302) and method == "POST"
+        ):
+            method, json_body, data = "GET", None, None
+            headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+        if self.session.should_strip_auth(url, target):
+            headers = {k: v for k, v in headers.items() if k.lower() not in CREDENTIALS}
+        return target, method, headers, json_body, data
+
+    def _read(self, resp: Any, method: str) -> tuple[bytes, bool]:
+        """The body as the client gets it (decompressed), up to the cap."""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            if method == "HEAD":
+                return b"", False
+            for chunk in resp.iter_content(64 * 1024):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > self.cap_bytes:
+                    return b"".join(chunks)[: self.cap_bytes], True
+                self.ctx.check()
+        finally:
+            resp.close()
+        return b"".join(chunks), False
+
+
+def _where(exc: Any) -> str:
+    request = getattr(exc, "request", None)
+    url = urlsplit(getattr(request, "url", "") or "")
+    return url.netloc or "the server"
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and what it wraps (requests and urllib3 nest them deeply)."""
+    current: BaseException | None = exc
+    for _ in range(10):
+        if current is None:
+            return
+        yield current
+        inner = current.args[0] if current.args else None
+        current = (
+            current.__cause__
+            or current.__context__
+            or (inner if isinstance(inner, BaseException) else None)
+        )
+
+
+@contextmanager
+def friendly_errors(options: LabOptions) -> Iterator[None]:
+    """Every way a request can fail, as one line with what to do."""
+    import requests
+    from urllib3.exceptions import LocationParseError, NameResolutionError, ReadTimeoutError
+
+    timeout = f"{options.timeout:g} s"
+    try:
+        yield
+    except requests.exceptions.SSLError as exc:
+        where = _where(exc)
+        text = str(exc)
+        verify = re.search(r"certificate verify failed: ([^(]+?)\s*\(_ssl", text)
+        if verify or "CERTIFICATE_VERIFY_FAILED" in text:
+            reason = verify.group(1) if verify else "not trusted"
+            raise LabError(
+                f"The certificate of {where} could not be verified ({reason}), so nothing proves "
+                "this is really that server.",
+                "If it is your own test server and you trust it, run again with --insecure.",
+            ) from None
+        raise LabError(f"The TLS handshake with {where} failed: {_last_line(text)}.") from None
+    except requests.exceptions.ConnectTimeout as exc:
+        raise LabError(
+            f"No answer from {_where(exc)} within {timeout} (the connection was never set up).",
+            "Check the address; a firewall may be dropping the packets. --timeout S waits longer.",
+        ) from None
+    except requests.exceptions.ReadTimeout as exc:
+        raise LabError(
+            f"{_where(exc)} accepted the connection but sent no answer within {timeout}.",
+            "--timeout S waits longer.",
+        ) from None
+    except requests.exceptions.ConnectionError as exc:
+        where = _where(exc)
+        for cause in _causes(exc):
+            if isinstance(cause, NameResolutionError):
+                raise BadInput(
+                    f"Cannot find the address of {where}: the name does not resolve.",
+                    "Check the spelling, or give an IP address.",
+                ) from None
+            if isinstance(cause, ConnectionRefusedError):
+                raise LabError(
+                    f"Nothing is listening at {where} (connection refused).",
+                    "Check the port, or run without --target to use the lab's own API.",
+                ) from None
+            if isinstance(cause, ReadTimeoutError):
+                raise LabError(f"{where} stopped sending for more than {timeout}.") from None
+            if isinstance(cause, ConnectionResetError):
+                raise LabError(f"{where} reset the connection (RST) in the middle.") from None
+        raise LabError(f"The connection to {where} failed: {_last_line(str(exc))}.") from None
+    except (
+        requests.exceptions.InvalidURL,
+        requests.exceptions.InvalidHeader,
+        requests.exceptions.MissingSchema,
+        requests.exceptions.InvalidSchema,
+        LocationParseError,
+    ) as exc:
+        raise BadInput(f"Cannot send that request: {_last_line(str(exc))}.") from None
+    except (
+        requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.ContentDecodingError,
+    ) as exc:
+        raise LabError(f"The response body was broken: {_last_line(str(exc))}.") from None
+    except requests.exceptions.RequestException as exc:
+        raise LabError(f"The request failed: {_last_line(str(exc))}.") from None
+
+
+def _last_line(text: str) -> str:
+    """The innermost reason from requests' nested error text."""
+    text = re.sub(r"\(Caused by \w+\((.*)\)\)$", r"\1", text.strip())
+    return text.strip(" .'\"")[:200]
