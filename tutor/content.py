@@ -468,3 +468,12 @@ def markdown_with_links(body: str, glossary: Glossary) -> str:
 def plain_text(body: str) -> str:
     """The body with [[links]] reduced to their text (for the terminal)."""
     return LINK_RE.sub(lambda m: m.group(2) or m.group(1), body)
+
+
+def reading_body(lesson: Lesson) -> str:
+    """The body as readers show it: a first `# heading` that repeats the title
+    is dropped, since the reader and `tutor show` print the title already."""
+    first, _, rest = lesson.body.partition("\n")
+    if first.startswith("# ") and plain_text(first[2:]).strip().lower() == lesson.title.lower():
+        return rest.lstrip("\n")
+    return lesson.body

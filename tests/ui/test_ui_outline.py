@@ -31,6 +31,10 @@ async def test_outline_lists_modules_and_lessons_and_moves_with_arrows(app):
         await pilot.press("down")
         assert isinstance(tree.cursor_node.data, Module)
         assert "Module 2: Addresses" in text(detail)
+        # Only the module being read starts unfolded; enter unfolds another.
+        assert tree.root.children[0].is_expanded and not tree.cursor_node.is_expanded
+        await pilot.press("enter")
+        assert tree.cursor_node.is_expanded
         await pilot.press("down", "enter")
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen)
@@ -44,6 +48,8 @@ async def test_broken_lesson_is_unavailable_and_says_where(app):
         broken = tree.root.children[1].children[1]
         assert isinstance(broken.data, Lesson) and not broken.data.available
         assert str(broken.label).startswith("✗")
+        tree.root.children[1].expand()
+        await pilot.pause()
         tree.move_cursor(broken)
         await pilot.pause()
         detail = text(app.screen.query_one("#detail-body", Static))

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def render(course: Course, lesson: Lesson) -> str:
-    from tutor.content import plain_text
+    from tutor.content import plain_text, reading_body
     from tutor.progress import needed_to_pass
 
     module = next((m for m in course.modules if m.number == lesson.module), None)
@@ -32,7 +32,7 @@ def render(course: Course, lesson: Lesson) -> str:
     out = [lesson.title, "=" * len(lesson.title), where, ""]
     if lesson.objectives:
         out += ["After this lesson you can:", *(f"  • {o}" for o in lesson.objectives), ""]
-    out += [plain_text(lesson.body), ""]
+    out += [plain_text(reading_body(lesson)), ""]
     if lesson.sources:
         out += ["Sources:", *(f"  • {s}" for s in lesson.sources), ""]
     if lesson.lab:

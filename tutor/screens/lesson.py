@@ -11,7 +11,7 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Markdown, Static
 
-from tutor.content import Lesson, markdown_with_links
+from tutor.content import Lesson, markdown_with_links, reading_body
 from tutor.progress import DONE, needed_to_pass
 
 TERM_SCHEME = "term:"
@@ -45,7 +45,7 @@ class LessonScreen(Screen[None]):
                 items = "\n".join(f"  • {escape(o)}" for o in lesson.objectives)
                 yield Static(f"[b]After this lesson you can:[/b]\n{items}", id="objectives")
             yield Markdown(
-                markdown_with_links(lesson.body, self.app.course.glossary),
+                markdown_with_links(reading_body(lesson), self.app.course.glossary),
                 id="body",
                 open_links=False,
             )

@@ -42,29 +42,37 @@ class OutlineScreen(Screen[None]):
         tree = self.query_one(OutlineTree)
         tree.show_root = False
         tree.guide_depth = 3
+        tree.border_title = "Course"
+        tree.border_subtitle = "✓ done  ◐ started  ○ new  ✗ unavailable"
         self._lesson_nodes: dict[str, TreeNode[Item]] = {}
         for module in self.app.course.modules:
-            node = tree.root.add(self._module_label(module), data=module, expand=True)
+            node = tree.root.add(
+                self._module_label(module), data=module, allow_expand=bool(module.lessons)
+            )
             for lesson in module.lessons:
                 self._lesson_nodes[lesson.path] = node.add_leaf(
                     self._lesson_label(lesson), data=lesson
                 )
+        self._resume(tree)
         tree.focus()
-        # Nodes know their line only once the tree has laid itself out.
-        self.call_after_refresh(self._resume, tree)
 
     def _resume(self, tree: OutlineTree) -> None:
+        """Open the module of the last lesson read (or the first lesson) and put
+        the cursor on that lesson; the other modules stay folded, so the whole
+        course fits on one screen."""
         position = self.app.store.position()
-        lesson = (
+        last = (
             self.app.course.lesson(position.lesson_id) if position and position.lesson_id else None
         )
-        if lesson is None:
-            # A first visit starts at the first lesson, not on a module heading.
-            lesson = next(iter(self.app.course.lessons), None)
+        self.resumed = last
+        lesson = last or next(iter(self.app.course.lessons), None)
         node = self._lesson_nodes.get(lesson.path) if lesson else None
-        if node is not None:
-            tree.move_cursor(node)
-            self._describe(lesson)
+        if node is None or node.parent is None:
+            return
+        node.parent.expand()
+        # Nodes know their line only once the tree has laid itself out.
+        self.call_after_refresh(tree.move_cursor, node)
+        self._describe(lesson)
 
     def on_screen_resume(self) -> None:
         """Coming back from a lesson or quick check: marks may have changed."""
@@ -164,5 +172,8 @@ def describe_lesson(screen: OutlineScreen, lesson: Lesson) -> str:
         extras.append(f"a lab ({escape(lesson.lab)})")
     if extras:
         lines += ["Includes " + " and ".join(extras) + ".", ""]
-    lines.append("[dim]Press enter to read it.[/dim]")
+    if lesson is getattr(screen, "resumed", None):
+        lines.append("[dim]You were reading this last time. Press enter to go on.[/dim]")
+    else:
+        lines.append("[dim]Press enter to read it.[/dim]")
     return "\n".join(lines)

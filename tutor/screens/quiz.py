@@ -39,6 +39,8 @@ class QuizScreen(Screen[None]):
         self.lesson = lesson
         self.index = 0
         self.right = 0
+        #: Choices given in this attempt, by question.
+        self.given: list[int] = []
         self.answered = False
         self.finished = False
 
@@ -72,7 +74,8 @@ class QuizScreen(Screen[None]):
         choices = self.query_one("#choices", OptionList)
         choices.disabled = False
         choices.set_options(
-            Option(f"{n}  {escape(text)}", id=str(n - 1)) for n, text in enumerate(check.choices, 1)
+            Option(f"  {n}  {escape(text)}", id=str(n - 1))
+            for n, text in enumerate(check.choices, 1)
         )
         choices.highlighted = 0
         choices.display = True
@@ -94,7 +97,12 @@ class QuizScreen(Screen[None]):
         correct = choice == check.answer
         self.right += correct
         self.app.store.record_answer(self.lesson.id, "check", self.index, choice, correct)
+        self.given.append(choice)
         choices = self.query_one("#choices", OptionList)
+        choices.set_options(
+            Option(choice_prompt(n, text, check.answer, choice))
+            for n, text in enumerate(check.choices)
+        )
         choices.highlighted = choice
         choices.disabled = True
         if correct:
@@ -125,8 +133,9 @@ class QuizScreen(Screen[None]):
         else:
             verdict = (
                 f"[red b]Not yet: {self.right} of {total} right; passing takes {needed}.[/red b]\n"
-                "Read the lesson again, then try again: the explanations above are a good start."
+                "Read the lesson again, then try again."
             )
+        verdict += "\n\n" + self._summary()
         self.query_one("#quiz-progress", Static).update(
             f"[b]Quick check: {escape(self.lesson.title)}[/b]\n[dim]{pass_rule(self.lesson)}[/dim]"
         )
@@ -135,6 +144,18 @@ class QuizScreen(Screen[None]):
         self.query_one("#feedback", Static).update("")
         self._buttons(next_=False, retry=True)
         self.query_one("#back" if passed else "#retry").focus()
+
+    def _summary(self) -> str:
+        lines = []
+        for n, (check, choice) in enumerate(zip(self.lesson.checks, self.given, strict=True), 1):
+            if choice == check.answer:
+                lines.append(f"[green]✓[/green] {n}. {escape(check.question)}")
+            else:
+                lines.append(
+                    f"[red]✗[/red] {n}. {escape(check.question)}\n"
+                    f"     [dim]answer:[/dim] {escape(check.choices[check.answer])}"
+                )
+        return "\n".join(lines)
 
     # -- actions -----------------------------------------------------------------
 
@@ -161,6 +182,7 @@ class QuizScreen(Screen[None]):
 
     def action_retry(self) -> None:
         self.index = self.right = 0
+        self.given = []
         self.finished = False
         self._ask()
 
@@ -170,3 +192,12 @@ class QuizScreen(Screen[None]):
     @on(OptionList.OptionSelected, "#choices")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self._answer(int(event.option_id or 0))
+
+
+def choice_prompt(n: int, text: str, answer: int, chosen: int) -> str:
+    """A choice after answering: the right one ticked, a wrong pick crossed."""
+    if n == answer:
+        return f"[green]✓[/green] {n + 1}  [b]{escape(text)}[/b]"
+    if n == chosen:
+        return f"[red]✗[/red] {n + 1}  {escape(text)}"
+    return f"  {n + 1}  [dim]{escape(text)}[/dim]"
