@@ -1,0 +1,138 @@
+"""Our field values against tshark's for the same packets of real captures:
+every occurrence of every compared field, in order, and no field that one
+side has and the other lacks.
+
+Skipped without tshark (CI installs it). tshark runs with TCP reassembly off
+so that, like tutor, it reads each segment on its own.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from labs.base import RawPacket
+from labs.dissect import dissect_all
+from labs.pcapio import read_capture, write_pcap
+
+PCAPS = Path(__file__).parent / "data" / "pcaps"
+TSHARK = shutil.which("tshark")
+pytestmark = pytest.mark.skipif(TSHARK is None, reason="tshark is not installed")
+
+#: Fields whose values must agree wherever either side has them.
+COMPARED = (
+    "eth.dst eth.src eth.type sll.pkttype sll.hatype sll.halen sll.etype "
+    "arp.hw.type arp.proto.type arp.opcode arp.src.hw_mac arp.src.proto_ipv4 arp.dst.hw_mac arp.dst.proto_ipv4 "
+    "ip.version ip.hdr_len ip.dsfield ip.len ip.id ip.flags ip.frag_offset ip.ttl ip.proto ip.checksum ip.src ip.dst "
+    "icmp.type icmp.code icmp.checksum icmp.ident icmp.seq "
+    "tcp.srcport tcp.dstport tcp.seq_raw tcp.ack_raw tcp.hdr_len tcp.flags tcp.flags.syn tcp.flags.ack "
+    "tcp.flags.fin tcp.flags.reset tcp.flags.push tcp.window_size_value tcp.checksum tcp.urgent_pointer "
+    "tcp.len tcp.options tcp.options.mss_val tcp.options.wscale.shift tcp.options.timestamp.tsval "
+    "tcp.options.timestamp.tsecr udp.srcport udp.dstport udp.length udp.checksum "
+    "dns.id dns.flags dns.flags.response dns.flags.opcode dns.flags.recdesired dns.flags.rcode "
+    "dns.count.queries dns.count.answers dns.qry.name dns.qry.type dns.qry.class dns.resp.name "
+    "dns.resp.type dns.resp.ttl dns.resp.len dns.a "
+    "http.request.method http.request.uri http.request.version http.response.version http.response.code "
+    "http.response.phrase http.host http.user_agent http.accept http.connection http.content_type "
+    "http.content_length http.authorization http.location "
+    "tls.record.content_type tls.record.version tls.record.length tls.handshake.type tls.handshake.length "
+    "tls.handshake.version tls.handshake.random tls.handshake.session_id_length tls.handshake.ciphersuite "
+    "tls.handshake.cipher_suites_length tls.handshake.extensions_length tls.handshake.extension.type "
+    "tls.handshake.extensions_server_name tls.handshake.extensions_alpn_str "
+    "tls.handshake.extensions.supported_version tls.handshake.certificates_length "
+    "tls.handshake.certificate_length x509ce.dNSName"
+).split()
+
+
+def tshark_fields(path: Path, decode_as: dict[int, str]) -> list[dict[str, str]]:
+    args = [
+        TSHARK,
+        "-r",
+        str(path),
+        "-o",
+        "tcp.desegment_tcp_streams:FALSE",
+        "-T",
+        "fields",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "aggregator=|",
+    ]
+    for port, proto in decode_as.items():
+        args += ["-d", f"{'udp' if proto == 'dns' else 'tcp'}.port=={port},{proto}"]
+    for name in COMPARED:
+        args += ["-e", name]
+    out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=60).stdout
+    return [dict(zip(COMPARED, line.split("\t"), strict=True)) for line in out.splitlines()]
+
+
+def _norm(value: str) -> str:
+    # -T fields prints byte strings without the colons the JSON and the UI use.
+    return value.replace(":", "") if all(c in "0123456789abcdef:" for c in value) else value
+
+
+def compare(path: Path, decode_as: dict[int, str] | None = None) -> int:
+    raws, _link = read_capture(path)
+    ours = dissect_all(raws, decode_as)
+    theirs = tshark_fields(path, decode_as or {})
+    assert len(ours) == len(theirs)
+    checked = 0
+    mismatches = []
+    for packet, expected in zip(ours, theirs, strict=True):
+        got: dict[str, list[str]] = {}
+        for layer in packet.layers:
+            for f in layer.fields:
+                if f.filter:
+                    got.setdefault(f.filter, []).append(f.value)
+        for name in COMPARED:
+            # Every occurrence, in order (cipher suites, the IP header quoted in ICMP).
+            want = expected[name]
+            have = "|".join(got.get(name, []))
+            if _norm(want) != _norm(have):
+                mismatches.append(f"packet {packet.index} {name}: tshark {want!r}, tutor {have!r}")
+            checked += bool(want)
+    assert not mismatches, "\n".join(mismatches)
+    return checked
+
+
+def _server_port(path: Path) -> int:
+    raws, _ = read_capture(path)
+    first = dissect_all(raws[:1])[0]
+    return int(first.dst.rsplit(":", 1)[1])
+
+
+@pytest.mark.parametrize("name", ["http.pcap", "http-sll.pcap", "http-raw.pcapng"])
+def test_http_fields_match_tshark(name):
+    path = PCAPS / name
+    assert compare(path, {_server_port(path): "http"}) > 400
+
+
+def test_dns_fields_match_tshark():
+    path = PCAPS / "dns.pcap"
+    assert compare(path, {_server_port(path): "dns"}) > 100
+
+
+def test_tls_fields_match_tshark():
+    path = PCAPS / "tls.pcap"
+    assert compare(path, {_server_port(path): "tls"}) > 300
+
+
+def test_refused_fields_match_tshark():
+    assert compare(PCAPS / "refused.pcap") > 40
+
+
+def test_arp_and_icmp_written_by_us_match_tshark(tmp_path):
+    from test_dissect import ARP_REQUEST, SYN, TIME_EXCEEDED
+
+    eth = bytes.fromhex("0000000000000000000000000800")
+    raws = [
+        RawPacket(1.0, ARP_REQUEST, "ethernet"),
+        RawPacket(1.5, eth + TIME_EXCEEDED, "ethernet"),
+        RawPacket(2.0, eth + SYN, "ethernet"),
+    ]
+    path = tmp_path / "mixed.pcap"
+    write_pcap(raws, path)
+    assert compare(path) > 50

@@ -1,0 +1,69 @@
+"""Narration quotes the packet it describes: ports, numbers, names, codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from labs.dissect import dissect_all
+from labs.pcapio import read_capture
+
+PCAPS = Path(__file__).parent / "data" / "pcaps"
+
+
+def _packets(name: str, decode_as=None, client=None):
+    raws, _ = read_capture(PCAPS / name)
+    return dissect_all(raws, decode_as, client)
+
+
+def _fields(p):
+    return {f.filter: f for layer in p.layers for f in layer.fields if f.filter}
+
+
+def test_handshake_sentences_carry_this_runs_numbers():
+    syn, synack, ack = _packets("http.pcap", client="127.0.0.1")[:3]
+    f = _fields(syn)
+    assert f"your computer ({syn.src})" in syn.explain
+    assert f["tcp.seq_raw"].value in syn.explain and f["tcp.options.mss_val"].value in syn.explain
+    g = _fields(synack)
+    assert g["tcp.ack_raw"].value in synack.explain and g["tcp.seq_raw"].value in synack.explain
+    assert int(g["tcp.ack_raw"].value) == int(f["tcp.seq_raw"].value) + 1
+    assert "handshake is complete" in ack.explain
+
+
+def test_bytes_counted_from_the_handshake():
+    packets = _packets("http.pcap")
+    request = packets[3]
+    n = _fields(request)["tcp.len"].value
+    assert f"sends {n} bytes" in request.explain and f"(its bytes 1-{n})" in request.explain
+    assert f"received all {n} bytes" in packets[4].explain
+
+
+def test_http_sentences_name_method_uri_and_status():
+    packets = _packets("http.pcap")
+    assert "GET /orders?page=1" in packets[3].explain
+    assert "200 OK" in packets[5].explain
+    assert "201 Created" in packets[17].explain and "a new resource" in packets[17].explain
+
+
+def test_refused_connection():
+    syn, rst = _packets("refused.pcap")
+    port = syn.dst.rsplit(":", 1)[1]
+    assert f"nothing is listening on port {port}" in rst.explain
+
+
+def test_dns_answer_and_nxdomain():
+    raws, _ = read_capture(PCAPS / "dns.pcap")
+    server = int(dissect_all(raws[:1])[0].dst.rsplit(":", 1)[1])
+    q, a, q2, nx = dissect_all(raws, {server: "dns"})
+    assert "what is the A record of shop.example?" in q.explain
+    assert "shop.example → 192.0.2.10" in a.explain and "300 s" in a.explain
+    assert "NXDOMAIN" in nx.explain and "nope.example" in nx.explain
+
+
+def test_tls_sentences_say_what_is_visible():
+    raws, _ = read_capture(PCAPS / "tls.pcap")
+    packets = dissect_all(raws)
+    hello = packets[3]
+    assert "shop.example in clear (SNI)" in hello.explain
+    assert "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" in packets[5].explain
+    assert "encrypted application data" in packets[9].explain

@@ -1,0 +1,95 @@
+"""The plain-text rendering of a trace: honesty lines, steps, packets,
+sections, facts, and secrets masked wherever they appear."""
+
+from __future__ import annotations
+
+from labs.trace import Fact, Field, Layer, Packet, Section, Step, Trace
+from tutor.tracetext import MASK, duration, render
+
+
+def _trace(capture: str = "live", **kw) -> Trace:
+    auth = Field(
+        "Authorization", "http.authorization", "Bearer abc123", "Bearer abc123", 60, 13, "", True
+    )
+    method = Field("Method", "http.request.method", "GET", "GET", 40, 3)
+    packets = (
+        Packet(
+            0,
+            0.0,
+            "127.0.0.1:5000",
+            "127.0.0.1:80",
+            "TCP SYN",
+            "00",
+            "asks to open a conversation (SYN).",
+        ),
+        Packet(
+            1,
+            0.0025,
+            "127.0.0.1:5000",
+            "127.0.0.1:80",
+            "HTTP GET /",
+            "00",
+            "sends GET / with Bearer abc123.",
+            (Layer("HTTP", 40, 40, (method, auth)),),
+            origin="inside-tls",
+        ),
+    )
+    steps = (
+        Step("tcp-connect", (0,), "1 packet opens.", "Open the connection", 0.0, 0.0),
+        Step("request", (1,), "The request.", "Send the request", 0.0025, 0.0),
+    )
+    return Trace(
+        lab="http-api",
+        target="http://127.0.0.1/",
+        capture=capture,
+        steps=steps,
+        packets=packets,
+        capture_note=kw.get("note", ""),
+        sections=(
+            Section("The same request with curl", "curl http://127.0.0.1/", "code"),
+            Section("Headers", "name\tvalue\nHost\t127.0.0.1", "table"),
+        ),
+        facts=(Fact("packets_to_connect", "3", "SYN, SYN-ACK, ACK.", (0, 1, 2), "tcp.flags"),),
+        duration=1.5,
+    )
+
+
+def test_header_steps_packets_sections_facts():
+    out = render(_trace(note="Captured live on lo."))
+    lines = out.splitlines()
+    assert lines[0] == "http-api · http://127.0.0.1/"
+    assert "Captured live on lo." in out and "RECONSTRUCTED" not in out
+    assert "1. Open the connection  [tcp-connect]  at 0 µs, took 0 µs  packets 0" in out
+    assert "2. Send the request  [request]  at 2.5 ms" in out
+    assert "#1   +   2.5 ms  127.0.0.1:5000 → 127.0.0.1:80  HTTP GET /" in out
+    assert "(inside the encrypted tunnel — not visible on the wire)" in out
+    assert "    curl http://127.0.0.1/" in out
+    assert "  name  value" in out and "  ----  ---------" in out
+    assert "packets_to_connect = 3 (packets 0-2, tcp.flags)" in out
+    assert "took 1.50 s" in out
+
+
+def test_secrets_masked_in_fields_and_sentences():
+    out = render(_trace())
+    assert "abc123" not in out
+    assert f"Authorization = {MASK}" in out and f"with {MASK}." in out
+    shown = render(_trace(), show_secrets=True)
+    assert "Bearer abc123" in shown and "--show-secrets" not in shown
+
+
+def test_reconstructed_and_simulated_are_loud():
+    assert "!! RECONSTRUCTED: these packets were not captured" in render(_trace("reconstructed"))
+    assert "!! SIMULATED: nothing was sent" in render(_trace("simulated"))
+
+
+def test_verbose_lists_every_field_with_its_bytes():
+    out = render(_trace(), verbose=True)
+    assert "HTTP  (bytes 40-79)" in out
+    assert "Method http.request.method = GET  [40+3]" in out
+    assert f"Authorization http.authorization = {MASK}  [60+13]" in out
+
+
+def test_durations():
+    assert duration(0.0000004) == "0 µs"
+    assert duration(0.0123) == "12.3 ms"
+    assert duration(2) == "2.00 s"
