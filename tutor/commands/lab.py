@@ -175,11 +175,13 @@ def _check_pcap_path(path: str) -> None:
 def secret_values(trace: Any) -> list[str]:
     """Every secret field value of the trace (longest first, for masking)."""
     values = {
-        f.value
+        text
         for p in trace.packets
         for layer in p.layers
         for f in layer.fields
-        if f.secret and len(f.value) >= 3
+        if f.secret
+        for text in (f.value, f.show)
+        if len(text) >= 3
     }
     return sorted(values, key=len, reverse=True)
 
