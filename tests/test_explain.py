@@ -67,12 +67,8 @@ def test_verbose_lists_fields_with_offsets():
 
 
 def test_decode_as_reads_dns_on_another_port():
-    port = next(
-        p
-        for p in (l.split() for l in tutor(str(PCAPS / "dns.pcap")).stdout.splitlines())
-        if "→" in p
-    )
-    server = port[port.index("→") + 1].rsplit(":", 1)[1]
+    first = explain_file(PCAPS / "dns.pcap", limit=1).packets[0]
+    server = first.dst.rsplit(":", 1)[1]
     out = tutor(str(PCAPS / "dns.pcap"), "--decode-as", f"{server}=dns").stdout
     assert "DNS query A shop.example" in out and "DNS response NXDOMAIN A nope.example" in out
     assert "192.0.2.10" in out
