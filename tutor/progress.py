@@ -56,6 +56,24 @@ MIGRATIONS: list[str] = [
         updated REAL NOT NULL
     );
     """,
+    # 2: the spaced-repetition review deck (see tutor.review).
+    """
+    CREATE TABLE review_card (
+        term_id TEXT PRIMARY KEY,
+        card TEXT NOT NULL,
+        due REAL NOT NULL,
+        source TEXT NOT NULL,
+        added REAL NOT NULL
+    );
+    CREATE INDEX review_card_due ON review_card (due);
+    CREATE TABLE review_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        term_id TEXT NOT NULL,
+        rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
+        time REAL NOT NULL,
+        next_due REAL NOT NULL
+    );
+    """,
 ]
 
 STARTED, DONE = "started", "done"

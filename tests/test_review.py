@@ -1,0 +1,44 @@
+"""Spaced-repetition review: terms met are scheduled, due ones come first,
+grades move the due date the way FSRS says, and all of it survives a restart."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tutor.progress import Store
+from tutor.review import Review, when
+
+
+def test_met_terms_are_scheduled_once_and_due_now(tmp_path):
+    review = Review(Store.open(tmp_path))
+    assert review.schedule(["tcp", "udp", "tcp"], "lesson:x") == 2
+    assert review.schedule(["tcp"], "lab:y") == 0
+    assert sorted(review.due_terms()) == ["tcp", "udp"]
+    assert review.status().count == 2
+
+
+def test_grading_moves_the_card_into_the_future(tmp_path):
+    review = Review(Store.open(tmp_path))
+    review.schedule(["tcp", "udp"], "lesson:x")
+    now = datetime.now(UTC)
+    easy = review.grade("tcp", 4, now)
+    again = review.grade("udp", 1, now)
+    assert easy > now + timedelta(days=1)  # known well: days away
+    assert now < again < now + timedelta(hours=1)  # forgotten: minutes away
+    assert review.due_terms() == []
+    assert review.status().next_due is not None
+
+
+def test_review_survives_a_restart(tmp_path):
+    review = Review(Store.open(tmp_path))
+    review.schedule(["dns"], "lesson:x")
+    review.store.close()
+    again = Review(Store.open(tmp_path))
+    assert again.due_terms() == ["dns"]
+
+
+def test_when_reads_naturally():
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert when(now + timedelta(days=3), now) == "in 3 days"
+    assert when(now + timedelta(minutes=10), now) == "in 10 minutes"
+    assert when(now, now) == "now"

@@ -1,0 +1,104 @@
+"""Spaced-repetition review of glossary terms, scheduled by FSRS (the `fsrs`
+package): terms the learner met in a lesson or a lab become cards; due
+cards come first; each grade (Again, Hard, Good, Easy) sets the next due
+date. Cards and grades live in the progress database (tables `review_card`
+and `review_log`, created by migration 2 in `tutor.progress`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tutor.progress import Store
+
+#: Grade keys, as on the review screen.
+GRADES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
+
+
+@dataclass(frozen=True)
+class Due:
+    """How much review is waiting."""
+
+    count: int
+    scheduled: int
+    #: When the next card falls due, if none is due now.
+    next_due: datetime | None
+
+
+class Review:
+    """The learner's review deck, on top of the progress store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def schedule(self, term_ids: Iterable[str], source: str) -> int:
+        """Add cards for terms not yet in the deck, due now. Returns how many were added."""
+        from fsrs import Card
+
+        now = time.time()
+        added = 0
+        with self.store.write() as db:
+            for term_id in dict.fromkeys(term_ids):
+                card = Card()
+                cur = db.execute(
+                    "INSERT INTO review_card VALUES (?, ?, ?, ?, ?) ON CONFLICT (term_id) DO NOTHING",
+                    (term_id, card.to_json(), now, source, now),
+                )
+                added += cur.rowcount
+        return added
+
+    def due_terms(self, now: float | None = None, limit: int = 100) -> list[str]:
+        """Term ids due now, the most overdue first."""
+        rows = self.store.read(
+            "SELECT term_id FROM review_card WHERE due <= ? ORDER BY due, term_id LIMIT ?",
+            (now if now is not None else time.time(), limit),
+        )
+        return [r["term_id"] for r in rows]
+
+    def status(self, now: float | None = None) -> Due:
+        now = now if now is not None else time.time()
+        due = self.store.read("SELECT count(*) AS n FROM review_card WHERE due <= ?", (now,))[0][
+            "n"
+        ]
+        total = self.store.read("SELECT count(*) AS n FROM review_card")[0]["n"]
+        nxt = self.store.read("SELECT min(due) AS d FROM review_card WHERE due > ?", (now,))[0]["d"]
+        return Due(due, total, datetime.fromtimestamp(nxt, UTC) if nxt else None)
+
+    def grade(self, term_id: str, rating: int, now: datetime | None = None) -> datetime:
+        """Record a grade (1 Again .. 4 Easy) and return when the term is due next."""
+        from fsrs import Card, Rating, Scheduler
+
+        if rating not in GRADES:
+            raise ValueError(f"rating must be 1-4, not {rating}")
+        rows = self.store.read("SELECT card FROM review_card WHERE term_id = ?", (term_id,))
+        card = Card.from_json(rows[0]["card"]) if rows else Card()
+        when = now or datetime.now(UTC)
+        card, _log = Scheduler(enable_fuzzing=False).review_card(card, Rating(rating), when)
+        due = card.due.timestamp()
+        with self.store.write() as db:
+            db.execute(
+                "INSERT INTO review_card VALUES (?, ?, ?, 'review', ?) "
+                "ON CONFLICT (term_id) DO UPDATE SET card = excluded.card, due = excluded.due",
+                (term_id, card.to_json(), due, when.timestamp()),
+            )
+            db.execute(
+                "INSERT INTO review_log (term_id, rating, time, next_due) VALUES (?, ?, ?, ?)",
+                (term_id, rating, when.timestamp(), due),
+            )
+        return card.due
+
+
+def when(due: datetime, now: datetime | None = None) -> str:
+    """'in 10 minutes', 'in 3 days': how far away a due date is."""
+    seconds = (due - (now or datetime.now(UTC))).total_seconds()
+    if seconds < 60:
+        return "now"
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            n = round(seconds / size)
+            return f"in {n} {unit}{'s' if n != 1 else ''}"
+    return "soon"

@@ -1,0 +1,111 @@
+"""Glossary review: due terms one at a time; recall, reveal, grade 1-4."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from tutor.review import GRADES, Review, when
+
+
+class ReviewScreen(Screen[None]):
+    """Due cards first; space reveals the answer; 1-4 grades it."""
+
+    DEFAULT_CSS = """
+    ReviewScreen #card { width: 90; height: auto; margin: 1 2; padding: 1 2; border: round $primary; }
+    ReviewScreen #term { text-style: bold; color: $accent; }
+    ReviewScreen #answer { margin-top: 1; }
+    ReviewScreen #count { padding: 0 2; color: $text-muted; }
+    """
+
+    BINDINGS = [
+        Binding("space", "reveal", "Show answer"),
+        Binding("1", "grade(1)", "Again"),
+        Binding("2", "grade(2)", "Hard"),
+        Binding("3", "grade(3)", "Good"),
+        Binding("4", "grade(4)", "Easy"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: list[str] = []
+        self.current: str | None = None
+        self.revealed = False
+        self.done = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="count")
+        with VerticalScroll():
+            with Vertical(id="card"):
+                yield Static("", id="term")
+                yield Static("", id="prompt")
+                yield Static("", id="answer")
+        yield Footer()
+
+    @property
+    def review(self) -> Review:
+        return Review(self.app.store)  # type: ignore[attr-defined]
+
+    def on_mount(self) -> None:
+        glossary = self.app.course.glossary  # type: ignore[attr-defined]
+        self.queue = [t for t in self.review.due_terms() if glossary.get(t) is not None]
+        self._next()
+
+    def _next(self) -> None:
+        self.revealed = False
+        if not self.queue:
+            self.current = None
+            status = self.review.status()
+            later = f" The next term is due {when(status.next_due)}." if status.next_due else ""
+            if status.scheduled == 0:
+                text = "Nothing to review yet: terms join your review deck when you meet them in a lesson or a lab."
+            else:
+                text = f"All done for now: you reviewed {self.done} term{'s' if self.done != 1 else ''}.{later}"
+            self.query_one("#term", Static).update("Review")
+            self.query_one("#prompt", Static).update(Text(text))
+            self.query_one("#answer", Static).update("Esc goes back.")
+            self.query_one("#count", Static).update("")
+            return
+        self.current = self.queue.pop(0)
+        term = self.app.course.glossary.get(self.current)  # type: ignore[attr-defined]
+        self.query_one("#count", Static).update(f"{len(self.queue) + 1} due · {self.done} reviewed")
+        self.query_one("#term", Static).update(Text(term.term))
+        self.query_one("#prompt", Static).update(
+            "What does it mean, and why would an engineer mention it? Say it to yourself, then press space."
+        )
+        self.query_one("#answer", Static).update("")
+
+    def action_reveal(self) -> None:
+        if self.current is None or self.revealed:
+            return
+        self.revealed = True
+        term = self.app.course.glossary.get(self.current)  # type: ignore[attr-defined]
+        aliases = f"Also called: {', '.join(term.aliases)}\n\n" if term.aliases else ""
+        grades = "   ".join(f"{k} {v}" for k, v in GRADES.items())
+        self.query_one("#answer", Static).update(
+            Text(
+                f"{term.short}\n\n{term.explain}\n\n{aliases}Source: {term.source}\n\nHow well did you know it?  {grades}"
+            )
+        )
+
+    def action_grade(self, rating: int) -> None:
+        if self.current is None:
+            return
+        if not self.revealed:
+            self.action_reveal()
+            return
+        due = self.review.grade(self.current, rating)
+        self.done += 1
+        if rating == 1:
+            self.queue.append(self.current)  # again: see it once more this session
+        self.notify(f"{GRADES[rating]}: next review {when(due)}.", timeout=2)
+        self._next()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
