@@ -196,6 +196,9 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
                 _embedded(call, api.base_url)
             else:
                 _live(call, url, options)
+        # Hang up pooled keep-alive connections now, so the closing
+        # handshakes are on the wire before the capture settles.
+        call.close()
         ctx.say("Waiting for the connections to close ...")
         cap.settle()
     raws = cap.packets()
@@ -207,7 +210,7 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
     packets = _dissect(raws, port, tls)
     sections = [overview_section(exchanges), *map(exchange_section, exchanges)]
     if tls:
-        sections.insert(0, tunnel_section(packets))
+        sections.insert(0, tunnel_section(packets, (target.hostname or "") if target else ""))
     sections.append(curl_section(exchanges, options.insecure))
     return Trace(
         lab=LAB,

@@ -138,14 +138,17 @@ def _header_lines(headers: list[tuple[str, str]], label: dict[str, str]) -> list
     return out
 
 
-def _meaning(name: str) -> str:
+def _meaning(name: str, request: bool = False) -> str:
     low = name.lower()
-    text = RESPONSE_NOTES.get(low) or header_explain(low).rstrip(".")
+    if request:
+        text = header_explain(low).rstrip(".")
+    else:
+        text = RESPONSE_NOTES.get(low) or header_explain(low).rstrip(".")
     return text[:1].lower() + text[1:] if text else ""
 
 
 def request_label(name: str, ex: Exchange) -> str:
-    meaning = _meaning(name)
+    meaning = _meaning(name, request=True)
     return f"{who_added(name, ex)}: {meaning}" if meaning else who_added(name, ex)
 
 

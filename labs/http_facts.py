@@ -7,6 +7,8 @@ with those packets as its evidence.
 
 from __future__ import annotations
 
+import ipaddress
+
 from labs.http_explain import Exchange, split_head
 from labs.narrate import field_map
 from labs.trace import Fact, Packet, Section
@@ -117,7 +119,7 @@ def _user_agent(packets: tuple[Packet, ...], ex: Exchange) -> list[Fact]:
     ]
 
 
-def tunnel_section(packets: tuple[Packet, ...]) -> Section:
+def tunnel_section(packets: tuple[Packet, ...], host: str) -> Section:
     """For https: what anyone on the path sees, and what only the two ends see."""
     wire = [p for p in packets if p.origin == "wire"]
     inside = [p for p in packets if p.origin == "inside-tls"]
@@ -139,7 +141,12 @@ def tunnel_section(packets: tuple[Packet, ...]) -> Section:
             f", and the server name {sni[1].value} in the ClientHello (packet {sni[0].index}, "
             "tls.handshake.extensions_server_name)."
             if sni
-            else "; no server name (SNI) was found in a ClientHello."
+            else "; no server name (SNI) was found in a ClientHello"
+            + (
+                f" (the client connected to the address {host}, and SNI only ever carries names)."
+                if _is_address(host)
+                else "."
+            )
         ),
         "The method, the path, the headers (API keys and cookies too) and the bodies are "
         "encrypted: on the wire they are unreadable bytes.",
@@ -150,3 +157,11 @@ def tunnel_section(packets: tuple[Packet, ...]) -> Section:
         "nothing in this form crossed the network.",
     ]
     return Section("What the wire shows, and what stays inside TLS", "\n".join(lines))
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
