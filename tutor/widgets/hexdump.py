@@ -65,4 +65,14 @@ class HexDump(Static):
         masked: list[tuple[int, int]] | None = None,
         layers: list[tuple[int, int]] | None = None,
     ) -> None:
-        self.update(render_hex(data, highlight, masked, layers) if data else Text("(no bytes)"))
+        #: What is on screen, kept so tests can read the highlighted bytes.
+        self.rendered = render_hex(data, highlight, masked, layers) if data else Text("(no bytes)")
+        self.update(self.rendered)
+
+    def highlighted_hex(self) -> str:
+        """The hex digits currently highlighted, in order (e.g. "a002")."""
+        text = getattr(self, "rendered", Text())
+        cells = (text.plain[s.start : s.end] for s in text.spans if "reverse" in str(s.style))
+        return "".join(
+            c for c in cells if len(c) == 2 and all(ch in "0123456789abcdef" for ch in c)
+        )

@@ -1,0 +1,116 @@
+"""The lab screen, driven with Pilot against the real http-api lab and its
+embedded API: run, read the packets, select a field and see its bytes
+highlighted; predictions checked against the learner's own trace."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Tree
+
+from tutor.app import make_app
+from tutor.content import load_course
+from tutor.progress import Store
+from tutor.screens.lab import LabScreen
+from tutor.widgets.hexdump import HexDump
+from tutor.widgets.predict import PredictPanel
+
+
+@pytest.fixture(scope="module")
+def course():
+    return load_course()
+
+
+async def run_lab(pilot, screen: LabScreen) -> None:
+    await pilot.press("r")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def open_lab_screen(app, course, lab="http-api", lesson=None):
+    screen = LabScreen(lab, lesson)
+    app.push_screen(screen)
+    return screen
+
+
+@pytest.mark.parametrize("capture", ["auto", "reconstructed"])
+async def test_run_the_lab_and_highlight_a_field(course, monkeypatch, capture):
+    if capture == "reconstructed":
+        monkeypatch.setenv("TUTOR_CAPTURE", "reconstructed")
+    app = make_app(course, Store.memory())
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_lab_screen(app, course)
+        await pilot.pause()
+        await run_lab(pilot, screen)
+        trace = screen.trace
+        assert trace is not None, screen.query_one("#banner").render()
+        if capture == "reconstructed":
+            assert trace.capture == "reconstructed"
+            assert "RECONSTRUCTED" in str(screen.query_one("#banner").render())
+        table = screen.query_one("#packets", DataTable)
+        assert table.row_count == len(trace.packets) > 10
+
+        # The first packet is the SYN; walk the tree to its TCP flags field.
+        tree = screen.query_one("#fields", Tree)
+        tree.focus()
+        flags = None
+        for _ in range(60):
+            await pilot.press("down")
+            node = tree.cursor_node
+            li, fi = node.data
+            if fi is not None:
+                field = screen._packet.layers[li].fields[fi]
+                if field.filter == "tcp.flags":
+                    flags = field
+                    break
+        assert flags is not None, "no tcp.flags field reachable by keyboard"
+        # The highlighted bytes in the hex pane are exactly the field's bytes.
+        shown = screen._packet.data[flags.offset : flags.offset + flags.length].hex()
+        assert screen.query_one("#hex", HexDump).highlighted_hex() == shown
+        assert flags.show in str(screen.query_one("#narration").render())
+
+
+async def test_predictions_are_checked_against_the_trace(course):
+    lesson = next(x for x in course.lessons if x.lab == "http-api" and x.predicts)
+    store = Store.memory()
+    app = make_app(course, store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_lab_screen(app, course, "http-api", lesson)
+        await pilot.pause()
+        panel = screen.query_one(PredictPanel)
+        # Answer the first question with its first choice, leave the rest open.
+        first = screen.query_one("#choices-0")
+        first.query("RadioButton").first().value = True
+        await pilot.pause()
+        await run_lab(pilot, screen)
+        assert screen.trace is not None
+        outcome = panel.outcomes[0]
+        fact = screen.trace.fact(lesson.predicts[0].fact)
+        assert outcome.observed == fact.value
+        assert outcome.correct == (
+            lesson.predicts[0].choices[0].strip().lower() == fact.value.lower()
+        )
+        answers = store.answers(lesson.id, "predict")
+        assert [(a.question, a.choice, a.correct) for a in answers] == [(0, 0, outcome.correct)]
+        # "Show me" jumps to the evidence packet.
+        screen.query_one("#evidence-0").press()
+        await pilot.pause()
+        assert screen._packet is not None and screen._packet.index == fact.packets[0]
+
+
+async def test_a_refused_target_is_one_line_on_screen(course):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = make_app(course, Store.memory())
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = LabScreen("http-api", target=f"http://127.0.0.1:{port}/")
+        app.push_screen(screen)
+        await pilot.pause()
+        await run_lab(pilot, screen)
+        banner = str(screen.query_one("#banner").render())
+        assert screen.trace is None
+        assert "refused" in banner.lower()
+        assert "Traceback" not in banner
