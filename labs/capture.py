@@ -360,21 +360,22 @@ class LiveCapture(Capture):
 
     # -- the lab's side -------------------------------------------------------
 
-    def _name(self, sock: Any, conversation: str) -> None:
+    def _name(self, sock: Any, conversation: str, peer: Any = None) -> bool:
+        """Remember which conversation a connected socket's packets belong to."""
         try:
-            pair = frozenset(
-                (str(a[0]), int(a[1])) for a in (sock.getsockname(), sock.getpeername())
-            )
+            ends = (sock.getsockname(), peer or sock.getpeername())
         except OSError:
-            return
+            return False
         if conversation:
-            self._names[pair] = conversation
+            self._names[frozenset((str(a[0]), int(a[1])) for a in ends)] = conversation
+        return True
 
     def wrap(self, sock: Any, conversation: str = "", server_side: bool | None = None) -> Any:
         if self._fallback is not None:
             return self._fallback.wrap(sock, conversation, server_side)
-        self._name(sock, conversation)
-        return sock
+        if not conversation or self._name(sock, conversation):
+            return sock
+        return _NamedSocket.adopt(sock, self, conversation)
 
     def create_connection(
         self, address: Address, timeout: float | None = None, conversation: str = ""
@@ -435,3 +436,36 @@ class LiveCapture(Capture):
         out.extend(rebuild(inside))
         out.sort(key=lambda r: r.time)
         return out
+
+
+class _NamedSocket(socket.socket):
+    """Live capture's `wrap()` of a socket not yet connected: still a real
+    socket (ssl, selectors and ftplib use it as ever), which tells the
+    capture its two ends once it connects or first sends, to name its packets."""
+
+    _capture: LiveCapture
+    _conversation: str
+
+    @classmethod
+    def adopt(cls, sock: socket.socket, capture: LiveCapture, conversation: str) -> _NamedSocket:
+        timeout = sock.gettimeout()
+        new = cls(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        new.settimeout(timeout)
+        new._capture, new._conversation = capture, conversation
+        return new
+
+    def connect(self, address: Any) -> None:
+        try:
+            super().connect(address)
+        finally:
+            self._capture._name(self, self._conversation, address)
+
+    def connect_ex(self, address: Any) -> int:
+        result = super().connect_ex(address)
+        self._capture._name(self, self._conversation, address)
+        return result
+
+    def sendto(self, data: Any, *args: Any) -> int:
+        sent = super().sendto(data, *args)
+        self._capture._name(self, self._conversation, args[-1])
+        return sent
