@@ -398,9 +398,14 @@ def load_course(root: Path | None = None) -> Course:
     lesson_ids: set[str] = set()
     for meta in _load_modules(root, problems):
         number, mod_id = meta.get("number"), meta.get("id")
-        folder = root / f"{number:02d}-{mod_id}" if isinstance(number, int) else None
+        if not isinstance(number, int) or not isinstance(mod_id, str):
+            problems.append(
+                Problem(_rel(root / "modules.toml", root), 0, f"a module needs a whole-number `number` and an `id`: {meta!r}")
+            )
+            continue
+        folder = root / f"{number:02d}-{mod_id}"
         lessons: list[Lesson] = []
-        for i, path in enumerate(sorted(folder.glob("*.md")) if folder else [], 1):
+        for i, path in enumerate(sorted(folder.glob("*.md")), 1):
             rel = _rel(path, root)
             try:
                 lesson = parse_lesson(path.read_text(encoding="utf-8"), rel)
@@ -420,9 +425,9 @@ def load_course(root: Path | None = None) -> Course:
             lessons.append(lesson)
         lessons.sort(key=lambda x: (x.order, x.path))
         modules.append(
-            Module(number, str(mod_id), str(meta.get("title", "")), str(meta.get("summary", "")), tuple(lessons))
+            Module(number, mod_id, str(meta.get("title", "")), str(meta.get("summary", "")), tuple(lessons))
         )
-    known = {f"{m.number:02d}-{m.id}" for m in modules if isinstance(m.number, int)}
+    known = {f"{m.number:02d}-{m.id}" for m in modules}
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name[:2].isdigit()):
         if folder.name not in known and any(folder.glob("*.md")):
             problems.append(

@@ -240,7 +240,7 @@ class Store:
 
     def answers(self, lesson_id: str | None = None, kind: str | None = None) -> list[Answer]:
         """Answers in the order they were given, optionally for one lesson / kind."""
-        sql, params = "SELECT * FROM answer WHERE 1", []
+        sql, params = "SELECT * FROM answer WHERE 1", list[str]()
         if lesson_id is not None:
             sql, params = sql + " AND lesson_id = ?", [*params, lesson_id]
         if kind is not None:

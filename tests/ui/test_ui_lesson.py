@@ -109,7 +109,7 @@ async def test_help_lists_every_key(app):
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        listed = text(app.screen.query_one(Static))
+        listed = "\n".join(text(x) for x in app.screen.query(Static))
         for words in (
             "Quit",
             "Glossary",

@@ -95,7 +95,6 @@ async def test_progress_survives_a_restart(new_app):
             await answer(pilot, key)
         await pilot.press("escape", "escape")
         await pilot.pause()
-        await pilot.press("down")  # the cursor moves on; the last lesson read stays "packets"
         await pilot.press("q")
     assert first.return_code == 0
 
@@ -103,6 +102,10 @@ async def test_progress_survives_a_restart(new_app):
     async with second.run_test(size=SIZE) as pilot:
         await pilot.pause()
         tree = second.screen.query_one(OutlineTree)
-        assert tree.cursor_node.data.id == "packets"
-        assert str(tree.cursor_node.label).startswith("✓")
+        packets = tree.root.children[0].children[0]
+        assert packets.data.id == "packets" and str(packets.label).startswith("✓")
         assert str(tree.root.children[0].label).endswith("1/2")
+        # It was finished, so the outline offers the next lesson.
+        assert tree.cursor_node.data.id == "layers"
+        detail = text(second.screen.query_one("#detail-body", Static))
+        assert "Next up: you finished “What is a packet?”" in detail

@@ -8,15 +8,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.markup import escape
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList
 from textual.widgets.option_list import Option
 
 from tutor.content import Term
+from tutor.screens.base import TutorScreen
 from tutor.widgets.term_view import TermView
 
 
-class GlossaryScreen(Screen[None]):
+class GlossaryScreen(TutorScreen[None]):
     """Opened with `g` from anywhere, or on one term by following a link."""
 
     SUB_TITLE = "Glossary"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
+from textual.dom import DOMNode
 from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -36,7 +37,7 @@ def _rows(bindings: list[Binding]) -> list[tuple[str, str]]:
     for b in bindings:
         if not b.description or (not b.show and b.key.isdigit()):
             continue  # the 2-9 answer keys are listed once, as "1-9"
-        key = b.key_display or b.key.replace("ctrl+", "ctrl+")
+        key = b.key_display or {"escape": "esc"}.get(b.key, b.key)
         if (key, b.description) not in rows:
             rows.append((key, b.description))
     return rows
@@ -49,7 +50,7 @@ def sections() -> list[tuple[str, list[tuple[str, str]]]]:
     from tutor.screens.outline import OutlineTree
     from tutor.screens.quiz import QuizScreen
 
-    def rows(cls: type) -> list[tuple[str, str]]:
+    def rows(cls: type[DOMNode]) -> list[tuple[str, str]]:
         return _rows([b for b in cls.BINDINGS if isinstance(b, Binding)])
 
     return [
@@ -70,12 +71,26 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        lines = ["[b]Keys[/b]  [dim]escape or ? closes · the footer shows what works here[/dim]"]
-        for title, rows in sections():
-            lines += ["", f"[b]{title}[/b]"]
-            lines += [f"  [b]{escape(key):<16}[/b] {escape(what)}" for key, what in rows]
+        blocks = [
+            "\n".join(
+                [f"[b]{title}[/b]"]
+                + [f"  [b]{escape(key):<15}[/b] {escape(what)}" for key, what in rows]
+                + [""]
+            )
+            for title, rows in sections()
+        ]
+        # Two columns, so every key fits on one screen without scrolling.
+        half = (len(blocks) + 1) // 2
         with VerticalScroll(id="help", classes="dialog"):
-            yield Static("\n".join(lines))
+            yield Static(
+                "[b]Keys[/b]  [dim]escape or ? closes · the footer shows what works here[/dim]\n"
+            )
+            with Horizontal():
+                yield Static("\n".join(blocks[:half]), classes="help-column")
+                yield Static("\n".join(blocks[half:]), classes="help-column")
+
+    def on_mount(self) -> None:
+        self.query_one("#help").focus()
 
     def action_close(self) -> None:
         self.dismiss()

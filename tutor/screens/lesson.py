@@ -8,16 +8,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Markdown, Static
 
 from tutor.content import Lesson, markdown_with_links, reading_body
 from tutor.progress import DONE, needed_to_pass
+from tutor.screens.base import TutorScreen
 
 TERM_SCHEME = "term:"
 
 
-class LessonScreen(Screen[None]):
+class LessonScreen(TutorScreen[None]):
     """One lesson to read. Glossary links open their entry; `t` lists them."""
 
     SUB_TITLE = "Lesson"
@@ -26,7 +26,7 @@ class LessonScreen(Screen[None]):
         Binding("escape", "back", "Outline"),
         Binding("c", "quick_check", "Quick check"),
         Binding("l", "lab", "Run the lab"),
-        Binding("t", "terms", "Terms"),
+        Binding("t", "terms", "Terms used here"),
         Binding("space", "page_down", "Page down", show=False),
         Binding("b", "page_up", "Page up", show=False),
     ]

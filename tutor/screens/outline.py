@@ -9,12 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from tutor.content import Lesson, Module
 from tutor.progress import DONE, STARTED, mark
+from tutor.screens.base import TutorScreen
 
 Item = Module | Lesson
 
@@ -25,7 +25,7 @@ class OutlineTree(Tree[Item]):
     BINDINGS = [Binding("enter", "select_cursor", "Open")]
 
 
-class OutlineScreen(Screen[None]):
+class OutlineScreen(TutorScreen[None]):
     """Modules → lessons. Resumes with the cursor on the last lesson read."""
 
     SUB_TITLE = "Course"
@@ -61,13 +61,18 @@ class OutlineScreen(Screen[None]):
         the cursor on that lesson; the other modules stay folded, so the whole
         course fits on one screen."""
         position = self.app.store.position()
-        last = (
-            self.app.course.lesson(position.lesson_id) if position and position.lesson_id else None
-        )
+        course = self.app.course
+        last = course.lesson(position.lesson_id) if position and position.lesson_id else None
         self.resumed = last
-        lesson = last or next(iter(self.app.course.lessons), None)
+        lesson = last or next(iter(course.lessons), None)
+        if last is not None and self.app.store.status(last.id) == DONE:
+            # Finished what they read last: the next thing to do is the next lesson.
+            after = course.lessons[course.lessons.index(last) + 1 :]
+            upcoming = next((x for x in after if x.available and not self._done(x)), None)
+            lesson = upcoming or last
+        self.next_up = lesson if lesson is not last else None
         node = self._lesson_nodes.get(lesson.path) if lesson else None
-        if node is None or node.parent is None:
+        if lesson is None or node is None or node.parent is None:
             return
         node.parent.expand()
         # Nodes know their line only once the tree has laid itself out.
@@ -87,6 +92,9 @@ class OutlineScreen(Screen[None]):
                     node.set_label(self._lesson_label(node.data))
         if tree.cursor_node is not None and tree.cursor_node.data is not None:
             self._describe(tree.cursor_node.data)
+
+    def _done(self, lesson: Lesson) -> bool:
+        return self.app.store.status(lesson.id) == DONE
 
     # -- labels ------------------------------------------------------------------
 
@@ -172,7 +180,10 @@ def describe_lesson(screen: OutlineScreen, lesson: Lesson) -> str:
         extras.append(f"a lab ({escape(lesson.lab)})")
     if extras:
         lines += ["Includes " + " and ".join(extras) + ".", ""]
-    if lesson is getattr(screen, "resumed", None):
+    resumed = getattr(screen, "resumed", None)
+    if lesson is getattr(screen, "next_up", None) and resumed is not None:
+        lines.append(f"[dim]Next up: you finished “{escape(resumed.title)}”. Press enter.[/dim]")
+    elif lesson is resumed:
         lines.append("[dim]You were reading this last time. Press enter to go on.[/dim]")
     else:
         lines.append("[dim]Press enter to read it.[/dim]")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from tutor.screens.base import TutorScreen
 
-class PlaceholderScreen(Screen[None]):
+
+class PlaceholderScreen(TutorScreen[None]):
     """Title and a few lines of text; escape goes back."""
 
     BINDINGS = [Binding("escape", "back", "Back")]

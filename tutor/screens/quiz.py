@@ -12,16 +12,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tutor.content import Lesson
 from tutor.progress import needed_to_pass
+from tutor.screens.base import TutorScreen
 from tutor.screens.lesson import pass_rule
 
 
-class QuizScreen(Screen[None]):
+class QuizScreen(TutorScreen[None]):
     """Asks the lesson's checks in order; `t` tries again, escape goes back."""
 
     SUB_TITLE = "Quick check"
