@@ -64,6 +64,7 @@ def _embedded(call: Caller, base: str) -> None:
 
 def _live(call: Caller, url: str, options: LabOptions) -> None:
     headers = dict(options.headers)
+    chosen = tuple(k.lower() for k in headers)
     data = options.data.encode() if options.data is not None else None
     method = (options.method or ("POST" if data is not None else "GET")).upper()
     kind = ""
@@ -75,7 +76,16 @@ def _live(call: Caller, url: str, options: LabOptions) -> None:
         else:
             headers["Content-Type"] = "application/json"
             kind = "data"
-    call("your request", method, url, headers, data=data, body_kind=kind, setter="you")
+    call(
+        "your request",
+        method,
+        url,
+        headers,
+        data=data,
+        body_kind=kind,
+        setter="you",
+        set_here=chosen,
+    )
 
 
 def _pair(

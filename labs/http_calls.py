@@ -118,8 +118,12 @@ class Caller:
         body_kind: str = "",
         setter: str = "the lab",
         fact: str = "",
+        set_here: tuple[str, ...] | None = None,
     ) -> Hop:
-        """Send one request and follow its redirects; the last hop is returned."""
+        """Send one request and follow its redirects; the last hop is returned.
+
+        `set_here`: the header names the caller chose (default: all of `headers`)."""
+        chosen = tuple(k.lower() for k in headers) if set_here is None else set_here
         check_request(method, headers)
         seen: set[tuple[str, str]] = set()
         for n in range(MAX_HOPS + 1):
@@ -145,7 +149,7 @@ class Caller:
                 why if n == 0 else f"follow the redirect to {urlsplit(url).path or '/'}",
                 method,
                 url,
-                tuple(k.lower() for k in headers),
+                tuple(k for k in chosen if k in {h.lower() for h in headers}),
                 "json" if json_body is not None else body_kind,
                 setter,
                 fact=fact if n == 0 else "",
