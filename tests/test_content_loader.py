@@ -4,6 +4,7 @@ the rest of the course still loads, and a broken lesson is unavailable."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,23 @@ def root(tmp_path: Path) -> Path:
     return Path(shutil.copytree(FIXTURE, tmp_path / "course"))
 
 
-def lesson_file(root: Path, name: str, text: str) -> str:
-    (root / "01-layers" / name).write_text(text, encoding="utf-8")
-    return f"course/01-layers/{name}"
+@dataclass
+class Broken:
+    """A copy of the fixture's first lesson with one edit, added as a third lesson."""
+
+    text: str
+    path: str
+    course: Course
+    line: int
+    message: str
+
+
+def add_broken(root: Path, old: str, new: str, count: int = -1) -> Broken:
+    text = GOOD.replace('id = "packets"', 'id = "extra"').replace(old, new, count)
+    (root / "01-layers" / "03-extra.md").write_text(text, encoding="utf-8")
+    path = "course/01-layers/03-extra.md"
+    course = load_course(root)
+    return Broken(text, path, course, *only_problem(course, path))
 
 
 def only_problem(course: Course, path: str) -> tuple[int, str]:
@@ -49,54 +64,37 @@ def test_the_fixture_course_has_exactly_its_one_broken_lesson():
 
 
 def test_bad_toml(root):
-    text = GOOD.replace('id = "packets"', 'id = "extra"').replace(
-        'title = "What is a packet?"', 'title = "unterminated'
-    )
-    path = lesson_file(root, "03-extra.md", text)
-    course = load_course(root)
-    line, message = only_problem(course, path)
-    assert line == line_of(text, "unterminated") and "not valid TOML" in message
-    assert_rest_loads(course)
-    broken = next(x for x in course.lessons if x.path == path)
-    assert not broken.available and f"line {line}" in (broken.error or "")
+    b = add_broken(root, 'title = "What is a packet?"', 'title = "unterminated')
+    assert b.line == line_of(b.text, "unterminated") and "not valid TOML" in b.message
+    assert_rest_loads(b.course)
+    lesson = next(x for x in b.course.lessons if x.path == b.path)
+    assert not lesson.available and f"line {b.line}" in (lesson.error or "")
 
 
 def test_missing_field(root):
-    text = GOOD.replace('id = "packets"', 'id = "extra"').replace(
-        'explain = "Ethernet carries at most 1,500 bytes of IP packet per frame."\n', ""
+    b = add_broken(
+        root, 'explain = "Ethernet carries at most 1,500 bytes of IP packet per frame."\n', ""
     )
-    path = lesson_file(root, "03-extra.md", text)
-    course = load_course(root)
-    line, message = only_problem(course, path)
     # The second [[check]] lost its explanation: the error points at that check.
-    assert line == [n for n, x in enumerate(text.splitlines(), 1) if x == "[[check]]"][1]
-    assert "missing `explain`" in message
-    assert_rest_loads(course)
+    assert b.line == [n for n, x in enumerate(b.text.splitlines(), 1) if x == "[[check]]"][1]
+    assert "missing `explain`" in b.message
+    assert_rest_loads(b.course)
 
 
 def test_missing_top_level_field(root):
-    text = GOOD.replace('id = "packets"', 'id = "extra"').replace(
-        'sources = ["RFC 791 section 2.1"]\n', ""
-    )
-    path = lesson_file(root, "03-extra.md", text)
-    line, message = only_problem(load_course(root), path)
-    assert "missing `sources`" in message and line >= 1
+    b = add_broken(root, 'sources = ["RFC 791 section 2.1"]\n', "")
+    assert "missing `sources`" in b.message and b.line == 2  # the top of the front matter
 
 
 def test_answer_out_of_range(root):
-    text = GOOD.replace('id = "packets"', 'id = "extra"').replace("answer = 0", "answer = 3", 1)
-    path = lesson_file(root, "03-extra.md", text)
-    line, message = only_problem(load_course(root), path)
-    assert line == line_of(text, "answer = 3")
-    assert message == "check 2: answer 3 is not an index into its 3 choices"
+    b = add_broken(root, "answer = 0", "answer = 3", 1)
+    assert b.line == line_of(b.text, "answer = 3")
+    assert b.message == "check 2: answer 3 is not an index into its 3 choices"
 
 
 def test_lesson_in_the_wrong_module(root):
-    text = GOOD.replace('id = "packets"', 'id = "extra"').replace("module = 1", "module = 7")
-    path = lesson_file(root, "03-extra.md", text)
-    course = load_course(root)
-    line, message = only_problem(course, path)
-    assert "module = 7" in message and "module 1's folder" in message
+    b = add_broken(root, "module = 1", "module = 7")
+    assert "module = 7" in b.message and "module 1's folder" in b.message
 
 
 def test_folder_of_an_unknown_module(root):
