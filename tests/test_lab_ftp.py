@@ -18,7 +18,8 @@ from labs.errors import BadInput, LabError
 from labs.ftp_lab import PASSWORD_ENV, parse_target, pick_file
 from labs.narrate import field_map
 from labs.registry import run_lab
-from labs.servers.ftp import ftp_server, port_is_closed
+from labs.servers.ftp import ftp_server
+from labs.servers.ports import free_port, port_is_closed
 from labs.trace import Trace
 
 OTHER_FILES = {"report.txt": b"quarterly numbers\n", "big.bin": b"\0" * 5000, "pub/a.txt": b"a\n"}
@@ -202,15 +203,9 @@ def test_bad_mode_is_bad_input():
         run_lab("ftp", LabOptions(mode="sideways"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_refused_login_failed_and_timeout_are_one_line(reconstructed, monkeypatch):
     with pytest.raises(LabError, match="connection refused") as info:
-        run_lab("ftp", LabOptions(target=f"ftp://127.0.0.1:{_free_port()}/", timeout=2))
+        run_lab("ftp", LabOptions(target=f"ftp://127.0.0.1:{free_port()}/", timeout=2))
     assert info.value.exit_code == 1
     monkeypatch.setenv(PASSWORD_ENV, "wrong")
     with ftp_server(user="alice", password="right") as other:

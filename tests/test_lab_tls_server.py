@@ -9,7 +9,7 @@ import ssl
 import pytest
 from cryptography import x509
 
-from labs.servers.ftp import port_is_closed
+from labs.servers.ports import port_is_closed
 from labs.servers.tls import DEFAULT_PATH, SERVER_NAME, https_server
 
 

@@ -19,80 +19,12 @@ from scapy.fields import StrField, StrFixedLenField
 from scapy.packet import Packet
 
 from labs.proto.base import App, Stream, app
+from labs.proto.ftp_ports import address_fields, eprt_fields, epsv_field
+from labs.proto.ftp_words import CLASSES, COMMANDS, REPLIES, reply_meaning
 from labs.trace import Field, Layer
 
 CONTROL_PORT = 21
 DATA_PORT = 20
-
-#: What the commands a learner meets mean, in plain words.
-COMMANDS = {
-    "USER": "log in as this user name",
-    "PASS": "the password for that user, as plain text",
-    "ACCT": "account information",
-    "CWD": "change to this directory",
-    "CDUP": "go up one directory",
-    "PWD": "which directory am I in?",
-    "LIST": "list the directory (the listing comes over a data connection)",
-    "NLST": "list file names only (over a data connection)",
-    "MLSD": "list the directory in a machine-readable form (over a data connection)",
-    "RETR": "send me this file (over a data connection)",
-    "STOR": "store this file on the server (over a data connection)",
-    "SIZE": "how many bytes is this file?",
-    "TYPE": "transfer type: I = binary (bytes as they are), A = text",
-    "PASV": "passive mode: tell me an address and port to connect to for the data",
-    "EPSV": "extended passive mode: tell me just a port to connect to for the data",
-    "PORT": "active mode: connect back to me at this address and port for the data",
-    "EPRT": "extended active mode: connect back to me at this address and port",
-    "FEAT": "which extensions do you support?",
-    "SYST": "what kind of system are you?",
-    "OPTS": "set an option",
-    "NOOP": "do nothing (keeps the connection alive)",
-    "QUIT": "goodbye: close the control connection",
-    "AUTH": "switch this connection to TLS (FTPS)",
-}
-
-#: Reply codes (RFC 959 section 4.2) the lab and common servers send.
-REPLIES = {
-    "110": "restart marker",
-    "120": "service ready soon",
-    "125": "data connection already open; transfer starting",
-    "150": "file status okay; about to open the data connection",
-    "200": "command okay",
-    "211": "system status or help",
-    "213": "file status",
-    "215": "system type",
-    "220": "service ready for a new user",
-    "221": "closing the control connection",
-    "225": "data connection open",
-    "226": "transfer complete; closing the data connection",
-    "227": "entering passive mode",
-    "229": "entering extended passive mode",
-    "230": "user logged in",
-    "250": "requested file action done",
-    "257": "the current directory's path",
-    "331": "user name okay, need a password",
-    "332": "need an account",
-    "350": "pending further information",
-    "421": "service not available, closing the connection",
-    "425": "cannot open the data connection",
-    "426": "connection closed; transfer aborted",
-    "450": "file unavailable (busy)",
-    "500": "syntax error, command not recognised",
-    "501": "syntax error in the arguments",
-    "502": "command not implemented",
-    "503": "bad sequence of commands",
-    "504": "command not implemented for that argument",
-    "530": "not logged in (wrong user name or password)",
-    "550": "file unavailable (not found, or no permission)",
-}
-
-_CLASSES = {
-    "1": "preliminary: more replies follow",
-    "2": "success",
-    "3": "so far so good, more information needed",
-    "4": "temporary failure: trying again later may work",
-    "5": "permanent failure",
-}
 
 
 class _UpTo(StrField):
@@ -177,17 +109,10 @@ class FTPText(Packet):
 
 _REPLY_LINE = re.compile(rb"\d{3}([ -]|\r?\n|$)")
 _COMMAND_LINE = re.compile(rb"[A-Za-z]{3,4}( [^\r\n]*)?\r?\n")
-_NUMBERS = re.compile(rb"(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3})")
 
 
 def _text(b: bytes) -> str:
     return b.decode("utf-8", "replace")
-
-
-def reply_meaning(code: str) -> str:
-    meaning = REPLIES.get(code)
-    kind = _CLASSES.get(code[:1], "")
-    return f"{meaning} ({kind})" if meaning and kind else meaning or kind or "reply"
 
 
 def _spots(line: Packet, start: int) -> dict[str, tuple[int, int]]:
@@ -201,89 +126,6 @@ def _spots(line: Packet, start: int) -> dict[str, tuple[int, int]]:
         out[field.name] = (start, length)
         start += length
     return out
-
-
-def _address_fields(
-    arg: bytes, arg_offset: int, ip_filter: str, port_filter: str, who: str
-) -> list[Field]:
-    """ip and port from `h1,h2,h3,h4,p1,p2` (PASV replies and PORT commands)."""
-    match = _NUMBERS.search(arg)
-    if match is None:
-        return []
-    nums = [int(n) for n in match.groups()]
-    ip = ".".join(str(n) for n in nums[:4])
-    p1, p2 = nums[4], nums[5]
-    port = p1 * 256 + p2
-    ip_start, ip_end = match.start(1), match.end(4)
-    port_start, port_end = match.start(5), match.end(6)
-    return [
-        Field(
-            "Data address",
-            ip_filter,
-            ip,
-            ip,
-            arg_offset + ip_start,
-            ip_end - ip_start,
-            f"The first four numbers are the IP address {ip} {who}.",
-        ),
-        Field(
-            "Data port",
-            port_filter,
-            str(port),
-            f"{p1}*256+{p2} = {port}",
-            arg_offset + port_start,
-            port_end - port_start,
-            f"The last two numbers are the port, split into two bytes: "
-            f"p1*256+p2 = {p1}*256+{p2} = {port}. The data connection uses port {port}.",
-        ),
-    ]
-
-
-def _epsv_field(arg: bytes, arg_offset: int) -> list[Field]:
-    match = re.search(rb"\(\|\|\|(\d+)\|\)", arg)
-    if match is None:
-        return []
-    port = int(match.group(1))
-    return [
-        Field(
-            "Data port",
-            "ftp.epsv.port",
-            str(port),
-            str(port),
-            arg_offset + match.start(1),
-            match.end(1) - match.start(1),
-            f"Extended passive mode names only the port ({port}); the client connects "
-            "to the same address as the control connection, so this also works over IPv6.",
-        )
-    ]
-
-
-def _eprt_fields(arg: bytes, arg_offset: int) -> list[Field]:
-    match = re.match(rb"\|([12])\|([^|]+)\|(\d+)\|", arg)
-    if match is None:
-        return []
-    family, address, port = match.group(1), _text(match.group(2)), int(match.group(3))
-    ip_filter = "ftp.eprt.ip" if family == b"1" else "ftp.eprt.ipv6"
-    return [
-        Field(
-            "Data address",
-            ip_filter,
-            address,
-            address,
-            arg_offset + match.start(2),
-            match.end(2) - match.start(2),
-            f"The client asks the server to connect back to {address}.",
-        ),
-        Field(
-            "Data port",
-            "ftp.eprt.port",
-            str(port),
-            str(port),
-            arg_offset + match.start(3),
-            match.end(3) - match.start(3),
-            f"...on port {port}, where the client is now listening (active mode).",
-        ),
-    ]
 
 
 def _request_fields(line: Packet, start: int, first: bool) -> list[Field]:
@@ -327,11 +169,11 @@ def _request_fields(line: Packet, start: int, first: bool) -> list[Field]:
         )
     )
     if first and command == "PORT":
-        out += _address_fields(
+        out += address_fields(
             arg, arg_off, "ftp.active.cip", "ftp.active.port", "where the client listens"
         )
     elif first and command == "EPRT":
-        out += _eprt_fields(arg, arg_off)
+        out += eprt_fields(arg, arg_off)
     return out
 
 
@@ -367,11 +209,11 @@ def _response_fields(line: Packet, start: int, first: bool) -> list[Field]:
             )
         )
         if first and code == "227":
-            out += _address_fields(
+            out += address_fields(
                 arg, arg_off, "ftp.passive.ip", "ftp.passive.port", "the client must connect to"
             )
         elif first and code == "229":
-            out += _epsv_field(arg, arg_off)
+            out += epsv_field(arg, arg_off)
     return out
 
 
@@ -422,7 +264,7 @@ def describe(layers: tuple[Layer, ...]) -> str:
             return f"sends the FTP command {command}"
         if "ftp.response.code" in named:
             codes = [f.value for f in layer.fields if f.name == "Response code"]
-            replies = [f"{c} ({REPLIES.get(c, _CLASSES.get(c[:1], 'reply'))})" for c in codes]
+            replies = [f"{c} ({REPLIES.get(c, CLASSES.get(c[:1], 'reply'))})" for c in codes]
             phrase = "answers " + ", then ".join(dict.fromkeys(replies))
             port = named.get("ftp.passive.port") or named.get("ftp.epsv.port")
             if port is not None:

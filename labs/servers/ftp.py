@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import random
 import shutil
-import socket
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
@@ -144,12 +143,3 @@ def ftp_server(
             thread.join(timeout=5)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-
-
-def port_is_closed(host: str, port: int) -> bool:
-    """True when nothing accepts connections on host:port (for tests and checks)."""
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return False
-    except OSError:
-        return True
