@@ -172,12 +172,22 @@ def _step_explain(group: list[Packet]) -> str:
     if lines:
         said = " / ".join(shown_line(x) for x in lines)
         parts.append(f"Control dialogue: {said}" + ("" if said.endswith(".") else "."))
+    parts += port_sentences(group)
     for conv, packets in _conversations(group).items():
         if not conv.startswith("data"):
             continue
         size = sum(_payload_len(p) for p in packets)
         opener = next((p for p in packets if _flags(p) & 0x12 == 0x02), None)
-        who = f" {opener.src} connects to {opener.dst}" if opener else ""
+        who = ""
+        if opener is not None:
+            back = opener.dst.rsplit(":", 1)[1] in _announced(
+                group, ("ftp.active.port", "ftp.eprt.port")
+            )
+            who = (
+                f" the server ({opener.src}) connects back to the client at {opener.dst}"
+                if back
+                else f" the client ({opener.src}) connects to the server at {opener.dst}"
+            )
         parts.append(
             f"A separate TCP connection, {conv}:{who}, carries {size} bytes, then closes "
             f"({_span([p.index for p in packets])})."
@@ -185,6 +195,13 @@ def _step_explain(group: list[Packet]) -> str:
     if control and any(_flags(p) & 0x01 for p in control):
         parts.append("The control connection closes (FIN from each side).")
     return " ".join(parts) or f"{len(group)} packets."
+
+
+def _announced(packets: Iterable[Packet], names: tuple[str, ...]) -> set[str]:
+    """Data ports named in these packets' fields (`ftp.active.port`, ...)."""
+    return {
+        f.value for p in packets for layer in p.layers for f in layer.fields if f.filter in names
+    }
 
 
 def _conversations(packets: Iterable[Packet]) -> dict[str, list[Packet]]:
@@ -309,6 +326,13 @@ def _connections_section(wire: tuple[Packet, ...]) -> Section:
 
 
 def _ports_section(wire: tuple[Packet, ...]) -> Section:
+    return Section("Where each data port came from", "\n".join(port_sentences(wire)))
+
+
+def port_sentences(wire: tuple[Packet, ...] | list[Packet]) -> list[str]:
+    """How each PASV/EPSV reply or PORT/EPRT command names a data port, and
+    which data connection then used it."""
+    wire = tuple(wire)
     out: list[str] = []
     for p in wire:
         fields = field_map(p.layers)
@@ -323,7 +347,8 @@ def _ports_section(wire: tuple[Packet, ...]) -> Section:
                 continue
             used = _first_use(wire, int(port.value), after=p.index)
             conn = (
-                f" The data connection {used.conversation} (packet {used.index}) goes to that port."
+                f" The next data connection ({used.conversation}, packet {used.index})"
+                " goes to that port."
                 if used
                 else ""
             )
@@ -335,7 +360,7 @@ def _ports_section(wire: tuple[Packet, ...]) -> Section:
             else:
                 sentence = f"Packet {p.index}, {how}: the port is written out, {port.value}.{conn}"
             out.append(sentence)
-    return Section("Where each data port came from", "\n".join(out))
+    return out
 
 
 def _password_section(lines: list[Line], embedded: bool) -> Section:

@@ -101,10 +101,11 @@ def hello_rows(packets: tuple[Packet, ...]) -> list[tuple[str, str, str]]:
             found = values(hello, name)
             rows.append((label, _shows(found) if found else "(none)", f"{where}, {name}"))
         suites = values(hello, "tls.handshake.ciphersuite")
+        more = f" and {len(suites) - 3} more" if len(suites) > 3 else ""
         rows.append(
             (
                 f"Cipher suites offered ({len(suites)})",
-                _shows(suites[:6]) + (" ..." if len(suites) > 6 else ""),
+                _shows(suites[:3]) + more,
                 f"{where}, tls.handshake.ciphersuite",
             )
         )
@@ -131,10 +132,21 @@ def record_rows(packets: tuple[Packet, ...]) -> list[str]:
         if not types:
             continue
         lengths = [f.value for f in values(p, "tls.record.length")]
-        kinds = [CONTENT_TYPES.get(f.value, f.show) for f in types]
+        kinds = _counted([CONTENT_TYPES.get(f.value, f.show) for f in types])
         who = "client" if p.src == client else "server"
         rows.append(f"{p.index}\t{p.time:.4f}\t{who}\t{', '.join(kinds)}\t{', '.join(lengths)}")
     return rows
+
+
+def _counted(names: list[str]) -> list[str]:
+    """["A", "B", "B", "B"] -> ["A", "B x3"]: runs of the same record type."""
+    out: list[tuple[str, int]] = []
+    for name in names:
+        if out and out[-1][0] == name:
+            out[-1] = (name, out[-1][1] + 1)
+        else:
+            out.append((name, 1))
+    return [name if n == 1 else f"{name} x{n}" for name, n in out]
 
 
 def _request_line(exchange: Any) -> bytes:

@@ -126,4 +126,14 @@ def _step_explain(name: str, members: list[Packet], exchange: Any) -> str:
         for p in inside:
             text += f" Inside the tunnel (recorded at the client, never on the wire): {p.summary}."
         return text
-    return "The connection closes: " + ", ".join(p.summary for p in wire) + "."
+    text = "The connection closes: " + ", ".join(p.summary for p in wire) + "."
+    late = [p for p in wire if payload_len(p)]
+    reset = next((p for p in wire if tcp_flags(p) & 0x04), None)
+    if reset is not None and late:
+        sizes = ", ".join(f"{f.value} bytes" for p in late for f in values(p, "tls.record.length"))
+        text += (
+            f" A last encrypted record ({sizes}) arrived after {reset.src} had closed its end, "
+            f"so it answered with a reset (RST) in packet {reset.index}; in TLS 1.3 a 19-byte "
+            "record is the size of an encrypted 2-byte alert such as close_notify ('I am done')."
+        )
+    return text
