@@ -80,9 +80,15 @@ class TutorApp(App[None]):
         self.push_screen(LessonScreen(lesson))
 
     def open_quick_check(self, lesson: Lesson) -> None:
+        from tutor.screens.lesson import LessonScreen
         from tutor.screens.quiz import QuizScreen
 
-        self.push_screen(QuizScreen(lesson))
+        def after(go_on: bool | None) -> None:
+            # "Next lesson" from a passed quick check replaces the lesson under it.
+            if go_on and isinstance(self.screen, LessonScreen):
+                self.screen.action_next_lesson()
+
+        self.push_screen(QuizScreen(lesson), after)
 
     def open_lab(self, lesson: Lesson) -> None:
         # The lab screen arrives with the labs; until then a placeholder says so.

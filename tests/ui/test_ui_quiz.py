@@ -7,7 +7,7 @@ from textual.widgets import OptionList, Static
 from ui_helpers import SIZE, text
 
 from tutor.screens.lesson import LessonScreen
-from tutor.screens.outline import OutlineTree
+from tutor.screens.outline import OutlineScreen, OutlineTree
 from tutor.screens.quiz import QuizScreen
 
 # The fixture lesson "packets": right answers are 2, 1, 1 (keys are 1-based).
@@ -53,6 +53,20 @@ async def test_passing_marks_the_lesson_done(app):
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen)
         assert "✓ done" in text(app.screen.query_one("#lesson-heading", Static))
+
+
+async def test_after_passing_n_goes_on_to_the_next_lesson(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await start_quiz(pilot)
+        for key in ("2", "1", "1"):
+            await answer(pilot, key)
+        assert app.focused.id == "next-lesson"
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == "layers"
+        await pilot.press("escape")  # the lesson replaced the one before it
+        await pilot.pause()
+        assert isinstance(app.screen, OutlineScreen)
 
 
 async def test_failing_leaves_the_lesson_open_and_try_again_restarts(app):

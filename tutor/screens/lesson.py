@@ -3,6 +3,8 @@ sources, and the lesson's actions (quick check, lab)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -27,6 +29,7 @@ class LessonScreen(TutorScreen[None]):
         Binding("c", "quick_check", "Quick check"),
         Binding("l", "lab", "Run the lab"),
         Binding("t", "terms", "Terms used here"),
+        Binding("n", "next_lesson", "Next lesson"),
         Binding("space", "page_down", "Page down", show=False),
         Binding("b", "page_up", "Page up", show=False),
     ]
@@ -115,6 +118,8 @@ class LessonScreen(TutorScreen[None]):
             return bool(self.lesson.lab)
         if action == "terms":
             return bool(self.lesson.terms)
+        if action == "next_lesson":
+            return next_lesson(self.app.course.lessons, self.lesson) is not None
         return True
 
     def action_back(self) -> None:
@@ -134,6 +139,14 @@ class LessonScreen(TutorScreen[None]):
         self.app.store.mark_done(self.lesson.id)
         self.app.notify("This lesson has no quick check; it is marked done.")
         self.on_screen_resume()
+
+    def action_next_lesson(self) -> None:
+        following = next_lesson(self.app.course.lessons, self.lesson)
+        if following is None:
+            self.app.notify("This is the last lesson of the course.")
+            return
+        self.save_position()
+        self.app.switch_screen(LessonScreen(following))
 
     def action_lab(self) -> None:
         self.app.open_lab(self.lesson)
@@ -164,3 +177,9 @@ def pass_rule(lesson: Lesson) -> str:
     """The quick-check rule in words, shown before and after the questions."""
     n = len(lesson.checks)
     return f"To pass, answer all {n} questions with at least {needed_to_pass(n)} right."
+
+
+def next_lesson(lessons: Sequence[Lesson], current: Lesson) -> Lesson | None:
+    """The next lesson that can be opened, in course order."""
+    after = lessons[lessons.index(current) + 1 :] if current in lessons else ()
+    return next((x for x in after if x.available), None)

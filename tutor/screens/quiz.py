@@ -18,11 +18,12 @@ from textual.widgets.option_list import Option
 from tutor.content import Lesson
 from tutor.progress import needed_to_pass
 from tutor.screens.base import TutorScreen
-from tutor.screens.lesson import pass_rule
+from tutor.screens.lesson import next_lesson, pass_rule
 
 
-class QuizScreen(TutorScreen[None]):
-    """Asks the lesson's checks in order; `t` tries again, escape goes back."""
+class QuizScreen(TutorScreen[bool]):
+    """Asks the lesson's checks in order; `t` tries again, escape goes back.
+    Dismisses with True when the learner asks for the next lesson."""
 
     SUB_TITLE = "Quick check"
 
@@ -55,6 +56,7 @@ class QuizScreen(TutorScreen[None]):
                 yield Button("Next (n)", id="next", variant="primary", action="screen.next")
                 yield Button("Try again (t)", id="retry", action="screen.retry")
                 yield Button("Back to the lesson (esc)", id="back", action="screen.back")
+                yield Button("Next lesson (n)", id="next-lesson", action="screen.next")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -83,10 +85,11 @@ class QuizScreen(TutorScreen[None]):
         self._buttons(next_=False, retry=False)
         choices.focus()
 
-    def _buttons(self, next_: bool, retry: bool) -> None:
+    def _buttons(self, next_: bool, retry: bool, next_lesson: bool = False) -> None:
         self.query_one("#next").display = next_
         self.query_one("#retry").display = retry
         self.query_one("#back").display = retry or not next_
+        self.query_one("#next-lesson").display = next_lesson
         self.refresh_bindings()
 
     def _answer(self, choice: int) -> None:
@@ -142,8 +145,12 @@ class QuizScreen(TutorScreen[None]):
         self.query_one("#question", Static).update(verdict)
         self.query_one("#choices").display = False
         self.query_one("#feedback", Static).update("")
-        self._buttons(next_=False, retry=True)
-        self.query_one("#back" if passed else "#retry").focus()
+        go_on = passed and self._has_next_lesson()
+        self._buttons(next_=False, retry=True, next_lesson=go_on)
+        self.query_one("#next-lesson" if go_on else "#back" if passed else "#retry").focus()
+
+    def _has_next_lesson(self) -> bool:
+        return next_lesson(self.app.course.lessons, self.lesson) is not None
 
     def _summary(self) -> str:
         lines = []
@@ -163,7 +170,9 @@ class QuizScreen(TutorScreen[None]):
         if action == "answer":
             return not (self.answered or self.finished)
         if action == "next":
-            return self.answered and not self.finished
+            return (self.answered and not self.finished) or (
+                self.finished and self.query_one("#next-lesson").display
+            )
         if action == "retry":
             return self.finished
         return True
@@ -172,7 +181,11 @@ class QuizScreen(TutorScreen[None]):
         self._answer(choice)
 
     def action_next(self) -> None:
-        if not self.answered or self.finished:
+        if self.finished:
+            if self.query_one("#next-lesson").display:
+                self.dismiss(True)
+            return
+        if not self.answered:
             return
         if self.index + 1 < len(self.lesson.checks):
             self.index += 1
@@ -187,7 +200,7 @@ class QuizScreen(TutorScreen[None]):
         self._ask()
 
     def action_back(self) -> None:
-        self.dismiss()
+        self.dismiss(False)
 
     @on(OptionList.OptionSelected, "#choices")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
