@@ -268,18 +268,20 @@ def _failure(exc: BaseException, target: FtpTarget, timeout: float) -> LabError:
             f"Nothing accepted the connection at {target.host}:{target.port} (connection refused).",
             "Check the host and port, or run without --target to use the lab's own server.",
         )
-    if isinstance(exc, TimeoutError | socket.timeout):
+    if isinstance(exc, TimeoutError):
         return LabError(
             f"No answer from {where} within {timeout:g} s.",
             "Check the address; a firewall may be blocking FTP (or its data connections).",
         )
     if isinstance(exc, ftplib.error_perm) and str(exc).startswith("530"):
         return LabError(
-            f"The server refused the login for {target.user!r}: {exc}.",
+            f"The server refused the login for {target.user!r}: {str(exc).rstrip('.')}.",
             f"Check the user name and password ({PASSWORD_ENV}).",
         )
     if isinstance(exc, ftplib.Error):
-        return LabError(f"The FTP server said: {exc}.", f"Check the path in {where}.")
+        return LabError(
+            f"The FTP server said: {str(exc).rstrip('.')}.", f"Check the path in {where}."
+        )
     if isinstance(exc, EOFError):
         return LabError(f"{where} closed the connection unexpectedly.")
     return LabError(f"The FTP session with {where} failed: {exc}.")
