@@ -10,11 +10,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 
 import pytest
 
 from labs.base import LabOptions
-from labs.errors import BadInput, LabError
+from labs.errors import BadInput, Cancelled, LabError
 from labs.ftp_lab import PASSWORD_ENV, parse_target, pick_file
 from labs.narrate import field_map
 from labs.registry import run_lab
@@ -260,3 +261,31 @@ def test_wireshark_reads_the_same_ftp_fields(capture, tmp_path, monkeypatch):
                 assert ours[name].value == theirs[name], (p.index, name)
                 checked += 1
     assert checked >= 25
+
+
+def _server_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("tutor-ftp-")]
+
+
+def test_missing_file_is_one_line_and_nothing_is_left_running(reconstructed):
+    with ftp_server(files=OTHER_FILES) as other:
+        with pytest.raises(LabError, match="550") as info:
+            _run(target=f"ftp://127.0.0.1:{other.port}/nope.txt")
+        assert "\n" not in str(info.value)
+    assert _server_threads() == []
+
+
+def test_cancel_stops_the_lab_and_its_server(reconstructed):
+    cancel = threading.Event()
+    said: list[str] = []
+
+    def progress(message: str) -> None:
+        said.append(message)
+        if message.startswith("Logging in"):
+            cancel.set()  # the learner presses Cancel while the lab runs
+
+    before = _ftp_dirs()
+    with pytest.raises(Cancelled):
+        run_lab("ftp", LabOptions(timeout=5), progress=progress, cancel=cancel)
+    assert _server_threads() == []
+    assert _ftp_dirs() <= before

@@ -11,11 +11,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 
 import pytest
 
 from labs.base import LabOptions
-from labs.errors import BadInput, LabError
+from labs.errors import BadInput, Cancelled, LabError
 from labs.narrate import field_map
 from labs.registry import run_lab
 from labs.servers.ports import free_port, port_is_closed
@@ -212,3 +213,17 @@ def test_wireshark_reads_the_same_tls_fields(capture, tmp_path, monkeypatch):
         theirs_types = sorted(v for t in types for v in theirs[t].split(",") if v)
         assert ours_types == theirs_types, p.index
     assert checked >= 6
+
+
+def test_cancel_stops_the_lab_its_server_and_removes_the_key_log(reconstructed):
+    cancel = threading.Event()
+    before = _keylogs()
+
+    def progress(message: str) -> None:
+        if message.startswith("Requesting"):
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        run_lab("tls", LabOptions(timeout=5), progress=progress, cancel=cancel)
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("tutor-https-")]
+    assert _keylogs() <= before
