@@ -7,6 +7,8 @@ questions were answered and about two thirds were right (`needed_to_pass`).
 
 from __future__ import annotations
 
+from rich.table import Table
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -138,13 +140,12 @@ class QuizScreen(TutorScreen[bool]):
                 f"[red b]Not yet: {self.right} of {total} right; passing takes {needed}.[/red b]\n"
                 "Read the lesson again, then try again."
             )
-        verdict += "\n\n" + self._summary()
         self.query_one("#quiz-progress", Static).update(
             f"[b]Quick check: {escape(self.lesson.title)}[/b]\n[dim]{pass_rule(self.lesson)}[/dim]"
         )
         self.query_one("#question", Static).update(verdict)
         self.query_one("#choices").display = False
-        self.query_one("#feedback", Static).update("")
+        self.query_one("#feedback", Static).update(self._summary())
         go_on = passed and self._has_next_lesson()
         self._buttons(next_=False, retry=True, next_lesson=go_on)
         self.query_one("#next-lesson" if go_on else "#back" if passed else "#retry").focus()
@@ -152,17 +153,21 @@ class QuizScreen(TutorScreen[bool]):
     def _has_next_lesson(self) -> bool:
         return next_lesson(self.app.course.lessons, self.lesson) is not None
 
-    def _summary(self) -> str:
-        lines = []
+    def _summary(self) -> Table:
+        """Each question with a tick or a cross; wrong ones with the right answer.
+        A grid keeps wrapped questions indented under their number."""
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column()
         for n, (check, choice) in enumerate(zip(self.lesson.checks, self.given, strict=True), 1):
             if choice == check.answer:
-                lines.append(f"[green]✓[/green] {n}. {escape(check.question)}")
+                grid.add_row(Text(f"✓ {n}.", "green"), Text(check.question))
             else:
-                lines.append(
-                    f"[red]✗[/red] {n}. {escape(check.question)}\n"
-                    f"     [dim]answer:[/dim] {escape(check.choices[check.answer])}"
+                answer = Text.assemble(
+                    check.question, "\n", ("answer: ", "dim"), check.choices[check.answer]
                 )
-        return "\n".join(lines)
+                grid.add_row(Text(f"✗ {n}.", "red"), answer)
+        return grid
 
     # -- actions -----------------------------------------------------------------
 
