@@ -61,6 +61,10 @@ def _requests(trace: Trace) -> list[tuple[str, str]]:
     return out
 
 
+def _section_body(trace: Trace, title: str) -> str:
+    return next(s.body for s in trace.sections if s.title.startswith(title))
+
+
 def _port_of(endpoint: str) -> int:
     return int(endpoint.rsplit(":", 1)[1])
 
@@ -289,3 +293,13 @@ def test_cancel_stops_the_lab_and_its_server(reconstructed):
         run_lab("ftp", LabOptions(timeout=5), progress=progress, cancel=cancel)
     assert _server_threads() == []
     assert _ftp_dirs() <= before
+
+
+def test_server_without_epsv_gets_pasv_instead(reconstructed):
+    with ftp_server(files=OTHER_FILES, without=("EPSV",)) as old:
+        trace, _said = _run(target=f"ftp://127.0.0.1:{old.port}/report.txt")
+    replies = [code for _i, code in _fields(trace, "ftp.response.code")]
+    assert "500" in replies  # the refused EPSV
+    assert [c for c, _a in _requests(trace)].count("PASV") == 2
+    assert trace.fact("tcp_connections").value == "3"
+    assert "refused EPSV" in _section_body(trace, "What came back")

@@ -97,8 +97,11 @@ def ftp_server(
     password: str = DEMO_PASSWORD,
     passive_ports: tuple[int, int] | None = None,
     banner: str = "tutor lab FTP server ready.",
+    without: tuple[str, ...] = (),
 ) -> Iterator[FtpServerInfo]:
-    """Run a read-only FTP server on 127.0.0.1 (ephemeral control port)."""
+    """Run a read-only FTP server on 127.0.0.1 (ephemeral control port).
+    `without` names commands it answers with 500, like an older server
+    (e.g. ("EPSV",))."""
     root = Path(tempfile.mkdtemp(prefix="tutor-ftp-"))
     try:
         _write_files(root, files)
@@ -114,6 +117,7 @@ def ftp_server(
                 "authorizer": authorizer,
                 "passive_ports": list(range(low, high + 1)),
                 "banner": banner,
+                "proto_cmds": {k: v for k, v in FTPHandler.proto_cmds.items() if k not in without},
                 # pyftpdlib waits 3 s after a failed login to slow guessing;
                 # the lab shows a 530, it does not need to wait for it.
                 "auth_failed_timeout": 0.2,
