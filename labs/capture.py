@@ -242,6 +242,8 @@ class LiveCapture(Capture):
         self._last = time.monotonic()
         self._names: dict[frozenset[Address], str] = {}
         self._marker: socket.socket | None = None
+        self._marker_port = -1
+        self._flows: dict[frozenset[Address], bool] = {}
         self._markers_seen = 0
         self._sniffer: Any = None
         self._fallback: Capture | None = None
@@ -272,6 +274,7 @@ class LiveCapture(Capture):
         if self.strip:
             self._marker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             self._marker.bind(("127.0.0.1", 0))
+            self._marker_port = self._marker.getsockname()[1]
         started = threading.Event()
         self._sniffer = AsyncSniffer(
             iface=self.iface,
@@ -345,9 +348,9 @@ class LiveCapture(Capture):
         info = parse(data if self.strip else frame[14:])
         with self._cond:
             self._last = time.monotonic()
-            if info is not None and info[0] == "udp" and data.endswith(_MARKER):
+            if info is not None and info[1][1] == self._marker_port:
                 self._markers_seen += 1
-            else:
+            elif info is None or self._is_labs(info):
                 if self._kept + len(data) <= MAX_CAPTURE_BYTES:
                     self._frames.append((t, data))
                     self._kept += len(data)
@@ -357,6 +360,23 @@ class LiveCapture(Capture):
                     _, src, dst, flags = info
                     self._tcp.setdefault(frozenset((src, dst)), Conn()).see(src, flags)
             self._cond.notify_all()
+
+    def _is_labs(self, info: tuple[str, Address, Address, int]) -> bool:
+        """Whether a packet's conversation is the lab's: it must start inside
+        the capture, addressed *to* one of the lab's ports (a SYN, or a UDP
+        datagram). The filter matches a port on either side, so another
+        program whose own ephemeral port happens to equal a lab port is
+        dropped here."""
+        proto, src, dst, flags = info
+        key = frozenset((src, dst))
+        verdict = self._flows.get(key)
+        if verdict is None:
+            if proto == "tcp":
+                verdict = flags & 0x12 == 0x02 and self._covers(dst[1])
+            else:
+                verdict = self._covers(dst[1])
+            self._flows[key] = verdict
+        return verdict
 
     # -- the lab's side -------------------------------------------------------
 

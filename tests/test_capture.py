@@ -262,3 +262,28 @@ def test_live_add_ports_outside_filter_is_refused(server):
         cap.add_ports(40005)
         with pytest.raises(ValueError):
             cap.add_ports(40011)
+
+
+@pytest.mark.needs_root
+def test_live_drops_another_program_using_a_lab_port_as_its_own(server):
+    """The filter matches the port on either side; a conversation that did
+    not start by addressing a lab port is not the lab's."""
+    other = LineServer()
+    spare = socket.socket()
+    spare.bind(("127.0.0.1", 0))
+    knock_port = spare.getsockname()[1]
+    spare.close()
+    try:
+        with open_capture(LabContext(), ports=[server.port, knock_port], mode="live") as cap:
+            with socket.socket() as stranger:
+                stranger.bind(("127.0.0.1", knock_port))  # its ephemeral port = the lab's
+                stranger.connect(("127.0.0.1", other.port))
+                stranger.sendall(b"not the lab\n")
+                stranger.recv(100)
+            talk(cap, server.port)
+            cap.settle()
+    finally:
+        other.close()
+    pkts = tcp_packets(cap.packets())
+    assert pkts and all(other.port not in (p[TCP].sport, p[TCP].dport) for p in pkts)
+    check_conversation(pkts, pkts[0][TCP].sport, server.port, b"hello\n")
