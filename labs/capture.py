@@ -28,7 +28,10 @@ Capture methods:
         connect/accept endpoints, every byte sent and received (send, sendall,
         sendto, recv, recv_into, recvfrom, makefile), shutdown and close, with
         timestamps. Wrap sockets before connect() to record the SYN's time and
-        refusals. Live: the socket itself (the name is kept for the packets).
+        refusals. Live: a real socket, so ssl/selectors work as ever — the
+        socket itself if connected, else the same descriptor in a
+        socket.socket subclass that notes its ends on connect/sendto (for
+        packet names). Use the returned object, not the one passed in.
         `server_side` says which end a connected socket is (default: the end
         whose port is one of `ports`).
     create_connection(address, timeout=None, conversation="") -> socket-like
@@ -54,7 +57,16 @@ Capture methods:
     packets() -> list[RawPacket]      time-ordered; link "raw-ip" on lo
     conversations(origin=None) -> list[ConversationLog]
         What the recording sockets saw (transcripts for explaining exchanges).
-    kind, note, link
+    lab_filter() -> str                the BPF expression (live), for notes
+    kind, note, link, recorder
+
+Live capture keeps a conversation only if it starts inside the capture by
+addressing a lab port (a SYN, or a first UDP datagram, to one of `ports` or
+`port_range`): the BPF filter matches a port on either side, and on a busy
+machine another program's ephemeral port can equal a lab port. ICMP is not
+captured. `settle()` on `lo` sends one UDP datagram from a port it owns to
+itself and waits for it to come back through the sniffer: that proves every
+earlier packet has been seen, without a fixed sleep.
 
 Leaving the `with` block always stops the sniffer, also on error or Ctrl-C.
 Live capture runs on `lo` with `L2Socket` (outgoing duplicates dropped, see
