@@ -1,5 +1,6 @@
 """One smoke test on the real course: it loads, the outline shows every
-module, and each module's first lesson opens and renders its body."""
+module, and the first lessons of modules 1 and 6 (the starting content)
+open and render their body. The content tests check every lesson's data."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ async def test_the_real_course_loads_and_its_lessons_render():
         assert isinstance(app.screen, OutlineScreen)
         tree = app.screen.query_one(OutlineTree)
         assert len(tree.root.children) == len(course.modules) == 9
-        for module in course.modules:
+        for module in (course.modules[0], course.modules[5]):
             lesson = next((x for x in module.lessons if x.available), None)
             if lesson is None:
                 continue
