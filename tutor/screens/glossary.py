@@ -24,8 +24,8 @@ class GlossaryScreen(TutorScreen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("slash", "focus_search", "Search", key_display="/"),
-        Binding("down", "move(1)", "Next", show=False),
-        Binding("up", "move(-1)", "Previous", show=False),
+        Binding("down", "move(1)", "Next result", show=False, key_display="↓"),
+        Binding("up", "move(-1)", "Previous result", show=False, key_display="↑"),
     ]
 
     def __init__(self, term_id: str | None = None) -> None:

@@ -25,7 +25,6 @@ WIDGET_KEYS: dict[str, list[tuple[str, str]]] = {
     "Quick check": [("↑ ↓ enter", "Choose an answer")],
     "Glossary": [
         ("type", "Search terms and aliases as you type"),
-        ("↑ ↓", "Move through the results"),
         ("enter", "Read the entry; on a related term, open it"),
         ("tab", "Move between search, results and entry"),
     ],
