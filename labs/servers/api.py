@@ -32,6 +32,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from labs.servers.orders import STATUSES, Store, order_fields, order_problems
+
 API_KEY = "demo-key-7f3a9c"
 READ_ONLY_KEY = "read-only-key-51d2"
 KEYS = {API_KEY: "read write", READ_ONLY_KEY: "read"}
@@ -41,29 +43,6 @@ REPORT_LIMIT = 1
 REPORT_WINDOW = 60
 MAX_BODY = 64 * 1024
 REALM = "orders"
-
-SEED_ORDERS: tuple[dict[str, Any], ...] = (
-    {"id": 36, "item": "espresso beans", "quantity": 2, "status": "delivered"},
-    {"id": 37, "item": "paper filters", "quantity": 5, "status": "delivered"},
-    {"id": 38, "item": "milk jug", "quantity": 1, "status": "shipped"},
-    {"id": 39, "item": "grinder", "quantity": 1, "status": "shipped"},
-    {"id": 40, "item": "tamper", "quantity": 1, "status": "open"},
-    {"id": 41, "item": "descaler", "quantity": 3, "status": "open"},
-    {"id": 42, "item": "espresso cups", "quantity": 6, "status": "open"},
-)
-FIELDS = {"item": str, "quantity": int, "status": str}
-STATUSES = ("open", "shipped", "delivered", "cancelled")
-
-
-class _Store:
-    """The orders and the rate-limit windows, shared by the handler threads."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.orders = {o["id"]: dict(o) for o in SEED_ORDERS}
-        self.next_id = max(self.orders) + 1
-        self.report_calls: dict[str, list[float]] = {}
-        self.requests = 0
 
 
 def etag_of(body: bytes) -> str:
@@ -80,7 +59,7 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     #: Seconds a connection may stall mid-request before its thread gives up.
     timeout = 5
-    store: _Store  # set on the subclass made for each server
+    store: Store  # set on the subclass made for each server
 
     # -- plumbing -------------------------------------------------------------
 
@@ -296,22 +275,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._cached(order)
 
     def _checked(self, body: dict[str, Any], partial: bool) -> dict[str, Any] | None:
-        problems = [
-            f"{name} must be a {kind.__name__}"
-            for name, kind in FIELDS.items()
-            if name in body
-            and not (isinstance(body[name], kind) and not isinstance(body[name], bool))
-        ]
-        if not partial:
-            problems += [f"{name} is required" for name in ("item", "quantity") if name not in body]
-        if "status" in body and body["status"] not in STATUSES:
-            problems.append(f"status must be one of {', '.join(STATUSES)}")
-        if isinstance(body.get("quantity"), int) and body["quantity"] < 1:
-            problems.append("quantity must be at least 1")
+        problems = order_problems(body, partial)
         if problems:
             self._send(422, {"error": "invalid_order", "problems": problems})
             return None
-        return {k: body[k] for k in FIELDS if k in body}
+        return order_fields(body)
 
     def _create(self) -> None:
         if self._key("write") is None:
@@ -393,7 +361,7 @@ class ApiServer:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
         self.port = 0
-        self.store = _Store()
+        self.store = Store()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
