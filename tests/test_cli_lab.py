@@ -56,9 +56,12 @@ def test_lab_list(capsys, unprivileged):
     assert labs["traceroute"]["version"] in ("namespaces", "simulated")
 
 
-def test_run_json_shape_and_pcap_read_by_tshark(tmp_path):
+@pytest.mark.parametrize(
+    "capture", ["reconstructed", pytest.param("live", marks=pytest.mark.needs_root)]
+)
+def test_run_json_shape_and_pcap_read_by_tshark(tmp_path, capture):
     pcap = tmp_path / "api.pcap"
-    env = {**os.environ, "TUTOR_CAPTURE": "reconstructed"}
+    env = {**os.environ, "TUTOR_CAPTURE": capture}
     proc = subprocess.run(
         [*TUTOR, "lab", "run", "http-api", "--json", "--pcap", str(pcap)],
         capture_output=True,
@@ -70,7 +73,7 @@ def test_run_json_shape_and_pcap_read_by_tshark(tmp_path):
     assert proc.stderr == ""  # no progress lines with --json
     trace = json.loads(proc.stdout)
     assert {"lab", "target", "capture", "steps", "packets", "facts", "sections"} <= trace.keys()
-    assert trace["capture"] == "reconstructed" and trace["capture_note"]
+    assert trace["capture"] == capture and trace["capture_note"]
     step = trace["steps"][0]
     assert {"name", "packets", "explain"} <= step.keys() and step["name"] == "tcp-connect"
     packet = trace["packets"][0]
@@ -107,6 +110,19 @@ def test_run_json_shape_and_pcap_read_by_tshark(tmp_path):
         if f["filter"] == "http.response.code"
     ]
     assert codes == ours == ["401", "200", "201", "200", "304", "301", "200", "404", "200", "429"]
+    flags = subprocess.run(
+        ["tshark", "-r", str(pcap), "-T", "fields", "-e", "tcp.flags"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.split()
+    assert flags == [
+        f["value"]
+        for p in trace["packets"]
+        for layer in p["layers"]
+        for f in layer["fields"]
+        if f["filter"] == "tcp.flags"
+    ]
 
 
 def test_text_masks_secrets_unless_asked(capsys, unprivileged):
