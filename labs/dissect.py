@@ -37,6 +37,7 @@ from typing import Any
 
 from labs import narrate, proto
 from labs.base import RawPacket
+from labs.proto import fast
 from labs.proto.base import APPS, HEADERS, Stream, plain_field
 from labs.proto.walk import spots
 from labs.trace import Fact, Field, Layer, Packet, Section, Step, Trace
@@ -166,11 +167,13 @@ def dissect_layers(data: bytes, link: str, session: Session) -> tuple[list[Layer
     ends: dict[str, Any] = {"src": "", "dst": "", "sport": None, "dport": None, "transport": ""}
     layers: list[Layer] = []
     offset = 0
-    try:
-        pkt = _parse(data, link)
-    except Exception:
-        return [data_layer(data, 0, explain="Could not be decoded.")], ends
-    for layer in pkt.iterpayloads():
+    chain = fast.parse(data, link)
+    if chain is None:
+        try:
+            chain = list(_parse(data, link).iterpayloads())
+        except Exception:
+            return [data_layer(data, 0, explain="Could not be decoded.")], ends
+    for layer in chain:
         name = type(layer).__name__
         if name in ("Raw", "Padding"):
             payload = bytes(layer.load)

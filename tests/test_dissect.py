@@ -192,3 +192,21 @@ def test_handshake_and_refused_steps():
     assert "your computer (127.0.0.1:51514)" in trace.packets[0].explain
     assert "handshake is complete" in trace.packets[2].explain
     assert "nothing is listening on port 9" in trace.packets[4].explain
+
+
+def test_fast_path_matches_full_scapy_dissection(monkeypatch):
+    """labs.proto.fast reads common headers without scapy packets; every
+    stored capture must come out the same as through scapy itself."""
+    from pathlib import Path
+
+    from labs import dissect
+    from labs.pcapio import read_capture
+
+    raws = []
+    for path in sorted((Path(__file__).parent / "data" / "pcaps").iterdir()):
+        raws += read_capture(path)[0]
+    raws += [RawPacket(0.0, d) for d in (SYN, TIME_EXCEEDED, SYN + b"\0\0\0\0")]
+    quick = [dissect.dissect_all([r]) for r in raws]
+    monkeypatch.setattr(dissect.fast, "parse", lambda data, link: None)
+    slow = [dissect.dissect_all([r]) for r in raws]
+    assert quick == slow

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from labs.proto.walk import Spot, spots
+from labs.proto.walk import Layout, Spot, layout
 from labs.trace import Field, Layer
 
 Explain = str | Callable[[Any, Any], str]
@@ -30,6 +30,16 @@ class Rule:
     show: Callable[[Any], str] | None = None
     explain: Explain = ""
     secret: bool = False
+    #: The explanation reads other fields of the layer (not only this value),
+    #: so the Field cannot be reused for another packet with the same value.
+    uses_layer: bool = False
+
+
+#: (rule, value, offset, length) -> Field. Most header fields repeat from
+#: packet to packet (version, ports, flags, addresses); reusing the frozen
+#: Field saves building it, and lets the JSON writer reuse its text.
+_MEMO: dict[tuple[int, Any, int, int], Field] = {}
+_MEMO_MAX = 500_000
 
 
 def dec(v: Any) -> str:
@@ -60,6 +70,21 @@ def text(v: Any) -> str:
 
 
 def make_field(rule: Rule, value: Any, offset: int, length: int, layer: Any = None) -> Field:
+    if rule.uses_layer:
+        return _make_field(rule, value, offset, length, layer)
+    try:
+        key = (id(rule), value, offset, length)
+        hit = _MEMO.get(key)
+    except TypeError:  # an unhashable value (a list)
+        return _make_field(rule, value, offset, length, layer)
+    if hit is None:
+        if len(_MEMO) > _MEMO_MAX:
+            _MEMO.clear()
+        hit = _MEMO[key] = _make_field(rule, value, offset, length, layer)
+    return hit
+
+
+def _make_field(rule: Rule, value: Any, offset: int, length: int, layer: Any) -> Field:
     shown = rule.value(value)
     explain = rule.explain if isinstance(rule.explain, str) else rule.explain(value, layer)
     return Field(
@@ -117,12 +142,43 @@ def header(*class_names: str) -> Callable[[HeaderMapper], HeaderMapper]:
     return register
 
 
+class Planned:
+    """Fields of one kind of header by its `rules`, planned once per layout
+    (which rule applies at which offset) because the same layouts recur in
+    every packet of a capture. `skip` names fields the caller handles."""
+
+    def __init__(self, rules: dict[str, Rule], skip: tuple[str, ...] = ()):
+        self.rules = rules
+        self.skip = skip
+        self.plans: dict[int, tuple[Layout, list[tuple[str, int, int, Rule | None]]]] = {}
+
+    def __call__(self, layer: Any, start: int, packet: bytes) -> tuple[list[Field], Layout, int]:
+        found, length = layout(layer, start, packet)
+        plan = self.plans.get(id(found))
+        if plan is None or plan[0] is not found:
+            steps = [(n, off, ln, self.rules.get(n)) for n, off, ln in found if n not in self.skip]
+            plan = self.plans[id(found)] = (found, steps)
+        values = layer.fields
+        out: list[Field] = []
+        for field_name, off, ln, rule in plan[1]:
+            value = values.get(field_name)
+            if rule is not None:
+                try:
+                    out.append(make_field(rule, value, start + off, ln, layer))
+                    continue
+                except (TypeError, ValueError):
+                    pass
+            out.append(plain_field(layer, Spot(field_name, value, start + off, ln)))
+        return out, found, length
+
+
 def rules_mapper(name: str, rules: dict[str, Rule]) -> HeaderMapper:
     """A header mapper that only applies `rules` (most headers need nothing more)."""
+    planned = Planned(rules)
 
     def mapper(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
-        found, length = spots(layer, start, packet)
-        return Layer(name, start, length, tuple(ruled_fields(layer, found, rules))), length
+        fields, _found, length = planned(layer, start, packet)
+        return Layer(name, start, length, tuple(fields)), length
 
     return mapper
 

@@ -7,7 +7,6 @@ is shown as such, with where it points.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from labs.proto.base import App, Rule, Stream, app, dec, hex4, make_field
@@ -91,6 +90,7 @@ HEADER = {
             if int(layer.qr)
             else ""
         ),
+        uses_layer=True,
     ),
     "qdcount": Rule("Questions", "dns.count.queries", dec),
     "ancount": Rule("Answer RRs", "dns.count.answers", dec),
@@ -191,7 +191,7 @@ def _record_fields(
             length = max(length, rdata_at[0] + rdlen - start)
         if spot.name == "rdata":
             if rdata_at is not None:
-                spot = replace(spot, offset=rdata_at[0], length=rdata_at[1])
+                spot = spot._replace(offset=rdata_at[0], length=rdata_at[1])
             label, filt, meaning = _RDATA.get(rtype, ("Data", None, ""))
             val = (
                 name_text(spot.value)

@@ -47,6 +47,7 @@ IP = {
         lambda v, layer: (
             f"The IP header is {int(v) * 4} bytes; what follows is the {_proto_show(layer.proto)} data."
         ),
+        uses_layer=True,
     ),
     "tos": Rule("Differentiated services", "ip.dsfield", hex2),
     "len": Rule(
@@ -150,6 +151,7 @@ ICMP = {
             if int(layer.type) == 3 and int(v) in UNREACHABLE
             else ""
         ),
+        uses_layer=True,
     ),
     "chksum": Rule("Checksum", "icmp.checksum", hex4),
     "id": Rule("Identifier", "icmp.ident", dec),

@@ -81,6 +81,7 @@ ARP = {
             if int(v) == 2
             else f"ARP operation {int(v)}."
         ),
+        uses_layer=True,
     ),
     "hwsrc": Rule("Sender MAC address", "arp.src.hw_mac", _mac),
     "psrc": Rule("Sender IP address", "arp.src.proto_ipv4", str),
@@ -93,6 +94,7 @@ ARP = {
             if int(layer.op) == 1
             else ""
         ),
+        uses_layer=True,
     ),
     "pdst": Rule("Target IP address", "arp.dst.proto_ipv4", str),
 }

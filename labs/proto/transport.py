@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from labs.proto.base import (
+    Planned,
     Rule,
     colons,
     dec,
     header,
     hex4,
-    ruled_fields,
     rules_mapper,
 )
-from labs.proto.walk import spots
 from labs.trace import Field, Layer
 
 SERVICES = {
@@ -107,15 +107,17 @@ def _window_explain(v: Any, layer: Any) -> str:
 TCP = {
     "sport": Rule("Source port", "tcp.srcport", dec, explain=port_explain),
     "dport": Rule("Destination port", "tcp.dstport", dec, explain=port_explain),
-    "seq": Rule("Sequence number", "tcp.seq_raw", dec, explain=_seq_explain),
-    "ack": Rule("Acknowledgment number", "tcp.ack_raw", dec, explain=_ack_explain),
+    "seq": Rule("Sequence number", "tcp.seq_raw", dec, explain=_seq_explain, uses_layer=True),
+    "ack": Rule("Acknowledgment number", "tcp.ack_raw", dec, explain=_ack_explain, uses_layer=True),
     "dataofs": Rule(
         "Header length",
         "tcp.hdr_len",
         lambda v: str(int(v) * 4),
         lambda v: f"{int(v) * 4} bytes",
     ),
-    "window": Rule("Window", "tcp.window_size_value", dec, explain=_window_explain),
+    "window": Rule(
+        "Window", "tcp.window_size_value", dec, explain=_window_explain, uses_layer=True
+    ),
     "chksum": Rule(
         "Checksum", "tcp.checksum", hex4, explain="Lets the receiver detect damaged data."
     ),
@@ -215,72 +217,76 @@ def _option_fields(data: bytes, start: int) -> list[Field]:
     return out
 
 
+@lru_cache(maxsize=4096)
+def _flag_fields(bits: int, at: int) -> tuple[Field, ...]:
+    """tcp.flags and one field per flag bit; the same few combinations
+    (SYN, SYN-ACK, ACK, PSH-ACK, FIN-ACK) recur in every connection."""
+    names = flag_names(bits)
+    out = [
+        Field(
+            "Flags",
+            "tcp.flags",
+            hex4(bits),
+            ", ".join(names) or "none",
+            at,
+            2,
+            _flags_explain(bits),
+        )
+    ]
+    for bit, name, filt, meaning in FLAG_BITS:
+        if name in _SHOWN_BITS:
+            on = bool(bits & bit)
+            out.append(
+                Field(
+                    name,
+                    filt,
+                    "1" if on else "0",
+                    "set" if on else "not set",
+                    at + 1,
+                    1,
+                    meaning.capitalize() + "." if on else "",
+                )
+            )
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _options(data: bytes, at: int) -> tuple[Field, ...]:
+    whole = Field("Options", "tcp.options", colons(data), f"{len(data)} bytes", at, len(data))
+    return (whole, *_option_fields(data, at))
+
+
+@lru_cache(maxsize=4096)
+def _segment_length(seg: int, at: int) -> Field:
+    explain = (
+        f"This segment carries {seg} bytes of data."
+        if seg
+        else "This segment carries no data, only the header."
+    )
+    return Field("Segment length", "tcp.len", str(seg), f"{seg} bytes", at, seg, explain)
+
+
 @header("TCP", "TCPerror")
 def tcp_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
-    found, length = spots(layer, start, packet)
-    fields = ruled_fields(
-        layer, [s for s in found if s.name not in ("reserved", "flags", "options")], TCP
-    )
-    bits = (int(layer.reserved) << 9) | int(layer.flags)
-    flag_spot = next((s for s in found if s.name == "flags"), None)
-    if flag_spot is not None:
-        names = flag_names(bits)
-        fields.append(
-            Field(
-                "Flags",
-                "tcp.flags",
-                hex4(bits),
-                ", ".join(names) or "none",
-                start + 12,
-                2,
-                _flags_explain(bits),
-            )
-        )
-        for bit, name, filt, meaning in FLAG_BITS:
-            if name in _SHOWN_BITS:
-                fields.append(
-                    Field(
-                        name,
-                        filt,
-                        "1" if bits & bit else "0",
-                        "set" if bits & bit else "not set",
-                        start + 13,
-                        1,
-                        meaning.capitalize() + "." if bits & bit else "",
-                    )
-                )
-    opts = next((s for s in found if s.name == "options"), None)
-    if opts is not None and opts.length:
-        data = packet[opts.offset : opts.offset + opts.length]
-        fields.append(
-            Field(
-                "Options",
-                "tcp.options",
-                colons(data),
-                f"{opts.length} bytes",
-                opts.offset,
-                opts.length,
-            )
-        )
-        fields.extend(_option_fields(data, opts.offset))
+    fields, found, length = _tcp_fields(layer, start, packet)
+    fields.extend(_flag_fields((int(layer.reserved) << 9) | int(layer.flags), start + 12))
+    opts = next((f for f in found if f[0] == "options"), None)
+    if opts is not None and opts[2]:
+        at = start + opts[1]
+        fields.extend(_options(packet[at : at + opts[2]], at))
     payload = layer.payload
-    seg = len(payload.load) if type(payload).__name__ == "Raw" else 0
     fields.append(
-        Field(
-            "Segment length",
-            "tcp.len",
-            str(seg),
-            f"{seg} bytes",
-            start + length,
-            seg,
-            f"This segment carries {seg} bytes of data."
-            if seg
-            else "This segment carries no data, only the header.",
-        )
+        _segment_length(len(payload.load) if type(payload).__name__ == "Raw" else 0, start + length)
     )
-    fields.sort(key=lambda f: f.offset)
+    fields.sort(key=_offset)
     return Layer("TCP", start, length, tuple(fields)), length
 
+
+def _offset(f: Field) -> int:
+    return f.offset
+
+
+_tcp_fields = Planned(TCP, skip=("reserved", "flags", "options"))
 
 UDP = {
     "sport": Rule("Source port", "udp.srcport", dec, explain=port_explain),

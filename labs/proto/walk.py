@@ -9,8 +9,7 @@ field starts and ends; bit fields report the byte(s) that contain them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 # Layouts depend only on (class, header length, which conditional fields are
 # present) for most headers; replaying getfield for each of 20,000 packets is
@@ -18,9 +17,9 @@ from typing import Any
 _LAYOUTS: dict[tuple[Any, ...], tuple[tuple[str, int, int], ...]] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class Spot:
-    """One scapy field of one layer: its value and its bytes in the packet."""
+class Spot(NamedTuple):
+    """One scapy field of one layer: its value and its bytes in the packet.
+    (A named tuple: tens of thousands are made per capture.)"""
 
     name: str
     value: Any
@@ -64,37 +63,41 @@ _CONDITIONAL: dict[type, tuple[str, ...]] = {}
 _CACHED = {"Ether", "CookedLinux", "IP", "IPv6", "TCP", "UDP", "IPerror", "TCPerror", "UDPerror"}
 
 
-def spots(layer: Any, start: int, packet: bytes) -> tuple[list[Spot], int]:
-    """The fields of one dissected scapy layer with absolute offsets, and the
-    header length (bytes the layer itself consumed). `packet` is the whole
-    packet; the layer starts at `start`."""
+Layout = tuple[tuple[str, int, int], ...]
+
+
+def layout(layer: Any, start: int, packet: bytes) -> tuple[Layout, int]:
+    """(field name, offset from the layer's start, length) for each field of
+    one dissected scapy layer, and the header length (bytes the layer itself
+    consumed). `packet` is the whole packet; the layer starts at `start`.
+    Equal layouts are the same tuple object, so callers may key on its id."""
     data = layer.raw_packet_cache
     cls = type(layer)
     if data is None:
         # scapy drops its cache for some layers (ICMP with extensions): walk
         # the packet's bytes from the layer's start instead.
-        layout = _walk(layer, packet[start:])
-        end = max((off + n for _name, off, n in layout), default=0)
-        return _absolute(layer, layout, start), end
+        found = _walk(layer, packet[start:])
+        return found, max((off + n for _name, off, n in found), default=0)
     if cls.__name__ not in _CACHED:
-        layout = _walk(layer, data)
-    else:
-        conditional = _CONDITIONAL.get(cls)
-        if conditional is None:
-            conditional = tuple(f.name for f in layer.fields_desc if f.isconditional)
-            _CONDITIONAL[cls] = conditional
-        present = tuple(name for name in conditional if name in layer.fields)
-        key = (cls, len(data), present)
-        layout = _LAYOUTS.get(key)
-        if layout is None:
-            layout = _walk(layer, data)
-            _LAYOUTS[key] = layout
-    return _absolute(layer, layout, start), len(data)
+        return _walk(layer, data), len(data)
+    conditional = _CONDITIONAL.get(cls)
+    if conditional is None:
+        conditional = tuple(f.name for f in layer.fields_desc if f.isconditional)
+        _CONDITIONAL[cls] = conditional
+    present = tuple(name for name in conditional if name in layer.fields) if conditional else ()
+    key = (cls, len(data), present)
+    found = _LAYOUTS.get(key)
+    if found is None:
+        found = _LAYOUTS[key] = _walk(layer, data)
+    return found, len(data)
 
 
-def _absolute(layer: Any, layout: tuple[tuple[str, int, int], ...], start: int) -> list[Spot]:
+def spots(layer: Any, start: int, packet: bytes) -> tuple[list[Spot], int]:
+    """The fields of one dissected scapy layer with absolute offsets and
+    their values, and the header length."""
+    found, length = layout(layer, start, packet)
     fields = layer.fields
-    return [Spot(name, fields.get(name), start + off, length) for (name, off, length) in layout]
+    return [Spot(name, fields.get(name), start + off, n) for (name, off, n) in found], length
 
 
 def deep_spots(pkt: Any, start: int, packet: bytes) -> list[tuple[Any, Spot]]:

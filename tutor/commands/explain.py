@@ -58,9 +58,9 @@ def run(args: argparse.Namespace) -> int:
     except LabError as err:
         return fail(str(err), err.exit_code)
     if args.json:
-        from labs.trace import dumps
+        from labs.tracejson import write_json
 
-        sys.stdout.write(dumps(trace) + "\n")
+        write_json(trace, sys.stdout)
     else:
         from tutor.tracetext import render
 
