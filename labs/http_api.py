@@ -23,7 +23,7 @@ from urllib.parse import urljoin
 
 from labs.base import LabContext, LabOptions
 from labs.errors import BadInput, LabError
-from labs.http_calls import Caller, Hop, check_url, friendly_errors
+from labs.http_calls import Caller, Hop, check_url, friendly_errors, hide_password
 from labs.http_explain import Exchange, curl_section, exchange_section, overview_section
 from labs.http_facts import facts_for, tunnel_section
 from labs.recorder import ConversationLog
@@ -224,7 +224,7 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
     sections.append(curl_section(exchanges, options.insecure))
     return Trace(
         lab=LAB,
-        target=url,
+        target=hide_password(url),
         capture=cap.kind,
         steps=_steps(packets, exchanges),
         packets=packets,

@@ -42,6 +42,16 @@ class Hop:
     fact: str = ""
 
 
+def hide_password(url: str) -> str:
+    """The URL with a password in it (http://user:PASS@host/) masked, for
+    anything shown: requests still sends it, as Basic credentials."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{parts.username}:••••@{host}").geturl()
+
+
 def check_url(text: str) -> SplitResult:
     """The learner's --target as a URL this lab can call, or BadInput."""
     text = text.strip()
@@ -130,11 +140,11 @@ class Caller:
             self.ctx.check()
             if (method, url) in seen:
                 raise LabError(
-                    f"Redirect loop: {url} was reached again after {n} redirects.",
+                    f"Redirect loop: {hide_password(url)} was reached again after {n} redirects.",
                     "The server keeps sending the client round in a circle; nothing more to see.",
                 )
             seen.add((method, url))
-            self.ctx.say(f"{method} {url}")
+            self.ctx.say(f"{method} {hide_password(url)}")
             resp = self.session.request(
                 method,
                 url,
@@ -148,7 +158,7 @@ class Caller:
             hop = Hop(
                 why if n == 0 else f"follow the redirect to {urlsplit(url).path or '/'}",
                 method,
-                url,
+                hide_password(url),
                 tuple(k for k in chosen if k in {h.lower() for h in headers}),
                 "json" if json_body is not None else body_kind,
                 setter,

@@ -123,6 +123,8 @@ def who_added(name: str, ex: Exchange) -> str:
         return "added by requests because the body was given as JSON"
     if low == "content-type" and ex.body_kind == "data":
         return "added by tutor because --data looked like JSON"
+    if low == "authorization":
+        return "added by requests, from the user name and password in the URL (Basic)"
     if low == "cookie":
         return "added by the session from a cookie the server set earlier"
     return "added by requests"

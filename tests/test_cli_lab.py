@@ -316,3 +316,12 @@ def test_ctrl_c_mid_lab_stops_promptly():
     assert time.monotonic() - sent < 5
     assert rest.strip().splitlines()[-1].startswith("tutor: stopped")
     assert "Traceback" not in rest
+
+
+def test_password_in_url_never_printed(capsys, unprivileged):
+    with ApiServer() as api:
+        url = api.url("/orders").replace("http://", "http://bob:hunter2@")
+        code, out, err = run(capsys, "lab", "run", "http-api", "--target", url)
+    assert code == 0
+    assert "hunter2" not in out + err and "http://bob:••••@127.0.0.1" in out
+    assert "from the user name and password in the URL" in out
