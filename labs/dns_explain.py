@@ -257,7 +257,7 @@ def _compression(lookups: tuple[Lookup, ...]) -> Section | None:
     if not lines:
         return None
     lines.append(f"Across all the answers here, pointers saved {saved} bytes.")
-    return Section("Name compression", "\n".join(lines))
+    return Section("Name compression", "\n\n".join(lines))
 
 
 def _encoded_length(msg: bytes, offset: int) -> int:
@@ -341,4 +341,4 @@ def _others(lookups: tuple[Lookup, ...]) -> Section | None:
                 lines.append(f"AAAA: the IPv6 address of {rr.name} is {rr.data}.")
     if not lines:
         return None
-    return Section("Other record types", "\n".join(lines))
+    return Section("Other record types", "\n\n".join(lines))

@@ -169,18 +169,21 @@ def story_sections(story: Story, reconstructed: bool, embedded: bool) -> tuple[S
 def _handshake_table(story: Story) -> Section:
     syn, synack, ack = story.syn, story.synack, story.ack
     rows = [
-        (
-            syn,
-            f"Let's talk. My bytes are numbered from {syn.seq}, my initial sequence number (ISN).",
-        ),
-        (synack, f"Yes. My own ISN is {synack.seq}. I got your SYN: {ack_relation(synack, syn)}."),
-        (ack, f"Got it: {ack_relation(ack, synack)}. The connection is open."),
+        (syn, f"Let's talk. My numbering starts at my ISN, {syn.seq}."),
+        (synack, f"Yes. My ISN is {synack.seq}; {_plus_one(synack, syn, 'your')}."),
+        (ack, f"Got it: {_plus_one(ack, synack, 'your')}. The connection is open."),
     ]
     lines = ["Packet\tFrom\tFlags\tseq\tack\tWhat it says"]
     for seg, says in rows:
         acked = str(seg.ack) if seg.has("A") else "(none)"
         lines.append(f"{ref(seg)}\t{story.who(seg)}\t{seg.flag_names}\t{seg.seq}\t{acked}\t{says}")
     return Section("The handshake, number by number", "\n".join(lines), kind="table")
+
+
+def _plus_one(ack: Segment, syn: Segment, whose: str) -> str:
+    if ack.ack == syn.next_seq:
+        return f"ack {ack.ack} = {whose} ISN + 1"
+    return ack_relation(ack, syn)
 
 
 def _handshake_notes(story: Story, reconstructed: bool) -> Section:
@@ -192,7 +195,7 @@ def _handshake_notes(story: Story, reconstructed: bool) -> Section:
         "relative numbers by default (the SYN as 0); the raw numbers above are the "
         "fields tcp.seq_raw and tcp.ack_raw."
     )
-    return Section("Why plus one", f"{body}\n{REBUILT}" if reconstructed else body)
+    return Section("Why plus one", f"{body}\n\n{REBUILT}" if reconstructed else body)
 
 
 def _preview(payload: bytes) -> str:
@@ -219,7 +222,7 @@ def _counting(story: Story) -> Section:
         "Only data bytes are counted, never the headers; that is how TCP notices a "
         "missing piece and sends it again."
     )
-    return Section("Counting bytes: the next ack is seq + length", "\n".join(lines))
+    return Section("Counting bytes: the next ack is seq + length", "\n\n".join(lines))
 
 
 def _offer(seg: Segment, who: str) -> str:
@@ -261,7 +264,7 @@ def _options(story: Story, reconstructed: bool) -> Section:
         )
     if reconstructed:
         lines.append(REBUILT)
-    return Section("Options in the SYN and SYN-ACK", "\n".join(lines))
+    return Section("Options in the SYN and SYN-ACK", "\n\n".join(lines))
 
 
 def _port_range() -> tuple[int, int] | None:
@@ -304,7 +307,7 @@ def _ports(story: Story, embedded: bool) -> Section:
                 else ""
             )
         )
-    return Section("Ports: ephemeral and well-known", "\n".join(lines))
+    return Section("Ports: ephemeral and well-known", "\n\n".join(lines))
 
 
 def _closing(story: Story) -> Section:
@@ -329,4 +332,4 @@ def _closing(story: Story) -> Section:
             "FIN versus RST: FIN is a polite goodbye after all data is delivered; RST means "
             "stop now: no handshake, no goodbye, anything still in flight is thrown away."
         )
-    return Section("Closing: FIN versus RST", "\n".join(lines))
+    return Section("Closing: FIN versus RST", "\n\n".join(lines))

@@ -172,11 +172,10 @@ def _no_knock_note() -> Section:
 
 def _answer_section(answer: bytes) -> Section:
     if not answer:
-        body = (
-            "The server sent nothing back before closing. Some services wait for a "
-            "particular request (HTTP wants a full request, not one line)."
+        return Section(
+            "What the server said",
+            "Nothing: the server sent no bytes back before closing. Some services wait "
+            "for a particular request (HTTP wants a whole request, not one line).",
         )
-    else:
-        text = answer.decode("utf-8", "replace")
-        body = f"The server answered {len(answer)} bytes:\n{text.rstrip()}"
-    return Section("What the server said", body, kind="text")
+    text = answer.decode("utf-8", "replace").rstrip()
+    return Section(f"What the server said ({len(answer)} bytes)", text, kind="code")

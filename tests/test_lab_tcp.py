@@ -112,7 +112,7 @@ def test_embedded_run_sections_quote_the_trace(mode, trace_by_mode):
     syn = fields(trace.packets[trace.steps[0].packets[0]])
     assert syn["tcp.seq_raw"] in sections["The handshake, number by number"]
     assert syn["tcp.srcport"] in sections["Ports: ephemeral and well-known"]
-    assert "hello from tutor, you said: hello tutor" in sections["What the server said"]
+    assert sections["What the server said (40 bytes)"] == "hello from tutor, you said: hello tutor"
     assert ("rebuilt" in sections["Why plus one"]) == (mode == "reconstructed")
     assert trace.capture_note
 
@@ -154,7 +154,7 @@ def test_target_talks_to_that_server(mode, pong_server):
     assert pong_server.lines == [LINE]
     assert [s.name for s in trace.steps] == ["tcp-connect", "data", "close"]
     sections = {s.title: s.body for s in trace.sections}
-    assert "pong hello tutor" in sections["What the server said"]
+    assert sections["What the server said (17 bytes)"] == "pong hello tutor"
     assert "Why there is no RST here" in sections
     assert "lab's own server" not in sections["Ports: ephemeral and well-known"]
     assert trace.fact("closed_port_answer") is None
