@@ -127,7 +127,8 @@ def _steps(raws: list[RawPacket], pkts: list[Any], pairs: list[Pair]) -> tuple[S
             f"{len(members)} more packet{'s' if many else ''} crossed the gateway here ({out} "
             f"out, {len(members) - out} back), translated the same way with the same "
             "connection-tracking entry: "
-            + " ".join(pair_text(p, pkts, topo, short=True) for p in members[:2])
+            + "; ".join(pair_text(p, pkts, topo, short=True) for p in members[:2])
+            + "."
         )
         indexes = tuple(sorted(i for p in members for i in (p.before, p.after)))
         steps.append(Step(name, indexes, text, title=titles[name]))
@@ -321,7 +322,7 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
         capture=version.capture,
         raws=result.raws,
         capture_note=version.note,
-        steps=_steps(result.raws, pkts, pairs),
+        steps=netlab.timed(_steps(result.raws, pkts, pairs), result.raws),
         sections=_sections(result, pkts, pairs, version),
         facts=_facts(result.raws, pkts, pairs),
         started=version.started,

@@ -54,8 +54,8 @@ def pair_text(pair: Pair, pkts: list[Any], topo: Topology, short: bool = False) 
     (b_src, b_dst), (a_src, a_dst) = _ends(b), _ends(a)
     if short:
         if pair.outbound:
-            return f"out, {b_src} became {a_src} (packets {pair.before} and {pair.after});"
-        return f"back, {b_dst} became {a_dst} (packets {pair.before} and {pair.after})."
+            return f"out, {b_src} became {a_src} (packets {pair.before} and {pair.after})"
+        return f"back, {b_dst} became {a_dst} (packets {pair.before} and {pair.after})"
     sums = (
         f"{_changed('IP header checksum', b[IP].chksum, a[IP].chksum)} and "
         f"{_changed('TCP checksum', b[TCP].chksum, a[TCP].chksum)}"

@@ -108,3 +108,19 @@ def arp_step(
             "From now on the frames carry that address."
         )
     return Step(name, members, text, title=f"ARP: who has {request.pdst}?")
+
+
+def timed(steps: tuple[Step, ...], raws: list[RawPacket]) -> tuple[Step, ...]:
+    """Steps with their start (from the first packet) and duration filled in."""
+    if not raws:
+        return steps
+    t0 = raws[0].time
+    out = []
+    for step in steps:
+        times = [raws[i].time for i in step.packets]
+        if times:
+            step = replace(
+                step, start=round(min(times) - t0, 6), duration=round(max(times) - min(times), 6)
+            )
+        out.append(step)
+    return tuple(out)

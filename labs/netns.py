@@ -194,8 +194,10 @@ class Network:
     def build(self) -> None:
         for node in self.topology.nodes:
             name = self.names[node.role]
-            _run(["ip", "netns", "add", name])
+            # Listed before it exists: a signal arriving while `ip` creates it
+            # must not leave it out of the teardown.
             self.created.append(name)
+            _run(["ip", "netns", "add", name])
             sysctls = dict(_COMMON_SYSCTLS)
             if node.forwards:
                 sysctls.update(_ROUTER_SYSCTLS)

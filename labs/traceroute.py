@@ -306,7 +306,7 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
         capture=version.capture,
         raws=raws,
         capture_note=version.note,
-        steps=_steps(raws, hops, TRACEROUTE, version.simulated),
+        steps=netlab.timed(_steps(raws, hops, TRACEROUTE, version.simulated), raws),
         sections=_sections(hops, tables, mode, version),
         facts=_facts(hops, TRACEROUTE),
         started=version.started,

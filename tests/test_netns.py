@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,27 @@ def test_cleanup_leaves_live_runs_alone():
         assert not any(netns.orphaned(n) for n in net.names.values())
         assert set(net.names.values()).isdisjoint(netns.cleanup_leftovers())
         assert sorted(net.names.values()) == mine()
+
+
+BUILD_CHILD = textwrap.dedent(
+    """
+    import time
+    from labs import netns
+    from labs.topology import GATEWAY_NAT
+
+    with netns.network(GATEWAY_NAT):
+        time.sleep(30)
+    """
+)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_the_network_is_being_built_leaves_nothing(signum):
+    proc = subprocess.Popen([sys.executable, "-c", BUILD_CHILD], cwd=ROOT)
+    deadline = time.monotonic() + 10
+    while not child_namespaces(proc) and time.monotonic() < deadline:
+        time.sleep(0.001)  # the first `ip netns add` of the child has run
+    assert child_namespaces(proc)
+    proc.send_signal(signum)
+    proc.wait(15)
+    assert child_namespaces(proc) == []
