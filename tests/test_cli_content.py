@@ -89,7 +89,6 @@ def test_show_prints_the_lesson_without_answers(capsys, fixture_course):
         (("show", "ports"), 1, "cannot be loaded"),
         (("glossary", "zzz"), 2, "no glossary term matches 'zzz'"),
         (("glossary", "zzz", "--json"), 2, "no glossary term matches"),
-        (("glossary", "--review"), 1, "not available yet"),
     ],
 )
 def test_errors_are_one_line(capsys, argv, code, words):
@@ -152,3 +151,27 @@ def test_the_installed_command_on_the_real_course(tmp_path):
         [str(TUTOR), "show", "no-such-lesson"], capture_output=True, text=True, env=env_home
     )
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+
+
+def test_review_with_nothing_due_says_so_without_opening_the_tui(capsys):
+    assert main(["glossary", "--review"]) == 0
+    assert "Nothing to review yet" in capsys.readouterr().out
+
+
+async def test_review_start_opens_on_the_due_term():
+    """What `tutor glossary --review` runs when terms are due."""
+    from tutor.app import make_app
+    from tutor.review import Review
+    from tutor.screens.review import ReviewScreen
+
+    store = Store.open()
+    Review(store).schedule(["tcp"], "lesson:test")
+    app = make_app(store=store, start="review")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        assert app.screen.current == "tcp"
+        await pilot.press("space", "3")
+        await pilot.pause()
+        assert app.screen.current is None
+    assert Review(Store.open()).status().count == 0

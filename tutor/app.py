@@ -28,17 +28,22 @@ class TutorApp(App[None]):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("g", "glossary", "Glossary"),
         Binding("r", "review", "Review"),
+        Binding("L", "labs", "Labs"),
     ]
 
-    def __init__(self, course: Course, store: Store) -> None:
+    def __init__(self, course: Course, store: Store, start: str = "outline") -> None:
         super().__init__()
         self.course = course
         self.store = store
+        #: "outline", or "review" (`tutor glossary --review` opens straight on it).
+        self.start = start
 
     def on_mount(self) -> None:
         from tutor.screens.outline import OutlineScreen
 
         self.push_screen(OutlineScreen())
+        if self.start == "review":
+            self.action_review()
         if self.store.notice:
             self.notify(self.store.notice, severity="warning", timeout=12)
         broken = {p.path for p in self.course.problems}
@@ -67,10 +72,16 @@ class TutorApp(App[None]):
         self.push_screen(GlossaryScreen(term_id or None))
 
     def action_review(self) -> None:
-        from tutor.screens.review_placeholder import ReviewPlaceholderScreen
+        from tutor.screens.review import ReviewScreen
 
-        if not isinstance(self.screen, ReviewPlaceholderScreen):
-            self.push_screen(ReviewPlaceholderScreen())
+        if not isinstance(self.screen, ReviewScreen):
+            self.push_screen(ReviewScreen())
+
+    def action_labs(self) -> None:
+        from tutor.screens.lab_list import LabListScreen
+
+        if not isinstance(self.screen, LabListScreen):
+            self.push_screen(LabListScreen())
 
     # -- navigation helpers used by screens --------------------------------------
 
@@ -91,11 +102,10 @@ class TutorApp(App[None]):
         self.push_screen(QuizScreen(lesson), after)
 
     def open_lab(self, lesson: Lesson) -> None:
-        # The lab screen arrives with the labs; until then a placeholder says so.
-        from tutor.screens.lab_placeholder import LabPlaceholderScreen
+        from tutor.screens.lab import LabScreen
 
         if lesson.lab:
-            self.push_screen(LabPlaceholderScreen(lesson.lab, lesson))
+            self.push_screen(LabScreen(lesson.lab, lesson))
 
     async def action_quit(self) -> None:
         # Remember how far down the open lesson the learner was.
@@ -108,7 +118,9 @@ class TutorApp(App[None]):
         self.store.close()
 
 
-def make_app(course: Course | None = None, store: Store | None = None) -> TutorApp:
+def make_app(
+    course: Course | None = None, store: Store | None = None, start: str = "outline"
+) -> TutorApp:
     """The app, with the installed course and the learner's progress by default."""
     if course is None:
         from tutor.content import course as installed_course
@@ -118,4 +130,4 @@ def make_app(course: Course | None = None, store: Store | None = None) -> TutorA
         from tutor.progress import open_or_memory
 
         store = open_or_memory()
-    return TutorApp(course, store)
+    return TutorApp(course, store, start)

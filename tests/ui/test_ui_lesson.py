@@ -1,5 +1,5 @@
 """Reading a lesson: its parts, glossary links by mouse and by keyboard, the
-lab and review placeholders, help, and where the learner was."""
+the lab and review screens, help, and where the learner was."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from ui_helpers import SIZE, text
 
 from tutor.screens.glossary import GlossaryScreen
 from tutor.screens.help import HelpScreen
-from tutor.screens.lab_placeholder import LabPlaceholderScreen
+from tutor.screens.lab import LabScreen
 from tutor.screens.lesson import LessonScreen
 from tutor.screens.outline import OutlineScreen, OutlineTree
-from tutor.screens.review_placeholder import ReviewPlaceholderScreen
+from tutor.screens.review import ReviewScreen
 from tutor.screens.terms import TermPicker
 from tutor.widgets.term_view import TermView
 
@@ -74,18 +74,18 @@ async def test_terms_key_follows_a_link_without_the_mouse(app):
         assert app.screen.query_one(TermView).term.id == "tcp"
 
 
-async def test_run_the_lab_and_review_open_their_placeholders(app):
+async def test_run_the_lab_and_review_open_their_screens(app):
     async with app.run_test(size=SIZE) as pilot:
         await open_packets(pilot)
         await pilot.press("l")
         await pilot.pause()
-        assert isinstance(app.screen, LabPlaceholderScreen)
-        assert "tutor lab run tcp-handshake" in text(
-            app.screen.query_one("#placeholder-text", Static)
-        )
+        assert isinstance(app.screen, LabScreen)
+        assert app.screen.lab.id == "tcp-handshake"
         await pilot.press("escape", "r")
         await pilot.pause()
-        assert isinstance(app.screen, ReviewPlaceholderScreen)
+        # The lesson's terms joined the review deck when it was opened.
+        assert isinstance(app.screen, ReviewScreen)
+        assert app.screen.current in {"packet", "header", "tcp"}
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen)

@@ -55,7 +55,7 @@ def entry(course: Course, term: Term) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if args.review:
-        return fail("`tutor glossary --review` is not available yet.", 1)
+        return review()
     from tutor.content import course
 
     loaded = course()
@@ -77,4 +77,29 @@ def run(args: argparse.Namespace) -> int:
     width = max(len(t.term) for t in matches)
     for t in matches:
         print(f"{t.term:<{width}}  {t.short}")
+    return 0
+
+
+def review() -> int:
+    """Open the TUI straight on the review of due terms (or say nothing is due)."""
+    from tutor.app import make_app
+    from tutor.progress import Store, StoreError
+    from tutor.review import Review, when
+
+    try:
+        store = Store.open()
+    except StoreError as err:
+        return fail(str(err), 1)
+    status = Review(store).status()
+    if status.count == 0:
+        store.close()
+        if status.scheduled == 0:
+            print(
+                "Nothing to review yet: terms join your review deck when you meet them in a lesson or a lab."
+            )
+        else:
+            later = f" The next term is due {when(status.next_due)}." if status.next_due else ""
+            print(f"Nothing is due for review.{later}")
+        return 0
+    make_app(store=store, start="review").run()
     return 0

@@ -223,6 +223,21 @@ class LabScreen(Screen[None]):
         self.query_one("#run", Button).disabled = False
         self.show_trace(message.trace)
         self._check_predictions(message.trace)
+        self._schedule_terms(message.trace)
+
+    def _schedule_terms(self, trace: Trace) -> None:
+        """Glossary terms whose Wireshark fields this trace showed join the review deck."""
+        course = getattr(self.app, "course", None)
+        store = getattr(self.app, "store", None)
+        if course is None or store is None:
+            return
+        from tutor.review import Review
+
+        seen = {
+            f.filter for p in trace.packets for layer in p.layers for f in layer.fields if f.filter
+        }
+        met = [t.id for t in course.glossary.terms if seen.intersection(t.fields)]
+        Review(store).schedule(met, f"lab:{trace.lab}")
 
     def _check_predictions(self, trace: Trace) -> None:
         panels = self.query(PredictPanel)

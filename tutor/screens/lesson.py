@@ -78,7 +78,11 @@ class LessonScreen(TutorScreen[None]):
         return f"[dim]{where}[/dim]\n[b]{escape(lesson.title)}[/b]{status}"
 
     def on_mount(self) -> None:
+        from tutor.review import Review
+
         self.app.store.mark_started(self.lesson.id)
+        # Terms met in a lesson join the review deck.
+        Review(self.app.store).schedule(self.lesson.terms, f"lesson:{self.lesson.id}")
         self.query_one("#reader").focus()
         self.save_position()
 

@@ -42,7 +42,7 @@ class OutlineScreen(TutorScreen[None]):
         tree = self.query_one(OutlineTree)
         tree.show_root = False
         tree.guide_depth = 3
-        tree.border_title = "Course"
+        self._show_due(tree)
         tree.border_subtitle = "✓ done  ◐ started  ○ new  ✗ unavailable"
         self._lesson_nodes: dict[str, TreeNode[Item]] = {}
         for module in self.app.course.modules:
@@ -84,6 +84,7 @@ class OutlineScreen(TutorScreen[None]):
         if not hasattr(self, "_lesson_nodes"):
             return
         tree = self.query_one(OutlineTree)
+        self._show_due(tree)
         for module_node in tree.root.children:
             if isinstance(module_node.data, Module):
                 module_node.set_label(self._module_label(module_node.data))
@@ -92,6 +93,15 @@ class OutlineScreen(TutorScreen[None]):
                     node.set_label(self._lesson_label(node.data))
         if tree.cursor_node is not None and tree.cursor_node.data is not None:
             self._describe(tree.cursor_node.data)
+
+    def _show_due(self, tree: OutlineTree) -> None:
+        """The outline's title counts the glossary terms due for review."""
+        from tutor.review import Review
+
+        due = Review(self.app.store).status().count
+        tree.border_title = (
+            f"Course · {due} term{'s' if due != 1 else ''} due for review (r)" if due else "Course"
+        )
 
     def _done(self, lesson: Lesson) -> bool:
         return self.app.store.status(lesson.id) == DONE
