@@ -20,10 +20,17 @@ HUGE = 1024 * 1024 * 1024  # announced; the server sends until the client hangs 
 BINARY = bytes(range(256)) * 16
 
 
+def _close(h: BaseHTTPRequestHandler) -> None:
+    """Say the server hangs up after this response (it does), so a client
+    never reuses a connection the server is closing."""
+    h.send_header("Connection", "close")
+
+
 def huge(h: BaseHTTPRequestHandler) -> None:
     h.send_response(200)
     h.send_header("Content-Type", "text/plain")
     h.send_header("Content-Length", str(HUGE))
+    _close(h)
     h.end_headers()
     chunk = b"x" * 65536
     try:
@@ -37,6 +44,7 @@ def binary(h: BaseHTTPRequestHandler) -> None:
     h.send_response(200)
     h.send_header("Content-Type", "application/octet-stream")
     h.send_header("Content-Length", str(len(BINARY)))
+    _close(h)
     h.end_headers()
     h.wfile.write(BINARY)
 
@@ -45,10 +53,13 @@ def loop(h: BaseHTTPRequestHandler) -> None:
     h.send_response(302)
     h.send_header("Location", "/b" if h.path.startswith("/a") else "/a")
     h.send_header("Content-Length", "0")
+    _close(h)
     h.end_headers()
 
 
 def hello(h: BaseHTTPRequestHandler) -> None:
+    # No "Connection: close": the client keeps the connection for reuse, as
+    # with most real servers, and the lab must hang up itself.
     body = b'{"hello": "from a test server"}\n'
     h.send_response(200)
     h.send_header("Content-Type", "application/json")
