@@ -148,7 +148,10 @@ class Agent:
                 raise LabError(
                     f"The lab's {self.command} program in {self.role} stopped: {self._why()}."
                 )
-            message: dict[str, Any] = json.loads(line)
+            try:
+                message: dict[str, Any] = json.loads(line)
+            except ValueError:
+                message = {"error": f"it said {line.strip()[:200]!r}"}
             if "error" in message:
                 raise LabError(
                     f"The lab's {self.command} program in {self.role} failed: {message['error']}"
@@ -226,10 +229,6 @@ class Network:
         """The node's real IPv4 routing table, as `ip -j route` reports it."""
         table: list[dict[str, Any]] = json.loads(self.ip(role, "-j", "-4", "route") or "[]")
         return table
-
-    def mac(self, role: str, ifname: str) -> str:
-        info = json.loads(self.ip(role, "-j", "link", "show", "dev", ifname))
-        return str(info[0]["address"])
 
     def agent(self, role: str, command: str, **args: Any) -> Agent:
         """Start `python -m labs.ns_agent COMMAND ARGS` inside a node's namespace."""
