@@ -218,3 +218,12 @@ def test_cancel_stops_the_server(monkeypatch):
     with pytest.raises(Cancelled):
         run(LabOptions(), ctx)
     assert not [t for t in threading.enumerate() if t.name == "dns-server" and t.is_alive()]
+
+
+def test_name_and_type_without_target_ask_the_embedded_server(monkeypatch):
+    monkeypatch.setenv("TUTOR_CAPTURE", "reconstructed")
+    trace = run(LabOptions(name="WWW.shop.example", qtype="aaaa"), LabContext())
+    assert [s.title for s in trace.steps] == ["AAAA WWW.shop.example."]
+    answer = fields(trace.packets[1])
+    assert answer["dns.cname"] == "shop.example" and answer["dns.aaaa"] == "2001:db8::10"
+    assert trace.fact("cname_chain_length").value == "1"  # type: ignore[union-attr]
