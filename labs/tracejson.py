@@ -58,6 +58,13 @@ def _packet_text(p: Packet, cache: dict[int, tuple[Field, str]]) -> str:
 
 def write_json(trace: Trace, out: TextIO) -> None:
     """Write `trace` to `out` as the trace JSON of DESIGN.md."""
+    from labs.dissect import paused_gc
+
+    with paused_gc():
+        _write(trace, out)
+
+
+def _write(trace: Trace, out: TextIO) -> None:
     cache: dict[int, tuple[Field, str]] = {}
     out.write("{")
     for i, f in enumerate(fields(Trace)):
@@ -72,7 +79,8 @@ def write_json(trace: Trace, out: TextIO) -> None:
             out.write("\n]")
         elif isinstance(value, tuple):
             # Steps, sections, facts: flat dataclasses (tuples become arrays).
-            out.write(_dumps([vars(v) for v in value]))
+            names = [g.name for g in fields(value[0])] if value else []
+            out.write(_dumps([{k: getattr(v, k) for k in names} for v in value]))
         else:
             out.write(_dumps(value))
     out.write("}\n")

@@ -23,6 +23,8 @@ class Light:
 
     __slots__ = ("fields", "raw_packet_cache", "payload")
     fields_desc: list[Any] = []
+    #: (field, read through the bit-field memo?) in order
+    plan: list[tuple[Any, bool]] = []
     _by_name: dict[str, Any] = {}
 
     def __init__(self) -> None:
@@ -60,23 +62,40 @@ class Padding(Payload):
     __slots__ = ()
 
 
+_INT_FLAGS: list[type] = []
+
+
+def _int_flags_class() -> type:
+    if not _INT_FLAGS:
+        from scapy.fields import FlagsField
+
+        class IntFlagsField(FlagsField):  # type: ignore[misc]
+            """Reads flags as a plain int: scapy wraps each value in a
+            FlagValue, which cost more than reading the rest of the header.
+            The rules format flags from the int themselves."""
+
+            __slots__ = ()
+
+            def m2i(self, pkt: Any, x: Any) -> Any:
+                return x
+
+        _INT_FLAGS.append(IntFlagsField)
+    return _INT_FLAGS[0]
+
+
 def _plain_flags(field: Any) -> Any:
-    """A copy of a scapy FlagsField that reads flags as a plain int: scapy
-    wraps each value in a FlagValue, which cost more than reading the whole
-    header. The rules format flags from the int themselves."""
     import copy
 
-    from scapy.fields import FlagsField
-
-    class IntFlagsField(FlagsField):  # type: ignore[misc]
-        __slots__ = ()
-
-        def m2i(self, pkt: Any, x: Any) -> Any:
-            return x
-
     plain = copy.copy(field)
-    plain.__class__ = IntFlagsField
+    plain.__class__ = _int_flags_class()
     return plain
+
+
+def _plain_bits(f: Any) -> bool:
+    """A big-endian bit field of fixed size, whose value depends only on its bytes."""
+    from scapy.fields import BitField
+
+    return type(f) in (BitField, _int_flags_class()) and not f.rev and f.size > 0
 
 
 def _light(scapy_cls: Any) -> type[Light]:
@@ -89,10 +108,36 @@ def _light(scapy_cls: Any) -> type[Light]:
         cls = type(
             scapy_cls.__name__,
             (Light,),
-            {"__slots__": (), "fields_desc": desc, "_by_name": {f.name: f for f in desc}},
+            {
+                "__slots__": (),
+                "fields_desc": desc,
+                "plan": [(f, _plain_bits(f)) for f in desc],
+                "_by_name": {f.name: f for f in desc},
+            },
         )
         _CLASSES[scapy_cls.__name__] = cls
     return cls
+
+
+#: (bit field, the bytes it spans, bit position) -> (bytes used, new bit position, value).
+#: A header's bit fields (version and length, flags, fragment offset) take
+#: a handful of values across a capture; reading bits is scapy's slowest getfield.
+_BITS: dict[tuple[Any, bytes, int], tuple[int, int, Any]] = {}
+
+
+def _bits(f: Any, layer: Light, s: Any) -> tuple[Any, Any]:
+    data, bn = s if isinstance(s, tuple) else (s, 0)
+    window = data[: (f.size + bn - 1) // 8 + 1]
+    key = (f, window, bn)
+    hit = _BITS.get(key)
+    if hit is None:
+        rest, value = f.getfield(layer, (window, bn) if bn else window)
+        left, bits = rest if isinstance(rest, tuple) else (rest, 0)
+        hit = (len(window) - len(left), bits, value)
+        if len(_BITS) < 65536:
+            _BITS[key] = hit
+    used, bits, value = hit
+    return ((data[used:], bits) if bits else data[used:]), value
 
 
 def _read(cls: type[Light], data: bytes, start: int) -> Light | None:
@@ -100,8 +145,8 @@ def _read(cls: type[Light], data: bytes, start: int) -> Light | None:
     layer = cls()
     values = layer.fields
     s: Any = data[start:]
-    for f in cls.fields_desc:
-        s, val = f.getfield(layer, s)
+    for f, is_bits in cls.plan:
+        s, val = _bits(f, layer, s) if is_bits else f.getfield(layer, s)
         if f.isconditional and val is None:
             return None  # conditional layouts are left to scapy
         values[f.name] = val
