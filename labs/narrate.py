@@ -173,7 +173,7 @@ def _app(layers: tuple[Layer, ...]) -> tuple[str, str]:
     return "", ""
 
 
-_KINDS = ("TCP", "UDP", "ICMP", "ARP")
+_KINDS = ("TCP", "UDP", "ICMP", "ICMPv6", "ARP")
 
 
 def _end(sentence: str) -> str:
@@ -192,6 +192,9 @@ def describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tup
         phrase, summary = _app(layers)
         what = f": {phrase}" if phrase else ""
         return summary or f"UDP {n} bytes", _end(f"{a} sends a {n}-byte UDP datagram to {b}{what}")
+    if kind == "ICMPv6":
+        what = fields["icmpv6.type"].show
+        return f"ICMPv6 {what}", f"{a} sends {b} an ICMPv6 {what}."
     if kind == "ICMP":
         t = _num(fields, "icmp.type")
         kind = fields["icmp.type"].show

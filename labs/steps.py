@@ -36,7 +36,9 @@ def classify(packets: tuple[Packet, ...]) -> list[str]:
         f = field_map(p.layers)
         conv = _conv(p)
         layer_names = {layer.name.split(" ")[0] for layer in p.layers}
-        kind = next((n.name for n in p.layers if n.name in ("TCP", "UDP", "ICMP", "ARP")), "")
+        kind = next(
+            (n.name for n in p.layers if n.name in ("TCP", "UDP", "ICMP", "ICMPv6", "ARP")), ""
+        )
         name = "other"
         if "DNS" in layer_names:
             name = "dns"

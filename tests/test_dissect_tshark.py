@@ -28,6 +28,8 @@ COMPARED = (
     "arp.hw.type arp.proto.type arp.opcode arp.src.hw_mac arp.src.proto_ipv4 arp.dst.hw_mac arp.dst.proto_ipv4 "
     "ip.version ip.hdr_len ip.dsfield ip.len ip.id ip.flags ip.frag_offset ip.ttl ip.proto ip.checksum ip.src ip.dst "
     "icmp.type icmp.code icmp.checksum icmp.ident icmp.seq "
+    "ipv6.version ipv6.tclass ipv6.flow ipv6.plen ipv6.nxt ipv6.hlim ipv6.src ipv6.dst "
+    "icmpv6.type icmpv6.code icmpv6.checksum icmpv6.echo.identifier icmpv6.echo.sequence_number "
     "tcp.srcport tcp.dstport tcp.seq_raw tcp.ack_raw tcp.hdr_len tcp.flags tcp.flags.syn tcp.flags.ack "
     "tcp.flags.fin tcp.flags.reset tcp.flags.push tcp.window_size_value tcp.checksum tcp.urgent_pointer "
     "tcp.len tcp.options tcp.options.mss_val tcp.options.wscale.shift tcp.options.timestamp.tsval "
@@ -124,14 +126,32 @@ def test_refused_fields_match_tshark():
     assert compare(PCAPS / "refused.pcap") > 40
 
 
-def test_arp_and_icmp_written_by_us_match_tshark(tmp_path):
+# IPv6 on ::1: a SYN with MSS, a DNS AAAA question, an ICMPv6 echo request (id 0x1234, seq 7).
+SYN6 = bytes.fromhex(
+    "6000000000180640" + "00" * 15 + "01" + "00" * 15 + "01"
+    "c35001bb000000000000000060022000b90800000204ffc4"
+)
+DNS6 = bytes.fromhex(
+    "6000000000261140" + "00" * 15 + "01" + "00" * 15 + "01"
+    "c35100350026c1bf0000010000010000000000000473686f70076578616d706c6500001c0001"
+)
+PING6 = bytes.fromhex(
+    "60000000000a3a40" + "00" * 15 + "01" + "00" * 15 + "01" + "80006c8712340007" + "6869"
+)
+
+
+def test_arp_icmp_and_ipv6_written_by_us_match_tshark(tmp_path):
     from test_dissect import ARP_REQUEST, SYN, TIME_EXCEEDED
 
     eth = bytes.fromhex("0000000000000000000000000800")
+    eth6 = eth[:-2] + b"\x86\xdd"
     raws = [
         RawPacket(1.0, ARP_REQUEST, "ethernet"),
         RawPacket(1.5, eth + TIME_EXCEEDED, "ethernet"),
         RawPacket(2.0, eth + SYN, "ethernet"),
+        RawPacket(2.5, eth6 + SYN6, "ethernet"),
+        RawPacket(3.0, eth6 + DNS6, "ethernet"),
+        RawPacket(3.5, eth6 + PING6, "ethernet"),
     ]
     path = tmp_path / "mixed.pcap"
     write_pcap(raws, path)

@@ -94,7 +94,7 @@ IPV6 = {
         "Version", "ipv6.version", dec, explain="IP version 6: addresses are 16 bytes."
     ),
     "tc": Rule("Traffic class", "ipv6.tclass", lambda v: f"0x{int(v):08x}"),
-    "fl": Rule("Flow label", "ipv6.flow", lambda v: f"0x{int(v):05x}"),
+    "fl": Rule("Flow label", "ipv6.flow", lambda v: f"0x{int(v):06x}"),
     "plen": Rule("Payload length", "ipv6.plen", dec),
     "nh": Rule("Next header", "ipv6.nxt", dec, _proto_show),
     "hlim": Rule("Hop limit", "ipv6.hlim", dec, explain=_ttl_explain),
@@ -166,7 +166,17 @@ ICMP = {
 
 header("IP")(rules_mapper("IPv4", IP))
 header("IPerror")(rules_mapper("IPv4 (quoted)", IP))
-header("IPv6")(rules_mapper("IPv6", IPV6))
+_ipv6_fields = rules_mapper("IPv6", IPV6)
+
+
+@header("IPv6")
+def ipv6_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
+    """IPv6, with the version also under Wireshark's shared name ip.version
+    (Wireshark shows both, so a filter `ip.version == 6` finds the packet)."""
+    lay, length = _ipv6_fields(layer, start, packet)
+    version = lay.fields[0]
+    shared = replace(version, filter="ip.version")
+    return replace(lay, fields=(shared, *lay.fields)), length
 _icmp_fields = rules_mapper("ICMP", ICMP)
 
 
@@ -175,3 +185,47 @@ def icmp_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
     """ICMP without scapy's empty extension fields (nothing on the wire)."""
     lay, length = _icmp_fields(layer, start, packet)
     return replace(lay, fields=tuple(f for f in lay.fields if f.length)), length
+
+
+ICMPV6_TYPES = {
+    1: "destination unreachable",
+    2: "packet too big",
+    3: "time exceeded",
+    128: "echo request",
+    129: "echo reply",
+    133: "router solicitation",
+    134: "router advertisement",
+    135: "neighbor solicitation",
+    136: "neighbor advertisement",
+}
+
+ICMPV6 = {
+    "type": Rule(
+        "Type",
+        "icmpv6.type",
+        dec,
+        lambda v: ICMPV6_TYPES.get(int(v), str(int(v))),
+        lambda v, layer: {
+            3: "Time exceeded: a router dropped a packet whose hop limit ran out.",
+            1: "Destination unreachable: the packet could not be delivered.",
+            135: "Neighbor solicitation: IPv6's ARP, asking who has an address on the local network.",
+            136: "Neighbor advertisement: the answer, giving the hardware address.",
+        }.get(int(v), ""),
+    ),
+    "code": Rule("Code", "icmpv6.code", dec),
+    "cksum": Rule("Checksum", "icmpv6.checksum", hex4),
+    "id": Rule("Identifier", "icmpv6.echo.identifier", hex4),
+    "seq": Rule("Sequence", "icmpv6.echo.sequence_number", dec),
+    "tgt": Rule("Target address", "icmpv6.nd.ns.target_address", str),
+}
+header(
+    "ICMPv6EchoRequest",
+    "ICMPv6EchoReply",
+    "ICMPv6DestUnreach",
+    "ICMPv6TimeExceeded",
+    "ICMPv6PacketTooBig",
+    "ICMPv6ND_NS",
+    "ICMPv6ND_NA",
+    "ICMPv6ND_RS",
+    "ICMPv6ND_RA",
+)(rules_mapper("ICMPv6", ICMPV6))
