@@ -7,8 +7,6 @@ unless the learner asks to see them.
 
 from __future__ import annotations
 
-import textwrap
-
 from labs.trace import Field, Packet, Section, Trace
 
 MASK = "••••"
@@ -81,9 +79,21 @@ def _ranges(indexes: tuple[int, ...]) -> str:
 
 
 def _wrap(text: str, indent: str) -> str:
-    return textwrap.fill(
-        text, WIDTH, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
-    )
+    """Greedy word wrap at WIDTH (textwrap.fill took most of the time of
+    rendering a large capture); words longer than a line stay whole."""
+    room = WIDTH - len(indent)
+    if len(text) <= room and "\n" not in text:
+        return indent + text
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > room:
+            lines.append(indent + line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(indent + line)
+    return "\n".join(lines)
 
 
 def _secrets(packet: Packet) -> list[str]:
