@@ -33,6 +33,8 @@ class LabInfo:
     options: tuple[str, ...] = ()
     #: What --target looks like for this lab.
     target_hint: str = "URL"
+    #: The values `--mode` takes, the first being the default.
+    modes: tuple[str, ...] = ()
 
 
 LABS: tuple[LabInfo, ...] = (
@@ -79,6 +81,7 @@ LABS: tuple[LabInfo, ...] = (
         "labs.ftp_lab",
         options=("mode",),
         target_hint="ftp://[user@]HOST[:PORT][/PATH]",
+        modes=("passive", "active"),
     ),
     LabInfo(
         "traceroute",
@@ -89,6 +92,7 @@ LABS: tuple[LabInfo, ...] = (
         needs="netns",
         options=("mode", "simulate"),
         target_hint="(none: the lab builds its own network)",
+        modes=("udp", "icmp", "tcp"),
     ),
     LabInfo(
         "gateway-nat",

@@ -46,7 +46,8 @@ async def test_run_the_lab_and_highlight_a_field(course, monkeypatch, capture):
         assert trace is not None, screen.query_one("#banner").render()
         if capture == "reconstructed":
             assert trace.capture == "reconstructed"
-            assert "RECONSTRUCTED" in str(screen.query_one("#banner").render())
+            banner = screen.query_one("#banner")
+            assert "Reconstructed, not captured" in str(banner.render()) and banner.has_class("warn")
         table = screen.query_one("#packets", DataTable)
         assert table.row_count == len(trace.packets) > 10
 
@@ -114,3 +115,25 @@ async def test_a_refused_target_is_one_line_on_screen(course):
         assert screen.trace is None
         assert "refused" in banner.lower()
         assert "Traceback" not in banner
+
+
+async def test_routing_lab_options_and_topology(course):
+    """The simulated checkbox is the CLI's --simulate; the drawing follows the packet."""
+    from textual.widgets import Checkbox, Select, Static
+
+    app = make_app(course, Store.memory())
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = LabScreen("traceroute")
+        app.push_screen(screen)
+        await pilot.pause()
+        assert not screen.query("#target")  # the lab builds its own network
+        screen.query_one("#opt-simulate", Checkbox).value = True
+        screen.query_one("#opt-mode", Select).value = "icmp"
+        await pilot.pause()
+        options = screen._options()
+        assert options.simulate and options.mode == "icmp"
+        await run_lab(pilot, screen)
+        assert screen.trace is not None and screen.trace.capture == "simulated"
+        assert "SIMULATED" in str(screen.query_one("#banner").render())
+        drawing = str(screen.query_one("#topology", Static).render())
+        assert "router 1" in drawing and "^" in drawing

@@ -24,12 +24,14 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
     Button,
+    Checkbox,
     DataTable,
     Footer,
     Header,
     Input,
     Markdown,
     OptionList,
+    Select,
     Static,
     TabbedContent,
     TabPane,
@@ -42,6 +44,9 @@ from tutor.widgets.hexdump import HexDump
 from tutor.widgets.predict import PredictPanel
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    from labs.base import LabOptions
     from labs.trace import Packet, Trace
     from tutor.content import Lesson
 
@@ -58,10 +63,16 @@ class LabScreen(Screen[None]):
     LabScreen #banner.live { background: $success 20%; }
     LabScreen #banner.warn { background: $warning 25%; }
     LabScreen #banner.error { background: $error 25%; }
+    LabScreen #lab-options { height: auto; padding: 0 1; }
+    LabScreen #lab-options > * { width: auto; margin-right: 2; }
+    LabScreen #lab-options Select { width: 16; }
+    LabScreen #lab-options Input { width: 36; }
+    LabScreen #target-note { width: 1fr; padding: 1 1 0 1; color: $text-muted; }
+    LabScreen #topology { height: auto; padding: 0 1; color: $accent; }
     LabScreen #tabs { height: 1fr; }
     LabScreen TabPane { height: 1fr; padding: 0; }
     LabScreen #top { height: 45%; }
-    LabScreen #steps { width: 36; height: 100%; border: round $primary 40%; }
+    LabScreen #steps { width: 40; height: 100%; border: round $primary 40%; }
     LabScreen #packets { width: 1fr; height: 100%; border: round $primary 40%; }
     LabScreen #narration { height: auto; max-height: 7; padding: 0 1; border: round $accent 50%; }
     LabScreen #bottom { height: 1fr; }
@@ -117,12 +128,18 @@ class LabScreen(Screen[None]):
         yield Header()
         with Horizontal(id="lab-bar"):
             yield Static(f"Lab: {self.lab.title}", id="lab-title")
-            yield Input(
-                self.initial_target,
-                placeholder=f"live target {self.lab.target_hint} (empty: the embedded server)",
-                id="target",
-            )
+            if self.lab.needs == "netns":
+                yield Static(
+                    "The lab builds its own small network on this machine.", id="target-note"
+                )
+            else:
+                yield Input(
+                    self.initial_target,
+                    placeholder=f"live target {self.lab.target_hint} (empty: the embedded server)",
+                    id="target",
+                )
             yield Button("Run the lab", id="run", variant="primary")
+        yield from self._option_widgets()
         yield Static(Text(self._intro()), id="banner")
         predicts = bool(self.lesson and self.lesson.predicts)
         with TabbedContent(id="tabs", initial="predict-tab" if predicts else "wire-tab"):
@@ -134,6 +151,8 @@ class LabScreen(Screen[None]):
                     yield OptionList(id="steps")
                     yield DataTable(id="packets", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="narration")
+                if self.lab.needs == "netns":
+                    yield Static("", id="topology")
                 with Horizontal(id="bottom"):
                     yield Tree("packet", id="fields")
                     with VerticalScroll(id="hex-scroll"):
@@ -142,6 +161,56 @@ class LabScreen(Screen[None]):
                 with VerticalScroll():
                     yield Markdown("Run the lab to see what it means.", id="meaning")
         yield Footer()
+
+    def _option_widgets(self) -> ComposeResult:
+        """A row of the lab's own options, when it has any (the CLI's flags)."""
+        opts = self.lab.options
+        widgets: list[Widget] = []
+        if self.lab.modes:
+            choices = [(m, m) for m in self.lab.modes]
+            widgets.append(
+                Select(choices, value=self.lab.modes[0], allow_blank=False, id="opt-mode")
+            )
+        if "method" in opts:
+            methods = [(m, m) for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")]
+            widgets.append(Select(methods, value="GET", allow_blank=False, id="opt-method"))
+        if "name" in opts:
+            widgets.append(Input(placeholder="name to look up (with a target)", id="opt-name"))
+        if "qtype" in opts:
+            types = [(t, t) for t in ("A", "AAAA", "CNAME", "MX", "TXT", "NS")]
+            widgets.append(Select(types, value="A", allow_blank=False, id="opt-qtype"))
+        if "insecure" in opts:
+            widgets.append(Checkbox("accept an untrusted certificate", id="opt-insecure"))
+        if "simulate" in opts:
+            widgets.append(Checkbox("simulated version", id="opt-simulate"))
+        if widgets:
+            with Horizontal(id="lab-options"):
+                yield from widgets
+
+    def _options(self) -> LabOptions:
+        """LabOptions from the screen's fields, as the CLI builds them from flags."""
+        from labs.base import LabOptions
+
+        def value(selector: str, kind: type[Widget]) -> object:
+            found = self.query(selector)
+            return found.first(kind).value if found else None
+
+        target = value("#target", Input)
+        mode, method, qtype = (
+            value("#opt-mode", Select),
+            value("#opt-method", Select),
+            value("#opt-qtype", Select),
+        )
+        name = value("#opt-name", Input)
+        return LabOptions(
+            target=str(target).strip() or None if target else None,
+            mode=str(mode) if mode and mode != Select.BLANK else None,
+            method=str(method) if method and method != Select.BLANK else None,
+            name=str(name).strip() or None if name else None,
+            qtype=str(qtype) if qtype and qtype != Select.BLANK else None,
+            insecure=bool(value("#opt-insecure", Checkbox)),
+            simulate=bool(value("#opt-simulate", Checkbox)),
+        )
 
     def _intro(self) -> str:
         from labs import registry
@@ -163,13 +232,10 @@ class LabScreen(Screen[None]):
         if self.workers and any(w.group == "lab" and w.is_running for w in self.workers):
             self.notify("The lab is already running; x cancels it.")
             return
-        from labs.base import LabOptions
-
-        target = self.query_one("#target", Input).value.strip() or None
         self._cancel = threading.Event()
         self._set_banner(f"Running {self.lab.id}… (x to cancel)", "warn")
         self.query_one("#run", Button).disabled = True
-        self._run(LabOptions(target=target))
+        self._run(self._options())
 
     @on(Button.Pressed, "#run")
     def _run_pressed(self) -> None:
@@ -277,9 +343,10 @@ class LabScreen(Screen[None]):
         steps = self.query_one("#steps", OptionList)
         steps.clear_options()
         for n, step in enumerate(trace.steps):
-            span = f"{step.start * 1000:7.1f} ms"
             label = Text.assemble(
-                (f"{step.name:<12}", "bold"), f" {span}  ", step.title or step.explain[:60]
+                (f"{step.name}", "bold"),
+                (f"  {step.start * 1000:.1f} ms\n", "dim"),
+                ("  " + (step.title or step.explain), ""),
             )
             steps.add_option(Option(label, id=f"step-{n}"))
         table = self.query_one("#packets", DataTable)
@@ -313,6 +380,11 @@ class LabScreen(Screen[None]):
                 leaf = node.add_leaf(Text(field_label(fld, self.show_secrets)), data=(li, fi))
                 if select and fld.filter in select and target_node is None:
                     target_node = leaf
+        if self.lab.needs == "netns":
+            from labs.topology import draw_packet
+
+            drawing = draw_packet(self.lab.id, packet.src, packet.dst, packet.summary)
+            self.query_one("#topology", Static).update(Text(drawing or ""))
         origin = (
             ""
             if packet.origin == "wire"
@@ -385,7 +457,8 @@ class LabScreen(Screen[None]):
     # -- other actions ----------------------------------------------------------
 
     def action_focus_target(self) -> None:
-        self.query_one("#target", Input).focus()
+        if self.query("#target"):
+            self.query_one("#target", Input).focus()
 
     def action_meaning(self) -> None:
         self.query_one(TabbedContent).active = "meaning-tab"

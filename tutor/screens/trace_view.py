@@ -10,11 +10,12 @@ if TYPE_CHECKING:
 
 MASKED = "•••• (masked; S shows secrets)"
 
+#: What each kind of capture means, said loudly where it is not a capture.
 BANNERS = {
-    "live": ("Captured live: these are the packets exactly as they crossed the interface.", "live"),
+    "live": ("Captured live.", "live"),
     "reconstructed": (
         "RECONSTRUCTED, not captured: the bytes your program sent and received are exact, "
-        "but the IP and TCP headers around them were rebuilt (no capture privilege here).",
+        "but the IP and TCP headers around them were rebuilt.",
         "warn",
     ),
     "simulated": (
@@ -26,12 +27,15 @@ BANNERS = {
 
 
 def capture_banner(trace: Trace) -> tuple[str, str]:
+    """Two or three lines: what ran, and how the packets were obtained."""
     text, kind = BANNERS.get(trace.capture, (trace.capture, "warn"))
-    note = f"\n{trace.capture_note}" if trace.capture_note else ""
     where = (
         f"{trace.lab} → {trace.target}  ·  {len(trace.packets)} packets  ·  {trace.duration:.2f} s"
     )
-    return f"{where}\n{text}{note}", kind
+    if trace.capture_note:
+        # Each lab's own note names the kind and says what it means for this run.
+        text = trace.capture_note
+    return f"{where}\n{text}", kind
 
 
 def field_label(field: Field, show_secrets: bool) -> str:
