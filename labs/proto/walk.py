@@ -86,10 +86,10 @@ def layout(layer: Any, start: int, packet: bytes) -> tuple[Layout, int]:
         _CONDITIONAL[cls] = conditional
     present = tuple(name for name in conditional if name in layer.fields) if conditional else ()
     key = (cls, len(data), present)
-    found = _LAYOUTS.get(key)
-    if found is None:
-        found = _LAYOUTS[key] = _walk(layer, data)
-    return found, len(data)
+    cached = _LAYOUTS.get(key)
+    if cached is None:
+        cached = _LAYOUTS[key] = _walk(layer, data)
+    return cached, len(data)
 
 
 def spots(layer: Any, start: int, packet: bytes) -> tuple[list[Spot], int]:
