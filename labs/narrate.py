@@ -222,7 +222,30 @@ def describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tup
             return "ARP reply", f"{tell} answers: {tell} is at {fields['arp.src.hw_mac'].value}."
         return "ARP", f"An ARP message (operation {op})."
     names = " / ".join(layer.name for layer in layers) or "nothing"
+    cut = _cut_short(fields, layers, a, b)
+    if cut:
+        return f"{names} (cut short)", cut
     return (
         names,
         f"A packet this tool does not decode further ({names}); its bytes are shown as they are.",
+    )
+
+
+def _cut_short(fields: dict[str, Field], layers: tuple[Layer, ...], a: str, b: str) -> str:
+    """A sentence for an IP packet whose capture stops before its end, or ""."""
+    if "ip.len" in fields:
+        total = _num(fields, "ip.len") or 0
+    elif "ipv6.plen" in fields:
+        total = (_num(fields, "ipv6.plen") or 0) + 40
+    else:
+        return ""
+    ip_at = next((layer.offset for layer in layers if layer.name in ("IPv4", "IPv6")), 0)
+    seen = max(layer.offset + layer.length for layer in layers) - ip_at
+    if seen >= total:
+        return ""
+    proto = fields.get("ip.proto") or fields.get("ipv6.nxt")
+    what = f"{proto.show} " if proto else ""
+    return (
+        f"{a} sends {b} a {what}packet that was cut short: only {seen} of its {total} bytes "
+        "were captured, so the rest of its headers cannot be read."
     )

@@ -210,3 +210,17 @@ def test_fast_path_matches_full_scapy_dissection(monkeypatch):
     monkeypatch.setattr(dissect.fast, "parse", lambda data, link: None)
     slow = [dissect.dissect_all([r]) for r in raws]
     assert quick == slow
+
+
+def test_dns_guess_rejects_other_udp():
+    import random
+
+    from labs.proto.dns import looks_like_dns
+
+    rng = random.Random(7)
+    noise = [bytes(rng.randrange(256) for _ in range(rng.randrange(64))) for _ in range(2000)]
+    assert not any(looks_like_dns(b) for b in noise)
+    assert not looks_like_dns(bytes(40))  # a traceroute probe's zeros
+    query = bytes.fromhex("1a2b01000001000000000000") + b"\x04shop\x07example\x00\x00\x01\x00\x01"
+    assert looks_like_dns(query)
+    assert not looks_like_dns(query + b"junk")

@@ -67,3 +67,22 @@ def test_tls_sentences_say_what_is_visible():
     assert "shop.example in clear (SNI)" in hello.explain
     assert "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" in packets[5].explain
     assert "encrypted application data" in packets[9].explain
+
+
+def test_cut_short_packet_says_how_much_was_captured():
+    from labs.base import RawPacket
+    from labs.dissect import dissect_packet
+
+    raws, _ = read_capture(PCAPS / "http-raw.pcapng")
+    syn = raws[0].data
+    p = dissect_packet(RawPacket(0.0, syn[:30]))
+    assert p.summary.endswith("(cut short)")
+    assert f"only 30 of its {len(syn)} bytes were captured" in p.explain
+    assert "TCP packet" in p.explain
+
+
+def test_dns_found_on_another_port_without_being_told():
+    q, a, _q2, nx = _packets("dns.pcap")
+    assert q.summary == "DNS query A shop.example"
+    assert a.summary == "DNS response A shop.example → 192.0.2.10"
+    assert "NXDOMAIN" in nx.summary

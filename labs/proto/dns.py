@@ -302,4 +302,24 @@ def describe(layers: tuple[Layer, ...]) -> str:
     return f"the DNS answer: {name} → " + ", ".join(f"{f.value} ({f.name})" for f in answers) + ttl
 
 
-app(App("dns", ("udp",), (53, 5353), dissect, describe, None, summarize))
+def looks_like_dns(payload: bytes) -> bool:
+    """A cautious guess for UDP on other ports: a standard query or answer
+    with one question whose name is well-formed labels ending exactly where
+    its type and class leave room for the counted records."""
+    if len(payload) < 17 or payload[2] & 0x78 or payload[3] & 0x40:
+        return False  # opcode must be 0 (standard), Z bit clear
+    qd, an, ns, ar = (int.from_bytes(payload[i : i + 2], "big") for i in (4, 6, 8, 10))
+    if qd != 1 or an > 50 or ns > 50 or ar > 50 or (not payload[2] & 0x80 and an):
+        return False
+    pos = 12
+    while pos < len(payload) and payload[pos]:
+        n = payload[pos]
+        label = payload[pos + 1 : pos + 1 + n]
+        if n > 63 or len(label) < n or not all(0x21 <= c < 0x7F for c in label):
+            return False
+        pos += 1 + n
+    end = pos + 5  # the root byte, then type and class
+    return end <= len(payload) and (an + ns + ar > 0 or end == len(payload))
+
+
+app(App("dns", ("udp",), (53, 5353), dissect, describe, looks_like_dns, summarize))
