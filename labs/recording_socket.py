@@ -87,17 +87,21 @@ class RecordingSocket:
             self._udp[peer] = (conv, "client" if outgoing else "server")
         return self._udp[peer]
 
-    def _udp_data(self, peer: Address, outgoing: bool, data: bytes) -> None:
+    def _udp_data(
+        self, peer: Address, outgoing: bool, data: bytes, at: float | None = None
+    ) -> None:
         conv, local_role = self._udp_conv(peer, outgoing)
         if conv is not None:
             other = "server" if local_role == "client" else "client"
-            conv.add(local_role if outgoing else other, "data", data)
+            conv.add(local_role if outgoing else other, "data", data, at=at)
 
-    def _data(self, sender_is_local: bool, data: bytes) -> None:
+    def _data(self, sender_is_local: bool, data: bytes, at: float | None = None) -> None:
+        # Outgoing bytes are stamped when the send began: a reply can arrive
+        # (and be recorded) before a blocking sendall returns.
         if self._is_udp and self._udp_peer is not None:
-            self._udp_data(self._udp_peer, sender_is_local, data)
+            self._udp_data(self._udp_peer, sender_is_local, data, at)
         elif self._conv is not None and data:
-            self._conv.add(self._local if sender_is_local else self._peer, "data", data)
+            self._conv.add(self._local if sender_is_local else self._peer, "data", data, at=at)
 
     def _peer_event(self, kind: str) -> None:
         if self._conv is not None:
@@ -146,20 +150,23 @@ class RecordingSocket:
     # -- bytes --------------------------------------------------------------
 
     def send(self, data: Any, flags: int = 0) -> int:
+        started = time.time()
         sent: int = self._sock.send(data, flags) if flags else self._sock.send(data)
-        self._data(True, bytes(memoryview(data)[:sent]))
+        self._data(True, bytes(memoryview(data)[:sent]), started)
         return sent
 
     def sendall(self, data: Any, flags: int = 0) -> None:
+        started = time.time()
         if flags:
             self._sock.sendall(data, flags)
         else:
             self._sock.sendall(data)
-        self._data(True, bytes(data))
+        self._data(True, bytes(data), started)
 
     def sendto(self, data: Any, *args: Any) -> int:
+        started = time.time()
         sent: int = self._sock.sendto(data, *args)
-        self._udp_data(args[-1], True, bytes(data))
+        self._udp_data(args[-1], True, bytes(data), started)
         return sent
 
     def _received(self, data: bytes, asked: int, flags: int) -> None:

@@ -355,6 +355,8 @@ class LabScreen(Screen[None]):
             summary = Text(p.summary)
             if p.origin != "wire":
                 summary = Text.assemble(("inside TLS: ", "italic magenta"), p.summary)
+            if p.conversation and p.origin == "wire":
+                summary = Text.assemble((f"[{p.conversation}] ", "dim"), summary)
             cells = (str(p.index), f"{p.time * 1000:.1f} ms", Text(p.src), Text(p.dst), summary)
             table.add_row(*cells, key=str(p.index))
         self.query_one("#meaning", Markdown).update(sections_markdown(trace, self.show_secrets))
