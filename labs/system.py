@@ -63,7 +63,9 @@ def live_capture() -> Capability:
             "Live capture needs libpcap (apt-get install libpcap0.8) to filter to the "
             "lab's own traffic; labs will reconstruct the headers instead.",
         )
-    return Capability(True, "Running with capture privilege and libpcap: packets are captured live.")
+    return Capability(
+        True, "Running with capture privilege and libpcap: packets are captured live."
+    )
 
 
 def namespaces() -> Capability:
