@@ -191,7 +191,7 @@ def describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tup
         n = max((_num(fields, "udp.length") or 8) - 8, 0)
         phrase, summary = _app(layers)
         what = f": {phrase}" if phrase else ""
-        return summary or f"UDP {n} bytes", _end(f"{a} sends a {n}-byte UDP datagram to {b}{what}")
+        return summary or f"UDP {n} bytes", _end(f"{a} sends {b} a UDP datagram of {n} bytes{what}")
     if kind == "ICMPv6":
         what = fields["icmpv6.type"].show
         return f"ICMPv6 {what}", f"{a} sends {b} an ICMPv6 {what}."

@@ -119,6 +119,11 @@ _RDATA = {
         "An alias: the name is another name for this one; look that up instead.",
     ),
     2: ("Name server", "dns.ns", "A server that knows the answers for this zone."),
+    16: (
+        "Text",
+        "dns.txt",
+        "Text attached to the name (often proof of who owns the domain, or mail policy).",
+    ),
     12: ("Domain name", "dns.ptr.domain_name", "The name for this address (a reverse lookup)."),
 }
 
@@ -173,8 +178,22 @@ def _pointer(packet: bytes, f: Field) -> Field | None:
     )
 
 
+#: Record sections as the narration names them; answers are unmarked.
+SECTIONS = {"ns": " (authority)", "ar": " (additional)"}
+
+
+def _rdata_text(rtype: int, value: Any) -> str:
+    if rtype in (2, 5, 12):
+        return name_text(value)
+    if rtype == 16 and isinstance(value, list):
+        return " ".join(
+            v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in value
+        )
+    return value.hex(":") if isinstance(value, bytes) else str(value)
+
+
 def _record_fields(
-    rec: Any, rules: dict[str, Rule], start: int, packet: bytes, dns_start: int
+    rec: Any, rules: dict[str, Rule], start: int, packet: bytes, section: str
 ) -> tuple[list[Field], int]:
     found, length = spots(rec, start, packet)
     out: list[Field] = []
@@ -193,11 +212,8 @@ def _record_fields(
             if rdata_at is not None:
                 spot = spot._replace(offset=rdata_at[0], length=rdata_at[1])
             label, filt, meaning = _RDATA.get(rtype, ("Data", None, ""))
-            val = (
-                name_text(spot.value)
-                if rtype in (2, 5, 12)
-                else (spot.value.hex(":") if isinstance(spot.value, bytes) else str(spot.value))
-            )
+            val = _rdata_text(rtype, spot.value)
+            label += SECTIONS.get(section, "")
             out.append(Field(label, filt, val, val, spot.offset, spot.length, meaning))
             if rtype in (2, 5, 12):
                 ptr = _pointer(packet, out[-1])
@@ -231,7 +247,7 @@ def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
             pos = spot.offset
             rules = QUESTION if spot.name == "qd" else ANSWER
             for rec in spot.value or []:
-                rec_fields, n = _record_fields(rec, rules, pos, packet, offset)
+                rec_fields, n = _record_fields(rec, rules, pos, packet, spot.name)
                 fields.extend(rec_fields)
                 pos += n
             continue
@@ -269,17 +285,26 @@ def summarize(layers: tuple[Layer, ...]) -> str:
     return f"DNS query {what}".rstrip()
 
 
+#: Wireshark filter of a record's data -> the record type it belongs to.
+ANSWER_TYPES = {
+    "dns.a": "A",
+    "dns.aaaa": "AAAA",
+    "dns.cname": "CNAME",
+    "dns.mx.mail_exchange": "MX",
+    "dns.ns": "NS",
+    "dns.ptr.domain_name": "PTR",
+    "dns.txt": "TXT",
+}
+
+
 def _answers(layers: tuple[Layer, ...]) -> list[Field]:
-    filters = {
-        "dns.a",
-        "dns.aaaa",
-        "dns.cname",
-        "dns.mx.mail_exchange",
-        "dns.ns",
-        "dns.ptr.domain_name",
-    }
+    """Record data from the answer section (not authority or additional)."""
     return [
-        f for layer in layers if layer.name == "DNS" for f in layer.fields if f.filter in filters
+        f
+        for layer in layers
+        if layer.name == "DNS"
+        for f in layer.fields
+        if f.filter in ANSWER_TYPES and not f.name.endswith(tuple(SECTIONS.values()))
     ]
 
 
@@ -299,7 +324,8 @@ def describe(layers: tuple[Layer, ...]) -> str:
     if not answers:
         return f"the DNS answer for {name}: no {kind} record"
     ttl = f" (may be cached for {ttls[0].value} s)" if ttls else ""
-    return f"the DNS answer: {name} → " + ", ".join(f"{f.value} ({f.name})" for f in answers) + ttl
+    found = ", ".join(f"{f.value} ({ANSWER_TYPES[f.filter or '']})" for f in answers)
+    return f"the DNS answer: {name} → {found}{ttl}"
 
 
 def looks_like_dns(payload: bytes) -> bool:
