@@ -147,3 +147,20 @@ def test_missing_and_directory(tmp_path):
         read_capture(tmp_path / "nope.pcap")
     with pytest.raises(BadInput, match="is a directory"):
         read_capture(tmp_path)
+
+
+@pytest.mark.parametrize(("linktype", "header"), [(276, bytes(20)), (0, b"\x02\x00\x00\x00")])
+def test_headers_we_do_not_show_are_dropped(tmp_path, linktype, header):
+    """Linux cooked v2 (Wireshark's "any") and BSD loopback become raw IP, said in the note."""
+    import struct
+
+    raw, _ = read_capture(PCAPS / "http-raw.pcapng")
+    blob = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype)
+    for p in raw[:3]:
+        data = header + p.data
+        blob += struct.pack("<IIII", 1, 0, len(data), len(data)) + data
+    f = tmp_path / "other.pcap"
+    f.write_bytes(blob)
+    packets, link = read_capture(f)
+    assert link == "raw-ip" and [p.data for p in packets] == [p.data for p in raw[:3]]
+    assert "header is not shown" in packets.note
