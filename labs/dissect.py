@@ -26,8 +26,15 @@ CONTRACT (labs code against this):
 - Unknown protocols become a "Data" layer of bytes, never an exception.
 
 `Session` carries what dissection remembers across the packets of one trace
-(which protocol a conversation speaks, TLS record boundaries, who is the
-client); `dissect_packet` without one treats the packet on its own.
+(which protocol a conversation speaks, TLS record boundaries, an HTTP body
+still arriving, who is the client); `dissect_packet` without one treats the
+packet on its own, `dissect_all(raws, decode_as, client)` shares one.
+
+How: Ethernet/Linux cooked/IP/IPv6/TCP/UDP headers are read by
+`labs.proto.fast` with scapy's field declarations (anything unusual falls
+back to a full scapy dissection); each scapy layer is mapped to Wireshark
+fields by the mapper `labs.proto` registers for it; TCP/UDP payloads go to
+the application protocol module chosen as `labs.proto` describes.
 """
 
 from __future__ import annotations
