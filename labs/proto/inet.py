@@ -177,6 +177,8 @@ def ipv6_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
     version = lay.fields[0]
     shared = replace(version, filter="ip.version")
     return replace(lay, fields=(shared, *lay.fields)), length
+
+
 _icmp_fields = rules_mapper("ICMP", ICMP)
 
 
