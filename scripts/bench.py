@@ -22,14 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
 
-def timed(cmd: list[str], *, stdout: int | None = subprocess.DEVNULL) -> tuple[float, int, str]:
+def timed(cmd: list[str]) -> tuple[float, int, str]:
+    """Wall time, exit code and the last line of stderr of one run."""
     start = time.perf_counter()
-    r = subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    return (
-        time.perf_counter() - start,
-        r.returncode,
-        (r.stderr or "").strip().splitlines()[-1:] and r.stderr.strip().splitlines()[-1] or "",
-    )
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    lines = r.stderr.strip().splitlines()
+    return time.perf_counter() - start, r.returncode, lines[-1] if lines else ""
 
 
 def best(cmd: list[str], runs: int) -> tuple[float, int, str]:
@@ -130,7 +128,7 @@ def main() -> None:
                 f"{cap.stat().st_size // 1024} KiB",
             )
         )
-        t, code, err = timed(tutor + ["explain", "--json", str(cap)])
+        t, code, err = best(tutor + ["explain", "--json", str(cap)], args.runs)
         ours = t
         rows.append(
             (
@@ -139,12 +137,12 @@ def main() -> None:
                 f"{n / t:,.0f} packets/s" if code == 0 else err[:70],
             )
         )
-        t, code, err = timed(tutor + ["explain", str(cap)])
+        t, code, err = best(tutor + ["explain", str(cap)], args.runs)
         rows.append(("tutor explain (text)", f"{t:.2f} s" if code == 0 else "-", ""))
         tshark = shutil.which("tshark")
         if tshark:
             env_note = "same file"
-            t, code, _ = timed([tshark, "-r", str(cap), "-T", "json"])
+            t, code, _ = best([tshark, "-r", str(cap), "-T", "json"], args.runs)
             rows.append(("tshark -r FILE -T json", f"{t:.2f} s", env_note))
             rows.append(("ratio tutor / tshark", f"{ours / t:.2f}", "below 1: tutor is faster"))
         else:
