@@ -174,6 +174,8 @@ def dissect_layers(data: bytes, link: str, session: Session) -> tuple[list[Layer
     """Layers of one packet, and its endpoints {src, dst, sport, dport, transport}."""
     proto.load()
     ends: dict[str, Any] = {"src": "", "dst": "", "sport": None, "dport": None, "transport": ""}
+    if not data:
+        return [], ends
     chain = fast.parse(data, link)
     if chain is None:
         try:

@@ -182,6 +182,8 @@ def _end(sentence: str) -> str:
 
 def describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tuple[str, str]:
     """(summary, sentence) for one packet."""
+    if not layers:
+        return "Empty", "This record holds no bytes: the capture saved nothing of this packet."
     fields = field_map(layers)
     kind = next((layer.name for layer in layers if layer.name in _KINDS), "")
     if kind == "TCP":

@@ -164,3 +164,21 @@ def test_headers_we_do_not_show_are_dropped(tmp_path, linktype, header):
     packets, link = read_capture(f)
     assert link == "raw-ip" and [p.data for p in packets] == [p.data for p in raw[:3]]
     assert "header is not shown" in packets.note
+
+
+def test_empty_capture_and_empty_records_explain_without_error(tmp_path):
+    import struct
+
+    from labs.explain import explain_file
+
+    head = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    empty = tmp_path / "empty.pcap"
+    empty.write_bytes(head)
+    assert explain_file(empty).packets == ()
+    odd = tmp_path / "odd.pcap"
+    odd.write_bytes(
+        head + struct.pack("<IIII", 1, 0, 0, 0) + struct.pack("<IIII", 1, 0, 5, 5) + b"abcde"
+    )
+    first, second = explain_file(odd).packets
+    assert first.summary == "Empty" and first.layers == ()
+    assert second.layers[-1].name == "Data" and second.hex == b"abcde".hex()

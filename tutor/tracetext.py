@@ -125,6 +125,9 @@ def header(trace: Trace) -> list[str]:
     if note:
         lines.append(_wrap(note, ""))
     n = len(trace.packets)
+    if not n:
+        lines.append("No packets to show.")
+        return lines
     bits = [f"{n} packet{'s' if n != 1 else ''}"]
     if trace.started:
         bits.insert(0, f"started {trace.started}")
