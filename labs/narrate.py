@@ -182,6 +182,15 @@ def _end(sentence: str) -> str:
 
 def describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tuple[str, str]:
     """(summary, sentence) for one packet."""
+    try:
+        return _describe(layers, src, dst, roles)
+    except (KeyError, ValueError, IndexError):
+        # A damaged header missing fields the sentence needs: say only what is sure.
+        names = " / ".join(layer.name for layer in layers)
+        return names, f"A damaged or unusual packet ({names}); its bytes are shown as they are."
+
+
+def _describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tuple[str, str]:
     if not layers:
         return "Empty", "This record holds no bytes: the capture saved nothing of this packet."
     fields = field_map(layers)

@@ -206,8 +206,9 @@ def _record_fields(
             # scapy forgets length fields after dissection (it recomputes them
             # on build), so replaying getfield cannot size rdata: read rdlen.
             rdlen = int.from_bytes(packet[spot.offset : spot.offset + spot.length], "big")
-            rdata_at = (spot.offset + spot.length, rdlen)
-            length = max(length, rdata_at[0] + rdlen - start)
+            start_at = spot.offset + spot.length
+            rdata_at = (start_at, max(0, min(rdlen, len(packet) - start_at)))
+            length = max(length, rdata_at[0] + rdata_at[1] - start)
         if spot.name == "rdata":
             if rdata_at is not None:
                 spot = spot._replace(offset=rdata_at[0], length=rdata_at[1])
@@ -223,7 +224,7 @@ def _record_fields(
         rule = rules.get(spot.name)
         if rule is None:
             continue
-        value = rdata_at[1] if spot.name == "rdlen" and rdata_at else spot.value
+        value = rdlen if spot.name == "rdlen" and rdata_at else spot.value
         f = make_field(rule, value, spot.offset, spot.length, rec)
         out.append(f)
         if spot.name in ("qname", "rrname", "exchange"):

@@ -182,7 +182,18 @@ def _method_explain(m: str) -> str:
 
 
 def _header_field(line: bytes, at: int, request: bool) -> Field:
-    name, _, value = line.partition(b":")
+    name, colon, value = line.partition(b":")
+    if not colon:
+        text = _text(line)
+        return Field(
+            "Malformed header line",
+            None,
+            text,
+            text,
+            at,
+            len(line),
+            "A header line without a colon: not valid HTTP, so its meaning is unknown.",
+        )
     key = _text(name).strip().lower()
     val = _text(value.strip())
     filt, meaning = HEADERS.get(key, (None, ""))

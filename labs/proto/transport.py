@@ -146,7 +146,8 @@ def _option_fields(data: bytes, start: int) -> list[Field]:
             continue
         if i + 1 >= len(data) or data[i + 1] < 2:
             break
-        size = data[i + 1]
+        # A damaged length byte must not point past the options.
+        size = min(data[i + 1], len(data) - i)
         body = data[i + 2 : i + size]
         at = start + i
         if kind == 2 and len(body) == 2:
