@@ -44,3 +44,13 @@ def test_damaged_packets_dissect_render_and_round_trip():
             for layer in p.layers:
                 for f in layer.fields:
                     assert 0 <= f.offset <= f.offset + f.length <= len(p.data), (p.summary, f)
+
+
+def test_damaged_packets_read_the_same_without_the_fast_path(monkeypatch):
+    from labs import dissect
+
+    base = [p for path in sorted(PCAPS.iterdir()) for p in read_capture(path)[0]]
+    raws = _damaged(random.Random(11), base, 60) + _damaged(random.Random(12), base, 60)
+    quick = [dissect.dissect_all([r]) for r in raws]
+    monkeypatch.setattr(dissect.fast, "parse", lambda data, link: None)
+    assert [dissect.dissect_all([r]) for r in raws] == quick

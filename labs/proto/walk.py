@@ -88,8 +88,20 @@ def layout(layer: Any, start: int, packet: bytes) -> tuple[Layout, int]:
     key = (cls, len(data), present)
     cached = _LAYOUTS.get(key)
     if cached is None:
-        cached = _LAYOUTS[key] = _walk(layer, data)
+        cached = _walk(layer, data)
+        if _covers(cached, len(data)):
+            _LAYOUTS[key] = cached
+        else:
+            # A damaged length (an IP header length below 20) made scapy
+            # slice differently the first time; give the last field the
+            # bytes it took then, and do not let this layout stand for others.
+            name, off, _n = cached[-1]
+            cached = (*cached[:-1], (name, off, max(len(data) - off, 0)))
     return cached, len(data)
+
+
+def _covers(found: Layout, length: int) -> bool:
+    return max((off + n for _name, off, n in found), default=0) == length
 
 
 def spots(layer: Any, start: int, packet: bytes) -> tuple[list[Spot], int]:
