@@ -30,6 +30,9 @@ ORIGINS = ("wire", "inside-tls")
 
 TRACE_VERSION = 1
 
+#: What renderers show instead of a secret (a credential, cookie or API key).
+MASK = "••••"
+
 
 @dataclass(frozen=True)
 class Field:
@@ -151,6 +154,28 @@ class Trace:
     def wire_packets(self) -> tuple[Packet, ...]:
         return tuple(p for p in self.packets if p.origin == "wire")
 
+    def secret_values(self) -> list[str]:
+        """Every secret field's value and reading, longest first, so renderers
+        can mask them wherever text quotes them (a header line, a curl
+        command, a sentence)."""
+        values = {
+            text
+            for p in self.packets
+            for layer in p.layers
+            for f in layer.fields
+            if f.secret
+            for text in (f.value, f.show)
+            if len(text) >= 3
+        }
+        return sorted(values, key=len, reverse=True)
+
+
+def mask_secrets(text: str, secrets: list[str], mask: str = MASK) -> str:
+    """`text` with every value of `secrets` (from `Trace.secret_values`) masked."""
+    for value in secrets:
+        text = text.replace(value, mask)
+    return text
+
 
 def to_json(trace: Trace) -> dict[str, Any]:
     """The trace as JSON-ready dicts and lists (the contract in DESIGN.md)."""
@@ -192,6 +217,7 @@ def loads(text: str) -> Trace:
 
 __all__ = [
     "CAPTURE_KINDS",
+    "MASK",
     "ORIGINS",
     "Fact",
     "Field",
@@ -203,5 +229,6 @@ __all__ = [
     "dumps",
     "from_json",
     "loads",
+    "mask_secrets",
     "to_json",
 ]

@@ -93,3 +93,30 @@ def test_durations():
     assert duration(0.0000004) == "0 µs"
     assert duration(0.0123) == "12.3 ms"
     assert duration(2) == "2.00 s"
+
+
+def test_a_secret_quoted_in_a_section_is_masked_too():
+    from labs.trace import Field, Layer, Packet, Section, Trace
+    from tutor.tracetext import render
+
+    key = Field(
+        "X-API-Key",
+        "http.request.line",
+        "X-API-Key: k-demo-1234",
+        "k-demo-1234",
+        0,
+        22,
+        secret=True,
+    )
+    trace = Trace(
+        lab="http-api",
+        target="http://127.0.0.1:1/",
+        capture="live",
+        steps=(),
+        packets=(
+            Packet(0, 0.0, "a", "b", "HTTP GET", "00" * 22, "", (Layer("HTTP", 0, 22, (key,)),)),
+        ),
+        sections=(Section("curl", "curl -H 'X-API-Key: k-demo-1234' http://127.0.0.1:1/", "code"),),
+    )
+    assert "k-demo-1234" not in render(trace)
+    assert "k-demo-1234" in render(trace, show_secrets=True)

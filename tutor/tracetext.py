@@ -7,9 +7,7 @@ unless the learner asks to see them.
 
 from __future__ import annotations
 
-from labs.trace import Field, Packet, Section, Trace
-
-MASK = "••••"
+from labs.trace import MASK, Field, Packet, Section, Trace, mask_secrets
 
 #: Fields worth a line under each packet, in this order, when present.
 KEY_FIELDS = (
@@ -96,18 +94,6 @@ def _wrap(text: str, indent: str) -> str:
     return "\n".join(lines)
 
 
-def _secrets(packet: Packet) -> list[str]:
-    return [
-        f.value for layer in packet.layers for f in layer.fields if f.secret and len(f.value) >= 3
-    ]
-
-
-def _masked(text: str, secrets: list[str]) -> str:
-    for s in secrets:
-        text = text.replace(s, MASK)
-    return text
-
-
 def field_value(f: Field, show_secrets: bool) -> str:
     if f.secret and not show_secrets:
         return MASK
@@ -152,13 +138,12 @@ def steps(trace: Trace) -> list[str]:
 
 
 def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool) -> list[str]:
-    hidden = [] if show_secrets else _secrets(p)
     where = f"  {p.src} → {p.dst}" if p.src or p.dst else ""
-    lines = [f"  #{p.index:<3} +{duration(p.time):>9}{where}  {_masked(p.summary, hidden)}"]
+    lines = [f"  #{p.index:<3} +{duration(p.time):>9}{where}  {p.summary}"]
     if p.origin == "inside-tls":
         lines.append("      (inside the encrypted tunnel — not visible on the wire)")
     if p.explain:
-        lines.append(_wrap(_masked(p.explain, hidden), "      "))
+        lines.append(_wrap(p.explain, "      "))
     if verbose:
         for layer in p.layers:
             end = layer.offset + layer.length - 1
@@ -173,7 +158,7 @@ def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool) -> list[str]:
                     f"        {f.name}{name} = {field_value(f, show_secrets)}  [{f.offset}+{f.length}]"
                 )
                 if f.explain:
-                    lines.append(_wrap(_masked(f.explain, hidden), "            "))
+                    lines.append(_wrap(f.explain, "            "))
         return lines
     by_filter: dict[str, Field] = {}
     for layer in p.layers:
@@ -243,14 +228,13 @@ def render(trace: Trace, *, show_secrets: bool = False, verbose: bool = False) -
     for s in trace.sections:
         lines += section(s)
     lines += facts(trace)
-    if not show_secrets and any(
-        f.secret for p in trace.packets for layer in p.layers for f in layer.fields
-    ):
-        lines += [
-            "",
-            f"Secrets (credentials, cookies, API keys) are shown as {MASK}; --show-secrets reveals them.",
-        ]
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    secrets = [] if show_secrets else trace.secret_values()
+    if not secrets:
+        return text
+    # Masked over the whole text: sentences, sections and curl lines quote them too.
+    note = f"\nSecrets (credentials, cookies, API keys) are shown as {MASK}; --show-secrets reveals them.\n"
+    return mask_secrets(text, secrets) + note
 
 
 __all__ = ["KEY_FIELDS", "MASK", "duration", "field_value", "render"]

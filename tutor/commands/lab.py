@@ -172,28 +172,6 @@ def _check_pcap_path(path: str) -> None:
         raise BadInput(f"--pcap {path}: cannot write in {parent}.", "Choose a writable path.")
 
 
-def secret_values(trace: Any) -> list[str]:
-    """Every secret field value of the trace (longest first, for masking)."""
-    values = {
-        text
-        for p in trace.packets
-        for layer in p.layers
-        for f in layer.fields
-        if f.secret
-        for text in (f.value, f.show)
-        if len(text) >= 3
-    }
-    return sorted(values, key=len, reverse=True)
-
-
-def masked(text: str, secrets: list[str], mask: str = "••••") -> str:
-    """`text` with every secret value replaced, wherever it is quoted
-    (a header line, a curl command, a sentence)."""
-    for value in secrets:
-        text = text.replace(value, mask)
-    return text
-
-
 def run_lab(args: argparse.Namespace) -> int:
     from labs import registry
     from labs.errors import Cancelled, LabError
@@ -234,7 +212,5 @@ def run_lab(args: argparse.Namespace) -> int:
     from tutor.tracetext import render
 
     text = render(trace, show_secrets=args.show_secrets)
-    if not args.show_secrets:
-        text = masked(text, secret_values(trace))
     sys.stdout.write(text)
     return 0

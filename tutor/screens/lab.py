@@ -39,6 +39,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
+from labs.trace import mask_secrets
 from tutor.screens.trace_view import capture_banner, field_label, masked_ranges, sections_markdown
 from tutor.widgets.hexdump import HexDump
 from tutor.widgets.predict import PredictPanel
@@ -121,6 +122,7 @@ class LabScreen(Screen[None]):
         self.show_secrets = False
         self._cancel = threading.Event()
         self._packet: Packet | None = None
+        self._secrets: list[str] = []
 
     # -- layout ---------------------------------------------------------------
 
@@ -338,6 +340,7 @@ class LabScreen(Screen[None]):
 
     def show_trace(self, trace: Trace) -> None:
         self.trace = trace
+        self._secrets = trace.secret_values()
         text, kind = capture_banner(trace)
         self._set_banner(text, kind)
         steps = self.query_one("#steps", OptionList)
@@ -392,11 +395,16 @@ class LabScreen(Screen[None]):
             if packet.origin == "wire"
             else "Inside the encrypted tunnel — not visible on the wire. "
         )
-        self.query_one("#narration", Static).update(Text(f"{origin}{packet.explain}"))
+        self.query_one("#narration", Static).update(Text(self._masked(f"{origin}{packet.explain}")))
         self._show_hex(None)
         if target_node is not None:
             tree.move_cursor(target_node)
             self._highlight_node(target_node.data)
+
+    def _masked(self, text: str) -> str:
+        if self.show_secrets or self.trace is None:
+            return text
+        return mask_secrets(text, self._secrets)
 
     def _show_hex(self, highlight: tuple[int, int] | None) -> None:
         packet = self._packet
@@ -444,7 +452,7 @@ class LabScreen(Screen[None]):
         filt = f"  Wireshark: {fld.filter}" if fld.filter else ""
         meaning = fld.explain or packet.explain
         self.query_one("#narration", Static).update(
-            Text(f"{field_label(fld, self.show_secrets)}  ({where}){filt}\n{meaning}")
+            Text(self._masked(f"{field_label(fld, self.show_secrets)}  ({where}){filt}\n{meaning}"))
         )
 
     def select_evidence(self, packets: tuple[int, ...], filter_name: str | None) -> None:

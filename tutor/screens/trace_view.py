@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from labs.trace import mask_secrets
+
 if TYPE_CHECKING:
     from labs.trace import Field, Packet, Trace
 
@@ -69,7 +71,7 @@ def sections_markdown(trace: Trace, show_secrets: bool) -> str:
     parts = [f"# {trace.lab}: what it means", text.replace("\n", "  \n")]
     for section in trace.sections:
         parts.append(f"## {section.title}")
-        body = section.body if show_secrets else _mask_body(section.body, trace)
+        body = section.body if show_secrets else mask_secrets(section.body, trace.secret_values())
         if section.kind == "code":
             parts.append(f"```\n{body}\n```")
         elif section.kind == "table":
@@ -90,17 +92,3 @@ def sections_markdown(trace: Trace, show_secrets: bool) -> str:
                 f"- **{step.title or step.name}** ({step.start * 1000:.1f} ms): {step.explain}"
             )
     return "\n\n".join(parts)
-
-
-def _mask_body(body: str, trace: Trace) -> str:
-    """Mask secret values that a lab also quoted in a section's text."""
-    secrets = {
-        f.show
-        for p in trace.packets
-        for layer in p.layers
-        for f in layer.fields
-        if f.secret and len(f.show) >= 4
-    }
-    for value in secrets:
-        body = body.replace(value, "••••")
-    return body
