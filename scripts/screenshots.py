@@ -18,6 +18,7 @@ async def main() -> None:
 
     from tutor.app import make_app
     from tutor.screens.lab import LabScreen
+    from tutor.widgets.packet_view import PacketView
 
     DOCS.mkdir(exist_ok=True)
     app = make_app()
@@ -40,7 +41,11 @@ async def main() -> None:
             node = tree.cursor_node
             if node is not None and node.data and node.data[1] is not None:
                 li, fi = node.data
-                if screen._packet and screen._packet.layers[li].fields[fi].filter == "tcp.flags":
+                if (
+                    screen.query_one(PacketView).packet
+                    and screen.query_one(PacketView).packet.layers[li].fields[fi].filter
+                    == "tcp.flags"
+                ):
                     break
         await pilot.pause()
         app.save_screenshot(str(DOCS / "lab.svg"))

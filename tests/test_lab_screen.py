@@ -12,6 +12,8 @@ from tutor.content import load_course
 from tutor.progress import Store
 from tutor.screens.lab import LabScreen
 from tutor.widgets.hexdump import HexDump
+from tutor.widgets.lab_options import LabOptionsBar
+from tutor.widgets.packet_view import PacketView
 from tutor.widgets.predict import PredictPanel
 
 
@@ -47,7 +49,9 @@ async def test_run_the_lab_and_highlight_a_field(course, monkeypatch, capture):
         if capture == "reconstructed":
             assert trace.capture == "reconstructed"
             banner = screen.query_one("#banner")
-            assert "Reconstructed, not captured" in str(banner.render()) and banner.has_class("warn")
+            assert "Reconstructed, not captured" in str(banner.render()) and banner.has_class(
+                "warn"
+            )
         table = screen.query_one("#packets", DataTable)
         assert table.row_count == len(trace.packets) > 10
 
@@ -60,13 +64,17 @@ async def test_run_the_lab_and_highlight_a_field(course, monkeypatch, capture):
             node = tree.cursor_node
             li, fi = node.data
             if fi is not None:
-                field = screen._packet.layers[li].fields[fi]
+                field = screen.query_one(PacketView).packet.layers[li].fields[fi]
                 if field.filter == "tcp.flags":
                     flags = field
                     break
         assert flags is not None, "no tcp.flags field reachable by keyboard"
         # The highlighted bytes in the hex pane are exactly the field's bytes.
-        shown = screen._packet.data[flags.offset : flags.offset + flags.length].hex()
+        shown = (
+            screen.query_one(PacketView)
+            .packet.data[flags.offset : flags.offset + flags.length]
+            .hex()
+        )
         assert screen.query_one("#hex", HexDump).highlighted_hex() == shown
         assert flags.show in str(screen.query_one("#narration").render())
 
@@ -96,7 +104,7 @@ async def test_predictions_are_checked_against_the_trace(course):
         # "Show me" jumps to the evidence packet.
         screen.query_one("#evidence-0").press()
         await pilot.pause()
-        assert screen._packet is not None and screen._packet.index == fact.packets[0]
+        assert screen.query_one(PacketView).packet.index == fact.packets[0]
 
 
 async def test_a_refused_target_is_one_line_on_screen(course):
@@ -130,7 +138,7 @@ async def test_routing_lab_options_and_topology(course):
         screen.query_one("#opt-simulate", Checkbox).value = True
         screen.query_one("#opt-mode", Select).value = "icmp"
         await pilot.pause()
-        options = screen._options()
+        options = screen.query_one(LabOptionsBar).options(None)
         assert options.simulate and options.mode == "icmp"
         await run_lab(pilot, screen)
         assert screen.trace is not None and screen.trace.capture == "simulated"

@@ -24,31 +24,25 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
     Button,
-    Checkbox,
     DataTable,
     Footer,
     Header,
     Input,
     Markdown,
     OptionList,
-    Select,
     Static,
     TabbedContent,
     TabPane,
-    Tree,
 )
 from textual.widgets.option_list import Option
 
-from labs.trace import mask_secrets
-from tutor.screens.trace_view import capture_banner, field_label, masked_ranges, sections_markdown
-from tutor.widgets.hexdump import HexDump
+from tutor.screens.trace_view import capture_banner, sections_markdown
+from tutor.widgets.lab_options import LabOptionsBar, has_options
+from tutor.widgets.packet_view import PacketView
 from tutor.widgets.predict import PredictPanel
 
 if TYPE_CHECKING:
-    from textual.widget import Widget
-
-    from labs.base import LabOptions
-    from labs.trace import Packet, Trace
+    from labs.trace import Trace
     from tutor.content import Lesson
 
 
@@ -64,21 +58,13 @@ class LabScreen(Screen[None]):
     LabScreen #banner.live { background: $success 20%; }
     LabScreen #banner.warn { background: $warning 25%; }
     LabScreen #banner.error { background: $error 25%; }
-    LabScreen #lab-options { height: auto; padding: 0 1; }
-    LabScreen #lab-options > * { width: auto; margin-right: 2; }
-    LabScreen #lab-options Select { width: 16; }
-    LabScreen #lab-options Input { width: 36; }
     LabScreen #target-note { width: 1fr; padding: 1 1 0 1; color: $text-muted; }
-    LabScreen #topology { height: auto; padding: 0 1; color: $accent; }
     LabScreen #tabs { height: 1fr; }
     LabScreen TabPane { height: 1fr; padding: 0; }
     LabScreen #top { height: 45%; }
     LabScreen #steps { width: 40; height: 100%; border: round $primary 40%; }
     LabScreen #packets { width: 1fr; height: 100%; border: round $primary 40%; }
-    LabScreen #narration { height: auto; max-height: 7; padding: 0 1; border: round $accent 50%; }
-    LabScreen #bottom { height: 1fr; }
-    LabScreen #fields { width: 1fr; border: round $primary 40%; }
-    LabScreen #hex-scroll { width: 78; border: round $primary 40%; }
+    LabScreen PacketView { height: 1fr; }
     """
 
     BINDINGS = [
@@ -121,8 +107,6 @@ class LabScreen(Screen[None]):
         self.trace: Trace | None = None
         self.show_secrets = False
         self._cancel = threading.Event()
-        self._packet: Packet | None = None
-        self._secrets: list[str] = []
 
     # -- layout ---------------------------------------------------------------
 
@@ -141,7 +125,8 @@ class LabScreen(Screen[None]):
                     id="target",
                 )
             yield Button("Run the lab", id="run", variant="primary")
-        yield from self._option_widgets()
+        if has_options(self.lab):
+            yield LabOptionsBar(self.lab, id="lab-options")
         yield Static(Text(self._intro()), id="banner")
         predicts = bool(self.lesson and self.lesson.predicts)
         with TabbedContent(id="tabs", initial="predict-tab" if predicts else "wire-tab"):
@@ -152,67 +137,11 @@ class LabScreen(Screen[None]):
                 with Horizontal(id="top"):
                     yield OptionList(id="steps")
                     yield DataTable(id="packets", cursor_type="row", zebra_stripes=True)
-                yield Static("", id="narration")
-                if self.lab.needs == "netns":
-                    yield Static("", id="topology")
-                with Horizontal(id="bottom"):
-                    yield Tree("packet", id="fields")
-                    with VerticalScroll(id="hex-scroll"):
-                        yield HexDump(id="hex")
+                yield PacketView(self.lab.id, topology=self.lab.needs == "netns", id="packet")
             with TabPane("What it means", id="meaning-tab"):
                 with VerticalScroll():
                     yield Markdown("Run the lab to see what it means.", id="meaning")
         yield Footer()
-
-    def _option_widgets(self) -> ComposeResult:
-        """A row of the lab's own options, when it has any (the CLI's flags)."""
-        opts = self.lab.options
-        widgets: list[Widget] = []
-        if self.lab.modes:
-            choices = [(m, m) for m in self.lab.modes]
-            widgets.append(
-                Select(choices, value=self.lab.modes[0], allow_blank=False, id="opt-mode")
-            )
-        if "method" in opts:
-            methods = [(m, m) for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")]
-            widgets.append(Select(methods, value="GET", allow_blank=False, id="opt-method"))
-        if "name" in opts:
-            widgets.append(Input(placeholder="name to look up (with a target)", id="opt-name"))
-        if "qtype" in opts:
-            types = [(t, t) for t in ("A", "AAAA", "CNAME", "MX", "TXT", "NS")]
-            widgets.append(Select(types, value="A", allow_blank=False, id="opt-qtype"))
-        if "insecure" in opts:
-            widgets.append(Checkbox("accept an untrusted certificate", id="opt-insecure"))
-        if "simulate" in opts:
-            widgets.append(Checkbox("simulated version", id="opt-simulate"))
-        if widgets:
-            with Horizontal(id="lab-options"):
-                yield from widgets
-
-    def _options(self) -> LabOptions:
-        """LabOptions from the screen's fields, as the CLI builds them from flags."""
-        from labs.base import LabOptions
-
-        def value(selector: str, kind: type[Widget]) -> object:
-            found = self.query(selector)
-            return found.first(kind).value if found else None
-
-        target = value("#target", Input)
-        mode, method, qtype = (
-            value("#opt-mode", Select),
-            value("#opt-method", Select),
-            value("#opt-qtype", Select),
-        )
-        name = value("#opt-name", Input)
-        return LabOptions(
-            target=str(target).strip() or None if target else None,
-            mode=str(mode) if mode and mode != Select.BLANK else None,
-            method=str(method) if method and method != Select.BLANK else None,
-            name=str(name).strip() or None if name else None,
-            qtype=str(qtype) if qtype and qtype != Select.BLANK else None,
-            insecure=bool(value("#opt-insecure", Checkbox)),
-            simulate=bool(value("#opt-simulate", Checkbox)),
-        )
 
     def _intro(self) -> str:
         from labs import registry
@@ -225,19 +154,24 @@ class LabScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#packets", DataTable)
         table.add_columns("No.", "Time", "Source", "Destination", "What happened")
-        self.query_one("#fields", Tree).show_root = False
         self.query_one("#run", Button).focus()
 
     # -- running ---------------------------------------------------------------
 
     def action_run(self) -> None:
+        from labs.base import LabOptions
+
         if self.workers and any(w.group == "lab" and w.is_running for w in self.workers):
             self.notify("The lab is already running; x cancels it.")
             return
         self._cancel = threading.Event()
         self._set_banner(f"Running {self.lab.id}… (x to cancel)", "warn")
         self.query_one("#run", Button).disabled = True
-        self._run(self._options())
+        target = self.query("#target")
+        text = target.first(Input).value.strip() if target else ""
+        bar = self.query(LabOptionsBar)
+        options = bar.first().options(text or None) if bar else LabOptions(target=text or None)
+        self._run(options)
 
     @on(Button.Pressed, "#run")
     def _run_pressed(self) -> None:
@@ -340,7 +274,7 @@ class LabScreen(Screen[None]):
 
     def show_trace(self, trace: Trace) -> None:
         self.trace = trace
-        self._secrets = trace.secret_values()
+        self.query_one(PacketView).secrets = trace.secret_values()
         text, kind = capture_banner(trace)
         self._set_banner(text, kind)
         steps = self.query_one("#steps", OptionList)
@@ -365,62 +299,18 @@ class LabScreen(Screen[None]):
         self.query_one("#meaning", Markdown).update(sections_markdown(trace, self.show_secrets))
         if trace.packets:
             table.move_cursor(row=0)
-            self.show_packet(trace.packets[0])
+            self.query_one(PacketView).show(trace.packets[0])
         table.focus()
         self.post_message(self.TraceShown(trace))
-
-    def show_packet(self, packet: Packet, select: tuple[str, ...] | None = None) -> None:
-        """Show one packet; `select` = a field filter name to highlight."""
-        self._packet = packet
-        tree = self.query_one("#fields", Tree)
-        tree.clear()
-        target_node = None
-        for li, layer in enumerate(packet.layers):
-            node = tree.root.add(
-                Text(f"{layer.name}  (bytes {layer.offset}–{layer.offset + layer.length - 1})"),
-                data=(li, None),
-                expand=True,
-            )
-            for fi, fld in enumerate(layer.fields):
-                leaf = node.add_leaf(Text(field_label(fld, self.show_secrets)), data=(li, fi))
-                if select and fld.filter in select and target_node is None:
-                    target_node = leaf
-        if self.lab.needs == "netns":
-            from labs.topology import draw_packet
-
-            drawing = draw_packet(self.lab.id, packet.src, packet.dst, packet.summary)
-            self.query_one("#topology", Static).update(Text(drawing or ""))
-        origin = (
-            ""
-            if packet.origin == "wire"
-            else "Inside the encrypted tunnel — not visible on the wire. "
-        )
-        self.query_one("#narration", Static).update(Text(self._masked(f"{origin}{packet.explain}")))
-        self._show_hex(None)
-        if target_node is not None:
-            tree.move_cursor(target_node)
-            self._highlight_node(target_node.data)
-
-    def _masked(self, text: str) -> str:
-        if self.show_secrets or self.trace is None:
-            return text
-        return mask_secrets(text, self._secrets)
-
-    def _show_hex(self, highlight: tuple[int, int] | None) -> None:
-        packet = self._packet
-        if packet is None:
-            return
-        masked = [] if self.show_secrets else masked_ranges(packet)
-        layers = [(layer.offset, layer.length) for layer in packet.layers]
-        self.query_one("#hex", HexDump).show(packet.data, highlight, masked, layers)
 
     @on(DataTable.RowHighlighted, "#packets")
     def _row(self, event: DataTable.RowHighlighted) -> None:
         if self.trace is None or event.row_key.value is None:
             return
         packet = self.trace.packets[int(event.row_key.value)]
-        if packet is not self._packet:
-            self.show_packet(packet)
+        view = self.query_one(PacketView)
+        if packet is not view.packet:
+            view.show(packet)
 
     @on(OptionList.OptionHighlighted, "#steps")
     def _step(self, event: OptionList.OptionHighlighted) -> None:
@@ -429,31 +319,7 @@ class LabScreen(Screen[None]):
         step = self.trace.steps[int(event.option_id.split("-")[1])]
         if step.packets:
             self.query_one("#packets", DataTable).move_cursor(row=step.packets[0])
-        self.query_one("#narration", Static).update(
-            Text(f"{step.title or step.name}: {step.explain}")
-        )
-
-    @on(Tree.NodeHighlighted, "#fields")
-    def _node(self, event: Tree.NodeHighlighted) -> None:
-        self._highlight_node(event.node.data)
-
-    def _highlight_node(self, data: tuple[int, int | None] | None) -> None:
-        packet = self._packet
-        if packet is None or data is None:
-            return
-        li, fi = data
-        layer = packet.layers[li]
-        if fi is None:
-            self._show_hex((layer.offset, layer.length))
-            return
-        fld = layer.fields[fi]
-        self._show_hex((fld.offset, fld.length))
-        where = f"bytes {fld.offset}–{fld.offset + fld.length - 1}" if fld.length else "computed"
-        filt = f"  Wireshark: {fld.filter}" if fld.filter else ""
-        meaning = fld.explain or packet.explain
-        self.query_one("#narration", Static).update(
-            Text(self._masked(f"{field_label(fld, self.show_secrets)}  ({where}){filt}\n{meaning}"))
-        )
+        self.query_one(PacketView).say(f"{step.title or step.name}: {step.explain}")
 
     def select_evidence(self, packets: tuple[int, ...], filter_name: str | None) -> None:
         """Jump to the evidence of a fact: its first packet, and the field."""
@@ -462,7 +328,7 @@ class LabScreen(Screen[None]):
         self.query_one(TabbedContent).active = "wire-tab"
         table = self.query_one("#packets", DataTable)
         table.move_cursor(row=packets[0])
-        self.show_packet(self.trace.packets[packets[0]], (filter_name,) if filter_name else None)
+        self.query_one(PacketView).show(self.trace.packets[packets[0]], filter_name)
 
     # -- other actions ----------------------------------------------------------
 
@@ -483,8 +349,10 @@ class LabScreen(Screen[None]):
             self.query_one("#meaning", Markdown).update(
                 sections_markdown(self.trace, self.show_secrets)
             )
-        if self._packet is not None:
-            self.show_packet(self._packet)
+        view = self.query_one(PacketView)
+        view.show_secrets = self.show_secrets
+        if view.packet is not None:
+            view.show(view.packet)
 
     def action_back(self) -> None:
         self._cancel.set()
