@@ -36,7 +36,10 @@ COMPARED = (
     "tcp.options.timestamp.tsecr udp.srcport udp.dstport udp.length udp.checksum "
     "dns.id dns.flags dns.flags.response dns.flags.opcode dns.flags.recdesired dns.flags.rcode "
     "dns.count.queries dns.count.answers dns.qry.name dns.qry.type dns.qry.class dns.resp.name "
-    "dns.resp.type dns.resp.ttl dns.resp.len dns.a "
+    "dns.resp.type dns.resp.ttl dns.resp.len dns.a dns.count.auth_rr dns.count.add_rr dns.aaaa "
+    "dns.cname dns.ns dns.mx.preference dns.mx.mail_exchange dns.txt.length dns.txt "
+    "dns.soa.mname dns.soa.rname dns.soa.serial_number dns.soa.refresh_interval "
+    "dns.soa.retry_interval dns.soa.expire_limit dns.soa.minimum_ttl "
     "http.request.method http.request.uri http.request.version http.response.version http.response.code "
     "http.response.phrase http.host http.user_agent http.accept http.connection http.content_type "
     "http.content_length http.authorization http.location "
@@ -156,3 +159,48 @@ def test_arp_icmp_and_ipv6_written_by_us_match_tshark(tmp_path):
     path = tmp_path / "mixed.pcap"
     write_pcap(raws, path)
     assert compare(path) > 50
+
+
+#: Two TXT strings in one record, and an SOA, NS and MX of a zone of its own.
+ZONE2 = (
+    "two.test. 60 IN SOA ns.two.test. admin.two.test. 7 3600 600 86400 30\n"
+    "two.test. 60 IN NS ns.two.test.\n"
+    'two.test. 60 IN TXT "v=spf1 -all" "second string"\n'
+    "two.test. 60 IN MX 5 mx.two.test.\n"
+    "mx.two.test. 60 IN AAAA 2001:db8::25\n"
+)
+
+
+def _dns_answers() -> list[bytes]:
+    """Questions and the answers the lab's own DNS server gives them, built
+    in memory (no socket): every record type it serves, NXDOMAIN with the
+    zone's SOA, and a second zone for what the lab's zone lacks."""
+    from dnslib import DNSRecord
+
+    from labs.servers.dns import ZoneResolver
+
+    asked = [(ZoneResolver(), "shop.example.", t) for t in ("TXT", "SOA", "NS", "MX", "AAAA", "A")]
+    asked += [
+        (ZoneResolver(), "www.shop.example.", "AAAA"),
+        (ZoneResolver(), "no.shop.example.", "A"),
+    ]
+    two = ZoneResolver(ZONE2, "two.test.")
+    asked += [(two, "two.test.", t) for t in ("TXT", "SOA", "MX")]
+    out = []
+    for resolver, name, qtype in asked:
+        question = DNSRecord.question(name, qtype)
+        out += [question.pack(), resolver.resolve(question, None).pack()]
+    return out
+
+
+def test_dns_record_types_written_by_us_match_tshark(tmp_path):
+    from scapy.layers.inet import IP, UDP
+
+    raws = []
+    for i, message in enumerate(_dns_answers()):
+        sport, dport = (40000, 53) if i % 2 == 0 else (53, 40000)
+        packet = IP(src="127.0.0.1", dst="127.0.0.1") / UDP(sport=sport, dport=dport) / message
+        raws.append(RawPacket(float(i), bytes(packet), "raw-ip"))
+    path = tmp_path / "dns-types.pcap"
+    write_pcap(raws, path)
+    assert compare(path) > 300

@@ -86,3 +86,53 @@ def test_dns_found_on_another_port_without_being_told():
     assert q.summary == "DNS query A shop.example"
     assert a.summary == "DNS response A shop.example → 192.0.2.10"
     assert "NXDOMAIN" in nx.summary
+
+
+def _dns_reply(zone: str, origin: str, name: str, qtype: str):
+    """The dissected answer the lab's DNS server gives (built in memory)."""
+    from dnslib import DNSRecord
+    from scapy.layers.inet import IP, UDP
+
+    from labs.base import RawPacket
+    from labs.dissect import dissect_packet
+    from labs.servers.dns import ZoneResolver
+
+    reply = ZoneResolver(zone, origin).resolve(DNSRecord.question(name, qtype), None).pack()
+    data = bytes(IP(src="127.0.0.1", dst="127.0.0.1") / UDP(sport=53, dport=40000) / reply)
+    return dissect_packet(RawPacket(0.0, data)), data
+
+
+TWO = (
+    "two.test. 60 IN SOA ns.two.test. admin.two.test. 7 3600 600 86400 30\n"
+    'two.test. 60 IN TXT "v=spf1 -all" "second"\n'
+)
+
+
+def test_txt_answer_is_named_and_each_string_sits_on_its_bytes():
+    p, data = _dns_reply(TWO, "two.test.", "two.test.", "TXT")
+    assert "two.test → v=spf1 -all second (TXT)" in p.explain
+    assert "no TXT record" not in p.explain
+    texts = [f for layer in p.layers for f in layer.fields if f.filter == "dns.txt"]
+    lengths = [f for layer in p.layers for f in layer.fields if f.filter == "dns.txt.length"]
+    assert [f.value for f in texts] == ["v=spf1 -all", "second"]
+    for size, text in zip(lengths, texts, strict=True):
+        assert data[size.offset] == len(text.value) and size.offset + 1 == text.offset
+        assert data[text.offset : text.offset + text.length].decode() == text.value
+
+
+def test_soa_answer_and_soa_in_authority():
+    from labs.servers.dns import ORIGIN, ZONE
+
+    soa, _ = _dns_reply(ZONE, ORIGIN, "shop.example.", "SOA")
+    assert "shop.example → ns1.shop.example (SOA)" in soa.explain
+    got = _fields(soa)
+    assert got["dns.soa.rname"].value == "hostmaster.shop.example"
+    assert "hostmaster@shop.example" in got["dns.soa.rname"].explain
+    assert got["dns.soa.serial_number"].value == "2024060101"
+    assert got["dns.soa.minimum_ttl"].show == "300 s"
+    nx, _ = _dns_reply(ZONE, ORIGIN, "nope.shop.example.", "A")
+    assert "NXDOMAIN" in nx.explain and "ns1" not in nx.explain
+    assert _fields(nx)["dns.soa.mname"].name.endswith("(authority)")
+    # A name that exists without the record type asked: the SOA is not "the answer".
+    nodata, _ = _dns_reply(ZONE, ORIGIN, "mail.shop.example.", "TXT")
+    assert nodata.explain.endswith("the DNS answer for mail.shop.example: no TXT record.")
