@@ -63,7 +63,8 @@ class Session:
         self.protos: dict[frozenset[tuple[str, int]], str] = {}
         #: one direction (src, sport, dst, dport) -> what its protocol module remembers
         self.streams: dict[tuple[str, int, str, int], Stream] = {}
-        self.roles = narrate.Roles(client)
+        # A port a lab names for its protocol is where its server listens.
+        self.roles = narrate.Roles(client, self.decode_as)
 
     def stream(self, src: str, sport: int, dst: str, dport: int) -> Stream:
         key = (src, sport, dst, dport)

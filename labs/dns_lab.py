@@ -169,4 +169,6 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
         facts=lookup_facts(lookups),
         started=started,
         duration=round(time.monotonic() - clock, 3),
+        # The questions' source: the narration calls it "your computer".
+        client=lookups[0].query.src,
     )

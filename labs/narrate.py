@@ -7,6 +7,8 @@ so the text can never disagree with the bytes shown beside it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from labs.proto.base import APPS
 from labs.trace import Field, Layer
 
@@ -33,12 +35,15 @@ def _num(fields: dict[str, Field], name: str) -> int | None:
 
 class Roles:
     """Who is the client: the side that sent the first SYN of a conversation,
-    else the side on the higher (ephemeral) port. `client` ("IP" or
-    "IP:PORT") names the learner's side, which the narration calls "your
-    computer"."""
+    else the side not on a known server port (`server_ports`: the ports a
+    lab gave as `decode_as`, where its servers listen even when the port is
+    as high as the client's), else the side on the higher (ephemeral) port.
+    `client` ("IP" or "IP:PORT") names the learner's side, which the
+    narration calls "your computer"."""
 
-    def __init__(self, client: str | None = None):
+    def __init__(self, client: str | None = None, server_ports: Iterable[int] = ()):
         self.client = client
+        self.server_ports = frozenset(server_ports)
         self.clients: set[str] = set()
         self.servers: set[str] = set()
         #: connection attempts seen: (client, server) -> flags seen so far
@@ -61,6 +66,9 @@ class Roles:
         sport, dport = _port(src), _port(dst)
         if sport is None or dport is None:
             return False
+        to_server, from_server = dport in self.server_ports, sport in self.server_ports
+        if to_server != from_server:
+            return to_server
         return sport > dport
 
     def name(self, endpoint: str, client_side: bool) -> str:

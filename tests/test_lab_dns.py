@@ -64,6 +64,15 @@ def test_six_lookups_of_two_packets(mode, traces):
     assert rcodes == ["0"] * 5 + ["3"]
 
 
+def test_narration_calls_the_asking_side_your_computer(mode, traces):
+    trace = embedded(mode, traces)
+    server = trace.target
+    for step in trace.steps:
+        query, answer = (trace.packets[i] for i in step.packets)
+        assert query.explain.startswith(f"your computer ({query.src}) sends {server} ")
+        assert answer.explain.startswith(f"{server} sends your computer ({answer.dst}) ")
+
+
 def test_facts_have_values_and_evidence(mode, traces):
     trace = embedded(mode, traces)
     transport = trace.fact("dns_transport")

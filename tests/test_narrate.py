@@ -136,3 +136,22 @@ def test_soa_answer_and_soa_in_authority():
     # A name that exists without the record type asked: the SOA is not "the answer".
     nodata, _ = _dns_reply(ZONE, ORIGIN, "mail.shop.example.", "TXT")
     assert nodata.explain.endswith("the DNS answer for mail.shop.example: no TXT record.")
+
+
+def test_decode_as_port_is_the_servers_even_when_higher():
+    """UDP has no SYN: the side on the lab's declared DNS port is the server,
+    though the learner's ephemeral port is lower."""
+    from dnslib import DNSRecord
+    from scapy.layers.inet import IP, UDP
+
+    from labs.base import RawPacket
+
+    question = DNSRecord.question("shop.example.", "A").pack()
+    reply = DNSRecord.parse(question).reply().pack()
+    raws = [
+        RawPacket(t, bytes(IP(src="127.0.0.1", dst="127.0.0.1") / UDP(sport=s, dport=d) / m))
+        for t, s, d, m in ((0.0, 40000, 54354, question), (0.1, 54354, 40000, reply))
+    ]
+    q, a = dissect_all(raws, {54354: "dns"}, client="127.0.0.1")
+    assert q.explain.startswith("your computer (127.0.0.1:40000) sends 127.0.0.1:54354 ")
+    assert a.explain.startswith("127.0.0.1:54354 sends your computer (127.0.0.1:40000) ")
