@@ -28,7 +28,10 @@ CONTRACT (labs code against this):
 `Session` carries what dissection remembers across the packets of one trace
 (which protocol a conversation speaks, TLS record boundaries, an HTTP body
 still arriving, who is the client); `dissect_packet` without one treats the
-packet on its own, `dissect_all(raws, decode_as, client)` shares one.
+packet on its own, `dissect_all(raws, decode_as, client)` shares one among
+the packets of each origin: plaintext recorded inside a TLS tunnel
+(origin "inside-tls") is read in its own Session, as what it is (HTTP),
+not as the TLS of the wire packets whose endpoints it shares.
 
 How: Ethernet/Linux cooked/IP/IPv6/TCP/UDP headers are read by
 `labs.proto.fast` with scapy's field declarations (anything unusual falls
@@ -47,7 +50,7 @@ from typing import Any
 from labs import narrate, proto
 from labs.base import RawPacket
 from labs.proto import fast
-from labs.proto.base import APPS, HEADERS, Stream, plain_field
+from labs.proto.base import APPS, HEADERS, App, Stream, plain_field
 from labs.proto.walk import spots
 from labs.trace import Fact, Field, Layer, Packet, Section, Step, Trace
 
@@ -55,16 +58,39 @@ StepsArg = Callable[[tuple[Packet, ...]], tuple[Step, ...]] | tuple[Step, ...] |
 
 
 class Session:
-    """Memory shared by the packets of one trace."""
+    """Memory shared by the packets of one trace that crossed one place.
 
-    def __init__(self, decode_as: Mapping[int, str] | None = None, client: str | None = None):
-        self.decode_as = {int(k): v for k, v in (decode_as or {}).items()}
+    `origin` is the packets' RawPacket.origin: packets not on the wire
+    ("inside-tls": plaintext recorded inside the tunnel) are already
+    decrypted, so TLS is never what they carry, whatever `decode_as` says of
+    their ports."""
+
+    def __init__(
+        self,
+        decode_as: Mapping[int, str] | None = None,
+        client: str | None = None,
+        origin: str = "wire",
+    ):
+        #: application protocols these packets cannot carry
+        self.excluded = frozenset() if origin == "wire" else frozenset({"tls"})
+        self.decode_as = {int(k): v for k, v in (decode_as or {}).items() if v not in self.excluded}
         #: conversation (frozenset of both endpoints) -> application protocol name
         self.protos: dict[frozenset[tuple[str, int]], str] = {}
         #: one direction (src, sport, dst, dport) -> what its protocol module remembers
         self.streams: dict[tuple[str, int, str, int], Stream] = {}
-        # A port a lab names for its protocol is where its server listens.
-        self.roles = narrate.Roles(client, self.decode_as)
+        # A port a lab names for its protocol is where its server listens
+        # (also for the plaintext recorded inside that server's tunnel).
+        self.roles = narrate.Roles(client, [int(k) for k in decode_as or {}])
+        self._apps: dict[str, list[App]] = {}
+
+    def apps(self, transport: str) -> list[App]:
+        """The application protocols that may ride on `transport` here."""
+        found = self._apps.get(transport)
+        if found is None:
+            found = self._apps[transport] = [
+                a for a in APPS.values() if transport in a.transport and a.name not in self.excluded
+            ]
+        return found
 
     def stream(self, src: str, sport: int, dst: str, dport: int) -> Stream:
         key = (src, sport, dst, dport)
@@ -123,21 +149,13 @@ def _app_name(
         return known
     name = session.decode_as.get(dport) or session.decode_as.get(sport)
     if not name:
+        apps = session.apps(transport)
         for port in (dport, sport):
-            name = next(
-                (a.name for a in APPS.values() if port in a.ports and transport in a.transport), ""
-            )
+            name = next((a.name for a in apps if port in a.ports), "")
             if name:
                 break
-    if not name:
-        name = next(
-            (
-                a.name
-                for a in APPS.values()
-                if transport in a.transport and a.detect and a.detect(payload)
-            ),
-            "",
-        )
+        if not name:
+            name = next((a.name for a in apps if a.detect and a.detect(payload)), "")
     if name and transport == "tcp":
         session.protos[conv] = name
     return name
@@ -270,7 +288,7 @@ def dissect_packet(
 ) -> Packet:
     """One RawPacket as a Packet: layers, fields, summary and narration."""
     if session is None:
-        session = Session(decode_as)
+        session = Session(decode_as, origin=raw.origin)
     layers, ends = dissect_layers(raw.data, raw.link, session)
     src = _endpoint(ends["src"], ends["sport"])
     dst = _endpoint(ends["dst"], ends["dport"])
@@ -309,10 +327,19 @@ def dissect_all(
     raws: Iterable[RawPacket], decode_as: Mapping[int, str] | None = None, client: str | None = None
 ) -> tuple[Packet, ...]:
     raws = list(raws)
-    session = Session(decode_as, client)
+    # One Session per origin: plaintext recorded inside a TLS tunnel shares
+    # its endpoints with the TLS records on the wire, but not their protocol
+    # nor their TCP numbering.
+    sessions: dict[str, Session] = {}
     t0 = raws[0].time if raws else 0.0
+    out = []
     with paused_gc():
-        return tuple(dissect_packet(r, index=i, t0=t0, session=session) for i, r in enumerate(raws))
+        for i, r in enumerate(raws):
+            session = sessions.get(r.origin)
+            if session is None:
+                session = sessions[r.origin] = Session(decode_as, client, r.origin)
+            out.append(dissect_packet(r, index=i, t0=t0, session=session))
+    return tuple(out)
 
 
 def build_trace(

@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urljoin
 
 from labs.base import LabContext, LabOptions
@@ -143,20 +142,6 @@ def _exchanges(
     return out
 
 
-def _dissect(raws: list[Any], port: int, tls: bool) -> tuple[Packet, ...]:
-    """Wire packets and inside-tls packets each with their own dissection
-    memory: they share ports but not a protocol."""
-    from labs.dissect import Session, dissect_packet
-
-    wire = Session({port: "tls" if tls else "http"})
-    inside = Session({port: "http"})
-    t0 = raws[0].time if raws else 0.0
-    return tuple(
-        dissect_packet(r, index=i, t0=t0, session=inside if r.origin == "inside-tls" else wire)
-        for i, r in enumerate(raws)
-    )
-
-
 def _steps(packets: tuple[Packet, ...], exchanges: list[Exchange]) -> tuple[Step, ...]:
     """The default phases, each titled with the exchange it belongs to."""
     from dataclasses import replace
@@ -217,7 +202,11 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
     note = f"The lab read the first {call.cap_bytes // 1024} KiB of the body and then hung up."
     logs = cap.conversations("inside-tls" if tls else "wire")
     exchanges = _exchanges(hops, logs, tls, note)
-    packets = _dissect(raws, port, tls)
+    from labs.dissect import dissect_all
+
+    # The plaintext recorded inside the tunnel is read as HTTP on its own
+    # (labs.dissect gives each origin its own Session).
+    packets = dissect_all(raws, {port: "tls" if tls else "http"})
     sections = [overview_section(exchanges), *map(exchange_section, exchanges)]
     if tls:
         sections.insert(0, tunnel_section(packets, (target.hostname or "") if target else ""))

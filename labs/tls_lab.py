@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from labs.base import LabContext, LabOptions, RawPacket
 from labs.errors import BadInput, LabError
 from labs.hostport import Endpoint, capture_where, resolve
-from labs.trace import Packet, Trace
+from labs.trace import Trace
 
 LAB = "tls"
 DEFAULT_PORT = 443
@@ -292,20 +292,15 @@ def assemble(
     started: str,
     duration: float,
 ) -> Trace:
-    """The trace: wire packets read as TLS, the plaintext inside as HTTP (each
-    with its own dissection memory, since they share the same endpoints)."""
-    from labs.dissect import Session, dissect_packet
+    """The trace: wire packets read as TLS, the plaintext inside as HTTP
+    (labs.dissect reads each origin in its own Session, though they share
+    the same endpoints)."""
+    from labs.dissect import dissect_all
     from labs.tls_explain import tls_facts, tls_sections
     from labs.tls_steps import tls_steps
 
     raws = sorted(raws, key=lambda r: r.time)
-    wire = Session({port: "tls"})
-    inside = Session({port: "http"})
-    t0 = raws[0].time if raws else 0.0
-    packets: tuple[Packet, ...] = tuple(
-        dissect_packet(r, index=i, t0=t0, session=wire if r.origin == "wire" else inside)
-        for i, r in enumerate(raws)
-    )
+    packets = dissect_all(raws, {port: "tls"})
     return Trace(
         lab=LAB,
         target=target,

@@ -224,3 +224,41 @@ def test_dns_guess_rejects_other_udp():
     query = bytes.fromhex("1a2b01000001000000000000") + b"\x04shop\x07example\x00\x00\x01\x00\x01"
     assert looks_like_dns(query)
     assert not looks_like_dns(query + b"junk")
+
+
+def test_plaintext_inside_tls_is_read_as_http_beside_the_wire_records():
+    """Packets recorded inside the tunnel share the TLS conversation's
+    endpoints; build_trace reads them as HTTP, and the records still as TLS."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from scapy.layers.inet import IP, TCP
+
+    from labs.pcapio import read_capture
+
+    wire, _link = read_capture(Path(__file__).parent / "data" / "pcaps" / "tls.pcap")
+    first = dissect_packet(wire[0])
+    client, server = first.src, first.dst
+    (cip, cport), (sip, sport) = (e.rsplit(":", 1) for e in (client, server))
+    request = b"GET /orders HTTP/1.1\r\nHost: shop.example\r\n\r\n"
+    response = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+    inside = [
+        RawPacket(
+            wire[-1].time + 1 + n,
+            bytes(IP(src=a, dst=b) / TCP(sport=int(p), dport=int(q), flags="PA", seq=1) / data),
+            origin="inside-tls",
+        )
+        for n, (a, p, b, q, data) in enumerate(
+            [(cip, cport, sip, sport, request), (sip, sport, cip, cport, response)]
+        )
+    ]
+    raws = [replace(r, link="raw-ip", data=r.data[14:]) for r in wire] + inside
+    trace = build_trace(
+        lab="t", target=server, capture="live", raws=raws, decode_as={int(sport): "tls"}
+    )
+    *records, get, ok = trace.packets
+    assert [layer.name for layer in get.layers][-1] == "HTTP"
+    assert get.summary == "HTTP GET /orders" and "200 OK" in ok.explain
+    assert (get.origin, ok.origin) == ("inside-tls", "inside-tls")
+    assert any(layer.name.startswith("TLS") for p in records for layer in p.layers)
+    assert all(layer.name != "HTTP" for p in records for layer in p.layers)
