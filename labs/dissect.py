@@ -96,7 +96,8 @@ class Session:
         key = (src, sport, dst, dport)
         st = self.streams.get(key)
         if st is None:
-            st = self.streams[key] = Stream()
+            back = self.streams.get((dst, dport, src, sport))
+            st = self.streams[key] = Stream() if back is None else Stream(shared=back.shared)
         return st
 
 

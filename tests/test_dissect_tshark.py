@@ -43,7 +43,7 @@ COMPARED = (
     "http.request.method http.request.uri http.request.version http.response.version http.response.code "
     "http.response.phrase http.host http.user_agent http.accept http.connection http.content_type "
     "http.content_length http.authorization http.location "
-    "tls.record.content_type tls.record.version tls.record.length tls.handshake.type tls.handshake.length "
+    "tls.record.content_type tls.record.opaque_type tls.record.version tls.record.length tls.handshake.type tls.handshake.length "
     "tls.handshake.version tls.handshake.random tls.handshake.session_id_length tls.handshake.ciphersuite "
     "tls.handshake.cipher_suites_length tls.handshake.extensions_length tls.handshake.extension.type "
     "tls.handshake.extensions_server_name tls.handshake.extensions_alpn_str "

@@ -191,27 +191,28 @@ def test_wireshark_reads_the_same_tls_fields(capture, tmp_path, monkeypatch):
     assert trace.capture == capture
     pcap = tmp_path / "tls.pcap"
     assert write_pcap(trace, pcap) == len(trace.wire_packets())
-    names = ("tls.handshake.extensions_server_name", "tls.handshake.type", "tls.record.length")
-    types = ("tls.record.content_type", "tls.record.opaque_type")
+    # TLS 1.3: Wireshark files an encrypted record's outer type as opaque_type.
+    names = (
+        "tls.handshake.extensions_server_name",
+        "tls.handshake.type",
+        "tls.record.length",
+        "tls.record.content_type",
+        "tls.record.opaque_type",
+    )
     args = ["tshark", "-r", str(pcap), "-d", f"tcp.port=={_port(trace)},tls", "-T", "fields"]
-    for name in names + types:
+    for name in names:
         args += ["-e", name]
     rows = subprocess.run(args, capture_output=True, text=True, check=True).stdout.splitlines()
     wire = trace.wire_packets()
     assert len(rows) == len(wire)
     checked = 0
     for p, row in zip(wire, rows, strict=True):
-        theirs = dict(zip(names + types, row.split("\t"), strict=True))
+        theirs = dict(zip(names, row.split("\t"), strict=True))
         for name in names:
             ours = ",".join(f.value for layer in p.layers for f in layer.fields if f.filter == name)
             assert ours == theirs[name], (p.index, name)
             checked += bool(ours)
-        # Each record's type, whichever of the two names Wireshark files it under.
-        ours_types = sorted(
-            f.value for layer in p.layers for f in layer.fields if f.filter in types
-        )
-        theirs_types = sorted(v for t in types for v in theirs[t].split(",") if v)
-        assert ours_types == theirs_types, p.index
+    assert "23" in {v for row in rows for v in row.split("\t")[-1].split(",")}
     assert checked >= 6
 
 

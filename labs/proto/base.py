@@ -187,10 +187,13 @@ def rules_mapper(name: str, rules: dict[str, Rule]) -> HeaderMapper:
 class Stream:
     """What a protocol module may remember about one direction of a TCP
     conversation between packets (bytes left in a TLS record, an HTTP body
-    still arriving). `state` is free for the module that owns the stream."""
+    still arriving). `state` is free for the module that owns the stream;
+    `shared` is the same dict for both directions of the conversation (the
+    TLS version the server chose governs the client's records too)."""
 
     proto: str = ""
     state: dict[str, Any] = field(default_factory=dict)
+    shared: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,14 @@ CONTENT_TYPES = {
 }
 
 
+TLS13, TLS12 = "0x0304", "0x0303"
+_CHOSEN = "tls.handshake.extensions.supported_version"
+_OPAQUE = (
+    "Every encrypted TLS 1.3 record says 23 (Application Data) here; its real type "
+    "(handshake, alert or data) is inside the encryption, hidden from the path."
+)
+
+
 def is_record(payload: bytes) -> bool:
     """A TLS record header: a known content type and a 3.x version."""
     return len(payload) >= 5 and payload[0] in CONTENT_TYPES and payload[1] == 3 and payload[2] <= 4
@@ -42,15 +50,19 @@ def _record(payload: bytes, pos: int, offset: int, stream: Stream) -> tuple[Laye
     complete = len(body) == length
     if not complete:
         stream.state["left"] = length - len(body)
+    # TLS 1.3 hides the real type inside the encryption: every encrypted
+    # record says Application Data outside, which Wireshark files as the
+    # "opaque type" once the server has chosen 1.3.
+    opaque = ctype == 23 and stream.shared.get("version") == TLS13
     fields = [
         Field(
-            "Content type",
-            "tls.record.content_type",
+            "Opaque type" if opaque else "Content type",
+            "tls.record.opaque_type" if opaque else "tls.record.content_type",
             str(ctype),
             CONTENT_TYPES.get(ctype, str(ctype)),
             at,
             1,
-            _type_explain(ctype, stream),
+            _OPAQUE if opaque else _type_explain(ctype, stream),
         ),
         Field("Version", "tls.record.version", hex4(version), version_name(version), at + 1, 2),
         Field(
@@ -70,6 +82,10 @@ def _record(payload: bytes, pos: int, offset: int, stream: Stream) -> tuple[Laye
     if ctype == 22 and not encrypted and complete:
         fields.extend(handshake_fields(body, at + 5, offset, payload))
         types = [f.show for f in fields if f.filter == "tls.handshake.type"]
+        if "Server Hello" in types:
+            # The one version the server picked (a Client Hello lists several).
+            chosen = [f.value for f in fields if f.filter == _CHOSEN]
+            stream.shared["version"] = chosen[0] if chosen else TLS12
         name = "TLS " + ", ".join(types) if types else name
     elif ctype == 22 or (ctype == 23 and length):
         what = "Encrypted Handshake Message" if ctype == 22 else "Encrypted Application Data"
