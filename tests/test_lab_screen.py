@@ -104,7 +104,8 @@ async def test_predictions_are_checked_against_the_trace(course):
         # "Show me" jumps to the evidence packet.
         screen.query_one("#evidence-0").press()
         await pilot.pause()
-        assert screen.query_one(PacketView).packet.index == fact.packets[0]
+        # The last evidence packet is the answer (the ACK that completes it, the response).
+        assert screen.query_one(PacketView).packet.index == fact.packets[-1]
 
 
 async def test_a_refused_target_is_one_line_on_screen(course):

@@ -42,3 +42,16 @@ def test_when_reads_naturally():
     assert when(now + timedelta(days=3), now) == "in 3 days"
     assert when(now + timedelta(minutes=10), now) == "in 10 minutes"
     assert when(now, now) == "now"
+
+
+def test_new_terms_are_capped_per_day_and_counts_agree(tmp_path):
+    from tutor.review import NEW_PER_DAY
+
+    review = Review(Store.open(tmp_path))
+    review.schedule([f"term-{n:03d}" for n in range(NEW_PER_DAY + 20)], "lab:x")
+    due = review.due_terms()
+    assert len(due) == NEW_PER_DAY == review.status().count
+    assert due[0] == "term-000"  # in the order they were met
+    review.grade(due[0], 3)
+    # One new term started today: one fewer new term left for today.
+    assert len(review.due_terms()) == NEW_PER_DAY - 1 == review.status().count

@@ -15,6 +15,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tutor.progress import Store
 
+#: New terms introduced a day, at most (like Anki's "new cards/day"): a first
+#: lab can meet a hundred terms, and a hundred at once teaches none of them.
+NEW_PER_DAY = 15
+
 #: Grade keys, as on the review screen.
 GRADES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 
@@ -51,19 +55,33 @@ class Review:
                 added += cur.rowcount
         return added
 
-    def due_terms(self, now: float | None = None, limit: int = 100) -> list[str]:
-        """Term ids due now, the most overdue first."""
-        rows = self.store.read(
-            "SELECT term_id FROM review_card WHERE due <= ? ORDER BY due, term_id LIMIT ?",
-            (now if now is not None else time.time(), limit),
+    def due_terms(self, now: float | None = None) -> list[str]:
+        """Term ids to review now: reviewed terms that are due, the most overdue
+        first, then new terms in the order they were met, up to today's
+        allowance of new terms."""
+        now = now if now is not None else time.time()
+        reviewed = self.store.read(
+            "SELECT term_id FROM review_card WHERE due <= ? AND term_id IN "
+            "(SELECT term_id FROM review_log) ORDER BY due, term_id",
+            (now,),
         )
-        return [r["term_id"] for r in rows]
+        midnight = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        started_today = self.store.read(
+            "SELECT count(*) AS n FROM (SELECT term_id FROM review_log GROUP BY term_id "
+            "HAVING min(time) >= ?)",
+            (midnight.timestamp(),),
+        )[0]["n"]
+        allowance = max(0, NEW_PER_DAY - started_today)
+        new = self.store.read(
+            "SELECT term_id FROM review_card WHERE due <= ? AND term_id NOT IN "
+            "(SELECT term_id FROM review_log) ORDER BY added, term_id LIMIT ?",
+            (now, allowance),
+        )
+        return [r["term_id"] for r in reviewed] + [r["term_id"] for r in new]
 
     def status(self, now: float | None = None) -> Due:
         now = now if now is not None else time.time()
-        due = self.store.read("SELECT count(*) AS n FROM review_card WHERE due <= ?", (now,))[0][
-            "n"
-        ]
+        due = len(self.due_terms(now))
         total = self.store.read("SELECT count(*) AS n FROM review_card")[0]["n"]
         nxt = self.store.read("SELECT min(due) AS d FROM review_card WHERE due > ?", (now,))[0]["d"]
         return Due(due, total, datetime.fromtimestamp(nxt, UTC) if nxt else None)

@@ -120,7 +120,11 @@ def header(trace: Trace) -> list[str]:
     if trace.duration:
         bits.append(f"took {duration(trace.duration)}")
     text = ", ".join(bits)
-    lines.append(text[:1].upper() + text[1:] + ".")
+    lines.append(
+        text[:1].upper()
+        + text[1:]
+        + ". Packets count from #0; Wireshark numbers the same ones from 1."
+    )
     return lines
 
 

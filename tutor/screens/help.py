@@ -23,6 +23,11 @@ WIDGET_KEYS: dict[str, list[tuple[str, str]]] = {
         ("click a link", "Open the term in the glossary"),
     ],
     "Quick check": [("↑ ↓ enter", "Choose an answer")],
+    "Lab": [
+        ("↑ ↓", "Move through steps, packets or fields (tab moves between them)"),
+        ("enter", "In the target box: run against that target"),
+    ],
+    "Labs": [("↑ ↓ enter", "Open a lab")],
     "Glossary": [
         ("type", "Search terms and aliases as you type"),
         ("enter", "Read the entry; on a related term, open it"),
@@ -45,9 +50,12 @@ def _rows(bindings: list[Binding]) -> list[tuple[str, str]]:
 def sections() -> list[tuple[str, list[tuple[str, str]]]]:
     from tutor.app import TutorApp
     from tutor.screens.glossary import GlossaryScreen
+    from tutor.screens.lab import LabScreen
+    from tutor.screens.lab_list import LabListScreen
     from tutor.screens.lesson import LessonScreen
     from tutor.screens.outline import OutlineTree
     from tutor.screens.quiz import QuizScreen
+    from tutor.screens.review import ReviewScreen
 
     def rows(cls: type[DOMNode]) -> list[tuple[str, str]]:
         return _rows([b for b in cls.BINDINGS if isinstance(b, Binding)])
@@ -58,6 +66,9 @@ def sections() -> list[tuple[str, list[tuple[str, str]]]]:
         ("Lesson", rows(LessonScreen) + WIDGET_KEYS["Lesson"]),
         ("Quick check", rows(QuizScreen) + WIDGET_KEYS["Quick check"]),
         ("Glossary", rows(GlossaryScreen) + WIDGET_KEYS["Glossary"]),
+        ("Lab", rows(LabScreen) + WIDGET_KEYS["Lab"]),
+        ("Labs", rows(LabListScreen) + WIDGET_KEYS["Labs"]),
+        ("Review", rows(ReviewScreen)),
     ]
 
 

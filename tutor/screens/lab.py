@@ -46,8 +46,27 @@ if TYPE_CHECKING:
     from tutor.content import Lesson
 
 
+#: Labs word their errors for the command line; here the same things are boxes.
+SCREEN_WORDS = {
+    "--target": "the target box",
+    "--insecure": "'accept an untrusted certificate'",
+    "--simulate": "'simulated version'",
+    "--mode": "the mode",
+    "--name": "the name box",
+    "--type": "the type",
+}
+
+
+def in_screen_words(text: str) -> str:
+    for flag, words in SCREEN_WORDS.items():
+        text = text.replace(flag, words)
+    return text.replace("--timeout S waits longer", "a slower server may need the CLI's --timeout")
+
+
 class LabScreen(Screen[None]):
     """Run one lab and explore its trace."""
+
+    SUB_TITLE = "Lab"
 
     DEFAULT_CSS = """
     LabScreen #lab-bar { height: 3; }
@@ -75,7 +94,7 @@ class LabScreen(Screen[None]):
         Binding("m", "meaning", "What it means"),
         Binding("w", "wire", "Packets"),
         Binding("f", "predictions", "Predictions", show=False),
-        Binding("S", "toggle_secrets", "Show secrets"),
+        Binding("S", "toggle_secrets", "Show/hide secrets"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -139,7 +158,7 @@ class LabScreen(Screen[None]):
                     yield DataTable(id="packets", cursor_type="row", zebra_stripes=True)
                 yield PacketView(self.lab.id, topology=self.lab.needs == "netns", id="packet")
             with TabPane("What it means", id="meaning-tab"):
-                with VerticalScroll():
+                with VerticalScroll(id="meaning-scroll"):
                     yield Markdown("Run the lab to see what it means.", id="meaning")
         yield Footer()
 
@@ -153,8 +172,12 @@ class LabScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#packets", DataTable)
-        table.add_columns("No.", "Time", "Source", "Destination", "What happened")
-        self.query_one("#run", Button).focus()
+        # "#" not "No.": these count from 0, Wireshark's No. from 1 (the banner says so).
+        table.add_columns("#", "Time", "Source", "Destination", "What happened")
+        if self.query(PredictPanel):
+            self.show_tab("predict-tab")
+        else:
+            self.query_one("#run", Button).focus()
 
     # -- running ---------------------------------------------------------------
 
@@ -166,6 +189,9 @@ class LabScreen(Screen[None]):
             return
         self._cancel = threading.Event()
         self._set_banner(f"Running {self.lab.id}… (x to cancel)", "warn")
+        # Disabling the focused button would hand focus to the target box,
+        # where x and q would be typed instead of cancelling.
+        self.show_tab(self.query_one(TabbedContent).active)
         self.query_one("#run", Button).disabled = True
         target = self.query("#target")
         text = target.first(Input).value.strip() if target else ""
@@ -209,7 +235,11 @@ class LabScreen(Screen[None]):
     def action_cancel(self) -> None:
         if any(w.group == "lab" and w.is_running for w in self.workers):
             self._cancel.set()
-            self._set_banner("Stopping…", "warn")
+            self._set_banner(
+                "Stopping… the lab closes its servers and capture as soon as the step it is "
+                "in returns (a request already waiting may take until its timeout).",
+                "warn",
+            )
 
     @on(Progress)
     def _progress(self, message: Progress) -> None:
@@ -218,7 +248,7 @@ class LabScreen(Screen[None]):
     @on(Failed)
     def _failed(self, message: Failed) -> None:
         self.query_one("#run", Button).disabled = False
-        self._set_banner(message.text, "error")
+        self._set_banner(in_screen_words(message.text), "error")
 
     @on(Finished)
     def _finished(self, message: Finished) -> None:
@@ -251,11 +281,15 @@ class LabScreen(Screen[None]):
             for o in outcomes:
                 if o.chosen is not None and o.observed is not None:
                     store.record_answer(self.lesson.id, "predict", o.question, o.chosen, o.correct)
-        right = sum(o.correct for o in outcomes)
-        self.query_one(TabbedContent).active = "predict-tab"
-        self.notify(
-            f"Your predictions, checked against your own trace: {right} of {len(outcomes)} right."
-        )
+        checked = [o for o in outcomes if o.chosen is not None and o.observed is not None]
+        right = sum(o.correct for o in checked)
+        self.show_tab("predict-tab")
+        if checked:
+            self.notify(
+                f"Your predictions, checked against your own trace: {right} of {len(checked)} right."
+            )
+        else:
+            self.notify("Nothing to check: no prediction was made, or this run cannot show it.")
 
     @on(PredictPanel.ShowEvidence)
     def _show_evidence(self, message: PredictPanel.ShowEvidence) -> None:
@@ -263,7 +297,7 @@ class LabScreen(Screen[None]):
 
     def action_predictions(self) -> None:
         if self.query(PredictPanel):
-            self.query_one(TabbedContent).active = "predict-tab"
+            self.show_tab("predict-tab")
 
     def _set_banner(self, text: str, kind: str) -> None:
         banner = self.query_one("#banner", Static)
@@ -302,6 +336,7 @@ class LabScreen(Screen[None]):
             self.query_one(PacketView).show(trace.packets[0])
         table.focus()
         self.post_message(self.TraceShown(trace))
+        self.sub_title = f"Lab · {trace.capture}"
 
     @on(DataTable.RowHighlighted, "#packets")
     def _row(self, event: DataTable.RowHighlighted) -> None:
@@ -325,10 +360,12 @@ class LabScreen(Screen[None]):
         """Jump to the evidence of a fact: its first packet, and the field."""
         if self.trace is None or not packets:
             return
-        self.query_one(TabbedContent).active = "wire-tab"
+        # The last evidence packet is the answer (the SYN-ACK, the response).
+        index = packets[-1]
+        self.show_tab("wire-tab")
         table = self.query_one("#packets", DataTable)
-        table.move_cursor(row=packets[0])
-        self.query_one(PacketView).show(self.trace.packets[packets[0]], filter_name)
+        table.move_cursor(row=index)
+        self.query_one(PacketView).show(self.trace.packets[index], filter_name)
 
     # -- other actions ----------------------------------------------------------
 
@@ -336,11 +373,32 @@ class LabScreen(Screen[None]):
         if self.query("#target"):
             self.query_one("#target", Input).focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_target":
+            return self.lab.needs != "netns"
+        if action == "predictions":
+            return bool(self.lesson and self.lesson.predicts)
+        return True
+
+    def show_tab(self, tab: str) -> None:
+        """Switch tab and move focus into it: Textual returns to the tab that
+        holds the focus, so switching without moving focus would not stick."""
+        tabs = self.query_one(TabbedContent)
+        tabs.active = tab
+        inside = {
+            "wire-tab": "#packets",
+            "meaning-tab": "#meaning-scroll",
+            "predict-tab": "RadioSet",
+        }
+        found = self.query(inside[tab])
+        if found:
+            found.first().focus()
+
     def action_meaning(self) -> None:
-        self.query_one(TabbedContent).active = "meaning-tab"
+        self.show_tab("meaning-tab")
 
     def action_wire(self) -> None:
-        self.query_one(TabbedContent).active = "wire-tab"
+        self.show_tab("wire-tab")
 
     def action_toggle_secrets(self) -> None:
         self.show_secrets = not self.show_secrets
@@ -365,10 +423,13 @@ class LabScreen(Screen[None]):
         if not self.trace.wire_packets():
             self.notify("This trace has no packets from the wire to save.", severity="warning")
             return
+        from tutor.progress import home
         from tutor.screens.save_pcap import SavePcapScreen
 
+        # Not the working directory: a pcap can hold the lab's API key, and
+        # the working directory is often a git checkout.
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        default = str(Path.cwd() / f"tutor-{self.lab.id}-{stamp}.pcap")
+        default = str(home() / "captures" / f"tutor-{self.lab.id}-{stamp}.pcap")
         self.app.push_screen(SavePcapScreen(default), self._save_to)
 
     def _save_to(self, path: str | None) -> None:
@@ -378,7 +439,8 @@ class LabScreen(Screen[None]):
         from labs.pcapio import write_pcap
 
         try:
-            write_pcap(self.trace, path)
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            write_pcap(self.trace, str(Path(path).expanduser()))
         except (OSError, LabError) as err:
             self.notify(f"Could not save {path}: {err}", severity="error")
             return

@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 
 
 class LabListScreen(Screen[None]):
+    SUB_TITLE = "Labs"
     DEFAULT_CSS = """
     LabListScreen #labs { height: 1fr; border: round $primary 40%; }
     LabListScreen #lab-help { height: auto; padding: 0 1; }
@@ -42,6 +43,7 @@ class LabListScreen(Screen[None]):
                 (f"{'':14} here: {avail.version} — {avail.reason}", "dim"),
             )
             options.add_option(Option(label, id=info.id))
+        options.highlighted = 0
         options.focus()
 
     @on(OptionList.OptionSelected, "#labs")

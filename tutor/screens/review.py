@@ -15,6 +15,8 @@ from tutor.review import GRADES, Review, when
 class ReviewScreen(Screen[None]):
     """Due cards first; space reveals the answer; 1-4 grades it."""
 
+    SUB_TITLE = "Review"
+
     DEFAULT_CSS = """
     ReviewScreen #card { width: 90; height: auto; margin: 1 2; padding: 1 2; border: round $primary; }
     ReviewScreen #term { text-style: bold; color: $accent; }
@@ -24,10 +26,10 @@ class ReviewScreen(Screen[None]):
 
     BINDINGS = [
         Binding("space", "reveal", "Show answer"),
-        Binding("1", "grade(1)", "Again"),
-        Binding("2", "grade(2)", "Hard"),
-        Binding("3", "grade(3)", "Good"),
-        Binding("4", "grade(4)", "Easy"),
+        Binding("1", "grade(1)", "Again", key_display="1"),
+        Binding("2", "grade(2)", "Hard", key_display="2"),
+        Binding("3", "grade(3)", "Good", key_display="3"),
+        Binding("4", "grade(4)", "Easy", key_display="4"),
         Binding("escape", "back", "Back"),
     ]
 

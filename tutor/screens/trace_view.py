@@ -32,7 +32,8 @@ def capture_banner(trace: Trace) -> tuple[str, str]:
     """Two or three lines: what ran, and how the packets were obtained."""
     text, kind = BANNERS.get(trace.capture, (trace.capture, "warn"))
     where = (
-        f"{trace.lab} → {trace.target}  ·  {len(trace.packets)} packets  ·  {trace.duration:.2f} s"
+        f"{trace.lab} → {trace.target}  ·  {len(trace.packets)} packets "
+        f"(#0 here is Wireshark's No. 1)  ·  {trace.duration:.2f} s"
     )
     if trace.capture_note:
         # Each lab's own note names the kind and says what it means for this run.

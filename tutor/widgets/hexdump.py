@@ -15,6 +15,7 @@ def render_hex(
     highlight: tuple[int, int] | None = None,
     masked: list[tuple[int, int]] | None = None,
     layers: list[tuple[int, int]] | None = None,
+    per_row: int = WIDTH,
 ) -> Text:
     """Rows of `offset  hex bytes  ascii`.
 
@@ -29,21 +30,22 @@ def render_hex(
         for i in range(off, min(off + length, len(data))):
             tint[i] = "" if n % 2 == 0 else "dim"
     out = Text(no_wrap=True, overflow="ellipsis")
-    for row in range(0, len(data), WIDTH):
-        chunk = data[row : row + WIDTH]
+    half = per_row // 2
+    for row in range(0, len(data), per_row):
+        chunk = data[row : row + per_row]
         out.append(f"{row:04x}  ", style="bold cyan")
         for i, byte in enumerate(chunk):
             pos = row + i
             style = "reverse bold yellow" if pos in hl else tint.get(pos, "")
             out.append(MASK if pos in secret else f"{byte:02x}", style=style)
-            out.append(" " if i != 7 else "  ")
-        out.append("   " * (WIDTH - len(chunk)) + (" " if len(chunk) <= 7 else ""))
+            out.append(" " if i != half - 1 else "  ")
+        out.append("   " * (per_row - len(chunk)) + (" " if len(chunk) < half else ""))
         out.append(" ")
         for i, byte in enumerate(chunk):
             pos = row + i
             ch = "·" if pos in secret else (chr(byte) if 32 <= byte < 127 else ".")
             out.append(ch, style="reverse bold yellow" if pos in hl else tint.get(pos, ""))
-        if row + WIDTH < len(data):
+        if row + per_row < len(data):
             out.append("\n")
     return out
 
@@ -58,6 +60,9 @@ class HexDump(Static):
     }
     """
 
+    #: Bytes a row: 16 like Wireshark, 8 in a narrow terminal.
+    per_row = WIDTH
+
     def show(
         self,
         data: bytes,
@@ -66,7 +71,11 @@ class HexDump(Static):
         layers: list[tuple[int, int]] | None = None,
     ) -> None:
         #: What is on screen, kept so tests can read the highlighted bytes.
-        self.rendered = render_hex(data, highlight, masked, layers) if data else Text("(no bytes)")
+        self.rendered = (
+            render_hex(data, highlight, masked, layers, self.per_row)
+            if data
+            else Text("(no bytes)")
+        )
         self.update(self.rendered)
 
     def highlighted_hex(self) -> str:

@@ -30,6 +30,7 @@ class PacketView(Vertical):
     PacketView #bottom { height: 1fr; }
     PacketView #fields { width: 1fr; border: round $primary 40%; }
     PacketView #hex-scroll { width: 78; border: round $primary 40%; }
+    PacketView.narrow #hex-scroll { width: 46; }
     """
 
     def __init__(self, lab_id: str, topology: bool = False, **kwargs: object) -> None:
@@ -37,6 +38,7 @@ class PacketView(Vertical):
         self.lab_id = lab_id
         self.topology = topology
         self.packet: Packet | None = None
+        self._highlight: tuple[int, int] | None = None
         self.show_secrets = False
         #: Secret values of the whole trace, masked wherever a sentence quotes them.
         self.secrets: list[str] = []
@@ -52,6 +54,14 @@ class PacketView(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#fields", Tree).show_root = False
+
+    def on_resize(self) -> None:
+        # Below ~110 columns, 8 bytes a row leave the field tree room to read.
+        narrow = self.size.width < 110
+        if narrow != self.has_class("narrow"):
+            self.set_class(narrow, "narrow")
+            self.query_one("#hex", HexDump).per_row = 8 if narrow else 16
+            self._hex(self._highlight)
 
     def say(self, text: str) -> None:
         """Put a sentence in the narration box (secrets masked)."""
@@ -83,10 +93,15 @@ class PacketView(Vertical):
         self.say(("" if packet.origin == "wire" else inside) + packet.explain)
         self._hex(None)
         if target is not None:
-            tree.move_cursor(target)
-            self.highlight(target.data)
+            # The rebuilt tree knows its lines only after a refresh.
+            def select() -> None:
+                tree.move_cursor(target)
+                self.highlight(target.data)
+
+            self.call_after_refresh(select)
 
     def _hex(self, highlight: tuple[int, int] | None) -> None:
+        self._highlight = highlight
         if self.packet is None:
             return
         masked = [] if self.show_secrets else masked_ranges(self.packet)

@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, RadioButton, RadioSet, Static
 
 if TYPE_CHECKING:
     from labs.trace import Trace
@@ -54,11 +54,13 @@ class PredictPanel(VerticalScroll):
 
     DEFAULT_CSS = """
     PredictPanel { padding: 0 1; }
-    PredictPanel .question { margin: 1 0 0 0; text-style: bold; }
+    PredictPanel > Vertical { height: auto; }
+    PredictPanel .question { margin: 1 0 0 0; text-style: bold; width: 100%; }
     PredictPanel RadioSet { width: 100%; }
     PredictPanel .result { margin: 0 0 0 2; }
     PredictPanel .result.right { color: $success; }
     PredictPanel .result.wrong { color: $warning; }
+    PredictPanel .result.open { color: $text-muted; }
     """
 
     @dataclass
@@ -79,7 +81,7 @@ class PredictPanel(VerticalScroll):
         )
         for n, predict in enumerate(self.lesson.predicts):
             with Vertical(id=f"predict-{n}"):
-                yield Label(Text(f"{n + 1}. {predict.question}"), classes="question")
+                yield Static(Text(f"{n + 1}. {predict.question}"), classes="question")
                 with RadioSet(id=f"choices-{n}"):
                     for choice in predict.choices:
                         yield RadioButton(Text(choice))
@@ -99,8 +101,11 @@ class PredictPanel(VerticalScroll):
         for o in self.outcomes:
             predict = self.lesson.predicts[o.question]
             result = self.query_one(f"#result-{o.question}", Static)
-            result.remove_class("right", "wrong")
-            if o.observed is None:
+            result.remove_class("right", "wrong", "open")
+            if o.observed is not None and o.chosen is None:
+                text = f"No prediction made; your trace shows {o.observed!r}. {o.explain}"
+                result.add_class("open")
+            elif o.observed is None:
                 text = f"This run did not report {predict.fact!r}, so it cannot be checked. {o.explain}"
                 result.add_class("wrong")
             else:
