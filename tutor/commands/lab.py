@@ -145,7 +145,7 @@ def _options(args: argparse.Namespace, info: Any) -> Any:
     if args.target is not None and info.target_hint.startswith("(none"):
         raise BadInput(f"The {info.id} lab takes no --target {info.target_hint}.")
     if args.timeout is not None and not 0 < args.timeout <= 3600:
-        raise BadInput(f"--timeout {args.timeout:g} is not a number of seconds from 0 to 3600.")
+        raise BadInput(f"--timeout {args.timeout:g}: give more than 0 and at most 3600 seconds.")
     headers = []
     for text in args.header or ():
         name, colon, value = text.partition(":")

@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Print a lesson: title, objectives, text, sources and its quick-check "
         "questions (without the answers). `tutor lessons` lists the lesson ids.",
     )
-    p.add_argument("lesson", metavar="LESSON", help="a lesson id, e.g. what-is-a-packet")
+    p.add_argument("lesson", metavar="LESSON", help="a lesson id, e.g. tcp-ip-model")
     p.set_defaults(func=run)
 
 
@@ -62,5 +62,27 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"there is no lesson {args.lesson!r}; `tutor lessons` lists them.")
     if not lesson.available:
         return fail(f"lesson {lesson.id!r} cannot be loaded: {lesson.path}: {lesson.error}", 1)
-    print(render(loaded, lesson), end="")
+    import sys
+
+    if sys.stdout.isatty():
+        print_rich(loaded, lesson)
+    else:
+        print(render(loaded, lesson), end="")
     return 0
+
+
+def print_rich(course: Course, lesson: Lesson) -> None:
+    """On a terminal, the body's Markdown (headings, tables, code) is rendered
+    by rich; the parts around it are the same as the plain text."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    from tutor.content import plain_text, reading_body
+
+    plain = render(course, lesson)
+    body = plain_text(reading_body(lesson))
+    before, _, after = plain.partition(body)
+    console = Console()
+    console.print(before, highlight=False, markup=False, end="")
+    console.print(Markdown(body))
+    console.print(after, highlight=False, markup=False, end="")
