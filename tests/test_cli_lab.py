@@ -152,7 +152,7 @@ def one_line_error(capsys, code_wanted: int, *argv: str) -> str:
         (["--target", "http://127.0.0.1:1/", "--header", "no colon"], "is not 'Name: value'"),
         (["--target", "http://127.0.0.1:1/", "--method", "GE T"], "is not an HTTP method"),
         (["--name", "example.com"], "does not take --name"),
-        (["--timeout", "0"], "--timeout 0 is not"),
+        (["--timeout", "0"], "--timeout 0: give more than 0"),
         (["--pcap", "/no/such/dir/x.pcap"], "cannot write"),
     ],
 )
