@@ -142,6 +142,9 @@ def header(*class_names: str) -> Callable[[HeaderMapper], HeaderMapper]:
     return register
 
 
+_PLANS_MAX = 4096
+
+
 class Planned:
     """Fields of one kind of header by its `rules`, planned once per layout
     (which rule applies at which offset) because the same layouts recur in
@@ -156,6 +159,8 @@ class Planned:
         found, length = layout(layer, start, packet)
         plan = self.plans.get(id(found))
         if plan is None or plan[0] is not found:
+            if len(self.plans) >= _PLANS_MAX:
+                self.plans.clear()  # layouts that are not shared (damaged headers)
             steps = [(n, off, ln, self.rules.get(n)) for n, off, ln in found if n not in self.skip]
             plan = self.plans[id(found)] = (found, steps)
         values = layer.fields

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 # Layouts depend only on (class, header length, which conditional fields are
-# present) for most headers; replaying getfield for each of 20,000 packets is
-# the single largest cost of explaining a capture, so remember the layout.
+# present) for most headers (see `_fixed`); replaying getfield for each of
+# 20,000 packets is the single largest cost of explaining a capture, so
+# remember the layout.
 _LAYOUTS: dict[tuple[Any, ...], tuple[tuple[str, int, int], ...]] = {}
 
 
@@ -57,13 +58,37 @@ def _walk(layer: Any, data: bytes) -> tuple[tuple[str, int, int], ...]:
 
 _CONDITIONAL: dict[type, tuple[str, ...]] = {}
 
-#: Headers whose layout is fixed by (header length, conditional fields
-#: present): one variable-length field at most (options). Anything else
-#: (DNS, ARP, ICMP, text lines) is walked every time.
-_CACHED = {"Ether", "CookedLinux", "IP", "IPv6", "TCP", "UDP", "IPerror", "TCPerror", "UDPerror"}
+#: class -> whether its layout is fixed by (header length, conditional
+#: fields present): true when at most one field's size depends on the bytes
+#: (IP and TCP options). Text lines (a command, then its argument) have two,
+#: so lines of equal length split differently never share a layout.
+_FIXED: dict[type, bool] = {}
+
+#: Layouts of other classes, interned so equal layouts are one object.
+_INTERNED: dict[tuple[tuple[str, int, int], ...], tuple[tuple[str, int, int], ...]] = {}
+_INTERNED_MAX = 4096
 
 
 Layout = tuple[tuple[str, int, int], ...]
+
+
+def _size_is_fixed(f: Any) -> bool:
+    """Whether a scapy field always takes the same number of bits."""
+    from scapy.fields import ConditionalField, Emph, Field, MayEnd, _BitField
+
+    while isinstance(f, ConditionalField | Emph | MayEnd):
+        f = f.fld  # presence is part of the cache key; the size is the inner field's
+    if isinstance(f, _BitField):
+        return True
+    # A struct-based field: scapy's own getfield reads exactly `sz` bytes.
+    return isinstance(f, Field) and type(f).getfield is Field.getfield
+
+
+def _fixed(cls: type, layer: Any) -> bool:
+    fixed = _FIXED.get(cls)
+    if fixed is None:
+        fixed = _FIXED[cls] = sum(not _size_is_fixed(f) for f in layer.fields_desc) <= 1
+    return fixed
 
 
 def layout(layer: Any, start: int, packet: bytes) -> tuple[Layout, int]:
@@ -76,10 +101,10 @@ def layout(layer: Any, start: int, packet: bytes) -> tuple[Layout, int]:
     if data is None:
         # scapy drops its cache for some layers (ICMP with extensions): walk
         # the packet's bytes from the layer's start instead.
-        found = _walk(layer, packet[start:])
+        found = _intern(_walk(layer, packet[start:]))
         return found, max((off + n for _name, off, n in found), default=0)
-    if cls.__name__ not in _CACHED:
-        return _walk(layer, data), len(data)
+    if not _fixed(cls, layer):
+        return _intern(_walk(layer, data)), len(data)
     conditional = _CONDITIONAL.get(cls)
     if conditional is None:
         conditional = tuple(f.name for f in layer.fields_desc if f.isconditional)
@@ -96,8 +121,17 @@ def layout(layer: Any, start: int, packet: bytes) -> tuple[Layout, int]:
             # slice differently the first time; give the last field the
             # bytes it took then, and do not let this layout stand for others.
             name, off, _n = cached[-1]
-            cached = (*cached[:-1], (name, off, max(len(data) - off, 0)))
+            cached = _intern((*cached[:-1], (name, off, max(len(data) - off, 0))))
     return cached, len(data)
+
+
+def _intern(found: Layout) -> Layout:
+    hit = _INTERNED.get(found)
+    if hit is None:
+        if len(_INTERNED) >= _INTERNED_MAX:
+            return found
+        hit = _INTERNED[found] = found
+    return hit
 
 
 def _covers(found: Layout, length: int) -> bool:
