@@ -75,7 +75,9 @@ def test_related_terms_exist(course):
 
 
 def test_every_term_has_a_source_and_plain_explanation(course):
-    bad = [t.id for t in course.glossary.terms if not t.source.strip() or len(t.explain.split()) < 12]
+    bad = [
+        t.id for t in course.glossary.terms if not t.source.strip() or len(t.explain.split()) < 12
+    ]
     assert bad == []
 
 
@@ -83,7 +85,9 @@ def test_quick_check_answers_are_among_the_choices(course):
     for lesson in course.lessons:
         for check in lesson.checks:
             assert 0 <= check.answer < len(check.choices), lesson.path
-            assert len(set(check.choices)) == len(check.choices), f"{lesson.path}: duplicate choices"
+            assert len(set(check.choices)) == len(check.choices), (
+                f"{lesson.path}: duplicate choices"
+            )
 
 
 def test_labs_named_by_lessons_exist(course):

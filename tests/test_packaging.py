@@ -22,8 +22,18 @@ def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     build = tmp_path_factory.mktemp("build")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
         check=True,
         cwd=build,
         env={**os.environ, "PIP_NO_CACHE_DIR": "1"},
@@ -34,7 +44,11 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_carries_the_content(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    in_repo = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "lessons").rglob("*") if p.suffix in (".md", ".toml"))
+    in_repo = sorted(
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "lessons").rglob("*")
+        if p.suffix in (".md", ".toml")
+    )
     assert in_repo and set(in_repo) <= set(names)
     assert any(n.endswith(".tcss") for n in names)
 
@@ -42,14 +56,24 @@ def test_wheel_carries_the_content(wheel):
 def test_installed_tutor_finds_its_lessons(wheel, tmp_path):
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     code = (
         "import tutor, json; from tutor.cli import main; "
-        "assert tutor.__file__.startswith(%r), tutor.__file__; "
-        "raise SystemExit(main(['lessons', '--json']))" % str(target)
+        f"assert tutor.__file__.startswith({str(target)!r}), tutor.__file__; "
+        "raise SystemExit(main(['lessons', '--json']))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True

@@ -12,7 +12,9 @@ from labs.trace import Fact, Field, Layer, Packet, Section, Step, Trace, dumps, 
 def sample() -> Trace:
     flags = Field("flags", "tcp.flags", "0x0002", "SYN", 33, 1, "asks to open a conversation")
     tcp = Layer("TCP", 20, 40, (flags,))
-    pkt = Packet(0, 0.0, "127.0.0.1:51514", "127.0.0.1:43121", "TCP SYN", "45" + "00" * 59, "…", (tcp,))
+    pkt = Packet(
+        0, 0.0, "127.0.0.1:51514", "127.0.0.1:43121", "TCP SYN", "45" + "00" * 59, "…", (tcp,)
+    )
     return Trace(
         lab="http-api",
         target="http://127.0.0.1:43121/orders",

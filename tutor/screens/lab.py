@@ -212,11 +212,14 @@ class LabScreen(Screen[None]):
         from labs import registry
         from labs.errors import Cancelled, LabError
 
+        def progress(text: str) -> None:
+            self.post_message(self.Progress(text))
+
         try:
             trace = registry.run_lab(
                 self.lab.id,
                 options,  # type: ignore[arg-type]
-                progress=lambda text: self.post_message(self.Progress(text)),
+                progress=progress,
                 cancel=self._cancel,
             )
         except Cancelled:

@@ -94,11 +94,11 @@ class PacketView(Vertical):
         self._hex(None)
         if target is not None:
             # The rebuilt tree knows its lines only after a refresh.
-            def select() -> None:
+            def choose() -> None:
                 tree.move_cursor(target)
                 self.highlight(target.data)
 
-            self.call_after_refresh(select)
+            self.call_after_refresh(choose)
 
     def _hex(self, highlight: tuple[int, int] | None) -> None:
         self._highlight = highlight
