@@ -23,6 +23,17 @@ def field_map(layers: tuple[Layer, ...]) -> dict[str, Field]:
     return out
 
 
+#: How a layer quoted inside an ICMP error (the probe sent back) is named.
+QUOTED = " (quoted)"
+
+
+def outer_fields(layers: tuple[Layer, ...]) -> dict[str, Field]:
+    """Like `field_map`, without the headers an ICMP error quotes: the fields
+    that describe this packet itself (the router's ICMP type and address),
+    not the probe it sends back (whose UDP length says nothing about it)."""
+    return field_map(tuple(layer for layer in layers if not layer.name.endswith(QUOTED)))
+
+
 def _num(fields: dict[str, Field], name: str) -> int | None:
     f = fields.get(name)
     if f is None:

@@ -142,9 +142,31 @@ def test_icmp_time_exceeded_quotes_the_probe():
     f = field_map(p.layers)
     assert f["icmp.type"].value == "11"
     assert f["ip.src"].value == "198.51.100.1"  # the outer header wins
-    assert [layer.name for layer in p.layers] == ["IPv4", "ICMP", "IPv4 (quoted)", "UDP"]
+    assert [layer.name for layer in p.layers] == ["IPv4", "ICMP", "IPv4 (quoted)", "UDP (quoted)"]
     assert p.summary == "ICMP time exceeded"
     assert "198.51.100.1" in p.explain and "time to live" in p.explain
+
+
+def test_icmp_error_key_fields_are_the_routers_not_the_probes():
+    from labs.narrate import outer_fields
+
+    p = dissect_packet(RawPacket(0.0, TIME_EXCEEDED))
+    outer = outer_fields(p.layers)
+    assert (outer["icmp.type"].value, outer["icmp.code"].value) == ("11", "0")
+    assert outer["ip.src"].value == "198.51.100.1" and outer["ip.ttl"].value == "255"
+    assert "udp.length" not in outer and "udp.dstport" not in outer
+    assert field_map(p.layers)["udp.dstport"].value == "33434"  # still there, quoted
+
+
+def test_icmp_quoted_in_an_icmp_error_is_named_as_quoted():
+    from scapy.layers.inet import ICMP, IP
+
+    ping = bytes(IP(src="192.0.2.2", dst="203.0.113.5", ttl=1) / ICMP(id=7, seq=1))
+    err = bytes(IP(src="198.51.100.1", dst="192.0.2.2") / ICMP(type=11, code=0) / ping)
+    p = dissect_packet(RawPacket(0.0, err))
+    assert [layer.name for layer in p.layers][1:3] == ["ICMP", "IPv4 (quoted)"]
+    assert p.layers[3].name == "ICMP (quoted)"
+    assert field_map(p.layers)["icmp.type"].value == "11" and p.summary == "ICMP time exceeded"
 
 
 @pytest.mark.parametrize(

@@ -148,9 +148,14 @@ def test_arp_icmp_and_ipv6_written_by_us_match_tshark(tmp_path):
 
     eth = bytes.fromhex("0000000000000000000000000800")
     eth6 = eth[:-2] + b"\x86\xdd"
+    from scapy.layers.inet import ICMP, IP
+
+    ping = bytes(IP(src="192.0.2.2", dst="203.0.113.5", ttl=1) / ICMP(id=7, seq=1))
+    ping_exceeded = bytes(IP(src="198.51.100.1", dst="192.0.2.2") / ICMP(type=11) / ping)
     raws = [
         RawPacket(1.0, ARP_REQUEST, "ethernet"),
         RawPacket(1.5, eth + TIME_EXCEEDED, "ethernet"),
+        RawPacket(1.7, eth + ping_exceeded, "ethernet"),
         RawPacket(2.0, eth + SYN, "ethernet"),
         RawPacket(2.5, eth6 + SYN6, "ethernet"),
         RawPacket(3.0, eth6 + DNS6, "ethernet"),

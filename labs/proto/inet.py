@@ -182,11 +182,13 @@ def ipv6_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
 _icmp_fields = rules_mapper("ICMP", ICMP)
 
 
-@header("ICMP")
+@header("ICMP", "ICMPerror")
 def icmp_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
-    """ICMP without scapy's empty extension fields (nothing on the wire)."""
+    """ICMP without scapy's empty extension fields (nothing on the wire);
+    an ICMP message quoted inside an ICMP error is named as quoted."""
     lay, length = _icmp_fields(layer, start, packet)
-    return replace(lay, fields=tuple(f for f in lay.fields if f.length)), length
+    name = "ICMP (quoted)" if type(layer).__name__ == "ICMPerror" else lay.name
+    return replace(lay, name=name, fields=tuple(f for f in lay.fields if f.length)), length
 
 
 ICMPV6_TYPES = {

@@ -280,7 +280,8 @@ def tcp_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
         _segment_length(len(payload.load) if type(payload).__name__ == "Raw" else 0, start + length)
     )
     fields.sort(key=_offset)
-    return Layer("TCP", start, length, tuple(fields)), length
+    name = "TCP (quoted)" if type(layer).__name__ == "TCPerror" else "TCP"
+    return Layer(name, start, length, tuple(fields)), length
 
 
 def _offset(f: Field) -> int:
@@ -302,6 +303,9 @@ UDP = {
     "chksum": Rule("Checksum", "udp.checksum", hex4),
 }
 
-header("UDP", "UDPerror")(rules_mapper("UDP", UDP))
+header("UDP")(rules_mapper("UDP", UDP))
+# The probe an ICMP error sends back: same fields, named apart so the
+# narration and key fields speak of the ICMP message, not of the probe.
+header("UDPerror")(rules_mapper("UDP (quoted)", UDP))
 
 __all__ = ["SERVICES", "flag_names", "port_explain", "tcp_layer"]
