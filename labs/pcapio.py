@@ -219,7 +219,14 @@ def wire_raws(source: Trace | Iterable[RawPacket]) -> list[RawPacket]:
 def write_pcap(source: Trace | Iterable[RawPacket], path: str | Path) -> int:
     """Write the wire packets (never the plaintext seen inside TLS) to `path`;
     returns how many. One link type: a classic pcap; several (a lab that
-    captured at more than one point): pcapng with one interface per link."""
+    captured at more than one point): pcapng with one interface per link.
+    A simulated trace is refused: its frames were computed, never sent, and
+    a capture file would pass them off as captured."""
+    if isinstance(source, Trace) and source.capture == "simulated":
+        raise BadInput(
+            "A simulated run has no captured packets: nothing was sent, so there is nothing "
+            "for Wireshark to open. Run it as root for a real capture."
+        )
     raws = wire_raws(source)
     links = list(dict.fromkeys(r.link for r in raws)) or ["raw-ip"]
     unknown = [link for link in links if link not in LINKTYPES]

@@ -182,3 +182,19 @@ def test_empty_capture_and_empty_records_explain_without_error(tmp_path):
     first, second = explain_file(odd).packets
     assert first.summary == "Empty" and first.layers == ()
     assert second.layers[-1].name == "Data" and second.hex == b"abcde".hex()
+
+
+def test_simulated_trace_is_refused_in_one_line(tmp_path):
+    from labs.base import LabOptions
+    from labs.registry import run_lab
+
+    trace = run_lab("traceroute", LabOptions(simulate=True))
+    assert trace.capture == "simulated" and trace.wire_packets()
+    path = tmp_path / "sim.pcap"
+    with pytest.raises(BadInput) as info:
+        write_pcap(trace, path)
+    assert str(info.value) == (
+        "A simulated run has no captured packets: nothing was sent, so there is nothing "
+        "for Wireshark to open. Run it as root for a real capture."
+    )
+    assert info.value.exit_code == 2 and not path.exists()
