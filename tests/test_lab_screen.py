@@ -146,3 +146,18 @@ async def test_routing_lab_options_and_topology(course):
         assert "SIMULATED" in str(screen.query_one("#banner").render())
         drawing = str(screen.query_one("#topology", Static).render())
         assert "router 1" in drawing and "^" in drawing
+
+
+async def test_dns_with_default_options_runs_the_whole_scenario(course):
+    """The TUI's defaults must be the CLI's: no --type means every query, so
+    the lessons' DNS predictions (CNAME chain, NXDOMAIN) can be checked."""
+    app = make_app(course, Store.memory())
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = LabScreen("dns")
+        app.push_screen(screen)
+        await pilot.pause()
+        assert screen.query_one(LabOptionsBar).options(None).qtype is None
+        await run_lab(pilot, screen)
+        facts = {f.name for f in screen.trace.facts}
+        wanted = {p.fact for x in course.lessons if x.lab == "dns" for p in x.predicts}
+        assert wanted <= facts

@@ -48,7 +48,9 @@ class LabOptionsBar(Horizontal):
         if "name" in opts:
             yield Input(placeholder="name to look up (with a target)", id="opt-name")
         if "qtype" in opts:
-            yield Select([(t, t) for t in QTYPES], value="A", allow_blank=False, id="opt-qtype")
+            # Blank is the lab's own scenario (every type and a missing name),
+            # as the CLI without --type; a type asks one question.
+            yield Select([(t, t) for t in QTYPES], prompt="all types", id="opt-qtype")
         if "insecure" in opts:
             yield Checkbox("accept an untrusted certificate", id="opt-insecure")
         if "simulate" in opts:
