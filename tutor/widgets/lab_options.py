@@ -61,7 +61,7 @@ class LabOptionsBar(Horizontal):
         if not found:
             return None
         value = found.first(kind).value  # type: ignore[attr-defined]
-        if value is Select.BLANK:
+        if value is Select.NULL:  # nothing chosen in a Select with a prompt
             return None
         return value if isinstance(value, bool) else (str(value).strip() or None)
 
