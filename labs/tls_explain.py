@@ -282,6 +282,10 @@ def _summary_section(packets: tuple[Packet, ...], exchange: Any) -> Section:
     return Section("Visible vs hidden", "\n".join(rows), "table")
 
 
+#: The section holding the session's key log; `tutor lab run --pcap F` saves it as F.keys.
+KEYLOG_SECTION = "TLS key log"
+
+
 def _keylog_sections(exchange: Any) -> tuple[Section, ...]:
     how = (
         "In Wireshark: Preferences > Protocols > TLS > (Pre)-Master-Secret log filename, then "
@@ -300,8 +304,8 @@ def _keylog_sections(exchange: Any) -> tuple[Section, ...]:
             Section(
                 "Decrypt it yourself in Wireshark",
                 "The client wrote this session's keys in the key log format below (as "
-                f"SSLKEYLOGFILE would). Save them to a file. {how}",
+                f"SSLKEYLOGFILE would); with --pcap FILE they are saved as FILE.keys. {how}",
             ),
-            Section("TLS key log", exchange.keylog.strip(), "code"),
+            Section(KEYLOG_SECTION, exchange.keylog.strip(), "code"),
         )
     return ()

@@ -164,6 +164,17 @@ def _options(args: argparse.Namespace, info: Any) -> Any:
     )
 
 
+def _save_keylog(trace: Any, pcap: Path, progress: Any) -> None:
+    """Next to a TLS lab's pcap, the session keys Wireshark needs to decrypt it."""
+    from labs.tls_explain import KEYLOG_SECTION
+
+    keylog = next((s.body for s in trace.sections if s.title == KEYLOG_SECTION), None)
+    if keylog:
+        keys = pcap.with_name(pcap.name + ".keys")
+        keys.write_text(keylog + "\n", encoding="utf-8")
+        progress(f"Saved the session keys to {keys}: Wireshark decrypts the pcap with them.")
+
+
 def _check_pcap_path(path: str) -> None:
     from labs.errors import BadInput
 
@@ -191,6 +202,7 @@ def run_lab(args: argparse.Namespace) -> int:
 
             count = write_pcap(trace, Path(args.pcap).expanduser())
             progress(f"Saved {count} wire packets to {args.pcap}.")
+            _save_keylog(trace, Path(args.pcap).expanduser(), progress)
     except Cancelled:
         return fail("stopped; the lab's servers and capture were closed.", 130)
     except KeyboardInterrupt:
