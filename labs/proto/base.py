@@ -143,37 +143,72 @@ def header(*class_names: str) -> Callable[[HeaderMapper], HeaderMapper]:
 
 
 _PLANS_MAX = 4096
+#: Fields remembered per planned field: enough for the values that repeat
+#: (ports, flags, addresses); sequence numbers and checksums never do.
+_STEP_MEMO_MAX = 2048
+
+#: One planned field: scapy name, absolute offset, length, rule, and the
+#: Fields already made for it by value (None: not reusable).
+_Step = tuple[str, int, int, Rule | None, dict[Any, Field] | None]
 
 
 class Planned:
     """Fields of one kind of header by its `rules`, planned once per layout
     (which rule applies at which offset) because the same layouts recur in
-    every packet of a capture. `skip` names fields the caller handles."""
+    every packet of a capture. `skip` names fields the caller handles.
+
+    Each planned field remembers the Fields it made by value, so a port or
+    an address seen before costs one dict lookup."""
 
     def __init__(self, rules: dict[str, Rule], skip: tuple[str, ...] = ()):
         self.rules = rules
         self.skip = skip
-        self.plans: dict[int, tuple[Layout, list[tuple[str, int, int, Rule | None]]]] = {}
+        self.plans: dict[tuple[int, int], tuple[Layout, list[_Step]]] = {}
+
+    def _plan(self, found: Layout, start: int) -> list[_Step]:
+        if len(self.plans) >= _PLANS_MAX:
+            self.plans.clear()  # layouts that are not shared (damaged headers)
+        steps: list[_Step] = []
+        for n, off, ln in found:
+            if n in self.skip:
+                continue
+            rule = self.rules.get(n)
+            memo: dict[Any, Field] | None = {} if rule is not None and not rule.uses_layer else None
+            steps.append((n, start + off, ln, rule, memo))
+        self.plans[(id(found), start)] = (found, steps)
+        return steps
 
     def __call__(self, layer: Any, start: int, packet: bytes) -> tuple[list[Field], Layout, int]:
         found, length = layout(layer, start, packet)
-        plan = self.plans.get(id(found))
-        if plan is None or plan[0] is not found:
-            if len(self.plans) >= _PLANS_MAX:
-                self.plans.clear()  # layouts that are not shared (damaged headers)
-            steps = [(n, off, ln, self.rules.get(n)) for n, off, ln in found if n not in self.skip]
-            plan = self.plans[id(found)] = (found, steps)
+        plan = self.plans.get((id(found), start))
+        steps = plan[1] if plan is not None and plan[0] is found else self._plan(found, start)
         values = layer.fields
         out: list[Field] = []
-        for field_name, off, ln, rule in plan[1]:
+        append = out.append
+        for field_name, at, ln, rule, memo in steps:
             value = values.get(field_name)
+            if memo is not None:
+                try:
+                    hit = memo.get(value)
+                except TypeError:  # an unhashable value (a list)
+                    hit = None
+                if hit is not None:
+                    append(hit)
+                    continue
             if rule is not None:
                 try:
-                    out.append(make_field(rule, value, start + off, ln, layer))
-                    continue
+                    made = _make_field(rule, value, at, ln, layer)
                 except (TypeError, ValueError):
                     pass
-            out.append(plain_field(layer, Spot(field_name, value, start + off, ln)))
+                else:
+                    if memo is not None and len(memo) < _STEP_MEMO_MAX:
+                        try:
+                            memo[value] = made
+                        except TypeError:
+                            pass
+                    append(made)
+                    continue
+            append(plain_field(layer, Spot(field_name, value, at, ln)))
         return out, found, length
 
 

@@ -23,8 +23,8 @@ class Light:
 
     __slots__ = ("fields", "raw_packet_cache", "payload")
     fields_desc: list[Any] = []
-    #: (field, read through the bit-field memo?) in order
-    plan: list[tuple[Any, bool]] = []
+    #: how `_read` reads the fields, in order (see `_compile`)
+    plan: list[tuple[Any, ...]] = []
     _by_name: dict[str, Any] = {}
 
     def __init__(self) -> None:
@@ -111,12 +111,138 @@ def _light(scapy_cls: Any) -> type[Light]:
             {
                 "__slots__": (),
                 "fields_desc": desc,
-                "plan": [(f, _plain_bits(f)) for f in desc],
+                "plan": _compile(desc),
                 "_by_name": {f.name: f for f in desc},
             },
         )
         _CLASSES[scapy_cls.__name__] = cls
     return cls
+
+
+#: What _read does for the next field(s): read a run of byte-aligned fields
+#: with one struct call, a group of bit fields filling whole bytes through
+#: one memo lookup, one bit field through the memo, or any other field
+#: through its own getfield.
+_RUN, _GROUP, _BITS_OP, _OTHER = 0, 1, 2, 3
+#: Values remembered per bit group (version and header length, flags and
+#: fragment offset take a handful of values across a capture).
+_GROUP_MEMO_MAX = 4096
+
+
+def _struct_field(f: Any) -> bool:
+    """A field whose getfield is scapy's plain struct read (`Field.getfield`)."""
+    from scapy.fields import Field
+
+    return isinstance(f, Field) and type(f).getfield is Field.getfield and not f.isconditional
+
+
+def _compile(desc: list[Any]) -> list[tuple[Any, ...]]:
+    """Packet.do_dissect's loop for one header, planned once: consecutive
+    struct fields of the same byte order become one `Struct.unpack_from`
+    (each value then goes through the field's own m2i, as getfield does)."""
+    import struct
+
+    from scapy.fields import Field
+
+    plan: list[tuple[Any, ...]] = []
+    run: list[Any] = []
+    bits: list[Any] = []
+
+    def close() -> None:
+        if run:
+            fmt = run[0].fmt[0] + "".join(f.fmt[1:] for f in run)
+            reads = [(f.name, None if type(f).m2i is Field.m2i else _Converter(f)) for f in run]
+            plan.append((_RUN, struct.Struct(fmt), reads))
+            run.clear()
+        # Bit fields that do not end on a byte boundary are read one by one.
+        plan.extend((_BITS_OP, f) for f in bits)
+        bits.clear()
+
+    for f in desc:
+        inner = getattr(f, "fld", f)  # Emph(SourceIPField(...)) reads as its field
+        if _plain_bits(f):
+            if run:
+                close()
+            bits.append(f)
+            size = sum(b.size for b in bits)
+            if size % 8 == 0:
+                plan.append((_GROUP, tuple(bits), size // 8, {}))
+                bits.clear()
+            continue
+        if (
+            not bits
+            and _struct_field(inner)
+            and inner.fmt[0] in "!><="
+            and (not run or run[0].fmt[0] == inner.fmt[0])
+        ):
+            run.append(inner)
+            continue
+        close()
+        plan.append((_OTHER, f, _empty_when(f)))
+    close()
+    return plan
+
+
+class _Sized:
+    """A list field sized by other fields (IP and TCP options): when its
+    `length_from` says 0 bytes, the value is [] without a getfield call, once
+    the field itself has shown that it reads 0 bytes as []."""
+
+    __slots__ = ("length_from", "empty_is_list")
+
+    def __init__(self, length_from: Any):
+        self.length_from = length_from
+        self.empty_is_list: bool | None = None
+
+
+#: Fields sized by other fields without a `length_from` (scapy reads TCP
+#: options up to the header length itself).
+_LENGTHS = {"TCPOptionsField": lambda layer: (layer.fields["dataofs"] - 5) * 4}
+
+
+def _empty_when(f: Any) -> _Sized | None:
+    length_from = getattr(f, "length_from", None) or _LENGTHS.get(type(f).__name__)
+    return _Sized(length_from) if callable(length_from) else None
+
+
+def _group(op: tuple[Any, ...], layer: Light, s: bytes) -> tuple[tuple[str, Any], ...]:
+    """The values of a group of bit fields that fills `op[2]` whole bytes."""
+    fields, size, memo = op[1], op[2], op[3]
+    window = s[:size]
+    hit = memo.get(window)
+    if hit is None:
+        rest: Any = window
+        out = []
+        for f in fields:
+            rest, value = f.getfield(layer, rest)
+            out.append((f.name, value))
+        if rest:
+            raise ValueError("short bit fields")  # parse() then leaves it to scapy
+        hit = tuple(out)
+        if len(memo) < _GROUP_MEMO_MAX:
+            memo[window] = hit
+    return hit
+
+
+class _Converter:
+    """A field's m2i with its results remembered when they come from bytes
+    (addresses: a capture repeats the same few)."""
+
+    __slots__ = ("field", "seen")
+
+    def __init__(self, field: Any):
+        self.field = field
+        self.seen: dict[bytes, Any] = {}
+
+    def __call__(self, layer: Light, raw: Any) -> Any:
+        if type(raw) is not bytes:
+            return self.field.m2i(layer, raw)
+        hit = self.seen.get(raw)
+        if hit is None:
+            hit = self.field.m2i(layer, raw)
+            if len(self.seen) < 65536:
+                self.seen[raw] = hit
+        return hit
 
 
 #: (bit field, the bytes it spans, bit position) -> (bytes used, new bit position, value).
@@ -145,8 +271,36 @@ def _read(cls: type[Light], data: bytes, start: int) -> Light | None:
     layer = cls()
     values = layer.fields
     s: Any = data[start:]
-    for f, is_bits in cls.plan:
-        s, val = _bits(f, layer, s) if is_bits else f.getfield(layer, s)
+    for op in cls.plan:
+        kind = op[0]
+        if kind == _RUN:
+            st = op[1]
+            if type(s) is not bytes or len(s) < st.size:
+                return None  # a short or misaligned header: scapy reads it
+            for (name, conv), raw in zip(op[2], st.unpack_from(s), strict=True):
+                values[name] = raw if conv is None else conv(layer, raw)
+            s = s[st.size :]
+            continue
+        if kind == _GROUP:
+            if type(s) is not bytes or len(s) < op[2]:
+                return None
+            for name, value in _group(op, layer, s):
+                values[name] = value
+            s = s[op[2] :]
+            continue
+        f = op[1]
+        if kind == _BITS_OP:
+            s, val = _bits(f, layer, s)
+        elif op[2] is not None and type(s) is bytes and op[2].length_from(layer) == 0:
+            sized = op[2]
+            if sized.empty_is_list:
+                val = []  # no options
+            else:
+                rest, val = f.getfield(layer, s)
+                sized.empty_is_list = rest is s and val == []
+                s = rest
+        else:
+            s, val = f.getfield(layer, s)
         if f.isconditional and val is None:
             return None  # conditional layouts are left to scapy
         values[f.name] = val
