@@ -212,10 +212,12 @@ def describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tup
 def _describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tuple[str, str]:
     if not layers:
         return "Empty", "This record holds no bytes: the capture saved nothing of this packet."
+    transport = next((layer for layer in layers if layer.name in _KINDS), None)
+    kind = transport.name if transport else ""
+    if transport is not None and kind == "TCP":
+        # Everything the TCP sentence reads is in the TCP header itself.
+        return _tcp(field_map((transport,)), layers, src, dst, roles)
     fields = field_map(layers)
-    kind = next((layer.name for layer in layers if layer.name in _KINDS), "")
-    if kind == "TCP":
-        return _tcp(fields, layers, src, dst, roles)
     a, b = roles.names(src, dst)
     if kind == "UDP":
         n = max((_num(fields, "udp.length") or 8) - 8, 0)

@@ -20,6 +20,9 @@ TITLES = {
 }
 
 
+_KINDS = ("TCP", "UDP", "ICMP", "ICMPv6", "ARP")
+
+
 def _conv(p: Packet) -> frozenset[str]:
     return frozenset((p.src, p.dst))
 
@@ -33,16 +36,15 @@ def classify(packets: tuple[Packet, ...]) -> list[str]:
     closing: set[frozenset[str]] = set()
     syn_at: dict[frozenset[str], int] = {}
     for i, p in enumerate(packets):
-        f = field_map(p.layers)
         conv = _conv(p)
         layer_names = {layer.name.split(" ")[0] for layer in p.layers}
-        kind = next(
-            (n.name for n in p.layers if n.name in ("TCP", "UDP", "ICMP", "ICMPv6", "ARP")), ""
-        )
+        transport = next((n for n in p.layers if n.name in _KINDS), None)
+        kind = transport.name if transport else ""
         name = "other"
         if "DNS" in layer_names:
             name = "dns"
-        elif kind == "TCP":
+        elif transport is not None and kind == "TCP":
+            f = field_map((transport,))
             bits = int(f["tcp.flags"].value, 16)
             seg = int(f["tcp.len"].value) if "tcp.len" in f else 0
             if bits & 0x02:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 from json.encoder import encode_basestring as _quote  # type: ignore[attr-defined]
+from math import isfinite
 from typing import Any, TextIO
 
 from labs.trace import Field, Packet, Trace
@@ -35,25 +36,41 @@ def _field_text(f: Field) -> str:
     )
 
 
-def _packet_text(p: Packet, cache: dict[int, tuple[Field, str]]) -> str:
-    layers = []
-    for layer in p.layers:
-        parts = []
-        for f in layer.fields:
-            hit = cache.get(id(f))
-            if hit is None or hit[0] is not f:
-                hit = cache[id(f)] = (f, _field_text(f))
-            parts.append(hit[1])
-        layers.append(
-            f'{{"name":{_quote(layer.name)},"offset":{layer.offset},"length":{layer.length},'
-            f'"fields":[{",".join(parts)}]}}'
+def _time(t: float) -> str:
+    # What json.dumps writes for a finite float, without its call overhead.
+    return repr(t) if isfinite(t) else _dumps(t)
+
+
+class _Texts:
+    """JSON text of each Field by identity. The Fields are kept alive here,
+    so an id in the table always names the same Field."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, str] = {}
+        self.kept: list[Field] = []
+
+    def packet(self, p: Packet) -> str:
+        get = self.by_id.get
+        layers = []
+        for layer in p.layers:
+            parts = []
+            for f in layer.fields:
+                text = get(id(f))
+                if text is None:
+                    text = self.by_id[id(f)] = _field_text(f)
+                    self.kept.append(f)
+                parts.append(text)
+            layers.append(
+                f'{{"name":{_quote(layer.name)},"offset":{layer.offset},"length":{layer.length},'
+                f'"fields":[{",".join(parts)}]}}'
+            )
+        return (
+            f'{{"index":{p.index},"time":{_time(p.time)},"src":{_quote(p.src)},'
+            f'"dst":{_quote(p.dst)},"summary":{_quote(p.summary)},"hex":"{p.hex}",'
+            f'"explain":{_quote(p.explain)},"layers":[{",".join(layers)}],'
+            f'"origin":{_quote(p.origin)},"conversation":{_quote(p.conversation)},'
+            f'"interface":{_quote(p.interface)}}}'
         )
-    return (
-        f'{{"index":{p.index},"time":{_dumps(p.time)},"src":{_quote(p.src)},"dst":{_quote(p.dst)},'
-        f'"summary":{_quote(p.summary)},"hex":"{p.hex}","explain":{_quote(p.explain)},'
-        f'"layers":[{",".join(layers)}],"origin":{_quote(p.origin)},'
-        f'"conversation":{_quote(p.conversation)},"interface":{_quote(p.interface)}}}'
-    )
 
 
 def write_json(trace: Trace, out: TextIO) -> None:
@@ -65,7 +82,7 @@ def write_json(trace: Trace, out: TextIO) -> None:
 
 
 def _write(trace: Trace, out: TextIO) -> None:
-    cache: dict[int, tuple[Field, str]] = {}
+    texts = _Texts()
     out.write("{")
     for i, f in enumerate(fields(Trace)):
         if i:
@@ -75,7 +92,7 @@ def _write(trace: Trace, out: TextIO) -> None:
         if f.name == "packets":
             out.write("[")
             for j, p in enumerate(value):
-                out.write(("\n" if j == 0 else ",\n") + _packet_text(p, cache))
+                out.write(("\n" if j == 0 else ",\n") + texts.packet(p))
             out.write("\n]")
         elif isinstance(value, tuple):
             # Steps, sections, facts: flat dataclasses (tuples become arrays).

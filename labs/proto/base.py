@@ -31,8 +31,12 @@ class Rule:
     explain: Explain = ""
     secret: bool = False
     #: The explanation reads other fields of the layer (not only this value),
-    #: so the Field cannot be reused for another packet with the same value.
+    #: so the Field cannot be reused for another packet with the same value...
     uses_layer: bool = False
+    #: ...unless it reads the layer only through `layer_key(layer)` (the TCP
+    #: flags a window's explanation depends on): then it is reused for equal
+    #: (value, layer_key(layer)).
+    layer_key: Callable[[Any], Any] | None = None
 
 
 #: (rule, value, offset, length) -> Field. Most header fields repeat from
@@ -70,10 +74,12 @@ def text(v: Any) -> str:
 
 
 def make_field(rule: Rule, value: Any, offset: int, length: int, layer: Any = None) -> Field:
-    if rule.uses_layer:
+    if rule.uses_layer and rule.layer_key is None:
         return _make_field(rule, value, offset, length, layer)
     try:
-        key = (id(rule), value, offset, length)
+        key: tuple[Any, ...] = (id(rule), value, offset, length)
+        if rule.layer_key is not None:
+            key += (rule.layer_key(layer),)
         hit = _MEMO.get(key)
     except TypeError:  # an unhashable value (a list)
         return _make_field(rule, value, offset, length, layer)
@@ -147,9 +153,10 @@ _PLANS_MAX = 4096
 #: (ports, flags, addresses); sequence numbers and checksums never do.
 _STEP_MEMO_MAX = 2048
 
-#: One planned field: scapy name, absolute offset, length, rule, and the
-#: Fields already made for it by value (None: not reusable).
-_Step = tuple[str, int, int, Rule | None, dict[Any, Field] | None]
+#: One planned field: scapy name, absolute offset, length, rule, the Fields
+#: already made for it by value (None: not reusable), and what else of the
+#: layer that key needs (`Rule.layer_key`).
+_Step = tuple[str, int, int, Rule | None, dict[Any, Field] | None, Callable[[Any], Any] | None]
 
 
 class Planned:
@@ -173,8 +180,9 @@ class Planned:
             if n in self.skip:
                 continue
             rule = self.rules.get(n)
-            memo: dict[Any, Field] | None = {} if rule is not None and not rule.uses_layer else None
-            steps.append((n, start + off, ln, rule, memo))
+            keyed = rule is not None and (not rule.uses_layer or rule.layer_key is not None)
+            memo: dict[Any, Field] | None = {} if keyed else None
+            steps.append((n, start + off, ln, rule, memo, rule.layer_key if rule else None))
         self.plans[(id(found), start)] = (found, steps)
         return steps
 
@@ -185,11 +193,12 @@ class Planned:
         values = layer.fields
         out: list[Field] = []
         append = out.append
-        for field_name, at, ln, rule, memo in steps:
+        for field_name, at, ln, rule, memo, layer_key in steps:
             value = values.get(field_name)
             if memo is not None:
+                key = value if layer_key is None else (value, layer_key(layer))
                 try:
-                    hit = memo.get(value)
+                    hit = memo.get(key)
                 except TypeError:  # an unhashable value (a list)
                     hit = None
                 if hit is not None:
@@ -203,7 +212,7 @@ class Planned:
                 else:
                     if memo is not None and len(memo) < _STEP_MEMO_MAX:
                         try:
-                            memo[value] = made
+                            memo[key] = made
                         except TypeError:
                             pass
                     append(made)

@@ -48,6 +48,7 @@ IP = {
             f"The IP header is {int(v) * 4} bytes; what follows is the {_proto_show(layer.proto)} data."
         ),
         uses_layer=True,
+        layer_key=lambda layer: layer.proto,
     ),
     "tos": Rule("Differentiated services", "ip.dsfield", hex2),
     "len": Rule(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from labs.proto.base import (
@@ -78,6 +79,14 @@ def _flags_explain(bits: int) -> str:
     return "; ".join(f"{n} = {m}" for n, m in zip(names, meanings, strict=True)) + "."
 
 
+def _syn_bit(layer: Any) -> int:
+    return int(layer.flags) & 0x002
+
+
+def _ack_bit(layer: Any) -> int:
+    return int(layer.flags) & 0x010
+
+
 def _seq_explain(v: Any, layer: Any) -> str:
     if int(layer.flags) & 0x002:
         return (
@@ -107,8 +116,22 @@ def _window_explain(v: Any, layer: Any) -> str:
 TCP = {
     "sport": Rule("Source port", "tcp.srcport", dec, explain=port_explain),
     "dport": Rule("Destination port", "tcp.dstport", dec, explain=port_explain),
-    "seq": Rule("Sequence number", "tcp.seq_raw", dec, explain=_seq_explain, uses_layer=True),
-    "ack": Rule("Acknowledgment number", "tcp.ack_raw", dec, explain=_ack_explain, uses_layer=True),
+    "seq": Rule(
+        "Sequence number",
+        "tcp.seq_raw",
+        dec,
+        explain=_seq_explain,
+        uses_layer=True,
+        layer_key=_syn_bit,
+    ),
+    "ack": Rule(
+        "Acknowledgment number",
+        "tcp.ack_raw",
+        dec,
+        explain=_ack_explain,
+        uses_layer=True,
+        layer_key=_ack_bit,
+    ),
     "dataofs": Rule(
         "Header length",
         "tcp.hdr_len",
@@ -116,7 +139,12 @@ TCP = {
         lambda v: f"{int(v) * 4} bytes",
     ),
     "window": Rule(
-        "Window", "tcp.window_size_value", dec, explain=_window_explain, uses_layer=True
+        "Window",
+        "tcp.window_size_value",
+        dec,
+        explain=_window_explain,
+        uses_layer=True,
+        layer_key=_syn_bit,
     ),
     "chksum": Rule(
         "Checksum", "tcp.checksum", hex4, explain="Lets the receiver detect damaged data."
@@ -279,13 +307,12 @@ def tcp_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
     fields.append(
         _segment_length(len(payload.load) if type(payload).__name__ == "Raw" else 0, start + length)
     )
-    fields.sort(key=_offset)
+    fields.sort(key=_OFFSET)
     name = "TCP (quoted)" if type(layer).__name__ == "TCPerror" else "TCP"
     return Layer(name, start, length, tuple(fields)), length
 
 
-def _offset(f: Field) -> int:
-    return f.offset
+_OFFSET = attrgetter("offset")
 
 
 _tcp_fields = Planned(TCP, skip=("reserved", "flags", "options"))
