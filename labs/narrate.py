@@ -59,10 +59,12 @@ class Roles:
         self.servers: set[str] = set()
         #: connection attempts seen: (client, server) -> flags seen so far
         self.syns: dict[tuple[str, str], int] = {}
-        #: endpoint -> its initial sequence number, to count bytes from 1
-        self.isn: dict[str, int] = {}
-        #: endpoint -> the sequence number its FIN used (a FIN counts as one byte)
-        self.fin: dict[str, int] = {}
+        #: one direction (sender, receiver) -> the sender's initial sequence
+        #: number, to count bytes from 1 (a server's endpoint is the same in
+        #: all its connections, so the endpoint alone would mix them up)
+        self.isn: dict[tuple[str, str], int] = {}
+        #: one direction -> the sequence number its FIN used (a FIN counts as one byte)
+        self.fin: dict[tuple[str, str], int] = {}
 
     def note_syn(self, src: str, dst: str) -> None:
         self.clients.add(src)
@@ -116,12 +118,12 @@ def _tcp(
     ack = _num(fields, "tcp.ack_raw")
     seg = _num(fields, "tcp.len") or 0
     # Byte counts from the handshake's numbers, when the capture saw it.
-    sent_before = _relative(seq, roles.isn.get(src))
-    got = _relative(ack, roles.isn.get(dst))
+    sent_before = _relative(seq, roles.isn.get((src, dst)))
+    got = _relative(ack, roles.isn.get((dst, src)))
     if bits & 0x02 and not bits & 0x10:
         roles.note_syn(src, dst)
     if bits & 0x02 and seq is not None:
-        roles.isn[src] = seq
+        roles.isn[(src, dst)] = seq
     a, b = roles.names(src, dst)
     syn, ackf, fin, rst = bits & 0x02, bits & 0x10, bits & 0x01, bits & 0x04
     summary = f"TCP {flags.replace(', ', '-') if syn and ackf else flags}"
@@ -147,7 +149,7 @@ def _tcp(
         return summary, f"{a} aborts the conversation with {b} at once (RST)."
     if fin:
         if seq is not None:
-            roles.fin[src] = (seq + seg) % 2**32
+            roles.fin[(src, dst)] = (seq + seg) % 2**32
         extra = f", after {seg} last bytes of data" if seg else ""
         return summary, f"{a} says it has nothing more to send to {b} (FIN){extra}."
     if seg:
@@ -161,7 +163,7 @@ def _tcp(
     if roles.syns.get((src, dst)) == 2:
         roles.syns[(src, dst)] = 3
         return summary, f"{a} acknowledges {b}'s SYN (ACK): the three-way handshake is complete."
-    if ack is not None and roles.fin.get(dst) == (ack - 1) % 2**32:
+    if ack is not None and roles.fin.get((dst, src)) == (ack - 1) % 2**32:
         counted = f" and all {got - 1} bytes before it" if got is not None else ""
         return summary, f"{a} confirms it has received {b}'s FIN{counted} (ACK)."
     if got is not None:

@@ -155,3 +155,30 @@ def test_decode_as_port_is_the_servers_even_when_higher():
     q, a = dissect_all(raws, {54354: "dns"}, client="127.0.0.1")
     assert q.explain.startswith("your computer (127.0.0.1:40000) sends 127.0.0.1:54354 ")
     assert a.explain.startswith("127.0.0.1:54354 sends your computer (127.0.0.1:40000) ")
+
+
+def test_byte_counts_of_interleaved_connections_to_one_server():
+    """Two connections to the same server endpoint, the second opened before
+    the first sends: each counts its bytes from its own handshake."""
+    from scapy.layers.inet import IP, TCP
+
+    from labs.base import RawPacket
+
+    def seg(sport, dport, flags, seq, ack, data=b""):
+        tcp = TCP(sport=sport, dport=dport, flags=flags, seq=seq, ack=ack)
+        return bytes(IP(src="127.0.0.1", dst="127.0.0.1") / tcp / data)
+
+    a, b, server = 40001, 40002, 8080
+    packets = [
+        seg(a, server, "S", 100, 0),
+        seg(server, a, "SA", 5000, 101),
+        seg(a, server, "A", 101, 5001),
+        seg(b, server, "S", 900, 0),
+        seg(server, b, "SA", 77000, 901),
+        seg(server, a, "PA", 5001, 101, b"hello"),
+        seg(a, server, "A", 101, 5006),
+    ]
+    raws = [RawPacket(float(t), d) for t, d in enumerate(packets)]
+    *_, data, ack = dissect_all(raws)
+    assert "(its bytes 1-5)" in data.explain
+    assert "has received all 5 bytes" in ack.explain
