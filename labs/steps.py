@@ -4,6 +4,9 @@ tls, request, response, close (plus "refused" for a SYN answered by RST and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 from labs.narrate import field_map
 from labs.trace import Packet, Step
 
@@ -23,11 +26,59 @@ TITLES = {
 _KINDS = ("TCP", "UDP", "ICMP", "ICMPv6", "ARP")
 
 
-def _conv(p: Packet) -> frozenset[str]:
+class View(NamedTuple):
+    """What grouping reads of one packet: small enough to be sent between
+    processes when a large capture is dissected in two (`labs.parallel`)."""
+
+    #: the packet's index in the trace
+    number: int
+    time: float
+    src: str
+    dst: str
+    summary: str
+    #: first word of each layer's name ("TCP", "HTTP", "TLS", "DNS", ...)
+    names: frozenset[str]
+    #: the transport: TCP, UDP, ICMP, ICMPv6, ARP or ""
+    kind: str
+    #: TCP flags and segment length (0 for other packets)
+    bits: int
+    seg: int
+    #: carries a TLS handshake, change cipher spec or alert record
+    tls_setup: bool
+
+
+def view(p: Packet) -> View:
+    transport = next((n for n in p.layers if n.name in _KINDS), None)
+    kind = transport.name if transport else ""
+    bits = seg = 0
+    if transport is not None and kind == "TCP":
+        f = field_map((transport,))
+        bits = int(f["tcp.flags"].value, 16) if "tcp.flags" in f else 0
+        seg = int(f["tcp.len"].value) if "tcp.len" in f else 0
+    return View(
+        p.index,
+        p.time,
+        p.src,
+        p.dst,
+        p.summary,
+        frozenset(layer.name.split(" ")[0] for layer in p.layers),
+        kind,
+        bits,
+        seg,
+        any(
+            fl.filter == "tls.record.content_type" and fl.value in ("20", "21", "22")
+            for layer in p.layers
+            if layer.name.startswith("TLS")
+            for fl in layer.fields
+        ),
+    )
+
+
+def _conv(p: View) -> frozenset[str]:
     return frozenset((p.src, p.dst))
 
 
-def classify(packets: tuple[Packet, ...]) -> list[str]:
+def classify(packets: Sequence[View]) -> list[str]:
     """A step name for each packet. Pure ACKs join their conversation's
     current step, so a handshake's last ACK counts as part of the connect."""
     names: list[str] = []
@@ -37,16 +88,13 @@ def classify(packets: tuple[Packet, ...]) -> list[str]:
     syn_at: dict[frozenset[str], int] = {}
     for i, p in enumerate(packets):
         conv = _conv(p)
-        layer_names = {layer.name.split(" ")[0] for layer in p.layers}
-        transport = next((n for n in p.layers if n.name in _KINDS), None)
-        kind = transport.name if transport else ""
+        layer_names = p.names
+        kind = p.kind
         name = "other"
         if "DNS" in layer_names:
             name = "dns"
-        elif transport is not None and kind == "TCP":
-            f = field_map((transport,))
-            bits = int(f["tcp.flags"].value, 16)
-            seg = int(f["tcp.len"].value) if "tcp.len" in f else 0
+        elif kind == "TCP":
+            bits, seg = p.bits, p.seg
             if bits & 0x02:
                 if not bits & 0x10:
                     clients.add(p.src)
@@ -62,11 +110,7 @@ def classify(packets: tuple[Packet, ...]) -> list[str]:
                 closing.add(conv)
                 name = "close"
             elif seg:
-                if "TLS" in layer_names and any(
-                    fl.filter == "tls.record.content_type" and fl.value in ("20", "21", "22")
-                    for layer in p.layers
-                    for fl in layer.fields
-                ):
+                if "TLS" in layer_names and p.tls_setup:
                     name = "tls"
                 elif "HTTP" in layer_names or "TLS" in layer_names:
                     name = (
@@ -85,14 +129,14 @@ def classify(packets: tuple[Packet, ...]) -> list[str]:
     return names
 
 
-def _is_reply(p: Packet) -> bool:
+def _is_reply(p: View) -> bool:
     try:
         return int(p.src.rsplit(":", 1)[1]) < int(p.dst.rsplit(":", 1)[1])
     except (IndexError, ValueError):
         return False
 
 
-def _explain(name: str, members: list[Packet]) -> str:
+def _explain(name: str, members: list[View]) -> str:
     n = len(members)
     count = f"{n} packet{'s' if n != 1 else ''}"
     first = members[0]
@@ -124,11 +168,11 @@ def _explain(name: str, members: list[Packet]) -> str:
     return f"{count}: " + "; ".join(dict.fromkeys(p.summary for p in members)) + "."
 
 
-def group(packets: tuple[Packet, ...], names: list[str]) -> tuple[Step, ...]:
+def group(packets: Sequence[View], names: list[str]) -> tuple[Step, ...]:
     """Consecutive packets with the same step name form one Step."""
     steps: list[Step] = []
     t0 = packets[0].time if packets else 0.0
-    run: list[Packet] = []
+    run: list[View] = []
     for i, p in enumerate(packets):
         run.append(p)
         if i + 1 < len(packets) and names[i + 1] == names[i]:
@@ -137,7 +181,7 @@ def group(packets: tuple[Packet, ...], names: list[str]) -> tuple[Step, ...]:
         steps.append(
             Step(
                 name=name,
-                packets=tuple(q.index for q in run),
+                packets=tuple(q.number for q in run),
                 explain=_explain(name, run),
                 title=TITLES.get(name, name),
                 start=round(run[0].time - t0, 6),
@@ -148,5 +192,9 @@ def group(packets: tuple[Packet, ...], names: list[str]) -> tuple[Step, ...]:
     return tuple(steps)
 
 
+def steps_of(views: Sequence[View]) -> tuple[Step, ...]:
+    return group(views, classify(views))
+
+
 def default_steps(packets: tuple[Packet, ...]) -> tuple[Step, ...]:
-    return group(packets, classify(packets))
+    return steps_of([view(p) for p in packets])

@@ -223,13 +223,14 @@ def test_fast_path_matches_full_scapy_dissection(monkeypatch):
 
     from labs import dissect
     from labs.pcapio import read_capture
+    from labs.proto import fast
 
     raws = []
     for path in sorted((Path(__file__).parent / "data" / "pcaps").iterdir()):
         raws += read_capture(path)[0]
     raws += [RawPacket(0.0, d) for d in (SYN, TIME_EXCEEDED, SYN + b"\0\0\0\0")]
     quick = [dissect.dissect_all([r]) for r in raws]
-    monkeypatch.setattr(dissect.fast, "parse", lambda data, link: None)
+    monkeypatch.setattr(fast, "parse", lambda data, link: None)
     slow = [dissect.dissect_all([r]) for r in raws]
     assert quick == slow
 

@@ -48,9 +48,10 @@ def test_damaged_packets_dissect_render_and_round_trip():
 
 def test_damaged_packets_read_the_same_without_the_fast_path(monkeypatch):
     from labs import dissect
+    from labs.proto import fast
 
     base = [p for path in sorted(PCAPS.iterdir()) for p in read_capture(path)[0]]
     raws = _damaged(random.Random(11), base, 60) + _damaged(random.Random(12), base, 60)
     quick = [dissect.dissect_all([r]) for r in raws]
-    monkeypatch.setattr(dissect.fast, "parse", lambda data, link: None)
+    monkeypatch.setattr(fast, "parse", lambda data, link: None)
     assert [dissect.dissect_all([r]) for r in raws] == quick
