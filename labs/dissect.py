@@ -43,7 +43,7 @@ the application protocol module chosen as `labs.proto` describes.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from labs import narrate
@@ -103,19 +103,46 @@ def dissect_all(
     raws: Iterable[RawPacket], decode_as: Mapping[int, str] | None = None, client: str | None = None
 ) -> tuple[Packet, ...]:
     raws = list(raws)
+    with paused_gc():
+        return tuple(dissect_some(raws, range(len(raws)), decode_as, client))
+
+
+#: A SYN read elsewhere: (its index, origin, sender, receiver).
+Learned = tuple[int, str, str, str]
+
+
+def dissect_some(
+    raws: Sequence[RawPacket],
+    indexes: Iterable[int],
+    decode_as: Mapping[int, str] | None = None,
+    client: str | None = None,
+    learned: Sequence[Learned] = (),
+) -> Iterator[Packet]:
+    """The packets at `indexes` (ascending) of `raws`, read exactly as
+    `dissect_all` reads them, also when the other conversations are read
+    elsewhere (`labs.parallel`): all a packet remembers is per conversation,
+    except who is a client, which `learned` (the SYNs of the whole capture)
+    supplies before each packet that follows them."""
     # One Session per origin: plaintext recorded inside a TLS tunnel shares
     # its endpoints with the TLS records on the wire, but not their protocol
     # nor their TCP numbering.
     sessions: dict[str, Session] = {}
+
+    def session_for(origin: str) -> Session:
+        session = sessions.get(origin)
+        if session is None:
+            session = sessions[origin] = Session(decode_as, client, origin)
+        return session
+
     t0 = raws[0].time if raws else 0.0
-    out = []
-    with paused_gc():
-        for i, r in enumerate(raws):
-            session = sessions.get(r.origin)
-            if session is None:
-                session = sessions[r.origin] = Session(decode_as, client, r.origin)
-            out.append(dissect_packet(r, index=i, t0=t0, session=session))
-    return tuple(out)
+    pending = iter(learned)
+    upcoming = next(pending, None)
+    for i in indexes:
+        while upcoming is not None and upcoming[0] < i:
+            session_for(upcoming[1]).roles.learn(upcoming[2], upcoming[3])
+            upcoming = next(pending, None)
+        r = raws[i]
+        yield dissect_packet(r, index=i, t0=t0, session=session_for(r.origin))
 
 
 def build_trace(
@@ -168,4 +195,5 @@ __all__ = [
     "dissect_all",
     "dissect_layers",
     "dissect_packet",
+    "dissect_some",
 ]

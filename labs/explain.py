@@ -3,10 +3,14 @@ same way as a lab's own capture."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
+from labs.base import RawPacket
 from labs.dissect import build_trace
 from labs.errors import BadInput
 from labs.pcapio import read_capture
@@ -33,15 +37,12 @@ def parse_decode_as(items: list[str] | None) -> dict[int, str]:
     return out
 
 
-def explain_file(
-    path: str | Path,
-    *,
-    limit: int | None = None,
-    decode_as: Mapping[int, str] | None = None,
-    client: str | None = None,
-) -> Trace:
-    """The capture at `path` as a Trace with capture="file" (BadInput when it
-    cannot be read; see `labs.pcapio.read_capture`)."""
+#: From this many packets, `write_explain_json` dissects in two processes.
+PARALLEL_FROM = 4000
+
+
+def _load(path: str | Path, limit: int | None) -> tuple[list[RawPacket], str, str]:
+    """The packets to explain, their link type and the capture note."""
     if limit is not None and limit < 1:
         raise BadInput("--limit must be at least 1.")
     packets, link = read_capture(path)
@@ -56,6 +57,17 @@ def explain_file(
         note += " The file is truncated: it ends in the middle of a packet, so only the complete packets before the cut are shown."
     if packets.note:
         note += " " + packets.note
+    return raws, link, note
+
+
+def _trace(
+    path: str | Path,
+    raws: list[RawPacket],
+    link: str,
+    note: str,
+    decode_as: Mapping[int, str] | None,
+    client: str | None,
+) -> Trace:
     started = datetime.fromtimestamp(raws[0].time, UTC).isoformat() if raws else ""
     return build_trace(
         lab="explain",
@@ -71,4 +83,54 @@ def explain_file(
     )
 
 
-__all__ = ["DECODERS", "explain_file", "parse_decode_as"]
+def explain_file(
+    path: str | Path,
+    *,
+    limit: int | None = None,
+    decode_as: Mapping[int, str] | None = None,
+    client: str | None = None,
+) -> Trace:
+    """The capture at `path` as a Trace with capture="file" (BadInput when it
+    cannot be read; see `labs.pcapio.read_capture`)."""
+    raws, link, note = _load(path, limit)
+    return _trace(path, raws, link, note, decode_as, client)
+
+
+def write_explain_json(
+    path: str | Path,
+    out: TextIO,
+    *,
+    limit: int | None = None,
+    decode_as: Mapping[int, str] | None = None,
+    client: str | None = None,
+    parallel_from: int = PARALLEL_FROM,
+) -> None:
+    """`write_json(explain_file(path, ...), out)`, the same bytes, but a
+    capture of `parallel_from` packets or more is dissected in two processes
+    (`labs.parallel`) when this machine has two CPUs for it."""
+    raws, link, note = _load(path, limit)
+    if len(raws) >= parallel_from and _can_fork():
+        from labs.parallel import write_json_parallel
+
+        # Everything but the packets and their steps, exactly as explain_file has it.
+        shell = _trace(path, [], link, note, decode_as, client)
+        started = datetime.fromtimestamp(raws[0].time, UTC).isoformat()
+        duration = round(raws[-1].time - raws[0].time, 6)
+        shell = replace(shell, started=started, duration=duration)
+        write_json_parallel(shell, raws, out, decode_as, client)
+        return
+    from labs.tracejson import write_json
+
+    write_json(_trace(path, raws, link, note, decode_as, client), out)
+
+
+def _can_fork() -> bool:
+    """Two CPUs for this process, fork available, and no threads a fork
+    would leave behind in the child."""
+    import threading
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return hasattr(os, "fork") and (cpus or 1) >= 2 and threading.active_count() == 1
+
+
+__all__ = ["DECODERS", "PARALLEL_FROM", "explain_file", "parse_decode_as", "write_explain_json"]

@@ -67,9 +67,14 @@ class Roles:
         self.fin: dict[tuple[str, str], int] = {}
 
     def note_syn(self, src: str, dst: str) -> None:
+        self.learn(src, dst)
+        self.syns[(src, dst)] = 1
+
+    def learn(self, src: str, dst: str) -> None:
+        """A SYN from `src` to `dst` was seen (here, or in another process
+        reading other conversations of the same capture)."""
         self.clients.add(src)
         self.servers.add(dst)
-        self.syns[(src, dst)] = 1
 
     def is_client(self, src: str, dst: str) -> bool:
         if src in self.clients or dst in self.servers:
@@ -209,6 +214,17 @@ def describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tup
         # A damaged header missing fields the sentence needs: say only what is sure.
         names = " / ".join(layer.name for layer in layers)
         return names, f"A damaged or unusual packet ({names}); its bytes are shown as they are."
+
+
+def opens(layers: tuple[Layer, ...]) -> bool:
+    """Whether the narration reads this packet as a connection attempt (a
+    SYN without ACK), which tells `Roles` who is the client from then on."""
+    transport = next((layer for layer in layers if layer.name in _KINDS), None)
+    if transport is None or transport.name != "TCP":
+        return False
+    fields = field_map((transport,))
+    bits = _num(fields, "tcp.flags")
+    return bits is not None and bool(bits & 0x02) and not bits & 0x10
 
 
 def _describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tuple[str, str]:

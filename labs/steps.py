@@ -55,23 +55,14 @@ def view(p: Packet) -> View:
         f = field_map((transport,))
         bits = int(f["tcp.flags"].value, 16) if "tcp.flags" in f else 0
         seg = int(f["tcp.len"].value) if "tcp.len" in f else 0
-    return View(
-        p.index,
-        p.time,
-        p.src,
-        p.dst,
-        p.summary,
-        frozenset(layer.name.split(" ")[0] for layer in p.layers),
-        kind,
-        bits,
-        seg,
-        any(
-            fl.filter == "tls.record.content_type" and fl.value in ("20", "21", "22")
-            for layer in p.layers
-            if layer.name.startswith("TLS")
-            for fl in layer.fields
-        ),
+    names = frozenset([layer.name.split(" ", 1)[0] for layer in p.layers])
+    tls_setup = "TLS" in names and any(
+        fl.filter == "tls.record.content_type" and fl.value in ("20", "21", "22")
+        for layer in p.layers
+        if layer.name.startswith("TLS")
+        for fl in layer.fields
     )
+    return View(p.index, p.time, p.src, p.dst, p.summary, names, kind, bits, seg, tls_setup)
 
 
 def _conv(p: View) -> frozenset[str]:

@@ -12,6 +12,7 @@ header fields that repeat from packet to packet.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import fields
 from json.encoder import encode_basestring as _quote  # type: ignore[attr-defined]
 from math import isfinite
@@ -41,7 +42,7 @@ def _time(t: float) -> str:
     return repr(t) if isfinite(t) else _dumps(t)
 
 
-class _Texts:
+class Texts:
     """JSON text of each Field by identity. The Fields are kept alive here,
     so an id in the table always names the same Field."""
 
@@ -78,11 +79,14 @@ def write_json(trace: Trace, out: TextIO) -> None:
     from labs.dissect import paused_gc
 
     with paused_gc():
-        _write(trace, out)
+        texts = Texts()
+        write_parts(trace, (texts.packet(p) for p in trace.packets), out)
 
 
-def _write(trace: Trace, out: TextIO) -> None:
-    texts = _Texts()
+def write_parts(trace: Trace, packets: Iterable[str], out: TextIO) -> None:
+    """The trace JSON of `trace` with `packets` (each packet's JSON text, in
+    order) in place of its own: `labs.parallel` writes the text of packets
+    dissected in another process."""
     out.write("{")
     for i, f in enumerate(fields(Trace)):
         if i:
@@ -91,8 +95,8 @@ def _write(trace: Trace, out: TextIO) -> None:
         value = getattr(trace, f.name)
         if f.name == "packets":
             out.write("[")
-            for j, p in enumerate(value):
-                out.write(("\n" if j == 0 else ",\n") + texts.packet(p))
+            for j, text in enumerate(packets):
+                out.write(("\n" if j == 0 else ",\n") + text)
             out.write("\n]")
         elif isinstance(value, tuple):
             # Steps, sections, facts: flat dataclasses (tuples become arrays).
@@ -103,4 +107,4 @@ def _write(trace: Trace, out: TextIO) -> None:
     out.write("}\n")
 
 
-__all__ = ["write_json"]
+__all__ = ["Texts", "write_json", "write_parts"]
