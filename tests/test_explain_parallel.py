@@ -150,3 +150,13 @@ def test_any_split_by_conversation_reads_the_same():
             share_texts, _views = parallel._read(raws, share, None, "127.0.0.1", syns)
             got.update(zip(share, share_texts, strict=True))
         assert [got[i] for i in range(len(raws))] == serial
+
+
+def test_stopping_the_parent_kills_and_reaps_the_child(monkeypatch):
+    def interrupted(read_fd: int) -> None:
+        os.close(read_fd)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(parallel, "_receive", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _parallel(PCAPS / "http.pcap")
