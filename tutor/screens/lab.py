@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -36,7 +34,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from tutor.screens.trace_view import capture_banner, sections_markdown
+from tutor.screens.trace_view import capture_banner, in_screen_words, sections_markdown
 from tutor.widgets.lab_options import LabOptionsBar, has_options
 from tutor.widgets.packet_view import PacketView
 from tutor.widgets.predict import PredictPanel
@@ -44,23 +42,6 @@ from tutor.widgets.predict import PredictPanel
 if TYPE_CHECKING:
     from labs.trace import Trace
     from tutor.content import Lesson
-
-
-#: Labs word their errors for the command line; here the same things are boxes.
-SCREEN_WORDS = {
-    "--target": "the target box",
-    "--insecure": "'accept an untrusted certificate'",
-    "--simulate": "'simulated version'",
-    "--mode": "the mode",
-    "--name": "the name box",
-    "--type": "the type",
-}
-
-
-def in_screen_words(text: str) -> str:
-    for flag, words in SCREEN_WORDS.items():
-        text = text.replace(flag, words)
-    return text.replace("--timeout S waits longer", "a slower server may need the CLI's --timeout")
 
 
 class LabScreen(Screen[None]):
@@ -423,31 +404,13 @@ class LabScreen(Screen[None]):
         if self.trace is None:
             self.notify("Run the lab first (r).", severity="warning")
             return
-        if not self.trace.wire_packets():
-            self.notify("This trace has no packets from the wire to save.", severity="warning")
-            return
-        from tutor.progress import home
-        from tutor.screens.save_pcap import SavePcapScreen
+        from tutor.screens.save_pcap import SavePcapScreen, default_path, save
 
-        # Not the working directory: a pcap can hold the lab's API key, and
-        # the working directory is often a git checkout.
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        default = str(home() / "captures" / f"tutor-{self.lab.id}-{stamp}.pcap")
-        self.app.push_screen(SavePcapScreen(default), self._save_to)
+        trace = self.trace
 
-    def _save_to(self, path: str | None) -> None:
-        if not path or self.trace is None:
-            return
-        from labs.errors import LabError
-        from labs.pcapio import write_pcap
+        def saved(path: str | None) -> None:
+            if path:
+                message, ok = save(trace, path)
+                self.notify(message, severity="information" if ok else "error")
 
-        try:
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            write_pcap(self.trace, str(Path(path).expanduser()))
-        except (OSError, LabError) as err:
-            self.notify(f"Could not save {path}: {err}", severity="error")
-            return
-        note = " (reconstructed headers)" if self.trace.capture != "live" else ""
-        self.notify(
-            f"Saved {len(self.trace.wire_packets())} packets to {path}{note}. Open it in Wireshark."
-        )
+        self.app.push_screen(SavePcapScreen(default_path(trace.lab)), saved)

@@ -1,6 +1,10 @@
-"""A small dialog asking where to save the lab's packets as a pcap file."""
+"""Saving a lab's packets as a pcap: the dialog asking where, and the save."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -8,6 +12,33 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
+
+if TYPE_CHECKING:
+    from labs.trace import Trace
+
+
+def default_path(lab: str) -> str:
+    """In the tutor home, not the working directory: a pcap can hold the lab's
+    API key, and the working directory is often a git checkout."""
+    from tutor.progress import home
+
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return str(home() / "captures" / f"tutor-{lab}-{stamp}.pcap")
+
+
+def save(trace: Trace, path: str) -> tuple[str, bool]:
+    """Write the trace's wire packets; a one-line message and whether it worked."""
+    from labs.errors import LabError
+    from labs.pcapio import write_pcap
+
+    target = Path(path).expanduser()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        count = write_pcap(trace, str(target))
+    except (OSError, LabError) as err:
+        return f"Could not save {path}: {err}", False
+    note = " (reconstructed headers)" if trace.capture == "reconstructed" else ""
+    return f"Saved {count} packets to {path}{note}. Open it in Wireshark.", True
 
 
 class SavePcapScreen(ModalScreen[str | None]):

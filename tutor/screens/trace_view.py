@@ -93,3 +93,20 @@ def sections_markdown(trace: Trace, show_secrets: bool) -> str:
                 f"- **{step.title or step.name}** ({step.start * 1000:.1f} ms): {step.explain}"
             )
     return "\n\n".join(parts)
+
+
+#: Labs word their errors for the command line; here the same things are boxes.
+SCREEN_WORDS = {
+    "--target": "the target box",
+    "--insecure": "'accept an untrusted certificate'",
+    "--simulate": "'simulated version'",
+    "--mode": "the mode",
+    "--name": "the name box",
+    "--type": "the type",
+}
+
+
+def in_screen_words(text: str) -> str:
+    for flag, words in SCREEN_WORDS.items():
+        text = text.replace(flag, words)
+    return text.replace("--timeout S waits longer", "a slower server may need the CLI's --timeout")
