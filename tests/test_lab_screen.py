@@ -161,3 +161,15 @@ async def test_dns_with_default_options_runs_the_whole_scenario(course):
         facts = {f.name for f in screen.trace.facts}
         wanted = {p.fact for x in course.lessons if x.lab == "dns" for p in x.predicts}
         assert wanted <= facts
+
+
+def test_saving_a_simulated_run_says_why_not(tmp_path, monkeypatch):
+    from labs.base import LabOptions
+    from labs.registry import run_lab
+    from tutor.screens.save_pcap import save
+
+    monkeypatch.setenv("TUTOR_SIMULATE", "1")
+    trace = run_lab("traceroute", LabOptions(simulate=True))
+    message, ok = save(trace, str(tmp_path / "sim.pcap"))
+    assert not ok and "simulated" in message.lower()
+    assert not (tmp_path / "sim.pcap").exists()
