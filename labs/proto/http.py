@@ -12,6 +12,7 @@ instead of unknown bytes.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from labs.proto.base import App, Stream, app
 from labs.trace import Field, Layer
@@ -113,8 +114,10 @@ def _text(b: bytes) -> str:
     return b.decode("latin-1")
 
 
-def _line_fields(line: bytes, at: int, request: bool) -> list[Field]:
-    """The request line (method, URI, version) or status line (version, code, phrase)."""
+@lru_cache(maxsize=4096)
+def _line_fields(line: bytes, at: int, request: bool) -> tuple[Field, ...]:
+    """The request line (method, URI, version) or status line (version, code,
+    phrase). Remembered: the same status line and headers recur in a capture."""
     parts = line.split(b" ", 2)
     spans: list[tuple[bytes, int]] = []
     pos = at
@@ -167,7 +170,7 @@ def _line_fields(line: bytes, at: int, request: bool) -> list[Field]:
             out.append(
                 Field("Reason phrase", "http.response.phrase", _text(ph), _text(ph), po, len(ph))
             )
-    return out
+    return tuple(out)
 
 
 def _method_explain(m: str) -> str:
@@ -181,6 +184,7 @@ def _method_explain(m: str) -> str:
     }.get(m, f"{m}: what to do with the resource.")
 
 
+@lru_cache(maxsize=4096)
 def _header_field(line: bytes, at: int, request: bool) -> Field:
     name, colon, value = line.partition(b":")
     if not colon:
