@@ -1,5 +1,7 @@
 """`tutor explain FILE`: any pcap or pcapng file as a Trace, explained the
-same way as a lab's own capture."""
+same way as a lab's own capture (`explain_file`), or straight to the trace
+JSON (`write_explain_json`: the same bytes, in two processes for a large
+capture, see `labs.parallel`)."""
 
 from __future__ import annotations
 
