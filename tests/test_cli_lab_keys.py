@@ -49,3 +49,10 @@ def test_other_labs_write_no_keys(tmp_path, capsys):
     pcap = tmp_path / "tcp.pcap"
     assert main(["lab", "run", "tcp-handshake", "--pcap", str(pcap)]) == 0
     assert not (tmp_path / "tcp.pcap.keys").exists()
+
+
+def test_simulated_runs_refuse_pcap_before_running(tmp_path, capsys):
+    assert main(["lab", "run", "traceroute", "--simulate", "--pcap", str(tmp_path / "s.pcap")]) == 2
+    err = capsys.readouterr().err
+    assert "simulated version sends nothing" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "s.pcap").exists()

@@ -166,6 +166,8 @@ def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool) -> list[str]:
         return lines
     by_filter: dict[str, Field] = {}
     for layer in p.layers:
+        if layer.name.endswith(" (quoted)"):
+            continue  # the probe an ICMP error sends back: the router's fields matter here
         for f in layer.fields:
             if f.filter and f.filter not in by_filter:
                 by_filter[f.filter] = f

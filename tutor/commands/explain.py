@@ -49,6 +49,18 @@ def run(args: argparse.Namespace) -> int:
     from labs.explain import explain_file, parse_decode_as
 
     try:
+        if args.json:
+            # Large captures are read in two processes; same bytes as serial.
+            from labs.explain import write_explain_json
+
+            write_explain_json(
+                args.file,
+                sys.stdout,
+                limit=args.limit,
+                decode_as=parse_decode_as(args.decode_as),
+                client=args.client,
+            )
+            return 0
         trace = explain_file(
             args.file,
             limit=args.limit,
@@ -57,12 +69,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except LabError as err:
         return fail(str(err), err.exit_code)
-    if args.json:
-        from labs.tracejson import write_json
+    from tutor.tracetext import render
 
-        write_json(trace, sys.stdout)
-    else:
-        from tutor.tracetext import render
-
-        sys.stdout.write(render(trace, show_secrets=args.show_secrets, verbose=args.verbose))
+    sys.stdout.write(render(trace, show_secrets=args.show_secrets, verbose=args.verbose))
     return 0

@@ -185,7 +185,7 @@ def _check_pcap_path(path: str) -> None:
 
 def run_lab(args: argparse.Namespace) -> int:
     from labs import registry
-    from labs.errors import Cancelled, LabError
+    from labs.errors import BadInput, Cancelled, LabError
 
     def progress(message: str) -> None:
         if not args.json:
@@ -196,6 +196,13 @@ def run_lab(args: argparse.Namespace) -> int:
         options = _options(args, info)
         if args.pcap:
             _check_pcap_path(args.pcap)
+            if options.simulate or (
+                info.needs == "netns" and registry.availability(info).version == "simulated"
+            ):
+                raise BadInput(
+                    "--pcap: the simulated version sends nothing, so there is no capture to save.",
+                    "Run it as root (without --simulate) for real packets.",
+                )
         trace = registry.run_lab(args.lab, options, progress=progress)
         if args.pcap:
             from labs.pcapio import write_pcap
