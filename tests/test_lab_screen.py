@@ -101,8 +101,13 @@ async def test_predictions_are_checked_against_the_trace(course):
         )
         answers = store.answers(lesson.id, "predict")
         assert [(a.question, a.choice, a.correct) for a in answers] == [(0, 0, outcome.correct)]
-        # "Show me" jumps to the evidence packet.
+        # "Show me" jumps to the evidence packet; so does e, from the keyboard.
         screen.query_one("#evidence-0").press()
+        await pilot.pause()
+        assert screen.query_one(PacketView).packet.index == fact.packets[-1]
+        screen.show_tab("predict-tab")
+        screen.query_one(PacketView).show(screen.trace.packets[-1])
+        await pilot.press("e")
         await pilot.pause()
         # The last evidence packet is the answer (the ACK that completes it, the response).
         assert screen.query_one(PacketView).packet.index == fact.packets[-1]

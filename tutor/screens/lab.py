@@ -75,6 +75,7 @@ class LabScreen(Screen[None]):
         Binding("m", "meaning", "What it means"),
         Binding("w", "wire", "Packets"),
         Binding("f", "predictions", "Predictions", show=False),
+        Binding("e", "evidence", "Evidence", show=False),
         Binding("S", "toggle_secrets", "Show/hide secrets"),
         Binding("escape", "back", "Back"),
     ]
@@ -279,6 +280,12 @@ class LabScreen(Screen[None]):
     def _show_evidence(self, message: PredictPanel.ShowEvidence) -> None:
         self.select_evidence(message.packets, message.filter)
 
+    def action_evidence(self) -> None:
+        """Jump to the evidence for the prediction in focus (or the first)."""
+        panels = self.query(PredictPanel)
+        if not panels or not panels.first().show_evidence():
+            self.notify("Run the lab first: evidence comes from your own trace.")
+
     def action_predictions(self) -> None:
         if self.query(PredictPanel):
             self.show_tab("predict-tab")
@@ -360,7 +367,7 @@ class LabScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "focus_target":
             return self.lab.needs != "netns"
-        if action == "predictions":
+        if action in ("predictions", "evidence"):
             return bool(self.lesson and self.lesson.predicts)
         return True
 

@@ -29,7 +29,7 @@ class LabOptionsBar(Horizontal):
     DEFAULT_CSS = """
     LabOptionsBar { height: auto; padding: 0 1; }
     LabOptionsBar > * { width: auto; margin-right: 2; }
-    LabOptionsBar Select { width: 16; }
+    LabOptionsBar Select { width: 20; }
     LabOptionsBar Input { width: 36; }
     """
 

@@ -75,8 +75,8 @@ class PredictPanel(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            "Predict first: answer these before you run the lab (r). "
-            "Your answers are then checked against what your own run shows.",
+            "Predict first: answer these before you run the lab (r). Your answers are then "
+            "checked against what your own run shows; e jumps to the evidence.",
             classes="intro",
         )
         for n, predict in enumerate(self.lesson.predicts):
@@ -126,6 +126,26 @@ class PredictPanel(VerticalScroll):
             result.update(Text(text))
             self.query_one(f"#evidence-{o.question}", Button).disabled = not o.packets
         return self.outcomes
+
+    def current_evidence(self) -> Outcome | None:
+        """The checked question holding the focus, else the first with evidence."""
+        focused = self.app.focused
+        node = focused
+        while node is not None and node is not self:
+            if isinstance(node.id, str) and node.id.startswith("predict-"):
+                n = int(node.id.split("-")[1])
+                found = next((o for o in self.outcomes if o.question == n and o.packets), None)
+                if found:
+                    return found
+            node = node.parent  # type: ignore[assignment]
+        return next((o for o in self.outcomes if o.packets), None)
+
+    def show_evidence(self) -> bool:
+        outcome = self.current_evidence()
+        if outcome is None:
+            return False
+        self.post_message(self.ShowEvidence(outcome.packets, outcome.filter))
+        return True
 
     @on(Button.Pressed)
     def _evidence(self, event: Button.Pressed) -> None:
