@@ -43,6 +43,7 @@ the application protocol module chosen as `labs.proto` describes.
 from __future__ import annotations
 
 import gc
+import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
@@ -97,6 +98,19 @@ def paused_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def sender_ip(raw: RawPacket) -> str | None:
+    """The source address of a raw-IP packet, read from its header bytes. A lab
+    whose first packet is its own SYN or query names the learner's machine so."""
+    data = raw.data
+    if raw.link != "raw-ip" or not data:
+        return None
+    if data[0] >> 4 == 4 and len(data) >= 20:
+        return str(ipaddress.IPv4Address(data[12:16]))
+    if data[0] >> 4 == 6 and len(data) >= 40:
+        return str(ipaddress.IPv6Address(data[8:24]))
+    return None
 
 
 def dissect_all(

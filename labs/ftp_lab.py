@@ -289,7 +289,7 @@ def _failure(exc: BaseException, target: FtpTarget, timeout: float) -> LabError:
 
 def run(options: LabOptions, ctx: LabContext) -> Trace:
     from labs.capture import open_capture
-    from labs.dissect import build_trace
+    from labs.dissect import build_trace, sender_ip
     from labs.ftp_explain import ftp_facts, ftp_sections, ftp_steps
     from labs.servers.ftp import ftp_server, pick_passive_range
 
@@ -346,6 +346,7 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
         raws=raws,
         capture_note=cap.note,
         decode_as=decode_as,
+        client=sender_ip(raws[0]) if raws else None,
         steps=ftp_steps,
         started=started,
         duration=round(time.monotonic() - clock, 3),

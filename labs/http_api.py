@@ -202,11 +202,11 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
     note = f"The lab read the first {call.cap_bytes // 1024} KiB of the body and then hung up."
     logs = cap.conversations("inside-tls" if tls else "wire")
     exchanges = _exchanges(hops, logs, tls, note)
-    from labs.dissect import dissect_all
+    from labs.dissect import dissect_all, sender_ip
 
     # The plaintext recorded inside the tunnel is read as HTTP on its own
     # (labs.dissect gives each origin its own Session).
-    packets = dissect_all(raws, {port: "tls" if tls else "http"})
+    packets = dissect_all(raws, {port: "tls" if tls else "http"}, client=sender_ip(raws[0]))
     sections = [overview_section(exchanges), *map(exchange_section, exchanges)]
     if tls:
         sections.insert(0, tunnel_section(packets, (target.hostname or "") if target else ""))

@@ -156,7 +156,9 @@ def _explain(name: str, members: list[View]) -> str:
         return f"{verb('carry', 'carries')} the request from {first.src} to {first.dst}."
     if name == "response":
         return f"{verb('carry', 'carries')} the response from {first.src} back to {first.dst}."
-    return f"{count}: " + "; ".join(dict.fromkeys(p.summary for p in members)) + "."
+    listed = "; ".join(dict.fromkeys(p.summary for p in members))
+    # A summary may end a sentence of its own ("226 Transfer complete.").
+    return f"{count}: {listed}" + ("" if listed.endswith(".") else ".")
 
 
 def group(packets: Sequence[View], names: list[str]) -> tuple[Step, ...]:

@@ -295,12 +295,12 @@ def assemble(
     """The trace: wire packets read as TLS, the plaintext inside as HTTP
     (labs.dissect reads each origin in its own Session, though they share
     the same endpoints)."""
-    from labs.dissect import dissect_all
+    from labs.dissect import dissect_all, sender_ip
     from labs.tls_explain import tls_facts, tls_sections
     from labs.tls_steps import tls_steps
 
     raws = sorted(raws, key=lambda r: r.time)
-    packets = dissect_all(raws, {port: "tls"})
+    packets = dissect_all(raws, {port: "tls"}, client=sender_ip(raws[0]) if raws else None)
     return Trace(
         lab=LAB,
         target=target,
