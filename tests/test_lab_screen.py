@@ -55,6 +55,13 @@ async def test_run_the_lab_and_highlight_a_field(course, monkeypatch, capture):
         table = screen.query_one("#packets", DataTable)
         assert table.row_count == len(trace.packets) > 10
 
+        # "What it means": code sections (the curl command) are wrapping blocks,
+        # and the API key they quote is masked until S.
+        code = "\n".join(str(w.render()) for w in screen.query("#meaning-scroll .code"))
+        assert "curl" in code
+        secrets = trace.secret_values()
+        assert secrets and not any(value in code for value in secrets)
+
         # The first packet is the SYN; walk the tree to its TCP flags field.
         tree = screen.query_one("#fields", Tree)
         tree.focus()

@@ -34,7 +34,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from tutor.screens.trace_view import capture_banner, in_screen_words, sections_markdown
+from tutor.screens.trace_view import capture_banner, in_screen_words, meaning_blocks
 from tutor.widgets.lab_options import LabOptionsBar, has_options
 from tutor.widgets.packet_view import PacketView
 from tutor.widgets.predict import PredictPanel
@@ -60,6 +60,7 @@ class LabScreen(Screen[None]):
     LabScreen #banner.error { background: $error 25%; }
     LabScreen #target-note { width: 1fr; padding: 1 1 0 1; color: $text-muted; }
     LabScreen #tabs { height: 1fr; }
+    LabScreen #meaning-scroll .code { margin: 0 2 1 2; padding: 0 1; background: $boost; }
     LabScreen TabPane { height: 1fr; padding: 0; }
     LabScreen #top { height: 45%; }
     LabScreen #steps { width: 40; height: 100%; border: round $primary 40%; }
@@ -141,7 +142,7 @@ class LabScreen(Screen[None]):
                 yield PacketView(self.lab.id, topology=self.lab.needs == "netns", id="packet")
             with TabPane("What it means", id="meaning-tab"):
                 with VerticalScroll(id="meaning-scroll"):
-                    yield Markdown("Run the lab to see what it means.", id="meaning")
+                    yield Markdown("Run the lab to see what it means.")
         yield Footer()
 
     def _intro(self) -> str:
@@ -321,7 +322,7 @@ class LabScreen(Screen[None]):
                 summary = Text.assemble((f"[{p.conversation}] ", "dim"), summary)
             cells = (str(p.index), f"{p.time * 1000:.1f} ms", Text(p.src), Text(p.dst), summary)
             table.add_row(*cells, key=str(p.index))
-        self.query_one("#meaning", Markdown).update(sections_markdown(trace, self.show_secrets))
+        self._show_meaning()
         if trace.packets:
             table.move_cursor(row=0)
             self.query_one(PacketView).show(trace.packets[0])
@@ -364,6 +365,18 @@ class LabScreen(Screen[None]):
         if self.query("#target"):
             self.query_one("#target", Input).focus()
 
+    def _show_meaning(self) -> None:
+        """Fill "What it means": Markdown, with code sections as wrapping blocks."""
+        if self.trace is None:
+            return
+        scroll = self.query_one("#meaning-scroll", VerticalScroll)
+        scroll.remove_children()
+        widgets = [
+            Markdown(text) if kind == "markdown" else Static(Text(text), classes="code")
+            for kind, text in meaning_blocks(self.trace, self.show_secrets)
+        ]
+        scroll.mount_all(widgets)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "focus_target":
             return self.lab.needs != "netns"
@@ -395,9 +408,7 @@ class LabScreen(Screen[None]):
         self.show_secrets = not self.show_secrets
         self.notify("Secrets are shown." if self.show_secrets else "Secrets are masked again.")
         if self.trace is not None:
-            self.query_one("#meaning", Markdown).update(
-                sections_markdown(self.trace, self.show_secrets)
-            )
+            self._show_meaning()
         view = self.query_one(PacketView)
         view.show_secrets = self.show_secrets
         if view.packet is not None:

@@ -66,15 +66,21 @@ def _table(body: str) -> str:
     return "\n".join(lines)
 
 
-def sections_markdown(trace: Trace, show_secrets: bool) -> str:
-    """The lab's explanation: capture note, sections, facts, steps."""
+def meaning_blocks(trace: Trace, show_secrets: bool) -> list[tuple[str, str]]:
+    """The lab's explanation as ("markdown" | "code", text) blocks: capture
+    note, sections, facts, steps. Code sections stay separate so the screen
+    can wrap them (a Markdown code fence would cut long lines off)."""
     text, _ = capture_banner(trace)
+    blocks: list[tuple[str, str]] = []
     parts = [f"# {trace.lab}: what it means", text.replace("\n", "  \n")]
+    secrets = [] if show_secrets else trace.secret_values()
     for section in trace.sections:
         parts.append(f"## {section.title}")
-        body = section.body if show_secrets else mask_secrets(section.body, trace.secret_values())
+        body = mask_secrets(section.body, secrets)
         if section.kind == "code":
-            parts.append(f"```\n{body}\n```")
+            blocks.append(("markdown", "\n\n".join(parts)))
+            blocks.append(("code", body))
+            parts = []
         elif section.kind == "table":
             parts.append(_table(body))
         else:
@@ -92,7 +98,9 @@ def sections_markdown(trace: Trace, show_secrets: bool) -> str:
             parts.append(
                 f"- **{step.title or step.name}** ({step.start * 1000:.1f} ms): {step.explain}"
             )
-    return "\n\n".join(parts)
+    if parts:
+        blocks.append(("markdown", "\n\n".join(parts)))
+    return blocks
 
 
 #: Labs word their errors for the command line; here the same things are boxes.
