@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
 
 import pytest
+from tshark_rows import tshark_rows
 
 from labs.base import LabContext, LabOptions
 from labs.dns_lab import SCENARIO, run
@@ -191,29 +191,18 @@ def test_wireshark_reads_the_same_values(mode, traces, tmp_path):
     path = tmp_path / "dns.pcap"
     write_pcap(trace, path)
     names = ["dns.id", "dns.flags", "dns.qry.name", "dns.count.answers", "dns.flags.response"]
-    out = subprocess.run(
-        ["tshark", "-r", str(path), "-d", f"udp.port=={port},dns", "-T", "fields"]
-        + [a for n in names for a in ("-e", n)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout.splitlines()
-    assert len(out) == len(trace.packets)
-    for packet, line in zip(trace.packets, out, strict=True):
+    rule = [f"udp.port=={port},dns"]
+    rows = tshark_rows(path, names, rule)
+    assert len(rows) == len(trace.packets)
+    for packet, theirs in zip(trace.packets, rows, strict=True):
         ours = fields(packet)
-        assert line.split("\t") == [ours[n] for n in names], packet.index
+        assert [theirs[n] for n in names] == [ours[n] for n in names], packet.index
     ttl = trace.fact("a_record_ttl")
     assert ttl is not None
-    shown = subprocess.run(
-        ["tshark", "-r", str(path), "-d", f"udp.port=={port},dns", "-T", "fields"]
-        + ["-e", "dns.resp.ttl", "-e", "dns.a", f"-Yframe.number=={ttl.packets[0] + 1}"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout.split()
-    assert shown == [ttl.value, "192.0.2.10"]
+    (shown,) = tshark_rows(
+        path, ["dns.resp.ttl", "dns.a"], rule, f"frame.number=={ttl.packets[0] + 1}"
+    )
+    assert shown == {"dns.resp.ttl": ttl.value, "dns.a": "192.0.2.10"}
 
 
 def test_cancel_stops_the_server(monkeypatch):

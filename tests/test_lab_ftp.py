@@ -8,11 +8,11 @@ import glob
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
 import threading
 
 import pytest
+from tshark_rows import tshark_rows
 
 from labs.base import LabOptions
 from labs.errors import BadInput, Cancelled, LabError
@@ -250,15 +250,11 @@ def test_wireshark_reads_the_same_ftp_fields(capture, tmp_path, monkeypatch):
     control = next(p for p in trace.packets if p.conversation == "control")
     port = _port_of(control.dst)
     names = ("ftp.request.command", "ftp.request.arg", "ftp.response.code", "ftp.passive.port")
-    args = ["tshark", "-r", str(pcap), "-d", f"tcp.port=={port},ftp", "-T", "fields"]
-    for name in names:
-        args += ["-e", name]
-    rows = subprocess.run(args, capture_output=True, text=True, check=True).stdout.splitlines()
+    rows = tshark_rows(pcap, names, [f"tcp.port=={port},ftp"])
     wire = trace.wire_packets()
     assert len(rows) == len(wire)
     checked = 0
-    for p, row in zip(wire, rows, strict=True):
-        theirs = dict(zip(names, row.split("\t"), strict=True))
+    for p, theirs in zip(wire, rows, strict=True):
         ours = field_map(p.layers)
         for name in names:
             if name in ours or theirs[name]:

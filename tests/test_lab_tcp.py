@@ -7,10 +7,10 @@ from __future__ import annotations
 import shutil
 import socket
 import socketserver
-import subprocess
 import threading
 
 import pytest
+from tshark_rows import tshark_rows
 
 from labs.base import LabContext, LabOptions
 from labs.errors import BadInput, LabError
@@ -190,35 +190,13 @@ def test_wireshark_reads_the_same_values(mode, trace_by_mode, tmp_path):
     path = tmp_path / "tcp.pcap"
     write_pcap(trace, path)
     names = ["tcp.srcport", "tcp.seq_raw", "tcp.ack_raw", "tcp.flags", "tcp.window_size_value"]
-    out = subprocess.run(
-        ["tshark", "-r", str(path), "-T", "fields", *[a for n in names for a in ("-e", n)]],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout.splitlines()
-    assert len(out) == len(trace.packets)
-    for packet, line in zip(trace.packets, out, strict=True):
+    rows = tshark_rows(path, names)
+    assert len(rows) == len(trace.packets)
+    for packet, theirs in zip(trace.packets, rows, strict=True):
         ours = fields(packet)
-        assert line.split("\t") == [ours[n] for n in names], packet.index
-    mss = subprocess.run(
-        [
-            "tshark",
-            "-r",
-            str(path),
-            "-Y",
-            "tcp.flags == 0x002",
-            "-T",
-            "fields",
-            "-e",
-            "tcp.options.mss_val",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout.split()
-    assert mss[0] == trace.fact("client_mss").value  # type: ignore[union-attr]
+        assert [theirs[n] for n in names] == [ours[n] for n in names], packet.index
+    syn = tshark_rows(path, ["tcp.options.mss_val"], display_filter="tcp.flags == 0x002")[0]
+    assert syn["tcp.options.mss_val"] == trace.fact("client_mss").value  # type: ignore[union-attr]
 
 
 def test_cancel_stops_the_server(monkeypatch):

@@ -9,11 +9,11 @@ import glob
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
 import threading
 
 import pytest
+from tshark_rows import tshark_rows
 
 from labs.base import LabOptions
 from labs.errors import BadInput, Cancelled, LabError
@@ -199,20 +199,16 @@ def test_wireshark_reads_the_same_tls_fields(capture, tmp_path, monkeypatch):
         "tls.record.content_type",
         "tls.record.opaque_type",
     )
-    args = ["tshark", "-r", str(pcap), "-d", f"tcp.port=={_port(trace)},tls", "-T", "fields"]
-    for name in names:
-        args += ["-e", name]
-    rows = subprocess.run(args, capture_output=True, text=True, check=True).stdout.splitlines()
+    rows = tshark_rows(pcap, names, [f"tcp.port=={_port(trace)},tls"])
     wire = trace.wire_packets()
     assert len(rows) == len(wire)
     checked = 0
-    for p, row in zip(wire, rows, strict=True):
-        theirs = dict(zip(names, row.split("\t"), strict=True))
+    for p, theirs in zip(wire, rows, strict=True):
         for name in names:
             ours = ",".join(f.value for layer in p.layers for f in layer.fields if f.filter == name)
             assert ours == theirs[name], (p.index, name)
             checked += bool(ours)
-    assert "23" in {v for row in rows for v in row.split("\t")[-1].split(",")}
+    assert "23" in {v for row in rows for v in row["tls.record.opaque_type"].split(",")}
     assert checked >= 6
 
 

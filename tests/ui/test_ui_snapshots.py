@@ -42,13 +42,12 @@ def test_lab_screen_on_a_stored_capture(snap_compare, course):
     """The lab screen's panes, fed a trace from a stored capture (a live run's
     ports and timings change every time): packet list, field tree, and the
     hex pane with the TCP flags field's bytes highlighted."""
+    from dataclasses import replace
     from pathlib import Path
 
     from labs.explain import explain_file
     from tutor.screens.lab import LabScreen
     from tutor.widgets.packet_view import PacketView
-
-    from dataclasses import replace
 
     pcap = Path(__file__).resolve().parent.parent / "data" / "pcaps" / "http.pcap"
     # The target is the path as given; CI's checkout lives elsewhere.
