@@ -40,7 +40,7 @@ class RawPacket:
     """Bytes as they crossed one point of the network, before dissection.
 
     `link` names what the first byte is: "raw-ip" (an IP header), "ethernet"
-    or "linux-sll". Labs hand lists of these to `labs.dissect` (never scapy
+    or "linux-sll". Labs hand lists of these to `labs.dissect.core` (never scapy
     objects to the UI).
     """
 

@@ -86,3 +86,19 @@ def capture_where(server: Endpoint) -> tuple[str, str | None]:
 
     table = conf.route6 if server.family == socket.AF_INET6 else conf.route
     return str(table.route(server.address)[0]), server.address
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (the OS picks it; we let go of it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def port_is_closed(host: str, port: int) -> bool:
+    """True when nothing accepts connections on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return False
+    except OSError:
+        return True

@@ -2,7 +2,7 @@
 
 Labs produce a `Trace`; the CLI and the TUI only render it. Nothing here knows
 about scapy or Textual, so a trace can cross into the UI, be written as the
-JSON of DESIGN.md (`to_json`) and be read back (`from_json`).
+JSON of trace format (`to_json`, docs/trace-format.md) and be read back (`from_json`).
 
 Byte positions (`offset`, `length`) always count within the packet's `hex`,
 whose first byte is given by the trace's `link` (``raw-ip``: the IP header;
@@ -12,8 +12,9 @@ whose first byte is given by the trace's `link` (``raw-ip``: the IP header;
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields, is_dataclass
-from typing import Any, get_args, get_origin, get_type_hints
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from collections.abc import Sequence
+from typing import Any, Protocol, get_args, get_origin, get_type_hints
 
 #: How the packets of a trace were obtained.
 #: live: captured from a network interface;
@@ -87,6 +88,16 @@ class Packet:
         return bytes.fromhex(self.hex)
 
 
+class Timed(Protocol):
+    """Anything with a packet index and a capture time (a Packet, a light view of one)."""
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def time(self) -> float: ...
+
+
 @dataclass(frozen=True)
 class Step:
     """A phase of the exchange (dns, tcp-connect, tls, request, response, close, ...)."""
@@ -99,6 +110,21 @@ class Step:
     start: float = 0.0
     #: Seconds from the step's first packet to its last.
     duration: float = 0.0
+
+    @classmethod
+    def over(
+        cls, name: str, members: Sequence[Timed], explain: str, title: str = "", t0: float = 0.0
+    ) -> Step:
+        """The step made of `members` (packets, in time order), timed from `t0`,
+        the time of the trace's first packet: the one way steps are timed."""
+        return cls(
+            name=name,
+            packets=tuple(m.index for m in members),
+            explain=explain,
+            title=title,
+            start=round(members[0].time - t0, 6) if members else 0.0,
+            duration=round(members[-1].time - members[0].time, 6) if members else 0.0,
+        )
 
 
 @dataclass(frozen=True)
@@ -143,6 +169,9 @@ class Trace:
     started: str = ""
     duration: float = 0.0
     version: int = TRACE_VERSION
+    #: TLS session keys (NSS key log format) a pcap's reader needs to decrypt
+    #: it; written beside a saved pcap, never part of the JSON (it is a secret).
+    keylog: str = field(default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.capture not in CAPTURE_KINDS:
@@ -178,8 +207,10 @@ def mask_secrets(text: str, secrets: list[str], mask: str = MASK) -> str:
 
 
 def to_json(trace: Trace) -> dict[str, Any]:
-    """The trace as JSON-ready dicts and lists (the contract in DESIGN.md)."""
-    return asdict(trace)
+    """The trace as JSON-ready dicts and lists (docs/trace-format.md)."""
+    data = asdict(trace)
+    del data["keylog"]
+    return data
 
 
 def dumps(trace: Trace, indent: int | None = 2) -> str:

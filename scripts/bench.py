@@ -5,7 +5,7 @@ Prints numbers, asserts nothing:
   (b) `tutor lab run http-api --json` end to end;
   (c) `tutor explain --json` on a generated 20,000-packet HTTP capture next to
       `tshark -r FILE -T json` on the same file (when tshark is installed), and
-      the same JSON written in two processes by labs.explain.write_explain_json.
+      the same JSON written in two processes by labs.files.explain.write_explain_json.
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ def best(cmd: list[str], runs: int) -> tuple[float, int, str]:
     return min(results, key=lambda r: r[0])
 
 
-#: `tutor explain --json FILE` through labs.explain.write_explain_json.
+#: `tutor explain --json FILE` through labs.files.explain.write_explain_json.
 _TWO_PROCESSES = (
     "import sys, tutor.cli\n"
-    "from labs.explain import write_explain_json\n"
+    "from labs.files.explain import write_explain_json\n"
     "write_explain_json(sys.argv[1], sys.stdout)\n"
 )
 
@@ -89,7 +89,7 @@ def http_capture(path: Path, packets: int) -> int:
     """Many short HTTP connections on 127.0.0.1, built with scapy, saved as pcap."""
     sys.path.insert(0, str(ROOT))
     from labs.base import RawPacket
-    from labs.pcapio import write_pcap
+    from labs.files.pcapio import write_pcap
 
     raws: list[RawPacket] = []
     t, n = 1_700_000_000.0, 0

@@ -7,7 +7,7 @@ import socket
 import pytest
 import requests
 
-from labs.servers.api import API_KEY, READ_ONLY_KEY, REPORT_WINDOW, ApiServer, etag_of
+from labs.catalog.http_api.server import API_KEY, READ_ONLY_KEY, REPORT_WINDOW, ApiServer, etag_of
 
 AUTH = {"X-API-Key": API_KEY}
 

@@ -11,7 +11,7 @@ import pytest
 from scapy.layers.inet import IP, TCP, UDP
 
 from labs.base import LabContext
-from labs.capture import open_capture
+from labs.capture.core import open_capture
 from labs.errors import Cancelled
 
 

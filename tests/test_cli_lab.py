@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from labs.servers.api import API_KEY, ApiServer
+from labs.catalog.http_api.server import API_KEY, ApiServer
 from tutor.cli import main
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from labs.base import RawPacket
-from labs.dissect import build_trace, dissect_packet
-from labs.narrate import field_map
+from labs.dissect.core import build_trace, dissect_packet
+from labs.dissect.narrate import field_map
 
 # A SYN from 127.0.0.1:51514 to 127.0.0.1:43121 as Linux sends it (raw IP),
 # with MSS 65495, SACK permitted, timestamps, NOP, window scale 7.
@@ -148,7 +148,7 @@ def test_icmp_time_exceeded_quotes_the_probe():
 
 
 def test_icmp_error_key_fields_are_the_routers_not_the_probes():
-    from labs.narrate import outer_fields
+    from labs.dissect.narrate import outer_fields
 
     p = dissect_packet(RawPacket(0.0, TIME_EXCEEDED))
     outer = outer_fields(p.layers)
@@ -217,13 +217,13 @@ def test_handshake_and_refused_steps():
 
 
 def test_fast_path_matches_full_scapy_dissection(monkeypatch):
-    """labs.proto.fast reads common headers without scapy packets; every
+    """labs.dissect.proto.fast reads common headers without scapy packets; every
     stored capture must come out the same as through scapy itself."""
     from pathlib import Path
 
-    from labs import dissect
-    from labs.pcapio import read_capture
-    from labs.proto import fast
+    from labs.dissect import core as dissect
+    from labs.dissect.proto import fast
+    from labs.files.pcapio import read_capture
 
     raws = []
     for path in sorted((Path(__file__).parent / "data" / "pcaps").iterdir()):
@@ -238,7 +238,7 @@ def test_fast_path_matches_full_scapy_dissection(monkeypatch):
 def test_dns_guess_rejects_other_udp():
     import random
 
-    from labs.proto.dns import looks_like_dns
+    from labs.dissect.proto.dns import looks_like_dns
 
     rng = random.Random(7)
     noise = [bytes(rng.randrange(256) for _ in range(rng.randrange(64))) for _ in range(2000)]
@@ -257,7 +257,7 @@ def test_plaintext_inside_tls_is_read_as_http_beside_the_wire_records():
 
     from scapy.layers.inet import IP, TCP
 
-    from labs.pcapio import read_capture
+    from labs.files.pcapio import read_capture
 
     wire, _link = read_capture(Path(__file__).parent / "data" / "pcaps" / "tls.pcap")
     first = dissect_packet(wire[0])

@@ -9,10 +9,10 @@ import random
 from pathlib import Path
 
 from labs.base import RawPacket
-from labs.dissect import build_trace
-from labs.pcapio import read_capture
+from labs.dissect.core import build_trace
+from labs.files.pcapio import read_capture
+from labs.files.tracejson import write_json
 from labs.trace import loads
-from labs.tracejson import write_json
 from tutor.tracetext import render
 
 PCAPS = Path(__file__).parent / "data" / "pcaps"
@@ -47,8 +47,8 @@ def test_damaged_packets_dissect_render_and_round_trip():
 
 
 def test_damaged_packets_read_the_same_without_the_fast_path(monkeypatch):
-    from labs import dissect
-    from labs.proto import fast
+    from labs.dissect import core as dissect
+    from labs.dissect.proto import fast
 
     base = [p for path in sorted(PCAPS.iterdir()) for p in read_capture(path)[0]]
     raws = _damaged(random.Random(11), base, 60) + _damaged(random.Random(12), base, 60)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from labs.base import RawPacket
-from labs.dissect import dissect_all
-from labs.pcapio import read_capture, write_pcap
+from labs.dissect.core import dissect_all
+from labs.files.pcapio import read_capture, write_pcap
 
 PCAPS = Path(__file__).parent / "data" / "pcaps"
 TSHARK = shutil.which("tshark")
@@ -182,7 +182,7 @@ def _dns_answers() -> list[bytes]:
     zone's SOA, and a second zone for what the lab's zone lacks."""
     from dnslib import DNSRecord
 
-    from labs.servers.dns import ZoneResolver
+    from labs.catalog.dns.server import ZoneResolver
 
     asked = [(ZoneResolver(), "shop.example.", t) for t in ("TXT", "SOA", "NS", "MX", "AAAA", "A")]
     asked += [

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import gc
 
-from labs.proto import walk
+from labs.dissect.proto import walk
 
 
 def test_text_lines_of_equal_length_split_differently():
-    from labs.proto.ftp import FTPRequest
+    from labs.dissect.proto.ftp import FTPRequest
 
     lines = [b"LIST ab\r\n", b"CWD abc\r\n", b"NOOP\r\nXY\r\n"[:9]]
     assert len({len(line) for line in lines}) == 1
@@ -29,7 +29,7 @@ def test_only_layers_whose_length_decides_the_layout_are_cached():
     from scapy.layers.inet import IP, TCP, UDP
     from scapy.layers.l2 import ARP
 
-    from labs.proto.ftp import FTPRequest
+    from labs.dissect.proto.ftp import FTPRequest
 
     for cls in (IP, TCP, UDP, DNSQR):  # at most one field sized by the bytes
         assert walk._fixed(cls, cls()), cls
@@ -38,13 +38,13 @@ def test_only_layers_whose_length_decides_the_layout_are_cached():
 
 
 def test_equal_layouts_are_one_object_also_when_walked_every_time():
-    """Callers (labs.proto.base.Planned) key their plans on the layout's
+    """Callers (labs.dissect.proto.base.Planned) key their plans on the layout's
     identity: each ICMP echo must not leave a plan of its own behind."""
     from scapy.layers.inet import ICMP, IP
 
     from labs.base import RawPacket
-    from labs.dissect import dissect_all
-    from labs.proto.base import Planned
+    from labs.dissect.core import dissect_all
+    from labs.dissect.proto.base import Planned
 
     pings = [bytes(IP(dst="127.0.0.1") / ICMP(id=n, seq=n)) for n in range(300)]
     found = [walk.layout(ICMP(p[20:]), 20, p)[0] for p in pings]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from labs.errors import BadInput
-from labs.explain import explain_file, parse_decode_as
+from labs.files.explain import explain_file, parse_decode_as
 from labs.trace import loads
 
 PCAPS = Path(__file__).parent / "data" / "pcaps"

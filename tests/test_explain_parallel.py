@@ -1,4 +1,4 @@
-"""A large capture is explained in two processes (labs.parallel): the JSON
+"""A large capture is explained in two processes (labs.files.parallel): the JSON
 must be the serial JSON byte for byte, whatever the capture holds, and no
 child process may outlive the call."""
 
@@ -13,12 +13,12 @@ import pytest
 from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.layers.inet6 import IPv6
 
-from labs import explain, parallel
 from labs.base import RawPacket
-from labs.explain import explain_file, write_explain_json
-from labs.layers import Session
-from labs.pcapio import read_capture, write_pcap
-from labs.tracejson import write_json
+from labs.dissect.layers import Session
+from labs.files import explain, parallel
+from labs.files.explain import explain_file, write_explain_json
+from labs.files.pcapio import read_capture, write_pcap
+from labs.files.tracejson import write_json
 
 PCAPS = Path(__file__).parent / "data" / "pcaps"
 
@@ -134,8 +134,8 @@ def test_a_failed_child_leaves_its_share_to_the_parent(monkeypatch):
 def test_any_split_by_conversation_reads_the_same():
     """Whichever conversations each process reads, the packets come out as
     the serial reading has them (the SYNs of the other share are learned)."""
-    from labs.dissect import dissect_all
-    from labs.tracejson import Texts
+    from labs.dissect.core import dissect_all
+    from labs.files.tracejson import Texts
 
     raws = _busy_capture()
     keys, syns = parallel.survey(raws)

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from labs.base import LabOptions
+from labs.catalog.http_api.server import API_KEY, ApiServer
+from labs.dissect.narrate import field_map
 from labs.errors import Cancelled
-from labs.narrate import field_map
 from labs.registry import run_lab
-from labs.servers.api import API_KEY, ApiServer
 
 sys.path.insert(0, str(Path(__file__).parent))
 from testserver import https_server  # noqa: E402

@@ -12,10 +12,10 @@ import pytest
 from tshark_rows import tshark_rows
 
 from labs.base import LabContext, LabOptions
-from labs.dns_lab import SCENARIO, run
+from labs.catalog.dns.run import SCENARIO, run
+from labs.catalog.dns.server import DnsServer
+from labs.dissect.narrate import field_map
 from labs.errors import BadInput, LabError
-from labs.narrate import field_map
-from labs.servers.dns import DnsServer
 from labs.trace import Packet, Trace
 
 MODES = ["reconstructed", pytest.param("live", marks=pytest.mark.needs_root)]
@@ -184,7 +184,7 @@ def test_closed_port_is_a_lab_error(monkeypatch):
 
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
 def test_wireshark_reads_the_same_values(mode, traces, tmp_path):
-    from labs.pcapio import write_pcap
+    from labs.files.pcapio import write_pcap
 
     trace = embedded(mode, traces)
     port = int(trace.target.rsplit(":", 1)[1])

@@ -5,8 +5,8 @@ of the six questions of the embedded scenario to the lab's own server on port
 from __future__ import annotations
 
 from labs.base import RawPacket
-from labs.dns_explain import lookup_facts, lookup_sections
-from labs.dns_wire import byte_map, read_lookups, read_name
+from labs.catalog.dns.explain import lookup_facts, lookup_sections
+from labs.catalog.dns.wire import byte_map, read_lookups, read_name
 
 SERVER = 54908
 CAPTURE = [

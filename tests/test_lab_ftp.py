@@ -15,12 +15,12 @@ import pytest
 from tshark_rows import tshark_rows
 
 from labs.base import LabOptions
+from labs.catalog.ftp.run import PASSWORD_ENV, parse_target, pick_file
+from labs.catalog.ftp.server import ftp_server
+from labs.dissect.narrate import field_map
 from labs.errors import BadInput, Cancelled, LabError
-from labs.ftp_lab import PASSWORD_ENV, parse_target, pick_file
-from labs.narrate import field_map
+from labs.hostport import free_port, port_is_closed
 from labs.registry import run_lab
-from labs.servers.ftp import ftp_server
-from labs.servers.ports import free_port, port_is_closed
 from labs.trace import Trace
 
 OTHER_FILES = {"report.txt": b"quarterly numbers\n", "big.bin": b"\0" * 5000, "pub/a.txt": b"a\n"}
@@ -240,7 +240,7 @@ def test_pick_file_takes_the_smallest_regular_file():
     "capture", ["reconstructed", pytest.param("live", marks=pytest.mark.needs_root)]
 )
 def test_wireshark_reads_the_same_ftp_fields(capture, tmp_path, monkeypatch):
-    from labs.pcapio import write_pcap
+    from labs.files.pcapio import write_pcap
 
     monkeypatch.setenv("TUTOR_CAPTURE", capture)
     trace, _said = _run()

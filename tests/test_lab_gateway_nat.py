@@ -9,7 +9,7 @@ import json
 import pytest
 
 from labs.base import LabOptions
-from labs.narrate import field_map
+from labs.dissect.narrate import field_map
 from labs.registry import run_lab
 from labs.trace import Packet, Trace
 

@@ -13,9 +13,9 @@ import pytest
 from tshark_rows import tshark_rows
 
 from labs.base import LabContext, LabOptions
+from labs.catalog.tcp_handshake.run import LINE, run
+from labs.dissect.narrate import field_map
 from labs.errors import BadInput, LabError
-from labs.narrate import field_map
-from labs.tcp_handshake import LINE, run
 from labs.trace import Packet, Trace
 
 MODES = ["reconstructed", pytest.param("live", marks=pytest.mark.needs_root)]
@@ -184,7 +184,7 @@ def test_refused_target_is_a_lab_error(monkeypatch):
 
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
 def test_wireshark_reads_the_same_values(mode, trace_by_mode, tmp_path):
-    from labs.pcapio import write_pcap
+    from labs.files.pcapio import write_pcap
 
     trace = embedded(mode, trace_by_mode)
     path = tmp_path / "tcp.pcap"

@@ -5,8 +5,8 @@ capture on lo of one echo exchange (port 36731) and a knock on closed port
 from __future__ import annotations
 
 from labs.base import RawPacket
-from labs.tcp_explain import ack_relation, story_facts, story_sections
-from labs.tcp_story import read_story
+from labs.catalog.tcp_handshake.explain import ack_relation, story_facts, story_sections
+from labs.catalog.tcp_handshake.story import read_story
 
 SERVER, CLOSED = 36731, 41831
 CAPTURE = [

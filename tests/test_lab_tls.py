@@ -16,12 +16,12 @@ import pytest
 from tshark_rows import tshark_rows
 
 from labs.base import LabOptions
+from labs.catalog.tls.run import INSIDE, KEYLOG_ENV, parse_target
+from labs.catalog.tls.server import https_server
+from labs.dissect.narrate import field_map
 from labs.errors import BadInput, Cancelled, LabError
-from labs.narrate import field_map
+from labs.hostport import free_port, port_is_closed
 from labs.registry import run_lab
-from labs.servers.ports import free_port, port_is_closed
-from labs.servers.tls import https_server
-from labs.tls_lab import INSIDE, KEYLOG_ENV, parse_target
 from labs.trace import Trace
 
 OTHER = {"/status": {"service": "other", "ok": True}}
@@ -184,7 +184,7 @@ def test_refused_and_silent_servers_are_one_line(reconstructed):
     "capture", ["reconstructed", pytest.param("live", marks=pytest.mark.needs_root)]
 )
 def test_wireshark_reads_the_same_tls_fields(capture, tmp_path, monkeypatch):
-    from labs.pcapio import write_pcap
+    from labs.files.pcapio import write_pcap
 
     monkeypatch.setenv("TUTOR_CAPTURE", capture)
     trace = _run()

@@ -9,8 +9,8 @@ import ssl
 import pytest
 from cryptography import x509
 
-from labs.servers.ports import port_is_closed
-from labs.servers.tls import DEFAULT_PATH, SERVER_NAME, https_server
+from labs.catalog.tls.server import DEFAULT_PATH, SERVER_NAME, https_server
+from labs.hostport import port_is_closed
 
 
 def _get(port: int, ca_pem: bytes | None, name: str, path: str) -> tuple[bytes, bytes]:

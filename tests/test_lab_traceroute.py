@@ -7,10 +7,10 @@ import os
 
 import pytest
 
-from labs import netns
 from labs.base import LabOptions
+from labs.dissect.narrate import field_map
 from labs.errors import BadInput
-from labs.narrate import field_map
+from labs.netsim import netns
 from labs.registry import run_lab
 from labs.trace import Packet, Trace
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labs.dissect import dissect_all
-from labs.pcapio import read_capture
+from labs.dissect.core import dissect_all
+from labs.files.pcapio import read_capture
 
 PCAPS = Path(__file__).parent / "data" / "pcaps"
 
@@ -71,7 +71,7 @@ def test_tls_sentences_say_what_is_visible():
 
 def test_cut_short_packet_says_how_much_was_captured():
     from labs.base import RawPacket
-    from labs.dissect import dissect_packet
+    from labs.dissect.core import dissect_packet
 
     raws, _ = read_capture(PCAPS / "http-raw.pcapng")
     syn = raws[0].data
@@ -94,8 +94,8 @@ def _dns_reply(zone: str, origin: str, name: str, qtype: str):
     from scapy.layers.inet import IP, UDP
 
     from labs.base import RawPacket
-    from labs.dissect import dissect_packet
-    from labs.servers.dns import ZoneResolver
+    from labs.catalog.dns.server import ZoneResolver
+    from labs.dissect.core import dissect_packet
 
     reply = ZoneResolver(zone, origin).resolve(DNSRecord.question(name, qtype), None).pack()
     data = bytes(IP(src="127.0.0.1", dst="127.0.0.1") / UDP(sport=53, dport=40000) / reply)
@@ -121,7 +121,7 @@ def test_txt_answer_is_named_and_each_string_sits_on_its_bytes():
 
 
 def test_soa_answer_and_soa_in_authority():
-    from labs.servers.dns import ORIGIN, ZONE
+    from labs.catalog.dns.server import ORIGIN, ZONE
 
     soa, _ = _dns_reply(ZONE, ORIGIN, "shop.example.", "SOA")
     assert "shop.example → ns1.shop.example (SOA)" in soa.explain

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from labs import netns, routes
 from labs.base import LabOptions
 from labs.errors import Cancelled, LabError
+from labs.netsim import netns, routes
+from labs.netsim.topology import GATEWAY_NAT, TRACEROUTE
 from labs.registry import run_lab
-from labs.topology import GATEWAY_NAT, TRACEROUTE
 
 pytestmark = pytest.mark.needs_root
 
@@ -201,8 +201,8 @@ def test_cleanup_leaves_live_runs_alone():
 BUILD_CHILD = textwrap.dedent(
     """
     import time
-    from labs import netns
-    from labs.topology import GATEWAY_NAT
+    from labs.netsim import netns
+    from labs.netsim.topology import GATEWAY_NAT
 
     with netns.network(GATEWAY_NAT):
         time.sleep(30)

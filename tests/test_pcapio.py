@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from labs.base import RawPacket
-from labs.dissect import build_trace
+from labs.dissect.core import build_trace
 from labs.errors import BadInput
-from labs.pcapio import read_capture, write_pcap
+from labs.files.pcapio import read_capture, write_pcap
 
 PCAPS = Path(__file__).parent / "data" / "pcaps"
 TSHARK = shutil.which("tshark")
@@ -169,7 +169,7 @@ def test_headers_we_do_not_show_are_dropped(tmp_path, linktype, header):
 def test_empty_capture_and_empty_records_explain_without_error(tmp_path):
     import struct
 
-    from labs.explain import explain_file
+    from labs.files.explain import explain_file
 
     head = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
     empty = tmp_path / "empty.pcap"

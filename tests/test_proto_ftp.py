@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from labs.proto.base import APPS, Stream
-from labs.proto.ftp import describe, detect, dissect, dissect_data, summarize
+from labs.dissect.proto.base import APPS, Stream
+from labs.dissect.proto.ftp import describe, detect, dissect, dissect_data, summarize
 
 OFFSET = 52  # where a payload starts behind IPv4 (20) and TCP with timestamps (32)
 

@@ -1,15 +1,15 @@
-"""Routing tables and longest-prefix match (`labs.routes`) and the simulator's
-walk through the lab topologies (`labs.routing_sim`), without privileges."""
+"""Routing tables and longest-prefix match (`labs.netsim.routes`) and the simulator's
+walk through the lab topologies (`labs.netsim.routing_sim`), without privileges."""
 
 from __future__ import annotations
 
 import pytest
 
-from labs import routes, routing_sim
 from labs.base import LabOptions
 from labs.errors import BadInput
+from labs.netsim import routes, routing_sim
+from labs.netsim.topology import GATEWAY_NAT, TRACEROUTE, draw, draw_packet
 from labs.registry import run_lab
-from labs.topology import GATEWAY_NAT, TRACEROUTE, draw, draw_packet
 
 # `ip -j route` output as the kernel printed it inside router 2.
 R2_REAL = [

@@ -8,7 +8,7 @@ import socket
 import pytest
 from dnslib import QTYPE, RCODE, DNSRecord
 
-from labs.servers.dns import DnsServer
+from labs.catalog.dns.server import DnsServer
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import socket
 
 import pytest
 
-from labs.servers.ftp import DEMO_PASSWORD, DEMO_USER, SAMPLE_FILES, ftp_server
-from labs.servers.ports import port_is_closed
+from labs.catalog.ftp.server import DEMO_PASSWORD, DEMO_USER, SAMPLE_FILES, ftp_server
+from labs.hostport import port_is_closed
 
 
 def _connect(host: str, port: int) -> ftplib.FTP:

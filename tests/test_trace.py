@@ -1,4 +1,4 @@
-"""The trace JSON contract of DESIGN.md: shape, and a lossless round trip."""
+"""The trace JSON contract (docs/trace-format.md): shape, and a lossless round trip."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Each subcommand lives in `tutor/commands/<name>.py` with `register(subparsers)`
 that adds its parser and sets `func(args) -> int`. Command modules import
 nothing heavy at import time, so `tutor --help` is instant.
 
-Exit codes (DESIGN.md): 0 ok, 2 bad usage or input, 1 the lab failed.
+Exit codes: 0 ok, 2 bad usage or input, 1 the lab failed.
 """
 
 from __future__ import annotations

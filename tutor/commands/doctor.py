@@ -141,7 +141,7 @@ def checks() -> list[Check]:
 
 def cleanup() -> tuple[bool, list[str], str]:
     try:
-        from labs.netns import cleanup_leftovers
+        from labs.netsim.netns import cleanup_leftovers
     except ImportError as exc:
         return False, [], f"namespace cleanup is not available ({exc})"
     try:

@@ -46,12 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from labs.errors import LabError
-    from labs.explain import explain_file, parse_decode_as
+    from labs.files.explain import explain_file, parse_decode_as
 
     try:
         if args.json:
             # Large captures are read in two processes; same bytes as serial.
-            from labs.explain import write_explain_json
+            from labs.files.explain import write_explain_json
 
             write_explain_json(
                 args.file,

@@ -166,7 +166,7 @@ def _options(args: argparse.Namespace, info: Any) -> Any:
 
 def _save_keylog(trace: Any, pcap: Path, progress: Any) -> None:
     """Next to a TLS lab's pcap, the session keys Wireshark needs to decrypt it."""
-    from labs.tls_explain import KEYLOG_SECTION
+    from labs.catalog.tls.explain import KEYLOG_SECTION
 
     keylog = next((s.body for s in trace.sections if s.title == KEYLOG_SECTION), None)
     if keylog:
@@ -205,7 +205,7 @@ def run_lab(args: argparse.Namespace) -> int:
                 )
         trace = registry.run_lab(args.lab, options, progress=progress)
         if args.pcap:
-            from labs.pcapio import write_pcap
+            from labs.files.pcapio import write_pcap
 
             count = write_pcap(trace, Path(args.pcap).expanduser())
             progress(f"Saved {count} wire packets to {args.pcap}.")

@@ -29,7 +29,7 @@ def default_path(lab: str) -> str:
 def save(trace: Trace, path: str) -> tuple[str, bool]:
     """Write the trace's wire packets; a one-line message and whether it worked."""
     from labs.errors import LabError
-    from labs.pcapio import write_pcap
+    from labs.files.pcapio import write_pcap
 
     target = Path(path).expanduser()
     try:

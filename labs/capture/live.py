@@ -1,0 +1,283 @@
+"""Live capture: a scapy AsyncSniffer on the lab's ports (see `labs.capture.core`
+for the contract), plus the socket recording every capture keeps for what
+the wire cannot show (plaintext inside TLS) and for explaining exchanges."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+from labs.base import RawPacket
+from labs.capture.core import _MARKER, MAX_CAPTURE_BYTES, Capture
+from labs.capture.reconstruct import rebuild
+from labs.capture.recorder import Address
+from labs.capture.sniff import Conn, frame_socket, pair_of, parse
+from labs.errors import LabError
+
+
+class LiveCapture(Capture):
+    """A scapy AsyncSniffer on the lab's ports only, plus socket recording for
+    what the wire cannot show (plaintext inside TLS)."""
+
+    def __init__(self, *args: Any, insist: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.insist = insist
+        self.strip = self.iface == "lo"
+        self.link = "raw-ip" if self.strip else "ethernet"
+        self._cond = threading.Condition()
+        self._frames: list[tuple[float, bytes]] = []
+        self._kept = 0
+        self._dropped = 0
+        self._tcp: dict[frozenset[Address], Conn] = {}
+        self._last = time.monotonic()
+        self._names: dict[frozenset[Address], str] = {}
+        self._marker: socket.socket | None = None
+        self._marker_port = -1
+        self._flows: dict[frozenset[Address], bool] = {}
+        self._markers_seen = 0
+        self._sniffer: Any = None
+        self._fallback: Capture | None = None
+
+    # -- starting and stopping ------------------------------------------------
+
+    def lab_filter(self) -> str:
+        """The BPF expression for the lab's traffic (shown to the learner)."""
+        parts = [f"port {p}" for p in sorted(self.ports)]
+        if self.port_range:
+            parts.append(f"portrange {self.port_range[0]}-{self.port_range[1]}")
+        protos = {"tcp": "tcp", "udp": "udp", "any": "(tcp or udp)"}[self.proto]
+        expr = f"{protos} and ({' or '.join(parts)})" if parts else protos
+        if self.host:
+            expr += f" and host {self.host}"
+        return expr
+
+    def _filter(self) -> str:
+        expr = self.lab_filter()
+        if self._marker is not None:
+            m = self._marker.getsockname()[1]
+            expr = f"({expr}) or (udp and src port {m} and dst port {m} and src host 127.0.0.1)"
+        return expr
+
+    def __enter__(self) -> Capture:
+        from scapy.sendrecv import AsyncSniffer
+
+        if self.strip:
+            self._marker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self._marker.bind(("127.0.0.1", 0))
+            self._marker_port = self._marker.getsockname()[1]
+        started = threading.Event()
+        self._sniffer = AsyncSniffer(
+            iface=self.iface,
+            filter=self._filter(),
+            L2socket=frame_socket(drop_outgoing=self.strip),
+            prn=self._on_frame,
+            store=False,
+            started_callback=started.set,
+        )
+        try:
+            self._sniffer.start()
+            deadline = time.monotonic() + 5.0
+            while not started.wait(0.02):
+                thread = self._sniffer.thread
+                if time.monotonic() > deadline or thread is None or not thread.is_alive():
+                    raise OSError(str(self._sniffer.exception or "the sniffer did not start"))
+        except Exception as exc:
+            self.close()
+            if self.insist:
+                raise LabError(f"Live capture could not start: {exc}.") from exc
+            self._fallback = Capture(
+                self.ctx,
+                self.ports,
+                self.proto,
+                self.iface,
+                self.host,
+                self.port_range,
+                self.grace,
+                cause=f"live capture could not start: {exc}",
+            )
+            self._fallback.recorder = self.recorder
+        return self
+
+    def close(self) -> None:
+        sniffer, self._sniffer = self._sniffer, None
+        if sniffer is not None:
+            try:
+                if sniffer.running:
+                    sniffer.stop()
+            except Exception:
+                pass  # a sniffer that died already left nothing to stop
+        if self._marker is not None:
+            self._marker.close()
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return "reconstructed" if self._fallback else "live"
+
+    @property
+    def note(self) -> str:
+        if self._fallback is not None:
+            return self._fallback.note
+        note = (
+            f"Captured live on {self.iface} with scapy, filtered to this lab's own traffic "
+            f"({self.lab_filter()}): every header and byte is "
+            "exactly what crossed the interface"
+        )
+        if self._dropped:
+            note += f" (after {self._kept} bytes, {self._dropped} more were seen but not kept)"
+        return note + "."
+
+    # -- the sniffer thread ---------------------------------------------------
+
+    def _on_frame(self, pkt: Any) -> None:
+        frame, t = bytes(pkt), float(pkt.time)
+        data = frame
+        if self.strip:
+            if frame[12:14] not in (b"\x08\x00", b"\x86\xdd"):
+                return
+            data = frame[14:]
+        info = parse(data if self.strip else frame[14:])
+        with self._cond:
+            self._last = time.monotonic()
+            if info is not None and info[1][1] == self._marker_port:
+                self._markers_seen += 1
+            elif info is None or self._is_labs(info):
+                if self._kept + len(data) <= MAX_CAPTURE_BYTES:
+                    self._frames.append((t, data))
+                    self._kept += len(data)
+                else:
+                    self._dropped += len(data)
+                if info is not None and info[0] == "tcp":
+                    _, src, dst, flags = info
+                    self._tcp.setdefault(frozenset((src, dst)), Conn()).see(src, flags)
+            self._cond.notify_all()
+
+    def _is_labs(self, info: tuple[str, Address, Address, int]) -> bool:
+        """Whether a packet's conversation is the lab's: it must start inside
+        the capture, addressed *to* one of the lab's ports (a SYN, or a UDP
+        datagram). The filter matches a port on either side, so another
+        program whose own ephemeral port happens to equal a lab port is
+        dropped here."""
+        proto, src, dst, flags = info
+        key = frozenset((src, dst))
+        verdict = self._flows.get(key)
+        if verdict is None:
+            if proto == "tcp":
+                verdict = flags & 0x12 == 0x02 and self._covers(dst[1])
+            else:
+                verdict = self._covers(dst[1])
+            self._flows[key] = verdict
+        return verdict
+
+    # -- the lab's side -------------------------------------------------------
+
+    def _name(self, sock: Any, conversation: str, peer: Any = None) -> bool:
+        """Remember which conversation a connected socket's packets belong to."""
+        try:
+            ends = (sock.getsockname(), peer or sock.getpeername())
+        except OSError:
+            return False
+        if conversation:
+            self._names[frozenset((str(a[0]), int(a[1])) for a in ends)] = conversation
+        return True
+
+    def wrap(self, sock: Any, conversation: str = "", server_side: bool | None = None) -> Any:
+        if self._fallback is not None:
+            return self._fallback.wrap(sock, conversation, server_side)
+        if not conversation or self._name(sock, conversation):
+            return sock
+        return _NamedSocket.adopt(sock, self, conversation)
+
+    def create_connection(
+        self, address: Address, timeout: float | None = None, conversation: str = ""
+    ) -> Any:
+        if self._fallback is not None:
+            return self._fallback.create_connection(address, timeout, conversation)
+        sock = socket.create_connection(address, timeout)
+        self._name(sock, conversation)
+        return sock
+
+    def record_refused(self, client: Address, server: Address, conversation: str = "") -> None:
+        if self._fallback is not None:
+            self._fallback.record_refused(client, server, conversation)
+
+    def add_ports(self, *ports: int) -> None:
+        uncovered = [p for p in ports if not self._covers(p)]
+        if uncovered and self._fallback is None:
+            raise ValueError(
+                f"ports {uncovered} are outside the live filter; pass port_range to open_capture"
+            )
+        super().add_ports(*ports)
+
+    def settle(self, grace: float | None = None) -> None:
+        """Wait until the sniffer has seen everything sent so far (our marker
+        datagram comes back after it) and every connection has closed."""
+        self.ctx.check()
+        if self._fallback is not None or self._sniffer is None:
+            return
+        deadline = time.monotonic() + (self.grace if grace is None else grace)
+        with self._cond:
+            target = self._markers_seen + 1
+        if self._marker is not None:
+            self._marker.sendto(_MARKER, self._marker.getsockname())
+        while True:
+            with self._cond:
+                if self._marker is not None:
+                    caught_up = self._markers_seen >= target
+                else:
+                    caught_up = time.monotonic() - self._last > 0.1
+                if caught_up and all(c.finished for c in self._tcp.values()):
+                    return
+                if time.monotonic() >= deadline or not self._sniffer.running:
+                    return
+                self._cond.wait(0.05)
+            self.ctx.check()
+
+    def packets(self) -> list[RawPacket]:
+        if self._fallback is not None:
+            return self._fallback.packets()
+        link = "raw-ip" if self.strip else "ethernet"
+        with self._cond:
+            frames = list(self._frames)
+        out = [
+            RawPacket(t, data, link, self.iface, self._names.get(pair_of(data, self.strip), ""))
+            for t, data in frames
+        ]
+        inside = [log for log in self.recorder.logs("inside-tls")]
+        out.extend(rebuild(inside))
+        out.sort(key=lambda r: r.time)
+        return out
+
+
+class _NamedSocket(socket.socket):
+    """Live capture's `wrap()` of a socket not yet connected: still a real
+    socket (ssl, selectors and ftplib use it as ever), which tells the
+    capture its two ends once it connects or first sends, to name its packets."""
+
+    _capture: LiveCapture
+    _conversation: str
+
+    @classmethod
+    def adopt(cls, sock: socket.socket, capture: LiveCapture, conversation: str) -> _NamedSocket:
+        timeout = sock.gettimeout()
+        new = cls(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        new.settimeout(timeout)
+        new._capture, new._conversation = capture, conversation
+        return new
+
+    def connect(self, address: Any) -> None:
+        try:
+            super().connect(address)
+        finally:
+            self._capture._name(self, self._conversation, address)
+
+    def connect_ex(self, address: Any) -> int:
+        result = super().connect_ex(address)
+        self._capture._name(self, self._conversation, address)
+        return result
+
+    def sendto(self, data: Any, *args: Any) -> int:
+        sent = super().sendto(data, *args)
+        self._capture._name(self, self._conversation, args[-1])
+        return sent

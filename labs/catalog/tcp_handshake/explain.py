@@ -1,0 +1,335 @@
+"""The tcp-handshake lab's words: steps, sections and facts written from a
+`Story`, so each sentence carries this run's own numbers (ISNs, acks,
+lengths, options, ports) and stays true for whatever packets were seen."""
+
+from __future__ import annotations
+
+from labs.catalog.tcp_handshake.story import MOD, Segment, Story
+from labs.trace import Fact, Packet, Section, Step
+
+WELL_KNOWN = {21: "FTP", 22: "SSH", 25: "SMTP", 53: "DNS", 80: "HTTP", 443: "HTTPS"}
+
+
+def ref(seg: Segment) -> str:
+    """How the text points at a packet: its index in the trace's packet list."""
+    return f"#{seg.index}"
+
+
+def ack_relation(ack: Segment, of: Segment) -> str:
+    """Say how `ack`'s acknowledgment number follows from segment `of`:
+    "ack 1001 = 1000 (seq of #0) + 1 (the SYN counts as one byte)"."""
+    counted = of.length + of.has("S") + of.has("F")
+    why = []
+    if of.length:
+        why.append("the length of its data")
+    if of.has("S"):
+        why.append("the SYN counts as one byte")
+    if of.has("F"):
+        why.append("the FIN counts as one byte")
+    if ack.ack == of.next_seq:
+        return f"ack {ack.ack} = {of.seq} (seq of {ref(of)}) + {counted} ({', '.join(why)})"
+    return (
+        f"ack {ack.ack}, which is not {of.seq} (seq of {ref(of)}) + {counted}: "
+        "something was lost or merged"
+    )
+
+
+# -- steps ---------------------------------------------------------------------
+
+
+def story_steps(story: Story, packets: tuple[Packet, ...]) -> tuple[Step, ...]:
+    def step(name: str, title: str, segs: tuple[Segment, ...], explain: str) -> Step:
+        idx = tuple(s.index for s in segs)
+        first, last = packets[idx[0]].time, packets[idx[-1]].time
+        return Step(
+            name, idx, explain, title, round(first - packets[0].time, 6), round(last - first, 6)
+        )
+
+    syn, synack, ack = story.syn, story.synack, story.ack
+    steps = [
+        step(
+            "tcp-connect",
+            "Open the connection",
+            story.handshake,
+            f"{len(story.handshake)} packets open the connection: SYN (client ISN {syn.seq}), "
+            f"SYN-ACK (server ISN {synack.seq}, ack {synack.ack}), ACK (ack {ack.ack}).",
+        )
+    ]
+    if story.middle:
+        sent = sum(s.length for s in story.middle if story.from_client(s))
+        back = sum(s.length for s in story.middle if not story.from_client(s))
+        steps.append(
+            step(
+                "data",
+                "Send a line, get an answer",
+                story.middle,
+                f"The client sends {sent} bytes and the server answers {back} bytes; "
+                "each ACK says how many bytes have arrived so far.",
+            )
+        )
+    if story.closing:
+        order = " then ".join(f"FIN from the {story.who(f)}" for f in story.fins)
+        steps.append(
+            step(
+                "close",
+                "Close it",
+                story.closing,
+                f"{order}; each FIN is acknowledged with its seq + 1. A graceful close.",
+            )
+        )
+    if story.knock is not None and story.rst is not None:
+        steps.append(
+            step(
+                "refused",
+                "Knock on a closed port",
+                (story.knock, story.rst),
+                f"A SYN to port {story.knock.dport}, where nothing listens, is answered at once "
+                f"with {story.rst.flag_names}: connection refused.",
+            )
+        )
+    return tuple(steps)
+
+
+# -- facts ---------------------------------------------------------------------
+
+
+def story_facts(story: Story) -> tuple[Fact, ...]:
+    syn, synack = story.syn, story.synack
+    hs = story.handshake
+    cport = syn.sport
+    facts = [
+        Fact(
+            "handshake_packets",
+            str(len(hs)),
+            f"From the SYN ({ref(syn)}) to the ACK that completes the handshake ({ref(story.ack)}).",
+            tuple(s.index for s in hs),
+            "tcp.flags",
+        ),
+        Fact(
+            "syn_ack_number",
+            "client ISN + 1"
+            if synack.ack == syn.next_seq
+            else f"client ISN + {(synack.ack - syn.seq) % MOD}",
+            f"The SYN-ACK acknowledges {synack.ack}; the client's ISN was {syn.seq}.",
+            (syn.index, synack.index),
+            "tcp.ack_raw",
+        ),
+        Fact(
+            "client_port_kind",
+            "ephemeral" if cport >= 1024 else "well-known",
+            f"The client's source port is {cport}, picked by the operating system for this "
+            "one connection."
+            if cport >= 1024
+            else f"The client used port {cport}, below 1024.",
+            (syn.index,),
+            "tcp.srcport",
+        ),
+    ]
+    mss = syn.option("MSS")
+    if mss is not None:
+        facts.append(
+            Fact(
+                "client_mss",
+                str(mss),
+                f"The biggest chunk of data the client will take in one segment ({ref(syn)}).",
+                (syn.index,),
+                "tcp.options.mss_val",
+            )
+        )
+    if story.rst is not None and story.knock is not None:
+        facts.append(
+            Fact(
+                "closed_port_answer",
+                "RST" if story.rst.has("R") else story.rst.flag_names,
+                f"Port {story.knock.dport} answered the SYN ({ref(story.knock)}) with "
+                f"{story.rst.flag_names} ({ref(story.rst)}).",
+                (story.rst.index,),
+                "tcp.flags.reset",
+            )
+        )
+    return tuple(facts)
+
+
+# -- sections ------------------------------------------------------------------
+
+REBUILT = (
+    "Note: tutor rebuilt these headers from what the socket saw, so the ISNs and "
+    "options are tutor's stand-ins; a live capture shows the ones your OS picked."
+)
+
+
+def story_sections(story: Story, reconstructed: bool, embedded: bool) -> tuple[Section, ...]:
+    sections = [_handshake_table(story), _handshake_notes(story, reconstructed)]
+    if story.data:
+        sections.append(_counting(story))
+    sections += [_options(story, reconstructed), _ports(story, embedded), _closing(story)]
+    return tuple(sections)
+
+
+def _handshake_table(story: Story) -> Section:
+    syn, synack, ack = story.syn, story.synack, story.ack
+    rows = [
+        (syn, f"Let's talk. My numbering starts at my ISN, {syn.seq}."),
+        (synack, f"Yes. My ISN is {synack.seq}; {_plus_one(synack, syn, 'your')}."),
+        (ack, f"Got it: {_plus_one(ack, synack, 'your')}. The connection is open."),
+    ]
+    lines = ["Packet\tFrom\tFlags\tseq\tack\tWhat it says"]
+    for seg, says in rows:
+        acked = str(seg.ack) if seg.has("A") else "(none)"
+        lines.append(f"{ref(seg)}\t{story.who(seg)}\t{seg.flag_names}\t{seg.seq}\t{acked}\t{says}")
+    return Section("The handshake, number by number", "\n".join(lines), kind="table")
+
+
+def _plus_one(ack: Segment, syn: Segment, whose: str) -> str:
+    if ack.ack == syn.next_seq:
+        return f"ack {ack.ack} = {whose} ISN + 1"
+    return ack_relation(ack, syn)
+
+
+def _handshake_notes(story: Story, reconstructed: bool) -> Section:
+    body = (
+        "Each side starts numbering its bytes at a random point, its ISN, so that a "
+        "stray packet from an old connection cannot be mistaken for this one. An ack "
+        "always names the next byte expected; a SYN counts as one byte, which is why "
+        f"the SYN-ACK says {story.synack.ack} and not {story.syn.seq}. Wireshark shows "
+        "relative numbers by default (the SYN as 0); the raw numbers above are the "
+        "fields tcp.seq_raw and tcp.ack_raw."
+    )
+    return Section("Why plus one", f"{body}\n\n{REBUILT}" if reconstructed else body)
+
+
+def _preview(payload: bytes) -> str:
+    text = payload[:40].decode("ascii", "replace").replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{text}"' + ("..." if len(payload) > 40 else "")
+
+
+def _counting(story: Story) -> Section:
+    lines: list[str] = []
+    for seg in story.data[:4]:
+        line = (
+            f"{ref(seg)}: the {story.who(seg)} sends {seg.length} bytes ({_preview(seg.payload)}) "
+            f"starting at seq {seg.seq}."
+        )
+        acker = story.acked_by(seg)
+        if acker is not None:
+            line += (
+                f" {ref(acker)}: the {story.who(acker)} answers with "
+                f"{ack_relation(acker, seg)}: everything before byte {acker.ack} has "
+                "arrived, send that one next."
+            )
+        lines.append(line)
+    lines.append(
+        "Only data bytes are counted, never the headers; that is how TCP notices a "
+        "missing piece and sends it again."
+    )
+    return Section("Counting bytes: the next ack is seq + length", "\n\n".join(lines))
+
+
+def _offer(seg: Segment, who: str) -> str:
+    parts = []
+    mss, scale = seg.option("MSS"), seg.option("WScale")
+    if mss is not None:
+        parts.append(f"MSS {mss} (the largest piece of data it wants in one segment)")
+    if scale is not None:
+        factor = 2 ** int(scale)  # type: ignore[call-overload]
+        parts.append(f"window scale {scale} (multiply its window field by 2^{scale} = {factor})")
+    if seg.option("SAckOK") is not None:
+        parts.append("SACK permitted (it can say exactly which pieces arrived)")
+    if seg.option("Timestamp") is not None:
+        parts.append("timestamps (to measure the round trip)")
+    offered = "; ".join(parts) if parts else "no options at all"
+    return f"The {who}'s {seg.flag_names} ({ref(seg)}) offers: {offered}."
+
+
+def _options(story: Story, reconstructed: bool) -> Section:
+    lines = [_offer(story.syn, "client"), _offer(story.synack, "server")]
+    shift = story.window_scale(story.ack)
+    if shift is not None:
+        window = story.ack.window
+        lines.append(
+            f"Both sides offered window scaling, so from now on the window field is "
+            f"multiplied: in {ref(story.ack)} the client's window field {window} means "
+            f"{window} x {2**shift} = {window << shift} bytes it can still receive."
+        )
+    else:
+        lines.append(
+            f"Without window scaling on both sides the window field is the number of bytes "
+            f"itself: {story.ack.window} in {ref(story.ack)}, at most 65535."
+        )
+    mss = story.syn.option("MSS")
+    if mss is not None and story.syn.src.startswith(("127.", "::1")):
+        lines.append(
+            f"An MSS of {mss} is large because this connection never leaves the machine "
+            "(loopback); across Ethernet or Wi-Fi it is usually 1460."
+        )
+    if reconstructed:
+        lines.append(REBUILT)
+    return Section("Options in the SYN and SYN-ACK", "\n\n".join(lines))
+
+
+def _port_range() -> tuple[int, int] | None:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as fh:
+            low, high = fh.read().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return None
+
+
+def _ports(story: Story, embedded: bool) -> Section:
+    cport, sport = story.syn.sport, story.syn.dport
+    lines = [
+        f"The client's port is {cport}."
+        + (
+            " The operating system picked it for this one connection: an ephemeral port."
+            if cport >= 1024
+            else " That is below 1024, the range of well-known ports: unusual for a client."
+        )
+    ]
+    span = _port_range()
+    if span is not None:
+        low, high = span
+        inside = "inside" if low <= cport <= high else "outside"
+        lines.append(
+            f"This machine picks ephemeral ports from {low} to {high}; {cport} is {inside} it."
+        )
+    if sport in WELL_KNOWN or sport < 1024:
+        name = WELL_KNOWN.get(sport, "a well-known service")
+        lines.append(f"The server listens on port {sport}, the well-known port for {name}.")
+    else:
+        lines.append(
+            f"The server listens on port {sport}. Real services listen on fixed, well-known "
+            "ports (80 HTTP, 443 HTTPS, 53 DNS, 22 SSH) so that clients know where to knock."
+            + (
+                " The lab's own server took whatever free port the OS offered, so it never "
+                "clashes with a real service."
+                if embedded
+                else ""
+            )
+        )
+    return Section("Ports: ephemeral and well-known", "\n\n".join(lines))
+
+
+def _closing(story: Story) -> Section:
+    lines: list[str] = []
+    for fin in story.fins:
+        line = f"{ref(fin)}: the {story.who(fin)} sends FIN (seq {fin.seq}): I have nothing more to send."
+        acker = story.acked_by(fin)
+        if acker is not None:
+            line += f" {ref(acker)} acknowledges it: {ack_relation(acker, fin)}."
+        lines.append(line)
+    if len(story.fins) >= 2:
+        lines.append("Both sides said goodbye and every byte was acknowledged: a graceful close.")
+    knock, rst = story.knock, story.rst
+    if knock is not None and rst is not None:
+        lines.append(
+            f"{ref(knock)}: the client sends SYN to port {knock.dport}, where nothing listens. "
+            f"{ref(rst)}: the operating system itself answers {rst.flag_names}, "
+            f"{ack_relation(rst, knock)}. No program was involved; yours sees "
+            "'Connection refused' (ECONNREFUSED)."
+        )
+        lines.append(
+            "FIN versus RST: FIN is a polite goodbye after all data is delivered; RST means "
+            "stop now: no handshake, no goodbye, anything still in flight is thrown away."
+        )
+    return Section("Closing: FIN versus RST", "\n\n".join(lines))

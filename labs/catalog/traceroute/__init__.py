@@ -1,0 +1,1 @@
+"""The traceroute lab."""

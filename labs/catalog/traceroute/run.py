@@ -1,0 +1,316 @@
+"""The traceroute lab: TTL-limited probes from host A through router 1 and
+router 2 to host B, built for real in network namespaces (or simulated).
+
+Each probe leaves with a TTL one larger than the last; every router takes 1
+off, and the one that reaches 0 drops the probe and answers ICMP "time
+exceeded" from its own address. That answer is how the route is discovered.
+What the lab explains (hops, round-trip times, which router answered) is
+read from the captured bytes; each router's routing table is read from the
+router itself.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from labs.base import LabContext, LabOptions, RawPacket
+from labs.errors import BadInput
+from labs.netsim import netlab, netns, routes, routing_sim
+from labs.netsim.netlab import arp_step, cap, frames
+from labs.netsim.ns_agent import key as probe_key
+from labs.netsim.topology import TRACEROUTE, Topology, draw
+from labs.trace import Fact, Section, Step, Trace
+
+MODES = ("udp", "icmp", "tcp")
+SOURCE, DEST_ROLE = "a", "b"
+MAX_TTL = 8
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One TTL: the probe sent, and the answer that came back (if any)."""
+
+    ttl: int
+    probe: int
+    answer: int | None = None
+    responder: str = ""
+    #: "11/0" time exceeded, "3/3" port unreachable, "0/0" echo reply, "SYN-ACK", "RST"
+    kind: str = ""
+    rtt_ms: float | None = None
+    #: The TTL the probe still had when it reached the responder (quoted in ICMP errors).
+    ttl_at_responder: int | None = None
+    reached: bool = False
+    extra: tuple[int, ...] = ()
+
+
+def _destination() -> str:
+    return TRACEROUTE.node(DEST_ROLE).interfaces[0].ip
+
+
+def find_hops(raws: list[RawPacket], src: str, dst: str) -> list[Hop]:
+    """Pair each probe with its answer, straight from the frames."""
+    from scapy.layers.inet import ICMP, IP, TCP, IPerror
+
+    pkts = frames(raws)
+    hops: list[Hop] = []
+    by_key: dict[Any, int] = {}
+    for i, pkt in enumerate(pkts):
+        if not pkt.haslayer(IP):
+            continue
+        ip = pkt[IP]
+        key = probe_key(pkt)
+        if ip.src == src:
+            if pkt.haslayer(TCP) and pkt[TCP].flags & 0x04 and hops:
+                hops[-1] = replace(hops[-1], extra=hops[-1].extra + (i,))
+                continue
+            by_key[key] = len(hops)
+            hops.append(Hop(ttl=ip.ttl, probe=i))
+            continue
+        n = by_key.get(key)
+        if n is None or hops[n].answer is not None:
+            continue
+        if pkt.haslayer(ICMP) and pkt[ICMP].type in (3, 11):
+            kind = f"{pkt[ICMP].type}/{pkt[ICMP].code}"
+            quoted = pkt[IPerror].ttl if pkt.haslayer(IPerror) else None
+        elif pkt.haslayer(ICMP):
+            kind, quoted = f"{pkt[ICMP].type}/{pkt[ICMP].code}", None
+        else:
+            kind, quoted = ("SYN-ACK" if pkt[TCP].flags & 0x12 == 0x12 else "RST"), None
+        rtt = (raws[i].time - raws[hops[n].probe].time) * 1000
+        hops[n] = replace(
+            hops[n],
+            answer=i,
+            responder=ip.src,
+            kind=kind,
+            rtt_ms=round(rtt, 3),
+            ttl_at_responder=quoted,
+            reached=ip.src == dst,
+        )
+    return hops
+
+
+def _hop_text(hop: Hop, topo: Topology, simulated: bool) -> str:
+    """One hop in words, every number read from the probe and its answer."""
+    who = topo.label_of(hop.responder)
+    rtt = (
+        ""
+        if simulated or hop.rtt_ms is None
+        else f" The answer came back {hop.rtt_ms:.2f} ms later."
+    )
+    if hop.answer is None:
+        return (
+            f"The probe with TTL {hop.ttl} got no answer in time: traceroute prints `*` for "
+            "this hop. A router may drop such probes silently (a firewall, or a limit on "
+            "how many ICMP errors it sends), so `*` does not mean the path is broken."
+        )
+    found = topo.owner_of(hop.responder)
+    side = f", its address on the side facing {topo.node(found[1].peer).label}" if found else ""
+    arrived = (
+        f" It arrived there with TTL {hop.ttl_at_responder} (the copy of the probe inside "
+        "the ICMP message says so)."
+        if hop.ttl_at_responder is not None
+        else ""
+    )
+    if hop.kind == "11/0":
+        return (
+            f"The probe left with TTL {hop.ttl}. {cap(who)} ({hop.responder}{side}) received it with "
+            f"TTL {hop.ttl_at_responder}; forwarding it would take that to 0, so it dropped the "
+            "probe and sent back ICMP type 11 code 0, 'time exceeded in transit', from its own "
+            f"address. That is how host A learns hop {hop.ttl} is {hop.responder}.{rtt}"
+        )
+    if hop.kind == "3/3":
+        return (
+            f"The probe with TTL {hop.ttl} reached {who} ({hop.responder}) itself.{arrived} "
+            "Nothing listens on the UDP port it was sent to, so the host answered ICMP type 3 "
+            f"code 3, 'port unreachable': the destination is reached, the trace stops.{rtt}"
+        )
+    if hop.kind == "0/0":
+        return (
+            f"The echo request with TTL {hop.ttl} reached {who} ({hop.responder}), which answered "
+            f"with an ICMP echo reply (type 0): the destination is reached, the trace stops.{rtt}"
+        )
+    if hop.kind == "SYN-ACK":
+        return (
+            f"The SYN with TTL {hop.ttl} reached {who} ({hop.responder}); a server listens on that "
+            "port, so it answered SYN-ACK, ready to open a connection: the destination is "
+            "reached. Host A's own system never asked for this connection (the lab built the "
+            f"SYN by hand), so it answers RST and nothing is opened.{rtt}"
+        )
+    return f"{cap(who)} ({hop.responder}) answered {hop.kind}.{rtt}"
+
+
+def _steps(
+    raws: list[RawPacket], hops: list[Hop], topo: Topology, simulated: bool
+) -> tuple[Step, ...]:
+    steps = []
+    arp = arp_step(frames(raws), topo)
+    if arp is not None:
+        steps.append(arp)
+    for hop in hops:
+        members = (hop.probe,) + ((hop.answer,) if hop.answer is not None else ()) + hop.extra
+        who = topo.label_of(hop.responder) if hop.answer is not None else "*"
+        steps.append(
+            Step(
+                f"hop {hop.ttl}",
+                members,
+                _hop_text(hop, topo, simulated),
+                title=f"TTL {hop.ttl}: {who}",
+            )
+        )
+    return tuple(steps)
+
+
+def _report(hops: list[Hop], topo: Topology, dst: str, mode: str, simulated: bool) -> str:
+    lines = [
+        f"traceroute to {dst} ({topo.label_of(dst)}), {MAX_TTL} hops max, {mode.upper()} probes"
+    ]
+    for hop in hops:
+        if hop.answer is None:
+            lines.append(f"{hop.ttl:2d}  *")
+            continue
+        rtt = (
+            "(not measured: simulated)"
+            if simulated or hop.rtt_ms is None
+            else f"{hop.rtt_ms:.3f} ms"
+        )
+        lines.append(f"{hop.ttl:2d}  {hop.responder:<14} {topo.label_of(hop.responder):<9} {rtt}")
+    return "\n".join(lines)
+
+
+def _facts(hops: list[Hop], topo: Topology) -> tuple[Fact, ...]:
+    facts = []
+    answered = [h for h in hops if h.answer is not None]
+    first = next((h for h in answered if h.ttl == 1), None)
+    if first is not None:
+        facts.append(
+            Fact(
+                "ttl1_responder",
+                topo.label_of(first.responder),
+                f"The probe sent with TTL 1 was answered by {first.responder}.",
+                (first.probe, first.answer or 0),
+                "ip.src",
+            )
+        )
+    if answered and answered[-1].reached:
+        facts.append(
+            Fact(
+                "hops",
+                str(len(hops)),
+                f"{len(hops)} TTL values were needed to reach {answered[-1].responder}.",
+                tuple(h.answer or 0 for h in answered),
+                "icmp.type",
+            )
+        )
+    expired = [h for h in answered if not h.reached]
+    kinds = {h.kind.split("/")[0] for h in expired}
+    if len(kinds) == 1:
+        facts.append(
+            Fact(
+                "expiry_icmp_type",
+                kinds.pop(),
+                "The ICMP type of every router's answer (11: time exceeded).",
+                tuple(h.answer or 0 for h in expired),
+                "icmp.type",
+            )
+        )
+    return tuple(facts)
+
+
+def _sections(
+    hops: list[Hop], tables: dict[str, list[dict[str, Any]]], mode: str, version: netlab.Version
+) -> tuple[Section, ...]:
+    topo, dst = TRACEROUTE, _destination()
+    simulated, how = version.simulated, version.table_source
+    out = [
+        Section("The network", draw(topo), "code"),
+        Section(
+            "The route, as traceroute prints it", _report(hops, topo, dst, mode, simulated), "code"
+        ),
+    ]
+    for role in ("a", "r1", "r2"):
+        node = topo.node(role)
+        table = routes.parse(tables[role])
+        out.append(routes.table_section(node.label, table, dst, how))
+        out.append(
+            Section(
+                f"How {node.label} chose where to send it",
+                routes.explain(node.label, routes.lookup(table, dst)),
+            )
+        )
+    ends = []
+    for hop in hops:
+        found = topo.owner_of(hop.responder) if hop.answer is not None else None
+        if found is not None:
+            what = "reaches its destination" if hop.reached else "expires"
+            ends.append(draw(topo, at=found[0].role, note=f"TTL {hop.ttl}: the probe {what} here"))
+    if ends:
+        out.append(Section("Where each probe ended", "\n\n".join(ends), "code"))
+    out.append(
+        Section(
+            "Why TTL exists",
+            "Every IP packet carries a Time To Live. Each router subtracts 1 and drops the packet "
+            "when it would reach 0, telling the sender with ICMP 'time exceeded'. Without it, a "
+            "packet caught in a routing loop would circle forever. traceroute turns this safety "
+            "net into a measuring tool: TTL 1 makes the first router answer, TTL 2 the second, "
+            "and so on until the destination itself answers.",
+        )
+    )
+    return tuple(out)
+
+
+def _live(
+    mode: str, options: LabOptions, ctx: LabContext
+) -> tuple[list[RawPacket], dict[str, Any]]:
+    topo, dst = TRACEROUTE, _destination()
+    src = topo.node(SOURCE)
+    wait = max(0.2, min(2.0, options.timeout / 5))
+    with netns.network(topo, ctx) as net:
+        tables = {n.role: net.routes(n.role) for n in topo.nodes}
+        if mode == "tcp":
+            server = net.agent(DEST_ROLE, "serve", host=dst, port=80)
+            server.read(10, ctx)
+        ctx.say(f"Sending {mode.upper()} probes from host A with TTL 1, 2, 3...")
+        agent = net.agent(
+            SOURCE, "traceroute", dst=dst, src=src.interfaces[0].ip, iface=src.interfaces[0].name,
+            mode=mode, wait=wait, max_ttl=MAX_TTL,
+        )  # fmt: skip
+        result = agent.read(MAX_TTL * wait + 15, ctx)
+    where = f"{src.label} {src.interfaces[0].name}"
+    raws = [
+        RawPacket(float(t), bytes.fromhex(h), "ethernet", where) for t, _i, h in result["frames"]
+    ]
+    return raws, tables
+
+
+def run(options: LabOptions, ctx: LabContext) -> Trace:
+    mode = (options.mode or "udp").lower()
+    if mode not in MODES:
+        raise BadInput(f"traceroute has no mode {mode!r}.", "Use --mode udp, icmp or tcp.")
+    t0 = time.monotonic()
+    version = netlab.choose(options, TRACEROUTE, "on host A's network card")
+    dst = _destination()
+    if version.simulated:
+        raws = routing_sim.traceroute(TRACEROUTE, SOURCE, dst, mode, MAX_TTL)
+        tables = routing_sim.tables(TRACEROUTE)
+    else:
+        raws, tables = _live(mode, options, ctx)
+    from labs.dissect.core import build_trace
+
+    src_ip = TRACEROUTE.node(SOURCE).interfaces[0].ip
+    hops = find_hops(raws, src_ip, dst)
+    trace = build_trace(
+        lab="traceroute",
+        target=f"{dst} ({TRACEROUTE.label_of(dst)}), {mode.upper()} probes",
+        capture=version.capture,
+        raws=raws,
+        capture_note=version.note,
+        steps=netlab.timed(_steps(raws, hops, TRACEROUTE, version.simulated), raws),
+        sections=_sections(hops, tables, mode, version),
+        facts=_facts(hops, TRACEROUTE),
+        started=version.started,
+        duration=round(time.monotonic() - t0, 3),
+        client=src_ip,
+    )
+    return netlab.mark_simulated(trace) if version.simulated else trace

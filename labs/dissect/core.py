@@ -1,0 +1,215 @@
+"""Bytes -> layers -> fields -> plain language, using scapy's own dissection.
+
+CONTRACT (labs code against this):
+
+    from labs.dissect.core import build_trace, dissect_packet
+
+    packet = dissect_packet(raw, index=0, t0=raws[0].time, decode_as={8053: "dns"})
+    trace = build_trace(
+        lab="dns", target="127.0.0.1:8053", capture=cap.kind, raws=raws,
+        capture_note=cap.note, decode_as={8053: "dns"},
+        steps=None,            # None: default grouping (dns, tcp-connect, tls,
+                               # request, response, close); or a callable
+                               # (packets: tuple[Packet, ...]) -> tuple[Step, ...]
+        sections=(), facts=(), started=iso_time, duration=seconds,
+        client=None,           # optional "IP" or "IP:PORT" of the learner's side:
+                               # narration then says "your computer"
+    )
+
+- Each Packet has layers with fields: byte offset/length within the packet,
+  Wireshark display-filter name, value as Wireshark prints it, a short
+  reading, and an `explain` for fields that matter to a learner; a plain
+  sentence for the packet derived from its bytes (flags, ports, direction).
+- `decode_as` maps a port to a protocol name ("http", "dns", "ftp",
+  "ftp-data", "tls") for servers on non-standard ports; well-known ports and
+  simple heuristics (an HTTP request line, a TLS record header) work without.
+- Unknown protocols become a "Data" layer of bytes, never an exception.
+
+`Session` carries what dissection remembers across the packets of one trace
+(which protocol a conversation speaks, TLS record boundaries, an HTTP body
+still arriving, who is the client); `dissect_packet` without one treats the
+packet on its own, `dissect_all(raws, decode_as, client)` shares one among
+the packets of each origin: plaintext recorded inside a TLS tunnel
+(origin "inside-tls") is read in its own Session, as what it is (HTTP),
+not as the TLS of the wire packets whose endpoints it shares.
+
+How: Ethernet/Linux cooked/IP/IPv6/TCP/UDP headers are read by
+`labs.dissect.proto.fast` with scapy's field declarations (anything unusual falls
+back to a full scapy dissection); each scapy layer is mapped to Wireshark
+fields by the mapper `labs.dissect.proto` registers for it; TCP/UDP payloads go to
+the application protocol module chosen as `labs.dissect.proto` describes.
+"""
+
+from __future__ import annotations
+
+import gc
+import ipaddress
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+from labs.base import RawPacket
+from labs.dissect import narrate
+from labs.dissect.layers import Session, data_layer, dissect_layers, endpoint
+from labs.trace import Fact, Packet, Section, Step, Trace
+
+StepsArg = Callable[[tuple[Packet, ...]], tuple[Step, ...]] | tuple[Step, ...] | None
+
+
+def dissect_packet(
+    raw: RawPacket,
+    *,
+    index: int = 0,
+    t0: float | None = None,
+    decode_as: Mapping[int, str] | None = None,
+    session: Session | None = None,
+) -> Packet:
+    """One RawPacket as a Packet: layers, fields, summary and narration."""
+    if session is None:
+        session = Session(decode_as, origin=raw.origin)
+    layers, ends = dissect_layers(raw.data, raw.link, session)
+    src = endpoint(ends["src"], ends["sport"])
+    dst = endpoint(ends["dst"], ends["dport"])
+    summary, sentence = narrate.describe(tuple(layers), src, dst, session.roles)
+    return Packet(
+        index=index,
+        time=round(raw.time - (raw.time if t0 is None else t0), 6),
+        src=src,
+        dst=dst,
+        summary=summary,
+        hex=raw.data.hex(),
+        explain=sentence,
+        layers=tuple(layers),
+        origin=raw.origin,
+        conversation=raw.conversation,
+        interface=raw.interface,
+    )
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: dissecting a capture makes
+    millions of small objects without cycles, and the collector's repeated
+    scans of the growing heap took as long as the dissection itself.
+    Reference counting still frees everything."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def sender_ip(raw: RawPacket) -> str | None:
+    """The source address of a raw-IP packet, read from its header bytes. A lab
+    whose first packet is its own SYN or query names the learner's machine so."""
+    data = raw.data
+    if raw.link != "raw-ip" or not data:
+        return None
+    if data[0] >> 4 == 4 and len(data) >= 20:
+        return str(ipaddress.IPv4Address(data[12:16]))
+    if data[0] >> 4 == 6 and len(data) >= 40:
+        return str(ipaddress.IPv6Address(data[8:24]))
+    return None
+
+
+def dissect_all(
+    raws: Iterable[RawPacket], decode_as: Mapping[int, str] | None = None, client: str | None = None
+) -> tuple[Packet, ...]:
+    raws = list(raws)
+    with paused_gc():
+        return tuple(dissect_some(raws, range(len(raws)), decode_as, client))
+
+
+#: A SYN read elsewhere: (its index, origin, sender, receiver).
+Learned = tuple[int, str, str, str]
+
+
+def dissect_some(
+    raws: Sequence[RawPacket],
+    indexes: Iterable[int],
+    decode_as: Mapping[int, str] | None = None,
+    client: str | None = None,
+    learned: Sequence[Learned] = (),
+) -> Iterator[Packet]:
+    """The packets at `indexes` (ascending) of `raws`, read exactly as
+    `dissect_all` reads them, also when the other conversations are read
+    elsewhere (`labs.files.parallel`): all a packet remembers is per conversation,
+    except who is a client, which `learned` (the SYNs of the whole capture)
+    supplies before each packet that follows them."""
+    # One Session per origin: plaintext recorded inside a TLS tunnel shares
+    # its endpoints with the TLS records on the wire, but not their protocol
+    # nor their TCP numbering.
+    sessions: dict[str, Session] = {}
+
+    def session_for(origin: str) -> Session:
+        session = sessions.get(origin)
+        if session is None:
+            session = sessions[origin] = Session(decode_as, client, origin)
+        return session
+
+    t0 = raws[0].time if raws else 0.0
+    pending = iter(learned)
+    upcoming = next(pending, None)
+    for i in indexes:
+        while upcoming is not None and upcoming[0] < i:
+            session_for(upcoming[1]).roles.learn(upcoming[2], upcoming[3])
+            upcoming = next(pending, None)
+        r = raws[i]
+        yield dissect_packet(r, index=i, t0=t0, session=session_for(r.origin))
+
+
+def build_trace(
+    *,
+    lab: str,
+    target: str,
+    capture: str,
+    raws: Iterable[RawPacket],
+    capture_note: str = "",
+    decode_as: Mapping[int, str] | None = None,
+    steps: StepsArg = None,
+    sections: Iterable[Section] = (),
+    facts: Iterable[Fact] = (),
+    started: str = "",
+    duration: float = 0.0,
+    client: str | None = None,
+    link: str | None = None,
+    packets: tuple[Packet, ...] | None = None,
+) -> Trace:
+    """A whole Trace from a lab's raw packets (see the module docstring)."""
+    from labs.dissect.steps import default_steps
+
+    raws = list(raws)
+    with paused_gc():
+        if packets is None:
+            packets = dissect_all(raws, decode_as, client)
+        if steps is None:
+            grouped = default_steps(packets)
+        elif callable(steps):
+            grouped = tuple(steps(packets))
+        else:
+            grouped = tuple(steps)
+    return Trace(
+        lab=lab,
+        target=target,
+        capture=capture,
+        steps=grouped,
+        packets=packets,
+        capture_note=capture_note,
+        link=link or (raws[0].link if raws else "raw-ip"),
+        sections=tuple(sections),
+        facts=tuple(facts),
+        started=started,
+        duration=duration,
+    )
+
+
+__all__ = [
+    "Session",
+    "build_trace",
+    "data_layer",
+    "dissect_all",
+    "dissect_layers",
+    "dissect_packet",
+    "dissect_some",
+]

@@ -1,0 +1,241 @@
+"""One packet's bytes as Layers, and what reading them remembers.
+
+`dissect_layers` reads the headers with `labs.dissect.proto.fast` (or a full scapy
+dissection when it declines), maps each to Wireshark's fields with the
+mapper `labs.dissect.proto` registers for it, and hands TCP/UDP payloads to the
+application protocol the `Session` picks for that conversation. `labs.dissect.core`
+builds Packets and Traces from these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from labs.dissect import narrate, proto
+from labs.dissect.proto import fast
+from labs.dissect.proto.base import APPS, HEADERS, App, Stream, plain_field
+from labs.dissect.proto.walk import spots
+from labs.trace import Field, Layer
+
+
+class Session:
+    """Memory shared by the packets of one trace that crossed one place.
+
+    `origin` is the packets' RawPacket.origin: packets not on the wire
+    ("inside-tls": plaintext recorded inside the tunnel) are already
+    decrypted, so TLS is never what they carry, whatever `decode_as` says of
+    their ports."""
+
+    def __init__(
+        self,
+        decode_as: Mapping[int, str] | None = None,
+        client: str | None = None,
+        origin: str = "wire",
+    ):
+        #: application protocols these packets cannot carry
+        self.excluded = frozenset() if origin == "wire" else frozenset({"tls"})
+        self.decode_as = {int(k): v for k, v in (decode_as or {}).items() if v not in self.excluded}
+        #: conversation (frozenset of both endpoints) -> application protocol name
+        self.protos: dict[frozenset[tuple[str, int]], str] = {}
+        #: one direction (src, sport, dst, dport) -> what its protocol module remembers
+        self.streams: dict[tuple[str, int, str, int], Stream] = {}
+        # A port a lab names for its protocol is where its server listens
+        # (also for the plaintext recorded inside that server's tunnel).
+        self.roles = narrate.Roles(client, [int(k) for k in decode_as or {}])
+        self._apps: dict[str, list[App]] = {}
+
+    def apps(self, transport: str) -> list[App]:
+        """The application protocols that may ride on `transport` here."""
+        found = self._apps.get(transport)
+        if found is None:
+            found = self._apps[transport] = [
+                a for a in APPS.values() if transport in a.transport and a.name not in self.excluded
+            ]
+        return found
+
+    def stream(self, src: str, sport: int, dst: str, dport: int) -> Stream:
+        key = (src, sport, dst, dport)
+        st = self.streams.get(key)
+        if st is None:
+            back = self.streams.get((dst, dport, src, sport))
+            st = self.streams[key] = Stream() if back is None else Stream(shared=back.shared)
+        return st
+
+
+_PARSERS: dict[str, Any] = {}
+
+
+def _parse(data: bytes, link: str) -> Any:
+    """The scapy packet for `data`, dissected down to TCP/UDP (their payload
+    stays raw so protocol choice is ours, not scapy's port bindings)."""
+    if not _PARSERS:
+        from scapy.layers.inet import IP, TCP, UDP
+        from scapy.layers.inet6 import IPv6
+        from scapy.layers.l2 import CookedLinux, Ether
+        from scapy.packet import Raw
+
+        _PARSERS.update(ip=IP, ipv6=IPv6, ethernet=Ether, sll=CookedLinux, raw=Raw, stop=(TCP, UDP))
+    if link == "ethernet":
+        cls = _PARSERS["ethernet"]
+    elif link == "linux-sll":
+        cls = _PARSERS["sll"]
+    elif data and data[0] >> 4 == 6:
+        cls = _PARSERS["ipv6"]
+    elif data and data[0] >> 4 == 4:
+        cls = _PARSERS["ip"]
+    else:
+        cls = _PARSERS["raw"]
+    return cls(data, stop_dissection_after=_PARSERS["stop"])
+
+
+def data_layer(payload: bytes, offset: int, name: str = "Data", explain: str = "") -> Layer:
+    """Bytes this tool does not decode, shown as they are."""
+    n = len(payload)
+    return Layer(
+        name,
+        offset,
+        n,
+        (
+            Field("Data", "data.data", payload.hex(":"), f"{n} bytes", offset, n, explain),
+            Field("Length", "data.len", str(n), f"{n} bytes", offset, n),
+        ),
+    )
+
+
+def _app_name(
+    session: Session, src: str, sport: int, dst: str, dport: int, transport: str, payload: bytes
+) -> str:
+    conv = frozenset(((src, sport), (dst, dport)))
+    known = session.protos.get(conv)
+    if known:
+        return known
+    name = session.decode_as.get(dport) or session.decode_as.get(sport)
+    if not name:
+        apps = session.apps(transport)
+        for port in (dport, sport):
+            name = next((a.name for a in apps if port in a.ports), "")
+            if name:
+                break
+        if not name:
+            name = next((a.name for a in apps if a.detect and a.detect(payload)), "")
+    if name and transport == "tcp":
+        session.protos[conv] = name
+    return name
+
+
+def _app_layers(
+    session: Session,
+    payload: bytes,
+    offset: int,
+    src: str,
+    sport: int,
+    dst: str,
+    dport: int,
+    transport: str,
+) -> list[Layer]:
+    name = _app_name(session, src, sport, dst, dport, transport, payload)
+    app = APPS.get(name)
+    if app is None:
+        return [data_layer(payload, offset)]
+    try:
+        return app.dissect(payload, offset, session.stream(src, sport, dst, dport))
+    except Exception:
+        # A malformed or partial message: show the bytes rather than fail.
+        return [data_layer(payload, offset, explain=f"Could not be read as {name.upper()}.")]
+
+
+def _generic_layer(layer: Any, offset: int, packet: bytes) -> tuple[Layer, int]:
+    found, length = spots(layer, offset, packet)
+    return Layer(
+        type(layer).__name__, offset, length, tuple(plain_field(layer, s) for s in found)
+    ), length
+
+
+def dissect_layers(data: bytes, link: str, session: Session) -> tuple[list[Layer], dict[str, Any]]:
+    """Layers of one packet, and its endpoints {src, dst, sport, dport, transport}."""
+    proto.load()
+    ends: dict[str, Any] = {"src": "", "dst": "", "sport": None, "dport": None, "transport": ""}
+    if not data:
+        return [], ends
+    chain = fast.parse(data, link)
+    if chain is None:
+        try:
+            chain = list(_parse(data, link).iterpayloads())
+        except Exception:
+            return [data_layer(data, 0, explain="Could not be decoded.")], ends
+        try:
+            return _map_layers(chain, data, session, ends)
+        finally:
+            for layer in chain:
+                # Break scapy's layer <-> underlayer cycles so the packet is
+                # freed at once (the cyclic collector is paused while dissecting).
+                layer.underlayer = None
+    return _map_layers(chain, data, session, ends)
+
+
+def _map_layers(
+    chain: list[Any], data: bytes, session: Session, ends: dict[str, Any]
+) -> tuple[list[Layer], dict[str, Any]]:
+    layers: list[Layer] = []
+    offset = 0
+    for layer in chain:
+        name = type(layer).__name__
+        if name in ("Raw", "Padding"):
+            payload = bytes(layer.load)
+            if not payload:
+                continue
+            if name == "Padding":
+                layers.append(
+                    data_layer(
+                        payload,
+                        offset,
+                        "Padding",
+                        "Filler bytes after the packet (the frame's minimum size).",
+                    )
+                )
+            elif ends["transport"] in ("tcp", "udp") and ends["sport"] is not None:
+                layers.extend(
+                    _app_layers(
+                        session,
+                        payload,
+                        offset,
+                        ends["src"],
+                        ends["sport"],
+                        ends["dst"],
+                        ends["dport"],
+                        ends["transport"],
+                    )
+                )
+            else:
+                layers.append(data_layer(payload, offset))
+            offset += len(payload)
+            continue
+        if name in ("IP", "IPv6") and not ends["src"]:
+            ends["src"], ends["dst"] = str(layer.src), str(layer.dst)
+        elif name in ("TCP", "UDP") and ends["sport"] is None:
+            ends["sport"], ends["dport"], ends["transport"] = (
+                int(layer.sport),
+                int(layer.dport),
+                name.lower(),
+            )
+        elif name in ("ICMP", "ARP") and not ends["transport"]:
+            ends["transport"] = name.lower()
+            if name == "ARP":
+                ends["src"], ends["dst"] = str(layer.psrc), str(layer.pdst)
+        mapper = HEADERS.get(name, _generic_layer)
+        try:
+            lay, hlen = mapper(layer, offset, data)
+        except Exception:
+            lay, hlen = _generic_layer(layer, offset, data)
+        layers.append(lay)
+        offset += hlen
+    if offset < len(data) and not layers:
+        layers.append(data_layer(data[offset:], offset))
+    return layers, ends
+
+
+def endpoint(ip: str, port: int | None) -> str:
+    if port is None:
+        return ip
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"

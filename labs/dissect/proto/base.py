@@ -1,0 +1,281 @@
+"""The pieces every protocol module uses: field rules (scapy field ->
+Wireshark name, value formatting, plain explanation), value formatters, and
+the two registries (`HEADERS` for scapy layers, `APPS` for what rides on
+TCP/UDP). See `labs.dissect.proto` for how a protocol module plugs in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from labs.dissect.proto.walk import Layout, Spot, layout
+from labs.trace import Field, Layer
+
+Explain = str | Callable[[Any, Any], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """How one scapy field reads in Wireshark and for a learner.
+
+    `value(v)` formats the scapy value as Wireshark prints it; `show(v)` is
+    the short human reading (defaults to the value); `explain` is a string, or
+    a function of (value, scapy layer) so the text can quote this packet.
+    """
+
+    label: str
+    filter: str | None
+    value: Callable[[Any], str] = str
+    show: Callable[[Any], str] | None = None
+    explain: Explain = ""
+    secret: bool = False
+    #: The explanation reads other fields of the layer (not only this value),
+    #: so the Field cannot be reused for another packet with the same value...
+    uses_layer: bool = False
+    #: ...unless it reads the layer only through `layer_key(layer)` (the TCP
+    #: flags a window's explanation depends on): then it is reused for equal
+    #: (value, layer_key(layer)).
+    layer_key: Callable[[Any], Any] | None = None
+
+
+#: (rule, value, offset, length) -> Field. Most header fields repeat from
+#: packet to packet (version, ports, flags, addresses); reusing the frozen
+#: Field saves building it, and lets the JSON writer reuse its text.
+_MEMO: dict[tuple[int, Any, int, int], Field] = {}
+_MEMO_MAX = 500_000
+
+
+def dec(v: Any) -> str:
+    return str(int(v))
+
+
+def hex2(v: Any) -> str:
+    return f"0x{int(v):02x}"
+
+
+def hex4(v: Any) -> str:
+    return f"0x{int(v):04x}"
+
+
+def hex8(v: Any) -> str:
+    return f"0x{int(v):08x}"
+
+
+def colons(b: bytes) -> str:
+    """Bytes the way Wireshark prints a byte string (02:04:ff:d7)."""
+    return b.hex(":")
+
+
+def text(v: Any) -> str:
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    return str(v)
+
+
+def make_field(rule: Rule, value: Any, offset: int, length: int, layer: Any = None) -> Field:
+    if rule.uses_layer and rule.layer_key is None:
+        return _make_field(rule, value, offset, length, layer)
+    try:
+        key: tuple[Any, ...] = (id(rule), value, offset, length)
+        if rule.layer_key is not None:
+            key += (rule.layer_key(layer),)
+        hit = _MEMO.get(key)
+    except TypeError:  # an unhashable value (a list)
+        return _make_field(rule, value, offset, length, layer)
+    if hit is None:
+        if len(_MEMO) > _MEMO_MAX:
+            _MEMO.clear()
+        hit = _MEMO[key] = _make_field(rule, value, offset, length, layer)
+    return hit
+
+
+def _make_field(rule: Rule, value: Any, offset: int, length: int, layer: Any) -> Field:
+    shown = rule.value(value)
+    explain = rule.explain if isinstance(rule.explain, str) else rule.explain(value, layer)
+    return Field(
+        name=rule.label,
+        filter=rule.filter,
+        value=shown,
+        show=rule.show(value) if rule.show else shown,
+        offset=offset,
+        length=length,
+        explain=explain,
+        secret=rule.secret,
+    )
+
+
+def ruled_fields(layer: Any, found: Iterable[Spot], rules: dict[str, Rule]) -> list[Field]:
+    """Fields for each scapy field that has a rule; other fields keep their
+    scapy name and scapy's own `i2repr` reading, with no Wireshark name."""
+    out: list[Field] = []
+    for spot in found:
+        rule = rules.get(spot.name)
+        if rule is None:
+            out.append(plain_field(layer, spot))
+            continue
+        try:
+            out.append(make_field(rule, spot.value, spot.offset, spot.length, layer))
+        except (TypeError, ValueError):
+            out.append(plain_field(layer, spot))
+    return out
+
+
+def plain_field(layer: Any, spot: Spot) -> Field:
+    try:
+        shown = layer.get_field(spot.name).i2repr(layer, spot.value)
+    except Exception:
+        shown = repr(spot.value)
+    return Field(spot.name, None, shown, shown, spot.offset, spot.length)
+
+
+#: What a header mapper gets and returns: the scapy layer, its first byte in
+#: the packet and the packet's bytes; returns the Layer and its header length.
+HeaderMapper = Callable[[Any, int, bytes], tuple[Layer, int]]
+
+#: scapy layer class name -> mapper. Filled by the protocol modules.
+HEADERS: dict[str, HeaderMapper] = {}
+
+
+def header(*class_names: str) -> Callable[[HeaderMapper], HeaderMapper]:
+    """Register a mapper for scapy layers with these class names."""
+
+    def register(fn: HeaderMapper) -> HeaderMapper:
+        for name in class_names:
+            HEADERS[name] = fn
+        return fn
+
+    return register
+
+
+_PLANS_MAX = 4096
+#: Fields remembered per planned field: enough for the values that repeat
+#: (ports, flags, addresses); sequence numbers and checksums never do.
+_STEP_MEMO_MAX = 2048
+
+#: One planned field: scapy name, absolute offset, length, rule, the Fields
+#: already made for it by value (None: not reusable), and what else of the
+#: layer that key needs (`Rule.layer_key`).
+_Step = tuple[str, int, int, Rule | None, dict[Any, Field] | None, Callable[[Any], Any] | None]
+
+
+class Planned:
+    """Fields of one kind of header by its `rules`, planned once per layout
+    (which rule applies at which offset) because the same layouts recur in
+    every packet of a capture. `skip` names fields the caller handles.
+
+    Each planned field remembers the Fields it made by value, so a port or
+    an address seen before costs one dict lookup."""
+
+    def __init__(self, rules: dict[str, Rule], skip: tuple[str, ...] = ()):
+        self.rules = rules
+        self.skip = skip
+        self.plans: dict[tuple[int, int], tuple[Layout, list[_Step]]] = {}
+
+    def _plan(self, found: Layout, start: int) -> list[_Step]:
+        if len(self.plans) >= _PLANS_MAX:
+            self.plans.clear()  # layouts that are not shared (damaged headers)
+        steps: list[_Step] = []
+        for n, off, ln in found:
+            if n in self.skip:
+                continue
+            rule = self.rules.get(n)
+            keyed = rule is not None and (not rule.uses_layer or rule.layer_key is not None)
+            memo: dict[Any, Field] | None = {} if keyed else None
+            steps.append((n, start + off, ln, rule, memo, rule.layer_key if rule else None))
+        self.plans[(id(found), start)] = (found, steps)
+        return steps
+
+    def __call__(self, layer: Any, start: int, packet: bytes) -> tuple[list[Field], Layout, int]:
+        found, length = layout(layer, start, packet)
+        plan = self.plans.get((id(found), start))
+        steps = plan[1] if plan is not None and plan[0] is found else self._plan(found, start)
+        values = layer.fields
+        out: list[Field] = []
+        append = out.append
+        for field_name, at, ln, rule, memo, layer_key in steps:
+            value = values.get(field_name)
+            if memo is not None:
+                key = value if layer_key is None else (value, layer_key(layer))
+                try:
+                    hit = memo.get(key)
+                except TypeError:  # an unhashable value (a list)
+                    hit = None
+                if hit is not None:
+                    append(hit)
+                    continue
+            if rule is not None:
+                try:
+                    made = _make_field(rule, value, at, ln, layer)
+                except (TypeError, ValueError):
+                    pass
+                else:
+                    if memo is not None and len(memo) < _STEP_MEMO_MAX:
+                        try:
+                            memo[key] = made
+                        except TypeError:
+                            pass
+                    append(made)
+                    continue
+            append(plain_field(layer, Spot(field_name, value, at, ln)))
+        return out, found, length
+
+
+def rules_mapper(name: str, rules: dict[str, Rule]) -> HeaderMapper:
+    """A header mapper that only applies `rules` (most headers need nothing more)."""
+    planned = Planned(rules)
+
+    def mapper(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
+        fields, _found, length = planned(layer, start, packet)
+        return Layer(name, start, length, tuple(fields)), length
+
+    return mapper
+
+
+@dataclass
+class Stream:
+    """What a protocol module may remember about one direction of a TCP
+    conversation between packets (bytes left in a TLS record, an HTTP body
+    still arriving). `state` is free for the module that owns the stream;
+    `shared` is the same dict for both directions of the conversation (the
+    TLS version the server chose governs the client's records too)."""
+
+    proto: str = ""
+    state: dict[str, Any] = field(default_factory=dict)
+    shared: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class App:
+    """A protocol that rides on TCP or UDP (DNS, HTTP, TLS, FTP, ...).
+
+    - `ports`: well-known ports that select it without `decode_as`;
+    - `detect(payload)`: an optional cheap heuristic (a request line, a TLS
+      record header) for other ports;
+    - `dissect(payload, offset, stream)`: layers for the payload, which starts
+      at `offset` in the packet; `stream` is this direction's Stream;
+    - `describe(layers)`: a phrase for the narration ("asks for GET /orders"),
+      built from the fields, or "" to let the transport speak;
+    - `summarize(layers)`: the packet-list line ("HTTP GET /orders").
+
+    Layers it returns are matched back to it by name: a layer named "HTTP"
+    or "HTTP body" belongs to the App named "http".
+    """
+
+    name: str
+    transport: tuple[str, ...]
+    ports: tuple[int, ...]
+    dissect: Callable[[bytes, int, Stream], list[Layer]]
+    describe: Callable[[tuple[Layer, ...]], str] = lambda layers: ""
+    detect: Callable[[bytes], bool] | None = None
+    #: a short packet-list line ("HTTP GET /orders"); "" lets the transport speak
+    summarize: Callable[[tuple[Layer, ...]], str] = lambda layers: ""
+
+
+#: Application protocol name -> App. Filled by the protocol modules.
+APPS: dict[str, App] = {}
+
+
+def app(proto: App) -> App:
+    APPS[proto.name] = proto
+    return proto

@@ -1,0 +1,197 @@
+"""DNS over UDP: header, flags, questions and answers, read by scapy's DNS.
+
+Each question and resource record is walked field by field like any header
+(`labs.dissect.proto.walk`; the records themselves in `labs.dissect.proto.dns_records`), so a
+name that is only a compression pointer (0xc00c) is shown as such, with
+where it points.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labs.dissect.proto.base import App, Rule, Stream, app, dec, hex4, make_field
+from labs.dissect.proto.dns_records import ANSWER, ANSWER_TYPES, QUESTION, SECTIONS, record_fields
+from labs.dissect.proto.walk import spots
+from labs.trace import Field, Layer
+
+RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
+_RCODE_MEANING = {
+    0: "no error: the answer (if any) follows",
+    1: "the server could not understand the question",
+    2: "the server failed to find an answer",
+    3: "no such name: the name does not exist",
+    4: "the server does not support this kind of question",
+    5: "the server refuses to answer",
+}
+
+
+HEADER = {
+    "id": Rule(
+        "Transaction ID",
+        "dns.id",
+        hex4,
+        explain="A number the client picks; the answer carries the same one so the client can match them.",
+    ),
+    "qr": Rule(
+        "Response",
+        "dns.flags.response",
+        dec,
+        lambda v: "response" if int(v) else "query",
+        lambda v, layer: (
+            "1: this message is an answer." if int(v) else "0: this message is a question."
+        ),
+    ),
+    "opcode": Rule("Opcode", "dns.flags.opcode", dec),
+    "aa": Rule("Authoritative", "dns.flags.authoritative", dec),
+    "tc": Rule("Truncated", "dns.flags.truncated", dec),
+    "rd": Rule(
+        "Recursion desired",
+        "dns.flags.recdesired",
+        dec,
+        explain=lambda v, layer: (
+            "1: 'please find the answer for me, asking other servers if needed'." if int(v) else ""
+        ),
+    ),
+    "ra": Rule("Recursion available", "dns.flags.recavail", dec),
+    "z": Rule("Z", "dns.flags.z", dec),
+    "ad": Rule("Answer authenticated", "dns.flags.authenticated", dec),
+    "cd": Rule("Non-authenticated data", "dns.flags.checkdisable", dec),
+    "rcode": Rule(
+        "Reply code",
+        "dns.flags.rcode",
+        dec,
+        lambda v: RCODES.get(int(v), str(int(v))),
+        lambda v, layer: (
+            f"{RCODES.get(int(v), int(v))}: {_RCODE_MEANING.get(int(v), 'a reply code')}."
+            if int(layer.qr)
+            else ""
+        ),
+        uses_layer=True,
+    ),
+    "qdcount": Rule("Questions", "dns.count.queries", dec),
+    "ancount": Rule("Answer RRs", "dns.count.answers", dec),
+    "nscount": Rule("Authority RRs", "dns.count.auth_rr", dec),
+    "arcount": Rule("Additional RRs", "dns.count.add_rr", dec),
+}
+
+#: Flags Wireshark shows only in responses.
+_RESPONSE_ONLY = {"aa", "ra", "ad", "rcode"}
+
+
+def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
+    from scapy.layers.dns import DNS
+
+    msg = DNS(payload)
+    # Offsets must count within the packet, so walk on a buffer that places
+    # the DNS message at `offset` (names' pointers count from the message start).
+    packet = bytes(offset) + payload
+    found, _hlen = spots(msg, offset, packet)
+    fields: list[Field] = []
+    for spot in found:
+        if spot.name in ("qd", "an", "ns", "ar"):
+            pos = spot.offset
+            rules = QUESTION if spot.name == "qd" else ANSWER
+            for rec in spot.value or []:
+                rec_fields, n = record_fields(rec, rules, pos, packet, spot.name)
+                fields.extend(rec_fields)
+                pos += n
+            continue
+        rule = HEADER.get(spot.name)
+        if rule is not None and (msg.qr or spot.name not in _RESPONSE_ONLY):
+            fields.append(make_field(rule, spot.value, spot.offset, spot.length, msg))
+            if spot.name == "id":
+                flags = int.from_bytes(payload[2:4], "big")
+                fields.append(
+                    Field("Flags", "dns.flags", hex4(flags), _flag_summary(msg), offset + 2, 2)
+                )
+    return [Layer("DNS", offset, len(payload), tuple(fields))]
+
+
+def _flag_summary(msg: Any) -> str:
+    kind = "response" if msg.qr else "standard query"
+    return f"{kind}, {RCODES.get(int(msg.rcode), msg.rcode)}" if msg.qr else kind
+
+
+def _values(layers: tuple[Layer, ...], filt: str) -> list[Field]:
+    return [f for layer in layers if layer.name == "DNS" for f in layer.fields if f.filter == filt]
+
+
+def summarize(layers: tuple[Layer, ...]) -> str:
+    q = _values(layers, "dns.qry.name")
+    t = _values(layers, "dns.qry.type")
+    what = f"{t[0].show} {q[0].value}" if q and t else ""
+    resp = _values(layers, "dns.flags.response")
+    if resp and resp[0].value == "1":
+        rcode = _values(layers, "dns.flags.rcode")
+        if rcode and rcode[0].value != "0":
+            return f"DNS response {rcode[0].show} {what}".rstrip()
+        answers = [value for value, _kind in _answers(layers)]
+        return f"DNS response {what}" + (f" → {', '.join(answers)}" if answers else "")
+    return f"DNS query {what}".rstrip()
+
+
+def _answers(layers: tuple[Layer, ...]) -> list[tuple[str, str]]:
+    """(data, record type) of each record in the answer section (not
+    authority or additional); a TXT record's strings are read together."""
+    out: list[tuple[str, str]] = []
+    in_answer = new_record = False
+    for layer in layers:
+        if layer.name != "DNS":
+            continue
+        for f in layer.fields:
+            if f.filter == "dns.resp.name":
+                in_answer = not f.name.endswith(tuple(SECTIONS.values()))
+                new_record = True
+            kind = ANSWER_TYPES.get(f.filter or "")
+            if not (kind and in_answer):
+                continue
+            if kind == "TXT" and not new_record and out:
+                out[-1] = (f"{out[-1][0]} {f.value}", kind)
+            else:
+                out.append((f.value, kind))
+            new_record = False
+    return out
+
+
+def describe(layers: tuple[Layer, ...]) -> str:
+    q = _values(layers, "dns.qry.name")
+    t = _values(layers, "dns.qry.type")
+    name = q[0].value if q else "?"
+    kind = t[0].show if t else "?"
+    resp = _values(layers, "dns.flags.response")
+    if not (resp and resp[0].value == "1"):
+        return f"a DNS question: what is the {kind} record of {name}?"
+    rcode = _values(layers, "dns.flags.rcode")
+    if rcode and rcode[0].value != "0":
+        return f"the DNS answer for {name}: {rcode[0].show} ({_RCODE_MEANING.get(int(rcode[0].value), 'an error')})"
+    answers = _answers(layers)
+    ttls = _values(layers, "dns.resp.ttl")
+    if not answers:
+        return f"the DNS answer for {name}: no {kind} record"
+    ttl = f" (may be cached for {ttls[0].value} s)" if ttls else ""
+    found = ", ".join(f"{value} ({kind})" for value, kind in answers)
+    return f"the DNS answer: {name} → {found}{ttl}"
+
+
+def looks_like_dns(payload: bytes) -> bool:
+    """A cautious guess for UDP on other ports: a standard query or answer
+    with one question whose name is well-formed labels ending exactly where
+    its type and class leave room for the counted records."""
+    if len(payload) < 17 or payload[2] & 0x78 or payload[3] & 0x40:
+        return False  # opcode must be 0 (standard), Z bit clear
+    qd, an, ns, ar = (int.from_bytes(payload[i : i + 2], "big") for i in (4, 6, 8, 10))
+    if qd != 1 or an > 50 or ns > 50 or ar > 50 or (not payload[2] & 0x80 and an):
+        return False
+    pos = 12
+    while pos < len(payload) and payload[pos]:
+        n = payload[pos]
+        label = payload[pos + 1 : pos + 1 + n]
+        if n > 63 or len(label) < n or not all(0x21 <= c < 0x7F for c in label):
+            return False
+        pos += 1 + n
+    end = pos + 5  # the root byte, then type and class
+    return end <= len(payload) and (an + ns + ar > 0 or end == len(payload))
+
+
+app(App("dns", ("udp",), (53, 5353), dissect, describe, looks_like_dns, summarize))

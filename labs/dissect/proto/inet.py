@@ -1,0 +1,236 @@
+"""Network-layer headers: IPv4, IPv6 and ICMP (and the headers ICMP quotes)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from labs.dissect.proto.base import Rule, dec, header, hex2, hex4, rules_mapper
+from labs.trace import Layer
+
+PROTOCOLS = {1: "ICMP", 6: "TCP", 17: "UDP", 58: "ICMPv6"}
+
+
+def _proto_show(v: Any) -> str:
+    return PROTOCOLS.get(int(v), str(int(v)))
+
+
+def _ttl_explain(v: Any, layer: Any) -> str:
+    n = int(v)
+    if n <= 1:
+        return (
+            f"Time to live {n}: the next router will drop this packet and usually send back "
+            "an ICMP 'time exceeded' message (this is how traceroute works)."
+        )
+    return (
+        f"Time to live: each router on the way lowers it by one and drops the packet at 0, "
+        f"so this packet can cross at most {n - 1} more routers."
+    )
+
+
+def _ip_flags(v: Any) -> str:
+    return hex2(int(v))
+
+
+def _ip_flags_show(v: Any) -> str:
+    names = [n for bit, n in ((2, "Don't fragment"), (1, "More fragments")) if int(v) & bit]
+    return ", ".join(names) or "none"
+
+
+IP = {
+    "version": Rule("Version", "ip.version", dec, explain="IP version 4: addresses are 4 bytes."),
+    "ihl": Rule(
+        "Header length",
+        "ip.hdr_len",
+        lambda v: str(int(v) * 4),
+        lambda v: f"{int(v) * 4} bytes",
+        lambda v, layer: (
+            f"The IP header is {int(v) * 4} bytes; what follows is the {_proto_show(layer.proto)} data."
+        ),
+        uses_layer=True,
+        layer_key=lambda layer: layer.proto,
+    ),
+    "tos": Rule("Differentiated services", "ip.dsfield", hex2),
+    "len": Rule(
+        "Total length",
+        "ip.len",
+        dec,
+        lambda v: f"{int(v)} bytes",
+        lambda v, layer: f"This IP packet (header and data) is {int(v)} bytes long.",
+    ),
+    "id": Rule("Identification", "ip.id", hex4),
+    "flags": Rule("Flags", "ip.flags", _ip_flags, _ip_flags_show),
+    "frag": Rule("Fragment offset", "ip.frag_offset", lambda v: str(int(v) * 8)),
+    "ttl": Rule("Time to live", "ip.ttl", dec, explain=_ttl_explain),
+    "proto": Rule(
+        "Protocol",
+        "ip.proto",
+        dec,
+        _proto_show,
+        lambda v, layer: f"The next header inside is {_proto_show(v)} (protocol number {int(v)}).",
+    ),
+    "chksum": Rule(
+        "Header checksum",
+        "ip.checksum",
+        hex4,
+        explain="Lets the receiver detect a damaged header.",
+    ),
+    "src": Rule(
+        "Source address",
+        "ip.src",
+        str,
+        explain="The address of the computer that sent this packet.",
+    ),
+    "dst": Rule(
+        "Destination address",
+        "ip.dst",
+        str,
+        explain="The address this packet is going to; routers read it to pick the next hop.",
+    ),
+    "options": Rule("Options", None, lambda v: str(v)),
+}
+
+IPV6 = {
+    "version": Rule(
+        "Version", "ipv6.version", dec, explain="IP version 6: addresses are 16 bytes."
+    ),
+    "tc": Rule("Traffic class", "ipv6.tclass", lambda v: f"0x{int(v):08x}"),
+    "fl": Rule("Flow label", "ipv6.flow", lambda v: f"0x{int(v):06x}"),
+    "plen": Rule("Payload length", "ipv6.plen", dec),
+    "nh": Rule("Next header", "ipv6.nxt", dec, _proto_show),
+    "hlim": Rule("Hop limit", "ipv6.hlim", dec, explain=_ttl_explain),
+    "src": Rule("Source address", "ipv6.src", str),
+    "dst": Rule("Destination address", "ipv6.dst", str),
+}
+
+ICMP_TYPES = {
+    0: "echo reply",
+    3: "destination unreachable",
+    5: "redirect",
+    8: "echo request",
+    11: "time exceeded",
+}
+UNREACHABLE = {
+    0: "network unreachable",
+    1: "host unreachable",
+    3: "port unreachable",
+    4: "fragmentation needed",
+}
+
+
+def _icmp_type_explain(v: Any, layer: Any) -> str:
+    t = int(v)
+    if t == 11:
+        return "Time exceeded: a router dropped a packet whose time to live ran out, and tells the sender who it is."
+    if t == 3:
+        return "Destination unreachable: the packet could not be delivered; the code says why."
+    if t == 8:
+        return "Echo request: 'are you there?' (what ping sends)."
+    if t == 0:
+        return "Echo reply: the answer to an echo request."
+    return f"ICMP message type {t}."
+
+
+def _icmp_code_show(v: Any, layer: Any = None) -> str:
+    return str(int(v))
+
+
+ICMP = {
+    "type": Rule(
+        "Type",
+        "icmp.type",
+        dec,
+        lambda v: ICMP_TYPES.get(int(v), str(int(v))),
+        _icmp_type_explain,
+    ),
+    "code": Rule(
+        "Code",
+        "icmp.code",
+        dec,
+        explain=lambda v, layer: (
+            f"Code {int(v)}: {UNREACHABLE[int(v)]}."
+            if int(layer.type) == 3 and int(v) in UNREACHABLE
+            else ""
+        ),
+        uses_layer=True,
+    ),
+    "chksum": Rule("Checksum", "icmp.checksum", hex4),
+    "id": Rule("Identifier", "icmp.ident", dec),
+    "seq": Rule("Sequence number", "icmp.seq", dec),
+    "unused": Rule("Unused", None, lambda v: str(v)),
+    "reserved": Rule("Unused", None, lambda v: str(v)),
+    "length": Rule("Length of original datagram", "icmp.length", dec),
+    "ptr": Rule("Pointer", "icmp.pointer", dec),
+    "gw": Rule("Gateway address", "icmp.redir_gw", str),
+    "nexthopmtu": Rule("MTU of next hop", "icmp.mtu", dec),
+}
+
+header("IP")(rules_mapper("IPv4", IP))
+header("IPerror")(rules_mapper("IPv4 (quoted)", IP))
+_ipv6_fields = rules_mapper("IPv6", IPV6)
+
+
+@header("IPv6")
+def ipv6_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
+    """IPv6, with the version also under Wireshark's shared name ip.version
+    (Wireshark shows both, so a filter `ip.version == 6` finds the packet)."""
+    lay, length = _ipv6_fields(layer, start, packet)
+    version = lay.fields[0]
+    shared = replace(version, filter="ip.version")
+    return replace(lay, fields=(shared, *lay.fields)), length
+
+
+_icmp_fields = rules_mapper("ICMP", ICMP)
+
+
+@header("ICMP", "ICMPerror")
+def icmp_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
+    """ICMP without scapy's empty extension fields (nothing on the wire);
+    an ICMP message quoted inside an ICMP error is named as quoted."""
+    lay, length = _icmp_fields(layer, start, packet)
+    name = "ICMP (quoted)" if type(layer).__name__ == "ICMPerror" else lay.name
+    return replace(lay, name=name, fields=tuple(f for f in lay.fields if f.length)), length
+
+
+ICMPV6_TYPES = {
+    1: "destination unreachable",
+    2: "packet too big",
+    3: "time exceeded",
+    128: "echo request",
+    129: "echo reply",
+    133: "router solicitation",
+    134: "router advertisement",
+    135: "neighbor solicitation",
+    136: "neighbor advertisement",
+}
+
+ICMPV6 = {
+    "type": Rule(
+        "Type",
+        "icmpv6.type",
+        dec,
+        lambda v: ICMPV6_TYPES.get(int(v), str(int(v))),
+        lambda v, layer: {
+            3: "Time exceeded: a router dropped a packet whose hop limit ran out.",
+            1: "Destination unreachable: the packet could not be delivered.",
+            135: "Neighbor solicitation: IPv6's ARP, asking who has an address on the local network.",
+            136: "Neighbor advertisement: the answer, giving the hardware address.",
+        }.get(int(v), ""),
+    ),
+    "code": Rule("Code", "icmpv6.code", dec),
+    "cksum": Rule("Checksum", "icmpv6.checksum", hex4),
+    "id": Rule("Identifier", "icmpv6.echo.identifier", hex4),
+    "seq": Rule("Sequence", "icmpv6.echo.sequence_number", dec),
+    "tgt": Rule("Target address", "icmpv6.nd.ns.target_address", str),
+}
+header(
+    "ICMPv6EchoRequest",
+    "ICMPv6EchoReply",
+    "ICMPv6DestUnreach",
+    "ICMPv6TimeExceeded",
+    "ICMPv6PacketTooBig",
+    "ICMPv6ND_NS",
+    "ICMPv6ND_NA",
+    "ICMPv6ND_RS",
+    "ICMPv6ND_RA",
+)(rules_mapper("ICMPv6", ICMPV6))

@@ -1,0 +1,251 @@
+"""TLS records and the handshake messages that travel in clear.
+
+Records are found by their 5-byte headers, following a record that
+continues in the next TCP segment with the direction's `Stream`. Handshake
+messages sent before that side's ChangeCipherSpec are read with scapy's TLS
+classes and walked field by field (ClientHello: versions, cipher suites,
+SNI, ALPN; ServerHello; Certificate, whose X.509 names come from
+`cryptography`). Everything after is encrypted and shown as such: the point
+a learner should see is what stays visible (the server name, the
+certificate in TLS 1.2) and what does not (the URL, headers, body).
+"""
+
+from __future__ import annotations
+
+from labs.dissect.proto.base import App, Stream, app, colons, hex4
+from labs.dissect.proto.tls_hello import handshake_fields, version_name
+from labs.trace import Field, Layer
+
+CONTENT_TYPES = {
+    20: "Change Cipher Spec",
+    21: "Alert",
+    22: "Handshake",
+    23: "Application Data",
+    24: "Heartbeat",
+}
+
+
+TLS13, TLS12 = "0x0304", "0x0303"
+_CHOSEN = "tls.handshake.extensions.supported_version"
+_OPAQUE = (
+    "Every encrypted TLS 1.3 record says 23 (Application Data) here; its real type "
+    "(handshake, alert or data) is inside the encryption, hidden from the path."
+)
+
+
+def is_record(payload: bytes) -> bool:
+    """A TLS record header: a known content type and a 3.x version."""
+    return len(payload) >= 5 and payload[0] in CONTENT_TYPES and payload[1] == 3 and payload[2] <= 4
+
+
+def _record(payload: bytes, pos: int, offset: int, stream: Stream) -> tuple[Layer, int]:
+    """One record starting at payload[pos]; returns it and where the next begins."""
+    ctype, version, length = (
+        payload[pos],
+        int.from_bytes(payload[pos + 1 : pos + 3], "big"),
+        int.from_bytes(payload[pos + 3 : pos + 5], "big"),
+    )
+    at = offset + pos
+    body = payload[pos + 5 : pos + 5 + length]
+    complete = len(body) == length
+    if not complete:
+        stream.state["left"] = length - len(body)
+    # TLS 1.3 hides the real type inside the encryption: every encrypted
+    # record says Application Data outside, which Wireshark files as the
+    # "opaque type" once the server has chosen 1.3.
+    opaque = ctype == 23 and stream.shared.get("version") == TLS13
+    fields = [
+        Field(
+            "Opaque type" if opaque else "Content type",
+            "tls.record.opaque_type" if opaque else "tls.record.content_type",
+            str(ctype),
+            CONTENT_TYPES.get(ctype, str(ctype)),
+            at,
+            1,
+            _OPAQUE if opaque else _type_explain(ctype, stream),
+        ),
+        Field("Version", "tls.record.version", hex4(version), version_name(version), at + 1, 2),
+        Field(
+            "Length",
+            "tls.record.length",
+            str(length),
+            f"{length} bytes",
+            at + 3,
+            2,
+            ""
+            if complete
+            else f"Only {len(body)} of these bytes are in this segment; the rest follow in the next.",
+        ),
+    ]
+    encrypted = bool(stream.state.get("ccs"))
+    name = f"TLS {CONTENT_TYPES.get(ctype, 'record')}"
+    if ctype == 22 and not encrypted and complete:
+        fields.extend(handshake_fields(body, at + 5, offset, payload))
+        types = [f.show for f in fields if f.filter == "tls.handshake.type"]
+        if "Server Hello" in types:
+            # The one version the server picked (a Client Hello lists several).
+            chosen = [f.value for f in fields if f.filter == _CHOSEN]
+            stream.shared["version"] = chosen[0] if chosen else TLS12
+        name = "TLS " + ", ".join(types) if types else name
+    elif ctype == 22 or (ctype == 23 and length):
+        what = "Encrypted Handshake Message" if ctype == 22 else "Encrypted Application Data"
+        filt = "tls.app_data" if ctype == 23 else None
+        fields.append(
+            Field(
+                what,
+                filt,
+                colons(body[:32]) + ("…" if len(body) > 32 else ""),
+                f"{length} encrypted bytes",
+                at + 5,
+                len(body),
+                f"{length} bytes only the two ends can read: to anyone else on the path they look random.",
+            )
+        )
+        name = "TLS " + ("Application Data" if ctype == 23 else "Encrypted Handshake Message")
+    elif ctype == 20:
+        stream.state["ccs"] = True
+        fields.append(
+            Field(
+                "Change Cipher Spec",
+                "tls.change_cipher_spec",
+                colons(body),
+                "switch to encryption",
+                at + 5,
+                len(body),
+                "From the next record on, this side encrypts everything it sends.",
+            )
+        )
+    elif ctype == 21 and complete and not encrypted and length == 2:
+        fields.append(
+            Field(
+                "Alert level",
+                "tls.alert_message.level",
+                str(body[0]),
+                "fatal" if body[0] == 2 else "warning",
+                at + 5,
+                1,
+            )
+        )
+        fields.append(
+            Field(
+                "Alert description", "tls.alert_message.desc", str(body[1]), str(body[1]), at + 6, 1
+            )
+        )
+    elif ctype == 21:
+        name = "TLS Encrypted Alert"
+        fields.append(
+            Field(
+                "Encrypted Alert",
+                None,
+                colons(body),
+                f"{length} encrypted bytes",
+                at + 5,
+                len(body),
+                "An alert (often 'closing now'), encrypted.",
+            )
+        )
+    return Layer(name, at, 5 + len(body), tuple(fields)), pos + 5 + len(body)
+
+
+def _type_explain(ctype: int, stream: Stream) -> str:
+    if ctype == 22 and not stream.state.get("ccs"):
+        return (
+            "Handshake: the two sides agree on how to encrypt; this part is readable on the wire."
+        )
+    if ctype == 23:
+        return "Application data: the encrypted content (for HTTPS: the HTTP request or response)."
+    return ""
+
+
+def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
+    layers: list[Layer] = []
+    pos = 0
+    left = int(stream.state.get("left", 0))
+    if left:
+        take = min(left, len(payload))
+        stream.state["left"] = left - take
+        layers.append(
+            Layer(
+                "TLS record (continued)",
+                offset,
+                take,
+                (
+                    Field(
+                        "Record data",
+                        None,
+                        colons(payload[:32]) + ("…" if take > 32 else ""),
+                        f"{take} bytes",
+                        offset,
+                        take,
+                        "The rest of a TLS record that began in an earlier segment.",
+                    ),
+                ),
+            )
+        )
+        pos = take
+    while pos < len(payload):
+        if not is_record(payload[pos:]):
+            rest = payload[pos:]
+            layers.append(
+                Layer(
+                    "TLS (unreadable)",
+                    offset + pos,
+                    len(rest),
+                    (
+                        Field(
+                            "Data",
+                            "data.data",
+                            colons(rest[:32]),
+                            f"{len(rest)} bytes",
+                            offset + pos,
+                            len(rest),
+                        ),
+                    ),
+                )
+            )
+            break
+        layer, pos = _record(payload, pos, offset, stream)
+        layers.append(layer)
+    return layers
+
+
+def _all(layers: tuple[Layer, ...], filt: str) -> list[Field]:
+    return [
+        f
+        for layer in layers
+        if layer.name.startswith("TLS")
+        for f in layer.fields
+        if f.filter == filt
+    ]
+
+
+def summarize(layers: tuple[Layer, ...]) -> str:
+    names = [layer.name.removeprefix("TLS ") for layer in layers if layer.name.startswith("TLS")]
+    return "TLS " + ", ".join(dict.fromkeys(names)) if names else ""
+
+
+def describe(layers: tuple[Layer, ...]) -> str:
+    sni = _all(layers, "tls.handshake.extensions_server_name")
+    kinds = [f.show for f in _all(layers, "tls.handshake.type")]
+    if "Client Hello" in kinds:
+        name = f", naming the server {sni[0].value} in clear (SNI)" if sni else ""
+        return f"a TLS Client Hello: the start of encryption{name}"
+    if "Server Hello" in kinds:
+        suite = _all(layers, "tls.handshake.ciphersuite")
+        extra = " and its certificate" if "Certificate" in kinds else ""
+        chosen = f" ({suite[0].show})" if suite else ""
+        return f"the server's TLS answer{extra}: it picks how to encrypt{chosen}"
+    if kinds:
+        records = [
+            layer.name.removeprefix("TLS ") for layer in layers if layer.name.startswith("TLS")
+        ]
+        return "TLS records: " + ", ".join(records)
+    data = _all(layers, "tls.app_data")
+    if data:
+        n = sum(f.length for f in data)
+        return f"{n} bytes of encrypted application data (unreadable on the wire)"
+    names = [layer.name for layer in layers if layer.name.startswith("TLS")]
+    return ", ".join(names)
+
+
+app(App("tls", ("tcp",), (443, 8443, 993, 995, 465), dissect, describe, is_record, summarize))

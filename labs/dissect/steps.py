@@ -1,0 +1,193 @@
+"""Group a trace's packets into the phases a learner names: dns, tcp-connect,
+tls, request, response, close (plus "refused" for a SYN answered by RST and
+"data" for other payload), each with its start time and duration."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from labs.dissect.narrate import field_map
+from labs.trace import Packet, Step
+
+TITLES = {
+    "dns": "Look up the name (DNS)",
+    "tcp-connect": "Open the connection (TCP handshake)",
+    "refused": "Connection refused",
+    "tls": "Set up encryption (TLS handshake)",
+    "request": "Send the request",
+    "response": "Receive the response",
+    "data": "Exchange data",
+    "close": "Close the connection",
+    "other": "Other packets",
+}
+
+
+_KINDS = ("TCP", "UDP", "ICMP", "ICMPv6", "ARP")
+
+
+class View(NamedTuple):
+    """What grouping reads of one packet: small enough to be sent between
+    processes when a large capture is dissected in two (`labs.files.parallel`)."""
+
+    #: the packet's index in the trace
+    number: int
+    time: float
+    src: str
+    dst: str
+    summary: str
+    #: first word of each layer's name ("TCP", "HTTP", "TLS", "DNS", ...)
+    names: frozenset[str]
+    #: the transport: TCP, UDP, ICMP, ICMPv6, ARP or ""
+    kind: str
+    #: TCP flags and segment length (0 for other packets)
+    bits: int
+    seg: int
+    #: carries a TLS handshake, change cipher spec or alert record
+    tls_setup: bool
+
+
+def view(p: Packet) -> View:
+    transport = next((n for n in p.layers if n.name in _KINDS), None)
+    kind = transport.name if transport else ""
+    bits = seg = 0
+    if transport is not None and kind == "TCP":
+        f = field_map((transport,))
+        bits = int(f["tcp.flags"].value, 16) if "tcp.flags" in f else 0
+        seg = int(f["tcp.len"].value) if "tcp.len" in f else 0
+    names = frozenset([layer.name.split(" ", 1)[0] for layer in p.layers])
+    tls_setup = "TLS" in names and any(
+        fl.filter == "tls.record.content_type" and fl.value in ("20", "21", "22")
+        for layer in p.layers
+        if layer.name.startswith("TLS")
+        for fl in layer.fields
+    )
+    return View(p.index, p.time, p.src, p.dst, p.summary, names, kind, bits, seg, tls_setup)
+
+
+def _conv(p: View) -> frozenset[str]:
+    return frozenset((p.src, p.dst))
+
+
+def classify(packets: Sequence[View]) -> list[str]:
+    """A step name for each packet. Pure ACKs join their conversation's
+    current step, so a handshake's last ACK counts as part of the connect."""
+    names: list[str] = []
+    current: dict[frozenset[str], str] = {}
+    clients: set[str] = set()
+    closing: set[frozenset[str]] = set()
+    syn_at: dict[frozenset[str], int] = {}
+    for i, p in enumerate(packets):
+        conv = _conv(p)
+        layer_names = p.names
+        kind = p.kind
+        name = "other"
+        if "DNS" in layer_names:
+            name = "dns"
+        elif kind == "TCP":
+            bits, seg = p.bits, p.seg
+            if bits & 0x02:
+                if not bits & 0x10:
+                    clients.add(p.src)
+                    syn_at[conv] = i
+                name = "tcp-connect"
+            elif (
+                bits & 0x04 and current.get(conv) == "tcp-connect" and p.dst in clients and not seg
+            ):
+                name = "refused"
+                if conv in syn_at:
+                    names[syn_at[conv]] = "refused"
+            elif bits & 0x05 or conv in closing:
+                closing.add(conv)
+                name = "close"
+            elif seg:
+                if "TLS" in layer_names and p.tls_setup:
+                    name = "tls"
+                elif "HTTP" in layer_names or "TLS" in layer_names:
+                    name = (
+                        "response"
+                        if p.dst in clients or (not clients and _is_reply(p))
+                        else "request"
+                    )
+                else:
+                    name = "data"
+            else:
+                name = current.get(conv, "data")
+        elif kind == "UDP":
+            name = "data"
+        current[conv] = name
+        names.append(name)
+    return names
+
+
+def _is_reply(p: View) -> bool:
+    try:
+        return int(p.src.rsplit(":", 1)[1]) < int(p.dst.rsplit(":", 1)[1])
+    except (IndexError, ValueError):
+        return False
+
+
+def _explain(name: str, members: list[View]) -> str:
+    n = len(members)
+    count = f"{n} packet{'s' if n != 1 else ''}"
+    first = members[0]
+
+    def verb(plural: str, single: str) -> str:
+        return f"{count} {plural if n != 1 else single}"
+
+    if name == "tcp-connect":
+        return (
+            f"{verb('open', 'opens')} a TCP connection between {first.src} and {first.dst}: "
+            + ", ".join(p.summary.removeprefix("TCP ") for p in members)
+            + "."
+        )
+    if name == "refused":
+        return (
+            f"{first.src} tries to open a connection to {first.dst}, which answers with a reset (RST): "
+            "nothing listens there."
+        )
+    if name == "close":
+        return f"{verb('close', 'closes')} the connection: each side says it is finished (FIN) or aborts (RST), and the other acknowledges."
+    if name == "dns":
+        return f"{count} of DNS: a question about a name and its answer."
+    if name == "tls":
+        return f"{verb('set', 'sets')} up encryption: the two sides agree on keys; from then on the content is unreadable on the wire."
+    if name == "request":
+        return f"{verb('carry', 'carries')} the request from {first.src} to {first.dst}."
+    if name == "response":
+        return f"{verb('carry', 'carries')} the response from {first.src} back to {first.dst}."
+    listed = "; ".join(dict.fromkeys(p.summary for p in members))
+    # A summary may end a sentence of its own ("226 Transfer complete.").
+    return f"{count}: {listed}" + ("" if listed.endswith(".") else ".")
+
+
+def group(packets: Sequence[View], names: list[str]) -> tuple[Step, ...]:
+    """Consecutive packets with the same step name form one Step."""
+    steps: list[Step] = []
+    t0 = packets[0].time if packets else 0.0
+    run: list[View] = []
+    for i, p in enumerate(packets):
+        run.append(p)
+        if i + 1 < len(packets) and names[i + 1] == names[i]:
+            continue
+        name = names[i]
+        steps.append(
+            Step(
+                name=name,
+                packets=tuple(q.number for q in run),
+                explain=_explain(name, run),
+                title=TITLES.get(name, name),
+                start=round(run[0].time - t0, 6),
+                duration=round(run[-1].time - run[0].time, 6),
+            )
+        )
+        run = []
+    return tuple(steps)
+
+
+def steps_of(views: Sequence[View]) -> tuple[Step, ...]:
+    return group(views, classify(views))
+
+
+def default_steps(packets: tuple[Packet, ...]) -> tuple[Step, ...]:
+    return steps_of([view(p) for p in packets])

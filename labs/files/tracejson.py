@@ -1,0 +1,110 @@
+"""Writing a Trace as JSON fast enough for captures of tens of thousands of
+packets (`tutor explain --json`).
+
+The output is the JSON of `labs.trace.to_json` (same keys, same order, so
+`labs.trace.loads` reads it back), written packet by packet, one packet per
+line. `json.dumps(asdict(trace))` copies every field into a dict first and
+took longer than dissecting the packets; here each Field's text is built
+once and reused, because dissection hands out the same frozen Field for the
+header fields that repeat from packet to packet.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import fields
+from json.encoder import encode_basestring as _quote  # type: ignore[attr-defined]
+from math import isfinite
+from typing import Any, TextIO
+
+from labs.trace import Field, Packet, Trace
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _opt(value: str | None) -> str:
+    return "null" if value is None else _quote(value)
+
+
+def _field_text(f: Field) -> str:
+    return (
+        f'{{"name":{_quote(f.name)},"filter":{_opt(f.filter)},"value":{_quote(f.value)},'
+        f'"show":{_quote(f.show)},"offset":{f.offset},"length":{f.length},'
+        f'"explain":{_quote(f.explain)},"secret":{"true" if f.secret else "false"}}}'
+    )
+
+
+def _time(t: float) -> str:
+    # What json.dumps writes for a finite float, without its call overhead.
+    return repr(t) if isfinite(t) else _dumps(t)
+
+
+class Texts:
+    """JSON text of each Field by identity. The Fields are kept alive here,
+    so an id in the table always names the same Field."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, str] = {}
+        self.kept: list[Field] = []
+
+    def packet(self, p: Packet) -> str:
+        get = self.by_id.get
+        layers = []
+        for layer in p.layers:
+            parts = []
+            for f in layer.fields:
+                text = get(id(f))
+                if text is None:
+                    text = self.by_id[id(f)] = _field_text(f)
+                    self.kept.append(f)
+                parts.append(text)
+            layers.append(
+                f'{{"name":{_quote(layer.name)},"offset":{layer.offset},"length":{layer.length},'
+                f'"fields":[{",".join(parts)}]}}'
+            )
+        return (
+            f'{{"index":{p.index},"time":{_time(p.time)},"src":{_quote(p.src)},'
+            f'"dst":{_quote(p.dst)},"summary":{_quote(p.summary)},"hex":"{p.hex}",'
+            f'"explain":{_quote(p.explain)},"layers":[{",".join(layers)}],'
+            f'"origin":{_quote(p.origin)},"conversation":{_quote(p.conversation)},'
+            f'"interface":{_quote(p.interface)}}}'
+        )
+
+
+def write_json(trace: Trace, out: TextIO) -> None:
+    """Write `trace` to `out` as the trace JSON (docs/trace-format.md)."""
+    from labs.dissect.core import paused_gc
+
+    with paused_gc():
+        texts = Texts()
+        write_parts(trace, (texts.packet(p) for p in trace.packets), out)
+
+
+def write_parts(trace: Trace, packets: Iterable[str], out: TextIO) -> None:
+    """The trace JSON of `trace` with `packets` (each packet's JSON text, in
+    order) in place of its own: `labs.files.parallel` writes the text of packets
+    dissected in another process."""
+    out.write("{")
+    for i, f in enumerate(fields(Trace)):
+        if i:
+            out.write(",\n")
+        out.write(f"{_quote(f.name)}:")
+        value = getattr(trace, f.name)
+        if f.name == "packets":
+            out.write("[")
+            for j, text in enumerate(packets):
+                out.write(("\n" if j == 0 else ",\n") + text)
+            out.write("\n]")
+        elif isinstance(value, tuple):
+            # Steps, sections, facts: flat dataclasses (tuples become arrays).
+            names = [g.name for g in fields(value[0])] if value else []
+            out.write(_dumps([{k: getattr(v, k) for k in names} for v in value]))
+        else:
+            out.write(_dumps(value))
+    out.write("}\n")
+
+
+__all__ = ["Texts", "write_json", "write_parts"]

@@ -1,0 +1,70 @@
+"""The lab kit: everything a lab imports, and nothing else.
+
+A lab is one folder under `labs/catalog/` (see docs/architecture.md):
+
+- `spec.py`: `SPEC = LabSpec(...)`, its options declared with `Option`;
+- `run.py`: `record(request, ctx) -> Recording[Result]` (the network half,
+  usually `capture_run(...)`), `explain(recording) -> Trace` (the words,
+  usually ending in `make_trace(...)`), and `RESULT`, the lab's result type.
+
+Labs import from here and from the contract modules (`labs.trace`,
+`labs.errors`, `labs.base`, `labs.spec`, `labs.hostport`), never from the
+engine packages directly and never from another lab.
+"""
+
+from labs.base import LabContext, RawPacket
+from labs.capture.core import Capture
+from labs.capture.recorder import ConversationLog, Event
+from labs.dissect.core import sender_ip
+from labs.errors import BadInput, Cancelled, LabError
+from labs.hostport import (
+    Endpoint,
+    capture_where,
+    free_port,
+    parse_host_port,
+    port_is_closed,
+    resolve,
+)
+from labs.kit.net import network_errors
+from labs.kit.record import Recording, load_recording, save_recording
+from labs.kit.run import Plan, capture_run, make_trace, now, recording
+from labs.spec import LabRequest, LabSpec, Option, Target
+from labs.trace import Fact, Field, Layer, Packet, Section, Step, Trace
+
+__all__ = [
+    "BadInput",
+    "Cancelled",
+    "Capture",
+    "ConversationLog",
+    "Endpoint",
+    "Event",
+    "Fact",
+    "Field",
+    "LabContext",
+    "LabError",
+    "LabRequest",
+    "LabSpec",
+    "Layer",
+    "Option",
+    "Packet",
+    "Plan",
+    "RawPacket",
+    "Recording",
+    "Section",
+    "Step",
+    "Target",
+    "Trace",
+    "capture_run",
+    "capture_where",
+    "free_port",
+    "load_recording",
+    "make_trace",
+    "network_errors",
+    "now",
+    "parse_host_port",
+    "port_is_closed",
+    "recording",
+    "resolve",
+    "save_recording",
+    "sender_ip",
+]

@@ -1,0 +1,141 @@
+"""The one run skeleton of a capture lab, and the one way to build its Trace.
+
+A capture lab gives `capture_run` two things: `setup`, which starts its own
+server (entered into the run's ExitStack, so it always stops) or resolves the
+learner's target, and says where to listen (a `Plan`); and `converse`, which
+has the real conversation through the capture. The skeleton does the rest:
+the clock, opening and settling the capture (live or reconstructed), the
+"nothing was captured" check, and the Recording.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from labs.base import LabContext, RawPacket
+from labs.capture.core import Capture, open_capture
+from labs.dissect.core import StepsArg, build_trace
+from labs.errors import LabError
+from labs.kit.record import Recording
+from labs.trace import Fact, Packet, Section, Trace
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where a lab will talk, and so what its capture listens for."""
+
+    #: The target as the trace shows it ("127.0.0.1:53", a URL without its password).
+    target: str
+    #: The lab's server ports (see `labs.capture.core.open_capture`).
+    ports: tuple[int, ...]
+    proto: str = "tcp"
+    iface: str = "lo"
+    host: str | None = None
+    port_range: tuple[int, int] | None = None
+
+
+def now() -> tuple[str, float]:
+    """The wall-clock start a trace shows, and a monotonic clock to time the run."""
+    return datetime.now(UTC).isoformat(timespec="seconds"), time.monotonic()
+
+
+def capture_run(
+    ctx: LabContext,
+    lab: str,
+    setup: Callable[[ExitStack], Plan],
+    converse: Callable[[Capture, Plan], R],
+    nothing: tuple[str, str] = ("Nothing was captured.", "Run the lab again."),
+) -> Recording[R]:
+    """Run one capture lab's conversation and keep its evidence.
+
+    Servers, the capture and anything `setup` entered into the stack are
+    closed on the way out, also on error, cancel and Ctrl-C."""
+    started, clock = now()
+    with ExitStack() as stack:
+        plan = setup(stack)
+        cap = stack.enter_context(
+            open_capture(
+                ctx,
+                ports=plan.ports,
+                proto=plan.proto,
+                iface=plan.iface,
+                host=plan.host,
+                port_range=plan.port_range,
+            )
+        )
+        ctx.check()
+        result = converse(cap, plan)
+        ctx.check()
+        cap.settle()
+    raws = cap.packets()
+    if not raws:
+        raise LabError(*nothing)
+    return recording(
+        lab, plan.target, cap.kind, cap.note, raws, result, started, clock, cap.conversations()
+    )
+
+
+def recording(
+    lab: str,
+    target: str,
+    capture: str,
+    note: str,
+    raws: Iterable[RawPacket],
+    result: R,
+    started: str,
+    clock: float,
+    conversations: Iterable[object] = (),
+) -> Recording[R]:
+    """A Recording stamped with the run's duration so far (for labs that do
+    not capture through `capture_run`: the namespace and simulated labs)."""
+    return Recording(
+        lab=lab,
+        target=target,
+        capture=capture,
+        capture_note=note,
+        started=started,
+        duration=round(time.monotonic() - clock, 3),
+        raws=tuple(raws),
+        conversations=tuple(conversations),  # type: ignore[arg-type]
+        result=result,
+    )
+
+
+def make_trace(
+    rec: Recording[object],
+    *,
+    packets: tuple[Packet, ...] | None = None,
+    decode_as: Mapping[int, str] | None = None,
+    steps: StepsArg = None,
+    sections: Iterable[Section] = (),
+    facts: Iterable[Fact] = (),
+    client: str | None = None,
+    target: str | None = None,
+    keylog: str = "",
+) -> Trace:
+    """The Trace of a Recording: its packets dissected (or `packets`, when
+    the lab already dissected them to read its story), grouped in steps,
+    with the lab's sections and facts."""
+    trace = build_trace(
+        lab=rec.lab,
+        target=rec.target if target is None else target,
+        capture=rec.capture,
+        raws=rec.raws,
+        capture_note=rec.capture_note,
+        decode_as=decode_as,
+        steps=steps,
+        sections=sections,
+        facts=facts,
+        started=rec.started,
+        duration=rec.duration,
+        client=client,
+        packets=packets,
+    )
+    return replace(trace, keylog=keylog) if keylog else trace

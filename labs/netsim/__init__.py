@@ -1,0 +1,3 @@
+"""Network namespaces for the routing labs: topologies, the agent that runs
+inside each namespace, routes, and the simulator used where namespaces cannot
+be built."""

@@ -1,0 +1,172 @@
+"""Routing tables and longest-prefix match, computed with `ipaddress`.
+
+A table is read from a router for real (`ip -j route` inside its namespace)
+or modelled from the lab's `Topology` for the simulated version; both come
+in the same JSON shape, so the decision a router made for a destination is
+explained the same way: every route that matches, and the longest one wins.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+from labs.netsim.topology import Node
+from labs.trace import Section
+
+
+@dataclass(frozen=True)
+class Route:
+    """One line of a routing table: where packets for `network` go."""
+
+    network: ipaddress.IPv4Network
+    via: str | None
+    dev: str
+    #: "kernel" for a network the router is plugged into, "static" for one the lab added.
+    origin: str
+    #: The line as `ip route` prints it.
+    text: str
+
+    @property
+    def destination(self) -> str:
+        return "default" if self.network.prefixlen == 0 else str(self.network)
+
+
+def parse(entries: list[dict[str, Any]]) -> tuple[Route, ...]:
+    """Routes from `ip -j route` output (or the same shape, modelled)."""
+    routes = []
+    for e in entries:
+        dst = e["dst"]
+        network = ipaddress.IPv4Network("0.0.0.0/0" if dst == "default" else dst, strict=False)
+        via = e.get("gateway")
+        text = dst + (f" via {via}" if via else "") + f" dev {e['dev']}"
+        if e.get("protocol") == "kernel":
+            text += f" proto kernel scope link src {e.get('prefsrc', '')}"
+        origin = "kernel" if e.get("protocol") == "kernel" else "static"
+        routes.append(Route(network, via, e["dev"], origin, text))
+    return tuple(routes)
+
+
+def model(node: Node) -> list[dict[str, Any]]:
+    """The table the kernel would build for `node`: one route per connected
+    network, plus the lab's static routes, in `ip -j route`'s shape and order."""
+    entries: list[dict[str, Any]] = []
+    for iface in node.interfaces:
+        entries.append(
+            {
+                "dst": str(iface.network),
+                "dev": iface.name,
+                "protocol": "kernel",
+                "scope": "link",
+                "prefsrc": iface.ip,
+            }
+        )
+    for dest, via in node.routes:
+        addr = ipaddress.IPv4Address(via)
+        dev = next(i.name for i in node.interfaces if addr in i.network)
+        entries.append({"dst": dest, "gateway": via, "dev": dev})
+
+    def order(e: dict[str, Any]) -> tuple[int, int]:
+        if e["dst"] == "default":
+            return (0, 0)
+        return (1, int(ipaddress.IPv4Network(e["dst"]).network_address))
+
+    return sorted(entries, key=order)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one router decided for one destination, and why."""
+
+    destination: str
+    routes: tuple[Route, ...]
+    matches: tuple[bool, ...]
+    chosen: Route | None
+
+    @property
+    def next_hop(self) -> str | None:
+        """The address the packet is handed to: the route's gateway, or the
+        destination itself when the network is connected."""
+        if self.chosen is None:
+            return None
+        return self.chosen.via or self.destination
+
+
+def lookup(routes: tuple[Route, ...], destination: str) -> Decision:
+    """Longest-prefix match: of the routes whose network holds the destination,
+    the one with the longest prefix (the most specific) wins."""
+    addr = ipaddress.IPv4Address(destination)
+    matches = tuple(addr in r.network for r in routes)
+    best: Route | None = None
+    for route, hit in zip(routes, matches, strict=True):
+        if hit and (best is None or route.network.prefixlen > best.network.prefixlen):
+            best = route
+    return Decision(destination, routes, matches, best)
+
+
+def explain(label: str, decision: Decision) -> str:
+    """The decision in words, every number taken from the table."""
+    dst = decision.destination
+    hits = [r for r, m in zip(decision.routes, decision.matches, strict=True) if m]
+    misses = [r for r, m in zip(decision.routes, decision.matches, strict=True) if not m]
+    parts = [
+        f"{label[:1].upper()}{label[1:]} looks up {dst} in its routing table ({len(decision.routes)} route{'' if len(decision.routes) == 1 else 's'})."
+    ]
+    if misses:
+        parts.append(
+            "No match: "
+            + "; ".join(f"{r.destination} ({r.network[0]}–{r.network[-1]})" for r in misses)
+            + "."
+        )
+    if not hits or decision.chosen is None:
+        parts.append(
+            f"Nothing matches, so {label} drops the packet and reports 'network unreachable'."
+        )
+        return " ".join(parts)
+    parts.append(
+        "Match: "
+        + "; ".join(
+            f"{r.destination} (/{r.network.prefixlen}, {r.network.prefixlen} bits agree)"
+            for r in hits
+        )
+        + "."
+    )
+    chosen = decision.chosen
+    if len(hits) > 1:
+        parts.append(
+            f"The longest prefix wins: /{chosen.network.prefixlen} is more specific than "
+            + ", ".join(f"/{r.network.prefixlen}" for r in hits if r is not chosen)
+            + "."
+        )
+    if chosen.via:
+        parts.append(
+            f"So it hands the packet to the next router, {chosen.via}, out of {chosen.dev}."
+        )
+    else:
+        parts.append(
+            f"{chosen.destination} is a network {label} is plugged into, so it delivers the packet "
+            f"straight to {dst} out of {chosen.dev} (after asking with ARP for its MAC address)."
+        )
+    return " ".join(parts)
+
+
+def table_section(label: str, routes: tuple[Route, ...], destination: str, how: str) -> Section:
+    """A router's table as a table section, with the lookup for `destination`
+    marked; `how` says where the table came from."""
+    decision = lookup(routes, destination)
+    rows = [f"destination\tnext hop\tinterface\tprefix\tholds {destination}?\tchosen"]
+    for route, hit in zip(routes, decision.matches, strict=True):
+        rows.append(
+            "\t".join(
+                (
+                    route.destination,
+                    route.via or "(directly connected)",
+                    route.dev,
+                    f"/{route.network.prefixlen}",
+                    "yes" if hit else "no",
+                    "<- longest match" if route is decision.chosen else "",
+                )
+            )
+        )
+    return Section(f"Routing table of {label} ({how})", "\n".join(rows), "table")
