@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SYSPKGS := libpcap0.8 tmux iproute2 tshark
 
-.PHONY: run test check bench sysdeps clean
+.PHONY: run test lint check bench sysdeps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,14 +29,18 @@ sysdeps:
 	  fi; \
 	else echo "not root: skipping system packages ($(SYSPKGS)); tests that need them are skipped"; fi
 
-test: sysdeps $(STAMP)
+# The linters, the type checker and the import contracts (pyproject.toml),
+# then the tests: all of it is what CI runs.
+test: sysdeps $(STAMP) lint
 	$(PY) -m pytest -q
 
-check: $(STAMP)
-	$(VENV)/bin/ruff format --check tutor labs tests
-	$(VENV)/bin/ruff check tutor labs tests
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check tutor labs tests scripts
+	$(VENV)/bin/ruff check tutor labs tests scripts
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q
+	$(VENV)/bin/lint-imports
+
+check: test
 
 bench: $(STAMP)
 	$(PY) scripts/bench.py

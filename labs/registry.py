@@ -1,117 +1,74 @@
-"""The list of labs and the one way to run them.
+"""The labs, found by their folders, and the one way to run them.
 
-Listing labs imports nothing heavy; a lab's module (and scapy) is imported
-only when it runs.
+Every folder of `labs.catalog` with a `spec.py` is a lab. Listing labs
+imports only the specs (no scapy, no lab code); a lab's `run` module is
+imported when it runs. `TUTOR_LAB_PATH` (directories separated by `:`)
+adds folders of labs from elsewhere: a lab in development, a course's own.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import pkgutil
+import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
+import labs.catalog
 from labs import system
-from labs.base import LabContext, LabOptions
+from labs.base import LabContext
 from labs.errors import BadInput
+from labs.spec import LabRequest, LabSpec
 from labs.trace import Trace
 
-
-@dataclass(frozen=True)
-class LabInfo:
-    """A lab as the learner sees it in a list, and where its code lives."""
-
-    id: str
-    title: str
-    module: int
-    summary: str
-    #: The module with `run(options: LabOptions, ctx: LabContext) -> Trace`.
-    code: str
-    #: "capture": live capture or reconstructed; "netns": namespaces or simulated.
-    needs: str = "capture"
-    #: LabOptions fields this lab understands besides target and timeout.
-    options: tuple[str, ...] = ()
-    #: What --target looks like for this lab.
-    target_hint: str = "URL"
-    #: The values `--mode` takes, the first being the default.
-    modes: tuple[str, ...] = ()
+LAB_PATH_ENV = "TUTOR_LAB_PATH"
 
 
-LABS: tuple[LabInfo, ...] = (
-    LabInfo(
-        "http-api",
-        "Call an API",
-        6,
-        "GET/POST/... with requests: status, headers, JSON, auth, 404, 429, redirects, ETag.",
-        "labs.catalog.http_api.run",
-        options=("method", "headers", "data", "insecure"),
-        target_hint="http(s)://HOST[:PORT]/PATH",
-    ),
-    LabInfo(
-        "tcp-handshake",
-        "Open and close a TCP connection",
-        4,
-        "SYN, SYN-ACK, ACK; one line of data; FIN; then a closed port answers RST.",
-        "labs.catalog.tcp_handshake.run",
-        target_hint="HOST:PORT",
-    ),
-    LabInfo(
-        "dns",
-        "Ask DNS",
-        5,
-        "A/AAAA/CNAME/MX/TXT queries over UDP, and a name that does not exist.",
-        "labs.catalog.dns.run",
-        options=("name", "qtype"),
-        target_hint="HOST[:PORT] of a resolver",
-    ),
-    LabInfo(
-        "tls",
-        "Look inside HTTPS",
-        7,
-        "What anyone on the path sees of HTTPS (SNI, certificate) and what they cannot.",
-        "labs.catalog.tls.run",
-        options=("insecure",),
-        target_hint="https://HOST[:PORT]/PATH",
-    ),
-    LabInfo(
-        "ftp",
-        "Fetch a file over FTP",
-        8,
-        "Login, LIST and RETR over a control and separate data connections, in clear text.",
-        "labs.catalog.ftp.run",
-        options=("mode",),
-        target_hint="ftp://[user@]HOST[:PORT][/PATH]",
-        modes=("passive", "active"),
-    ),
-    LabInfo(
-        "traceroute",
-        "Trace the route through routers",
-        3,
-        "TTL-limited probes through two real routers; each hop answers time-exceeded.",
-        "labs.catalog.traceroute.run",
-        needs="netns",
-        options=("mode", "simulate"),
-        target_hint="(none: the lab builds its own network)",
-        modes=("udp", "icmp", "tcp"),
-    ),
-    LabInfo(
-        "gateway-nat",
-        "Go through a NAT gateway",
-        3,
-        "A private host reaches a server through NAT: the packet before and after translation.",
-        "labs.catalog.gateway_nat.run",
-        needs="netns",
-        options=("simulate",),
-        target_hint="(none: the lab builds its own network)",
-    ),
-)
+def _extra_paths() -> list[str]:
+    """The directories of TUTOR_LAB_PATH that are safe to import from:
+    absolute, existing, and not writable by others (code found there runs,
+    as root for the namespace labs)."""
+    found = []
+    for entry in os.environ.get(LAB_PATH_ENV, "").split(os.pathsep):
+        path = Path(entry)
+        if not entry or not path.is_absolute() or not path.is_dir():
+            continue
+        if path.stat().st_mode & (stat.S_IWOTH | stat.S_IWGRP):
+            continue
+        found.append(str(path))
+    return found
 
 
-def get(lab_id: str) -> LabInfo:
-    for info in LABS:
-        if info.id == lab_id:
-            return info
-    known = ", ".join(i.id for i in LABS)
+@cache
+def specs() -> tuple[LabSpec, ...]:
+    """Every lab's spec, in course order (module, then id)."""
+    path = list(labs.catalog.__path__)
+    for extra in _extra_paths():
+        if extra not in path:
+            labs.catalog.__path__.append(extra)
+    found = []
+    for info in pkgutil.iter_modules(labs.catalog.__path__):
+        if not info.ispkg:
+            continue
+        try:
+            module = importlib.import_module(f"labs.catalog.{info.name}.spec")
+        except ModuleNotFoundError as err:
+            if err.name != f"labs.catalog.{info.name}.spec":
+                raise
+            continue
+        found.append(module.SPEC)
+    return tuple(sorted(found, key=lambda s: (s.module, s.id)))
+
+
+def get(lab_id: str) -> LabSpec:
+    for spec in specs():
+        if spec.id == lab_id:
+            return spec
+    known = ", ".join(s.id for s in specs())
     raise BadInput(f"There is no lab called {lab_id!r}.", f"Labs: {known} (see `tutor lab list`).")
 
 
@@ -123,17 +80,23 @@ class Availability:
     reason: str
 
 
-def availability(info: LabInfo) -> Availability:
-    if info.needs == "netns":
+def availability(spec: LabSpec) -> Availability:
+    if spec.needs == "netns":
         cap = system.namespaces()
         return Availability("namespaces" if cap.ok else "simulated", cap.reason)
     cap = system.live_capture()
     return Availability("live" if cap.ok else "reconstructed", cap.reason)
 
 
+def simulated(request: LabRequest) -> bool:
+    """Whether this run computes its packets instead of sending them."""
+    spec = get(request.lab)
+    asked = bool(spec.option("simulate") and request.option("simulate"))
+    return asked or (spec.needs == "netns" and availability(spec).version == "simulated")
+
+
 def run_lab(
-    lab_id: str,
-    options: LabOptions | None = None,
+    request: LabRequest,
     progress: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> Trace:
@@ -142,12 +105,19 @@ def run_lab(
     Raises `labs.errors.LabError` (BadInput for bad options) with a one-line
     message; `Cancelled` when `cancel` is set.
     """
-    info = get(lab_id)
+    spec = get(request.lab)
     ctx = LabContext()
     if progress is not None:
         ctx.progress = progress
     if cancel is not None:
         ctx.cancel = cancel
-    module = importlib.import_module(info.code)
-    trace: Trace = module.run(options or LabOptions(), ctx)
+    # lazy: a lab's code (and scapy) is imported only when it runs
+    run = importlib.import_module(f"{spec.package}.run")
+    if not hasattr(run, "record"):  # TRANSITION: a lab not yet converted to the kit
+        from labs.base import LabOptions
+
+        return run.run(  # type: ignore[no-any-return]
+            LabOptions(target=request.target, timeout=request.timeout, **request.options), ctx
+        )
+    trace: Trace = run.explain(run.record(request, ctx))
     return trace

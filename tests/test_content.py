@@ -91,13 +91,13 @@ def test_quick_check_answers_are_among_the_choices(course):
 
 
 def test_labs_named_by_lessons_exist(course):
-    lab_ids = {info.id for info in registry.LABS}
+    lab_ids = {info.id for info in registry.specs()}
     assert {lesson.lab for lesson in course.lessons if lesson.lab} <= lab_ids
 
 
 def test_every_lab_has_a_lesson(course):
     used = {lesson.lab for lesson in course.lessons if lesson.lab}
-    assert {info.id for info in registry.LABS} - used == set()
+    assert {info.id for info in registry.specs()} - used == set()
 
 
 def test_predict_questions_name_facts_their_lab_reports(course):

@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from labrun import run
 
-from labs.base import LabOptions
-from labs.registry import get, run_lab
+from labs.registry import get
 from labs.system import CAPTURE_ENV
 from labs.trace import Trace
 from tutor.content import Course, load_course
@@ -50,8 +50,7 @@ def run_all(*, live: bool) -> dict[str, Trace]:
     traces: dict[str, Trace] = {}
     for lab, kw in RUNS:
         netns = get(lab).needs == "netns"
-        options = LabOptions(**kw, simulate=netns and not live)
-        traces[run_name(lab, kw)] = run_lab(lab, options)
+        traces[run_name(lab, kw)] = run(lab, **kw, simulate=netns and not live)
     return traces
 
 

@@ -151,8 +151,8 @@ async def test_routing_lab_options_and_topology(course):
         screen.query_one("#opt-simulate", Checkbox).value = True
         screen.query_one("#opt-mode", Select).value = "icmp"
         await pilot.pause()
-        options = screen.query_one(LabOptionsBar).options(None)
-        assert options.simulate and options.mode == "icmp"
+        request = screen.lab.request(given=screen.query_one(LabOptionsBar).given())
+        assert request.option("simulate") and request.option("mode") == "icmp"
         await run_lab(pilot, screen)
         assert screen.trace is not None and screen.trace.capture == "simulated"
         assert "SIMULATED" in str(screen.query_one("#banner").render())
@@ -168,7 +168,8 @@ async def test_dns_with_default_options_runs_the_whole_scenario(course):
         screen = LabScreen("dns")
         app.push_screen(screen)
         await pilot.pause()
-        assert screen.query_one(LabOptionsBar).options(None).qtype is None
+        request = screen.lab.request(given=screen.query_one(LabOptionsBar).given())
+        assert request.option("qtype") is None
         await run_lab(pilot, screen)
         facts = {f.name for f in screen.trace.facts}
         wanted = {p.fact for x in course.lessons if x.lab == "dns" for p in x.predicts}
@@ -176,12 +177,12 @@ async def test_dns_with_default_options_runs_the_whole_scenario(course):
 
 
 def test_saving_a_simulated_run_says_why_not(tmp_path, monkeypatch):
-    from labs.base import LabOptions
-    from labs.registry import run_lab
+    from labrun import run
+
     from tutor.screens.save_pcap import save
 
     monkeypatch.setenv("TUTOR_SIMULATE", "1")
-    trace = run_lab("traceroute", LabOptions(simulate=True))
+    trace = run("traceroute", simulate=True)
     message, ok = save(trace, str(tmp_path / "sim.pcap"))
     assert not ok and "simulated" in message.lower()
     assert not (tmp_path / "sim.pcap").exists()

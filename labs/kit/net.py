@@ -4,7 +4,6 @@ network's failures do not)."""
 
 from __future__ import annotations
 
-import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +29,7 @@ def network_errors(
         raise LabError(
             f"Nothing accepted the connection at {where} (connection refused).", refused_hint
         ) from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise LabError(f"No answer from {where} within {timeout:g} s.", timeout_hint) from None
     except ConnectionResetError:
         raise LabError(f"{where} reset the connection (RST) before the exchange ended.") from None

@@ -118,11 +118,11 @@ def tshark() -> Check:
 
 
 def checks() -> list[Check]:
-    from labs import system
+    from labs.api import libpcap_available, live_capture, namespaces
 
-    live = system.live_capture()
-    ns = system.namespaces()
-    pcap = system.libpcap_available()
+    live = live_capture()
+    ns = namespaces()
+    pcap = libpcap_available()
     return [
         Check("live capture", live.ok, live.reason),
         Check("namespaces", ns.ok, ns.reason),
@@ -141,7 +141,7 @@ def checks() -> list[Check]:
 
 def cleanup() -> tuple[bool, list[str], str]:
     try:
-        from labs.netsim.netns import cleanup_leftovers
+        from labs.api import cleanup_leftovers
     except ImportError as exc:
         return False, [], f"namespace cleanup is not available ({exc})"
     try:

@@ -45,13 +45,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from labs.errors import LabError
-    from labs.files.explain import explain_file, parse_decode_as
+    from labs.api import LabError, explain_file, parse_decode_as
 
     try:
         if args.json:
             # Large captures are read in two processes; same bytes as serial.
-            from labs.files.explain import write_explain_json
+            from labs.api import write_explain_json
 
             write_explain_json(
                 args.file,

@@ -16,18 +16,6 @@ from typing import Any
 
 from tutor.commands import fail
 
-#: CLI option -> LabOptions field, for the options only some labs take.
-LAB_OPTIONS = {
-    "method": "method",
-    "header": "headers",
-    "data": "data",
-    "insecure": "insecure",
-    "name": "name",
-    "type": "qtype",
-    "mode": "mode",
-    "simulate": "simulate",
-}
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -63,42 +51,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--timeout", type=float, metavar="S", help="seconds to wait for an answer (default 10)"
     )
     run.add_argument(
-        "--method", metavar="M", help="http-api: the HTTP method (default GET, POST with --data)"
-    )
-    run.add_argument(
-        "--header",
-        action="append",
-        metavar="'NAME: VALUE'",
-        help="http-api: a request header; repeatable",
-    )
-    run.add_argument("--data", metavar="D", help="http-api: the request body")
-    run.add_argument(
-        "--insecure",
-        action="store_true",
-        help="http-api, tls: do not verify the server's certificate",
-    )
-    run.add_argument(
         "--show-secrets",
         action="store_true",
         help="show passwords, API keys and cookies instead of ••••",
     )
-    run.add_argument("--name", metavar="N", help="dns: the name to look up")
-    run.add_argument("--type", metavar="T", help="dns: the record type (A, AAAA, MX, ...)")
-    run.add_argument("--mode", metavar="M", help="ftp: passive|active; traceroute: udp|icmp|tcp")
-    run.add_argument(
-        "--simulate", action="store_true", help="traceroute, gateway-nat: run the simulated version"
-    )
+    add_lab_flags(run)
     run.set_defaults(func=run_lab)
     p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from labs import registry
+    from labs.api import availability, specs
 
-    rows = []
-    for info in registry.LABS:
-        avail = registry.availability(info)
-        rows.append((info, avail))
+    rows = [(info, availability(info)) for info in specs()]
     if args.json:
         import json
 
@@ -110,8 +75,8 @@ def run_list(args: argparse.Namespace) -> int:
                 "summary": i.summary,
                 "version": a.version,
                 "why": a.reason,
-                "options": list(i.options),
-                "target": i.target_hint,
+                "options": [o.name for o in i.options],
+                "target": i.target.hint,
             }
             for i, a in rows
         ]
@@ -125,58 +90,48 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _options(args: argparse.Namespace, info: Any) -> Any:
-    """LabOptions from the command line; BadInput for what this lab does not take."""
-    from labs.base import LabOptions
-    from labs.errors import BadInput
+def add_lab_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per option any lab declares (labs.spec), its help naming the
+    labs that take it. Which lab takes what is checked by the lab's spec, the
+    same check the TUI's option bar goes through."""
+    from labs.api import specs
 
-    given = {
-        opt: getattr(args, opt)
-        for opt in LAB_OPTIONS
-        if getattr(args, opt) not in (None, False, [])
-    }
-    unknown = [opt for opt in given if LAB_OPTIONS[opt] not in info.options]
-    if unknown:
-        takes = ", ".join(f"--{o}" for o, f in LAB_OPTIONS.items() if f in info.options)
-        raise BadInput(
-            f"The {info.id} lab does not take --{unknown[0]}.",
-            f"It takes: {takes or 'no options besides --target and --timeout'}.",
-        )
-    if args.target is not None and info.target_hint.startswith("(none"):
-        raise BadInput(f"The {info.id} lab takes no --target {info.target_hint}.")
-    if args.timeout is not None and not 0 < args.timeout <= 3600:
-        raise BadInput(f"--timeout {args.timeout:g}: give more than 0 and at most 3600 seconds.")
-    headers = []
-    for text in args.header or ():
-        name, colon, value = text.partition(":")
-        if not colon or not name.strip():
-            raise BadInput(
-                f"--header {text!r} is not 'Name: value'.",
-                "For example: --header 'Accept: application/json'.",
+    flags: dict[str, list[tuple[str, Any]]] = {}
+    for spec in specs():
+        for opt in spec.options:
+            flags.setdefault(opt.flag, []).append((spec.id, opt))
+    for flag, users in flags.items():
+        opt = users[0][1]
+        said: dict[str, list[str]] = {}
+        for lab, o in users:
+            said.setdefault(o.help + (f" ({'|'.join(o.choices)})" if o.choices else ""), []).append(
+                lab
             )
-        headers.append((name.strip(), value.strip()))
-    kwargs: dict[str, Any] = {LAB_OPTIONS[o]: v for o, v in given.items() if o != "header"}
-    return LabOptions(
-        target=args.target,
-        timeout=args.timeout if args.timeout is not None else 10.0,
-        headers=tuple(headers),
-        **kwargs,
-    )
+        helps = "; ".join(f"{', '.join(labs)}: {text}" for text, labs in said.items())
+        dest = "lab_" + flag.removeprefix("--").replace("-", "_")
+        if opt.kind == "flag":
+            parser.add_argument(flag, dest=dest, action="store_true", help=helps)
+        elif opt.kind == "list":
+            parser.add_argument(flag, dest=dest, action="append", metavar=opt.metavar, help=helps)
+        else:
+            parser.add_argument(flag, dest=dest, metavar=opt.metavar or "V", help=helps)
 
 
-def _save_keylog(trace: Any, pcap: Path, progress: Any) -> None:
-    """Next to a TLS lab's pcap, the session keys Wireshark needs to decrypt it."""
-    from labs.catalog.tls.explain import KEYLOG_SECTION
+def _request(args: argparse.Namespace) -> Any:
+    """The lab's request from the command line, validated by its spec."""
+    from labs.api import get
 
-    keylog = next((s.body for s in trace.sections if s.title == KEYLOG_SECTION), None)
-    if keylog:
-        keys = pcap.with_name(pcap.name + ".keys")
-        keys.write_text(keylog + "\n", encoding="utf-8")
-        progress(f"Saved the session keys to {keys}: Wireshark decrypts the pcap with them.")
+    spec = get(args.lab)
+    given = {
+        "--" + key.removeprefix("lab_").replace("_", "-"): value
+        for key, value in vars(args).items()
+        if key.startswith("lab_")
+    }
+    return spec.request(target=args.target, timeout=args.timeout, given=given)
 
 
 def _check_pcap_path(path: str) -> None:
-    from labs.errors import BadInput
+    from labs.api import BadInput
 
     parent = Path(path).expanduser().resolve().parent
     if not parent.is_dir() or not os.access(parent, os.W_OK):
@@ -184,32 +139,29 @@ def _check_pcap_path(path: str) -> None:
 
 
 def run_lab(args: argparse.Namespace) -> int:
-    from labs import registry
-    from labs.errors import BadInput, Cancelled, LabError
+    from labs.api import BadInput, Cancelled, LabError, run_lab, save_capture, simulated
 
     def progress(message: str) -> None:
         if not args.json:
             print(f"  {message}", file=sys.stderr, flush=True)
 
     try:
-        info = registry.get(args.lab)
-        options = _options(args, info)
+        request = _request(args)
         if args.pcap:
             _check_pcap_path(args.pcap)
-            if options.simulate or (
-                info.needs == "netns" and registry.availability(info).version == "simulated"
-            ):
+            if simulated(request):
                 raise BadInput(
                     "--pcap: the simulated version sends nothing, so there is no capture to save.",
                     "Run it as root (without --simulate) for real packets.",
                 )
-        trace = registry.run_lab(args.lab, options, progress=progress)
+        trace = run_lab(request, progress=progress)
         if args.pcap:
-            from labs.files.pcapio import write_pcap
-
-            count = write_pcap(trace, Path(args.pcap).expanduser())
+            count, keys = save_capture(trace, Path(args.pcap).expanduser())
             progress(f"Saved {count} wire packets to {args.pcap}.")
-            _save_keylog(trace, Path(args.pcap).expanduser(), progress)
+            if keys:
+                progress(
+                    f"Saved the session keys to {keys}: Wireshark decrypts the pcap with them."
+                )
     except Cancelled:
         return fail("stopped; the lab's servers and capture were closed.", 130)
     except KeyboardInterrupt:

@@ -3,7 +3,7 @@
 Wireshark's three panes for a learner: a steps timeline and the packet list,
 the layer/field tree with a plain-language narration, and a hex pane that
 highlights the bytes of the selected field. The lab runs in a thread worker
-through `labs.registry.run_lab`; this screen only renders the `Trace` that
+through `labs.api.run_lab`; this screen only renders the `Trace` that
 comes back (it never touches sockets).
 """
 
@@ -35,7 +35,7 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from tutor.screens.trace_view import capture_banner, in_screen_words, meaning_blocks
-from tutor.widgets.lab_options import LabOptionsBar, has_options
+from tutor.widgets.lab_options import LabOptionsBar, screen_words
 from tutor.widgets.packet_view import PacketView
 from tutor.widgets.predict import PredictPanel
 
@@ -93,17 +93,11 @@ class LabScreen(Screen[None]):
     class Failed(Message):
         text: str
 
-    @dataclass
-    class TraceShown(Message):
-        """Sent after a trace is on screen (predict-then-observe listens)."""
-
-        trace: Trace
-
     def __init__(self, lab_id: str, lesson: Lesson | None = None, target: str = "") -> None:
         super().__init__()
-        from labs import registry
+        from labs.api import get
 
-        self.lab = registry.get(lab_id)
+        self.lab = get(lab_id)
         self.lesson = lesson
         self.initial_target = target
         self.trace: Trace | None = None
@@ -123,11 +117,11 @@ class LabScreen(Screen[None]):
             else:
                 yield Input(
                     self.initial_target,
-                    placeholder=f"live target {self.lab.target_hint} (empty: the embedded server)",
+                    placeholder=f"live target {self.lab.target.hint} (empty: the embedded server)",
                     id="target",
                 )
             yield Button("Run the lab", id="run", variant="primary")
-        if has_options(self.lab):
+        if self.lab.options:
             yield LabOptionsBar(self.lab, id="lab-options")
         yield Static(Text(self._intro()), id="banner")
         predicts = bool(self.lesson and self.lesson.predicts)
@@ -146,9 +140,9 @@ class LabScreen(Screen[None]):
         yield Footer()
 
     def _intro(self) -> str:
-        from labs import registry
+        from labs.api import availability
 
-        avail = registry.availability(self.lab)
+        avail = availability(self.lab)
         return (
             f"{self.lab.summary}\nPress r to run it. This machine: {avail.version} — {avail.reason}"
         )
@@ -165,8 +159,6 @@ class LabScreen(Screen[None]):
     # -- running ---------------------------------------------------------------
 
     def action_run(self) -> None:
-        from labs.base import LabOptions
-
         if self.workers and any(w.group == "lab" and w.is_running for w in self.workers):
             self.notify("The lab is already running; x cancels it.")
             return
@@ -179,8 +171,7 @@ class LabScreen(Screen[None]):
         target = self.query("#target")
         text = target.first(Input).value.strip() if target else ""
         bar = self.query(LabOptionsBar)
-        options = bar.first().options(text or None) if bar else LabOptions(target=text or None)
-        self._run(options)
+        self._run(text or None, bar.first().given() if bar else {})
 
     @on(Button.Pressed, "#run")
     def _run_pressed(self) -> None:
@@ -191,20 +182,16 @@ class LabScreen(Screen[None]):
         self.action_run()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="lab")
-    def _run(self, options: object) -> None:
-        from labs import registry
-        from labs.errors import Cancelled, LabError
+    def _run(self, target: str | None, given: dict[str, object]) -> None:
+        from labs.api import Cancelled, LabError, run_lab
 
         def progress(text: str) -> None:
             self.post_message(self.Progress(text))
 
         try:
-            trace = registry.run_lab(
-                self.lab.id,
-                options,  # type: ignore[arg-type]
-                progress=progress,
-                cancel=self._cancel,
-            )
+            # Validated here by the lab's spec, as the CLI validates its flags.
+            request = self.lab.request(target=target, given=given)
+            trace = run_lab(request, progress=progress, cancel=self._cancel)
         except Cancelled:
             self.post_message(
                 self.Failed("Stopped. Servers and captures were closed. Press r to run again.")
@@ -234,7 +221,7 @@ class LabScreen(Screen[None]):
     @on(Failed)
     def _failed(self, message: Failed) -> None:
         self.query_one("#run", Button).disabled = False
-        self._set_banner(in_screen_words(message.text), "error")
+        self._set_banner(in_screen_words(message.text, screen_words(self.lab)), "error")
 
     @on(Finished)
     def _finished(self, message: Finished) -> None:
@@ -327,7 +314,6 @@ class LabScreen(Screen[None]):
             table.move_cursor(row=0)
             self.query_one(PacketView).show(trace.packets[0])
         table.focus()
-        self.post_message(self.TraceShown(trace))
         self.sub_title = f"Lab · {trace.capture}"
 
     @on(DataTable.RowHighlighted, "#packets")

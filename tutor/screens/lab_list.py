@@ -31,11 +31,11 @@ class LabListScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        from labs import registry
+        from labs.api import availability, specs
 
         options = self.query_one("#labs", OptionList)
-        for info in registry.LABS:
-            avail = registry.availability(info)
+        for info in specs():
+            avail = availability(info)
             label = Text.assemble(
                 (f"{info.id:<14}", "bold"),
                 f" module {info.module} · {info.title}\n",

@@ -28,17 +28,17 @@ def default_path(lab: str) -> str:
 
 def save(trace: Trace, path: str) -> tuple[str, bool]:
     """Write the trace's wire packets; a one-line message and whether it worked."""
-    from labs.errors import LabError
-    from labs.files.pcapio import write_pcap
+    from labs.api import LabError, save_capture
 
     target = Path(path).expanduser()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        count = write_pcap(trace, str(target))
+        count, keys = save_capture(trace, target)
     except (OSError, LabError) as err:
         return f"Could not save {path}: {err}", False
     note = " (reconstructed headers)" if trace.capture == "reconstructed" else ""
-    return f"Saved {count} packets to {path}{note}. Open it in Wireshark.", True
+    also = f" The session keys that decrypt it are in {keys}." if keys else ""
+    return f"Saved {count} packets to {path}{note}. Open it in Wireshark.{also}", True
 
 
 class SavePcapScreen(ModalScreen[str | None]):

@@ -103,18 +103,9 @@ def meaning_blocks(trace: Trace, show_secrets: bool) -> list[tuple[str, str]]:
     return blocks
 
 
-#: Labs word their errors for the command line; here the same things are boxes.
-SCREEN_WORDS = {
-    "--target": "the target box",
-    "--insecure": "'accept an untrusted certificate'",
-    "--simulate": "'simulated version'",
-    "--mode": "the mode",
-    "--name": "the name box",
-    "--type": "the type",
-}
-
-
-def in_screen_words(text: str) -> str:
-    for flag, words in SCREEN_WORDS.items():
-        text = text.replace(flag, words)
+def in_screen_words(text: str, words: dict[str, str]) -> str:
+    """An error worded for the command line, with each flag named as the lab
+    screen names its control (`words`, from the lab's spec)."""
+    for flag, said in sorted(words.items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(flag, said)
     return text.replace("--timeout S waits longer", "a slower server may need the CLI's --timeout")

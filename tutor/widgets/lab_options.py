@@ -1,9 +1,10 @@
-"""The row of a lab's own options on the lab screen: the TUI's version of the
-CLI's flags (--mode, --method, --name, --type, --insecure, --simulate)."""
+"""The row of a lab's own options on the lab screen, built from the options
+its spec declares (labs.spec): the TUI's version of the CLI's flags. What the
+learner sets here is validated by the same spec as the command line."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -12,17 +13,33 @@ from textual.widgets import Checkbox, Input, Select
 if TYPE_CHECKING:
     from textual.widget import Widget
 
-    from labs.base import LabOptions
-    from labs.registry import LabInfo
-
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-QTYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "NS")
+    from labs.api import LabSpec, Option
 
 
-def has_options(lab: LabInfo) -> bool:
-    return bool(lab.modes) or bool(
-        {"method", "name", "qtype", "insecure", "simulate"} & set(lab.options)
-    )
+def control(opt: Option) -> Widget:
+    """The control for one declared option, by its kind."""
+    ident = f"opt-{opt.name}"
+    if opt.kind == "flag":
+        return Checkbox(opt.label, id=ident)
+    if opt.kind == "choice":
+        choices = [(c, c) for c in opt.choices]
+        if opt.default is not None:
+            return Select(choices, value=opt.default, allow_blank=False, id=ident)
+        # Blank is the lab's own choice, as the CLI without the flag.
+        return Select(choices, prompt=opt.label, id=ident)
+    return Input(placeholder=opt.placeholder or opt.label, id=ident)
+
+
+def screen_words(spec: LabSpec) -> dict[str, str]:
+    """Each CLI flag of the lab as this screen names its control, so an
+    error worded for the command line reads right here."""
+    words = {"--target": "the target box"}
+    for opt in spec.options:
+        words[opt.flag] = {
+            "flag": f"'{opt.label}'",
+            "choice": f"the {opt.label}",
+        }.get(opt.kind, f"the {opt.label} box")
+    return words
 
 
 class LabOptionsBar(Horizontal):
@@ -33,52 +50,22 @@ class LabOptionsBar(Horizontal):
     LabOptionsBar Input { width: 36; }
     """
 
-    def __init__(self, lab: LabInfo, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, lab: LabSpec, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.lab = lab
 
     def compose(self) -> ComposeResult:
-        opts = self.lab.options
-        if self.lab.modes:
-            modes = [(m, m) for m in self.lab.modes]
-            yield Select(modes, value=self.lab.modes[0], allow_blank=False, id="opt-mode")
-        if "method" in opts:
-            methods = [(m, m) for m in METHODS]
-            yield Select(methods, value="GET", allow_blank=False, id="opt-method")
-        if "name" in opts:
-            yield Input(placeholder="name to look up (with a target)", id="opt-name")
-        if "qtype" in opts:
-            # Blank is the lab's own scenario (every type and a missing name),
-            # as the CLI without --type; a type asks one question.
-            yield Select([(t, t) for t in QTYPES], prompt="all types", id="opt-qtype")
-        if "insecure" in opts:
-            yield Checkbox("accept an untrusted certificate", id="opt-insecure")
-        if "simulate" in opts:
-            yield Checkbox("simulated version", id="opt-simulate")
+        for opt in self.lab.options:
+            yield control(opt)
 
-    def _value(self, selector: str, kind: type[Widget]) -> str | bool | None:
-        found = self.query(selector)
-        if not found:
-            return None
-        value = found.first(kind).value  # type: ignore[attr-defined]
-        if value is Select.NULL:  # nothing chosen in a Select with a prompt
-            return None
-        return value if isinstance(value, bool) else (str(value).strip() or None)
-
-    def options(self, target: str | None) -> LabOptions:
-        """LabOptions from these fields, as the CLI builds them from its flags."""
-        from labs.base import LabOptions
-
-        def text(selector: str, kind: type[Widget]) -> str | None:
-            value = self._value(selector, kind)
-            return value if isinstance(value, str) else None
-
-        return LabOptions(
-            target=target,
-            mode=text("#opt-mode", Select),
-            method=text("#opt-method", Select),
-            name=text("#opt-name", Input),
-            qtype=text("#opt-qtype", Select),
-            insecure=bool(self._value("#opt-insecure", Checkbox)),
-            simulate=bool(self._value("#opt-simulate", Checkbox)),
-        )
+    def given(self) -> dict[str, Any]:
+        """What the learner set, by option name, for `LabSpec.request`."""
+        out: dict[str, Any] = {}
+        for opt in self.lab.options:
+            value = self.query_one(f"#opt-{opt.name}").value  # type: ignore[attr-defined]
+            if value is Select.NULL:  # nothing chosen in a Select with a prompt
+                continue
+            if opt.kind == "list":
+                value = (value,) if str(value).strip() else ()
+            out[opt.name] = value
+        return out

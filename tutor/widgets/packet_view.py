@@ -85,7 +85,7 @@ class PacketView(Vertical):
                 if select and fld.filter == select and target is None:
                     target = leaf
         if self.topology:
-            from labs.netsim.topology import draw_packet
+            from labs.api import draw_packet
 
             drawing = draw_packet(self.lab_id, packet.src, packet.dst, packet.summary)
             self.query_one("#topology", Static).update(Text(drawing or ""))

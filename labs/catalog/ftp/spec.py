@@ -1,0 +1,26 @@
+"""The ftp lab as declared: its target and options (see labs.spec)."""
+
+from __future__ import annotations
+
+from labs.spec import LabSpec, Option, Target
+
+SPEC = LabSpec(
+    id="ftp",
+    title="Fetch a file over FTP",
+    module=8,
+    summary="Login, LIST and RETR over a control and separate data connections, in clear text.",
+    package=__package__ or "",
+    target=Target("url", "ftp://[user@]HOST[:PORT][/PATH]"),
+    options=(
+        Option(
+            "mode",
+            "--mode",
+            "mode",
+            "choice",
+            "who opens the data connections: passive (the client) or active (the server)",
+            choices=("passive", "active"),
+            default="passive",
+            metavar="M",
+        ),
+    ),
+)

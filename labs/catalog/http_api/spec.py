@@ -1,0 +1,74 @@
+"""The http-api lab as declared: its target and options (see labs.spec)."""
+
+from __future__ import annotations
+
+import re
+
+from labs.errors import BadInput
+from labs.spec import LabSpec, Option, Target
+
+#: RFC 9110 §5.6.2: a method is a token.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def method(text: str) -> str:
+    if not _TOKEN.fullmatch(text):
+        raise BadInput(f"{text!r} is not an HTTP method.", "For example: GET, POST, PUT, DELETE.")
+    return text.upper()
+
+
+def header(text: str) -> tuple[str, str]:
+    name, colon, value = text.partition(":")
+    if not colon or not _TOKEN.fullmatch(name.strip()):
+        raise BadInput(
+            f"--header {text!r} is not 'Name: value'.",
+            "For example: --header 'Accept: application/json'.",
+        )
+    return name.strip(), value.strip()
+
+
+SPEC = LabSpec(
+    id="http-api",
+    title="Call an API",
+    module=6,
+    summary="GET/POST/... with requests: status, headers, JSON, auth, 404, 429, redirects, ETag.",
+    package=__package__ or "",
+    target=Target("url", "http(s)://HOST[:PORT]/PATH"),
+    options=(
+        Option(
+            "method",
+            "--method",
+            "method",
+            "choice",
+            "the HTTP method (default GET, POST with --data)",
+            choices=("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"),
+            metavar="M",
+        ),
+        Option(
+            "headers",
+            "--header",
+            "header",
+            "list",
+            "a request header; repeatable",
+            metavar="'NAME: VALUE'",
+            placeholder="Name: value",
+            parse=header,
+        ),
+        Option(
+            "data",
+            "--data",
+            "body",
+            "text",
+            "the request body",
+            metavar="D",
+            placeholder="request body",
+        ),
+        Option(
+            "insecure",
+            "--insecure",
+            "accept an untrusted certificate",
+            "flag",
+            "do not verify the server's certificate",
+        ),
+    ),
+)

@@ -1,0 +1,34 @@
+"""The traceroute lab as declared: its options (see labs.spec)."""
+
+from __future__ import annotations
+
+from labs.spec import LabSpec, Option, Target
+
+SPEC = LabSpec(
+    id="traceroute",
+    title="Trace the route through routers",
+    module=3,
+    summary="TTL-limited probes through two real routers; each hop answers time-exceeded.",
+    package=__package__ or "",
+    target=Target("none", "(none: the lab builds its own network)"),
+    needs="netns",
+    options=(
+        Option(
+            "mode",
+            "--mode",
+            "mode",
+            "choice",
+            "the probes: udp, icmp (echo) or tcp (SYN)",
+            choices=("udp", "icmp", "tcp"),
+            default="udp",
+            metavar="M",
+        ),
+        Option(
+            "simulate",
+            "--simulate",
+            "simulated version",
+            "flag",
+            "run the simulated version even where namespaces work",
+        ),
+    ),
+)
