@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from labs.trace import Trace
+    from tutor.content import Term
     from tutor.progress import Store
 
 #: New terms introduced a day, at most (like Anki's "new cards/day"): a first
@@ -38,6 +40,15 @@ class Review:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    def schedule_seen(self, terms: Iterable[Term], trace: Trace) -> int:
+        """Schedule the terms whose Wireshark fields a lab's trace showed."""
+        seen = {
+            f.filter for p in trace.packets for layer in p.layers for f in layer.fields if f.filter
+        }
+        return self.schedule(
+            [t.id for t in terms if seen.intersection(t.fields)], f"lab:{trace.lab}"
+        )
 
     def schedule(self, term_ids: Iterable[str], source: str) -> int:
         """Add cards for terms not yet in the deck, due now. Returns how many were added."""

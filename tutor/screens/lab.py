@@ -32,9 +32,14 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
-from textual.widgets.option_list import Option
 
-from tutor.screens.trace_view import capture_banner, in_screen_words, meaning_blocks
+from tutor.screens.trace_view import (
+    capture_banner,
+    fill_packets,
+    fill_steps,
+    in_screen_words,
+    meaning_blocks,
+)
 from tutor.widgets.lab_options import LabOptionsBar, screen_words
 from tutor.widgets.packet_view import PacketView
 from tutor.widgets.predict import PredictPanel
@@ -234,35 +239,17 @@ class LabScreen(Screen[None]):
         """Glossary terms whose Wireshark fields this trace showed join the review deck."""
         course = getattr(self.app, "course", None)
         store = getattr(self.app, "store", None)
-        if course is None or store is None:
-            return
-        from tutor.review import Review
+        if course is not None and store is not None:
+            from tutor.review import Review
 
-        seen = {
-            f.filter for p in trace.packets for layer in p.layers for f in layer.fields if f.filter
-        }
-        met = [t.id for t in course.glossary.terms if seen.intersection(t.fields)]
-        Review(store).schedule(met, f"lab:{trace.lab}")
+            Review(store).schedule_seen(course.glossary.terms, trace)
 
     def _check_predictions(self, trace: Trace) -> None:
         panels = self.query(PredictPanel)
-        if not panels or self.lesson is None:
-            return
-        outcomes = panels.first().reveal(trace)
-        store = getattr(self.app, "store", None)
-        if store is not None:
-            for o in outcomes:
-                if o.chosen is not None and o.observed is not None:
-                    store.record_answer(self.lesson.id, "predict", o.question, o.chosen, o.correct)
-        checked = [o for o in outcomes if o.chosen is not None and o.observed is not None]
-        right = sum(o.correct for o in checked)
-        self.show_tab("predict-tab")
-        if checked:
-            self.notify(
-                f"Your predictions, checked against your own trace: {right} of {len(checked)} right."
-            )
-        else:
-            self.notify("Nothing to check: no prediction was made, or this run cannot show it.")
+        if panels and self.lesson is not None:
+            said = panels.first().check(trace, self.lesson, getattr(self.app, "store", None))
+            self.show_tab("predict-tab")
+            self.notify(said)
 
     @on(PredictPanel.ShowEvidence)
     def _show_evidence(self, message: PredictPanel.ShowEvidence) -> None:
@@ -290,25 +277,9 @@ class LabScreen(Screen[None]):
         self.query_one(PacketView).secrets = trace.secret_values()
         text, kind = capture_banner(trace)
         self._set_banner(text, kind)
-        steps = self.query_one("#steps", OptionList)
-        steps.clear_options()
-        for n, step in enumerate(trace.steps):
-            label = Text.assemble(
-                (f"{step.name}", "bold"),
-                (f"  {step.start * 1000:.1f} ms\n", "dim"),
-                ("  " + (step.title or step.explain), ""),
-            )
-            steps.add_option(Option(label, id=f"step-{n}"))
+        fill_steps(self.query_one("#steps", OptionList), trace)
         table = self.query_one("#packets", DataTable)
-        table.clear()
-        for p in trace.packets:
-            summary = Text(p.summary)
-            if p.origin != "wire":
-                summary = Text.assemble(("inside TLS: ", "italic magenta"), p.summary)
-            if p.conversation and p.origin == "wire":
-                summary = Text.assemble((f"[{p.conversation}] ", "dim"), summary)
-            cells = (str(p.index), f"{p.time * 1000:.1f} ms", Text(p.src), Text(p.dst), summary)
-            table.add_row(*cells, key=str(p.index))
+        fill_packets(table, trace)
         self._show_meaning()
         if trace.packets:
             table.move_cursor(row=0)

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
+from textual.widgets import DataTable, OptionList
+from textual.widgets.option_list import Option
+
 from labs.trace import mask_secrets
 
 if TYPE_CHECKING:
@@ -109,3 +113,28 @@ def in_screen_words(text: str, words: dict[str, str]) -> str:
     for flag, said in sorted(words.items(), key=lambda kv: -len(kv[0])):
         text = text.replace(flag, said)
     return text.replace("--timeout S waits longer", "a slower server may need the CLI's --timeout")
+
+
+def fill_steps(steps: OptionList, trace: Trace) -> None:
+    """The steps timeline: each step's name, when it started, and what it was."""
+    steps.clear_options()
+    for n, step in enumerate(trace.steps):
+        label = Text.assemble(
+            (f"{step.name}", "bold"),
+            (f"  {step.start * 1000:.1f} ms\n", "dim"),
+            ("  " + (step.title or step.explain), ""),
+        )
+        steps.add_option(Option(label, id=f"step-{n}"))
+
+
+def fill_packets(table: DataTable[object], trace: Trace) -> None:
+    """The packet list; what never crossed the wire says so."""
+    table.clear()
+    for p in trace.packets:
+        summary = Text(p.summary)
+        if p.origin != "wire":
+            summary = Text.assemble(("inside TLS: ", "italic magenta"), p.summary)
+        if p.conversation and p.origin == "wire":
+            summary = Text.assemble((f"[{p.conversation}] ", "dim"), summary)
+        cells = (str(p.index), f"{p.time * 1000:.1f} ms", Text(p.src), Text(p.dst), summary)
+        table.add_row(*cells, key=str(p.index))

@@ -47,7 +47,7 @@ class LabOptionsBar(Horizontal):
     LabOptionsBar { height: auto; padding: 0 1; }
     LabOptionsBar > * { width: auto; margin-right: 2; }
     LabOptionsBar Select { width: 20; }
-    LabOptionsBar Input { width: 36; }
+    LabOptionsBar Input { width: 24; }
     """
 
     def __init__(self, lab: LabSpec, **kwargs: Any) -> None:

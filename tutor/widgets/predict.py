@@ -17,6 +17,7 @@ from textual.widgets import Button, RadioButton, RadioSet, Static
 if TYPE_CHECKING:
     from labs.trace import Trace
     from tutor.content import Lesson, Predict
+    from tutor.progress import Store
 
 
 def matches(choice: str, value: str) -> bool:
@@ -139,6 +140,19 @@ class PredictPanel(VerticalScroll):
                     return found
             node = node.parent  # type: ignore[assignment]
         return next((o for o in self.outcomes if o.packets), None)
+
+    def check(self, trace: Trace, lesson: Lesson, store: Store | None) -> str:
+        """Reveal the answers against `trace`, record them, and say how it went."""
+        outcomes = self.reveal(trace)
+        checked = [o for o in outcomes if o.chosen is not None and o.observed is not None]
+        if store is not None:
+            for o in checked:
+                chosen = o.chosen if o.chosen is not None else -1  # checked: never None
+                store.record_answer(lesson.id, "predict", o.question, chosen, o.correct)
+        if not checked:
+            return "Nothing to check: no prediction was made, or this run cannot show it."
+        right = sum(o.correct for o in checked)
+        return f"Your predictions, checked against your own trace: {right} of {len(checked)} right."
 
     def show_evidence(self) -> bool:
         outcome = self.current_evidence()

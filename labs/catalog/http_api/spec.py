@@ -51,7 +51,7 @@ SPEC = LabSpec(
             "list",
             "a request header; repeatable",
             metavar="'NAME: VALUE'",
-            placeholder="Name: value",
+            placeholder="header (Name: value)",
             parse=header,
         ),
         Option(
