@@ -47,6 +47,9 @@ class Option:
     placeholder: str = ""
     #: Turns one given text into the value the lab gets, or raises BadInput.
     parse: Callable[[str], Any] | None = None
+    #: Common values offered as completions for a "text" option (any valid
+    #: text is still accepted, unlike `choices`).
+    suggest: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

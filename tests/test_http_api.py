@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from labs.base import LabOptions
 from labs.catalog.http_api.server import API_KEY, ApiServer
 from labs.dissect.narrate import field_map
 from labs.errors import Cancelled
-from labs.registry import run_lab
+from labs.registry import get, run_lab
+from labs.spec import LabRequest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from testserver import https_server  # noqa: E402
@@ -36,6 +36,10 @@ SCENARIO_CODES = ["401", "200", "201", "200", "304", "301", "200", "404", "200",
 def mode(request, monkeypatch):
     monkeypatch.setenv("TUTOR_CAPTURE", request.param)
     return request.param
+
+
+def request(target: str | None = None, **given) -> LabRequest:
+    return get("http-api").request(target=target, given=given)
 
 
 def values(packets, name: str) -> list[str]:
@@ -76,7 +80,7 @@ class Noise:
 def test_embedded_scenario(mode):
     noise = Noise()
     try:
-        trace = run_lab("http-api", LabOptions())
+        trace = run_lab(request())
     finally:
         noise.close()
     assert noise.made > 0
@@ -116,10 +120,7 @@ def test_embedded_scenario(mode):
 
 def test_live_target_follows_redirects_hop_by_hop(mode):
     with ApiServer() as api:
-        trace = run_lab(
-            "http-api",
-            LabOptions(target=api.url("/v1/orders/42"), headers=(("X-API-Key", API_KEY),)),
-        )
+        trace = run_lab(request(api.url("/v1/orders/42"), headers=[f"X-API-Key: {API_KEY}"]))
     assert values(trace.wire_packets(), "http.response.code") == ["301", "200"]
     assert [s.title for s in trace.sections[1:3]] == [
         "1. GET /v1/orders/42 -> 301 Moved Permanently",
@@ -134,12 +135,11 @@ def test_live_target_follows_redirects_hop_by_hop(mode):
 def test_live_target_post_json_data(mode):
     with ApiServer() as api:
         trace = run_lab(
-            "http-api",
-            LabOptions(
-                target=api.url("/orders"),
-                headers=(("Authorization", f"Bearer {API_KEY}"),),
+            request(
+                api.url("/orders"),
+                headers=[f"Authorization: Bearer {API_KEY}"],
                 data='{"item": "cups", "quantity": 4}',
-            ),
+            )
         )
     assert values(trace.wire_packets(), "http.request.method") == ["POST"]
     assert values(trace.wire_packets(), "http.response.code") == ["201"]
@@ -151,10 +151,7 @@ def test_live_target_post_json_data(mode):
 def test_https_wire_is_encrypted_and_the_inside_is_labelled(mode):
     with https_server() as url:
         target = url.replace("127.0.0.1", "localhost") + "/private/path?q=1"
-        trace = run_lab(
-            "http-api",
-            LabOptions(target=target, insecure=True, headers=(("X-API-Key", "k-secret-123"),)),
-        )
+        trace = run_lab(request(target, insecure=True, headers=["X-API-Key: k-secret-123"]))
     wire = trace.wire_packets()
     inside = [p for p in trace.packets if p.origin == "inside-tls"]
     assert wire and len(inside) == 2
@@ -182,7 +179,7 @@ def test_cancel_mid_run_closes_server_and_capture(mode):
             cancel.set()
 
     with pytest.raises(Cancelled):
-        run_lab("http-api", LabOptions(), progress=progress, cancel=cancel)
+        run_lab(request(), progress=progress, cancel=cancel)
     port = port_of(next(m for m in said if m.startswith("POST ")).split(" ", 1)[1])
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2)

@@ -4,23 +4,22 @@ input. Every server the lab starts must be gone afterwards."""
 
 from __future__ import annotations
 
-import glob
-import os
 import shutil
 import socket
 import tempfile
 import threading
+from pathlib import Path
 
 import pytest
 from tshark_rows import tshark_rows
 
-from labs.base import LabOptions
 from labs.catalog.ftp.run import PASSWORD_ENV, parse_target, pick_file
 from labs.catalog.ftp.server import ftp_server
 from labs.dissect.narrate import field_map
 from labs.errors import BadInput, Cancelled, LabError
 from labs.hostport import free_port, port_is_closed
-from labs.registry import run_lab
+from labs.registry import get, run_lab
+from labs.spec import LabRequest
 from labs.trace import Trace
 
 OTHER_FILES = {"report.txt": b"quarterly numbers\n", "big.bin": b"\0" * 5000, "pub/a.txt": b"a\n"}
@@ -31,13 +30,25 @@ def reconstructed(monkeypatch):
     monkeypatch.setenv("TUTOR_CAPTURE", "reconstructed")
 
 
-def _ftp_dirs() -> set[str]:
-    return set(glob.glob(os.path.join(tempfile.gettempdir(), "tutor-ftp-*")))
+@pytest.fixture
+def own_tmp(tmp_path, monkeypatch) -> Path:
+    """A temporary directory of the test's own, so that the servers of other
+    test runs on this machine at the same time do not show up in it."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
+
+
+def _ftp_dirs(root: Path) -> list[Path]:
+    return list(root.glob("tutor-ftp-*"))
+
+
+def _request(target: str | None = None, timeout: float = 5, **given: str) -> LabRequest:
+    return get("ftp").request(target=target, timeout=timeout, given=given)
 
 
 def _run(**options) -> tuple[Trace, list[str]]:
     said: list[str] = []
-    trace = run_lab("ftp", LabOptions(timeout=5, **options), progress=said.append)
+    trace = run_lab(_request(**options), progress=said.append)
     return trace, said
 
 
@@ -101,12 +112,11 @@ def _check_embedded_run(trace: Trace) -> None:
     assert port_is_closed("127.0.0.1", port)
 
 
-def test_embedded_passive_reconstructed(reconstructed):
-    before = _ftp_dirs()
+def test_embedded_passive_reconstructed(reconstructed, own_tmp):
     trace, said = _run()
     assert trace.capture == "reconstructed"
     _check_embedded_run(trace)
-    assert _ftp_dirs() <= before
+    assert _ftp_dirs(own_tmp) == []
     assert not any("Warning" in s for s in said)  # the demo account needs no warning
 
 
@@ -199,30 +209,33 @@ def test_password_from_environment_and_missing_password(monkeypatch):
 )
 def test_bad_urls_are_one_line_bad_input(target, message):
     with pytest.raises(BadInput, match=message) as info:
-        run_lab("ftp", LabOptions(target=target))
+        run_lab(_request(target=target))
     assert "\n" not in str(info.value)
 
 
 def test_bad_mode_is_bad_input():
-    with pytest.raises(BadInput, match="--mode passive"):
-        run_lab("ftp", LabOptions(mode="sideways"))
+    with pytest.raises(BadInput, match="--mode 'sideways' is not one of passive, active") as info:
+        _request(mode="sideways")
+    assert "\n" not in str(info.value)
+    assert _request(mode="ACTIVE").option("mode") == "active"
+    assert _request().option("mode") == "passive"
 
 
 def test_refused_login_failed_and_timeout_are_one_line(reconstructed, monkeypatch):
     with pytest.raises(LabError, match="connection refused") as info:
-        run_lab("ftp", LabOptions(target=f"ftp://127.0.0.1:{free_port()}/", timeout=2))
+        run_lab(_request(target=f"ftp://127.0.0.1:{free_port()}/", timeout=2))
     assert info.value.exit_code == 1
     monkeypatch.setenv(PASSWORD_ENV, "wrong")
     with ftp_server(user="alice", password="right") as other:
         with pytest.raises(LabError, match="refused the login.*530"):
-            run_lab("ftp", LabOptions(target=f"ftp://alice@127.0.0.1:{other.port}/", timeout=2))
+            run_lab(_request(target=f"ftp://alice@127.0.0.1:{other.port}/", timeout=2))
     # A server that accepts the connection but never greets.
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
         port = silent.getsockname()[1]
         with pytest.raises(LabError, match="No answer"):
-            run_lab("ftp", LabOptions(target=f"ftp://127.0.0.1:{port}/", timeout=0.5))
+            run_lab(_request(target=f"ftp://127.0.0.1:{port}/", timeout=0.5))
 
 
 def test_pick_file_takes_the_smallest_regular_file():
@@ -275,20 +288,20 @@ def test_missing_file_is_one_line_and_nothing_is_left_running(reconstructed):
     assert _server_threads() == []
 
 
-def test_cancel_stops_the_lab_and_its_server(reconstructed):
+def test_cancel_stops_the_lab_and_its_server(reconstructed, own_tmp):
     cancel = threading.Event()
-    said: list[str] = []
+    served: list[list[Path]] = []
 
     def progress(message: str) -> None:
-        said.append(message)
         if message.startswith("Logging in"):
+            served.append(_ftp_dirs(own_tmp))
             cancel.set()  # the learner presses Cancel while the lab runs
 
-    before = _ftp_dirs()
     with pytest.raises(Cancelled):
-        run_lab("ftp", LabOptions(timeout=5), progress=progress, cancel=cancel)
+        run_lab(_request(), progress=progress, cancel=cancel)
+    assert len(served) == 1 and len(served[0]) == 1  # the server was serving from there
     assert _server_threads() == []
-    assert _ftp_dirs() <= before
+    assert _ftp_dirs(own_tmp) == []
 
 
 def test_server_without_epsv_gets_pasv_instead(reconstructed):

@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from labrun import run
 
-from labs.base import LabOptions
 from labs.dissect.narrate import field_map
-from labs.registry import run_lab
 from labs.trace import Packet, Trace
 
 LAPTOP, PUBLIC, SERVER = "192.168.1.23", "203.0.113.2", "203.0.113.80"
@@ -60,7 +59,7 @@ def check_translation(trace: Trace) -> None:
 
 @pytest.mark.needs_root
 def test_live_nat_rewrites_the_source_and_translates_the_reply_back():
-    trace = run_lab("gateway-nat", LabOptions())
+    trace = run("gateway-nat")
     assert trace.capture == "live"
     check_translation(trace)
     before, after = step(trace, "nat-out")
@@ -72,7 +71,7 @@ def test_live_nat_rewrites_the_source_and_translates_the_reply_back():
 
 def test_simulated_nat_walks_the_table_and_says_so(monkeypatch):
     monkeypatch.setenv("TUTOR_SIMULATE", "1")
-    trace = run_lab("gateway-nat", LabOptions())
+    trace = run("gateway-nat")
     assert trace.capture == "simulated"
     assert "nothing was sent" in trace.capture_note
     assert all(p.explain.startswith("Built by the simulator") for p in trace.packets)

@@ -15,13 +15,12 @@ import threading
 import pytest
 from tshark_rows import tshark_rows
 
-from labs.base import LabOptions
 from labs.catalog.tls.run import INSIDE, KEYLOG_ENV, parse_target
 from labs.catalog.tls.server import https_server
 from labs.dissect.narrate import field_map
 from labs.errors import BadInput, Cancelled, LabError
 from labs.hostport import free_port, port_is_closed
-from labs.registry import run_lab
+from labs.registry import get, run_lab
 from labs.trace import Trace
 
 OTHER = {"/status": {"service": "other", "ok": True}}
@@ -41,8 +40,8 @@ def _keylogs() -> set[str]:
     return set(glob.glob(os.path.join(tempfile.gettempdir(), "tutor-tls-*.keys")))
 
 
-def _run(**options) -> Trace:
-    return run_lab("tls", LabOptions(timeout=5, **options))
+def _run(target: str | None = None, timeout: float = 5, **options) -> Trace:
+    return run_lab(get("tls").request(target=target, timeout=timeout, given=options))
 
 
 def _section(trace: Trace, title: str) -> str:
@@ -86,6 +85,8 @@ def _check_embedded(trace: Trace) -> None:
     assert "shop.example, localhost, 127.0.0.1" in cert and "Example Shop" in cert
     assert "encrypted records" in _section(trace, "Where the certificate came from")
     assert "CLIENT_TRAFFIC_SECRET_0" in _section(trace, "TLS key log")
+    # The keys a saved pcap needs travel typed with the trace, not found by a section's title.
+    assert trace.keylog.strip() == _section(trace, "TLS key log")
     assert port_is_closed("127.0.0.1", _port(trace))
 
 
@@ -111,6 +112,7 @@ def test_learners_keylog_file_is_used_and_named(reconstructed, monkeypatch, tmp_
     assert "CLIENT_TRAFFIC_SECRET_0" in keys.read_text()
     assert str(keys) in _section(trace, "Decrypt it yourself")
     assert not any(s.title == "TLS key log" for s in trace.sections)
+    assert trace.keylog == ""  # the learner's file has them already
 
 
 def test_target_trusted_through_ssl_cert_file(reconstructed, monkeypatch, tmp_path):
@@ -173,10 +175,7 @@ def test_refused_and_silent_servers_are_one_line(reconstructed):
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
         with pytest.raises(LabError, match="0.5 s"):
-            run_lab(
-                "tls",
-                LabOptions(target=f"https://127.0.0.1:{silent.getsockname()[1]}/", timeout=0.5),
-            )
+            _run(target=f"https://127.0.0.1:{silent.getsockname()[1]}/", timeout=0.5)
 
 
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
@@ -221,6 +220,6 @@ def test_cancel_stops_the_lab_its_server_and_removes_the_key_log(reconstructed):
             cancel.set()
 
     with pytest.raises(Cancelled):
-        run_lab("tls", LabOptions(timeout=5), progress=progress, cancel=cancel)
+        run_lab(get("tls").request(timeout=5), progress=progress, cancel=cancel)
     assert not [t.name for t in threading.enumerate() if t.name.startswith("tutor-https-")]
     assert _keylogs() <= before

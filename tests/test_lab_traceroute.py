@@ -6,12 +6,11 @@ from __future__ import annotations
 import os
 
 import pytest
+from labrun import run
 
-from labs.base import LabOptions
 from labs.dissect.narrate import field_map
 from labs.errors import BadInput
 from labs.netsim import netns
-from labs.registry import run_lab
 from labs.trace import Packet, Trace
 
 HOPS = ["192.0.2.1", "198.51.100.2", "203.0.113.10"]
@@ -52,7 +51,7 @@ def check_route(trace: Trace, final: tuple[str, str] | None) -> None:
     ("mode", "final"), [("udp", ("3", "3")), ("icmp", ("0", "0")), ("tcp", None)]
 )
 def test_live_traceroute_through_two_routers(mode, final):
-    trace = run_lab("traceroute", LabOptions(mode=mode))
+    trace = run("traceroute", mode=mode)
     assert trace.capture == "live"
     check_route(trace, final)
     assert trace.fact("expiry_icmp_type").value == "11"
@@ -69,7 +68,7 @@ def test_live_traceroute_through_two_routers(mode, final):
 def test_simulated_traceroute_says_so_on_every_packet(monkeypatch):
     monkeypatch.setenv("TUTOR_SIMULATE", "1")
     before = netns.ours()
-    trace = run_lab("traceroute", LabOptions())
+    trace = run("traceroute")
     assert netns.ours() == before  # nothing was built
     assert trace.capture == "simulated"
     assert trace.capture_note.startswith("SIMULATED: nothing was sent")
@@ -80,11 +79,13 @@ def test_simulated_traceroute_says_so_on_every_packet(monkeypatch):
 
 @pytest.mark.parametrize("mode", ["icmp", "tcp"])
 def test_simulated_modes(mode):
-    trace = run_lab("traceroute", LabOptions(mode=mode, simulate=True))
+    trace = run("traceroute", mode=mode, simulate=True)
     assert trace.capture == "simulated"
     assert [field(p, "ip.src") for p in answers(trace)] == HOPS
 
 
 def test_unknown_mode_is_bad_input_before_anything_is_built():
-    with pytest.raises(BadInput, match="--mode udp, icmp or tcp"):
-        run_lab("traceroute", LabOptions(mode="carrier-pigeon"))
+    before = netns.ours()
+    with pytest.raises(BadInput, match="--mode 'carrier-pigeon' is not one of udp, icmp, tcp"):
+        run("traceroute", mode="carrier-pigeon")
+    assert netns.ours() == before

@@ -15,12 +15,11 @@ import time
 from pathlib import Path
 
 import pytest
+from labrun import run
 
-from labs.base import LabOptions
 from labs.errors import Cancelled, LabError
 from labs.netsim import netns, routes
 from labs.netsim.topology import GATEWAY_NAT, TRACEROUTE
-from labs.registry import run_lab
 
 pytestmark = pytest.mark.needs_root
 
@@ -63,8 +62,9 @@ def test_builds_the_topology_inside_namespaces_only():
     with netns.network(TRACEROUTE) as net:
         assert sorted(net.names.values()) == mine()
         assert host_state() == before  # no veth end, no route in the machine's namespace
+        tables = net.tables()
         for node in TRACEROUTE.nodes:
-            real = routes.parse(net.routes(node.role))
+            real = routes.parse(tables[node.role])
             modelled = routes.parse(routes.model(node))
             # The simulator's model of each table is what the kernel really built.
             assert [(r.network, r.via, r.dev) for r in real] == [
@@ -111,7 +111,7 @@ def test_a_lab_whose_agent_dies_midway_fails_cleanly_and_leaves_nothing():
                 os.kill(pid, signal.SIGKILL)
 
     with pytest.raises(LabError, match="sniff program in the gateway stopped"):
-        run_lab("gateway-nat", LabOptions(timeout=5), progress=progress)
+        run("gateway-nat", timeout=5, progress=progress)
     assert seen["gw"]
     assert not any(alive(pid) for pid in seen["gw"])
 
@@ -124,7 +124,7 @@ def test_cancel_stops_the_lab_and_tears_down():
             cancel.set()
 
     with pytest.raises(Cancelled):
-        run_lab("traceroute", LabOptions(mode="tcp"), progress=progress, cancel=cancel)
+        run("traceroute", mode="tcp", progress=progress, cancel=cancel)
 
 
 # A lab run in a child process that pauses, topology up and agents running,
@@ -132,15 +132,14 @@ def test_cancel_stops_the_lab_and_tears_down():
 CHILD = textwrap.dedent(
     """
     import sys, time
-    from labs.base import LabOptions
-    from labs.registry import run_lab
+    from labs.api import get, run_lab
 
     def progress(message):
         if "calls the API" in message:
             print("UP", flush=True)
             time.sleep(30)
 
-    run_lab("gateway-nat", LabOptions(), progress=progress)
+    run_lab(get("gateway-nat").request(), progress=progress)
     """
 )
 
@@ -220,3 +219,20 @@ def test_a_signal_while_the_network_is_being_built_leaves_nothing(signum):
     proc.send_signal(signum)
     proc.wait(15)
     assert child_namespaces(proc) == []
+
+
+def test_a_planted_agent_in_the_working_directory_is_never_run(tmp_path, monkeypatch):
+    """The agent runs as root: a `labs/netsim/ns_agent.py` in the directory the
+    learner starts from must not be what runs (as `python -m` would)."""
+    marker = tmp_path / "planted-ran"
+    planted = tmp_path / "labs" / "netsim"
+    planted.mkdir(parents=True)
+    for init in (tmp_path / "labs" / "__init__.py", planted / "__init__.py"):
+        init.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    (planted / "ns_agent.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.chdir(tmp_path)
+    with netns.network(TRACEROUTE) as net:
+        server = net.agent("b", "serve", host="203.0.113.10", port=80)
+        assert server.read(10)["ready"] is True  # our agent answered...
+        server.tell("stop")
+    assert not marker.exists()  # ...and the planted one never ran

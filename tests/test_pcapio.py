@@ -185,10 +185,9 @@ def test_empty_capture_and_empty_records_explain_without_error(tmp_path):
 
 
 def test_simulated_trace_is_refused_in_one_line(tmp_path):
-    from labs.base import LabOptions
-    from labs.registry import run_lab
+    from labrun import run
 
-    trace = run_lab("traceroute", LabOptions(simulate=True))
+    trace = run("traceroute", simulate=True)
     assert trace.capture == "simulated" and trace.wire_packets()
     path = tmp_path / "sim.pcap"
     with pytest.raises(BadInput) as info:

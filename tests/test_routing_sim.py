@@ -4,12 +4,11 @@ walk through the lab topologies (`labs.netsim.routing_sim`), without privileges.
 from __future__ import annotations
 
 import pytest
+from labrun import run
 
-from labs.base import LabOptions
 from labs.errors import BadInput
 from labs.netsim import routes, routing_sim
 from labs.netsim.topology import GATEWAY_NAT, TRACEROUTE, draw, draw_packet
-from labs.registry import run_lab
 
 # `ip -j route` output as the kernel printed it inside router 2.
 R2_REAL = [
@@ -22,7 +21,7 @@ R2_REAL = [
 
 
 def test_longest_prefix_wins_over_default():
-    table = routes.parse(R2_REAL)
+    table = routes.parse(routes.read(R2_REAL))
     decision = routes.lookup(table, "203.0.113.10")
     assert decision.matches == (True, False, True)
     assert decision.chosen is table[2]
@@ -33,18 +32,18 @@ def test_longest_prefix_wins_over_default():
 
 
 def test_only_the_default_route_matches_elsewhere():
-    decision = routes.lookup(routes.parse(R2_REAL), "192.0.2.10")
+    decision = routes.lookup(routes.parse(routes.read(R2_REAL)), "192.0.2.10")
     assert decision.chosen is not None and decision.chosen.destination == "default"
     assert decision.next_hop == "198.51.100.1"
 
 
 def test_more_specific_static_route_beats_a_shorter_one():
     table = routes.parse(
-        [
-            {"dst": "10.0.0.0/8", "gateway": "192.0.2.1", "dev": "eth0"},
-            {"dst": "10.1.0.0/16", "gateway": "192.0.2.2", "dev": "eth0"},
-            {"dst": "10.1.2.3", "gateway": "192.0.2.3", "dev": "eth0"},
-        ]
+        (
+            routes.RouteEntry("10.0.0.0/8", "eth0", "192.0.2.1"),
+            routes.RouteEntry("10.1.0.0/16", "eth0", "192.0.2.2"),
+            routes.RouteEntry("10.1.2.3", "eth0", "192.0.2.3"),
+        )
     )
     assert routes.lookup(table, "10.1.2.3").next_hop == "192.0.2.3"  # a host route is /32
     assert routes.lookup(table, "10.1.9.9").next_hop == "192.0.2.2"
@@ -62,11 +61,13 @@ def test_no_route_means_unreachable():
 def test_modelled_table_matches_the_kernel_shape():
     assert [
         (r.destination, r.via, r.dev) for r in routes.parse(routes.model(TRACEROUTE.node("r2")))
-    ] == [(r.destination, r.via, r.dev) for r in routes.parse(R2_REAL)]
+    ] == [(r.destination, r.via, r.dev) for r in routes.parse(routes.read(R2_REAL))]
 
 
 def test_table_section_marks_the_choice():
-    section = routes.table_section("router 2", routes.parse(R2_REAL), "203.0.113.10", "test")
+    section = routes.table_section(
+        "router 2", routes.parse(routes.read(R2_REAL)), "203.0.113.10", "test"
+    )
     rows = [row.split("\t") for row in section.body.splitlines()]
     assert section.kind == "table" and len(rows) == 4
     assert [r[5] for r in rows[1:]] == ["", "", "<- longest match"]
@@ -133,4 +134,4 @@ def test_a_packet_is_drawn_at_the_node_that_sent_it():
 @pytest.mark.parametrize("lab", ["traceroute", "gateway-nat"])
 def test_a_target_is_refused_before_anything_runs(lab):
     with pytest.raises(BadInput, match="takes no --target"):
-        run_lab(lab, LabOptions(target="203.0.113.7", simulate=True))
+        run(lab, target="203.0.113.7", simulate=True)

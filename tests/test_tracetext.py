@@ -123,12 +123,12 @@ def test_a_secret_quoted_in_a_section_is_masked_too():
 
 
 def test_icmp_errors_show_the_routers_fields_not_the_quoted_probes(monkeypatch):
-    from labs.base import LabOptions
-    from labs.registry import run_lab
     from tutor.tracetext import render
 
     monkeypatch.setenv("TUTOR_SIMULATE", "1")
-    trace = run_lab("traceroute", LabOptions(simulate=True))
+    from labrun import run
+
+    trace = run("traceroute", simulate=True)
     errors = [p for p in trace.packets if any(x.name.endswith(" (quoted)") for x in p.layers)]
     assert errors
     text = render(trace)

@@ -1,9 +1,7 @@
 """Capturing a lab's own traffic: live with scapy when privileged, otherwise
 recorded at the socket and reconstructed.
 
-CONTRACT (labs code against this):
-
-    from labs.capture.core import open_capture
+CONTRACT (labs reach it through `labs.kit.capture_run`):
 
     with open_capture(ctx, ports=[server_port], proto="tcp", iface="lo") as cap:
         sock = cap.wrap(socket.create_connection(addr))   # records when reconstructing
@@ -79,19 +77,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Any
 
 from labs import system
-from labs.base import LabContext, RawPacket
-from labs.capture.reconstruct import rebuild
-from labs.capture.recorder import Address, ConversationLog, Recorder
-from labs.capture.recording_socket import RecordingSocket
+from labs.base import LabContext
+from labs.capture.live import LiveCapture
+from labs.capture.reconstruct import Capture
 from labs.errors import LabError
 
 GRACE = 2.0
-#: Bytes of packets kept from a live capture; past it packets are counted, not kept.
-MAX_CAPTURE_BYTES = 64 * 1024 * 1024
-_MARKER = b"tutor-capture-marker"
 
 
 def open_capture(
@@ -118,8 +111,6 @@ def open_capture(
     if want == "reconstructed":
         cause = live.reason if not live.ok else "reconstruction was asked for"
         return Capture(ctx, ports, proto, iface, host, port_range, grace, cause=_short(cause))
-    from labs.capture.live import LiveCapture
-
     return LiveCapture(
         ctx, ports, proto, iface, host, port_range, grace, insist=bool(mode) or forced == "live"
     )
@@ -137,100 +128,4 @@ def _short(reason: str) -> str:
     return reason.rstrip(".")
 
 
-class Capture:
-    """A lab's traffic recorded at the socket and rebuilt into packets
-    (the base for live capture, which adds a sniffer)."""
-
-    kind = "reconstructed"
-
-    def __init__(
-        self,
-        ctx: LabContext,
-        ports: Iterable[int],
-        proto: str,
-        iface: str,
-        host: str | None,
-        port_range: tuple[int, int] | None,
-        grace: float,
-        cause: str = "",
-    ) -> None:
-        self.ctx = ctx
-        self.ports = set(ports)
-        self.proto = proto
-        self.iface = iface
-        self.host = host
-        self.port_range = port_range
-        self.grace = grace
-        self.cause = cause
-        self.recorder = Recorder(self.ports)
-        self.link = "raw-ip"
-
-    def __enter__(self) -> Capture:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        pass
-
-    @property
-    def note(self) -> str:
-        return (
-            f"Reconstructed, not captured ({self.cause}): the payload bytes are exactly what "
-            "was sent and received, recorded at the socket, but the IP, TCP and UDP headers "
-            "around them (sequence numbers, flags, segment sizes, timings) were rebuilt by tutor."
-        )
-
-    def _covers(self, port: int) -> bool:
-        lo, hi = self.port_range or (1, 0)
-        return port in self.ports or lo <= port <= hi
-
-    def add_ports(self, *ports: int) -> None:
-        self.ports.update(ports)
-        self.recorder.server_ports.update(ports)
-
-    def wrap(self, sock: Any, conversation: str = "", server_side: bool | None = None) -> Any:
-        return self.recorder.wrap(sock, conversation, server_side=server_side)
-
-    def create_connection(
-        self, address: Address, timeout: float | None = None, conversation: str = ""
-    ) -> Any:
-        return self.recorder.create_connection(address, timeout, name=conversation)
-
-    def wrap_tls(
-        self,
-        sock: Any,
-        context: Any,
-        server_hostname: str | None = None,
-        conversation: str = "",
-    ) -> Any:
-        local, peer = sock.getsockname()[:2], sock.getpeername()[:2]
-        if isinstance(sock, RecordingSocket):
-            # ssl cannot wrap a Python proxy; a memory-BIO transport can, and
-            # sends its records through the proxy, which records them.
-            from urllib3.util.ssltransport import SSLTransport
-
-            tls: Any = SSLTransport(sock, context, server_hostname)  # type: ignore[arg-type]
-        else:
-            tls = context.wrap_socket(sock, server_hostname=server_hostname)
-        return self.recorder.wrap(
-            tls, conversation, origin="inside-tls", server_side=False, addresses=(local, peer)
-        )
-
-    def record_refused(self, client: Address, server: Address, conversation: str = "") -> None:
-        self.recorder.record_refused(client, server, conversation)
-
-    def requests_adapter(self) -> Any:
-        from labs.capture.http_adapter import recording_adapter
-
-        return recording_adapter(self)
-
-    def settle(self, grace: float | None = None) -> None:
-        self.ctx.check()
-
-    def conversations(self, origin: str | None = None) -> list[ConversationLog]:
-        return self.recorder.logs(origin)
-
-    def packets(self) -> list[RawPacket]:
-        return rebuild(self.recorder.logs())
+__all__ = ["GRACE", "Capture", "LiveCapture", "open_capture"]

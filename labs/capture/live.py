@@ -10,11 +10,14 @@ import time
 from typing import Any
 
 from labs.base import RawPacket
-from labs.capture.core import _MARKER, MAX_CAPTURE_BYTES, Capture
-from labs.capture.reconstruct import rebuild
+from labs.capture.reconstruct import Capture, rebuild
 from labs.capture.recorder import Address
 from labs.capture.sniff import Conn, frame_socket, pair_of, parse
 from labs.errors import LabError
+
+#: Bytes of packets kept from a live capture; past it packets are counted, not kept.
+MAX_CAPTURE_BYTES = 64 * 1024 * 1024
+_MARKER = b"tutor-capture-marker"
 
 
 class LiveCapture(Capture):
@@ -61,6 +64,7 @@ class LiveCapture(Capture):
         return expr
 
     def __enter__(self) -> Capture:
+        # lazy: scapy is slow to import; a capture that falls back never needs it
         from scapy.sendrecv import AsyncSniffer
 
         if self.strip:

@@ -17,6 +17,9 @@ length is right and a pcap of them opens in Wireshark:
   cut at 16 KiB (the most a TLS record carries), never a handshake.
 
 Payload bytes are exact; headers, segment boundaries and timings are rebuilt.
+
+`Capture` is that reconstructed capture, as `labs.capture.core.open_capture`
+returns it (the contract is there), and the base of `labs.capture.live`'s.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
-from labs.base import RawPacket
-from labs.capture.recorder import Address, ConversationLog, Event
+from labs.base import LabContext, RawPacket
+from labs.capture.recorder import Address, ConversationLog, Event, Recorder
+from labs.capture.recording_socket import RecordingSocket
 
 #: Linux's initial retransmission timeout, doubled after each try.
 SYN_RTO = 1.0
@@ -89,6 +93,7 @@ class _TcpBuilder:
         syn: bool = False,
         seq: int | None = None,
     ) -> None:
+        # lazy: scapy takes about 0.2 s to import; paid when packets are first rebuilt
         from scapy.layers.inet import IP, TCP
         from scapy.layers.inet6 import IPv6
         from scapy.packet import Raw
@@ -219,6 +224,7 @@ class _TcpBuilder:
 
 
 def _udp(log: ConversationLog, rng: random.Random) -> list[RawPacket]:
+    # lazy: scapy is slow to import (see _TcpBuilder.emit)
     from scapy.layers.inet import IP, UDP
     from scapy.layers.inet6 import IPv6
     from scapy.packet import Raw
@@ -250,3 +256,103 @@ def rebuild(logs: Iterable[ConversationLog], seed: int | None = None) -> list[Ra
             out.extend(_TcpBuilder(log, rng).build())
     out.sort(key=lambda r: r.time)
     return out
+
+
+class Capture:
+    """A lab's traffic recorded at the socket and rebuilt into packets
+    (the base for live capture, which adds a sniffer)."""
+
+    kind = "reconstructed"
+
+    def __init__(
+        self,
+        ctx: LabContext,
+        ports: Iterable[int],
+        proto: str,
+        iface: str,
+        host: str | None,
+        port_range: tuple[int, int] | None,
+        grace: float,
+        cause: str = "",
+    ) -> None:
+        self.ctx = ctx
+        self.ports = set(ports)
+        self.proto = proto
+        self.iface = iface
+        self.host = host
+        self.port_range = port_range
+        self.grace = grace
+        self.cause = cause
+        self.recorder = Recorder(RecordingSocket, self.ports)
+        self.link = "raw-ip"
+
+    def __enter__(self) -> Capture:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        pass
+
+    @property
+    def note(self) -> str:
+        return (
+            f"Reconstructed, not captured ({self.cause}): the payload bytes are exactly what "
+            "was sent and received, recorded at the socket, but the IP, TCP and UDP headers "
+            "around them (sequence numbers, flags, segment sizes, timings) were rebuilt by tutor."
+        )
+
+    def _covers(self, port: int) -> bool:
+        lo, hi = self.port_range or (1, 0)
+        return port in self.ports or lo <= port <= hi
+
+    def add_ports(self, *ports: int) -> None:
+        self.ports.update(ports)
+        self.recorder.server_ports.update(ports)
+
+    def wrap(self, sock: Any, conversation: str = "", server_side: bool | None = None) -> Any:
+        return self.recorder.wrap(sock, conversation, server_side=server_side)
+
+    def create_connection(
+        self, address: Address, timeout: float | None = None, conversation: str = ""
+    ) -> Any:
+        return self.recorder.create_connection(address, timeout, name=conversation)
+
+    def wrap_tls(
+        self,
+        sock: Any,
+        context: Any,
+        server_hostname: str | None = None,
+        conversation: str = "",
+    ) -> Any:
+        local, peer = sock.getsockname()[:2], sock.getpeername()[:2]
+        if isinstance(sock, RecordingSocket):
+            # ssl cannot wrap a Python proxy; a memory-BIO transport can, and
+            # sends its records through the proxy, which records them.
+            # lazy: urllib3 is only needed for TLS through a recording proxy
+            from urllib3.util.ssltransport import SSLTransport
+
+            tls: Any = SSLTransport(sock, context, server_hostname)  # type: ignore[arg-type]
+        else:
+            tls = context.wrap_socket(sock, server_hostname=server_hostname)
+        return self.recorder.wrap(
+            tls, conversation, origin="inside-tls", server_side=False, addresses=(local, peer)
+        )
+
+    def record_refused(self, client: Address, server: Address, conversation: str = "") -> None:
+        self.recorder.record_refused(client, server, conversation)
+
+    def requests_adapter(self) -> Any:
+        from labs.capture.http_adapter import recording_adapter  # lazy: requests is slow to import
+
+        return recording_adapter(self)
+
+    def settle(self, grace: float | None = None) -> None:
+        self.ctx.check()
+
+    def conversations(self, origin: str | None = None) -> list[ConversationLog]:
+        return self.recorder.logs(origin)
+
+    def packets(self) -> list[RawPacket]:
+        return rebuild(self.recorder.logs())

@@ -1,8 +1,10 @@
 """Recording a lab's traffic at the socket, for when it cannot be captured.
 
-A `Recorder` hands out `labs.capture.recording_socket.RecordingSocket` proxies. Each
-proxy passes every call through to the real socket (or TLS object) it wraps
-and notes, with a timestamp, what the network would have seen: the connection attempt and its
+A `Recorder` hands out socket proxies: `labs.capture.recording_socket.RecordingSocket`,
+passed in by the capture that owns the Recorder (the proxy writes into the
+Recorder, so this lower module does not import it). Each proxy passes every
+call through to the real socket (or TLS object) it wraps and notes, with a
+timestamp, what the network would have seen: the connection attempt and its
 outcome (established, refused, timed out), every byte sent and received, and
 how each side stopped (FIN or RST). The notes are kept per conversation and
 read back as frozen `ConversationLog`s, from which `labs.capture.reconstruct` rebuilds
@@ -18,23 +20,15 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from labs.capture.recording_socket import RecordingSocket
+from typing import Any
 
 Address = tuple[str, int]
 
 #: Bytes kept per conversation; beyond this only the count is kept, so a
 #: huge download cannot fill memory.
 MAX_BYTES = 8 * 1024 * 1024
-
-#: Event kinds. connect: the client sent SYN; established: the handshake
-#: completed; refused: the SYN was answered with RST; timeout: the SYN was
-#: never answered; data: bytes from `sender`; fin/rst: `sender` closed or reset.
-EVENT_KINDS = ("connect", "established", "refused", "timeout", "data", "fin", "rst")
 
 
 @dataclass(frozen=True)
@@ -44,6 +38,9 @@ class Event:
     time: float
     #: "client" or "server": who sent the bytes, the FIN or the RST.
     sender: str
+    #: connect: the client sent SYN; established: the handshake completed;
+    #: refused: the SYN was answered with RST; timeout: the SYN was never
+    #: answered; data: bytes from `sender`; fin/rst: `sender` closed or reset.
     kind: str
     data: bytes = b""
 
@@ -174,9 +171,12 @@ class Recorder:
     """Every conversation recorded for one lab run (thread-safe).
 
     `server_ports` tells which end of an already-connected socket is the
-    server when a lab wraps a socket it accepted."""
+    server when a lab wraps a socket it accepted. `proxy(sock, recorder,
+    name, origin, server_side, addresses)` makes the recording proxy that
+    `wrap` hands out (`RecordingSocket`)."""
 
-    def __init__(self, server_ports: Iterable[int] = ()) -> None:
+    def __init__(self, proxy: Callable[..., Any], server_ports: Iterable[int] = ()) -> None:
+        self._proxy = proxy
         self.server_ports = set(server_ports)
         self._conversations: list[Conversation] = []
         self._lock = threading.Lock()
@@ -233,10 +233,8 @@ class Recorder:
         origin: str = "wire",
         server_side: bool | None = None,
         addresses: tuple[Address, Address] | None = None,
-    ) -> RecordingSocket:
-        from labs.capture.recording_socket import RecordingSocket
-
-        return RecordingSocket(sock, self, name, origin, server_side, addresses)
+    ) -> Any:
+        return self._proxy(sock, self, name, origin, server_side, addresses)
 
     def create_connection(
         self,
@@ -245,7 +243,7 @@ class Recorder:
         source_address: Address | None = None,
         socket_options: Iterable[tuple[int, int, Any]] | None = None,
         name: str = "",
-    ) -> RecordingSocket:
+    ) -> Any:
         """`socket.create_connection`, wrapped before connecting so the SYN's
         time and a refusal or time-out are recorded too."""
         host, port = address

@@ -25,6 +25,7 @@ def frame_socket(drop_outgoing: bool) -> type:
     drop_outgoing: on `lo` each packet passes twice (out, then in); L2Socket
     drops the outgoing copy. Elsewhere (veths) both directions are kept.
     """
+    # lazy: scapy is slow to import and only live capture needs its sockets
     from scapy.arch.linux import L2ListenSocket, L2Socket
     from scapy.config import conf
 

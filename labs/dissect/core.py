@@ -1,8 +1,6 @@
 """Bytes -> layers -> fields -> plain language, using scapy's own dissection.
 
-CONTRACT (labs code against this):
-
-    from labs.dissect.core import build_trace, dissect_packet
+CONTRACT (labs reach it through `labs.kit.make_trace`):
 
     packet = dissect_packet(raw, index=0, t0=raws[0].time, decode_as={8053: "dns"})
     trace = build_trace(
@@ -50,6 +48,7 @@ from contextlib import contextmanager
 from labs.base import RawPacket
 from labs.dissect import narrate
 from labs.dissect.layers import Session, data_layer, dissect_layers, endpoint
+from labs.dissect.steps import default_steps
 from labs.trace import Fact, Packet, Section, Step, Trace
 
 StepsArg = Callable[[tuple[Packet, ...]], tuple[Step, ...]] | tuple[Step, ...] | None
@@ -177,8 +176,6 @@ def build_trace(
     packets: tuple[Packet, ...] | None = None,
 ) -> Trace:
     """A whole Trace from a lab's raw packets (see the module docstring)."""
-    from labs.dissect.steps import default_steps
-
     raws = list(raws)
     with paused_gc():
         if packets is None:

@@ -70,6 +70,7 @@ def _parse(data: bytes, link: str) -> Any:
     """The scapy packet for `data`, dissected down to TCP/UDP (their payload
     stays raw so protocol choice is ours, not scapy's port bindings)."""
     if not _PARSERS:
+        # lazy: scapy takes about 0.2 s to import; paid on first use, not when labs load
         from scapy.layers.inet import IP, TCP, UDP
         from scapy.layers.inet6 import IPv6
         from scapy.layers.l2 import CookedLinux, Ether

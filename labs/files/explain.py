@@ -6,6 +6,7 @@ capture, see `labs.files.parallel`)."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -15,7 +16,9 @@ from typing import TextIO
 from labs.base import RawPacket
 from labs.dissect.core import build_trace
 from labs.errors import BadInput
+from labs.files.parallel import write_json_parallel
 from labs.files.pcapio import read_capture
+from labs.files.tracejson import write_json
 from labs.trace import Trace
 
 #: Protocol names `--decode-as` accepts (what `labs.dissect.proto` can dissect).
@@ -112,8 +115,6 @@ def write_explain_json(
     (`labs.files.parallel`) when this machine has two CPUs for it."""
     raws, link, note = _load(path, limit)
     if len(raws) >= parallel_from and _can_fork():
-        from labs.files.parallel import write_json_parallel
-
         # Everything but the packets and their steps, exactly as explain_file has it.
         shell = _trace(path, [], link, note, decode_as, client)
         started = datetime.fromtimestamp(raws[0].time, UTC).isoformat()
@@ -121,16 +122,12 @@ def write_explain_json(
         shell = replace(shell, started=started, duration=duration)
         write_json_parallel(shell, raws, out, decode_as, client)
         return
-    from labs.files.tracejson import write_json
-
     write_json(_trace(path, raws, link, note, decode_as, client), out)
 
 
 def _can_fork() -> bool:
     """Two CPUs for this process, fork available, and no threads a fork
     would leave behind in the child."""
-    import threading
-
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return hasattr(os, "fork") and (cpus or 1) >= 2 and threading.active_count() == 1
 

@@ -18,6 +18,7 @@ from json.encoder import encode_basestring as _quote  # type: ignore[attr-define
 from math import isfinite
 from typing import Any, TextIO
 
+from labs.dissect.core import paused_gc
 from labs.trace import Field, Packet, Trace
 
 
@@ -76,8 +77,6 @@ class Texts:
 
 def write_json(trace: Trace, out: TextIO) -> None:
     """Write `trace` to `out` as the trace JSON (docs/trace-format.md)."""
-    from labs.dissect.core import paused_gc
-
     with paused_gc():
         texts = Texts()
         write_parts(trace, (texts.packet(p) for p in trace.packets), out)
@@ -88,7 +87,8 @@ def write_parts(trace: Trace, packets: Iterable[str], out: TextIO) -> None:
     order) in place of its own: `labs.files.parallel` writes the text of packets
     dissected in another process."""
     out.write("{")
-    for i, f in enumerate(fields(Trace)):
+    # The TLS key log is a secret kept out of the JSON, as `labs.trace.to_json` does.
+    for i, f in enumerate(f for f in fields(Trace) if f.name != "keylog"):
         if i:
             out.write(",\n")
         out.write(f"{_quote(f.name)}:")

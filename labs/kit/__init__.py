@@ -16,6 +16,7 @@ from labs.base import LabContext, RawPacket
 from labs.capture.core import Capture
 from labs.capture.recorder import ConversationLog, Event
 from labs.dissect.core import sender_ip
+from labs.dissect.proto.http import HEADERS, status_meaning
 from labs.errors import BadInput, Cancelled, LabError
 from labs.hostport import (
     Endpoint,
@@ -32,6 +33,7 @@ from labs.spec import LabRequest, LabSpec, Option, Target
 from labs.trace import Fact, Field, Layer, Packet, Section, Step, Trace
 
 __all__ = [
+    "HEADERS",
     "BadInput",
     "Cancelled",
     "Capture",
@@ -67,4 +69,5 @@ __all__ = [
     "resolve",
     "save_recording",
     "sender_ip",
+    "status_meaning",
 ]

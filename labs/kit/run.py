@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from labs.base import LabContext, RawPacket
 from labs.capture.core import Capture, open_capture
@@ -109,7 +109,7 @@ def recording(
 
 
 def make_trace(
-    rec: Recording[object],
+    rec: Recording[Any],
     *,
     packets: tuple[Packet, ...] | None = None,
     decode_as: Mapping[int, str] | None = None,

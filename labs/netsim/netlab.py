@@ -1,62 +1,49 @@
 """What the two routing labs (traceroute, gateway-nat) share: deciding
-between the namespace and the simulated version, saying which one ran, and
-reading ARP and Ethernet frames for the learner."""
+between the namespace and the simulated version, saying which one ran,
+taking the frames an agent sniffed, and reading ARP and Ethernet frames
+for the learner."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
+import scapy.layers.inet  # noqa: F401  (binds IP, TCP, UDP, ICMP under Ether)
+from scapy.layers.l2 import ARP, Ether
+
 from labs import system
-from labs.base import LabOptions, RawPacket
-from labs.errors import BadInput
+from labs.base import RawPacket
 from labs.netsim.topology import Topology
 from labs.trace import Step, Trace
 
 
-@dataclass(frozen=True)
-class Version:
-    """Which version of a routing lab runs, and the capture note that says so."""
-
-    simulated: bool
-    note: str
-    started: str
-
-    @property
-    def capture(self) -> str:
-        return "simulated" if self.simulated else "live"
-
-    @property
-    def table_source(self) -> str:
-        return "modelled by the simulator" if self.simulated else "`ip route` inside its namespace"
-
-
-def choose(options: LabOptions, topology: Topology, where: str) -> Version:
-    """Namespaces when this machine allows them, unless --simulate was asked."""
-    if options.target:
-        raise BadInput(
-            f"The {topology.name} lab builds its own small network and takes no --target.",
-            "Run it without --target (add --simulate to see the simulated version).",
-        )
+def choose(simulate: bool, topology: Topology, where: str) -> tuple[str, str]:
+    """Which version runs, as a Recording's capture ("live": namespaces when
+    this machine allows them, unless --simulate was asked; else "simulated"),
+    and the capture note that says so."""
     cap = system.namespaces()
-    started = datetime.now(UTC).isoformat(timespec="seconds")
-    if options.simulate or not cap.ok:
-        why = "you asked for --simulate" if options.simulate else cap.reason.rstrip(".")
-        return Version(
-            True,
+    if simulate or not cap.ok:
+        why = "you asked for --simulate" if simulate else cap.reason.rstrip(".")
+        return (
+            "simulated",
             f"SIMULATED: nothing was sent ({why}). These frames were built by tutor's "
             "simulator from the lab's topology and routing tables to show what a real run "
             "captures; MAC addresses are made up and times are not measured.",
-            started,
         )
     names = ", ".join(n.label for n in topology.nodes)
-    return Version(
-        False,
+    return (
+        "live",
         f"Captured live {where}, inside network namespaces this lab built ({names}) and "
         "removed afterwards.",
-        started,
     )
+
+
+def agent_raws(frames: Iterable[list[Any]], interface: Callable[[str], str]) -> list[RawPacket]:
+    """The frames an agent sniffed ([time, interface, hex]) as RawPackets,
+    in time order, each at the interface `interface` names for the learner."""
+    raws = (RawPacket(float(t), bytes.fromhex(h), "ethernet", interface(i)) for t, i, h in frames)
+    return sorted(raws, key=lambda r: r.time)
 
 
 def mark_simulated(trace: Trace) -> Trace:
@@ -73,11 +60,8 @@ def cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def frames(raws: list[RawPacket]) -> list[Any]:
+def frames(raws: Iterable[RawPacket]) -> list[Any]:
     """The raw Ethernet frames as scapy packets, for the labs' own reading."""
-    import scapy.layers.inet  # noqa: F401  (binds IP, TCP, UDP, ICMP under Ether)
-    from scapy.layers.l2 import Ether
-
     return [Ether(r.data) for r in raws]
 
 
@@ -86,8 +70,6 @@ def arp_step(
 ) -> Step | None:
     """The first ARP request and its reply among `pkts` (or the indexes in
     `only`), told from their own fields."""
-    from scapy.layers.l2 import ARP
-
     arp = [
         (i, p[ARP]) for i, p in enumerate(pkts) if p.haslayer(ARP) and (only is None or i in only)
     ]
@@ -110,7 +92,9 @@ def arp_step(
     return Step(name, members, text, title=f"ARP: who has {request.pdst}?")
 
 
-def timed(steps: tuple[Step, ...], raws: list[RawPacket]) -> tuple[Step, ...]:
+def timed(
+    steps: tuple[Step, ...], raws: tuple[RawPacket, ...] | list[RawPacket]
+) -> tuple[Step, ...]:
     """Steps with their start (from the first packet) and duration filled in."""
     if not raws:
         return steps

@@ -34,6 +34,8 @@ from typing import Any
 
 from labs.base import LabContext
 from labs.errors import LabError
+from labs.netsim.routes import RouteEntry
+from labs.netsim.routes import read as read_routes
 from labs.netsim.topology import Topology
 
 PREFIX = "tutor-"
@@ -114,6 +116,16 @@ def _sysctl_script(values: dict[str, str]) -> str:
     return "; ".join(
         f"echo {v} > /proc/sys/{k.replace('.', '/')}" for k, v in sorted(values.items())
     )
+
+
+def agent_argv(command: str, args: dict[str, Any]) -> list[str]:
+    """The agent's command line. It runs as root, so `-I` keeps the working
+    directory (where `python -m` would find a planted `labs/`), PYTHONPATH and
+    the user's site-packages off sys.path; our own package's path is given."""
+    root = str(Path(__file__).resolve().parents[2])
+    boot = f"import sys; sys.path.insert(0, {root!r}); from labs.netsim.ns_agent import main; "
+    python = [sys.executable, "-I", "-c", boot + "sys.exit(main(sys.argv[1:]))"]
+    return python + [command, json.dumps(args)]
 
 
 class Agent:
@@ -225,24 +237,21 @@ class Network:
         """`ip` run inside a node's namespace (`ip -n NS ...`)."""
         return _run(["ip", "-n", self.names[role], *args])
 
-    def routes(self, role: str) -> list[dict[str, Any]]:
-        """The node's real IPv4 routing table, as `ip -j route` reports it."""
-        table: list[dict[str, Any]] = json.loads(self.ip(role, "-j", "-4", "route") or "[]")
-        return table
+    def tables(self) -> dict[str, tuple[RouteEntry, ...]]:
+        """Every node's real IPv4 routing table by role, as `ip -j route` reports it."""
+        return {
+            n.role: read_routes(json.loads(self.ip(n.role, "-j", "-4", "route") or "[]"))
+            for n in self.topology.nodes
+        }
 
     def agent(self, role: str, command: str, **args: Any) -> Agent:
-        """Start `python -m labs.netsim.ns_agent COMMAND ARGS` inside a node's namespace."""
-        root = str(Path(__file__).resolve().parent.parent)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        """Start `labs.netsim.ns_agent COMMAND ARGS` inside a node's namespace."""
         proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.names[role], sys.executable, "-m", "labs.netsim.ns_agent"]
-            + [command, json.dumps(args)],
+            ["ip", "netns", "exec", self.names[role], *agent_argv(command, args)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=env,
             start_new_session=True,  # Ctrl-C reaches us, not the agents; we stop them
         )
         agent = Agent(proc, self.topology.node(role).label, command)

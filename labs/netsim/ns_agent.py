@@ -1,6 +1,9 @@
 """Small programs the routing labs run inside a network namespace.
 
-    ip netns exec NS python -m labs.netsim.ns_agent COMMAND '{"json": "args"}'
+    ip netns exec NS python -I -c '...; main(sys.argv[1:])' COMMAND '{"json": "args"}'
+
+(started by `labs.netsim.netns.agent_argv`, never with `python -m`: it runs
+as root and must not import code from the learner's working directory).
 
 Each prints JSON lines on stdout: an optional {"ready": ...} once it is
 listening or sniffing, then its result; {"error": "..."} when it fails.
@@ -20,7 +23,6 @@ namespace's interfaces and routes when it is imported.
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import socket
@@ -29,6 +31,9 @@ import sys
 import threading
 import time
 from typing import Any
+
+from scapy.layers.inet import ICMP, IP, TCP, UDP, ICMPerror, TCPerror, UDPerror
+from scapy.sendrecv import AsyncSniffer
 
 TRACEROUTE_PORT = 33434
 
@@ -52,8 +57,6 @@ def _frames(packets: Any) -> list[list[Any]]:
 
 
 def _probe(mode: str, dst: str, ttl: int, sport: int) -> Any:
-    from scapy.layers.inet import ICMP, IP, TCP, UDP
-
     ip = IP(dst=dst, ttl=ttl, id=random.randint(1, 0xFFFF))
     if mode == "icmp":
         return ip / ICMP(type=8, id=sport, seq=ttl) / b"tutor traceroute"
@@ -65,8 +68,6 @@ def _probe(mode: str, dst: str, ttl: int, sport: int) -> Any:
 def key(pkt: Any) -> tuple[Any, ...] | None:
     """What ties a probe to its answer: the ports or echo id/seq, read from the
     probe itself or from the copy of it an ICMP error quotes."""
-    from scapy.layers.inet import ICMP, TCP, UDP, ICMPerror, TCPerror, UDPerror
-
     if pkt.haslayer(UDPerror):
         return ("udp", pkt[UDPerror].sport, pkt[UDPerror].dport)
     if pkt.haslayer(TCPerror):
@@ -86,9 +87,6 @@ def key(pkt: Any) -> tuple[Any, ...] | None:
 
 
 def traceroute(args: dict[str, Any]) -> dict[str, Any]:
-    from scapy.layers.inet import ICMP, IP, TCP
-    from scapy.sendrecv import AsyncSniffer
-
     dst, mode, iface = args["dst"], args.get("mode", "udp"), args["iface"]
     wait, max_ttl = float(args.get("wait", 1.0)), int(args.get("max_ttl", 8))
     sport = random.randint(33000, 60000) if mode != "icmp" else random.randint(1, 0xFFFF)
@@ -210,6 +208,7 @@ def nat_ruleset(lan: str, random_port: bool = True) -> str:
 
 
 def nat(args: dict[str, Any]) -> dict[str, Any]:
+    # lazy: only the gateway's agent needs pyroute2
     from pyroute2.nftables.expressions import genex, ipv4addr
     from pyroute2.nftables.main import NFTables
 
@@ -233,8 +232,9 @@ def nat(args: dict[str, Any]) -> dict[str, Any]:
 def conntrack_entries() -> dict[str, Any]:
     """The connection-tracking table: `conntrack -L` when installed, else the
     kernel's own text view; both list the original and the reply direction."""
-    if shutil.which("conntrack"):
-        proc = subprocess.run(["conntrack", "-L"], capture_output=True, text=True, timeout=5)
+    # Only the system's own conntrack: this runs as root, so never one found on $PATH.
+    if tool := shutil.which("conntrack", path="/usr/sbin:/usr/bin:/sbin:/bin"):
+        proc = subprocess.run([tool, "-L"], capture_output=True, text=True, timeout=5)
         if proc.returncode == 0:
             return {"source": "conntrack -L", "lines": proc.stdout.strip().splitlines()}
     try:
@@ -245,8 +245,6 @@ def conntrack_entries() -> dict[str, Any]:
 
 
 def sniff(args: dict[str, Any]) -> dict[str, Any]:
-    from scapy.sendrecv import AsyncSniffer
-
     started = threading.Event()
     sniffer = AsyncSniffer(iface=args["ifaces"], store=True, started_callback=started.set)
     sniffer.start()
@@ -280,8 +278,3 @@ def main(argv: list[str]) -> int:
         emit({"error": f"{type(exc).__name__}: {exc}"})
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    sys.exit(main(sys.argv[1:]))

@@ -2,13 +2,14 @@
 
 A table is read from a router for real (`ip -j route` inside its namespace)
 or modelled from the lab's `Topology` for the simulated version; both come
-in the same JSON shape, so the decision a router made for a destination is
+as the same `RouteEntry`s, so the decision a router made for a destination is
 explained the same way: every route that matches, and the longest one wins.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,46 +34,61 @@ class Route:
         return "default" if self.network.prefixlen == 0 else str(self.network)
 
 
-def parse(entries: list[dict[str, Any]]) -> tuple[Route, ...]:
-    """Routes from `ip -j route` output (or the same shape, modelled)."""
+@dataclass(frozen=True)
+class RouteEntry:
+    """One route as `ip -j route` gives it (the fields the labs read): what a
+    run records of each router's table, real or modelled."""
+
+    dst: str
+    dev: str
+    gateway: str | None = None
+    protocol: str = ""
+    prefsrc: str = ""
+
+
+def read(ip_json: list[dict[str, Any]]) -> tuple[RouteEntry, ...]:
+    """The entries of `ip -j route` output."""
+    return tuple(
+        RouteEntry(
+            e["dst"], e["dev"], e.get("gateway"), e.get("protocol", ""), e.get("prefsrc", "")
+        )
+        for e in ip_json
+    )
+
+
+def parse(entries: Iterable[RouteEntry]) -> tuple[Route, ...]:
+    """Routes from a table's entries, read or modelled."""
     routes = []
     for e in entries:
-        dst = e["dst"]
-        network = ipaddress.IPv4Network("0.0.0.0/0" if dst == "default" else dst, strict=False)
-        via = e.get("gateway")
-        text = dst + (f" via {via}" if via else "") + f" dev {e['dev']}"
-        if e.get("protocol") == "kernel":
-            text += f" proto kernel scope link src {e.get('prefsrc', '')}"
-        origin = "kernel" if e.get("protocol") == "kernel" else "static"
-        routes.append(Route(network, via, e["dev"], origin, text))
+        network = ipaddress.IPv4Network("0.0.0.0/0" if e.dst == "default" else e.dst, strict=False)
+        text = e.dst + (f" via {e.gateway}" if e.gateway else "") + f" dev {e.dev}"
+        if e.protocol == "kernel":
+            text += f" proto kernel scope link src {e.prefsrc}"
+        origin = "kernel" if e.protocol == "kernel" else "static"
+        routes.append(Route(network, e.gateway, e.dev, origin, text))
     return tuple(routes)
 
 
-def model(node: Node) -> list[dict[str, Any]]:
+def model(node: Node) -> tuple[RouteEntry, ...]:
     """The table the kernel would build for `node`: one route per connected
-    network, plus the lab's static routes, in `ip -j route`'s shape and order."""
-    entries: list[dict[str, Any]] = []
-    for iface in node.interfaces:
-        entries.append(
-            {
-                "dst": str(iface.network),
-                "dev": iface.name,
-                "protocol": "kernel",
-                "scope": "link",
-                "prefsrc": iface.ip,
-            }
-        )
+    network, plus the lab's static routes, in `ip route`'s order."""
+    entries = [RouteEntry(str(i.network), i.name, None, "kernel", i.ip) for i in node.interfaces]
     for dest, via in node.routes:
         addr = ipaddress.IPv4Address(via)
         dev = next(i.name for i in node.interfaces if addr in i.network)
-        entries.append({"dst": dest, "gateway": via, "dev": dev})
+        entries.append(RouteEntry(dest, dev, via))
 
-    def order(e: dict[str, Any]) -> tuple[int, int]:
-        if e["dst"] == "default":
+    def order(e: RouteEntry) -> tuple[int, int]:
+        if e.dst == "default":
             return (0, 0)
-        return (1, int(ipaddress.IPv4Network(e["dst"]).network_address))
+        return (1, int(ipaddress.IPv4Network(e.dst).network_address))
 
-    return sorted(entries, key=order)
+    return tuple(sorted(entries, key=order))
+
+
+def table_source(simulated: bool) -> str:
+    """Where a run's tables came from, in the words of the table sections."""
+    return "modelled by the simulator" if simulated else "`ip route` inside its namespace"
 
 
 @dataclass(frozen=True)

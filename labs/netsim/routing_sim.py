@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from scapy.layers.inet import ICMP, IP, TCP, UDP
+from scapy.layers.l2 import ARP, Ether
+
 from labs.base import RawPacket
 from labs.netsim import routes
 from labs.netsim.ns_agent import TRACEROUTE_PORT, http_request, http_response, nat_ruleset
@@ -31,7 +34,7 @@ def mac(topology: Topology, role: str, ifname: str) -> str:
     return f"02:00:00:00:{n + 1:02x}:{i + 1:02x}"
 
 
-def tables(topology: Topology) -> dict[str, list[dict[str, Any]]]:
+def tables(topology: Topology) -> dict[str, tuple[routes.RouteEntry, ...]]:
     return {node.role: routes.model(node) for node in topology.nodes}
 
 
@@ -76,8 +79,6 @@ class _Frames:
 def _arp(
     f: _Frames, topo: Topology, asker: tuple[str, str], owner: tuple[str, str], where: str
 ) -> None:
-    from scapy.layers.l2 import ARP, Ether
-
     a_ip = topo.node(asker[0]).interface(asker[1]).ip
     o_ip = topo.node(owner[0]).interface(owner[1]).ip
     a_mac, o_mac = mac(topo, *asker), mac(topo, *owner)
@@ -96,9 +97,6 @@ def traceroute(
 ) -> list[RawPacket]:
     """The frames host `src` would capture on its interface while tracing to
     `dst`: the ARP for its gateway, then each probe and its answer."""
-    from scapy.layers.inet import ICMP, IP, TCP, UDP
-    from scapy.layers.l2 import Ether
-
     host = topology.node(src)
     out_if = host.interfaces[0]
     hops = path(topology, src, dst)
@@ -159,9 +157,6 @@ class NatSim:
 
 def gateway_nat(topology: Topology, lan: str, port: int = 80) -> NatSim:
     """A laptop's HTTP request through the masquerading gateway, both sides."""
-    from scapy.layers.inet import IP, TCP
-    from scapy.layers.l2 import Ether
-
     laptop, gw, server = topology.nodes
     lan_if, wan_if = gw.toward(laptop.role), gw.toward(server.role)
     l_ip, s_ip, public = laptop.interfaces[0].ip, server.interfaces[0].ip, wan_if.ip

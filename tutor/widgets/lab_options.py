@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.suggester import SuggestFromList
 from textual.widgets import Checkbox, Input, Select
 
 if TYPE_CHECKING:
@@ -27,7 +28,9 @@ def control(opt: Option) -> Widget:
             return Select(choices, value=opt.default, allow_blank=False, id=ident)
         # Blank is the lab's own choice, as the CLI without the flag.
         return Select(choices, prompt=opt.label, id=ident)
-    return Input(placeholder=opt.placeholder or opt.label, id=ident)
+    # Common values complete as you type (-> accepts); any valid text is taken.
+    suggester = SuggestFromList(opt.suggest, case_sensitive=False) if opt.suggest else None
+    return Input(placeholder=opt.placeholder or opt.label, suggester=suggester, id=ident)
 
 
 def screen_words(spec: LabSpec) -> dict[str, str]:

@@ -15,22 +15,36 @@ from __future__ import annotations
 import ftplib
 import os
 import socket
-import time
-from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from labs.base import LabContext, LabOptions, RawPacket
-from labs.errors import BadInput, LabError
-from labs.hostport import Endpoint, capture_where, resolve
-from labs.trace import Trace
+from labs.catalog.ftp.explain import ftp_facts, ftp_sections, ftp_steps
+from labs.catalog.ftp.result import FtpResult
+from labs.catalog.ftp.server import ftp_server, pick_passive_range
+from labs.kit import (
+    BadInput,
+    Capture,
+    Endpoint,
+    LabContext,
+    LabError,
+    LabRequest,
+    Plan,
+    Recording,
+    Trace,
+    capture_run,
+    capture_where,
+    make_trace,
+    network_errors,
+    resolve,
+    sender_ip,
+)
 
 LAB = "ftp"
 PASSWORD_ENV = "TUTOR_FTP_PASSWORD"
 DEFAULT_PORT = 21
+USAGE = "Use ftp://[user@]HOST[:PORT][/PATH]."
 #: The largest file the lab fetches from a live server (it shows files whole).
 MAX_FILE = 1024 * 1024
 #: The file fetched from the embedded server.
@@ -64,15 +78,13 @@ class FtpTarget:
         return f"ftp://{who}{host}:{self.port}/{path}"
 
 
-def parse_target(text: str, env: Mapping[str, str] | None = None) -> FtpTarget:
+def parse_target(text: str) -> FtpTarget:
     """`ftp://[user[:pass]@]host[:port][/path]` (or just `host[:port]`).
 
     A path ending in "/" (or none) is a directory to list; otherwise the last
     part is the file to fetch. The password comes from the URL or from
     TUTOR_FTP_PASSWORD; no user means anonymous.
     """
-    if env is None:
-        env = os.environ
     raw = text.strip()
     if "://" not in raw:
         raw = "ftp://" + raw
@@ -80,20 +92,13 @@ def parse_target(text: str, env: Mapping[str, str] | None = None) -> FtpTarget:
         url = urlsplit(raw)
         port = url.port or DEFAULT_PORT
     except ValueError:
-        raise BadInput(
-            f"{text!r} is not a usable FTP address.", "Use ftp://[user@]HOST[:PORT][/PATH]."
-        ) from None
+        raise BadInput(f"{text!r} is not a usable FTP address.", USAGE) from None
     if url.scheme != "ftp":
-        raise BadInput(
-            f"The ftp lab speaks FTP, not {url.scheme}:// ({text}).",
-            "Use ftp://[user@]HOST[:PORT][/PATH].",
-        )
+        raise BadInput(f"The ftp lab speaks FTP, not {url.scheme}:// ({text}).", USAGE)
     if not url.hostname:
-        raise BadInput(f"{text!r} names no host.", "Use ftp://[user@]HOST[:PORT][/PATH].")
+        raise BadInput(f"{text!r} names no host.", USAGE)
     user = unquote(url.username or "") or "anonymous"
-    password = unquote(url.password or "") if url.password is not None else ""
-    if not password:
-        password = env.get(PASSWORD_ENV, "")
+    password = unquote(url.password or "") or os.environ.get(PASSWORD_ENV, "")
     if not password:
         if user.lower() not in ("anonymous", "ftp"):
             raise BadInput(
@@ -116,7 +121,7 @@ class LabFTP(ftplib.FTP):
     (falling back to PASV if the server refuses), and in active mode listens
     on a port from `listen_range`, which the live capture filter covers."""
 
-    def __init__(self, cap: Any, timeout: float, listen_range: tuple[int, int]) -> None:
+    def __init__(self, cap: Capture, timeout: float, listen_range: tuple[int, int]) -> None:
         super().__init__(timeout=timeout)
         self.cap = cap
         self.listen_range = listen_range
@@ -206,18 +211,6 @@ def _listen_in_range(host: str, ports: tuple[int, int]) -> socket.socket:
     raise LabError(f"No free port between {ports[0]} and {ports[1]} to listen on for active mode.")
 
 
-@dataclass
-class Session:
-    """What the FTP client did and got back, for the lab's explanation."""
-
-    listing: list[str] = field(default_factory=list)
-    fetched: str = ""
-    content: bytes = b""
-    skipped: str = ""
-    epsv_refused: bool = False
-    data_ports: list[tuple[str, int]] = field(default_factory=list)
-
-
 def pick_file(listing: list[str]) -> str:
     """The smallest regular file of a Unix-style listing that the lab may fetch."""
     best: tuple[int, str] | None = None
@@ -232,10 +225,10 @@ def pick_file(listing: list[str]) -> str:
 
 
 def converse(
-    ftp: LabFTP, address: str, target: FtpTarget, ctx: LabContext, active: bool
-) -> Session:
+    ftp: LabFTP, address: str, target: FtpTarget, ctx: LabContext, mode: str, embedded: bool
+) -> FtpResult:
     """Log in, PWD, (CWD), LIST, RETR, QUIT: the exchange the lab explains."""
-    session = Session()
+    listing: list[str] = []
     ftp.connect(address, target.port)
     ctx.check()
     ftp.login(target.user, target.password)
@@ -243,36 +236,32 @@ def converse(
     ftp.pwd()
     if target.directory:
         ftp.cwd(target.directory)
-    ftp.set_pasv(not active)
-    ftp.retrlines("LIST", session.listing.append)
+    ftp.set_pasv(mode == "passive")
+    ftp.retrlines("LIST", listing.append)
     ctx.check()
-    name = target.file or pick_file(session.listing)
+    name = target.file or pick_file(listing)
+    chunks: list[bytes] = []
     if name:
         ftp.use_epsv = True
-        chunks: list[bytes] = []
         ftp.retrbinary(f"RETR {name}", chunks.append)
-        session.fetched, session.content = name, b"".join(chunks)
-    else:
-        session.skipped = "The listing shows no regular file small enough to fetch."
     ctx.check()
     ftp.quit()
-    session.epsv_refused = ftp.epsv_refused
-    session.data_ports = list(ftp.data_ports)
-    return session
+    return FtpResult(
+        mode=mode,
+        embedded=embedded,
+        control_port=target.port,
+        listing=tuple(listing),
+        fetched=name,
+        content=b"".join(chunks),
+        skipped="" if name else "The listing shows no regular file small enough to fetch.",
+        epsv_refused=ftp.epsv_refused,
+        data_ports=tuple(ftp.data_ports),
+    )
 
 
-def _failure(exc: BaseException, target: FtpTarget, timeout: float) -> LabError:
+def _failure(exc: ftplib.Error | EOFError, target: FtpTarget) -> LabError:
+    """The server's own refusals (the network's failures are `network_errors`')."""
     where = target.shown()
-    if isinstance(exc, ConnectionRefusedError):
-        return LabError(
-            f"Nothing accepted the connection at {target.host}:{target.port} (connection refused).",
-            "Check the host and port, or run without --target to use the lab's own server.",
-        )
-    if isinstance(exc, TimeoutError):
-        return LabError(
-            f"No answer from {where} within {timeout:g} s.",
-            "Check the address; a firewall may be blocking FTP (or its data connections).",
-        )
     if isinstance(exc, ftplib.error_perm) and str(exc).startswith("530"):
         return LabError(
             f"The server refused the login for {target.user!r}: {str(exc).rstrip('.')}.",
@@ -282,27 +271,16 @@ def _failure(exc: BaseException, target: FtpTarget, timeout: float) -> LabError:
         return LabError(
             f"The FTP server said: {str(exc).rstrip('.')}.", f"Check the path in {where}."
         )
-    if isinstance(exc, EOFError):
-        return LabError(f"{where} closed the connection unexpectedly.")
-    return LabError(f"The FTP session with {where} failed: {exc}.")
+    return LabError(f"{where} closed the connection unexpectedly.")
 
 
-def run(options: LabOptions, ctx: LabContext) -> Trace:
-    from labs.capture.core import open_capture
-    from labs.catalog.ftp.explain import ftp_facts, ftp_sections, ftp_steps
-    from labs.catalog.ftp.server import ftp_server, pick_passive_range
-    from labs.dissect.core import build_trace, sender_ip
+def record(req: LabRequest, ctx: LabContext) -> Recording[FtpResult]:
+    mode: str = req.option("mode")
+    given = parse_target(req.target) if req.target else None
+    # What setup chose, for the conversation: the target, its address, the data ports.
+    chosen: list[tuple[FtpTarget, Endpoint, tuple[int, int]]] = []
 
-    mode = (options.mode or "passive").lower()
-    if mode not in ("passive", "active"):
-        raise BadInput(
-            f"Unknown FTP mode {options.mode!r}.", "Use --mode passive or --mode active."
-        )
-    active = mode == "active"
-    started = datetime.now(UTC).isoformat(timespec="seconds")
-    clock = time.monotonic()
-    given = parse_target(options.target) if options.target else None
-    with ExitStack() as stack:
+    def setup(stack: ExitStack) -> Plan:
         if given is None:
             ctx.say("Starting the lab's own read-only FTP server on 127.0.0.1 ...")
             server = stack.enter_context(ftp_server())
@@ -316,43 +294,45 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
             # Active mode: the lab listens on a range it picks. Passive mode: the
             # server picks from a range the lab cannot know, so the live filter
             # takes every port and the lab keeps only its own connections.
-            ports = pick_passive_range() if active else ANY_PORT
+            ports = pick_passive_range() if mode == "active" else ANY_PORT
             if not target.anonymous:
                 ctx.say(
                     f"Warning: FTP sends the password for {target.user!r} as plain text; "
                     "anyone who can see this traffic can read it."
                 )
+        chosen.append((target, endpoint, ports))
         iface, host = capture_where(endpoint)
-        with open_capture(
-            ctx, ports=[target.port], proto="tcp", iface=iface, host=host, port_range=ports
-        ) as cap:
-            ftp = LabFTP(cap, options.timeout, ports)
-            ctx.say(f"Logging in to {target.shown()} as {target.user} ({mode} mode) ...")
-            try:
-                session = converse(ftp, endpoint.address, target, ctx, active)
-            except (OSError, EOFError, ftplib.Error) as exc:
-                raise _failure(exc, target, options.timeout) from None
-            finally:
-                ftp.close()
-            cap.settle()
-        # Live capture on a wide port range also sees other programs' traffic:
-        # keep the connections this lab opened (the capture names them).
-        raws: list[RawPacket] = [r for r in cap.packets() if r.conversation]
-    decode_as = {target.port: "ftp", **{port: "ftp-data" for _name, port in session.data_ports}}
-    trace = build_trace(
-        lab=LAB,
-        target=target.shown(),
-        capture=cap.kind,
-        raws=raws,
-        capture_note=cap.note,
-        decode_as=decode_as,
-        client=sender_ip(raws[0]) if raws else None,
-        steps=ftp_steps,
-        started=started,
-        duration=round(time.monotonic() - clock, 3),
-    )
-    return replace(
-        trace,
-        sections=ftp_sections(trace, session, embedded=given is None, mode=mode),
-        facts=ftp_facts(trace),
-    )
+        return Plan(target.shown(), (target.port,), "tcp", iface, host, ports)
+
+    def talk(cap: Capture, plan: Plan) -> FtpResult:
+        target, endpoint, ports = chosen[0]
+        ftp = LabFTP(cap, req.timeout, ports)
+        ctx.say(f"Logging in to {plan.target} as {target.user} ({mode} mode) ...")
+        try:
+            with network_errors(
+                plan.target,
+                req.timeout,
+                "Check the host and port, or run without --target to use the lab's own server.",
+                "Check the address; a firewall may be blocking FTP (or its data connections).",
+            ):
+                return converse(ftp, endpoint.address, target, ctx, mode, given is None)
+        except (ftplib.Error, EOFError) as exc:
+            raise _failure(exc, target) from None
+        finally:
+            ftp.close()
+
+    rec = capture_run(ctx, lab=LAB, setup=setup, converse=talk)
+    # Live capture on a wide port range also sees other programs' traffic:
+    # keep the connections this lab opened (the capture names them).
+    return replace(rec, raws=tuple(r for r in rec.raws if r.conversation))
+
+
+def explain(rec: Recording[FtpResult]) -> Trace:
+    res = rec.result
+    decode_as = {res.control_port: "ftp", **{port: "ftp-data" for _name, port in res.data_ports}}
+    client = sender_ip(rec.raws[0]) if rec.raws else None
+    trace = make_trace(rec, decode_as=decode_as, client=client, steps=ftp_steps)
+    return replace(trace, sections=ftp_sections(trace, res), facts=ftp_facts(trace))
+
+
+RESULT = FtpResult

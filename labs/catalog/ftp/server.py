@@ -59,11 +59,6 @@ class FtpServerInfo:
     passive_ports: tuple[int, int]
     user: str
     password: str
-    files: tuple[str, ...]
-
-    @property
-    def url(self) -> str:
-        return f"ftp://{self.host}:{self.port}/"
 
 
 def pick_passive_range() -> tuple[int, int]:
@@ -95,8 +90,6 @@ def ftp_server(
     files: Mapping[str, bytes] = SAMPLE_FILES,
     user: str = DEMO_USER,
     password: str = DEMO_PASSWORD,
-    passive_ports: tuple[int, int] | None = None,
-    banner: str = "tutor lab FTP server ready.",
     without: tuple[str, ...] = (),
 ) -> Iterator[FtpServerInfo]:
     """Run a read-only FTP server on 127.0.0.1 (ephemeral control port).
@@ -109,14 +102,14 @@ def ftp_server(
         # e: change directory, l: list, r: retrieve. Nothing that writes.
         authorizer.add_anonymous(str(root), perm="elr")
         authorizer.add_user(user, password, str(root), perm="elr")
-        low, high = passive_ports or pick_passive_range()
+        low, high = pick_passive_range()
         handler = type(
             "LabFTPHandler",
             (FTPHandler,),
             {
                 "authorizer": authorizer,
                 "passive_ports": list(range(low, high + 1)),
-                "banner": banner,
+                "banner": "tutor lab FTP server ready.",
                 "proto_cmds": {k: v for k, v in FTPHandler.proto_cmds.items() if k not in without},
                 # pyftpdlib waits 3 s after a failed login to slow guessing;
                 # the lab shows a 530, it does not need to wait for it.
@@ -133,15 +126,7 @@ def ftp_server(
         )
         thread.start()
         try:
-            yield FtpServerInfo(
-                host=host,
-                port=port,
-                root=str(root),
-                passive_ports=(low, high),
-                user=user,
-                password=password,
-                files=tuple(sorted(files)),
-            )
+            yield FtpServerInfo(host, port, str(root), (low, high), user, password)
         finally:
             stop.set()
             thread.join(timeout=5)

@@ -11,7 +11,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from labs.netsim.topology import Topology
+from scapy.layers.inet import IP, TCP
+from scapy.layers.l2 import Ether
+
+from labs.base import RawPacket
+from labs.kit.netlab import GATEWAY_NAT, Topology
 from labs.trace import Section
 
 _FLAG_NAMES = (("S", "SYN"), ("F", "FIN"), ("R", "RST"), ("P", "PSH"), ("A", "ACK"))
@@ -28,15 +32,11 @@ class Pair:
 
 
 def flag_names(pkt: Any) -> str:
-    from scapy.layers.inet import TCP
-
     flags = str(pkt[TCP].flags)
     return "-".join(name for letter, name in _FLAG_NAMES if letter in flags) or "segment"
 
 
 def _ends(pkt: Any) -> tuple[str, str]:
-    from scapy.layers.inet import IP, TCP
-
     return f"{pkt[IP].src}:{pkt[TCP].sport}", f"{pkt[IP].dst}:{pkt[TCP].dport}"
 
 
@@ -48,8 +48,6 @@ def _changed(what: str, old: int, new: int) -> str:
 
 def pair_text(pair: Pair, pkts: list[Any], topo: Topology, short: bool = False) -> str:
     """The pair in words: what the gateway changed, and why."""
-    from scapy.layers.inet import IP, TCP
-
     b, a = pkts[pair.before], pkts[pair.after]
     (b_src, b_dst), (a_src, a_dst) = _ends(b), _ends(a)
     if short:
@@ -87,9 +85,6 @@ def pair_text(pair: Pair, pkts: list[Any], topo: Topology, short: bool = False) 
 
 def compare_table(title: str, pair: Pair, pkts: list[Any]) -> Section:
     """Field by field, the packet before and after the gateway."""
-    from scapy.layers.inet import IP, TCP
-    from scapy.layers.l2 import Ether
-
     b, a = pkts[pair.before], pkts[pair.after]
     sides = ("LAN side", "Internet side") if pair.outbound else ("Internet side", "LAN side")
     rows = [
@@ -143,8 +138,6 @@ def parse_conntrack(line: str) -> dict[str, Any]:
 
 
 def _derived_line(pair: Pair, pkts: list[Any]) -> str:
-    from scapy.layers.inet import IP, TCP
-
     b, a = pkts[pair.before], pkts[pair.after]
     return (
         f"tcp      6 src={b[IP].src} dst={b[IP].dst} sport={b[TCP].sport} dport={b[TCP].dport} "
@@ -153,10 +146,9 @@ def _derived_line(pair: Pair, pkts: list[Any]) -> str:
 
 
 def conntrack_section(
-    lines: list[str], source: str, pairs: list[Pair], pkts: list[Any], simulated: bool
+    lines: tuple[str, ...], source: str, pairs: list[Pair], pkts: list[Any], simulated: bool
 ) -> list[Section]:
     """The gateway's entry for the lab's connection, and how to read it."""
-    from scapy.layers.inet import IP, TCP
 
     first = next((p for p in pairs if p.outbound), None)
     if first is None:
@@ -196,8 +188,6 @@ def conntrack_section(
 
 def walk(pairs: list[Pair], pkts: list[Any], topo: Topology, ruleset: str) -> str:
     """The gateway's NAT table, walked for the first packet out, its answer and the rest."""
-    from scapy.layers.inet import IP, TCP
-
     first_out = next((p for p in pairs if p.outbound), None)
     first_in = next((p for p in pairs if not p.outbound), None)
     if first_out is None:
@@ -232,3 +222,32 @@ def walk(pairs: list[Pair], pkts: list[Any], topo: Topology, ruleset: str) -> st
             f"The {rest} later packets find the same entry; the rule is not consulted again."
         )
     return "\n".join(f"{n}. {s}" for n, s in enumerate(steps, 1))
+
+
+def addresses() -> tuple[str, str, str]:
+    laptop, gw, server = GATEWAY_NAT.nodes
+    return laptop.interfaces[0].ip, gw.toward(server.role).ip, server.interfaces[0].ip
+
+
+def find_pairs(raws: tuple[RawPacket, ...], pkts: list[Any]) -> list[Pair]:
+    """Each TCP packet as it entered the gateway and as it left: same IP
+    identification, sequence and acknowledgment numbers, flags and length."""
+    laptop_ip = addresses()[0]
+
+    def key(p: Any) -> tuple[int, ...]:
+        return (p[IP].id, p[TCP].seq, p[TCP].ack, int(p[TCP].flags), len(p[TCP].payload))
+
+    lan: dict[tuple[int, ...], int] = {}
+    wan: dict[tuple[int, ...], int] = {}
+    for i, p in enumerate(pkts):
+        if p.haslayer(TCP):
+            side = lan if "lan" in raws[i].interface.lower() else wan
+            side.setdefault(key(p), i)
+    pairs = []
+    for k, i in lan.items():
+        j = wan.get(k)
+        if j is None:
+            continue
+        outbound = pkts[i][IP].src == laptop_ip
+        pairs.append(Pair(i, j, True) if outbound else Pair(j, i, False))
+    return sorted(pairs, key=lambda p: p.before)

@@ -13,67 +13,34 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import time
-from dataclasses import dataclass
 from typing import Any
 
-from labs.base import LabContext, LabOptions, RawPacket
-from labs.catalog.gateway_nat.explain import Pair, compare_table, conntrack_section, pair_text, walk
-from labs.netsim import netlab, netns, routes, routing_sim
-from labs.netsim.netlab import arp_step, frames
-from labs.netsim.topology import GATEWAY_NAT, draw
+from scapy.layers.inet import IP, TCP
+from scapy.layers.l2 import ARP
+
+from labs.base import LabContext, RawPacket
+from labs.catalog.gateway_nat.explain import (
+    Pair,
+    addresses,
+    compare_table,
+    conntrack_section,
+    find_pairs,
+    pair_text,
+    walk,
+)
+from labs.catalog.gateway_nat.result import NatResult
+from labs.kit import LabRequest, Recording, make_trace, now, recording
+from labs.kit.netlab import GATEWAY_NAT, arp_step, draw, frames, netlab, netns, routes, routing_sim
 from labs.trace import Fact, Section, Step, Trace
 
+LAB = "gateway-nat"
+RESULT = NatResult
 LAN = "192.168.1.0/24"
 PORT = 80
 RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
-@dataclass(frozen=True)
-class Run:
-    """What one run produced, live or simulated."""
-
-    raws: list[RawPacket]
-    tables: dict[str, list[dict[str, Any]]]
-    ruleset: str
-    conntrack: list[str]
-    conntrack_source: str
-
-
-def _addresses() -> tuple[str, str, str]:
-    laptop, gw, server = GATEWAY_NAT.nodes
-    return laptop.interfaces[0].ip, gw.toward(server.role).ip, server.interfaces[0].ip
-
-
-def find_pairs(raws: list[RawPacket], pkts: list[Any]) -> list[Pair]:
-    """Each TCP packet as it entered the gateway and as it left: same IP
-    identification, sequence and acknowledgment numbers, flags and length."""
-    from scapy.layers.inet import IP, TCP
-
-    laptop_ip = _addresses()[0]
-
-    def key(p: Any) -> tuple[int, ...]:
-        return (p[IP].id, p[TCP].seq, p[TCP].ack, int(p[TCP].flags), len(p[TCP].payload))
-
-    lan: dict[tuple[int, ...], int] = {}
-    wan: dict[tuple[int, ...], int] = {}
-    for i, p in enumerate(pkts):
-        if p.haslayer(TCP):
-            side = lan if "lan" in raws[i].interface.lower() else wan
-            side.setdefault(key(p), i)
-    pairs = []
-    for k, i in lan.items():
-        j = wan.get(k)
-        if j is None:
-            continue
-        outbound = pkts[i][IP].src == laptop_ip
-        pairs.append(Pair(i, j, True) if outbound else Pair(j, i, False))
-    return sorted(pairs, key=lambda p: p.before)
-
-
 def _phase(p: Any, seen_data: bool) -> str:
-    from scapy.layers.inet import TCP
-
     flags = int(p[TCP].flags)
     if flags & 0x01:
         return "close"
@@ -82,7 +49,7 @@ def _phase(p: Any, seen_data: bool) -> str:
     return "tcp-connect" if not seen_data else ""
 
 
-def _steps(raws: list[RawPacket], pkts: list[Any], pairs: list[Pair]) -> tuple[Step, ...]:
+def _steps(raws: tuple[RawPacket, ...], pkts: list[Any], pairs: list[Pair]) -> tuple[Step, ...]:
     topo = GATEWAY_NAT
     lan = {i for i, r in enumerate(raws) if "lan" in r.interface.lower()}
     steps: list[Step] = []
@@ -136,8 +103,6 @@ def _steps(raws: list[RawPacket], pkts: list[Any], pairs: list[Pair]) -> tuple[S
 
 
 def _why(pkts: list[Any], pairs: list[Pair]) -> str:
-    from scapy.layers.inet import IP, TCP
-
     first = next((p for p in pairs if p.outbound), None)
     if first is None:
         return "No packet crossed the gateway, so there is nothing to compare."
@@ -174,10 +139,7 @@ def _why(pkts: list[Any], pairs: list[Pair]) -> str:
     )
 
 
-def _facts(raws: list[RawPacket], pkts: list[Any], pairs: list[Pair]) -> tuple[Fact, ...]:
-    from scapy.layers.inet import IP
-    from scapy.layers.l2 import ARP
-
+def _facts(raws: tuple[RawPacket, ...], pkts: list[Any], pairs: list[Pair]) -> tuple[Fact, ...]:
     facts = []
     first = next((p for p in pairs if p.outbound), None)
     if first is not None:
@@ -227,10 +189,10 @@ def _facts(raws: list[RawPacket], pkts: list[Any], pairs: list[Pair]) -> tuple[F
 
 
 def _sections(
-    run: Run, pkts: list[Any], pairs: list[Pair], version: netlab.Version
+    run: NatResult, pkts: list[Any], pairs: list[Pair], simulated: bool
 ) -> tuple[Section, ...]:
     topo = GATEWAY_NAT
-    laptop_ip, _public, server_ip = _addresses()
+    laptop_ip, _public, server_ip = addresses()
     out = [
         Section("The network", draw(topo, at="gw", note="NAT happens here"), "code"),
         Section("Why the API sees a different IP than your laptop has", _why(pkts, pairs)),
@@ -243,19 +205,17 @@ def _sections(
         out.append(compare_table("The answer, before and after the gateway", first_in, pkts))
     out.append(
         Section(
-            "The gateway's NAT rule" + (" (simulated)" if version.simulated else ""),
+            "The gateway's NAT rule" + (" (simulated)" if simulated else ""),
             run.ruleset,
             "code",
         )
     )
-    out.extend(
-        conntrack_section(run.conntrack, run.conntrack_source, pairs, pkts, version.simulated)
-    )
+    out.extend(conntrack_section(run.conntrack, run.conntrack_source, pairs, pkts, simulated))
     out.append(Section("The NAT table, step by step", walk(pairs, pkts, topo, run.ruleset)))
     for role, dst in (("laptop", server_ip), ("gw", server_ip), ("server", laptop_ip)):
         node = topo.node(role)
         table = routes.parse(run.tables[role])
-        out.append(routes.table_section(node.label, table, dst, version.table_source))
+        out.append(routes.table_section(node.label, table, dst, routes.table_source(simulated)))
         out.append(
             Section(
                 f"How {node.label} chose where to send a packet for {dst}",
@@ -265,12 +225,12 @@ def _sections(
     return tuple(out)
 
 
-def _live(options: LabOptions, ctx: LabContext) -> Run:
+def _live(timeout: float, ctx: LabContext) -> tuple[list[RawPacket], NatResult]:
     topo = GATEWAY_NAT
-    _laptop_ip, _public, server_ip = _addresses()
+    _laptop_ip, _public, server_ip = addresses()
     gw = topo.node("gw")
     with netns.network(topo, ctx) as net:
-        tables = {n.role: net.routes(n.role) for n in topo.nodes}
+        tables = net.tables()
         # Started together: the NAT rule, the API server, the sniffer on both sides.
         nat = net.agent("gw", "nat", lan=LAN)
         server = net.agent("server", "serve", host=server_ip, port=PORT)
@@ -281,52 +241,44 @@ def _live(options: LabOptions, ctx: LabContext) -> Run:
         for role in ("laptop", "gw", "server"):
             net.ip(role, "neigh", "flush", "all")  # so the ARP exchange happens, and is seen
         ctx.say(f"Your laptop calls the API at {server_ip} through the gateway...")
-        client = net.agent("laptop", "request", host=server_ip, port=PORT, timeout=options.timeout)
-        client.read(options.timeout + 5, ctx)
+        client = net.agent("laptop", "request", host=server_ip, port=PORT, timeout=timeout)
+        client.read(timeout + 5, ctx)
         sniffer.tell("stop")
-        result = sniffer.read(10, ctx)
+        sniffed = sniffer.read(10, ctx)
         server.tell("stop")
     names = {
         i.name: f"{'LAN' if i.name.startswith('lan') else 'Internet'} side ({i.name})"
         for i in gw.interfaces
     }
-    raws = sorted(
-        (
-            RawPacket(float(t), bytes.fromhex(h), "ethernet", names.get(i, i))
-            for t, i, h in result["frames"]
-        ),
-        key=lambda r: r.time,
-    )
-    track = result["conntrack"]
-    return Run(raws, tables, ruleset, track["lines"], track["source"])
+    raws = netlab.agent_raws(sniffed["frames"], lambda i: names.get(i, i))
+    track = sniffed["conntrack"]
+    return raws, NatResult(tables, ruleset, tuple(track["lines"]), track["source"])
 
 
-def run(options: LabOptions, ctx: LabContext) -> Trace:
-    t0 = time.monotonic()
-    version = netlab.choose(options, GATEWAY_NAT, "on both sides of the gateway")
-    if version.simulated:
+def record(req: LabRequest, ctx: LabContext) -> Recording[NatResult]:
+    started, clock = now()
+    where = "on both sides of the gateway"
+    capture, note = netlab.choose(req.option("simulate"), GATEWAY_NAT, where)
+    if capture == "simulated":
         sim = routing_sim.gateway_nat(GATEWAY_NAT, LAN, PORT)
-        result = Run(
-            sim.frames, routing_sim.tables(GATEWAY_NAT), sim.ruleset, sim.conntrack, "simulated"
-        )
+        tables = routing_sim.tables(GATEWAY_NAT)
+        raws, result = sim.frames, NatResult(tables, sim.ruleset, tuple(sim.conntrack), "simulated")
     else:
-        result = _live(options, ctx)
-    from labs.dissect.core import build_trace
+        raws, result = _live(req.timeout, ctx)
+    laptop_ip, _public, server_ip = addresses()
+    target = f"http://{server_ip}:{PORT}/whoami from {laptop_ip} through the gateway"
+    return recording(LAB, target, capture, note, raws, result, started, clock)
 
-    pkts = frames(result.raws)
-    pairs = find_pairs(result.raws, pkts)
-    laptop_ip, _public, server_ip = _addresses()
-    trace = build_trace(
-        lab="gateway-nat",
-        target=f"http://{server_ip}:{PORT}/whoami from {laptop_ip} through the gateway",
-        capture=version.capture,
-        raws=result.raws,
-        capture_note=version.note,
-        steps=netlab.timed(_steps(result.raws, pkts, pairs), result.raws),
-        sections=_sections(result, pkts, pairs, version),
-        facts=_facts(result.raws, pkts, pairs),
-        started=version.started,
-        duration=round(time.monotonic() - t0, 3),
-        client=laptop_ip,
+
+def explain(rec: Recording[NatResult]) -> Trace:
+    simulated = rec.capture == "simulated"
+    pkts = frames(rec.raws)
+    pairs = find_pairs(rec.raws, pkts)
+    trace = make_trace(
+        rec,
+        steps=netlab.timed(_steps(rec.raws, pkts, pairs), rec.raws),
+        sections=_sections(rec.result, pkts, pairs, simulated),
+        facts=_facts(rec.raws, pkts, pairs),
+        client=addresses()[0],
     )
-    return netlab.mark_simulated(trace) if version.simulated else trace
+    return netlab.mark_simulated(trace) if simulated else trace

@@ -7,14 +7,17 @@ turned into one line for the learner.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import SplitResult, urljoin, urlsplit
 
-from labs.base import LabContext, LabOptions
-from labs.errors import BadInput, LabError
+import requests
+import urllib3
+from urllib3.exceptions import LocationParseError, NameResolutionError, ReadTimeoutError
+
+from labs.catalog.http_api.result import Hop
+from labs.kit import BadInput, Capture, LabContext, LabError, network_errors
 
 #: Bytes of a response body the lab reads; past it, it stops and hangs up.
 BODY_CAP = 1024 * 1024
@@ -22,24 +25,6 @@ MAX_HOPS = 10
 #: Dropped when a redirect leads to another host, as requests does.
 CREDENTIALS = ("authorization", "proxy-authorization", "cookie", "x-api-key")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-
-
-@dataclass
-class Hop:
-    """One request the lab sent and what came back, before pairing with bytes."""
-
-    why: str
-    method: str
-    url: str
-    set_here: tuple[str, ...]
-    body_kind: str
-    setter: str
-    status: int = 0
-    body: bytes = b""
-    truncated: bool = False
-    headers: dict[str, str] = field(default_factory=dict)
-    #: The FACTS.md fact this hop's status answers, if any.
-    fact: str = ""
 
 
 def hide_password(url: str) -> str:
@@ -89,30 +74,24 @@ def check_request(method: str, headers: dict[str, str]) -> None:
 
 
 class Caller:
-    """Sends the lab's requests and notes each hop (see `__call__`)."""
+    """Sends the lab's requests and notes each hop in `hops` (see `__call__`)."""
 
-    cap_bytes = BODY_CAP
-
-    def __init__(self, cap: Any, options: LabOptions, ctx: LabContext, hops: list[Hop]) -> None:
-        import requests
-
+    def __init__(self, cap: Capture, insecure: bool, timeout: float, ctx: LabContext) -> None:
         self.session = requests.Session()
         # No proxies from the environment and no ~/.netrc: the lab shows a
         # direct call with exactly the credentials it was given.
         self.session.trust_env = False
-        self.session.verify = not options.insecure
-        if options.insecure:
-            import urllib3
-
+        self.session.verify = not insecure
+        if insecure:
             # The learner asked for it, and the lab explains what it means;
             # urllib3's warning on every request would only add noise.
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         adapter = cap.requests_adapter()
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        self.timeout = options.timeout
+        self.timeout = timeout
         self.ctx = ctx
-        self.hops = hops
+        self.hops: list[Hop] = []
 
     def close(self) -> None:
         self.session.close()
@@ -129,8 +108,9 @@ class Caller:
         setter: str = "the lab",
         fact: str = "",
         set_here: tuple[str, ...] | None = None,
-    ) -> Hop:
-        """Send one request and follow its redirects; the last hop is returned.
+    ) -> Mapping[str, str]:
+        """Send one request and follow its redirects; the last response's
+        headers are returned.
 
         `set_here`: the header names the caller chose (default: all of `headers`)."""
         chosen = tuple(k.lower() for k in headers) if set_here is None else set_here
@@ -155,28 +135,36 @@ class Caller:
                 stream=True,
                 timeout=self.timeout,
             )
-            hop = Hop(
-                why if n == 0 else f"follow the redirect to {urlsplit(url).path or '/'}",
-                method,
-                hide_password(url),
-                tuple(k for k in chosen if k in {h.lower() for h in headers}),
-                "json" if json_body is not None else body_kind,
-                setter,
-                fact=fact if n == 0 else "",
+            body, truncated = self._read(resp, method)
+            self.hops.append(
+                Hop(
+                    why if n == 0 else f"follow the redirect to {urlsplit(url).path or '/'}",
+                    method,
+                    hide_password(url),
+                    tuple(k for k in chosen if k in {h.lower() for h in headers}),
+                    "json" if json_body is not None else body_kind,
+                    setter,
+                    body,
+                    truncated,
+                    fact=fact if n == 0 else "",
+                )
             )
-            hop.status, hop.headers = resp.status_code, dict(resp.headers)
-            hop.body, hop.truncated = self._read(resp, method)
-            self.hops.append(hop)
             if not resp.is_redirect:
-                return hop
+                return resp.headers
             url, method, headers, json_body, data = self._next(
                 resp, url, method, headers, json_body, data
             )
         raise LabError(f"More than {MAX_HOPS} redirects; the lab stops there.")
 
     def _next(
-        self, resp: Any, url: str, method: str, headers: dict[str, str], json_body: Any, data: Any
-    ) -> tuple[str, str, dict[str, str], Any, Any]:
+        self,
+        resp: requests.Response,
+        url: str,
+        method: str,
+        headers: dict[str, str],
+        json_body: Any,
+        data: bytes | None,
+    ) -> tuple[str, str, dict[str, str], Any, bytes | None]:
         target = urljoin(url, resp.headers["Location"])
         if urlsplit(target).scheme not in ("http", "https"):
             raise LabError(f"{url} redirects to {target}, which is not an http(s) address.")
@@ -190,7 +178,7 @@ class Caller:
             headers = {k: v for k, v in headers.items() if k.lower() not in CREDENTIALS}
         return target, method, headers, json_body, data
 
-    def _read(self, resp: Any, method: str) -> tuple[bytes, bool]:
+    def _read(self, resp: requests.Response, method: str) -> tuple[bytes, bool]:
         """The body as the client gets it (decompressed), up to the cap."""
         chunks: list[bytes] = []
         size = 0
@@ -200,8 +188,8 @@ class Caller:
             for chunk in resp.iter_content(64 * 1024):
                 chunks.append(chunk)
                 size += len(chunk)
-                if size > self.cap_bytes:
-                    return b"".join(chunks)[: self.cap_bytes], True
+                if size > BODY_CAP:
+                    return b"".join(chunks)[:BODY_CAP], True
                 self.ctx.check()
         finally:
             resp.close()
@@ -230,12 +218,9 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 
 @contextmanager
-def friendly_errors(options: LabOptions) -> Iterator[None]:
+def friendly_errors(seconds: float) -> Iterator[None]:
     """Every way a request can fail, as one line with what to do."""
-    import requests
-    from urllib3.exceptions import LocationParseError, NameResolutionError, ReadTimeoutError
-
-    timeout = f"{options.timeout:g} s"
+    timeout = f"{seconds:g} s"
     try:
         yield
     except requests.exceptions.SSLError as exc:
@@ -268,15 +253,14 @@ def friendly_errors(options: LabOptions) -> Iterator[None]:
                     f"Cannot find the address of {where}: the name does not resolve.",
                     "Check the spelling, or give an IP address.",
                 ) from None
-            if isinstance(cause, ConnectionRefusedError):
-                raise LabError(
-                    f"Nothing is listening at {where} (connection refused).",
-                    "Check the port, or run without --target to use the lab's own API.",
-                ) from None
             if isinstance(cause, ReadTimeoutError):
                 raise LabError(f"{where} stopped sending for more than {timeout}.") from None
-            if isinstance(cause, ConnectionResetError):
-                raise LabError(f"{where} reset the connection (RST) in the middle.") from None
+            if isinstance(cause, ConnectionRefusedError | ConnectionResetError):
+                # What the network did is worded once, by the kit; requests
+                # only wrapped it.
+                hint = "Check the port, or run without --target to use the lab's own API."
+                with network_errors(where, seconds, refused_hint=hint):
+                    raise cause from None
         raise LabError(f"The connection to {where} failed: {_last_line(str(exc))}.") from None
     except (
         requests.exceptions.InvalidURL,

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from labs.dissect.proto.http import HEADERS, status_meaning
-from labs.trace import Section
+from labs.catalog.http_api.calls import BODY_CAP
+from labs.catalog.http_api.result import ApiResult, Hop
+from labs.kit import HEADERS, ConversationLog, Section, status_meaning
 
 #: Characters of a body shown in the text; the rest is summarised.
 BODY_SHOWN = 1500
@@ -95,6 +97,63 @@ class Exchange:
         reason = line.split(" ", 2)[2] if line.count(" ") >= 2 else ""
         target = self.request_line.split(" ")[1] if " " in self.request_line else ""
         return f"{self.number}. {self.method} {target} -> {self.status} {reason}".rstrip()
+
+
+def _pair(
+    hops: Iterable[Hop], logs: Iterable[ConversationLog]
+) -> list[tuple[Hop, ConversationLog, bytes, bytes]]:
+    """Match each hop with the bytes of its request and response, in order."""
+    turns = []
+    for log in logs:
+        runs = log.runs()
+        for i, (sender, data, start) in enumerate(runs):
+            if sender == "client":
+                reply = runs[i + 1][1] if i + 1 < len(runs) and runs[i + 1][0] == "server" else b""
+                turns.append((start, log, data, reply))
+    turns.sort(key=lambda t: t[0])
+    out = []
+    it: Iterator[tuple[float, ConversationLog, bytes, bytes]] = iter(turns)
+    for hop in hops:
+        for _start, log, request, reply in it:
+            if request.startswith(hop.method.encode() + b" ") and reply:
+                out.append((hop, log, request, reply))
+                break
+    return out
+
+
+def _shown(addr: tuple[str, int]) -> str:
+    """An endpoint written the way packets show it (127.0.0.1:80, [::1]:80)."""
+    return f"[{addr[0]}]:{addr[1]}" if ":" in addr[0] else f"{addr[0]}:{addr[1]}"
+
+
+def exchanges(result: ApiResult, conversations: Iterable[ConversationLog]) -> list[Exchange]:
+    """Each hop read from the bytes its connection carried (inside TLS for https)."""
+    origin = "inside-tls" if result.tls else "wire"
+    logs = [c for c in conversations if c.origin == origin]
+    note = f"The lab read the first {BODY_CAP // 1024} KiB of the body and then hung up."
+    out = []
+    for n, (hop, log, request, reply) in enumerate(_pair(result.hops, logs), start=1):
+        head = reply.partition(b"\r\n\r\n")[0] + b"\r\n\r\n"
+        out.append(
+            Exchange(
+                number=n,
+                why=hop.why,
+                url=hop.url,
+                request=request,
+                response_head=head,
+                body=hop.body,
+                truncated=hop.truncated,
+                set_here=hop.set_here,
+                setter=hop.setter,
+                body_kind=hop.body_kind,
+                client=_shown(log.client),
+                server=_shown(log.server),
+                inside_tls=result.tls,
+                note=note if hop.truncated else "",
+                fact=hop.fact,
+            )
+        )
+    return out
 
 
 def split_head(message: bytes) -> tuple[str, list[tuple[str, str]], bytes]:

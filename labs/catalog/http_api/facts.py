@@ -10,35 +10,26 @@ from __future__ import annotations
 import ipaddress
 
 from labs.catalog.http_api.explain import Exchange, split_head
-from labs.dissect.narrate import field_map
-from labs.trace import Fact, Packet, Section
+from labs.kit import Fact, Packet, Section
 
 
-def _flags(p: Packet) -> int | None:
-    f = field_map(p.layers).get("tcp.flags")
-    try:
-        return int(f.value, 16) if f else None
-    except ValueError:
-        return None
+def _flags(p: Packet) -> int:
+    return p.number("tcp.flags") or 0
 
 
 def handshake(packets: tuple[Packet, ...]) -> tuple[int, ...]:
     """Indexes from the first SYN on the wire to the ACK that completes its handshake."""
     wire = [p for p in packets if p.origin == "wire"]
-    syn = next((p for p in wire if (_flags(p) or 0) & 0x12 == 0x02), None)
+    syn = next((p for p in wire if _flags(p) & 0x12 == 0x02), None)
     if syn is None:
         return ()
     ends = {syn.src, syn.dst}
     conv = [p for p in wire if {p.src, p.dst} == ends and p.index >= syn.index]
-    synack = next((p for p in conv if (_flags(p) or 0) & 0x12 == 0x12 and p.src == syn.dst), None)
+    synack = next((p for p in conv if _flags(p) & 0x12 == 0x12 and p.src == syn.dst), None)
     if synack is None:
         return ()
     ack = next(
-        (
-            p
-            for p in conv
-            if p.index > synack.index and p.src == syn.src and (_flags(p) or 0) & 0x10
-        ),
+        (p for p in conv if p.index > synack.index and p.src == syn.src and _flags(p) & 0x10),
         None,
     )
     if ack is None:
@@ -51,7 +42,7 @@ def _responses(packets: tuple[Packet, ...], exchanges: list[Exchange]) -> dict[i
     origin = "inside-tls" if exchanges and exchanges[0].inside_tls else "wire"
     starts: dict[str, list[Packet]] = {}
     for p in packets:
-        if p.origin == origin and "http.response.code" in field_map(p.layers):
+        if p.origin == origin and p.field("http.response.code"):
             starts.setdefault(p.dst, []).append(p)
     out: dict[int, Packet] = {}
     for ex in exchanges:
@@ -81,7 +72,10 @@ def facts_for(packets: tuple[Packet, ...], exchanges: list[Exchange]) -> tuple[F
         if not ex.fact or ex.number not in responses:
             continue
         p = responses[ex.number]
-        code = field_map(p.layers)["http.response.code"].value
+        found = p.field("http.response.code")
+        if found is None:
+            continue
+        code = found.value
         facts.append(
             Fact(
                 ex.fact,
@@ -106,7 +100,7 @@ def _user_agent(packets: tuple[Packet, ...], ex: Exchange) -> list[Fact]:
     evidence = tuple(
         p.index
         for p in packets
-        if p.origin == origin and p.src == ex.client and "http.user_agent" in field_map(p.layers)
+        if p.origin == origin and p.src == ex.client and p.field("http.user_agent")
     )[:1]
     return [
         Fact(

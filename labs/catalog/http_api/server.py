@@ -24,135 +24,25 @@ connection: handshake, request, response, close — the easiest trace to read.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from labs.catalog.http_api.handler import API_KEY, READ_ONLY_KEY, JsonHandler, dump, etag_of
 from labs.catalog.http_api.orders import STATUSES, Store, order_fields, order_problems
 
-API_KEY = "demo-key-7f3a9c"
-READ_ONLY_KEY = "read-only-key-51d2"
-KEYS = {API_KEY: "read write", READ_ONLY_KEY: "read"}
+#: The server, and the keys it accepts (defined with the plumbing in handler.py).
+__all__ = ["API_KEY", "READ_ONLY_KEY", "ApiServer", "etag_of"]
+
 PER_PAGE = 3
 MAX_PER_PAGE = 50
 REPORT_LIMIT = 1
 REPORT_WINDOW = 60
-MAX_BODY = 64 * 1024
-REALM = "orders"
 
 
-def etag_of(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-
-
-def _dump(value: Any) -> bytes:
-    return json.dumps(value).encode() + b"\n"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "tutor-api/1.0"
-    sys_version = ""
-    #: Seconds a connection may stall mid-request before its thread gives up.
-    timeout = 5
-    store: Store  # set on the subclass made for each server
-
-    # -- plumbing -------------------------------------------------------------
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass  # the lab shows the traffic; a log on stderr would only get in the way
-
-    def _send(
-        self,
-        status: int,
-        payload: Any = None,
-        headers: dict[str, str] | None = None,
-        body: bytes | None = None,
-    ) -> None:
-        if body is None:
-            body = b"" if payload is None else _dump(payload)
-        self.send_response(status)
-        with self.store.lock:
-            self.store.requests += 1
-            request_id = f"req-{self.store.requests:04d}"
-        if body or status not in (204, 304):
-            self.send_header("Content-Type", "application/json")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.send_header("X-Request-Id", request_id)
-        if status not in (204, 304):
-            self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.close_connection = True
-        if self.command != "HEAD" and status not in (204, 304):
-            self.wfile.write(body)
-
-    def _error(self, status: int, code: str, message: str, **headers: str) -> None:
-        self._send(status, {"error": code, "message": message}, dict(headers))
-
-    def _body(self) -> dict[str, Any] | None:
-        """The JSON object in the request body, or None after answering 4xx."""
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self._error(413, "too_large", f"Bodies are limited to {MAX_BODY} bytes.")
-            return None
-        raw = self.rfile.read(length) if length else b""
-        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        if ctype != "application/json":
-            self._error(
-                415,
-                "unsupported_media_type",
-                "Send the order as JSON with Content-Type: application/json.",
-            )
-            return None
-        try:
-            value = json.loads(raw or b"null")
-        except (ValueError, UnicodeDecodeError) as exc:
-            self._error(400, "bad_json", f"The body is not valid JSON: {exc}.")
-            return None
-        if not isinstance(value, dict):
-            self._error(400, "bad_json", "The body must be a JSON object.")
-            return None
-        return value
-
-    def _key(self, scope: str) -> str | None:
-        """The caller's key if it may do `scope`; otherwise answer 401/403, None."""
-        key = self.headers.get("X-API-Key")
-        auth = self.headers.get("Authorization") or ""
-        if key is None and auth.lower().startswith("bearer "):
-            key = auth[7:].strip()
-        challenge = f'Bearer realm="{REALM}"'
-        if not key:
-            self._error(
-                401,
-                "missing_credentials",
-                "Send your API key in X-API-Key or as Authorization: Bearer KEY.",
-                **{"WWW-Authenticate": challenge},
-            )
-            return None
-        if key not in KEYS:
-            self._error(
-                401,
-                "invalid_token",
-                "This API key is not known.",
-                **{"WWW-Authenticate": f'{challenge}, error="invalid_token"'},
-            )
-            return None
-        if scope not in KEYS[key].split():
-            self._error(
-                403,
-                "insufficient_scope",
-                f"This key may not {scope}.",
-                **{"WWW-Authenticate": f'{challenge}, error="insufficient_scope", scope="{scope}"'},
-            )
-            return None
-        return key
-
+class _Handler(JsonHandler):
     # -- routing --------------------------------------------------------------
 
     def _route(self) -> None:
@@ -217,7 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _cached(self, payload: Any, headers: dict[str, str] | None = None) -> None:
         """200 with an ETag, or 304 when the client's copy is still current."""
-        body = _dump(payload)
+        body = dump(payload)
         tag = etag_of(body)
         headers = {**(headers or {}), "ETag": tag, "Cache-Control": "private, no-cache"}
         wanted = [t.strip() for t in (self.headers.get("If-None-Match") or "").split(",")]

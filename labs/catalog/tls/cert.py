@@ -4,16 +4,17 @@ for it, how long it is valid, and where the lab got it from."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from labs.trace import Packet, Section
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from labs.catalog.tls.result import Exchange
+from labs.catalog.tls.wire import handshake, tls_version
+from labs.kit import Packet, Section
 
 
 def describe_cert(der: bytes, now: datetime | None = None) -> list[tuple[str, str]]:
     """(label, value) rows for a DER certificate, parsed with cryptography."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
     cert = x509.load_der_x509_certificate(der)
     now = now or datetime.now(UTC)
     rows = [
@@ -50,26 +51,13 @@ def describe_cert(der: bytes, now: datetime | None = None) -> list[tuple[str, st
 
 
 def cert_sections(
-    exchange: Any, packets: tuple[Packet, ...], embedded: bool
+    exchange: Exchange, packets: tuple[Packet, ...], embedded: bool, now: datetime
 ) -> tuple[Section, ...]:
-    """The certificate as a table, and where it came from and why it was trusted."""
-    from labs.catalog.tls.explain import tls_version
-
+    """The certificate as a table (its validity counted from `now`), and
+    where it came from and why it was trusted."""
     if not exchange.cert_der:
         return ()
-    on_wire = next(
-        (
-            p
-            for p in packets
-            if p.origin == "wire"
-            and any(
-                f.filter == "tls.handshake.type" and f.value == "11"
-                for layer in p.layers
-                for f in layer.fields
-            )
-        ),
-        None,
-    )
+    on_wire = handshake(packets, "11")
     if on_wire is not None:
         source = (
             f"In {tls_version(exchange)} the Certificate message crosses the wire in clear "
@@ -91,7 +79,7 @@ def cert_sections(
             else "--insecure: the client did not check it (anyone could have presented it)."
         )
     )
-    rows = ["field\tvalue"] + [f"{k}\t{v}" for k, v in describe_cert(exchange.cert_der)]
+    rows = ["field\tvalue"] + [f"{k}\t{v}" for k, v in describe_cert(exchange.cert_der, now)]
     return (
         Section("The server's certificate", "\n".join(rows), "table"),
         Section("Where the certificate came from", f"{source} {trust}"),

@@ -10,71 +10,22 @@ certificate from the client's end of the connection (see `cert_section`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from datetime import datetime
 
-from labs.dissect.narrate import field_map
-from labs.trace import Fact, Field, Packet, Section
-
-HANDSHAKE_TYPES = {
-    "1": "ClientHello",
-    "2": "ServerHello",
-    "4": "NewSessionTicket",
-    "8": "EncryptedExtensions",
-    "11": "Certificate",
-    "12": "ServerKeyExchange",
-    "13": "CertificateRequest",
-    "14": "ServerHelloDone",
-    "15": "CertificateVerify",
-    "16": "ClientKeyExchange",
-    "20": "Finished",
-}
-CONTENT_TYPES = {
-    "20": "ChangeCipherSpec",
-    "21": "Alert",
-    "22": "Handshake",
-    "23": "Application Data",
-}
-
-
-def values(p: Packet, name: str) -> list[Field]:
-    """Every field called `name` in the packet (a ClientHello lists many suites)."""
-    return [f for layer in p.layers for f in layer.fields if f.filter == name]
-
-
-def record_types(p: Packet) -> list[Field]:
-    """Each record's type, in order. Wireshark names the type of a TLS 1.3
-    encrypted record `tls.record.opaque_type` (the real type is inside)."""
-    names = ("tls.record.content_type", "tls.record.opaque_type")
-    return [f for layer in p.layers for f in layer.fields if f.filter in names]
-
-
-def tcp_flags(p: Packet) -> int:
-    f = field_map(p.layers).get("tcp.flags")
-    return int(f.value, 16) if f else 0
-
-
-def payload_len(p: Packet) -> int:
-    f = field_map(p.layers).get("tcp.len")
-    return int(f.value) if f else 0
-
-
-def _handshake(packets: Iterable[Packet], kind: str) -> Packet | None:
-    """The first wire packet carrying this handshake message ("1": ClientHello)."""
-    for p in packets:
-        if p.origin == "wire" and any(f.value == kind for f in values(p, "tls.handshake.type")):
-            return p
-    return None
-
-
-def tls_version(exchange: Any) -> str:
-    """ "TLSv1.3" (Python's spelling) as the lessons write it: "TLS 1.3"."""
-    return str(exchange.version).replace("TLSv", "TLS ")
-
-
-def client_of(packets: tuple[Packet, ...]) -> str:
-    syn = next((p for p in packets if p.origin == "wire" and tcp_flags(p) & 0x12 == 0x02), None)
-    return syn.src if syn else ""
+from labs.catalog.tls.cert import cert_sections
+from labs.catalog.tls.result import Exchange
+from labs.catalog.tls.wire import (
+    CONTENT_TYPES,
+    HANDSHAKE_TYPES,
+    client_of,
+    handshake,
+    payload_len,
+    record_types,
+    tcp_flags,
+    tls_version,
+    values,
+)
+from labs.kit import Fact, Field, Packet, Section
 
 
 def _shows(fields: list[Field]) -> str:
@@ -90,7 +41,7 @@ def hello_rows(packets: tuple[Packet, ...]) -> list[tuple[str, str, str]]:
     syn = next((p for p in packets if p.origin == "wire" and tcp_flags(p) & 0x12 == 0x02), None)
     if syn is not None:
         rows.append(("Server address and port", syn.dst, f"packet {syn.index}, ip.dst/tcp.dstport"))
-    hello = _handshake(packets, "1")
+    hello = handshake(packets, "1")
     if hello is not None:
         where = f"ClientHello, packet {hello.index}"
         for label, name in (
@@ -109,7 +60,7 @@ def hello_rows(packets: tuple[Packet, ...]) -> list[tuple[str, str, str]]:
                 f"{where}, tls.handshake.ciphersuite",
             )
         )
-    server = _handshake(packets, "2")
+    server = handshake(packets, "2")
     if server is not None:
         where = f"ServerHello, packet {server.index}"
         chosen = values(server, "tls.handshake.extensions.supported_version") or values(
@@ -149,20 +100,20 @@ def _counted(names: list[str]) -> list[str]:
     return [name if n == 1 else f"{name} x{n}" for name, n in out]
 
 
-def _request_line(exchange: Any) -> bytes:
-    return bytes(exchange.request).split(b"\r\n", 1)[0]
+def _request_line(exchange: Exchange) -> bytes:
+    return exchange.request.split(b"\r\n", 1)[0]
 
 
-def path_seen_on_wire(packets: tuple[Packet, ...], exchange: Any) -> list[int]:
+def path_seen_on_wire(packets: tuple[Packet, ...], exchange: Exchange) -> list[int]:
     """Wire packets whose bytes contain the request line in clear (none, for TLS)."""
     line = _request_line(exchange)
     return [p.index for p in packets if p.origin == "wire" and line and line in p.data]
 
 
-def tls_facts(packets: tuple[Packet, ...], exchange: Any) -> tuple[Fact, ...]:
+def tls_facts(packets: tuple[Packet, ...], exchange: Exchange) -> tuple[Fact, ...]:
     facts: list[Fact] = []
     wire = [p.index for p in packets if p.origin == "wire"]
-    hello = _handshake(packets, "1")
+    hello = handshake(packets, "1")
     if hello is not None:
         sni = values(hello, "tls.handshake.extensions_server_name")
         facts.append(
@@ -209,16 +160,16 @@ def tls_facts(packets: tuple[Packet, ...], exchange: Any) -> tuple[Fact, ...]:
     return tuple(facts)
 
 
-def tls_sections(packets: tuple[Packet, ...], exchange: Any, embedded: bool) -> tuple[Section, ...]:
-    from labs.catalog.tls.cert import cert_sections
-
+def tls_sections(
+    packets: tuple[Packet, ...], exchange: Exchange, embedded: bool, now: datetime
+) -> tuple[Section, ...]:
     rows = hello_rows(packets)
     seen_rows = ["what\tvalue\twhere it is on the wire"] + ["\t".join(r) for r in rows]
     sections = [
         Section("What anyone on the path can see", "\n".join(seen_rows), "table"),
         _hidden_section(packets),
         _summary_section(packets, exchange),
-        *cert_sections(exchange, packets, embedded),
+        *cert_sections(exchange, packets, embedded, now),
         Section(
             "TLS records on the wire (types, sizes, timing)",
             "\n".join(record_rows(packets)),
@@ -252,10 +203,10 @@ def _payload_start(p: Packet) -> int:
     return tcp.offset + tcp.length if tcp else 0
 
 
-def _summary_section(packets: tuple[Packet, ...], exchange: Any) -> Section:
-    hello = _handshake(packets, "1")
+def _summary_section(packets: tuple[Packet, ...], exchange: Exchange) -> Section:
+    hello = handshake(packets, "1")
     sni = values(hello, "tls.handshake.extensions_server_name") if hello else []
-    cert_on_wire = _handshake(packets, "11")
+    cert_on_wire = handshake(packets, "11")
     seen = path_seen_on_wire(packets, exchange)
     wire = [p for p in packets if p.origin == "wire"]
     total = sum(payload_len(p) for p in wire)
@@ -282,11 +233,12 @@ def _summary_section(packets: tuple[Packet, ...], exchange: Any) -> Section:
     return Section("Visible vs hidden", "\n".join(rows), "table")
 
 
-#: The section holding the session's key log; `tutor lab run --pcap F` saves it as F.keys.
+#: The section showing the session's key log to the learner; the keys a
+#: saved pcap needs travel as `Trace.keylog` (`tutor lab run --pcap F` writes F.keys).
 KEYLOG_SECTION = "TLS key log"
 
 
-def _keylog_sections(exchange: Any) -> tuple[Section, ...]:
+def _keylog_sections(exchange: Exchange) -> tuple[Section, ...]:
     how = (
         "In Wireshark: Preferences > Protocols > TLS > (Pre)-Master-Secret log filename, then "
         "open the pcap saved with --pcap to read the HTTP inside. The lab itself decrypted "

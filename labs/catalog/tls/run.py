@@ -19,19 +19,37 @@ import os
 import socket
 import ssl
 import tempfile
-import time
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
-from labs.base import LabContext, LabOptions, RawPacket
-from labs.errors import BadInput, LabError
-from labs.hostport import Endpoint, capture_where, resolve
-from labs.trace import Trace
+from labs.catalog.tls.explain import tls_facts, tls_sections
+from labs.catalog.tls.result import Exchange, TlsResult
+from labs.catalog.tls.server import SERVER_NAME, https_server
+from labs.catalog.tls.steps import tls_steps
+from labs.kit import (
+    BadInput,
+    Capture,
+    Endpoint,
+    LabContext,
+    LabError,
+    LabRequest,
+    Plan,
+    Recording,
+    Trace,
+    capture_run,
+    capture_where,
+    make_trace,
+    network_errors,
+    resolve,
+    sender_ip,
+)
 
 LAB = "tls"
+RESULT = TlsResult
 DEFAULT_PORT = 443
 #: The most response bytes the lab reads (it shows the exchange, not a download).
 MAX_RESPONSE = 256 * 1024
@@ -78,24 +96,6 @@ def parse_target(text: str) -> TlsTarget:
     return TlsTarget(url.hostname, port, path)
 
 
-@dataclass(frozen=True)
-class Exchange:
-    """What the client learned from its end of the connection."""
-
-    sni: str | None
-    version: str
-    cipher: str
-    alpn: str | None
-    cert_der: bytes
-    verified: bool
-    request: bytes
-    response: bytes
-    #: The session keys (SSLKEYLOGFILE format) when the lab wrote them itself ...
-    keylog: str = ""
-    #: ... or the learner's SSLKEYLOGFILE they were appended to.
-    keylog_path: str = ""
-
-
 def client_context(ca_pem: bytes | None, insecure: bool, keylog: str) -> ssl.SSLContext:
     """The client's TLS settings: trust `ca_pem` (else the system's CAs), or
     nothing with `insecure`; offer HTTP/1.1 by ALPN; write session keys."""
@@ -117,7 +117,13 @@ def _request(host: str, port: int, path: str) -> bytes:
     ).encode()
 
 
-def _read_all(tls: Any) -> bytes:
+class _Reader(Protocol):
+    """The client's end of the tunnel (an SSL object, recorded by the capture)."""
+
+    def recv(self, bufsize: int) -> bytes: ...
+
+
+def _read_all(tls: _Reader) -> bytes:
     chunks: list[bytes] = []
     total = 0
     while total < MAX_RESPONSE:
@@ -132,17 +138,6 @@ def _read_all(tls: Any) -> bytes:
     return b"".join(chunks)
 
 
-def _connect_error(exc: OSError, where: str, timeout: float) -> LabError:
-    if isinstance(exc, ConnectionRefusedError):
-        return LabError(
-            f"Nothing accepted the connection at {where} (connection refused).",
-            "Check the port, or run without --target to use the lab's own server.",
-        )
-    if isinstance(exc, TimeoutError):
-        return LabError(f"No answer from {where} within {timeout:g} s.", "Check the address.")
-    return LabError(f"Could not connect to {where}: {exc.strerror or exc}.")
-
-
 def _handshake_error(exc: ssl.SSLError, name: str) -> LabError:
     if isinstance(exc, ssl.SSLCertVerificationError):
         reason = exc.verify_message or exc.reason or "verification failed"
@@ -154,7 +149,7 @@ def _handshake_error(exc: ssl.SSLError, name: str) -> LabError:
 
 
 def fetch(
-    cap: Any,
+    cap: Capture,
     endpoint: Endpoint,
     name: str,
     path: str,
@@ -163,45 +158,35 @@ def fetch(
     ctx: LabContext,
 ) -> Exchange:
     """Connect, handshake (SNI `name`), send one GET, read the response, close."""
-    address = (endpoint.address, endpoint.port)
-    try:
-        raw = cap.create_connection(address, timeout, conversation=WIRE)
-    except OSError as exc:
-        raise _connect_error(exc, endpoint.shown, timeout) from None
-    try:
-        ctx.check()
+    with network_errors(endpoint.shown, timeout):
+        raw = cap.create_connection((endpoint.address, endpoint.port), timeout, conversation=WIRE)
         try:
-            tls = cap.wrap_tls(raw, context, server_hostname=name, conversation=INSIDE)
-        except ssl.SSLError as exc:
-            raise _handshake_error(exc, name) from None
-        # What the client's end knows once the handshake is done (asked now:
-        # a closed TLS object no longer answers).
-        sni = None if _is_address(name) else name
-        cipher = tls.cipher()
-        partial = Exchange(
-            sni=sni,
-            version=str(tls.version()),
-            cipher=str(cipher[0]) if cipher else "",
-            alpn=tls.selected_alpn_protocol(),
-            cert_der=tls.getpeercert(binary_form=True) or b"",
-            verified=context.verify_mode != ssl.CERT_NONE,
-            request=_request(name, endpoint.port, path),
-            response=b"",
-        )
-        ctx.check()
-        tls.sendall(partial.request)
-        response = _read_all(tls)
-        try:
-            tls.close()
-        except (OSError, ValueError):
-            pass
-        return replace(partial, response=response)
-    except TimeoutError:
-        raise LabError(f"{name} stopped answering for {timeout:g} s.") from None
-    except OSError as exc:
-        raise LabError(f"The connection to {name} broke: {exc.strerror or exc}.") from None
-    finally:
-        raw.close()
+            ctx.check()
+            try:
+                tls = cap.wrap_tls(raw, context, server_hostname=name, conversation=INSIDE)
+            except ssl.SSLError as exc:
+                raise _handshake_error(exc, name) from None
+            # What the client's end knows once the handshake is done (asked now:
+            # a closed TLS object no longer answers).
+            cipher = tls.cipher()
+            partial = Exchange(
+                sni=None if _is_address(name) else name,
+                version=str(tls.version()),
+                cipher=str(cipher[0]) if cipher else "",
+                alpn=tls.selected_alpn_protocol(),
+                cert_der=tls.getpeercert(binary_form=True) or b"",
+                verified=context.verify_mode != ssl.CERT_NONE,
+                request=_request(name, endpoint.port, path),
+                response=b"",
+            )
+            ctx.check()
+            tls.sendall(partial.request)
+            response = _read_all(tls)
+            with suppress(OSError, ValueError):
+                tls.close()
+            return replace(partial, response=response)
+        finally:
+            raw.close()
 
 
 def _keylog_file(stack: ExitStack) -> tuple[str, bool]:
@@ -220,16 +205,26 @@ def _remove(path: str) -> None:
         os.remove(path)
 
 
-def run(options: LabOptions, ctx: LabContext) -> Trace:
-    from labs.capture.core import open_capture
+@dataclass(frozen=True)
+class _Client:
+    """What `setup` decided for `converse`: where to connect, what to ask for,
+    whom to trust, and where the session keys go."""
 
-    started = datetime.now(UTC).isoformat(timespec="seconds")
-    clock = time.monotonic()
-    given = parse_target(options.target) if options.target else None
-    with ExitStack() as stack:
+    endpoint: Endpoint
+    target: TlsTarget
+    context: ssl.SSLContext
+    keylog: str
+    #: True when `keylog` is the lab's own temporary file (read, then removed).
+    ours: bool
+
+
+def record(req: LabRequest, ctx: LabContext) -> Recording[TlsResult]:
+    given = parse_target(req.target) if req.target else None
+    insecure = bool(req.option("insecure"))
+    chosen: list[_Client] = []
+
+    def setup(stack: ExitStack) -> Plan:
         if given is None:
-            from labs.catalog.tls.server import SERVER_NAME, https_server
-
             ctx.say("Starting the lab's own HTTPS server on 127.0.0.1 (certificate made now) ...")
             server = stack.enter_context(https_server())
             endpoint = Endpoint(socket.AF_INET, server.host, server.port)
@@ -239,29 +234,29 @@ def run(options: LabOptions, ctx: LabContext) -> Trace:
             target, ca_pem = given, None
             endpoint = resolve(given.host, given.port, socket.SOCK_STREAM)
         keylog, ours = _keylog_file(stack)
-        context = client_context(ca_pem, options.insecure, keylog)
+        context = client_context(ca_pem, insecure, keylog)
+        chosen.append(_Client(endpoint, target, context, keylog, ours))
         iface, host = capture_where(endpoint)
-        with open_capture(ctx, ports=[endpoint.port], proto="tcp", iface=iface, host=host) as cap:
-            ctx.say(f"Requesting {target.url()} from {endpoint.shown} ...")
-            exchange = fetch(cap, endpoint, target.host, target.path, context, options.timeout, ctx)
-            cap.settle()
-        raws = [r for r in cap.packets() if r.conversation in (WIRE, INSIDE)]
+        return Plan(f"{target.url()} ({endpoint.shown})", (endpoint.port,), iface=iface, host=host)
+
+    def converse(cap: Capture, _plan: Plan) -> TlsResult:
+        client = chosen[0]
+        endpoint, target = client.endpoint, client.target
+        ctx.say(f"Requesting {target.url()} from {endpoint.shown} ...")
+        exchange = fetch(cap, endpoint, target.host, target.path, client.context, req.timeout, ctx)
         exchange = replace(
             exchange,
-            keylog=_read_text(keylog) if ours else "",
-            keylog_path="" if ours else keylog,
+            keylog=_read_text(client.keylog) if client.ours else "",
+            keylog_path="" if client.ours else client.keylog,
         )
-    return assemble(
-        raws,
-        target=f"{target.url()} ({endpoint.shown})",
-        kind=cap.kind,
-        note=cap.note,
-        port=endpoint.port,
-        exchange=exchange,
-        embedded=given is None,
-        started=started,
-        duration=round(time.monotonic() - clock, 3),
-    )
+        return TlsResult(
+            exchange=exchange,
+            port=endpoint.port,
+            embedded=given is None,
+            checked_at=datetime.now(UTC).isoformat(),
+        )
+
+    return capture_run(ctx, LAB, setup, converse)
 
 
 def _is_address(host: str) -> bool:
@@ -274,43 +269,31 @@ def _is_address(host: str) -> bool:
 
 def _read_text(path: str) -> str:
     try:
-        with open(path, encoding="ascii", errors="replace") as fh:
-            return fh.read()
+        return Path(path).read_text(encoding="ascii", errors="replace")
     except OSError:
         return ""
 
 
-def assemble(
-    raws: list[RawPacket],
-    *,
-    target: str,
-    kind: str,
-    note: str,
-    port: int,
-    exchange: Exchange,
-    embedded: bool,
-    started: str,
-    duration: float,
-) -> Trace:
+def explain(rec: Recording[TlsResult]) -> Trace:
     """The trace: wire packets read as TLS, the plaintext inside as HTTP
-    (labs.dissect.core reads each origin in its own Session, though they share
-    the same endpoints)."""
-    from labs.catalog.tls.explain import tls_facts, tls_sections
-    from labs.catalog.tls.steps import tls_steps
-    from labs.dissect.core import dissect_all, sender_ip
-
-    raws = sorted(raws, key=lambda r: r.time)
-    packets = dissect_all(raws, {port: "tls"}, client=sender_ip(raws[0]) if raws else None)
-    return Trace(
-        lab=LAB,
-        target=target,
-        capture=kind,
-        steps=tls_steps(packets, exchange),
-        packets=packets,
-        capture_note=note,
-        link=raws[0].link if raws else "raw-ip",
-        sections=tls_sections(packets, exchange, embedded),
-        facts=tls_facts(packets, exchange),
-        started=started,
-        duration=duration,
+    (dissection reads each origin in its own session, though they share the
+    same endpoints)."""
+    result, exchange = rec.result, rec.result.exchange
+    raws = sorted((r for r in rec.raws if r.conversation in (WIRE, INSIDE)), key=lambda r: r.time)
+    rec = replace(rec, raws=tuple(raws))
+    trace = make_trace(
+        rec,
+        decode_as={result.port: "tls"},
+        steps=lambda packets: tls_steps(packets, exchange),
+        client=sender_ip(raws[0]) if raws else None,
+        # The keys a saved pcap needs; the "TLS key log" section shows them too.
+        keylog=exchange.keylog,
+    )
+    # The sections and facts read the dissected packets, so they join the
+    # trace once it has them.
+    now = datetime.fromisoformat(result.checked_at)
+    return replace(
+        trace,
+        sections=tls_sections(trace.packets, exchange, result.embedded, now),
+        facts=tls_facts(trace.packets, exchange),
     )

@@ -4,9 +4,8 @@ with what an observer can still tell from record sizes."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from labs.catalog.tls.explain import (
+from labs.catalog.tls.result import Exchange
+from labs.catalog.tls.wire import (
     HANDSHAKE_TYPES,
     client_of,
     payload_len,
@@ -14,7 +13,7 @@ from labs.catalog.tls.explain import (
     tcp_flags,
     values,
 )
-from labs.trace import Packet, Step
+from labs.kit import Packet, Step
 
 TITLES = {
     "tcp-connect": "Open the connection (TCP handshake)",
@@ -25,7 +24,7 @@ TITLES = {
 }
 
 
-def tls_steps(packets: tuple[Packet, ...], exchange: Any) -> tuple[Step, ...]:
+def tls_steps(packets: tuple[Packet, ...], exchange: Exchange) -> tuple[Step, ...]:
     """tcp-connect, tls (until the client's first application record),
     request, response, close; packets recorded inside the tunnel join request
     or response by direction."""
@@ -65,16 +64,8 @@ def tls_steps(packets: tuple[Packet, ...], exchange: Any) -> tuple[Step, ...]:
     steps = []
     for name in dict.fromkeys(names):
         members = [p for p, n in zip(packets, names, strict=True) if n == name]
-        steps.append(
-            Step(
-                name=name,
-                packets=tuple(p.index for p in members),
-                explain=_step_explain(name, members, exchange),
-                title=TITLES.get(name, name),
-                start=round(members[0].time - t0, 6),
-                duration=round(members[-1].time - members[0].time, 6),
-            )
-        )
+        explained = _step_explain(name, members, exchange)
+        steps.append(Step.over(name, members, explained, TITLES.get(name, name), t0))
     return tuple(steps)
 
 
@@ -83,7 +74,7 @@ def tls_steps(packets: tuple[Packet, ...], exchange: Any) -> tuple[Step, ...]:
 TLS13_OVERHEAD = 17
 
 
-def request_record(p: Packet, exchange: Any) -> int | None:
+def request_record(p: Packet, exchange: Exchange) -> int | None:
     """The length of the record in `p` that is exactly the request plus TLS 1.3's
     overhead, if there is one: encryption hides content, not size."""
     if exchange.version != "TLSv1.3":
@@ -93,7 +84,7 @@ def request_record(p: Packet, exchange: Any) -> int | None:
     return want if want in lengths else None
 
 
-def _step_explain(name: str, members: list[Packet], exchange: Any) -> str:
+def _step_explain(name: str, members: list[Packet], exchange: Exchange) -> str:
     wire = [p for p in members if p.origin == "wire"]
     inside = [p for p in members if p.origin != "wire"]
     size = sum(payload_len(p) for p in wire)

@@ -11,19 +11,31 @@ router itself.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from labs.base import LabContext, LabOptions, RawPacket
-from labs.errors import BadInput
-from labs.netsim import netlab, netns, routes, routing_sim
-from labs.netsim.netlab import arp_step, cap, frames
-from labs.netsim.ns_agent import key as probe_key
-from labs.netsim.topology import TRACEROUTE, Topology, draw
+from scapy.layers.inet import ICMP, IP, TCP, IPerror
+
+from labs.base import LabContext, RawPacket
+from labs.catalog.traceroute.result import TracerouteResult
+from labs.kit import LabRequest, Recording, make_trace, now, recording
+from labs.kit.netlab import (
+    TRACEROUTE,
+    Topology,
+    arp_step,
+    cap,
+    draw,
+    frames,
+    netlab,
+    netns,
+    probe_key,
+    routes,
+    routing_sim,
+)
 from labs.trace import Fact, Section, Step, Trace
 
-MODES = ("udp", "icmp", "tcp")
+LAB = "traceroute"
+RESULT = TracerouteResult
 SOURCE, DEST_ROLE = "a", "b"
 MAX_TTL = 8
 
@@ -45,14 +57,16 @@ class Hop:
     extra: tuple[int, ...] = ()
 
 
+def _source() -> str:
+    return TRACEROUTE.node(SOURCE).interfaces[0].ip
+
+
 def _destination() -> str:
     return TRACEROUTE.node(DEST_ROLE).interfaces[0].ip
 
 
-def find_hops(raws: list[RawPacket], src: str, dst: str) -> list[Hop]:
+def find_hops(raws: tuple[RawPacket, ...], src: str, dst: str) -> list[Hop]:
     """Pair each probe with its answer, straight from the frames."""
-    from scapy.layers.inet import ICMP, IP, TCP, IPerror
-
     pkts = frames(raws)
     hops: list[Hop] = []
     by_key: dict[Any, int] = {}
@@ -142,7 +156,7 @@ def _hop_text(hop: Hop, topo: Topology, simulated: bool) -> str:
 
 
 def _steps(
-    raws: list[RawPacket], hops: list[Hop], topo: Topology, simulated: bool
+    raws: tuple[RawPacket, ...], hops: list[Hop], topo: Topology, simulated: bool
 ) -> tuple[Step, ...]:
     steps = []
     arp = arp_step(frames(raws), topo)
@@ -218,11 +232,9 @@ def _facts(hops: list[Hop], topo: Topology) -> tuple[Fact, ...]:
     return tuple(facts)
 
 
-def _sections(
-    hops: list[Hop], tables: dict[str, list[dict[str, Any]]], mode: str, version: netlab.Version
-) -> tuple[Section, ...]:
-    topo, dst = TRACEROUTE, _destination()
-    simulated, how = version.simulated, version.table_source
+def _sections(hops: list[Hop], result: TracerouteResult, simulated: bool) -> tuple[Section, ...]:
+    topo, dst, mode = TRACEROUTE, _destination(), result.mode
+    how = routes.table_source(simulated)
     out = [
         Section("The network", draw(topo), "code"),
         Section(
@@ -231,7 +243,7 @@ def _sections(
     ]
     for role in ("a", "r1", "r2"):
         node = topo.node(role)
-        table = routes.parse(tables[role])
+        table = routes.parse(result.tables[role])
         out.append(routes.table_section(node.label, table, dst, how))
         out.append(
             Section(
@@ -260,57 +272,47 @@ def _sections(
     return tuple(out)
 
 
-def _live(
-    mode: str, options: LabOptions, ctx: LabContext
-) -> tuple[list[RawPacket], dict[str, Any]]:
+def _live(mode: str, timeout: float, ctx: LabContext) -> tuple[list[RawPacket], TracerouteResult]:
     topo, dst = TRACEROUTE, _destination()
-    src = topo.node(SOURCE)
-    wait = max(0.2, min(2.0, options.timeout / 5))
+    src = topo.node(SOURCE).interfaces[0]
+    wait = max(0.2, min(2.0, timeout / 5))
     with netns.network(topo, ctx) as net:
-        tables = {n.role: net.routes(n.role) for n in topo.nodes}
+        tables = net.tables()
         if mode == "tcp":
             server = net.agent(DEST_ROLE, "serve", host=dst, port=80)
             server.read(10, ctx)
         ctx.say(f"Sending {mode.upper()} probes from host A with TTL 1, 2, 3...")
         agent = net.agent(
-            SOURCE, "traceroute", dst=dst, src=src.interfaces[0].ip, iface=src.interfaces[0].name,
+            SOURCE, "traceroute", dst=dst, src=src.ip, iface=src.name,
             mode=mode, wait=wait, max_ttl=MAX_TTL,
         )  # fmt: skip
-        result = agent.read(MAX_TTL * wait + 15, ctx)
-    where = f"{src.label} {src.interfaces[0].name}"
-    raws = [
-        RawPacket(float(t), bytes.fromhex(h), "ethernet", where) for t, _i, h in result["frames"]
-    ]
-    return raws, tables
+        sniffed = agent.read(MAX_TTL * wait + 15, ctx)
+    where = f"{topo.node(SOURCE).label} {src.name}"
+    return netlab.agent_raws(sniffed["frames"], lambda _i: where), TracerouteResult(mode, tables)
 
 
-def run(options: LabOptions, ctx: LabContext) -> Trace:
-    mode = (options.mode or "udp").lower()
-    if mode not in MODES:
-        raise BadInput(f"traceroute has no mode {mode!r}.", "Use --mode udp, icmp or tcp.")
-    t0 = time.monotonic()
-    version = netlab.choose(options, TRACEROUTE, "on host A's network card")
+def record(req: LabRequest, ctx: LabContext) -> Recording[TracerouteResult]:
+    mode = req.option("mode") or "udp"
+    started, clock = now()
+    capture, note = netlab.choose(req.option("simulate"), TRACEROUTE, "on host A's network card")
     dst = _destination()
-    if version.simulated:
+    if capture == "simulated":
         raws = routing_sim.traceroute(TRACEROUTE, SOURCE, dst, mode, MAX_TTL)
-        tables = routing_sim.tables(TRACEROUTE)
+        result = TracerouteResult(mode, routing_sim.tables(TRACEROUTE))
     else:
-        raws, tables = _live(mode, options, ctx)
-    from labs.dissect.core import build_trace
+        raws, result = _live(mode, req.timeout, ctx)
+    target = f"{dst} ({TRACEROUTE.label_of(dst)}), {mode.upper()} probes"
+    return recording(LAB, target, capture, note, raws, result, started, clock)
 
-    src_ip = TRACEROUTE.node(SOURCE).interfaces[0].ip
-    hops = find_hops(raws, src_ip, dst)
-    trace = build_trace(
-        lab="traceroute",
-        target=f"{dst} ({TRACEROUTE.label_of(dst)}), {mode.upper()} probes",
-        capture=version.capture,
-        raws=raws,
-        capture_note=version.note,
-        steps=netlab.timed(_steps(raws, hops, TRACEROUTE, version.simulated), raws),
-        sections=_sections(hops, tables, mode, version),
+
+def explain(rec: Recording[TracerouteResult]) -> Trace:
+    simulated = rec.capture == "simulated"
+    hops = find_hops(rec.raws, _source(), _destination())
+    trace = make_trace(
+        rec,
+        steps=netlab.timed(_steps(rec.raws, hops, TRACEROUTE, simulated), rec.raws),
+        sections=_sections(hops, rec.result, simulated),
         facts=_facts(hops, TRACEROUTE),
-        started=version.started,
-        duration=round(time.monotonic() - t0, 3),
-        client=src_ip,
+        client=_source(),
     )
-    return netlab.mark_simulated(trace) if version.simulated else trace
+    return netlab.mark_simulated(trace) if simulated else trace

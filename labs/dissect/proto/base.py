@@ -5,7 +5,7 @@ TCP/UDP). See `labs.dissect.proto` for how a protocol module plugs in."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,10 +58,6 @@ def hex4(v: Any) -> str:
     return f"0x{int(v):04x}"
 
 
-def hex8(v: Any) -> str:
-    return f"0x{int(v):08x}"
-
-
 def colons(b: bytes) -> str:
     """Bytes the way Wireshark prints a byte string (02:04:ff:d7)."""
     return b.hex(":")
@@ -103,22 +99,6 @@ def _make_field(rule: Rule, value: Any, offset: int, length: int, layer: Any) ->
         explain=explain,
         secret=rule.secret,
     )
-
-
-def ruled_fields(layer: Any, found: Iterable[Spot], rules: dict[str, Rule]) -> list[Field]:
-    """Fields for each scapy field that has a rule; other fields keep their
-    scapy name and scapy's own `i2repr` reading, with no Wireshark name."""
-    out: list[Field] = []
-    for spot in found:
-        rule = rules.get(spot.name)
-        if rule is None:
-            out.append(plain_field(layer, spot))
-            continue
-        try:
-            out.append(make_field(rule, spot.value, spot.offset, spot.length, layer))
-        except (TypeError, ValueError):
-            out.append(plain_field(layer, spot))
-    return out
 
 
 def plain_field(layer: Any, spot: Spot) -> Field:

@@ -131,10 +131,6 @@ def _icmp_type_explain(v: Any, layer: Any) -> str:
     return f"ICMP message type {t}."
 
 
-def _icmp_code_show(v: Any, layer: Any = None) -> str:
-    return str(int(v))
-
-
 ICMP = {
     "type": Rule(
         "Type",
