@@ -2,11 +2,13 @@
 code before the lab-folder move wrote it (tests/data/golden/explain/<name>.json,
 made with `cd <old checkout> && python -m tutor.cli explain
 tests/data/pcaps/<name> --json`). The trace names the file as given, so the
-test runs from the repository root with the same relative path, as the CLI does."""
+test runs from the repository root with the same relative path, as the CLI does.
+`UPDATE_GOLDEN=1` rewrites them after an intended change (see test_golden.py)."""
 
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -32,4 +34,6 @@ def test_explain_json_unchanged(name, parallel, monkeypatch):
     monkeypatch.setattr(explain, "_can_fork", lambda: parallel)
     out = io.StringIO()
     write_explain_json(str(PCAPS / name), out, parallel_from=1 if parallel else 10**9)
+    if os.environ.get("UPDATE_GOLDEN") == "1" and not parallel:
+        (GOLDEN / f"{name}.json").write_text(out.getvalue())
     assert out.getvalue() == (GOLDEN / f"{name}.json").read_text()
