@@ -23,3 +23,18 @@ def tutor_home(tmp_path, monkeypatch):
     home = tmp_path / "tutor-home"
     monkeypatch.setenv("TUTOR_HOME", str(home))
     return home
+
+
+@pytest.fixture(params=["reconstructed", pytest.param("live", marks=pytest.mark.needs_root)])
+def mode(request, monkeypatch):
+    """Run the test once per way of obtaining packets: recorded at the socket
+    and reconstructed (always), and captured live (as root)."""
+    monkeypatch.setenv("TUTOR_CAPTURE", request.param)
+    return request.param
+
+
+@pytest.fixture
+def reconstructed(monkeypatch):
+    """Packets recorded at the socket and reconstructed, even as root."""
+    monkeypatch.setenv("TUTOR_CAPTURE", "reconstructed")
+    return "reconstructed"

@@ -165,11 +165,6 @@ def test_unknown_lab_exit_2(capsys):
     assert code == 2 and "no lab called 'no-such-lab'" in err
 
 
-@pytest.fixture(params=["reconstructed", pytest.param("live", marks=pytest.mark.needs_root)])
-def mode(request, monkeypatch):
-    monkeypatch.setenv("TUTOR_CAPTURE", request.param)
-
-
 def test_connection_refused_exit_1(capsys, mode):
     err = one_line_error(capsys, 1, "--target", f"http://127.0.0.1:{closed_port()}/")
     assert "connection refused" in err

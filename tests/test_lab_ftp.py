@@ -26,11 +26,6 @@ OTHER_FILES = {"report.txt": b"quarterly numbers\n", "big.bin": b"\0" * 5000, "p
 
 
 @pytest.fixture
-def reconstructed(monkeypatch):
-    monkeypatch.setenv("TUTOR_CAPTURE", "reconstructed")
-
-
-@pytest.fixture
 def own_tmp(tmp_path, monkeypatch) -> Path:
     """A temporary directory of the test's own, so that the servers of other
     test runs on this machine at the same time do not show up in it."""

@@ -31,11 +31,6 @@ def no_learner_keylog(monkeypatch):
     monkeypatch.delenv(KEYLOG_ENV, raising=False)
 
 
-@pytest.fixture
-def reconstructed(monkeypatch):
-    monkeypatch.setenv("TUTOR_CAPTURE", "reconstructed")
-
-
 def _keylogs() -> set[str]:
     return set(glob.glob(os.path.join(tempfile.gettempdir(), "tutor-tls-*.keys")))
 
