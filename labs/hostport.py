@@ -8,6 +8,7 @@ import ipaddress
 import re
 import socket
 from dataclasses import dataclass
+from urllib.parse import SplitResult, urlsplit
 
 from labs.errors import BadInput
 
@@ -57,6 +58,41 @@ def parse_host_port(text: str, default_port: int | None, hint: str) -> tuple[str
     if not 1 <= port <= 65535:
         raise BadInput(f"Port {port} is out of range.", "A port is a number from 1 to 65535.")
     return match["v6"] or match["host"], port
+
+
+def parse_url(
+    text: str, lab: str, speaks: str, schemes: tuple[str, ...], hint: str, assume: str | None = None
+) -> SplitResult:
+    """The learner's URL `--target` for a lab that `speaks` a protocol over
+    `schemes`: checked once for every URL lab (empty, no scheme -- or `assume`
+    one --, another protocol's scheme, a port outside 1-65535, no host or an
+    impossible one) with BadInput worded for the learner."""
+    raw = text.strip()
+    if not raw or any(c.isspace() for c in raw):
+        raise BadInput(f"--target {text!r} is not a URL (it is empty or has spaces).", hint)
+    if "://" not in raw:
+        if assume is None:
+            raise BadInput(f"--target {raw!r} has no scheme.", f"Write it as {schemes[0]}://{raw}.")
+        raw = f"{assume}://{raw}"
+    try:
+        url = urlsplit(raw)
+        port = url.port
+    except ValueError:
+        raise BadInput(
+            f"--target {text!r} is not a usable URL, or the port in it is not a number "
+            "from 1 to 65535.",
+            hint,
+        ) from None
+    if url.scheme.lower() not in schemes:
+        raise BadInput(f"The {lab} lab speaks {speaks}, not {url.scheme}:// ({text}).", hint)
+    if port == 0:
+        raise BadInput(f"The port in {text!r} is not a number from 1 to 65535.", hint)
+    host = url.hostname or ""
+    if not host:
+        raise BadInput(f"{text!r} names no host.", hint)
+    if len(host) > 253 or any(len(label) > 63 for label in host.split(".")):
+        raise BadInput(f"{host!r} is not a possible host name (too long).", hint)
+    return url
 
 
 def resolve(host: str, port: int, socktype: int) -> Endpoint:

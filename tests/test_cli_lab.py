@@ -145,7 +145,7 @@ def one_line_error(capsys, code_wanted: int, *argv: str) -> str:
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
-        (["--target", "http://"], "no host name"),
+        (["--target", "http://"], "names no host"),
         (["--target", "127.0.0.1:8080"], "has no scheme"),
         (["--target", "ftp://127.0.0.1/"], "speaks HTTP, not ftp"),
         (["--target", "http://127.0.0.1:99999/"], "not a number from 1 to 65535"),

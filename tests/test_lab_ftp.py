@@ -198,7 +198,7 @@ def test_password_from_environment_and_missing_password(monkeypatch):
     "target, message",
     [
         ("http://127.0.0.1/", "speaks FTP"),
-        ("ftp://127.0.0.1:99999/", "not a usable FTP address"),
+        ("ftp://127.0.0.1:99999/", "not a number from 1 to 65535"),
         ("ftp:///nohost", "names no host"),
     ],
 )

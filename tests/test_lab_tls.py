@@ -147,8 +147,8 @@ def test_target_live(monkeypatch, tmp_path):
 @pytest.mark.parametrize(
     "target, message",
     [
-        ("http://127.0.0.1/", "looks at HTTPS"),
-        ("https://127.0.0.1:0x50/", "not a usable HTTPS address"),
+        ("http://127.0.0.1/", "speaks HTTPS, not http"),
+        ("https://127.0.0.1:0x50/", "not a number from 1 to 65535"),
         ("https:///nohost", "names no host"),
     ],
 )

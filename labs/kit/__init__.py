@@ -23,6 +23,7 @@ from labs.hostport import (
     capture_where,
     free_port,
     parse_host_port,
+    parse_url,
     port_is_closed,
     resolve,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "network_errors",
     "now",
     "parse_host_port",
+    "parse_url",
     "port_is_closed",
     "recording",
     "resolve",

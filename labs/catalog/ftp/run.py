@@ -18,7 +18,7 @@ import socket
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from labs.catalog.ftp.explain import ftp_facts, ftp_sections, ftp_steps
 from labs.catalog.ftp.result import FtpResult
@@ -37,6 +37,7 @@ from labs.kit import (
     capture_where,
     make_trace,
     network_errors,
+    parse_url,
     resolve,
     sender_ip,
 )
@@ -85,18 +86,8 @@ def parse_target(text: str) -> FtpTarget:
     part is the file to fetch. The password comes from the URL or from
     TUTOR_FTP_PASSWORD; no user means anonymous.
     """
-    raw = text.strip()
-    if "://" not in raw:
-        raw = "ftp://" + raw
-    try:
-        url = urlsplit(raw)
-        port = url.port or DEFAULT_PORT
-    except ValueError:
-        raise BadInput(f"{text!r} is not a usable FTP address.", USAGE) from None
-    if url.scheme != "ftp":
-        raise BadInput(f"The ftp lab speaks FTP, not {url.scheme}:// ({text}).", USAGE)
-    if not url.hostname:
-        raise BadInput(f"{text!r} names no host.", USAGE)
+    url = parse_url(text, "ftp", "FTP", ("ftp",), USAGE, assume="ftp")
+    port = url.port or DEFAULT_PORT
     user = unquote(url.username or "") or "anonymous"
     password = unquote(url.password or "") or os.environ.get(PASSWORD_ENV, "")
     if not password:
@@ -111,7 +102,7 @@ def parse_target(text: str) -> FtpTarget:
         directory, file = path, ""
     else:
         directory, _, file = path.rpartition("/")
-    return FtpTarget(url.hostname, port, user, password, directory, file)
+    return FtpTarget(url.hostname or "", port, user, password, directory, file)
 
 
 class LabFTP(ftplib.FTP):

@@ -17,7 +17,7 @@ import urllib3
 from urllib3.exceptions import LocationParseError, NameResolutionError, ReadTimeoutError
 
 from labs.catalog.http_api.result import Hop
-from labs.kit import BadInput, Capture, LabContext, LabError, network_errors
+from labs.kit import BadInput, Capture, LabContext, LabError, network_errors, parse_url
 
 #: Bytes of a response body the lab reads; past it, it stops and hangs up.
 BODY_CAP = 1024 * 1024
@@ -39,28 +39,9 @@ def hide_password(url: str) -> str:
 
 def check_url(text: str) -> SplitResult:
     """The learner's --target as a URL this lab can call, or BadInput."""
-    text = text.strip()
-    if not text or any(c.isspace() for c in text):
-        raise BadInput(f"--target {text!r} is not a URL (it is empty or has spaces).")
-    if "://" not in text:
-        raise BadInput(
-            f"--target {text!r} has no scheme.", f"Write it as http://{text} or https://{text}."
-        )
-    url = urlsplit(text)
-    if url.scheme.lower() not in ("http", "https"):
-        raise BadInput(
-            f"This lab speaks HTTP, not {url.scheme}:// ({text}).",
-            "Use an http:// or https:// URL.",
-        )
-    try:
-        url.port  # noqa: B018  (raises ValueError for a bad port)
-    except ValueError:
-        raise BadInput(f"The port in {text!r} is not a number from 1 to 65535.") from None
-    if not url.hostname:
-        raise BadInput(
-            f"--target {text!r} has no host name.", "For example: http://127.0.0.1:8000/"
-        )
-    return url
+    return parse_url(
+        text, "http-api", "HTTP", ("http", "https"), "For example: http://127.0.0.1:8000/"
+    )
 
 
 def check_request(method: str, headers: dict[str, str]) -> None:

@@ -24,14 +24,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from labs.catalog.tls.explain import tls_facts, tls_sections
 from labs.catalog.tls.result import Exchange, TlsResult
 from labs.catalog.tls.server import SERVER_NAME, https_server
 from labs.catalog.tls.steps import tls_steps
 from labs.kit import (
-    BadInput,
     Capture,
     Endpoint,
     LabContext,
@@ -44,6 +42,7 @@ from labs.kit import (
     capture_where,
     make_trace,
     network_errors,
+    parse_url,
     resolve,
     sender_ip,
 )
@@ -74,26 +73,18 @@ class TlsTarget:
 
 
 def parse_target(text: str) -> TlsTarget:
-    hint = "Use https://HOST[:PORT]/PATH."
-    raw = text.strip()
-    if "://" not in raw:
-        raw = "https://" + raw
-    try:
-        url = urlsplit(raw)
-        port = url.port or DEFAULT_PORT
-    except ValueError:
-        raise BadInput(f"{text!r} is not a usable HTTPS address.", hint) from None
-    if url.scheme != "https":
-        raise BadInput(
-            f"The tls lab looks at HTTPS, and {text} is {url.scheme}://.",
-            "Use an https:// URL (the http-api lab shows plain HTTP).",
-        )
-    if not url.hostname:
-        raise BadInput(f"{text!r} names no host.", hint)
+    url = parse_url(
+        text,
+        "tls",
+        "HTTPS",
+        ("https",),
+        "Use https://HOST[:PORT]/PATH (the http-api lab shows plain HTTP).",
+        assume="https",
+    )
     path = url.path or "/"
     if url.query:
         path += "?" + url.query
-    return TlsTarget(url.hostname, port, path)
+    return TlsTarget(url.hostname or "", url.port or DEFAULT_PORT, path)
 
 
 def client_context(ca_pem: bytes | None, insecure: bool, keylog: str) -> ssl.SSLContext:
