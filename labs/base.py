@@ -1,5 +1,6 @@
-"""What every lab receives and returns: its options, its context (progress,
-cancellation, capture mode) and the raw packets it hands to dissection."""
+"""What every lab is handed and hands on: its context (progress and
+cancellation) and the raw packets it gives to dissection. What a lab is asked
+to do is a `labs.spec.LabRequest`."""
 
 from __future__ import annotations
 
@@ -8,31 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from labs.errors import Cancelled
-
-
-@dataclass(frozen=True)
-class LabOptions:
-    """Everything a learner can ask of a lab, from the CLI or the TUI.
-
-    Each lab reads the options it understands and ignores the rest; the CLI
-    rejects options a lab does not take before the lab starts.
-    """
-
-    #: A live target (URL or HOST[:PORT]); None runs against the embedded server.
-    target: str | None = None
-    timeout: float = 10.0
-    #: http-api
-    method: str | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    data: str | None = None
-    insecure: bool = False
-    #: dns
-    name: str | None = None
-    qtype: str | None = None
-    #: ftp: "passive" | "active"; traceroute: "udp" | "icmp" | "tcp"
-    mode: str | None = None
-    #: traceroute / gateway-nat: run the simulated version even where namespaces work.
-    simulate: bool = False
 
 
 @dataclass(frozen=True)

@@ -113,11 +113,5 @@ def run_lab(
         ctx.cancel = cancel
     # lazy: a lab's code (and scapy) is imported only when it runs
     run = importlib.import_module(f"{spec.package}.run")
-    if not hasattr(run, "record"):  # TRANSITION: a lab not yet converted to the kit
-        from labs.base import LabOptions
-
-        return run.run(  # type: ignore[no-any-return]
-            LabOptions(target=request.target, timeout=request.timeout, **request.options), ctx
-        )
     trace: Trace = run.explain(run.record(request, ctx))
     return trace

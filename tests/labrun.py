@@ -8,7 +8,7 @@ from threading import Event
 from typing import Any
 
 from labs.api import get, run_lab
-from labs.trace import Trace
+from labs.trace import Packet, Trace
 
 
 def run(
@@ -21,3 +21,14 @@ def run(
 ) -> Trace:
     request = get(lab).request(target=target, timeout=timeout, given=options)
     return run_lab(request, progress=progress, cancel=cancel)
+
+
+def values(packet: Packet) -> dict[str, str]:
+    """A packet's fields by Wireshark name, the first of each, as tshark's
+    `-T fields -e NAME` shows them (its `value`, not the reading)."""
+    out: dict[str, str] = {}
+    for layer in packet.layers:
+        for f in layer.fields:
+            if f.filter:
+                out.setdefault(f.filter, f.value)
+    return out

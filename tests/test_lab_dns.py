@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import shutil
 import socket
+import threading
 
 import pytest
+from labrun import values
 from tshark_rows import tshark_rows
 
-from labs.base import LabContext, LabOptions
-from labs.catalog.dns.run import SCENARIO, run
+from labs.catalog.dns.run import SCENARIO
 from labs.catalog.dns.server import DnsServer
-from labs.dissect.narrate import field_map
+from labs.catalog.dns.spec import SPEC
 from labs.errors import BadInput, LabError
-from labs.trace import Packet, Trace
+from labs.registry import run_lab
+from labs.trace import Trace
 
 MODES = ["reconstructed", pytest.param("live", marks=pytest.mark.needs_root)]
 PARTNER = (
@@ -26,25 +28,25 @@ PARTNER = (
 )
 
 
-@pytest.fixture(params=MODES)
-def mode(request, monkeypatch):
-    monkeypatch.setenv("TUTOR_CAPTURE", request.param)
-    return request.param
-
-
 @pytest.fixture(scope="module")
 def traces():
     return {}
 
 
+def run(
+    target: str | None = None,
+    timeout: float | None = None,
+    cancel: threading.Event | None = None,
+    **given: str,
+) -> Trace:
+    """The lab as the CLI and the TUI run it: a request checked by its spec."""
+    return run_lab(SPEC.request(target, timeout, given), cancel=cancel)
+
+
 def embedded(mode: str, cache: dict[str, Trace]) -> Trace:
     if mode not in cache:
-        cache[mode] = run(LabOptions(), LabContext())
+        cache[mode] = run()
     return cache[mode]
-
-
-def fields(packet: Packet) -> dict[str, str]:
-    return {name: f.value for name, f in field_map(packet.layers).items()}
 
 
 def test_six_lookups_of_two_packets(mode, traces):
@@ -55,7 +57,7 @@ def test_six_lookups_of_two_packets(mode, traces):
     assert [s.title for s in trace.steps] == [f"{t} {n}" for n, t in SCENARIO]
     rcodes = []
     for step in trace.steps:
-        query, answer = (fields(trace.packets[i]) for i in step.packets)
+        query, answer = (values(trace.packets[i]) for i in step.packets)
         assert (query["dns.flags.response"], answer["dns.flags.response"]) == ("0", "1")
         assert query["dns.id"] == answer["dns.id"]
         assert answer["dns.flags.authoritative"] == "1" and answer["dns.flags.recavail"] == "0"
@@ -77,16 +79,16 @@ def test_facts_have_values_and_evidence(mode, traces):
     trace = embedded(mode, traces)
     transport = trace.fact("dns_transport")
     assert transport is not None and transport.value == "UDP"
-    assert fields(trace.packets[transport.packets[0]])["ip.proto"] == "17"
+    assert values(trace.packets[transport.packets[0]])["ip.proto"] == "17"
     per = trace.fact("packets_per_lookup")
     assert per is not None and per.value == "2" and per.packets == trace.steps[0].packets
-    assert [fields(trace.packets[i])["dns.flags.response"] for i in per.packets] == ["0", "1"]
+    assert [values(trace.packets[i])["dns.flags.response"] for i in per.packets] == ["0", "1"]
     nx = trace.fact("nxdomain_rcode")
     assert nx is not None and nx.value == "NXDOMAIN" and nx.filter == "dns.flags.rcode"
-    assert fields(trace.packets[nx.packets[0]])["dns.flags.rcode"] == "3"
+    assert values(trace.packets[nx.packets[0]])["dns.flags.rcode"] == "3"
     ttl = trace.fact("a_record_ttl")
     assert ttl is not None and ttl.value == "300" and ttl.filter == "dns.resp.ttl"
-    assert fields(trace.packets[ttl.packets[0]])["dns.resp.ttl"] == "300"
+    assert values(trace.packets[ttl.packets[0]])["dns.resp.ttl"] == "300"
     assert trace.fact("cname_chain_length").value == "2"  # type: ignore[union-attr]
     assert trace.fact("compression_offset").value == "12"  # type: ignore[union-attr]
 
@@ -94,7 +96,7 @@ def test_facts_have_values_and_evidence(mode, traces):
 def test_byte_tables_quote_this_trace(mode, traces):
     trace = embedded(mode, traces)
     sections = {s.title: s for s in trace.sections}
-    first_id = fields(trace.packets[0])["dns.id"]  # "0x2dc9"
+    first_id = values(trace.packets[0])["dns.id"]  # "0x2dc9"
     question = next(s for t, s in sections.items() if t.startswith("Byte by byte: the question"))
     assert question.kind == "table"
     assert f"0\t{first_id[2:4]} {first_id[4:6]}\tID (dns.id)\t{int(first_id, 16)}" in question.body
@@ -121,24 +123,23 @@ def partner():
 
 
 def test_target_name_and_type_ask_that_server(mode, partner):
-    options = LabOptions(target=f"127.0.0.1:{partner.port}", name="partner.test", qtype="mx")
-    trace = run(options, LabContext())
+    trace = run(f"127.0.0.1:{partner.port}", name="partner.test", qtype="mx")
     assert trace.target == f"127.0.0.1:{partner.port}" and trace.capture == mode
     assert len(trace.packets) == 2 and [s.title for s in trace.steps] == ["MX partner.test."]
-    answer = fields(trace.packets[1])
+    answer = values(trace.packets[1])
     assert answer["dns.qry.type"] == "15" and answer["dns.resp.ttl"] == "120"
     assert trace.fact("nxdomain_rcode") is None and trace.fact("a_record_ttl") is None
 
 
 def test_target_a_record_ttl_comes_from_that_server(mode, partner):
-    trace = run(LabOptions(target=f"127.0.0.1:{partner.port}", name="partner.test"), LabContext())
+    trace = run(f"127.0.0.1:{partner.port}", name="partner.test")
     assert trace.fact("a_record_ttl").value == "120"  # type: ignore[union-attr]
     assert "198.51.100.7" in trace.steps[0].explain
 
 
 def test_target_without_name_asks_example_com(partner, monkeypatch):
     monkeypatch.setenv("TUTOR_CAPTURE", "reconstructed")
-    trace = run(LabOptions(target=f"127.0.0.1:{partner.port}"), LabContext())
+    trace = run(f"127.0.0.1:{partner.port}")
     assert trace.steps[0].title == "A example.com."
     assert "REFUSED" in trace.steps[0].explain  # not in partner.test's zone
 
@@ -146,18 +147,18 @@ def test_target_without_name_asks_example_com(partner, monkeypatch):
 @pytest.mark.parametrize(
     ("options", "words"),
     [
-        (LabOptions(qtype="AAA"), "not a DNS record type"),
-        (LabOptions(name="bad..name"), "not a domain name"),
-        (LabOptions(name="a" * 64 + ".example"), "not a domain name"),
-        (LabOptions(name="exa mple.com"), "not a domain name"),
-        (LabOptions(target="http://127.0.0.1/"), "URL"),
-        (LabOptions(target="127.0.0.1:0"), "out of range"),
-        (LabOptions(target="127.0.0.1:5:5"), "HOST[:PORT]"),
+        ({"qtype": "AAA"}, "not a DNS record type"),
+        ({"name": "bad..name"}, "not a domain name"),
+        ({"name": "a" * 64 + ".example"}, "not a domain name"),
+        ({"name": "exa mple.com"}, "not a domain name"),
+        ({"target": "http://127.0.0.1/"}, "URL"),
+        ({"target": "127.0.0.1:0"}, "out of range"),
+        ({"target": "127.0.0.1:5:5"}, "HOST[:PORT]"),
     ],
 )
 def test_bad_input_is_one_line(options, words):
     with pytest.raises(BadInput) as info:
-        run(options, LabContext())
+        run(**options)
     assert words in str(info.value) and "\n" not in str(info.value)
     assert info.value.exit_code == 2
 
@@ -168,7 +169,7 @@ def test_no_answer_is_a_timeout(monkeypatch):
         silent.bind(("127.0.0.1", 0))
         port = silent.getsockname()[1]
         with pytest.raises(LabError) as info:
-            run(LabOptions(target=f"127.0.0.1:{port}", timeout=0.3), LabContext())
+            run(f"127.0.0.1:{port}", timeout=0.3)
     assert type(info.value) is LabError and "No DNS answer" in str(info.value)
 
 
@@ -178,7 +179,7 @@ def test_closed_port_is_a_lab_error(monkeypatch):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with pytest.raises(LabError) as info:
-        run(LabOptions(target=f"127.0.0.1:{port}", timeout=2), LabContext())
+        run(f"127.0.0.1:{port}", timeout=2)
     assert "closed" in str(info.value) and info.value.exit_code == 1
 
 
@@ -195,7 +196,7 @@ def test_wireshark_reads_the_same_values(mode, traces, tmp_path):
     rows = tshark_rows(path, names, rule)
     assert len(rows) == len(trace.packets)
     for packet, theirs in zip(trace.packets, rows, strict=True):
-        ours = fields(packet)
+        ours = values(packet)
         assert [theirs[n] for n in names] == [ours[n] for n in names], packet.index
     ttl = trace.fact("a_record_ttl")
     assert ttl is not None
@@ -205,23 +206,10 @@ def test_wireshark_reads_the_same_values(mode, traces, tmp_path):
     assert shown == {"dns.resp.ttl": ttl.value, "dns.a": "192.0.2.10"}
 
 
-def test_cancel_stops_the_server(monkeypatch):
-    import threading
-
-    from labs.errors import Cancelled
-
-    monkeypatch.setenv("TUTOR_CAPTURE", "reconstructed")
-    ctx = LabContext()
-    ctx.cancel.set()
-    with pytest.raises(Cancelled):
-        run(LabOptions(), ctx)
-    assert not [t for t in threading.enumerate() if t.name == "dns-server" and t.is_alive()]
-
-
 def test_name_and_type_without_target_ask_the_embedded_server(monkeypatch):
     monkeypatch.setenv("TUTOR_CAPTURE", "reconstructed")
-    trace = run(LabOptions(name="WWW.shop.example", qtype="aaaa"), LabContext())
+    trace = run(name="WWW.shop.example", qtype="aaaa")
     assert [s.title for s in trace.steps] == ["AAAA WWW.shop.example."]
-    answer = fields(trace.packets[1])
+    answer = values(trace.packets[1])
     assert answer["dns.cname"] == "shop.example" and answer["dns.aaaa"] == "2001:db8::10"
     assert trace.fact("cname_chain_length").value == "1"  # type: ignore[union-attr]

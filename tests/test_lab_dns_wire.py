@@ -1,12 +1,18 @@
 """The dns lab's reading of packets, from stored bytes: a real capture on lo
 of the six questions of the embedded scenario to the lab's own server on port
-54908 (IDs picked at random by the lab). Every value asserted is in these bytes."""
+54908 (IDs picked at random by the lab), dissected once as any trace is.
+Every value asserted is in these bytes."""
 
 from __future__ import annotations
 
+from scapy.layers.dns import DNS, DNSQR, DNSRR, DNSRROPT
+from scapy.layers.inet import IP, UDP
+
 from labs.base import RawPacket
 from labs.catalog.dns.explain import lookup_facts, lookup_sections
-from labs.catalog.dns.wire import byte_map, read_lookups, read_name
+from labs.catalog.dns.wire import byte_map, parse_message, read_lookups, read_name
+from labs.dissect.core import dissect_all
+from labs.trace import Field, Layer, Packet
 
 SERVER = 54908
 CAPTURE = [
@@ -59,11 +65,11 @@ CAPTURE = [
         "4500007284cd40004011b7ab7f0000017f000001d67cbec6005efe71a36485030001000000010000046e6f70650473686f70076578616d706c650000010001c011000600010000012c0027036e7331c0110a686f73746d6173746572c01178a4b4c500000e1000000258000151800000012c",
     ),
 ]
-RAWS = [RawPacket(t, bytes.fromhex(h)) for t, h in CAPTURE]
+PACKETS = dissect_all((RawPacket(t, bytes.fromhex(h)) for t, h in CAPTURE), {SERVER: "dns"})
 
 
 def lookups():
-    found = read_lookups(RAWS, SERVER)
+    found = read_lookups(PACKETS, SERVER)
     assert len(found) == 6
     return found
 
@@ -152,3 +158,43 @@ def test_sections_carry_this_capture_values():
     )
     assert "300 seconds" in sections["A name that does not exist"].body
     assert "byte 28 of the packet" in sections["Reading the bytes"].body
+
+
+def test_record_data_read_from_the_dissected_fields():
+    found = lookups()
+    data = [lk.response.section("answer")[0].data for lk in found[:5]]
+    assert data == [
+        "192.0.2.10",
+        "2001:db8::10",
+        "api.edge.shop.example.",
+        "10 mail.shop.example.",
+        '"v=spf1 -all"',
+    ]
+    (soa,) = found[5].response.section("authority")
+    assert (soa.name, soa.ttl) == ("shop.example.", 300)
+    assert soa.data == "ns1.shop.example. hostmaster.shop.example. 2024060101 3600 600 86400 300"
+    assert found[0].query.proto == "UDP" and found[0].query.offset == 28
+
+
+def test_a_reply_code_without_a_name_is_shown_as_its_number():
+    hexed = CAPTURE[11][1]
+    at = 2 * (28 + 3)  # the low nibble of the flags is the reply code
+    odd = hexed[:at] + "09" + hexed[at + 2 :]
+    (packet,) = dissect_all([RawPacket(0.0, bytes.fromhex(odd))], {SERVER: "dns"})
+    msg = parse_message(packet)
+    assert msg is not None and (msg.rcode, msg.rcode_word, msg.rcode_name) == (9, None, "RCODE 9")
+    flags = next(s for s in byte_map(msg.raw, msg.rcode_word) if s.offset == 2)
+    assert flags.meaning.endswith(", rcode 9")
+    nx = lookups()[5].response
+    assert nx.rcode_word == "NXDOMAIN" and "NXDOMAIN" in byte_map(nx.raw, nx.rcode_word)[1].meaning
+
+
+def test_edns_opt_is_not_a_record_and_not_dns_is_none():
+    answer = DNS(id=7, qr=1, qd=DNSQR(qname="a.example."), an=DNSRR(rrname="a.example.", rdata="192.0.2.1"), ar=DNSRROPT())  # fmt: skip
+    wire = bytes(IP(src="127.0.0.1", dst="127.0.0.1") / UDP(sport=SERVER, dport=40000) / answer)
+    (packet,) = dissect_all([RawPacket(0.0, wire)], {SERVER: "dns"})
+    msg = parse_message(packet)
+    assert msg is not None and msg.dport == 40000 and msg.src == f"127.0.0.1:{SERVER}"
+    assert [(r.section, r.rtype, r.data) for r in msg.records] == [("answer", "A", "192.0.2.1")]
+    no_dns = Packet(0, 0.0, "a", "b", "UDP", "", "", (Layer("UDP", 0, 8, (Field("x", None, "", "", 0, 1),)),))  # fmt: skip
+    assert parse_message(no_dns) is None

@@ -10,26 +10,19 @@ import socketserver
 import threading
 
 import pytest
+from labrun import values
 from tshark_rows import tshark_rows
 
-from labs.base import LabContext, LabOptions
-from labs.catalog.tcp_handshake.run import LINE, run
-from labs.dissect.narrate import field_map
+from labs.catalog.tcp_handshake.run import LINE
+from labs.catalog.tcp_handshake.spec import SPEC
 from labs.errors import BadInput, LabError
-from labs.trace import Packet, Trace
-
-MODES = ["reconstructed", pytest.param("live", marks=pytest.mark.needs_root)]
-
-
-@pytest.fixture(params=MODES)
-def mode(request, monkeypatch):
-    # "live" insists on live capture: a silent fallback would hide a broken sniffer.
-    monkeypatch.setenv("TUTOR_CAPTURE", request.param)
-    return request.param
+from labs.registry import run_lab
+from labs.trace import Trace
 
 
-def fields(packet: Packet) -> dict[str, str]:
-    return {name: f.value for name, f in field_map(packet.layers).items()}
+def run(target: str | None = None, cancel: threading.Event | None = None) -> Trace:
+    """The lab as the CLI and the TUI run it: a request checked by its spec."""
+    return run_lab(SPEC.request(target), cancel=cancel)
 
 
 def port_of(trace: Trace) -> int:
@@ -48,7 +41,7 @@ def trace_by_mode():
 
 def embedded(mode: str, cache: dict[str, Trace]) -> Trace:
     if mode not in cache:
-        cache[mode] = run(LabOptions(), LabContext())
+        cache[mode] = run()
     return cache[mode]
 
 
@@ -57,34 +50,34 @@ def test_embedded_run_steps_and_flags(mode, trace_by_mode):
     assert trace.capture == mode and trace.lab == "tcp-handshake"
     assert [s.name for s in trace.steps] == ["tcp-connect", "data", "close", "refused"]
     connect, data, close, refused = trace.steps
-    flags = [fields(trace.packets[i])["tcp.flags"] for i in connect.packets]
+    flags = [values(trace.packets[i])["tcp.flags"] for i in connect.packets]
     assert flags == ["0x0002", "0x0012", "0x0010"]  # SYN, SYN-ACK, ACK
-    assert all(int(fields(trace.packets[i])["tcp.flags"], 16) & 0x01 for i in close.packets[:1])
-    rst = fields(trace.packets[refused.packets[1]])
+    assert all(int(values(trace.packets[i])["tcp.flags"], 16) & 0x01 for i in close.packets[:1])
+    rst = values(trace.packets[refused.packets[1]])
     assert rst["tcp.flags.reset"] == "1"
     # Everything captured belongs to the lab: the echo port or the closed port.
-    ports = {port_of(trace), int(fields(trace.packets[refused.packets[0]])["tcp.dstport"])}
+    ports = {port_of(trace), int(values(trace.packets[refused.packets[0]])["tcp.dstport"])}
     for p in trace.packets:
-        f = fields(p)
+        f = values(p)
         assert {int(f["tcp.srcport"]), int(f["tcp.dstport"])} & ports
     assert any(len(trace.packets[i].data) > 52 for i in data.packets)
 
 
 def test_embedded_run_ack_arithmetic(mode, trace_by_mode):
     trace = embedded(mode, trace_by_mode)
-    syn, synack, ack = (fields(trace.packets[i]) for i in trace.steps[0].packets)
+    syn, synack, ack = (values(trace.packets[i]) for i in trace.steps[0].packets)
     assert int(synack["tcp.ack_raw"]) == (int(syn["tcp.seq_raw"]) + 1) % 2**32
     assert int(ack["tcp.ack_raw"]) == (int(synack["tcp.seq_raw"]) + 1) % 2**32
     # The line is acknowledged at its seq + its length.
     line = next(
-        fields(trace.packets[i])
+        values(trace.packets[i])
         for i in trace.steps[1].packets
         if trace.packets[i].data.endswith(LINE)
     )
     acks = [
-        int(fields(p)["tcp.ack_raw"])
+        int(values(p)["tcp.ack_raw"])
         for p in trace.packets
-        if fields(p)["tcp.srcport"] == line["tcp.dstport"]
+        if values(p)["tcp.srcport"] == line["tcp.dstport"]
     ]
     assert (int(line["tcp.seq_raw"]) + len(LINE)) % 2**32 in acks
 
@@ -97,19 +90,19 @@ def test_embedded_run_facts(mode, trace_by_mode):
     rst = trace.fact("closed_port_answer")
     assert rst is not None and rst.value == "RST"
     assert rst.packets == (trace.steps[3].packets[1],)
-    assert fields(trace.packets[rst.packets[0]])["tcp.flags.reset"] == "1"
+    assert values(trace.packets[rst.packets[0]])["tcp.flags.reset"] == "1"
     synack = trace.fact("syn_ack_number")
     assert synack is not None and synack.value == "client ISN + 1"
     assert synack.packets == trace.steps[0].packets[:2] and synack.filter == "tcp.ack_raw"
     kind = trace.fact("client_port_kind")
     assert kind is not None and kind.value == "ephemeral"
-    assert int(fields(trace.packets[kind.packets[0]])["tcp.srcport"]) >= 1024
+    assert int(values(trace.packets[kind.packets[0]])["tcp.srcport"]) >= 1024
 
 
 def test_embedded_run_sections_quote_the_trace(mode, trace_by_mode):
     trace = embedded(mode, trace_by_mode)
     sections = {s.title: s.body for s in trace.sections}
-    syn = fields(trace.packets[trace.steps[0].packets[0]])
+    syn = values(trace.packets[trace.steps[0].packets[0]])
     assert syn["tcp.seq_raw"] in sections["The handshake, number by number"]
     assert syn["tcp.srcport"] in sections["Ports: ephemeral and well-known"]
     assert sections["What the server said (40 bytes)"] == "hello from tutor, you said: hello tutor"
@@ -149,7 +142,7 @@ def pong_server():
 
 def test_target_talks_to_that_server(mode, pong_server):
     port = pong_server.server_address[1]
-    trace = run(LabOptions(target=f"127.0.0.1:{port}"), LabContext())
+    trace = run(f"127.0.0.1:{port}")
     assert trace.target == f"127.0.0.1:{port}" and trace.capture == mode
     assert pong_server.lines == [LINE]
     assert [s.name for s in trace.steps] == ["tcp-connect", "data", "close"]
@@ -167,7 +160,7 @@ def test_target_talks_to_that_server(mode, pong_server):
 )
 def test_bad_target_is_one_line_bad_input(target):
     with pytest.raises(BadInput) as info:
-        run(LabOptions(target=target), LabContext())
+        run(target)
     assert info.value.exit_code == 2 and "\n" not in str(info.value)
 
 
@@ -177,7 +170,7 @@ def test_refused_target_is_a_lab_error(monkeypatch):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with pytest.raises(LabError) as info:
-        run(LabOptions(target=f"127.0.0.1:{port}"), LabContext())
+        run(f"127.0.0.1:{port}")
     assert type(info.value) is LabError and info.value.exit_code == 1
     assert "refused" in str(info.value) and "\n" not in str(info.value)
 
@@ -193,18 +186,7 @@ def test_wireshark_reads_the_same_values(mode, trace_by_mode, tmp_path):
     rows = tshark_rows(path, names)
     assert len(rows) == len(trace.packets)
     for packet, theirs in zip(trace.packets, rows, strict=True):
-        ours = fields(packet)
+        ours = values(packet)
         assert [theirs[n] for n in names] == [ours[n] for n in names], packet.index
     syn = tshark_rows(path, ["tcp.options.mss_val"], display_filter="tcp.flags == 0x002")[0]
     assert syn["tcp.options.mss_val"] == trace.fact("client_mss").value  # type: ignore[union-attr]
-
-
-def test_cancel_stops_the_server(monkeypatch):
-    from labs.errors import Cancelled
-
-    monkeypatch.setenv("TUTOR_CAPTURE", "reconstructed")
-    ctx = LabContext()
-    ctx.cancel.set()
-    with pytest.raises(Cancelled):
-        run(LabOptions(), ctx)
-    assert not [t for t in threading.enumerate() if t.name == "echo-accept" and t.is_alive()]

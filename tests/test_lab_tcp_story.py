@@ -1,12 +1,15 @@
 """The tcp-handshake lab's reading of packets, from stored bytes: a real
 capture on lo of one echo exchange (port 36731) and a knock on closed port
-41831, taken with scapy as root. Every number asserted is in these bytes."""
+41831, taken with scapy as root, dissected once as any trace is. Every
+number asserted is in these bytes."""
 
 from __future__ import annotations
 
 from labs.base import RawPacket
 from labs.catalog.tcp_handshake.explain import ack_relation, story_facts, story_sections
-from labs.catalog.tcp_handshake.story import read_story
+from labs.catalog.tcp_handshake.story import parse_segment, read_story
+from labs.dissect.core import dissect_all
+from labs.trace import Layer, Packet
 
 SERVER, CLOSED = 36731, 41831
 CAPTURE = [
@@ -56,11 +59,11 @@ CAPTURE = [
     ),
     (0.004062, "450000280000400040063cce7f0000017f000001a367806f000000009ca15bed5014000095680000"),
 ]
-RAWS = [RawPacket(t, bytes.fromhex(h)) for t, h in CAPTURE]
+PACKETS = dissect_all(RawPacket(t, bytes.fromhex(h)) for t, h in CAPTURE)
 
 
 def story():
-    found = read_story(RAWS, SERVER, CLOSED)
+    found = read_story(PACKETS, SERVER, CLOSED)
     assert found is not None
     return found
 
@@ -99,7 +102,8 @@ def test_close_and_knock():
 
 def test_options_and_window_scale():
     st = story()
-    assert st.syn.option("MSS") == 65495 and st.syn.option("WScale") == 10
+    assert st.syn.mss == 65495 and st.syn.wscale == 10
+    assert st.syn.sack and st.syn.timestamps and st.ack.mss is None
     assert st.window_scale(st.ack) == 10 and st.window_scale(st.syn) is None
 
 
@@ -119,7 +123,8 @@ def test_facts_carry_values_and_evidence():
 
 
 def test_sections_use_this_capture_numbers():
-    sections = {s.title: s for s in story_sections(story(), reconstructed=False, embedded=True)}
+    made = story_sections(story(), reconstructed=False, embedded=True, port_range=(32768, 60999))
+    sections = {s.title: s for s in made}
     table = sections["The handshake, number by number"]
     assert table.kind == "table"
     rows = [row.split("\t") for row in table.body.splitlines()]
@@ -129,7 +134,9 @@ def test_sections_use_this_capture_numbers():
     assert "MSS 65495" in options and "64 x 1024 = 65536" in options
     closing = sections["Closing: FIN versus RST"].body
     assert "port 41831" in closing and "RST, ACK" in closing
-    assert "57058" in sections["Ports: ephemeral and well-known"].body
+    ports = sections["Ports: ephemeral and well-known"].body
+    assert "57058" in ports and "from 32768 to 60999; 57058 is inside it" in ports
+    assert "lab's own server" in ports
     assert "rebuilt" not in options
 
 
@@ -139,5 +146,14 @@ def test_reconstructed_sections_say_so():
 
 
 def test_missing_handshake_is_none():
-    assert read_story(RAWS[3:], SERVER, CLOSED) is None
+    assert read_story(PACKETS[3:], SERVER, CLOSED) is None
     assert read_story([], SERVER) is None
+
+
+def test_a_tcp_header_quoted_in_an_icmp_error_is_not_a_segment():
+    own = PACKETS[0]
+    quoted = tuple(Layer(f"{layer.name} (quoted)", layer.offset, layer.length, layer.fields)
+                   for layer in own.layers)  # fmt: skip
+    icmp = Packet(0, 0.0, own.src, own.dst, "ICMP", own.hex, "", (own.layers[0], *quoted[1:]))
+    assert parse_segment(own) is not None and parse_segment(icmp) is None
+    assert read_story([icmp, *PACKETS[1:]], SERVER) is None

@@ -4,6 +4,7 @@ the wire cannot show (plaintext inside TLS) and for explaining exchanges."""
 
 from __future__ import annotations
 
+import heapq
 import socket
 import threading
 import time
@@ -248,10 +249,14 @@ class LiveCapture(Capture):
             RawPacket(t, data, link, self.iface, self._names.get(pair_of(data, self.strip), ""))
             for t, data in frames
         ]
-        inside = [log for log in self.recorder.logs("inside-tls")]
-        out.extend(rebuild(inside))
-        out.sort(key=lambda r: r.time)
-        return out
+        # Captured frames stay in the order the kernel handed them over (as a
+        # pcap keeps them): on lo a reply's timestamp can precede its
+        # question's by a few microseconds, and sorting by time would put the
+        # answer first. Only the plaintext rebuilt from inside TLS is merged
+        # in by time.
+        inside = rebuild([log for log in self.recorder.logs("inside-tls")])
+        inside.sort(key=lambda r: r.time)
+        return list(heapq.merge(out, inside, key=lambda r: r.time)) if inside else out
 
 
 class _NamedSocket(socket.socket):

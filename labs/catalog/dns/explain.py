@@ -4,7 +4,7 @@ and pointer the learner reads is the one in this run's bytes."""
 
 from __future__ import annotations
 
-from labs.catalog.dns.wire import FLAG_BITS, PROTOCOLS, Lookup, Message, Record, Span, byte_map
+from labs.catalog.dns.wire import FLAG_BITS, Lookup, Message, Record, Span, byte_map
 from labs.trace import Fact, Packet, Section, Step
 
 
@@ -32,23 +32,17 @@ def answer_text(lookup: Lookup) -> str:
 
 
 def lookup_steps(lookups: tuple[Lookup, ...], packets: tuple[Packet, ...]) -> tuple[Step, ...]:
-    steps = []
     t0 = packets[0].time if packets else 0.0
-    for lk in lookups:
-        q = lk.query
-        first = packets[q.index].time
-        last = packets[lk.packets[-1]].time
-        steps.append(
-            Step(
-                "dns",
-                lk.packets,
-                f"Question {q.qtype} {q.qname} (ID {q.id}); answer {answer_text(lk)}.",
-                title=f"{q.qtype} {q.qname}",
-                start=round(first - t0, 6),
-                duration=round(last - first, 6),
-            )
+    return tuple(
+        Step.over(
+            "dns",
+            [packets[i] for i in lk.packets],
+            f"Question {lk.query.qtype} {lk.query.qname} (ID {lk.query.id}); answer {answer_text(lk)}.",
+            f"{lk.query.qtype} {lk.query.qname}",
+            t0,
         )
-    return tuple(steps)
+        for lk in lookups
+    )
 
 
 # -- facts ---------------------------------------------------------------------
@@ -56,7 +50,7 @@ def lookup_steps(lookups: tuple[Lookup, ...], packets: tuple[Packet, ...]) -> tu
 
 def _pointer_targets(msg: Message) -> list[tuple[Span, int]]:
     found = []
-    for span in byte_map(msg.raw):
+    for span in byte_map(msg.raw, msg.rcode_word):
         if span.field.endswith("pointer"):
             raw = msg.raw[span.offset : span.offset + 2]
             found.append((span, ((raw[0] & 0x3F) << 8) | raw[1]))
@@ -68,7 +62,7 @@ def lookup_facts(lookups: tuple[Lookup, ...]) -> tuple[Fact, ...]:
         return ()
     first = lookups[0]
     q = first.query
-    proto = PROTOCOLS.get(q.proto, str(q.proto))
+    proto = q.proto
     facts = [
         Fact(
             "dns_transport",
@@ -230,7 +224,7 @@ def _hex(data: bytes) -> str:
 
 def _bytes_table(msg: Message, what: str) -> Section:
     rows = ["Offset\tBytes\tField\tWhat it means"]
-    for span in byte_map(msg.raw):
+    for span in byte_map(msg.raw, msg.rcode_word):
         chunk = msg.raw[span.offset : span.offset + span.length]
         rows.append(f"{span.offset}\t{_hex(chunk)}\t{span.field}\t{span.meaning}")
     title = f"Byte by byte: {what} in {ref(msg.index)} ({len(msg.raw)} bytes)"

@@ -1,24 +1,25 @@
-"""Reading DNS messages out of a lab's raw packets: which packet is which
-question and which answer, and a byte map of a message (every label, length
-byte and compression pointer, with its offset) for the byte-by-byte tables.
+"""Reading DNS messages out of a lab's dissected packets: which packet is
+which question and which answer, the records in them (read through
+`Packet.field`, as the dissector found them), and a byte map of a message
+(every label, length byte and compression pointer, with its offset) for the
+byte-by-byte tables.
 
-scapy decodes the records (`DNS(payload)`); the byte map walks the message
-itself because scapy resolves compression pointers away and keeps no byte
-positions, and those positions are exactly what the lab teaches.
+The byte map walks the message bytes itself: it is the lesson (where each
+byte sits and why), which a field list with names already resolved no
+longer shows.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from labs.base import RawPacket
-
-RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
-PROTOCOLS = {6: "TCP", 17: "UDP"}
+from labs.trace import Field, Layer, Packet
 
 
 def type_name(number: int) -> str:
+    # lazy: scapy's table of type names, only once a message is read
     from scapy.layers.dns import dnstypes
 
     return str(dnstypes.get(number, f"TYPE{number}"))
@@ -40,14 +41,13 @@ class Message:
     """One DNS message in one packet, with where it sits in that packet."""
 
     index: int
-    time: float
+    #: The packet's ends, as "IP:PORT".
     src: str
-    sport: int
     dst: str
     dport: int
-    #: The IP protocol number (17 for UDP).
-    proto: int
-    #: Byte offset of the DNS message inside the packet (IP + UDP headers before it).
+    #: The transport as the IP header names it ("UDP").
+    proto: str
+    #: Byte offset of the DNS message from the IP header (IP + UDP headers before it).
     offset: int
     ip_header: int
     raw: bytes
@@ -56,6 +56,8 @@ class Message:
     qname: str
     qtype: str
     records: tuple[Record, ...] = ()
+    #: The reply code's name as the dissector gives it (None: a number it has no name for).
+    rcode_word: str | None = None
 
     @property
     def is_response(self) -> bool:
@@ -67,7 +69,7 @@ class Message:
 
     @property
     def rcode_name(self) -> str:
-        return RCODES.get(self.rcode, f"RCODE {self.rcode}")
+        return self.rcode_word or f"RCODE {self.rcode}"
 
     def bit(self, position: int) -> int:
         return (self.flags >> position) & 1
@@ -89,77 +91,92 @@ class Lookup:
         return (self.query.index, *extra)
 
 
-def _rdata(rr: object) -> str:
-    def text(value: object) -> str:
-        return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+def _fqdn(name: str) -> str:
+    """A name as DNS writes it, with its final dot (the dissector prints it
+    without, and the root as <Root>)."""
+    return "." if name == "<Root>" else name + "."
 
-    kind = type_name(rr.type)  # type: ignore[attr-defined]
-    if kind == "MX":
-        return f"{rr.preference} {text(rr.exchange)}"  # type: ignore[attr-defined]
-    if kind == "SOA":
-        parts = ("mname", "rname", "serial", "refresh", "retry", "expire", "minimum")
-        return " ".join(text(getattr(rr, p)) for p in parts)
+
+def _value(fields: Sequence[Field], name: str) -> str:
+    return next((f.value for f in fields if f.filter == name), "")
+
+
+#: The fields that make a record's data, by type, joined by spaces (TXT: its strings).
+_DATA = {
+    "A": ("dns.a",), "AAAA": ("dns.aaaa",), "CNAME": ("dns.cname",), "NS": ("dns.ns",),
+    "PTR": ("dns.ptr.domain_name",), "MX": ("dns.mx.preference", "dns.mx.mail_exchange"),
+    "SOA": ("dns.soa.mname", "dns.soa.rname", "dns.soa.serial_number", "dns.soa.refresh_interval",
+            "dns.soa.retry_interval", "dns.soa.expire_limit", "dns.soa.minimum_ttl"),
+}  # fmt: skip
+_NAMES = {"dns.cname", "dns.ns", "dns.ptr.domain_name", "dns.mx.mail_exchange", "dns.soa.mname",
+          "dns.soa.rname"}  # fmt: skip
+
+
+def _rdata(kind: str, fields: Sequence[Field]) -> str:
+    """A record's data as one line of text, from its data fields."""
     if kind == "TXT":
-        return " ".join(f'"{text(s)}"' for s in rr.rdata)  # type: ignore[attr-defined]
-    return text(getattr(rr, "rdata", ""))
+        return " ".join(f'"{f.value}"' for f in fields if f.filter == "dns.txt")
+    if kind not in _DATA:  # the dissector's "Data" field: the bytes as they are
+        return next((f.value for f in fields if f.name.startswith("Data")), "")
+    values = ((name, _value(fields, name)) for name in _DATA[kind])
+    return " ".join(_fqdn(v) if name in _NAMES else v for name, v in values)
 
 
-def parse_message(index: int, raw: RawPacket, t0: float) -> Message | None:
-    """The DNS message of a raw IP/UDP packet, or None when there is none."""
-    from scapy.layers.dns import DNS
-    from scapy.layers.inet import IP, UDP
-    from scapy.layers.inet6 import IPv6
+#: How the dissector marks the name of a record outside the answer section.
+_SECTIONS = ((" (authority)", "authority"), (" (additional)", "additional"))
 
-    data = raw.data
-    if not data or data[0] >> 4 not in (4, 6):
+
+def _records(dns: Layer) -> tuple[Record, ...]:
+    """The records of a DNS layer: each starts at its dns.resp.name field."""
+    groups: list[list[Field]] = []
+    for f in dns.fields:
+        if f.filter == "dns.resp.name":
+            groups.append([f])
+        elif groups:
+            groups[-1].append(f)
+    records = []
+    for head, *rest in groups:
+        rtype = int(_value(rest, "dns.resp.type") or 0)
+        if rtype == 41:  # the EDNS OPT pseudo-record is not an answer
+            continue
+        section = next((s for mark, s in _SECTIONS if head.name.endswith(mark)), "answer")
+        kind = type_name(rtype)
+        ttl = int(_value(rest, "dns.resp.ttl") or 0)
+        records.append(Record(section, _fqdn(head.value), kind, ttl, _rdata(kind, rest)))
+    return tuple(records)
+
+
+def parse_message(packet: Packet) -> Message | None:
+    """The DNS message of a dissected IP/UDP packet, or None when there is none."""
+    dns, udp = packet.layer("DNS"), packet.layer("UDP")
+    ip = packet.layer("IPv4") or packet.layer("IPv6")
+    if dns is None or udp is None or ip is None or dns.length < 12:
         return None
-    ip = IP(data) if data[0] >> 4 == 4 else IPv6(data)
-    if UDP not in ip:
-        return None
-    header = ip.ihl * 4 if data[0] >> 4 == 4 else 40
-    start = header + 8
-    end = header + ip[UDP].len
-    payload = data[start:end]
-    if len(payload) < 12:
-        return None
-    try:
-        dns = DNS(payload)
-    except Exception:  # scapy raises assorted errors on garbage; it is just not DNS
-        return None
-    question = dns.qd[0] if dns.qd else None
-    records = tuple(
-        Record(section, _name(rr.rrname), type_name(rr.type), int(rr.ttl), _rdata(rr))
-        for section, rrs in (("answer", dns.an), ("authority", dns.ns), ("additional", dns.ar))
-        for rr in rrs or ()
-        if rr.type != 41  # the EDNS OPT pseudo-record is not an answer
-    )
+    question, qtype = dns.field("dns.qry.name"), dns.field("dns.qry.type")
+    rcode = dns.field("dns.flags.rcode")
+    proto = ip.field("ip.proto") or ip.field("ipv6.nxt")
     return Message(
-        index=index,
-        time=raw.time - t0,
-        src=ip.src,
-        sport=ip[UDP].sport,
-        dst=ip.dst,
-        dport=ip[UDP].dport,
-        proto=ip.proto if data[0] >> 4 == 4 else ip.nh,
-        offset=start,
-        ip_header=header,
-        raw=bytes(payload),
-        id=struct.unpack("!H", payload[:2])[0],
-        flags=struct.unpack("!H", payload[2:4])[0],
-        qname=_name(question.qname) if question else "",
-        qtype=type_name(question.qtype) if question else "",
-        records=records,
+        index=packet.index,
+        src=packet.src,
+        dst=packet.dst,
+        dport=packet.number("udp.dstport") or 0,
+        proto=proto.show if proto is not None else "",
+        offset=dns.offset - ip.offset,
+        ip_header=ip.length,
+        raw=packet.data[dns.offset : dns.offset + dns.length],
+        id=packet.number("dns.id") or 0,
+        flags=packet.number("dns.flags") or 0,
+        qname=_fqdn(question.value) if question is not None else "",
+        qtype=type_name(int(qtype.value)) if qtype is not None else "",
+        records=_records(dns),
+        # The dissector names the codes it knows and shows the others as the bare number.
+        rcode_word=rcode.show if rcode is not None and rcode.show != rcode.value else None,
     )
 
 
-def _name(value: object) -> str:
-    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
-
-
-def read_lookups(raws: list[RawPacket], server_port: int) -> tuple[Lookup, ...]:
+def read_lookups(packets: Sequence[Packet], server_port: int) -> tuple[Lookup, ...]:
     """Pair each query to `server_port` with the response that carries its ID."""
-    t0 = raws[0].time if raws else 0.0
-    messages = [m for i, raw in enumerate(raws) if (m := parse_message(i, raw, t0)) is not None]
+    messages = [m for p in packets if (m := parse_message(p)) is not None]
     lookups = []
     for query in messages:
         if query.is_response or query.dport != server_port:
@@ -171,7 +188,7 @@ def read_lookups(raws: list[RawPacket], server_port: int) -> tuple[Lookup, ...]:
                 if m.is_response
                 and m.index > query.index
                 and m.id == query.id
-                and (m.dst, m.dport) == (query.src, query.sport)
+                and m.dst == query.src
             ),
             None,
         )
@@ -235,38 +252,19 @@ def name_spans(msg: bytes, offset: int, field: str) -> tuple[list[Span], int]:
 #: (bit, short name, Wireshark field, meaning when 1, meaning when 0) for the flags word.
 FLAG_BITS = (
     (15, "QR", "dns.flags.response", "this is a response", "this is a query"),
-    (
-        10,
-        "AA",
-        "dns.flags.authoritative",
-        "authoritative: the server owns this zone",
-        "not authoritative: relayed or cached",
-    ),
-    (
-        9,
-        "TC",
-        "dns.flags.truncated",
-        "truncated: the answer did not fit; ask again over TCP",
-        "not truncated",
-    ),
-    (
-        8,
-        "RD",
-        "dns.flags.recdesired",
-        "recursion desired: please look it up for me",
-        "no recursion asked for",
-    ),
-    (
-        7,
-        "RA",
-        "dns.flags.recavail",
-        "recursion available: this server will look up any name for you",
-        "no recursion: this server only answers for what it knows itself",
-    ),
-)
+    (10, "AA", "dns.flags.authoritative", "authoritative: the server owns this zone",
+     "not authoritative: relayed or cached"),
+    (9, "TC", "dns.flags.truncated", "truncated: the answer did not fit; ask again over TCP",
+     "not truncated"),
+    (8, "RD", "dns.flags.recdesired", "recursion desired: please look it up for me",
+     "no recursion asked for"),
+    (7, "RA", "dns.flags.recavail",
+     "recursion available: this server will look up any name for you",
+     "no recursion: this server only answers for what it knows itself"),
+)  # fmt: skip
 
 
-def flags_summary(flags: int) -> str:
+def flags_summary(flags: int, rcode_word: str | None = None) -> str:
     opcode = (flags >> 11) & 0xF
     parts = [
         "response" if flags >> 15 else "query",
@@ -274,18 +272,19 @@ def flags_summary(flags: int) -> str:
     ]
     parts += [name for bit, name, *_ in FLAG_BITS[1:] if flags >> bit & 1]
     if flags >> 15:
-        parts.append(RCODES.get(flags & 0xF, f"rcode {flags & 0xF}"))
+        parts.append(rcode_word or f"rcode {flags & 0xF}")
     return f"0x{flags:04x}: " + ", ".join(parts)
 
 
-def byte_map(msg: bytes) -> list[Span]:
-    """Every field of a DNS message with its offset (from the message's first byte)."""
+def byte_map(msg: bytes, rcode_word: str | None = None) -> list[Span]:
+    """Every field of a DNS message with its offset (from the message's first
+    byte); `rcode_word` names its reply code (`Message.rcode_word`)."""
     ident, flags, qd, an, ns, ar = struct.unpack("!6H", msg[:12])
     spans = [
         Span(
             0, 2, "ID (dns.id)", f"{ident}: picked by the asker; the answer carries the same number"
         ),
-        Span(2, 2, "Flags (dns.flags)", flags_summary(flags)),
+        Span(2, 2, "Flags (dns.flags)", flags_summary(flags, rcode_word)),
         Span(4, 2, "Questions (dns.count.queries)", str(qd)),
         Span(6, 2, "Answers (dns.count.answers)", str(an)),
         Span(8, 2, "Authority records (dns.count.auth_rr)", str(ns)),

@@ -18,13 +18,13 @@ def ref(seg: Segment) -> str:
 def ack_relation(ack: Segment, of: Segment) -> str:
     """Say how `ack`'s acknowledgment number follows from segment `of`:
     "ack 1001 = 1000 (seq of #0) + 1 (the SYN counts as one byte)"."""
-    counted = of.length + of.has("S") + of.has("F")
+    counted = of.length + of.has("SYN") + of.has("FIN")
     why = []
     if of.length:
         why.append("the length of its data")
-    if of.has("S"):
+    if of.has("SYN"):
         why.append("the SYN counts as one byte")
-    if of.has("F"):
+    if of.has("FIN"):
         why.append("the FIN counts as one byte")
     if ack.ack == of.next_seq:
         return f"ack {ack.ack} = {of.seq} (seq of {ref(of)}) + {counted} ({', '.join(why)})"
@@ -39,11 +39,7 @@ def ack_relation(ack: Segment, of: Segment) -> str:
 
 def story_steps(story: Story, packets: tuple[Packet, ...]) -> tuple[Step, ...]:
     def step(name: str, title: str, segs: tuple[Segment, ...], explain: str) -> Step:
-        idx = tuple(s.index for s in segs)
-        first, last = packets[idx[0]].time, packets[idx[-1]].time
-        return Step(
-            name, idx, explain, title, round(first - packets[0].time, 6), round(last - first, 6)
-        )
+        return Step.over(name, [packets[s.index] for s in segs], explain, title, packets[0].time)
 
     syn, synack, ack = story.syn, story.synack, story.ack
     steps = [
@@ -125,7 +121,7 @@ def story_facts(story: Story) -> tuple[Fact, ...]:
             "tcp.srcport",
         ),
     ]
-    mss = syn.option("MSS")
+    mss = syn.mss
     if mss is not None:
         facts.append(
             Fact(
@@ -140,7 +136,7 @@ def story_facts(story: Story) -> tuple[Fact, ...]:
         facts.append(
             Fact(
                 "closed_port_answer",
-                "RST" if story.rst.has("R") else story.rst.flag_names,
+                "RST" if story.rst.has("RST") else story.rst.flag_names,
                 f"Port {story.knock.dport} answered the SYN ({ref(story.knock)}) with "
                 f"{story.rst.flag_names} ({ref(story.rst)}).",
                 (story.rst.index,),
@@ -158,11 +154,21 @@ REBUILT = (
 )
 
 
-def story_sections(story: Story, reconstructed: bool, embedded: bool) -> tuple[Section, ...]:
+def story_sections(
+    story: Story,
+    reconstructed: bool,
+    embedded: bool,
+    port_range: tuple[int, int] | None = None,
+) -> tuple[Section, ...]:
+    """`port_range`: the range this machine picks ephemeral ports from, when known."""
     sections = [_handshake_table(story), _handshake_notes(story, reconstructed)]
     if story.data:
         sections.append(_counting(story))
-    sections += [_options(story, reconstructed), _ports(story, embedded), _closing(story)]
+    sections += [
+        _options(story, reconstructed),
+        _ports(story, embedded, port_range),
+        _closing(story),
+    ]
     return tuple(sections)
 
 
@@ -175,7 +181,7 @@ def _handshake_table(story: Story) -> Section:
     ]
     lines = ["Packet\tFrom\tFlags\tseq\tack\tWhat it says"]
     for seg, says in rows:
-        acked = str(seg.ack) if seg.has("A") else "(none)"
+        acked = str(seg.ack) if seg.has("ACK") else "(none)"
         lines.append(f"{ref(seg)}\t{story.who(seg)}\t{seg.flag_names}\t{seg.seq}\t{acked}\t{says}")
     return Section("The handshake, number by number", "\n".join(lines), kind="table")
 
@@ -227,15 +233,14 @@ def _counting(story: Story) -> Section:
 
 def _offer(seg: Segment, who: str) -> str:
     parts = []
-    mss, scale = seg.option("MSS"), seg.option("WScale")
+    mss, scale = seg.mss, seg.wscale
     if mss is not None:
         parts.append(f"MSS {mss} (the largest piece of data it wants in one segment)")
     if scale is not None:
-        factor = 2 ** int(scale)  # type: ignore[call-overload]
-        parts.append(f"window scale {scale} (multiply its window field by 2^{scale} = {factor})")
-    if seg.option("SAckOK") is not None:
+        parts.append(f"window scale {scale} (multiply its window field by 2^{scale} = {2**scale})")
+    if seg.sack:
         parts.append("SACK permitted (it can say exactly which pieces arrived)")
-    if seg.option("Timestamp") is not None:
+    if seg.timestamps:
         parts.append("timestamps (to measure the round trip)")
     offered = "; ".join(parts) if parts else "no options at all"
     return f"The {who}'s {seg.flag_names} ({ref(seg)}) offers: {offered}."
@@ -256,7 +261,7 @@ def _options(story: Story, reconstructed: bool) -> Section:
             f"Without window scaling on both sides the window field is the number of bytes "
             f"itself: {story.ack.window} in {ref(story.ack)}, at most 65535."
         )
-    mss = story.syn.option("MSS")
+    mss = story.syn.mss
     if mss is not None and story.syn.src.startswith(("127.", "::1")):
         lines.append(
             f"An MSS of {mss} is large because this connection never leaves the machine "
@@ -267,16 +272,7 @@ def _options(story: Story, reconstructed: bool) -> Section:
     return Section("Options in the SYN and SYN-ACK", "\n\n".join(lines))
 
 
-def _port_range() -> tuple[int, int] | None:
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as fh:
-            low, high = fh.read().split()
-        return int(low), int(high)
-    except (OSError, ValueError):
-        return None
-
-
-def _ports(story: Story, embedded: bool) -> Section:
+def _ports(story: Story, embedded: bool, span: tuple[int, int] | None) -> Section:
     cport, sport = story.syn.sport, story.syn.dport
     lines = [
         f"The client's port is {cport}."
@@ -286,7 +282,6 @@ def _ports(story: Story, embedded: bool) -> Section:
             else " That is below 1024, the range of well-known ports: unusual for a client."
         )
     ]
-    span = _port_range()
     if span is not None:
         low, high = span
         inside = "inside" if low <= cport <= high else "outside"

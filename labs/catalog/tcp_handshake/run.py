@@ -11,20 +11,32 @@ and skips the closed-port knock, which only makes sense on this machine.
 from __future__ import annotations
 
 import socket
-import time
 from contextlib import ExitStack
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
-from labs.base import LabContext, LabOptions, RawPacket
 from labs.catalog.tcp_handshake.explain import story_facts, story_sections, story_steps
+from labs.catalog.tcp_handshake.result import TcpResult
+from labs.catalog.tcp_handshake.server import EchoServer
 from labs.catalog.tcp_handshake.story import read_story
-from labs.errors import LabError
-from labs.hostport import Endpoint, capture_where, parse_host_port, resolve
-from labs.trace import Section, Trace
-
-if TYPE_CHECKING:
-    from labs.capture.core import Capture
+from labs.kit import (
+    Capture,
+    Endpoint,
+    LabContext,
+    LabError,
+    LabRequest,
+    Plan,
+    Recording,
+    Section,
+    Trace,
+    capture_run,
+    capture_where,
+    free_port,
+    make_trace,
+    network_errors,
+    parse_host_port,
+    resolve,
+    sender_ip,
+)
 
 LAB = "tcp-handshake"
 #: The one line the client sends (12 bytes with its newline).
@@ -35,46 +47,23 @@ READ_TIMEOUT = 5.0
 TARGET_HINT = "Give --target as HOST:PORT, for example 127.0.0.1:8080."
 
 
-def _free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on: bind to let the OS pick a
-    free one, then let go of it. The knock itself proves it is closed."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def converse(cap: Capture, server: Endpoint, timeout: float) -> bytes:
     """Connect, send LINE, read the answer, close gracefully; return the answer."""
-    where = server.shown
-    try:
+    with network_errors(
+        server.shown, timeout, timeout_hint="Check the address; a firewall may be dropping the SYN."
+    ):
         # Through the capture, so that a reconstruction records the SYN's time too.
         sock = cap.create_connection((server.address, server.port), timeout)
-    except ConnectionRefusedError:
-        raise LabError(
-            f"Nothing accepted the connection at {where} (connection refused).",
-            "Check the port, or run without --target to use the lab's own server.",
-        ) from None
-    except TimeoutError:
-        raise LabError(
-            f"No answer from {where} within {timeout:g} s.",
-            "Check the address; a firewall may be dropping the SYN.",
-        ) from None
-    except OSError as exc:
-        raise LabError(f"Could not connect to {where}: {exc.strerror or exc}.") from None
-    answer = b""
-    try:
-        sock.sendall(LINE)
-        sock.settimeout(min(timeout, READ_TIMEOUT))
-        answer = _read(sock, until_newline=True)
-        # Our FIN first, then read whatever is left until the server's FIN, so
-        # unread data never turns the close into a RST.
-        sock.shutdown(socket.SHUT_WR)
-        answer += _read(sock, until_newline=False)
-    except OSError as exc:
-        raise LabError(f"The connection to {where} broke: {exc.strerror or exc}.") from None
-    finally:
-        sock.close()
-    return answer
+        try:
+            sock.sendall(LINE)
+            sock.settimeout(min(timeout, READ_TIMEOUT))
+            answer = _read(sock, until_newline=True)
+            # Our FIN first, then read whatever is left until the server's FIN, so
+            # unread data never turns the close into a RST.
+            sock.shutdown(socket.SHUT_WR)
+            return answer + _read(sock, until_newline=False)
+        finally:
+            sock.close()
 
 
 def _read(sock: socket.socket, until_newline: bool) -> bytes:
@@ -107,58 +96,64 @@ def knock(cap: Capture, port: int, timeout: float) -> None:
         sock.close()
 
 
-def run(options: LabOptions, ctx: LabContext) -> Trace:
-    from labs.capture.core import open_capture
-    from labs.dissect.core import build_trace
+def _port_range() -> tuple[int, int] | None:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as fh:
+            low, high = fh.read().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return None
 
-    started = datetime.now(UTC).isoformat(timespec="seconds")
-    clock = time.monotonic()
-    target = parse_host_port(options.target, None, TARGET_HINT) if options.target else None
-    with ExitStack() as stack:
-        closed: int | None = None
+
+def record(req: LabRequest, ctx: LabContext) -> Recording[TcpResult]:
+    target = parse_host_port(req.target, None, TARGET_HINT) if req.target else None
+    where: list[tuple[Endpoint, int | None]] = []
+
+    def setup(stack: ExitStack) -> Plan:
         if target is None:
-            from labs.catalog.tcp_handshake.server import EchoServer
-
             ctx.say("Starting the lab's own TCP server on 127.0.0.1 ...")
             echo = stack.enter_context(EchoServer())
-            server = Endpoint(socket.AF_INET, "127.0.0.1", echo.port)
-            closed = _free_port()
+            server, closed = Endpoint(socket.AF_INET, "127.0.0.1", echo.port), free_port()
         else:
-            server = resolve(*target, socket.SOCK_STREAM)
-        ports = [server.port] if closed is None else [server.port, closed]
+            server, closed = resolve(*target, socket.SOCK_STREAM), None
+        where.append((server, closed))
         iface, host = capture_where(server)
-        with open_capture(ctx, ports=ports, proto="tcp", iface=iface, host=host) as cap:
+        ports = (server.port,) if closed is None else (server.port, closed)
+        return Plan(server.shown, ports, "tcp", iface, host)
+
+    def talk(cap: Capture, plan: Plan) -> TcpResult:
+        server, closed = where[0]
+        ctx.say(f"Connecting to {server.shown}, sending one line, closing ...")
+        answer = converse(cap, server, req.timeout)
+        if closed is not None:
             ctx.check()
-            ctx.say(f"Connecting to {server.shown}, sending one line, closing ...")
-            answer = converse(cap, server, options.timeout)
-            ctx.check()
-            if closed is not None:
-                ctx.say(f"Knocking on port {closed}, where nothing listens ...")
-                knock(cap, closed, options.timeout)
-            cap.settle()
-        raws: list[RawPacket] = cap.packets()
-    story = read_story(raws, server_port=server.port, closed_port=closed)
+            ctx.say(f"Knocking on port {closed}, where nothing listens ...")
+            knock(cap, closed, req.timeout)
+        return TcpResult(server.port, closed, answer, _port_range())
+
+    return capture_run(ctx, LAB, setup, talk)
+
+
+def explain(rec: Recording[TcpResult]) -> Trace:
+    res = rec.result
+    trace = make_trace(rec, client=sender_ip(rec.raws[0]), steps=())
+    story = read_story(trace.packets, server_port=res.server_port, closed_port=res.closed_port)
     if story is None:
         raise LabError("The capture did not contain the handshake.", "Run the lab again.")
-    sections = story_sections(
-        story, reconstructed=cap.kind == "reconstructed", embedded=target is None
-    )
-    if closed is None:
+    embedded = res.closed_port is not None
+    sections = story_sections(story, rec.capture == "reconstructed", embedded, res.port_range)
+    if not embedded:
         sections += (_no_knock_note(),)
-    sections += (_answer_section(answer),)
-    return build_trace(
-        lab=LAB,
-        target=server.shown,
-        capture=cap.kind,
-        raws=raws,
-        capture_note=cap.note,
-        steps=lambda packets: story_steps(story, packets),
+    sections += (_answer_section(res.answer),)
+    return replace(
+        trace,
+        steps=story_steps(story, trace.packets),
         sections=sections,
         facts=story_facts(story),
-        started=started,
-        duration=round(time.monotonic() - clock, 3),
-        client=story.syn.src,
     )
+
+
+RESULT = TcpResult
 
 
 def _no_knock_note() -> Section:

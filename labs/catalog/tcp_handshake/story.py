@@ -1,55 +1,54 @@
-"""Reading one TCP conversation (and a refused knock) out of raw packets:
-which packet is the SYN, the SYN-ACK, the data, the FINs and the RST, and
-the numbers in them. The tcp-handshake lab's steps, sections and facts are
-all written from this, so every number it explains comes from the bytes.
+"""Reading one TCP conversation (and a refused knock) out of the dissected
+packets: which packet is the SYN, the SYN-ACK, the data, the FINs and the
+RST, and the numbers in them. The tcp-handshake lab's steps, sections and
+facts are all written from this, so every number it explains comes from the
+bytes, as the dissector read them (`Packet.field`), never parsed twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from labs.base import RawPacket
+from labs.trace import Packet
 
 MOD = 2**32
-
-#: Flag letters as scapy prints them, in the order Wireshark lists them.
-FLAG_NAMES = (("S", "SYN"), ("F", "FIN"), ("R", "RST"), ("P", "PSH"), ("A", "ACK"), ("U", "URG"))
 
 
 @dataclass(frozen=True)
 class Segment:
-    """The numbers of one TCP segment, read from its bytes."""
+    """The numbers of one TCP segment, read from its dissected fields."""
 
     index: int
-    time: float
     src: str
     sport: int
     dst: str
     dport: int
-    flags: str
+    #: The flags set, as the dissector names them ("SYN", "ACK"), in its order.
+    flags: tuple[str, ...]
     seq: int
     ack: int
     window: int
     #: Bytes of data the segment carries (not counting headers).
     length: int
     payload: bytes
-    options: tuple[tuple[str, object], ...] = ()
+    #: The options of a SYN that the lab explains (None: not offered).
+    mss: int | None = None
+    wscale: int | None = None
+    sack: bool = False
+    timestamps: bool = False
 
-    def has(self, letter: str) -> bool:
-        return letter in self.flags
+    def has(self, flag: str) -> bool:
+        return flag in self.flags
 
     @property
     def flag_names(self) -> str:
-        return ", ".join(name for letter, name in FLAG_NAMES if letter in self.flags)
-
-    def option(self, name: str) -> object | None:
-        return next((value for key, value in self.options if key == name), None)
+        return ", ".join(self.flags)
 
     @property
     def next_seq(self) -> int:
         """The sequence number the peer should acknowledge: SYN and FIN count as one."""
-        return (self.seq + self.length + self.has("S") + self.has("F")) % MOD
+        return (self.seq + self.length + self.has("SYN") + self.has("FIN")) % MOD
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ class Story:
 
     @property
     def fins(self) -> tuple[Segment, ...]:
-        return tuple(s for s in self.conversation if s.has("F"))
+        return tuple(s for s in self.conversation if s.has("FIN"))
 
     @property
     def middle(self) -> tuple[Segment, ...]:
@@ -113,7 +112,7 @@ class Story:
         for other in self.conversation:
             if other.index <= seg.index or self.from_client(other) == self.from_client(seg):
                 continue
-            if other.has("A") and (other.ack - want) % MOD < MOD // 2:
+            if other.has("ACK") and (other.ack - want) % MOD < MOD // 2:
                 return other
         return None
 
@@ -122,64 +121,61 @@ class Story:
         on window scaling (RFC 7323); never applies to SYNs."""
         mine = self.syn if self.from_client(seg) else self.synack
         theirs = self.synack if mine is self.syn else self.syn
-        shift, other = mine.option("WScale"), theirs.option("WScale")
-        if seg.has("S") or shift is None or other is None:
+        if seg.has("SYN") or mine.wscale is None or theirs.wscale is None:
             return None
-        return int(shift)  # type: ignore[call-overload]
+        return mine.wscale
 
 
-def parse_segment(index: int, raw: RawPacket, t0: float) -> Segment | None:
-    """The TCP numbers of a raw IP packet, or None if it is not TCP."""
-    from scapy.layers.inet import IP, TCP
-    from scapy.layers.inet6 import IPv6
+#: The per-bit flag fields the dissector writes beside tcp.flags, in its order.
+_FLAG_FIELDS = ("fin", "syn", "reset", "push", "ack", "urg")
 
-    data = raw.data
-    if not data:
+
+def parse_segment(packet: Packet) -> Segment | None:
+    """The TCP numbers of a dissected packet, or None if it is not TCP. A TCP
+    header quoted inside an ICMP error is a "TCP (quoted)" layer, so a packet
+    with its own TCP layer has no tcp.* fields but its own."""
+    tcp = packet.layer("TCP")
+    ip = packet.layer("IPv4") or packet.layer("IPv6")
+    if tcp is None or ip is None:
         return None
-    version = data[0] >> 4
-    if version == 4:
-        ip: Any = IP(data)
-        header = ip.ihl * 4
-        total = ip.len
-    elif version == 6:
-        ip = IPv6(data)
-        header = 40
-        total = 40 + ip.plen
-    else:
-        return None
-    if TCP not in ip:
-        return None
-    tcp = ip[TCP]
-    start = header + tcp.dataofs * 4
-    payload = data[start:total]
+
+    def num(name: str) -> int:
+        return packet.number(name) or 0
+
+    family = "ip" if ip.name == "IPv4" else "ipv6"
+    src, dst = (f.value if (f := ip.field(f"{family}.{side}")) else "" for side in ("src", "dst"))
+    # The data runs from the end of the TCP header to the end of the IP
+    # packet (never into padding a link layer adds).
+    end = ip.offset + (num("ip.len") if family == "ip" else ip.length + num("ipv6.plen"))
+    payload = packet.data[tcp.offset + tcp.length : end]
+    flags = (tcp.field(f"tcp.flags.{name}") for name in _FLAG_FIELDS)
     return Segment(
-        index=index,
-        time=raw.time - t0,
-        src=ip.src,
-        sport=tcp.sport,
-        dst=ip.dst,
-        dport=tcp.dport,
-        flags=str(tcp.flags),
-        seq=tcp.seq,
-        ack=tcp.ack,
-        window=tcp.window,
+        index=packet.index,
+        src=src,
+        sport=num("tcp.srcport"),
+        dst=dst,
+        dport=num("tcp.dstport"),
+        flags=tuple(f.name for f in flags if f is not None and f.value == "1"),
+        seq=num("tcp.seq_raw"),
+        ack=num("tcp.ack_raw"),
+        window=num("tcp.window_size_value"),
         length=len(payload),
-        payload=bytes(payload),
-        options=tuple((str(k), v) for k, v in tcp.options),
+        payload=payload,
+        mss=packet.number("tcp.options.mss_val"),
+        wscale=packet.number("tcp.options.wscale.shift"),
+        sack=tcp.field("tcp.options.sack_perm") is not None,
+        timestamps=tcp.field("tcp.options.timestamp.tsval") is not None,
     )
 
 
 def read_story(
-    raws: list[RawPacket], server_port: int, closed_port: int | None = None
+    packets: Sequence[Packet], server_port: int, closed_port: int | None = None
 ) -> Story | None:
     """Find the connection to `server_port` (and the knock on `closed_port`).
     None when the handshake is not all there."""
-    t0 = raws[0].time if raws else 0.0
-    segments = tuple(
-        seg for i, raw in enumerate(raws) if (seg := parse_segment(i, raw, t0)) is not None
-    )
+    segments = tuple(seg for p in packets if (seg := parse_segment(p)) is not None)
     syn = next(
-        (s for s in segments if s.dport == server_port and s.has("S") and not s.has("A")),
+        (s for s in segments if s.dport == server_port and s.has("SYN") and not s.has("ACK")),
         None,
     )
     if syn is None:
@@ -188,7 +184,7 @@ def read_story(
     conversation = tuple(
         s for s in segments if {(s.src, s.sport), (s.dst, s.dport)} == ends and s.index >= syn.index
     )
-    synack = next((s for s in conversation if s.has("S") and s.has("A")), None)
+    synack = next((s for s in conversation if s.has("SYN") and s.has("ACK")), None)
     if synack is None:
         return None
     ack = next(
@@ -196,7 +192,7 @@ def read_story(
             s
             for s in conversation
             if s.index > synack.index and s.src == syn.src and s.sport == syn.sport
-            if s.has("A") and not s.has("S")
+            if s.has("ACK") and not s.has("SYN")
         ),
         None,
     )
@@ -204,13 +200,13 @@ def read_story(
         return None
     knock = rst = None
     if closed_port is not None:
-        knock = next((s for s in segments if s.dport == closed_port and s.has("S")), None)
+        knock = next((s for s in segments if s.dport == closed_port and s.has("SYN")), None)
         if knock is not None:
             rst = next(
                 (
                     s
                     for s in segments
-                    if s.index > knock.index and s.sport == closed_port and s.has("R")
+                    if s.index > knock.index and s.sport == closed_port and s.has("RST")
                 ),
                 None,
             )
