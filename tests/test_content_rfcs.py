@@ -124,7 +124,9 @@ def course() -> Course:
 
 
 def test_lessons_cite_no_obsolete_rfc(course):
-    found = [f"{where}: {c}" for where, text in lesson_texts(course) for c in obsolete_citations(text)]
+    found = [
+        f"{where}: {c}" for where, text in lesson_texts(course) for c in obsolete_citations(text)
+    ]
     assert found == []
 
 
