@@ -190,3 +190,18 @@ def test_wireshark_reads_the_same_values(mode, trace_by_mode, tmp_path):
         assert [theirs[n] for n in names] == [ours[n] for n in names], packet.index
     syn = tshark_rows(path, ["tcp.options.mss_val"], display_filter="tcp.flags == 0x002")[0]
     assert syn["tcp.options.mss_val"] == trace.fact("client_mss").value  # type: ignore[union-attr]
+
+
+def test_syn_retry_schedule_is_the_kernels():
+    """Linux 6.5+ defaults (6 retries, 4 linear): 131 s; before 6.5: 127 s."""
+    from labs.catalog.tcp_handshake.explain import syn_schedule
+
+    assert syn_schedule(6, 4) == ([1, 2, 3, 4, 5, 7, 11, 19, 35, 67], 131)
+    assert syn_schedule(6, 0) == ([1, 3, 7, 15, 31, 63], 127)
+
+
+def test_the_lab_reads_this_machines_tcp_timers(reconstructed):
+    trace = run()
+    section = next(s for s in trace.sections if s.title == "This machine's TCP timers")
+    with open("/proc/sys/net/ipv4/tcp_keepalive_time", encoding="ascii") as fh:
+        assert f"after {int(fh.read())} s of silence" in section.body

@@ -328,3 +328,50 @@ def _closing(story: Story) -> Section:
             "stop now: no handshake, no goodbye, anything still in flight is thrown away."
         )
     return Section("Closing: FIN versus RST", "\n\n".join(lines))
+
+
+def syn_schedule(retries: int, linear: int) -> tuple[list[int], int]:
+    """When Linux resends an unanswered SYN (seconds after the first) and when
+    connect() gives up: `linear` resends 1 s apart (Linux 6.5+), then
+    `retries` more with the wait doubling from 1 s (ip-sysctl documentation)."""
+    times = list(range(1, linear + 1))
+    t, wait = linear, 1
+    for _ in range(retries):
+        t += wait
+        times.append(t)
+        wait *= 2
+    return times, t + wait
+
+
+def timers_section(timers: dict[str, int]) -> Section:
+    """This machine's own TCP timers, read from /proc/sys when the lab ran."""
+    lines = []
+    if "tcp_syn_retries" in timers:
+        linear = timers.get("tcp_syn_linear_timeouts", 0)
+        times, give_up = syn_schedule(timers["tcp_syn_retries"], linear)
+        kernel = (
+            f"tcp_syn_linear_timeouts = {linear}: the first {linear} resends come 1 s apart"
+            if "tcp_syn_linear_timeouts" in timers
+            else "this kernel has no tcp_syn_linear_timeouts (before Linux 6.5): "
+            "the wait doubles from the start"
+        )
+        lines.append(
+            f"If nobody answers a SYN, this machine resends it at about "
+            f"{', '.join(map(str, times))} s and gives up after about {give_up} s "
+            f"(tcp_syn_retries = {timers['tcp_syn_retries']}; {kernel}). So a connection "
+            "attempt to a server behind a firewall that drops packets hangs for about "
+            f"{give_up} s unless the program sets its own timeout."
+        )
+    if "tcp_keepalive_time" in timers:
+        lines.append(
+            f"TCP keepalive is off unless a program turns it on; when on, the first "
+            f"probe goes after {timers['tcp_keepalive_time']} s of silence "
+            f"(tcp_keepalive_time), then every {timers.get('tcp_keepalive_intvl', '?')} s, "
+            f"{timers.get('tcp_keepalive_probes', '?')} times. NAT gateways and load "
+            "balancers often forget an idle connection after a few minutes, far sooner."
+        )
+    lines.append(
+        "Read from /proc/sys/net/ipv4 on this machine when the lab ran; other systems "
+        "and kernel versions differ (Linux ip-sysctl documentation)."
+    )
+    return Section("This machine's TCP timers", "\n\n".join(lines))

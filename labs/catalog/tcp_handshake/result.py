@@ -1,6 +1,6 @@
 """What a tcp-handshake run keeps besides its packets: where it talked and
-knocked, what the server answered, and this machine's ephemeral port range,
-read when it ran (the explanation quotes it)."""
+knocked, what the server answered, and this machine's ephemeral port range
+and TCP timer settings, read when it ran (the explanation quotes them)."""
 
 from __future__ import annotations
 
@@ -17,3 +17,6 @@ class TcpResult:
     answer: bytes
     #: net.ipv4.ip_local_port_range when the lab ran (None if unreadable).
     port_range: tuple[int, int] | None
+    #: This machine's TCP timer settings (sysctl name, value) when the lab ran:
+    #: the SYN retry schedule and keepalive; empty where /proc/sys is unreadable.
+    timers: tuple[tuple[str, int], ...] = ()

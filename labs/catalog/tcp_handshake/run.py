@@ -14,7 +14,12 @@ import socket
 from contextlib import ExitStack
 from dataclasses import replace
 
-from labs.catalog.tcp_handshake.explain import story_facts, story_sections, story_steps
+from labs.catalog.tcp_handshake.explain import (
+    story_facts,
+    story_sections,
+    story_steps,
+    timers_section,
+)
 from labs.catalog.tcp_handshake.result import TcpResult
 from labs.catalog.tcp_handshake.server import EchoServer
 from labs.catalog.tcp_handshake.story import read_story
@@ -105,6 +110,29 @@ def _port_range() -> tuple[int, int] | None:
         return None
 
 
+#: The TCP timers a learner meets when a network misbehaves (ip-sysctl docs).
+TIMERS = (
+    "tcp_syn_retries",
+    "tcp_syn_linear_timeouts",
+    "tcp_keepalive_time",
+    "tcp_keepalive_intvl",
+    "tcp_keepalive_probes",
+)
+
+
+def _timers() -> tuple[tuple[str, int], ...]:
+    """The TIMERS this kernel has, as set on this machine (a kernel before
+    Linux 6.5 has no tcp_syn_linear_timeouts, and is left without it)."""
+    found = []
+    for name in TIMERS:
+        try:
+            with open(f"/proc/sys/net/ipv4/{name}", encoding="ascii") as fh:
+                found.append((name, int(fh.read(32).strip())))
+        except (OSError, ValueError):
+            continue
+    return tuple(found)
+
+
 def record(req: LabRequest, ctx: LabContext) -> Recording[TcpResult]:
     target = parse_host_port(req.target, None, TARGET_HINT) if req.target else None
     where: list[tuple[Endpoint, int | None]] = []
@@ -129,7 +157,7 @@ def record(req: LabRequest, ctx: LabContext) -> Recording[TcpResult]:
             ctx.check()
             ctx.say(f"Knocking on port {closed}, where nothing listens ...")
             knock(cap, closed, req.timeout)
-        return TcpResult(server.port, closed, answer, _port_range())
+        return TcpResult(server.port, closed, answer, _port_range(), _timers())
 
     return capture_run(ctx, LAB, setup, talk)
 
@@ -145,6 +173,8 @@ def explain(rec: Recording[TcpResult]) -> Trace:
     if not embedded:
         sections += (_no_knock_note(),)
     sections += (_answer_section(res.answer),)
+    if res.timers:
+        sections += (timers_section(dict(res.timers)),)
     return replace(
         trace,
         steps=story_steps(story, trace.packets),
