@@ -45,7 +45,7 @@ def test_lab_screen_on_a_stored_capture(snap_compare, course):
     from dataclasses import replace
     from pathlib import Path
 
-    from labs.explain import explain_file
+    from labs.files.explain import explain_file
     from tutor.screens.lab import LabScreen
     from tutor.widgets.packet_view import PacketView
 
