@@ -9,163 +9,32 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-FRONT = "+++"
-LINK_RE = re.compile(r"\[\[([^\]|]+)(?:\|([^\]]+))?\]\]")
-ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# The course model lives in tutor.course (the file parsers build it too);
+# it is re-exported here, where the app has always found it.
+from tutor.course import (  # noqa: F401
+    FRONT,
+    ID_RE,
+    LINK_RE,
+    Check,
+    Course,
+    Glossary,
+    Lesson,
+    Module,
+    Predict,
+    Problem,
+    Term,
+)
+from tutor.lesson_files import ContentError, parse_glossary, parse_lesson
 
 
 def content_root() -> Path:
     import lessons
 
     return Path(lessons.__file__).parent
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong in a content file, said so a writer can fix it."""
-
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.message}"
-
-
-@dataclass(frozen=True)
-class Check:
-    """A multiple-choice quick-check question."""
-
-    question: str
-    choices: tuple[str, ...]
-    answer: int
-    explain: str
-
-
-@dataclass(frozen=True)
-class Predict:
-    """A question answered before a lab runs and checked against its trace."""
-
-    question: str
-    choices: tuple[str, ...]
-    fact: str
-    explain: str
-
-
-@dataclass(frozen=True)
-class Lesson:
-    id: str
-    title: str
-    module: int
-    order: int
-    objectives: tuple[str, ...]
-    terms: tuple[str, ...]
-    lab: str | None
-    sources: tuple[str, ...]
-    checks: tuple[Check, ...]
-    predicts: tuple[Predict, ...]
-    body: str
-    path: str
-    #: Line in the file where the Markdown body starts.
-    body_line: int = 1
-    #: Set when the file could not be loaded; the lesson is then unavailable.
-    error: str | None = None
-
-    @property
-    def available(self) -> bool:
-        return self.error is None
-
-
-@dataclass(frozen=True)
-class Module:
-    number: int
-    id: str
-    title: str
-    summary: str
-    lessons: tuple[Lesson, ...]
-
-
-@dataclass(frozen=True)
-class Term:
-    id: str
-    term: str
-    aliases: tuple[str, ...]
-    short: str
-    explain: str
-    related: tuple[str, ...]
-    source: str
-    fields: tuple[str, ...] = ()
-    path: str = ""
-
-
-@dataclass(frozen=True)
-class Glossary:
-    terms: tuple[Term, ...]
-
-    def get(self, term_id: str) -> Term | None:
-        return self._by_id().get(term_id)
-
-    def resolve(self, name: str) -> Term | None:
-        """The term whose id, name or alias is `name` (case-insensitive)."""
-        key = name.strip().lower()
-        return self._by_id().get(key) or self._by_name().get(key)
-
-    def search(self, query: str) -> list[Term]:
-        """Terms matching `query`: exact names first, then prefixes, then substrings
-        of names and aliases, then matches in the definition."""
-        q = query.strip().lower()
-        if not q:
-            return sorted(self.terms, key=lambda t: t.term.lower())
-        scored: list[tuple[int, str, Term]] = []
-        for t in self.terms:
-            names = [t.term.lower(), t.id, *(a.lower() for a in t.aliases)]
-            if q in names:
-                rank = 0
-            elif any(n.startswith(q) for n in names):
-                rank = 1
-            elif any(q in n for n in names):
-                rank = 2
-            elif q in t.short.lower() or q in t.explain.lower():
-                rank = 3
-            else:
-                continue
-            scored.append((rank, t.term.lower(), t))
-        return [t for _, _, t in sorted(scored, key=lambda x: (x[0], x[1]))]
-
-    @cache  # noqa: B019 - the glossary is frozen and lives for the whole process
-    def _by_id(self) -> dict[str, Term]:
-        return {t.id: t for t in self.terms}
-
-    @cache  # noqa: B019
-    def _by_name(self) -> dict[str, Term]:
-        out: dict[str, Term] = {}
-        for t in self.terms:
-            for name in (t.term, *t.aliases):
-                out.setdefault(name.lower(), t)
-        return out
-
-
-@dataclass(frozen=True)
-class Course:
-    modules: tuple[Module, ...]
-    glossary: Glossary
-    problems: tuple[Problem, ...]
-
-    @property
-    def lessons(self) -> tuple[Lesson, ...]:
-        return tuple(lesson for m in self.modules for lesson in m.lessons)
-
-    def lesson(self, lesson_id: str) -> Lesson | None:
-        return next((x for x in self.lessons if x.id == lesson_id), None)
-
-    def lessons_using(self, term_id: str) -> tuple[Lesson, ...]:
-        return tuple(x for x in self.lessons if term_id in x.terms)
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -205,9 +74,6 @@ def _unavailable(path: Path, root: Path, module: int, order: int, err: str) -> L
 
 def load_course(root: Path | None = None) -> Course:
     """Load and validate everything under `root` (the installed `lessons` package)."""
-    # The file parsers build this module's dataclasses, so they import it.
-    from tutor.lesson_files import ContentError, parse_glossary, parse_lesson
-
     root = root or content_root()
     problems: list[Problem] = []
     glossary_terms: list[Term] = []

@@ -8,7 +8,7 @@ import re
 import tomllib
 from typing import Any
 
-from tutor.content import FRONT, ID_RE, Check, Lesson, Predict, Term
+from tutor.course import FRONT, ID_RE, Check, Lesson, Predict, Term
 
 
 class ContentError(ValueError):
@@ -119,6 +119,7 @@ def parse_lesson(text: str, path: str) -> Lesson:
                 choices,
                 answer,
                 _str(item, "explain", at.line("explain", "check", n)),
+                _str(item, "sql", at.line("sql", "check", n), required=False),
             )
         )
     predicts = []
@@ -134,6 +135,8 @@ def parse_lesson(text: str, path: str) -> Lesson:
     lab = meta.get("lab")
     if lab is not None and not isinstance(lab, str):
         raise ContentError(at.line("lab"), "`lab` must be a lab id string")
+    if any(c.sql for c in checks) and not lab:
+        raise ContentError(at.line(None, "check"), "a check with `sql` needs the lesson's `lab`")
     if predicts and not lab:
         raise ContentError(at.line(None, "predict"), "`predict` questions need the lesson's `lab`")
     return Lesson(

@@ -47,8 +47,9 @@ def _rows(bindings: list[Binding]) -> list[tuple[str, str]]:
     return rows
 
 
-def sections() -> list[tuple[str, list[tuple[str, str]]]]:
-    from tutor.app import TutorApp
+def sections(app: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every key, by where it works; `app` is the app's class (its own keys
+    work everywhere), passed in so this module needs no import of it."""
     from tutor.screens.glossary import GlossaryScreen
     from tutor.screens.lab import LabScreen
     from tutor.screens.lab_list import LabListScreen
@@ -61,7 +62,7 @@ def sections() -> list[tuple[str, list[tuple[str, str]]]]:
         return _rows([b for b in cls.BINDINGS if isinstance(b, Binding)])
 
     return [
-        ("Everywhere", rows(TutorApp)),
+        ("Everywhere", rows(app)),
         ("Course outline", rows(OutlineTree) + WIDGET_KEYS["Course outline"]),
         ("Lesson", rows(LessonScreen) + WIDGET_KEYS["Lesson"]),
         ("Quick check", rows(QuizScreen) + WIDGET_KEYS["Quick check"]),
@@ -87,7 +88,7 @@ class HelpScreen(ModalScreen[None]):
                 + [f"  [b]{escape(key):<15}[/b] {escape(what)}" for key, what in rows]
                 + [""]
             )
-            for title, rows in sections()
+            for title, rows in sections(type(self.app))
         ]
         # Two columns, so every key fits on one screen without scrolling.
         half = (len(blocks) + 1) // 2
