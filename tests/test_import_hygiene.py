@@ -75,3 +75,18 @@ def test_no_labs_module_imports_textual_or_tutor():
     found = json.loads(out)
     assert "labs.registry" in found and len(found) > 5
     assert {name: bad for name, bad in found.items() if bad} == {}
+
+
+def test_no_import_cycles():
+    """No module reaches itself through its imports (function-level ones
+    included: a lazy import must not be a way to hide a cycle)."""
+    import grimp
+
+    graph = grimp.build_graph("labs", "tutor", exclude_type_checking_imports=True)
+    cycles = []
+    for module in sorted(graph.modules):
+        for imported in graph.find_modules_directly_imported_by(module):
+            back = graph.find_shortest_chain(importer=imported, imported=module)
+            if back is not None:
+                cycles.append((module, *back))
+    assert cycles == []
