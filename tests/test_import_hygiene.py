@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 
 def python(code: str) -> str:
@@ -90,3 +91,15 @@ def test_no_import_cycles():
             if back is not None:
                 cycles.append((module, *back))
     assert cycles == []
+
+
+def test_no_module_over_400_lines():
+    """A module nearing 400 lines is split along a seam a reader would name."""
+    root = Path(__file__).parent.parent
+    long = {
+        str(p.relative_to(root)): n
+        for top in ("labs", "tutor")
+        for p in (root / top).rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400
+    }
+    assert long == {}
