@@ -5,9 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-SYSPKGS := libpcap0.8 tmux iproute2 tshark
+SYSPKGS := libpcap0.8 tmux iproute2 tshark chromium chromium-driver
 
-.PHONY: run test lint check bench sysdeps clean
+.PHONY: run test lint check bench fuzz sysdeps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,13 @@ check: test
 
 bench: $(STAMP)
 	$(PY) scripts/bench.py
+
+# The capture-file fuzzer (tests/fuzz_pcap.py): a million mutated pcap/pcapng
+# files through the reader (and some through the dissector), on one core.
+# FUZZ_COUNT and FUZZ_SEED change the run; a finding is saved as fuzz-finding-*.bin.
+FUZZ_COUNT ?= 1000000
+fuzz: $(STAMP)
+	taskset -c 0 $(PY) tests/fuzz_pcap.py --count $(FUZZ_COUNT) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -8,8 +8,15 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from labs.display_filter import (
+    DisplayFilter,
+    compile_filter,
+    field_names,
+    filter_trace,
+    unknown_names,
+)
 from labs.errors import BadInput, Cancelled, LabError
-from labs.registry import Availability, availability, get, run_lab, simulated, specs
+from labs.registry import Availability, availability, get, lab_leftovers, run_lab, simulated, specs
 from labs.spec import LabRequest, LabSpec, Option, Target
 from labs.system import Capability, libpcap_available, live_capture, namespaces
 
@@ -23,19 +30,28 @@ if TYPE_CHECKING:
 def save_capture(trace: Trace, path: Path) -> tuple[int, Path | None]:
     """Save the trace's wire packets as a pcap Wireshark opens, and beside it
     (`FILE.keys`) the TLS session keys that decrypt it, when the lab had any.
-    Returns the number of packets written and the key file, if written."""
+    Both are written 0600 under temporary names and renamed into place
+    together (never through a symlink planted at either name); on a full
+    disk neither appears. Returns the number of packets written and the key
+    file, if written."""
     # lazy: pcap writing is needed only when a learner saves one
-    from labs.files.pcapio import write_pcap
+    from labs.files.pcapio import pcap_chunks, wire_raws, write_pcap
+    from labs.files.private import write_files
 
-    count = write_pcap(trace, path)
-    if not trace.keylog:
-        return count, None
+    if not trace.keylog or trace.capture == "simulated":  # write_pcap refuses a simulated run
+        return write_pcap(trace, path), None
+    raws = wire_raws(trace)
     keys = path.with_name(path.name + ".keys")
-    # 0600 and never through a symlink someone planted at the key file's name.
-    fd = os.open(keys, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(trace.keylog + "\n")
-    return count, keys
+    write_files([(path, pcap_chunks(raws)), (keys, [(trace.keylog + "\n").encode()])])
+    return len(raws), keys
+
+
+def check_save_path(path: str, flag: str = "--pcap") -> Path:
+    """The path a capture will be saved to, checked before the lab runs
+    (BadInput: empty, a directory, or a directory that is missing or not ours to write)."""
+    from labs.files.private import check_writable
+
+    return check_writable(path, flag)
 
 
 def explain_file(
@@ -72,11 +88,23 @@ def parse_decode_as(items: list[str] | None) -> dict[int, str]:
 
 
 def cleanup_leftovers() -> list[str]:
-    """Remove the namespaces (and their processes) a killed lab left behind."""
-    # lazy: pyroute2 is imported only when cleaning up
-    from labs.netsim.netns import cleanup_leftovers as cleanup
+    """Remove what killed tutor runs left behind, only where the run that
+    made it is gone: network namespaces (and what runs in them), namespace
+    agents, temporary files and directories (key logs, FTP roots). Returns
+    what was removed, one short description each. Namespaces need root;
+    without it they are skipped (the rest still goes)."""
+    # lazy: pyroute2 and /proc walks only when cleaning up
+    from labs.capture.leftovers import kill_orphan_agents, remove_temp_leftovers
 
-    return cleanup()
+    removed: list[str] = []
+    if os.geteuid() == 0:
+        from labs.netsim.netns import cleanup_leftovers as namespaces
+
+        removed += [f"namespace {name}" for name in namespaces()]
+    removed += [f"agent process {pid}" for pid in kill_orphan_agents()]
+    removed += [f"temporary {path}" for path in remove_temp_leftovers()]
+    removed += lab_leftovers()
+    return removed
 
 
 def draw_packet(lab: str, src: str, dst: str, summary: str) -> str | None:
@@ -91,15 +119,20 @@ __all__ = [
     "BadInput",
     "Cancelled",
     "Capability",
+    "DisplayFilter",
     "LabError",
     "LabRequest",
     "LabSpec",
     "Option",
     "Target",
     "availability",
+    "check_save_path",
     "cleanup_leftovers",
+    "compile_filter",
     "draw_packet",
     "explain_file",
+    "field_names",
+    "filter_trace",
     "get",
     "libpcap_available",
     "live_capture",
@@ -108,6 +141,7 @@ __all__ = [
     "run_lab",
     "simulated",
     "specs",
+    "unknown_names",
     "write_explain_json",
     "save_capture",
 ]

@@ -21,7 +21,7 @@ from pathlib import Path
 import labs.catalog
 from labs import system
 from labs.base import LabContext
-from labs.errors import BadInput
+from labs.errors import BadInput, Cancelled
 from labs.spec import LabRequest, LabSpec
 from labs.trace import Trace
 
@@ -113,5 +113,29 @@ def run_lab(
         ctx.cancel = cancel
     # lazy: a lab's code (and scapy) is imported only when it runs
     run = importlib.import_module(f"{spec.package}.run")
-    trace: Trace = run.explain(run.record(request, ctx))
+    try:
+        recording = run.record(request, ctx)
+    except Exception:
+        if ctx.cancel.is_set():
+            # Cancelling shut the lab's sockets: whatever failed then (a lab's
+            # one-line error, a client library's broken pipe) is the cancel.
+            raise Cancelled() from None
+        raise
+    trace: Trace = run.explain(recording)
     return trace
+
+
+def lab_leftovers() -> list[str]:
+    """Each lab's own leftovers from killed runs, removed: a lab with things
+    of its own to clean (a database's data directory) has a `leftovers`
+    module with `cleanup_leftovers() -> list[str]` in its folder."""
+    removed: list[str] = []
+    for spec in specs():
+        try:
+            module = importlib.import_module(f"{spec.package}.leftovers")
+        except ModuleNotFoundError as err:
+            if err.name != f"{spec.package}.leftovers":
+                raise
+            continue
+        removed += module.cleanup_leftovers()
+    return removed

@@ -3,6 +3,7 @@ the socket (any user) and captured live (root), each checked header by header.""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -287,3 +288,26 @@ def test_live_drops_another_program_using_a_lab_port_as_its_own(server):
     pkts = tcp_packets(cap.packets())
     assert pkts and all(other.port not in (p[TCP].sport, p[TCP].dport) for p in pkts)
     check_conversation(pkts, pkts[0][TCP].sport, server.port, b"hello\n")
+
+
+@pytest.mark.needs_root
+def test_no_raw_scapy_warning_reaches_the_learner():
+    """Issue 16, item 8: in a namespace with no route at all, a target gives
+    the lab's one line, not scapy's "WARNING: No route found"."""
+    import subprocess
+    import sys
+
+    name = f"tutor-{os.getpid()}-{os.urandom(3).hex()}-quiet"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        proc = subprocess.run(
+            ["ip", "netns", "exec", name, sys.executable, "-m", "tutor", "lab", "run"]
+            + ["tcp-handshake", "--target", "192.0.2.9:80", "--timeout", "1"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
+    assert proc.returncode == 1 and "WARNING" not in proc.stderr, proc.stderr
+    assert proc.stderr.splitlines()[-1].startswith("tutor: ")

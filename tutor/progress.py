@@ -6,7 +6,7 @@ predict answer as it was given, and the last place the learner was.
 
 Every write is its own transaction, committed before the call returns, so a
 `kill -9` loses nothing already answered. The schema is versioned with
-`PRAGMA user_version`: `MIGRATIONS[n]` brings a database from version n to
+`PRAGMA user_version`: `MIGRATIONS[n]` (in `tutor.progress_schema`) brings a database from version n to
 n + 1. To add a table (the spaced-repetition review, say), append one SQL
 script to `MIGRATIONS`; never edit one that has shipped. Other modules read
 and write their own tables through `Store.read` and `Store.write`.
@@ -18,63 +18,19 @@ A damaged file is moved aside and a fresh one started, with a one-line
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DB_NAME = "progress.db"
+from tutor.progress_schema import MIGRATIONS
 
-#: SQL scripts, in order: MIGRATIONS[n] takes the schema from version n to n + 1.
-#: Append only.
-MIGRATIONS: list[str] = [
-    """
-    CREATE TABLE lesson (
-        lesson_id TEXT PRIMARY KEY,
-        status TEXT NOT NULL CHECK (status IN ('started', 'done')),
-        updated REAL NOT NULL
-    );
-    CREATE TABLE answer (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        lesson_id TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('check', 'predict')),
-        question INTEGER NOT NULL,
-        choice INTEGER NOT NULL,
-        correct INTEGER NOT NULL,
-        time REAL NOT NULL
-    );
-    CREATE INDEX answer_lesson ON answer (lesson_id, kind);
-    CREATE TABLE position (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        module INTEGER,
-        lesson_id TEXT,
-        scroll REAL NOT NULL DEFAULT 0,
-        updated REAL NOT NULL
-    );
-    """,
-    # 2: the spaced-repetition review deck (see tutor.review).
-    """
-    CREATE TABLE review_card (
-        term_id TEXT PRIMARY KEY,
-        card TEXT NOT NULL,
-        due REAL NOT NULL,
-        source TEXT NOT NULL,
-        added REAL NOT NULL
-    );
-    CREATE INDEX review_card_due ON review_card (due);
-    CREATE TABLE review_log (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        term_id TEXT NOT NULL,
-        rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
-        time REAL NOT NULL,
-        next_due REAL NOT NULL
-    );
-    """,
-]
+DB_NAME = "progress.db"
 
 STARTED, DONE = "started", "done"
 
@@ -92,8 +48,17 @@ def needed_to_pass(questions: int) -> int:
     return -(-2 * questions // 3)
 
 
+#: SQLite's primary result codes for "the file cannot take this write now":
+#: PERM, BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN.
+_CANNOT_WRITE = {3, 5, 6, 8, 10, 13, 14}
+
+
 class StoreError(Exception):
     """The progress file cannot be opened or written; the message says what to do."""
+
+
+class NewerSchema(Exception):
+    """The file was saved by a newer tutor: it is refused, and left as it is."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +106,10 @@ class Store:
         self.path = path
         #: A one-line message for the learner (a damaged file was replaced), or None.
         self.notice = notice
+        #: Set when a write failed (disk full, ...): what to tell the learner.
+        self.problem: str | None = None
+        #: Called once, with `problem`, when writing first fails (the UI shows it).
+        self.on_problem: Callable[[str], object] | None = None
 
     # -- opening -----------------------------------------------------------
 
@@ -148,23 +117,32 @@ class Store:
     def open(cls, directory: Path | None = None) -> Store:
         """Open (creating if needed) the progress file in `directory` or `home()`.
 
-        Raises StoreError with a one-line message when the place is not writable.
+        Raises StoreError with a one-line message when the place is not
+        writable, or the file was saved by a newer tutor (left untouched).
         """
+        ours = directory is None and not os.environ.get("TUTOR_HOME")
         directory = directory or home()
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            # 0700: the answers and the review deck are the learner's alone.
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if ours and directory.stat().st_mode & 0o077:
+                directory.chmod(0o700)  # the default place, made by an older tutor
+            path = directory / DB_NAME
+            _private_file(path)
         except OSError as err:
             raise StoreError(_unwritable(directory, err)) from None
-        path = directory / DB_NAME
         try:
             return cls(_connect(path), path)
+        except NewerSchema as err:
+            raise StoreError(str(err)) from None
         except sqlite3.DatabaseError as err:
             if not _is_corrupt(err):
                 raise StoreError(_unwritable(directory, err)) from None
         aside = _move_aside(path)
         try:
+            _private_file(path)
             store = cls(_connect(path), path)
-        except sqlite3.DatabaseError as err:
+        except (OSError, sqlite3.DatabaseError) as err:
             raise StoreError(_unwritable(directory, err)) from None
         store.notice = (
             f"Your progress file was damaged; it was moved to {aside.name} and a fresh one started."
@@ -188,15 +166,36 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """One transaction: committed when the block ends, rolled back on error."""
+        """One transaction: committed when the block ends, rolled back on error.
+
+        When the file cannot take the write (disk full, read-only, locked
+        past the timeout) the transaction is rolled back and the error is
+        not raised: the learner keeps going, told once through `notice`
+        and `on_problem` that progress is not being saved."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._conn
+                except BaseException:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            except sqlite3.OperationalError as err:
+                if (getattr(err, "sqlite_errorcode", 0) & 0xFF) not in _CANNOT_WRITE:
+                    raise  # a mistake in the SQL, not the machine: let it show
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                self._not_saved(err)
+
+    def _not_saved(self, err: sqlite3.Error) -> None:
+        first = self.problem is None
+        where = self.path.parent if self.path else "memory"
+        self.problem = f"Progress is not being saved: {err} (in {where})."
+        self.notice = self.problem
+        if first and self.on_problem is not None:
+            self.on_problem(self.problem)
 
     # -- lessons -------------------------------------------------------------
 
@@ -276,6 +275,17 @@ def _unwritable(directory: Path, err: Exception) -> str:
     )
 
 
+def _private_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (it would follow the
+    umask); its -wal and -shm files take the same mode. Never through a
+    symlink planted at its name."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # a file an older tutor made under a looser umask
+    finally:
+        os.close(fd)
+
+
 def _connect(path: Path | str) -> sqlite3.Connection:
     """Connect, check the file really is a database, and migrate it."""
     # isolation_level=None: transactions are explicit (Store.write), nothing is
@@ -284,29 +294,69 @@ def _connect(path: Path | str) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5)
     conn.row_factory = sqlite3.Row
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        # Reading the schema is what finds garbage bytes or a torn file.
+        # Reading the schema is what finds garbage bytes or a torn file; a
+        # newer schema is refused before anything is written to it.
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        _migrate(conn)
+        _refuse_newer(conn.execute("PRAGMA user_version").fetchone()[0])
+        _set_up(conn)
+        _check_tables(conn)
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    for n in range(version, len(MIGRATIONS)):
-        conn.execute("BEGIN IMMEDIATE")
+def _set_up(conn: sqlite3.Connection) -> None:
+    """WAL mode and the migration. Switching to WAL and the first write can
+    be refused at once with "database is locked" while another tutor opens
+    the same new file (SQLite skips its busy wait where waiting could
+    deadlock), so the set-up is tried again for a few seconds."""
+    for attempt in range(60):
         try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            _migrate(conn)
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or attempt == 59:
+                raise
+            time.sleep(0.05 + 0.05 * (attempt % 4))
+
+
+def _refuse_newer(version: int) -> None:
+    if version > len(MIGRATIONS):
+        raise NewerSchema(
+            f"the progress file was saved by a newer tutor (schema {version}, this one knows "
+            f"{len(MIGRATIONS)}); it is left as it is. Update tutor, or set TUTOR_HOME to "
+            "use another directory."
+        )
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema up to date in one transaction. The version is read
+    inside it: two tutors opening a new file at once must not both migrate
+    (the second waits for the first, then finds nothing left to do)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        _refuse_newer(version)
+        for n in range(version, len(MIGRATIONS)):
             for statement in _statements(MIGRATIONS[n]):
                 conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {n + 1}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        if version < len(MIGRATIONS):
+            conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _check_tables(conn: sqlite3.Connection) -> None:
+    """A file whose version promises tables it lacks is damaged (moved aside)."""
+    want = set(re.findall(r"CREATE TABLE (\w+)", "".join(MIGRATIONS)))
+    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if want - have:
+        raise sqlite3.DatabaseError(f"malformed: tables {sorted(want - have)} are missing")
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from labs.base import RawPacket
+from labs.capture.own_sockets import own_ports
 from labs.capture.reconstruct import Capture, rebuild
 from labs.capture.recorder import Address
 from labs.capture.sniff import Conn, frame_socket, pair_of, parse
@@ -39,7 +40,16 @@ class LiveCapture(Capture):
         self._names: dict[frozenset[Address], str] = {}
         self._marker: socket.socket | None = None
         self._marker_port = -1
-        self._flows: dict[frozenset[Address], bool] = {}
+        #: Each flow's verdict: "yes" the lab's, "no", or "maybe" (addressed to a
+        #: lab port, but not opened by one of our sockets when first seen).
+        self._flows: dict[frozenset[Address], str] = {}
+        #: Frames of "maybe" flows, with the ports of the end that opened
+        #: them and of the end that answered.
+        self._maybe: list[tuple[float, bytes, tuple[int, int]]] = []
+        self._openers: dict[frozenset[Address], tuple[int, int]] = {}
+        #: Local ports of the sockets the lab handed to the capture (wrap,
+        #: create_connection): a "maybe" flow opened from one of them is the lab's.
+        self._registered: set[int] = set()
         self._markers_seen = 0
         self._sniffer: Any = None
         self._fallback: Capture | None = None
@@ -131,6 +141,14 @@ class LiveCapture(Capture):
         )
         if self._dropped:
             note += f" (after {self._kept} bytes, {self._dropped} more were seen but not kept)"
+        with self._cond:
+            mine = self._lab_ports()
+            others = {f for _t, _d, f in self._maybe if not self._ours(f, mine)}
+        if others:
+            note += (
+                f"; {len(others)} connection{'s' if len(others) != 1 else ''} other programs "
+                "made to the same port at the same time were left out"
+            )
         return note + "."
 
     # -- the sniffer thread ---------------------------------------------------
@@ -147,38 +165,86 @@ class LiveCapture(Capture):
             self._last = time.monotonic()
             if info is not None and info[1][1] == self._marker_port:
                 self._markers_seen += 1
-            elif info is None or self._is_labs(info):
-                if self._kept + len(data) <= MAX_CAPTURE_BYTES:
+            else:
+                verdict = "yes" if info is None else self._is_labs(info)
+                if verdict != "no" and self._kept + len(data) > MAX_CAPTURE_BYTES:
+                    self._dropped += len(data)
+                elif verdict == "yes":
                     self._frames.append((t, data))
                     self._kept += len(data)
-                else:
-                    self._dropped += len(data)
-                if info is not None and info[0] == "tcp":
+                elif verdict == "maybe" and info is not None:
+                    opener = self._openers[frozenset((info[1], info[2]))]
+                    self._maybe.append((t, data, opener))
+                    self._kept += len(data)
+                if verdict == "yes" and info is not None and info[0] == "tcp":
                     _, src, dst, flags = info
                     self._tcp.setdefault(frozenset((src, dst)), Conn()).see(src, flags)
             self._cond.notify_all()
 
-    def _is_labs(self, info: tuple[str, Address, Address, int]) -> bool:
-        """Whether a packet's conversation is the lab's: it must start inside
-        the capture, addressed *to* one of the lab's ports (a SYN, or a UDP
-        datagram). The filter matches a port on either side, so another
-        program whose own ephemeral port happens to equal a lab port is
-        dropped here."""
+    def _is_labs(self, info: tuple[str, Address, Address, int]) -> str:
+        """Whether a packet's conversation is the lab's ("yes", "no", "maybe").
+
+        It must start inside the capture, addressed *to* one of the lab's
+        ports (a SYN, or a UDP datagram): the filter matches a port on either
+        side, so another program whose ephemeral port equals a lab port is
+        dropped here. And it must be opened by this process: the server may
+        be the learner's, with other clients talking to the same port (see
+        `labs.capture.own_sockets`). A flow whose opener is not among our
+        sockets when first seen (one already closed: a refused connection)
+        is kept aside and counted in if the lab registered that port."""
         proto, src, dst, flags = info
         key = frozenset((src, dst))
         verdict = self._flows.get(key)
         if verdict is None:
-            if proto == "tcp":
-                verdict = flags & 0x12 == 0x02 and self._covers(dst[1])
+            opens = flags & 0x12 == 0x02 if proto == "tcp" else True
+            if not opens or not self._covers(dst[1]):
+                verdict = "no"
             else:
-                verdict = self._covers(dst[1])
+                verdict = "yes" if self._opened_here(proto, src[1], dst[1]) else "maybe"
+                self._openers[key] = (src[1], dst[1])
             self._flows[key] = verdict
         return verdict
 
+    def _opened_here(self, proto: str, sport: int, dport: int) -> bool:
+        """The opening end is one of our sockets; or the far end is a port we
+        listen on that is not the lab's server port (a server connecting
+        back to the lab, as in active FTP)."""
+        if sport in self._registered:
+            return True
+        ports = own_ports(proto)
+        return sport in ports or (dport in ports and dport not in self.ports)
+
     # -- the lab's side -------------------------------------------------------
+
+    def _lab_ports(self) -> set[int]:
+        """The ports of every connection the lab opened through the capture:
+        the sockets it wrapped, and those its recorder saw (requests')."""
+        logs = self.recorder.logs()
+        return self._registered | {log.client[1] for log in logs if log.recorded_by == "client"}
+
+    def _ours(self, flow: tuple[int, int], mine: set[int]) -> bool:
+        """A "maybe" flow (opener port, answering port) is the lab's after all
+        (as `_opened_here`, with the ports the lab's sockets had)."""
+        opener, answerer = flow
+        return opener in mine or (answerer in mine and answerer not in self.ports)
+
+    def _register(self, sock: Any) -> None:
+        """Note the local port of a socket the lab uses (see `_is_labs`)."""
+        try:
+            port = int(sock.getsockname()[1])
+        except (OSError, IndexError, TypeError, ValueError):
+            return
+        if port:
+            with self._cond:
+                self._registered.add(port)
+        try:
+            self.recorder.sockets.add(sock)  # so interrupt() can shut it down
+        except TypeError:
+            pass
 
     def _name(self, sock: Any, conversation: str, peer: Any = None) -> bool:
         """Remember which conversation a connected socket's packets belong to."""
+        self._register(sock)
         try:
             ends = (sock.getsockname(), peer or sock.getpeername())
         except OSError:
@@ -190,7 +256,9 @@ class LiveCapture(Capture):
     def wrap(self, sock: Any, conversation: str = "", server_side: bool | None = None) -> Any:
         if self._fallback is not None:
             return self._fallback.wrap(sock, conversation, server_side)
-        if not conversation or self._name(sock, conversation):
+        # A connected socket is named (and registered) now; one not yet
+        # connected is adopted, to do both once it connects or first sends.
+        if self._name(sock, conversation):
             return sock
         return _NamedSocket.adopt(sock, self, conversation)
 
@@ -200,6 +268,7 @@ class LiveCapture(Capture):
         if self._fallback is not None:
             return self._fallback.create_connection(address, timeout, conversation)
         sock = socket.create_connection(address, timeout)
+        self._register(sock)
         self._name(sock, conversation)
         return sock
 
@@ -244,7 +313,8 @@ class LiveCapture(Capture):
             return self._fallback.packets()
         link = "raw-ip" if self.strip else "ethernet"
         with self._cond:
-            frames = list(self._frames)
+            mine = self._lab_ports()
+            frames = self._frames + [(t, d) for t, d, f in self._maybe if self._ours(f, mine)]
         out = [
             RawPacket(t, data, link, self.iface, self._names.get(pair_of(data, self.strip), ""))
             for t, data in frames

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import socket
 from collections.abc import Iterable
 from typing import Any
 
@@ -294,6 +295,15 @@ class Capture:
 
     def close(self) -> None:
         pass
+
+    def interrupt(self) -> None:
+        """Shut down every socket of the lab (on cancel): a read blocked on
+        one returns now instead of at its timeout."""
+        for sock in list(self.recorder.sockets):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except (OSError, AttributeError, ValueError):
+                pass
 
     @property
     def note(self) -> str:

@@ -20,6 +20,7 @@ import ipaddress
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -181,6 +182,8 @@ class Recorder:
         self._conversations: list[Conversation] = []
         self._lock = threading.Lock()
         self._unnamed = 0
+        #: The sockets handed out, so a cancel can shut them down mid-read.
+        self.sockets: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def _name(self, name: str) -> str:
         if name:
@@ -234,6 +237,10 @@ class Recorder:
         server_side: bool | None = None,
         addresses: tuple[Address, Address] | None = None,
     ) -> Any:
+        try:
+            self.sockets.add(sock)
+        except TypeError:
+            pass  # an object without weak references: nothing to interrupt
         return self._proxy(sock, self, name, origin, server_side, addresses)
 
     def create_connection(

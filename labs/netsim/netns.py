@@ -33,6 +33,7 @@ from types import FrameType
 from typing import Any
 
 from labs.base import LabContext
+from labs.capture.leftovers import gone
 from labs.errors import LabError
 from labs.netsim.routes import RouteEntry
 from labs.netsim.routes import read as read_routes
@@ -118,12 +119,28 @@ def _sysctl_script(values: dict[str, str]) -> str:
     )
 
 
-def agent_argv(command: str, args: dict[str, Any]) -> list[str]:
-    """The agent's command line. It runs as root, so `-I` keeps the working
-    directory (where `python -m` would find a planted `labs/`), PYTHONPATH and
-    the user's site-packages off sys.path; our own package's path is given."""
+#: Started in the agent before anything else: it dies with the run that
+#: started it (PR_SET_PDEATHSIG), even one killed with SIGKILL, instead of
+#: living on in its namespace until a cleanup; and if that run is already
+#: gone it exits at once.
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal; ctypes.CDLL(None).prctl(1, signal.SIGKILL); "
+    "os.getppid() == {parent} or os._exit(1); "
+)
+
+
+def agent_argv(
+    command: str, args: dict[str, Any], module: str = "labs.netsim.ns_agent"
+) -> list[str]:
+    """The command line of an agent (`module`'s `main`). It runs as root, so
+    `-I` keeps the working directory (where `python -m` would find a planted
+    `labs/`), PYTHONPATH and the user's site-packages off sys.path; our own
+    package's path is given. (`ip netns exec` execs it: its parent is us.)"""
+    if not re.fullmatch(r"labs\.netsim\.\w+", module):
+        raise ValueError(f"not an agent module: {module!r}")
     root = str(Path(__file__).resolve().parents[2])
-    boot = f"import sys; sys.path.insert(0, {root!r}); from labs.netsim.ns_agent import main; "
+    boot = _DIE_WITH_PARENT.format(parent=os.getpid())
+    boot += f"import sys; sys.path.insert(0, {root!r}); from {module} import main; "
     python = [sys.executable, "-I", "-c", boot + "sys.exit(main(sys.argv[1:]))"]
     return python + [command, json.dumps(args)]
 
@@ -253,6 +270,7 @@ class Network:
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,  # Ctrl-C reaches us, not the agents; we stop them
+            cwd="/",  # nothing of the learner's directory is near a root process
         )
         agent = Agent(proc, self.topology.node(role).label, command)
         self.agents.append(agent)
@@ -355,38 +373,17 @@ def ours() -> list[str]:
     return sorted(n for n in names if _NAME.match(n))
 
 
-def _boot_time() -> float:
-    with open("/proc/stat", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("btime "):
-                return float(line.split()[1])
-    return 0.0
-
-
-def _alive_since(pid: int) -> float | None:
-    """When process `pid` started (epoch seconds), or None if it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    ticks = int(stat.rsplit(")", 1)[1].split()[19])
-    return _boot_time() + ticks / os.sysconf("SC_CLK_TCK")
-
-
 def orphaned(name: str) -> bool:
     """True when the run that created namespace `name` is gone: its pid is dead,
     or that pid now belongs to a process started after the namespace was made."""
     match = _NAME.match(name)
     if not match:
         return False
-    started = _alive_since(int(match.group(1)))
-    if started is None:
-        return True
     try:
         made = (NETNS_DIR / name).stat().st_mtime
     except OSError:
         return False
-    return started > made + 1.0
+    return gone(int(match.group(1)), made)
 
 
 def cleanup_leftovers() -> list[str]:

@@ -40,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--cleanup",
         action="store_true",
-        help="also remove network namespaces left behind by a tutor run that crashed",
+        help="also remove what a killed tutor run left behind: network namespaces, their "
+        "agent processes, temporary key logs and directories (only where that run is gone)",
     )
     p.add_argument("--json", action="store_true", help="print the checks as JSON")
     p.set_defaults(func=run)
@@ -140,14 +141,12 @@ def checks() -> list[Check]:
 
 
 def cleanup() -> tuple[bool, list[str], str]:
-    try:
-        from labs.api import cleanup_leftovers
-    except ImportError as exc:
-        return False, [], f"namespace cleanup is not available ({exc})"
+    from labs.api import cleanup_leftovers
+
     try:
         return True, cleanup_leftovers(), ""
-    except Exception as exc:  # it needs root; say so rather than fail the report
-        return False, [], f"could not clean up namespaces ({exc})"
+    except Exception as exc:  # say what went wrong rather than fail the report
+        return False, [], f"could not clean up everything ({type(exc).__name__}: {exc})"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -170,7 +169,9 @@ def run(args: argparse.Namespace) -> int:
         if problem:
             return fail(problem, 1)
         if removed:
-            print(f"\nRemoved {len(removed)} leftover namespace(s): {', '.join(removed)}")
+            print(f"\nRemoved {len(removed)} leftover(s) of runs that are gone:")
+            for item in removed:
+                print(f"  {item}")
         else:
-            print("\nNo leftover namespaces to remove.")
+            print("\nNothing left behind by earlier runs.")
     return 0
