@@ -147,8 +147,9 @@ def test_any_split_by_conversation_reads_the_same():
         shares = [[i for i, k in enumerate(keys) if side[k] == n] for n in (0, 1)]
         got: dict[int, str] = {}
         for share in shares:
-            share_texts, _views = parallel._read(raws, share, None, "127.0.0.1", syns)
-            got.update(zip(share, share_texts, strict=True))
+            sink = io.StringIO()
+            parallel._read(raws, share, None, "127.0.0.1", syns, sink)
+            got.update(zip(share, sink.getvalue().splitlines(), strict=True))
         assert [got[i] for i in range(len(raws))] == serial
 
 

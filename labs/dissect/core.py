@@ -50,6 +50,7 @@ from labs.dissect import narrate
 from labs.dissect.layers import Session, data_layer, dissect_layers, endpoint
 from labs.dissect.steps import default_steps
 from labs.trace import Fact, Packet, Section, Step, Trace
+from labs.waterfall import clock, waterfall
 
 StepsArg = Callable[[tuple[Packet, ...]], tuple[Step, ...]] | tuple[Step, ...] | None
 
@@ -65,10 +66,16 @@ def dissect_packet(
     """One RawPacket as a Packet: layers, fields, summary and narration."""
     if session is None:
         session = Session(decode_as, origin=raw.origin)
+    session.now, session.index = raw.time, index
     layers, ends = dissect_layers(raw.data, raw.link, session)
     src = endpoint(ends["src"], ends["sport"])
     dst = endpoint(ends["dst"], ends["dport"])
     summary, sentence = narrate.describe(tuple(layers), src, dst, session.roles)
+    found = session.analysis
+    if found.flags:
+        # As Wireshark's Info column: "[TCP Retransmission] ..."; the sentence first.
+        summary = found.tags + summary
+        sentence = f"{found.sentence} {sentence}"
     return Packet(
         index=index,
         time=round(raw.time - (raw.time if t0 is None else t0), 6),
@@ -198,6 +205,8 @@ def build_trace(
         facts=tuple(facts),
         started=started,
         duration=duration,
+        waterfall=waterfall(packets),
+        clock=clock(capture, packets),
     )
 
 

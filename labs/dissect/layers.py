@@ -16,6 +16,7 @@ from labs.dissect import narrate, proto
 from labs.dissect.proto import fast
 from labs.dissect.proto.base import APPS, HEADERS, App, Stream, plain_field
 from labs.dissect.proto.walk import spots
+from labs.dissect.tcp_analysis import NOTHING, RESENT, Analyzer, Found, Segment
 from labs.trace import Field, Layer
 
 
@@ -44,6 +45,14 @@ class Session:
         # (also for the plaintext recorded inside that server's tunnel).
         self.roles = narrate.Roles(client, [int(k) for k in decode_as or {}])
         self._apps: dict[str, list[App]] = {}
+        #: Wireshark's TCP analysis of the packets read so far
+        self.tcp = Analyzer()
+        #: the time and trace index of the packet being read (set by
+        #: `labs.dissect.core.dissect_packet`; TCP analysis needs both)
+        self.now = 0.0
+        self.index = 0
+        #: what TCP analysis found in the packet just read
+        self.analysis: Found = NOTHING
 
     def apps(self, transport: str) -> list[App]:
         """The application protocols that may ride on `transport` here."""
@@ -104,6 +113,28 @@ def data_layer(payload: bytes, offset: int, name: str = "Data", explain: str = "
     )
 
 
+def padding_layer(payload: bytes, offset: int) -> Layer:
+    """Bytes after the end of the IP packet: Ethernet pads a frame to its
+    64-byte minimum (Wireshark's eth.padding)."""
+    n = len(payload)
+    return Layer(
+        "Padding",
+        offset,
+        n,
+        (
+            Field(
+                "Padding",
+                "eth.padding",
+                payload.hex(":"),
+                f"{n} bytes",
+                offset,
+                n,
+                "Filler bytes after the packet (the frame's minimum size).",
+            ),
+        ),
+    )
+
+
 def _app_name(
     session: Session, src: str, sport: int, dst: str, dport: int, transport: str, payload: bytes
 ) -> str:
@@ -120,6 +151,10 @@ def _app_name(
                 break
         if not name:
             name = next((a.name for a in apps if a.detect and a.detect(payload)), "")
+    chosen = APPS.get(name)
+    if chosen and transport not in chosen.transport and f"{name}-{transport}" in APPS:
+        # The same protocol framed for this transport (DNS over TCP has a length prefix).
+        name = f"{name}-{transport}"
     if name and transport == "tcp":
         session.protos[conv] = name
     return name
@@ -148,14 +183,15 @@ def _app_layers(
 
 def _generic_layer(layer: Any, offset: int, packet: bytes) -> tuple[Layer, int]:
     found, length = spots(layer, offset, packet)
-    return Layer(
-        type(layer).__name__, offset, length, tuple(plain_field(layer, s) for s in found)
-    ), length
+    # scapy's own name for the layer ("802.1Q"), not its class name.
+    name = str(getattr(layer, "name", "") or type(layer).__name__)
+    return Layer(name, offset, length, tuple(plain_field(layer, s) for s in found)), length
 
 
 def dissect_layers(data: bytes, link: str, session: Session) -> tuple[list[Layer], dict[str, Any]]:
     """Layers of one packet, and its endpoints {src, dst, sport, dport, transport}."""
     proto.load()
+    session.analysis = NOTHING
     ends: dict[str, Any] = {"src": "", "dst": "", "sport": None, "dport": None, "transport": ""}
     if not data:
         return [], ends
@@ -180,6 +216,7 @@ def _map_layers(
 ) -> tuple[list[Layer], dict[str, Any]]:
     layers: list[Layer] = []
     offset = 0
+    analyzed = False
     for layer in chain:
         name = type(layer).__name__
         if name in ("Raw", "Padding"):
@@ -187,14 +224,11 @@ def _map_layers(
             if not payload:
                 continue
             if name == "Padding":
-                layers.append(
-                    data_layer(
-                        payload,
-                        offset,
-                        "Padding",
-                        "Filler bytes after the packet (the frame's minimum size).",
-                    )
-                )
+                layers.append(padding_layer(payload, offset))
+            elif RESENT.intersection(session.analysis.flags) and ends["transport"] == "tcp":
+                # Bytes already read in an earlier segment: reading them again
+                # would count them twice in the stream's application state.
+                layers.append(resent_layer(payload, offset))
             elif ends["transport"] in ("tcp", "udp") and ends["sport"] is not None:
                 layers.extend(
                     _app_layers(
@@ -229,11 +263,68 @@ def _map_layers(
             lay, hlen = mapper(layer, offset, data)
         except Exception:
             lay, hlen = _generic_layer(layer, offset, data)
+        # Only a TCP header under an IP header read as such belongs to a
+        # conversation (a damaged packet may show TCP without one).
+        if name == "TCP" and not analyzed and ends["src"]:
+            analyzed = True
+            lay = _analyze(session, lay, ends)
         layers.append(lay)
         offset += hlen
     if offset < len(data) and not layers:
         layers.append(data_layer(data[offset:], offset))
     return layers, ends
+
+
+def _analyze(session: Session, tcp: Layer, ends: dict[str, Any]) -> Layer:
+    """The TCP layer with Wireshark's `tcp.analysis.*` fields added, and
+    `session.analysis` set for the narration."""
+    by: dict[str, str] = {}
+    for f in tcp.fields:
+        if f.filter and f.filter not in by:
+            by[f.filter] = f.value
+    try:
+        wscale = by.get("tcp.options.wscale.shift")
+        segment = Segment(
+            endpoint(ends["src"], ends["sport"]),
+            endpoint(ends["dst"], ends["dport"]),
+            int(by["tcp.seq_raw"]),
+            int(by["tcp.ack_raw"]),
+            int(by["tcp.flags"], 16),
+            int(by["tcp.len"]),
+            int(by["tcp.window_size_value"]),
+            int(wscale) if wscale is not None else None,
+            session.now,
+            session.index,
+        )
+    except (KeyError, ValueError):
+        return tcp  # a damaged header: nothing sure to say
+    found = session.tcp.analyze(segment, tcp.offset)
+    if not found.flags:
+        return tcp
+    session.analysis = found
+    return Layer(tcp.name, tcp.offset, tcp.length, (*tcp.fields, *found.fields))
+
+
+def resent_layer(payload: bytes, offset: int) -> Layer:
+    """The payload of a retransmitted segment: the same bytes as before."""
+    n = len(payload)
+    return Layer(
+        "TCP payload",
+        offset,
+        n,
+        (
+            Field(
+                "TCP payload",
+                "tcp.payload",
+                payload.hex(":"),
+                f"{n} bytes",
+                offset,
+                n,
+                "Bytes this conversation already carried in an earlier segment (see the "
+                "analysis in the TCP layer); they are read where they first appeared.",
+            ),
+        ),
+    )
 
 
 def endpoint(ip: str, port: int | None) -> str:

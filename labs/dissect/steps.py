@@ -18,12 +18,15 @@ TITLES = {
     "request": "Send the request",
     "response": "Receive the response",
     "data": "Exchange data",
+    "retransmit": "Resend lost data (retransmission)",
     "close": "Close the connection",
     "other": "Other packets",
 }
 
 
 _KINDS = ("TCP", "UDP", "ICMP", "ICMPv6", "ARP")
+#: TCP analysis flags of a segment whose bytes were sent before.
+_RESENT = frozenset({"retransmission", "fast_retransmission", "spurious_retransmission"})
 
 
 class View(NamedTuple):
@@ -45,6 +48,11 @@ class View(NamedTuple):
     seg: int
     #: carries a TLS handshake, change cipher spec or alert record
     tls_setup: bool
+    #: Wireshark's TCP analysis flags of the packet ("retransmission", ...)
+    analysis: tuple[str, ...] = ()
+
+
+_NAMES: dict[tuple[str, ...], frozenset[str]] = {}
 
 
 def view(p: Packet) -> View:
@@ -55,14 +63,32 @@ def view(p: Packet) -> View:
         f = field_map((transport,))
         bits = int(f["tcp.flags"].value, 16) if "tcp.flags" in f else 0
         seg = int(f["tcp.len"].value) if "tcp.len" in f else 0
-    names = frozenset([layer.name.split(" ", 1)[0] for layer in p.layers])
+    first_words = tuple(layer.name.split(" ", 1)[0] for layer in p.layers)
+    names = _NAMES.get(first_words)
+    if names is None:
+        # One frozenset per kind of packet, not per packet: a capture has few kinds.
+        names = frozenset(first_words)
+        if len(_NAMES) < 4096:
+            _NAMES[first_words] = names
     tls_setup = "TLS" in names and any(
         fl.filter == "tls.record.content_type" and fl.value in ("20", "21", "22")
         for layer in p.layers
         if layer.name.startswith("TLS")
         for fl in layer.fields
     )
-    return View(p.index, p.time, p.src, p.dst, p.summary, names, kind, bits, seg, tls_setup)
+    # Only a packet the analysis flagged has "[TCP ...]" before its summary.
+    analysis = (
+        tuple(
+            f.filter[13:]
+            for f in transport.fields
+            if f.filter and f.filter.startswith("tcp.analysis.") and f.length == 0 and not f.value
+        )
+        if transport is not None and kind == "TCP" and p.summary.startswith("[")
+        else ()
+    )
+    return View(
+        p.index, p.time, p.src, p.dst, p.summary, names, kind, bits, seg, tls_setup, analysis
+    )
 
 
 def _conv(p: View) -> frozenset[str]:
@@ -100,6 +126,8 @@ def classify(packets: Sequence[View]) -> list[str]:
             elif bits & 0x05 or conv in closing:
                 closing.add(conv)
                 name = "close"
+            elif seg and _RESENT.intersection(p.analysis):
+                name = "retransmit"
             elif seg:
                 if "TLS" in layer_names and p.tls_setup:
                     name = "tls"
@@ -152,6 +180,11 @@ def _explain(name: str, members: list[View]) -> str:
         return f"{count} of DNS: a question about a name and its answer."
     if name == "tls":
         return f"{verb('set', 'sets')} up encryption: the two sides agree on keys; from then on the content is unreadable on the wire."
+    if name == "retransmit":
+        return (
+            f"{verb('resend', 'resends')} data sent before, whose acknowledgment did not come "
+            "(lost on the way, or late); the other side's ACKs say what it still misses."
+        )
     if name == "request":
         return f"{verb('carry', 'carries')} the request from {first.src} to {first.dst}."
     if name == "response":

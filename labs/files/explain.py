@@ -15,10 +15,11 @@ from typing import TextIO
 
 from labs.base import RawPacket
 from labs.dissect.core import build_trace
+from labs.dissect.expert import expert_section
+from labs.dissect.steps import view
 from labs.errors import BadInput
-from labs.files.parallel import write_json_parallel
+from labs.files.parallel import write_json_parallel, write_json_streamed
 from labs.files.pcapio import read_capture
-from labs.files.tracejson import write_json
 from labs.trace import Trace
 
 #: Protocol names `--decode-as` accepts (what `labs.dissect.proto` can dissect).
@@ -98,7 +99,11 @@ def explain_file(
     """The capture at `path` as a Trace with capture="file" (BadInput when it
     cannot be read; see `labs.files.pcapio.read_capture`)."""
     raws, link, note = _load(path, limit)
-    return _trace(path, raws, link, note, decode_as, client)
+    trace = _trace(path, raws, link, note, decode_as, client)
+    expert = expert_section([view(p) for p in trace.packets])
+    if expert is None:
+        return trace
+    return replace(trace, sections=(*trace.sections, expert))
 
 
 def write_explain_json(
@@ -110,19 +115,20 @@ def write_explain_json(
     client: str | None = None,
     parallel_from: int = PARALLEL_FROM,
 ) -> None:
-    """`write_json(explain_file(path, ...), out)`, the same bytes, but a
-    capture of `parallel_from` packets or more is dissected in two processes
+    """`write_json(explain_file(path, ...), out)`, the same bytes, written
+    packet by packet so memory does not grow with the capture; a capture of
+    `parallel_from` packets or more is dissected in two processes
     (`labs.files.parallel`) when this machine has two CPUs for it."""
     raws, link, note = _load(path, limit)
-    if len(raws) >= parallel_from and _can_fork():
-        # Everything but the packets and their steps, exactly as explain_file has it.
-        shell = _trace(path, [], link, note, decode_as, client)
+    # Everything but the packets and their steps, exactly as explain_file has it.
+    shell = _trace(path, [], link, note, decode_as, client)
+    if raws:
         started = datetime.fromtimestamp(raws[0].time, UTC).isoformat()
-        duration = round(raws[-1].time - raws[0].time, 6)
-        shell = replace(shell, started=started, duration=duration)
+        shell = replace(shell, started=started, duration=round(raws[-1].time - raws[0].time, 6))
+    if len(raws) >= parallel_from and _can_fork():
         write_json_parallel(shell, raws, out, decode_as, client)
-        return
-    write_json(_trace(path, raws, link, note, decode_as, client), out)
+    else:
+        write_json_streamed(shell, raws, out, decode_as, client)
 
 
 def _can_fork() -> bool:

@@ -1,4 +1,11 @@
-"""Explaining a large capture in two processes (`tutor explain --json`).
+"""Writing a capture's trace JSON (`tutor explain --json`) with memory that
+does not grow with the capture, in one process or, for a large capture, two.
+
+Each packet's JSON text goes to an unnamed temporary file as soon as it is
+dissected; only a light View per packet stays, for the steps (which the
+JSON has before the packets). The packets are then copied back in order.
+
+Two processes:
 
 What dissection remembers is per conversation (its protocol, TLS records
 and HTTP bodies across segments, byte counts from its handshake), except
@@ -7,8 +14,8 @@ conversations are split in two shares of about the same size; this process
 reads one share and a forked child the other, each with the packets' global
 numbers and time origin and every SYN of the capture (found beforehand)
 learned before the packet that follows it. Each side writes its packets'
-JSON text and the light View that steps are grouped from; this process
-puts them back in capture order. The output is the JSON `write_json` gives
+JSON text to its own file and keeps the Views; this process puts them back
+in capture order. The output is the JSON `write_json` gives
 for `explain_file`, byte for byte (tests/test_explain_parallel.py).
 
 If the child fails, this process reads its share itself; if this process is
@@ -22,18 +29,22 @@ import os
 import pickle
 import signal
 import socket
+import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TextIO
+from operator import attrgetter
+from typing import IO, TextIO
 
 from labs.base import RawPacket
 from labs.dissect.core import Learned, dissect_some, paused_gc
+from labs.dissect.expert import expert_section
 from labs.dissect.layers import Session, dissect_layers, endpoint
 from labs.dissect.narrate import opens
 from labs.dissect.steps import View, steps_of, view
 from labs.files.tracejson import Texts, write_parts
 from labs.trace import Trace
+from labs.waterfall import Seen, from_seen, seen
 
 #: Where the IP header starts for each link type (the ethertype is just before).
 _IP_AT = {"ethernet": 14, "linux-sll": 16, "raw-ip": 0}
@@ -137,54 +148,112 @@ def split(keys: Sequence[Key | None]) -> tuple[list[int], list[int]]:
 
 def _read(
     raws: Sequence[RawPacket],
-    indexes: list[int],
+    indexes: Sequence[int],
     decode_as: Mapping[int, str] | None,
     client: str | None,
-    learned: list[Learned],
-) -> tuple[list[str], list[View]]:
+    learned: Sequence[Learned],
+    sink: IO[str],
+    slims: list[Seen] | None = None,
+) -> list[View]:
+    """Dissect the packets at `indexes`, write each one's JSON text as one
+    line of `sink` (JSON text never holds a raw newline) and return their
+    Views: the packets themselves are dropped as soon as they are written,
+    so memory does not grow with the capture."""
     texts = Texts()
-    out_texts, views = [], []
+    views: list[View] = []
+    write = sink.write
     for p in dissect_some(raws, indexes, decode_as, client, learned):
-        out_texts.append(texts.packet(p))
+        write(texts.packet(p))
+        write("\n")
         views.append(view(p))
-    return out_texts, views
+        if slims is not None:
+            slims.append(seen(p))  # what the timing waterfall reads of it
+    sink.flush()
+    return views
 
 
 def _child(write_fd: int, work: tuple[object, ...]) -> None:
-    """The forked child: read its share, send the result, exit at once
-    (no atexit handlers, no flushing of the parent's buffers)."""
+    """The forked child: read its share into its file, send the Views, exit
+    at once (no atexit handlers, no flushing of the parent's buffers)."""
     code = 1
     try:
-        result = _read(*work)  # type: ignore[arg-type]
+        slims: list[Seen] = []
+        views = _read(*work, slims)  # type: ignore[arg-type,call-arg]
         with os.fdopen(write_fd, "wb") as pipe:
-            pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((views, slims), pipe, protocol=pickle.HIGHEST_PROTOCOL)
         code = 0
     finally:
         os._exit(code)
 
 
-def _receive(read_fd: int) -> tuple[list[str], list[View]] | None:
-    """The child's result, unpickled as it streams in; None if the child
-    failed before sending it all."""
+def _receive(read_fd: int) -> tuple[list[View], list[Seen]] | None:
+    """The child's Views, unpickled as they stream in; None if the child
+    failed before sending them all."""
     try:
         with os.fdopen(read_fd, "rb") as pipe:
-            result: tuple[list[str], list[View]] = pickle.load(pipe)
+            result: tuple[list[View], list[Seen]] = pickle.load(pipe)
     except Exception:
         return None
     return result
 
 
-def _pipe() -> tuple[int, int]:
-    """A pipe with room for 1 MiB (Linux), so tens of megabytes of JSON
-    text cross it in few context switches."""
-    read_fd, write_fd = os.pipe()
-    try:
-        import fcntl
+def _spool() -> IO[str]:
+    """An unnamed temporary file (0600, gone when closed or at exit) for one
+    process's packet texts."""
+    return tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
 
-        fcntl.fcntl(write_fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
-    except (ImportError, OSError):
-        pass  # the default size only costs time
-    return read_fd, write_fd
+
+def _write(
+    trace: Trace,
+    shares: Sequence[Sequence[int]],
+    spools: Sequence[IO[str]],
+    views: list[View],
+    out: TextIO,
+    slims: list[Seen],
+) -> None:
+    """The trace JSON: steps from the Views (in capture order), then each
+    packet's line taken back from the file of the process that read it."""
+    owner = bytearray(sum(len(s) for s in shares))
+    for side, indexes in enumerate(shares):
+        for i in indexes:
+            owner[i] = side
+    views.sort(key=attrgetter("number"))
+    steps = steps_of(views)
+    expert = expert_section(views)
+    views.clear()
+    for spool in spools:
+        spool.seek(0)
+    lines = [spool.readline for spool in spools]
+    slims.sort(key=attrgetter("index"))
+    trace = replace(trace, steps=steps, waterfall=from_seen(slims))
+    if expert is not None:
+        trace = replace(trace, sections=(*trace.sections, expert))
+    write_parts(trace, (lines[side]()[:-1] for side in owner), out)
+
+
+def write_json_streamed(
+    trace: Trace,
+    raws: Sequence[RawPacket],
+    out: TextIO,
+    decode_as: Mapping[int, str] | None = None,
+    client: str | None = None,
+) -> None:
+    """The trace JSON of `trace` (which carries everything but its packets
+    and steps) with `raws` dissected in this process, one packet at a time."""
+    with paused_gc(), _spool() as spool:
+        indexes = range(len(raws))
+        slims: list[Seen] = []
+        views = _read(raws, indexes, decode_as, client, (), spool, slims)
+        _write(trace, [indexes], [spool], views, out, slims)
+
+
+def _die_with(parent: int) -> None:
+    """The child ends when its parent does, even by SIGKILL (PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent was already gone
+        os._exit(1)
 
 
 def write_json_parallel(
@@ -196,35 +265,46 @@ def write_json_parallel(
 ) -> None:
     """Dissect `raws` in two processes and write the trace JSON of `trace`
     (which carries everything but its packets and steps) with them."""
-    with paused_gc():
+    with paused_gc(), _spool() as mine_spool, _spool() as their_spool:
         keys, syns = survey(raws)
         shares = split(keys)
-        read_fd, write_fd = _pipe()
+        del keys
+        read_fd, write_fd = os.pipe()
+        # Ctrl-C and SIGTERM wait while forking: one arriving in between would
+        # run its handler in both processes and leave the child unwatched.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child
             os.close(read_fd)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
-            _child(write_fd, (raws, shares[1], decode_as, client, syns))
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            _die_with(parent)
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            _child(write_fd, (raws, shares[1], decode_as, client, syns, their_spool))
         os.close(write_fd)
         theirs = None
         try:
-            mine = _read(raws, shares[0], decode_as, client, syns)
-            theirs = _receive(read_fd)
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held signal lands here
+            slims: list[Seen] = []
+            mine = _read(raws, shares[0], decode_as, client, syns, mine_spool, slims)
+            received = _receive(read_fd)
+            theirs = received[0] if received else None
+            if received is not None:
+                slims += received[1]
             if theirs is None:  # the child failed: read its share here
-                theirs = _read(raws, shares[1], decode_as, client, syns)
-            texts: list[str] = [""] * len(raws)
-            views: list[View | None] = [None] * len(raws)
-            for indexes, (share_texts, share_views) in zip(shares, (mine, theirs), strict=True):
-                for i, text, packet_view in zip(indexes, share_texts, share_views, strict=True):
-                    texts[i] = text
-                    views[i] = packet_view
-            steps = steps_of([v for v in views if v is not None])
-            write_parts(replace(trace, steps=steps), texts, out)
+                os.waitpid(pid, 0)
+                pid = 0
+                their_spool.seek(0)
+                their_spool.truncate()
+                theirs = _read(raws, shares[1], decode_as, client, syns, their_spool, slims)
+            _write(trace, shares, (mine_spool, their_spool), mine + theirs, out, slims)
         finally:
-            if theirs is None:  # stopped (Ctrl-C) or failed: the child must not outlive us
+            if pid and theirs is None:  # stopped (Ctrl-C) or failed: the child must not outlive us
                 os.kill(pid, signal.SIGKILL)
-            # Reaped last: a child that has sent everything exits while we write.
-            os.waitpid(pid, 0)
+            if pid:
+                # Reaped last: a child that has sent everything exits while we write.
+                os.waitpid(pid, 0)
 
 
-__all__ = ["split", "survey", "write_json_parallel"]
+__all__ = ["split", "survey", "write_json_parallel", "write_json_streamed"]

@@ -43,6 +43,12 @@ def _time(t: float) -> str:
     return repr(t) if isfinite(t) else _dumps(t)
 
 
+#: Field texts remembered at most: the Fields that repeat (ports, flags,
+#: addresses) are found again at once; unique ones (sequence numbers) must
+#: not make the table grow with the capture.
+_TEXTS_MAX = 50_000
+
+
 class Texts:
     """JSON text of each Field by identity. The Fields are kept alive here,
     so an id in the table always names the same Field."""
@@ -59,6 +65,9 @@ class Texts:
             for f in layer.fields:
                 text = get(id(f))
                 if text is None:
+                    if len(self.kept) >= _TEXTS_MAX:
+                        self.by_id.clear()
+                        self.kept.clear()
                     text = self.by_id[id(f)] = _field_text(f)
                     self.kept.append(f)
                 parts.append(text)

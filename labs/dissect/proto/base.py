@@ -43,7 +43,9 @@ class Rule:
 #: packet to packet (version, ports, flags, addresses); reusing the frozen
 #: Field saves building it, and lets the JSON writer reuse its text.
 _MEMO: dict[tuple[int, Any, int, int], Field] = {}
-_MEMO_MAX = 500_000
+#: Bounded so memory does not grow with a capture: values that never repeat
+#: (DNS IDs, sequence numbers) would fill it; the ones that do refill it at once.
+_MEMO_MAX = 20_000
 
 
 def dec(v: Any) -> str:
@@ -102,10 +104,23 @@ def _make_field(rule: Rule, value: Any, offset: int, length: int, layer: Any) ->
 
 
 def plain_field(layer: Any, spot: Spot) -> Field:
-    try:
-        shown = layer.get_field(spot.name).i2repr(layer, spot.value)
-    except Exception:
-        shown = repr(spot.value)
+    """A field no rule names (no Wireshark filter: a tutor-only reading),
+    shown as scapy prints it, but never as a Python repr: bytes in hex,
+    nested packets by their size."""
+    value = spot.value
+    if isinstance(value, bytes | bytearray):
+        shown = bytes(value).hex(":")
+    elif hasattr(value, "fields_desc") or (
+        isinstance(value, list) and value and hasattr(value[0], "fields_desc")
+    ):
+        shown = f"{spot.length} bytes"
+    else:
+        try:
+            shown = str(layer.get_field(spot.name).i2repr(layer, value))
+        except Exception:
+            shown = str(value)
+        if shown.startswith(("b'", 'b"', "[<", "<")):
+            shown = f"{spot.length} bytes"
     return Field(spot.name, None, shown, shown, spot.offset, spot.length)
 
 

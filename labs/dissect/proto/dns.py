@@ -80,6 +80,21 @@ _RESPONSE_ONLY = {"aa", "ra", "ad", "rcode"}
 
 
 def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
+    from scapy.config import conf
+
+    # scapy stops a record list at 100 items (conf.max_list_count), a guard
+    # against runaway lists; a real message can hold more (a 63 KB answer of
+    # TXT records), and its own bytes bound how many it can hold. Raised
+    # while the fields are walked too (that replays scapy's reading).
+    limit = conf.max_list_count
+    conf.max_list_count = max(limit, len(payload) // 11 + 1)
+    try:
+        return _dissect(payload, offset)
+    finally:
+        conf.max_list_count = limit
+
+
+def _dissect(payload: bytes, offset: int) -> list[Layer]:
     from scapy.layers.dns import DNS
 
     msg = DNS(payload)
@@ -114,7 +129,12 @@ def _flag_summary(msg: Any) -> str:
 
 
 def _values(layers: tuple[Layer, ...], filt: str) -> list[Field]:
-    return [f for layer in layers if layer.name == "DNS" for f in layer.fields if f.filter == filt]
+    return [f for layer in layers if _is_dns(layer) for f in layer.fields if f.filter == filt]
+
+
+def _is_dns(layer: Layer) -> bool:
+    """A DNS message's layer, also one put together from TCP segments."""
+    return layer.name == "DNS" or layer.name.startswith("DNS (")
 
 
 def summarize(layers: tuple[Layer, ...]) -> str:
@@ -127,8 +147,16 @@ def summarize(layers: tuple[Layer, ...]) -> str:
         if rcode and rcode[0].value != "0":
             return f"DNS response {rcode[0].show} {what}".rstrip()
         answers = [value for value, _kind in _answers(layers)]
-        return f"DNS response {what}" + (f" → {', '.join(answers)}" if answers else "")
+        return f"DNS response {what}" + (f" → {_some(answers)}" if answers else "")
     return f"DNS query {what}".rstrip()
+
+
+def _some(items: list[str], most: int = 4, width: int = 80) -> str:
+    """Items joined for one line: a 63 KB answer of TXT records must not make
+    a line of 63 KB (the fields hold every record in full)."""
+    clipped = [i if len(i) <= width else i[: width - 1] + "…" for i in items[:most]]
+    more = f" and {len(items) - most} more" if len(items) > most else ""
+    return ", ".join(clipped) + more
 
 
 def _answers(layers: tuple[Layer, ...]) -> list[tuple[str, str]]:
@@ -137,7 +165,7 @@ def _answers(layers: tuple[Layer, ...]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     in_answer = new_record = False
     for layer in layers:
-        if layer.name != "DNS":
+        if not _is_dns(layer):
             continue
         for f in layer.fields:
             if f.filter == "dns.resp.name":
@@ -170,7 +198,7 @@ def describe(layers: tuple[Layer, ...]) -> str:
     if not answers:
         return f"the DNS answer for {name}: no {kind} record"
     ttl = f" (may be cached for {ttls[0].value} s)" if ttls else ""
-    found = ", ".join(f"{value} ({kind})" for value, kind in answers)
+    found = _some([f"{value} ({kind})" for value, kind in answers])
     return f"the DNS answer: {name} → {found}{ttl}"
 
 

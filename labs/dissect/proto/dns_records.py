@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from labs.dissect.proto.base import Rule, dec, hex4, make_field
+from labs.dissect.proto.base import Rule, dec, hex2, hex4, make_field
 from labs.dissect.proto.walk import spots
 from labs.trace import Field
 
@@ -147,6 +147,61 @@ ANSWER = {
 
 _SKIP = {"cacheflush", "unicastresponse"}
 
+#: The EDNS OPT pseudo-record (RFC 6891) reuses the class and TTL fields.
+OPT = {
+    **ANSWER,
+    "rclass": Rule(
+        "UDP payload size",
+        "dns.rr.udp_payload_size",
+        dec,
+        lambda v: f"{int(v)} bytes",
+        "The largest UDP answer the sender can take (EDNS); without it, 512 bytes.",
+    ),
+    "extrcode": Rule("Higher bits in extended RCODE", "dns.resp.ext_rcode", hex2),
+    "version": Rule("EDNS0 version", "dns.resp.edns0_version", dec),
+    "z": Rule(
+        "Z",
+        "dns.resp.z",
+        hex4,
+        lambda v: "DO (DNSSEC answer OK)" if int(v) & 0x8000 else "none",
+        lambda v, layer: (
+            "The DO bit is set: the sender wants DNSSEC signatures in the answer."
+            if int(v) & 0x8000
+            else ""
+        ),
+    ),
+}
+
+
+def _opt_fields(packet: bytes, at: int, size: int) -> list[Field]:
+    """The options inside an OPT record: code, length and data each
+    (Wireshark's dns.opt.code, dns.opt.len, dns.opt.data)."""
+    out: list[Field] = []
+    pos, end = at, at + size
+    while pos + 4 <= end:
+        code = int.from_bytes(packet[pos : pos + 2], "big")
+        n = int.from_bytes(packet[pos + 2 : pos + 4], "big")
+        name = _OPTION_NAMES.get(code, f"option {code}")
+        out.append(Field("Option code", "dns.opt.code", str(code), name, pos, 2))
+        out.append(Field("Option length", "dns.opt.len", str(n), f"{n} bytes", pos + 2, 2))
+        data = packet[pos + 4 : min(pos + 4 + n, end)]
+        if data:
+            out.append(
+                Field(
+                    "Option data",
+                    "dns.opt.data",
+                    data.hex(":"),
+                    f"{len(data)} bytes",
+                    pos + 4,
+                    len(data),
+                )
+            )
+        pos += 4 + n
+    return out
+
+
+_OPTION_NAMES = {3: "NSID", 8: "client subnet", 10: "cookie", 12: "padding", 15: "extended error"}
+
 #: Wireshark filter of a record's data -> the record type it belongs to.
 ANSWER_TYPES = {
     "dns.a": "A",
@@ -224,6 +279,8 @@ def record_fields(
     found, length = spots(rec, start, packet)
     out: list[Field] = []
     rtype = int(getattr(rec, "type", 0) or 0)
+    if rtype == 41:
+        rules = OPT
     suffix = SECTIONS.get(section, "")
     rdata_at = None
     for spot in found:
@@ -242,6 +299,9 @@ def record_fields(
             if rtype == 16:
                 out.extend(_txt_fields(packet, spot.offset, spot.length, suffix))
                 continue
+            if rtype == 41:
+                out.extend(_opt_fields(packet, spot.offset, spot.length))
+                continue
             label, filt, meaning = _RDATA.get(rtype, ("Data", None, ""))
             val = _rdata_text(rtype, spot.value)
             out.append(Field(label + suffix, filt, val, val, spot.offset, spot.length, meaning))
@@ -259,6 +319,13 @@ def record_fields(
             # Marked, so "the answer" leaves authority and additional records out.
             f = replace(f, name=f.name + suffix)
         out.append(f)
+        if rtype == 41 and spot.name == "z":
+            do = int(value) >> 15 & 1
+            out.append(
+                Field(
+                    "DO bit", "dns.resp.z.do", str(do), "set" if do else "not set", spot.offset, 1
+                )
+            )
         if spot.name in ("qname", "rrname", "exchange", "mname", "rname"):
             ptr = _pointer(packet, f)
             if ptr:

@@ -60,7 +60,20 @@ IP = {
     ),
     "id": Rule("Identification", "ip.id", hex4),
     "flags": Rule("Flags", "ip.flags", _ip_flags, _ip_flags_show),
-    "frag": Rule("Fragment offset", "ip.frag_offset", lambda v: str(int(v) * 8)),
+    # Wireshark's value counts 8-byte units (a filter ip.frag_offset==185
+    # finds the fragment starting at byte 1480); the reading says bytes.
+    "frag": Rule(
+        "Fragment offset",
+        "ip.frag_offset",
+        dec,
+        lambda v: f"{int(v) * 8} bytes" if int(v) else "0",
+        lambda v, layer: (
+            f"This piece starts at byte {int(v) * 8} of the original packet "
+            f"(the field counts 8-byte units: {int(v)} × 8)."
+            if int(v)
+            else ""
+        ),
+    ),
     "ttl": Rule("Time to live", "ip.ttl", dec, explain=_ttl_explain),
     "proto": Rule(
         "Protocol",
@@ -218,6 +231,8 @@ ICMPV6 = {
     "id": Rule("Identifier", "icmpv6.echo.identifier", hex4),
     "seq": Rule("Sequence", "icmpv6.echo.sequence_number", dec),
     "tgt": Rule("Target address", "icmpv6.nd.ns.target_address", str),
+    # The four bytes after the checksum of a solicitation (bytes, as Wireshark shows them).
+    "res": Rule("Reserved", "icmpv6.reserved", lambda v: int(v).to_bytes(4, "big").hex(":")),
 }
 header(
     "ICMPv6EchoRequest",
@@ -226,7 +241,39 @@ header(
     "ICMPv6TimeExceeded",
     "ICMPv6PacketTooBig",
     "ICMPv6ND_NS",
-    "ICMPv6ND_NA",
     "ICMPv6ND_RS",
     "ICMPv6ND_RA",
 )(rules_mapper("ICMPv6", ICMPV6))
+
+
+def _set(v: Any) -> str:
+    return "set" if int(v) else "not set"
+
+
+# A neighbor advertisement: the target is the advertised address, and its
+# three flags say router / answer to a solicitation / override the cache.
+header("ICMPv6ND_NA")(
+    rules_mapper(
+        "ICMPv6",
+        {
+            **ICMPV6,
+            "R": Rule("Router", "icmpv6.nd.na.flag.r", dec, _set, "The sender is a router."),
+            "S": Rule(
+                "Solicited",
+                "icmpv6.nd.na.flag.s",
+                dec,
+                _set,
+                "An answer to a neighbor solicitation.",
+            ),
+            "O": Rule(
+                "Override",
+                "icmpv6.nd.na.flag.o",
+                dec,
+                _set,
+                "Replaces what a cache holds for the address.",
+            ),
+            "res": Rule("Reserved", "icmpv6.nd.na.flag.rsv", dec),
+            "tgt": Rule("Target address", "icmpv6.nd.na.target_address", str),
+        },
+    )
+)

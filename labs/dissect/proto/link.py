@@ -102,3 +102,27 @@ ARP = {
 header("Ether")(rules_mapper("Ethernet", ETHER))
 header("CookedLinux")(rules_mapper("Linux cooked capture", SLL))
 header("ARP")(rules_mapper("ARP", ARP))
+
+_VLAN = {
+    "prio": Rule(
+        "Priority",
+        "vlan.priority",
+        dec,
+        explain="Class of service (0-7): switches may send higher priorities first.",
+    ),
+    "dei": Rule(
+        "Drop eligible", "vlan.dei", dec, explain="1: may be dropped first when congested."
+    ),
+    "vlan": Rule(
+        "VLAN ID",
+        "vlan.id",
+        dec,
+        explain=lambda v, layer: (
+            f"This frame belongs to virtual LAN {int(v)}: switches keep it apart from "
+            "the other VLANs sharing the same cables."
+        ),
+    ),
+    "type": Rule("Type", "vlan.etype", hex4, _ethertype, _ethertype_explain),
+}
+
+header("Dot1Q")(rules_mapper("802.1Q VLAN", _VLAN))

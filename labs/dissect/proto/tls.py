@@ -12,6 +12,8 @@ certificate in TLS 1.2) and what does not (the URL, headers, body).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from labs.dissect.proto.base import App, Stream, app, colons, hex4
 from labs.dissect.proto.tls_hello import handshake_fields, version_name
 from labs.trace import Field, Layer
@@ -49,7 +51,11 @@ def _record(payload: bytes, pos: int, offset: int, stream: Stream) -> tuple[Laye
     body = payload[pos + 5 : pos + 5 + length]
     complete = len(body) == length
     if not complete:
+        # Kept whole until its last byte arrives, and read there (as
+        # Wireshark's reassembly reads it in the segment that completes it).
         stream.state["left"] = length - len(body)
+        stream.state["record"], stream.state["parts"] = payload[pos:], 1
+        return _first_part(ctype, version, length, body, at), pos + 5 + len(body)
     # TLS 1.3 hides the real type inside the encryption: every encrypted
     # record says Application Data outside, which Wireshark files as the
     # "opaque type" once the server has chosen 1.3.
@@ -77,16 +83,14 @@ def _record(payload: bytes, pos: int, offset: int, stream: Stream) -> tuple[Laye
             else f"Only {len(body)} of these bytes are in this segment; the rest follow in the next.",
         ),
     ]
-    encrypted = bool(stream.state.get("ccs"))
+    # Handshake records are encrypted after this side's ChangeCipherSpec in
+    # TLS 1.2; in TLS 1.3 the ChangeCipherSpec is only for middleboxes (it
+    # follows a HelloRetryRequest too) and encrypted handshake records say 23.
+    encrypted = bool(stream.state.get("ccs")) and stream.shared.get("version") != TLS13
     name = f"TLS {CONTENT_TYPES.get(ctype, 'record')}"
     if ctype == 22 and not encrypted and complete:
         fields.extend(handshake_fields(body, at + 5, offset, payload))
-        types = [f.show for f in fields if f.filter == "tls.handshake.type"]
-        if "Server Hello" in types:
-            # The one version the server picked (a Client Hello lists several).
-            chosen = [f.value for f in fields if f.filter == _CHOSEN]
-            stream.shared["version"] = chosen[0] if chosen else TLS12
-        name = "TLS " + ", ".join(types) if types else name
+        name = _handshake_name(fields, body, stream) or name
     elif ctype == 22 or (ctype == 23 and length):
         what = "Encrypted Handshake Message" if ctype == 22 else "Encrypted Application Data"
         filt = "tls.app_data" if ctype == 23 else None
@@ -147,6 +151,109 @@ def _record(payload: bytes, pos: int, offset: int, stream: Stream) -> tuple[Laye
     return Layer(name, at, 5 + len(body), tuple(fields)), pos + 5 + len(body)
 
 
+#: ServerHello.random of a HelloRetryRequest (RFC 8446 section 4.1.3).
+_RETRY = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+
+
+def _handshake_name(fields: list[Field], body: bytes, stream: Stream) -> str:
+    """The layer's name from its handshake messages; a Server Hello also
+    tells which version the server chose."""
+    types = [f.show for f in fields if f.filter == "tls.handshake.type"]
+    if "Server Hello" in types:
+        # The one version the server picked (a Client Hello lists several).
+        chosen = [f.value for f in fields if f.filter == _CHOSEN]
+        stream.shared["version"] = chosen[0] if chosen else TLS12
+        if body[:1] == b"\x02" and body[6:38] == _RETRY:
+            # Only TLS 1.3 asks the client to try again.
+            stream.shared["version"] = TLS13
+            types[types.index("Server Hello")] = "Hello Retry Request"
+    return "TLS " + ", ".join(types) if types else ""
+
+
+def _continued(payload: bytes, take: int, offset: int, stream: Stream) -> Layer:
+    """The next `take` bytes of a record begun in an earlier segment, read as
+    a whole record when they complete it."""
+    record = stream.state.get("record")
+    if record is None:
+        return Layer(
+            "TLS record (continued)",
+            offset,
+            take,
+            (
+                Field(
+                    "Record data",
+                    None,
+                    colons(payload[:32]) + ("…" if take > 32 else ""),
+                    f"{take} bytes",
+                    offset,
+                    take,
+                    "The rest of a TLS record that began in an earlier segment.",
+                ),
+            ),
+        )
+    record += payload[:take]
+    parts = int(stream.state.get("parts", 1)) + 1
+    if stream.state.get("left"):
+        stream.state["record"], stream.state["parts"] = record, parts
+        return Layer(
+            "TLS record (continued)",
+            offset,
+            take,
+            (
+                Field(
+                    "Record data (continues)",
+                    None,
+                    colons(payload[:32]) + ("…" if take > 32 else ""),
+                    f"{take} bytes",
+                    offset,
+                    take,
+                    "More of a TLS record begun in an earlier segment; it is read once whole.",
+                ),
+            ),
+        )
+    stream.state.pop("record", None)
+    stream.state.pop("parts", None)
+    # Read whole as if it began the packet, then moved to where it sits: it
+    # began `len(record) - take` bytes before this payload. Fields in the
+    # bytes of earlier segments keep no bytes of this packet.
+    start = offset + take - len(record)
+    whole, _end = _record(record, 0, 0, stream)
+    fields = [replace(f, offset=f.offset + start) for f in whole.fields]
+    fields = [f if f.offset >= offset else replace(f, offset=offset, length=0) for f in fields]
+    name = f"{whole.name} (reassembled from {parts} segments)"
+    return Layer(name, offset, take, tuple(fields))
+
+
+def _first_part(ctype: int, version: int, length: int, body: bytes, at: int) -> Layer:
+    """The first segment of a record that goes on in the next: its header,
+    told but not named as Wireshark's fields (Wireshark reads the record in
+    the segment that completes it; so does tutor)."""
+    kind = CONTENT_TYPES.get(ctype, str(ctype))
+    fields = (
+        Field("Content type", None, str(ctype), kind, at, 1, "The record's type."),
+        Field("Version", None, hex4(version), version_name(version), at + 1, 2),
+        Field(
+            "Length",
+            None,
+            str(length),
+            f"{length} bytes",
+            at + 3,
+            2,
+            f"Only {len(body)} of these bytes are in this segment; the rest follow, and "
+            "the record is read in the segment that completes it.",
+        ),
+        Field(
+            "Record data (continues)",
+            None,
+            colons(body[:32]) + ("…" if len(body) > 32 else ""),
+            f"{len(body)} of {length} bytes",
+            at + 5,
+            len(body),
+        ),
+    )
+    return Layer(f"TLS {kind} (first part)", at, 5 + len(body), fields)
+
+
 def _type_explain(ctype: int, stream: Stream) -> str:
     if ctype == 22 and not stream.state.get("ccs"):
         return (
@@ -164,24 +271,7 @@ def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
     if left:
         take = min(left, len(payload))
         stream.state["left"] = left - take
-        layers.append(
-            Layer(
-                "TLS record (continued)",
-                offset,
-                take,
-                (
-                    Field(
-                        "Record data",
-                        None,
-                        colons(payload[:32]) + ("…" if take > 32 else ""),
-                        f"{take} bytes",
-                        offset,
-                        take,
-                        "The rest of a TLS record that began in an earlier segment.",
-                    ),
-                ),
-            )
-        )
+        layers.append(_continued(payload, take, offset, stream))
         pos = take
     while pos < len(payload):
         if not is_record(payload[pos:]):

@@ -1,0 +1,113 @@
+"""IPv6 beyond the fixed header: the hop-by-hop options header and MLDv2
+reports (the multicast group memberships a host announces), with
+Wireshark's field names; scapy dissects them, the rules name them."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from labs.dissect.proto.base import Rule, dec, header, hex4, rules_mapper
+from labs.trace import Field, Layer
+
+_HOPOPTS = {
+    "nh": Rule("Next header", "ipv6.hopopts.nxt", dec),
+    "len": Rule(
+        "Length",
+        "ipv6.hopopts.len",
+        dec,
+        lambda v: f"{(int(v) + 1) * 8} bytes",
+        "The header's length in 8-byte units, not counting the first 8 bytes.",
+    ),
+}
+_hopopts = rules_mapper("IPv6 Hop-by-Hop Options", _HOPOPTS)
+
+
+@header("IPv6ExtHdrHopByHop")
+def hop_by_hop(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
+    """Options every router on the path must read (a router alert for MLD)."""
+    lay, length = _hopopts(layer, start, packet)
+    kept = [f for f in lay.fields if f.filter]
+    at, end = start + 2, start + length
+    while at < end:
+        kind = packet[at]
+        if kind == 0:  # Pad1: one byte
+            at += 1
+            continue
+        size = packet[at + 1] if at + 1 < end else 0
+        name = {1: "PadN", 5: "Router alert", 194: "Jumbo payload"}.get(kind, f"Option {kind}")
+        kept.append(Field("Option type", "ipv6.opt.type", f"0x{kind:02x}", name, at, 1))
+        kept.append(
+            Field("Option length", "ipv6.opt.length", str(size), f"{size} bytes", at + 1, 1)
+        )
+        if kind == 5 and size == 2:
+            alert = int.from_bytes(packet[at + 2 : at + 4], "big")
+            kept.append(
+                Field(
+                    "Router alert",
+                    "ipv6.opt.router_alert",
+                    str(alert),
+                    "MLD" if alert == 0 else str(alert),
+                    at + 2,
+                    2,
+                    "Asks every router on the way to look inside this packet (it carries MLD).",
+                )
+            )
+        at += 2 + size
+    return Layer(lay.name, lay.offset, lay.length, tuple(kept)), length
+
+
+_MLD2 = {
+    "type": Rule(
+        "Type",
+        "icmpv6.type",
+        dec,
+        lambda v: "multicast listener report (MLDv2)",
+        "A host tells the routers on its link which multicast groups it wants to receive.",
+    ),
+    "res": Rule("Code", "icmpv6.code", dec),
+    "cksum": Rule("Checksum", "icmpv6.checksum", hex4),
+    "records_number": Rule("Number of records", "icmpv6.mldr.nb_mcast_records", dec),
+}
+_mld2 = rules_mapper("ICMPv6", _MLD2)
+
+_RECORD_TYPES = {
+    1: "is include",
+    2: "is exclude",
+    3: "change to include",
+    4: "change to exclude (join)",
+    5: "allow new sources",
+    6: "block old sources",
+}
+
+
+@header("ICMPv6MLReport2")
+def mld_report(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
+    lay, length = _mld2(layer, start, packet)
+    fields = [f for f in lay.fields if f.filter]
+    at, end = start + 8, len(packet)
+    for _ in range(int(layer.records_number or 0)):
+        if at + 20 > end:
+            break
+        rtype, aux, nsrc = (
+            packet[at],
+            packet[at + 1],
+            int.from_bytes(packet[at + 2 : at + 4], "big"),
+        )
+        group = str(ipaddress.IPv6Address(packet[at + 4 : at + 20]))
+        fields += [
+            Field("Record type", "icmpv6.mldr.mar.record_type", str(rtype), _RECORD_TYPES.get(rtype, str(rtype)), at, 1),
+            Field("Aux data length", "icmpv6.mldr.mar.aux_data_len", str(aux), str(aux), at + 1, 1),
+            Field("Number of sources", "icmpv6.mldr.mar.nb_sources", str(nsrc), str(nsrc), at + 2, 2),
+            Field(
+                "Multicast address",
+                "icmpv6.mldr.mar.multicast_address",
+                group,
+                group,
+                at + 4,
+                16,
+                "The group this record is about.",
+            ),
+        ]  # fmt: skip
+        at += 20 + nsrc * 16 + aux * 4
+    return Layer("ICMPv6", start, max(length, at - start), tuple(fields)), max(length, at - start)

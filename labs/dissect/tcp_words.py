@@ -1,0 +1,204 @@
+"""The words of TCP analysis: Wireshark's field and Info-column names for
+each flag (`labs.dissect.tcp_analysis` decides which flags a segment gets),
+the Fields added under the TCP layer, and a sentence for the learner."""
+
+from __future__ import annotations
+
+from labs.trace import Field
+
+#: Wireshark's field, its Expert Info text, and what it means for a learner.
+KINDS: dict[str, tuple[str, str]] = {
+    "retransmission": ("This frame is a (suspected) retransmission", "retransmission"),
+    "fast_retransmission": (
+        "This frame is a (suspected) fast retransmission",
+        "fast retransmission",
+    ),
+    "spurious_retransmission": (
+        "This frame is a (suspected) spurious retransmission",
+        "spurious retransmission",
+    ),
+    "out_of_order": ("This frame is a (suspected) out-of-order segment", "out of order"),
+    "lost_segment": ("Previous segment(s) not captured (common at capture start)", "gap"),
+    "ack_lost_segment": ("ACKed segment that wasn't captured (common at capture start)", "unseen"),
+    "duplicate_ack": ("Duplicate ACK", "duplicate ACK"),
+    "zero_window": ("TCP Zero Window segment", "zero window"),
+    "zero_window_probe": ("TCP Zero Window Probe", "zero window probe"),
+    "zero_window_probe_ack": ("ACK to a TCP Zero Window Probe", "zero window probe ACK"),
+    "window_full": ("TCP window specified by the receiver is now completely full", "window full"),
+    "window_update": ("TCP window update", "window update"),
+    "keep_alive": ("TCP keep-alive segment", "keep-alive"),
+    "keep_alive_ack": ("ACK to a TCP keep-alive segment", "keep-alive ACK"),
+}
+
+#: Wireshark's Info-column tag for each flag (what tshark prints before the summary).
+TAGS = {
+    "retransmission": "TCP Retransmission",
+    "fast_retransmission": "TCP Fast Retransmission",
+    "spurious_retransmission": "TCP Spurious Retransmission",
+    "out_of_order": "TCP Out-Of-Order",
+    "lost_segment": "TCP Previous segment not captured",
+    "ack_lost_segment": "TCP ACKed unseen segment",
+    "duplicate_ack": "TCP Dup ACK",
+    "zero_window": "TCP ZeroWindow",
+    "zero_window_probe": "TCP ZeroWindowProbe",
+    "zero_window_probe_ack": "TCP ZeroWindowProbeAck",
+    "window_full": "TCP Window Full",
+    "window_update": "TCP Window Update",
+    "keep_alive": "TCP Keep-Alive",
+    "keep_alive_ack": "TCP Keep-Alive ACK",
+}
+
+
+#: The order Wireshark adds the flags to the tree (and, reversed, to the Info column).
+ORDER = (
+    "fast_retransmission",
+    "spurious_retransmission",
+    "retransmission",
+    "out_of_order",
+    "lost_segment",
+    "ack_lost_segment",
+    "keep_alive",
+    "window_update",
+    "window_full",
+    "keep_alive_ack",
+    "duplicate_ack",
+    "zero_window_probe",
+    "zero_window",
+    "zero_window_probe_ack",
+)
+
+
+def tag(flag: str, extra: dict[str, float | int]) -> str:
+    if flag == "duplicate_ack":
+        # Wireshark's "Dup ACK 17#1" names its frame 17; tutor numbers packets from 0.
+        return f"TCP Dup ACK {int(extra['duplicate_ack_frame']) - 1}#{extra['duplicate_ack_num']}"
+    return TAGS[flag]
+
+
+def fields(flags: list[str], extra: dict[str, float | int], at: int) -> list[Field]:
+    out = [
+        Field(
+            "SEQ/ACK analysis",
+            "tcp.analysis.flags",
+            "",
+            ", ".join(KINDS[f][1] for f in flags),
+            at,
+            0,
+            "What Wireshark concludes from following this conversation's numbers "
+            "(no byte of the packet says it).",
+        )
+    ]
+    for name in flags:
+        text, short = KINDS[name]
+        out.append(Field(text, f"tcp.analysis.{name}", "", short, at, 0, _MEANING[name]))
+        if name in ("fast_retransmission", "spurious_retransmission"):
+            # Wireshark marks these as retransmissions too (a filter on
+            # tcp.analysis.retransmission finds every kind).
+            text, short = KINDS["retransmission"]
+            out.append(Field(text, "tcp.analysis.retransmission", "", short, at, 0, ""))
+        if name == "duplicate_ack":
+            num, frame = extra["duplicate_ack_num"], extra["duplicate_ack_frame"]
+            out.append(
+                Field(
+                    "Duplicate ACK number",
+                    "tcp.analysis.duplicate_ack_num",
+                    str(num),
+                    str(num),
+                    at,
+                    0,
+                )
+            )
+            out.append(
+                Field(
+                    "Duplicate to the ACK in frame",
+                    "tcp.analysis.duplicate_ack_frame",
+                    str(frame),
+                    f"packet #{int(frame) - 1}",
+                    at,
+                    0,
+                )
+            )
+        if name == "retransmission" and extra.get("rto_frame"):
+            rto = extra["rto"]
+            out.append(
+                Field(
+                    "The RTO for this segment was",
+                    "tcp.analysis.rto",
+                    f"{rto:.9f}",
+                    f"{rto:.3f} s",
+                    at,
+                    0,
+                    "Retransmission timeout: how long after the highest-numbered segment "
+                    "this copy was sent.",
+                )
+            )
+            frame = int(extra["rto_frame"])
+            out.append(
+                Field(
+                    "RTO based on delta from frame",
+                    "tcp.analysis.rto_frame",
+                    str(frame),
+                    f"packet #{frame - 1}",
+                    at,
+                    0,
+                )
+            )
+    return out
+
+
+_MEANING = {
+    "retransmission": "The sender sent these bytes before; no acknowledgment came in time, "
+    "so it sends them again.",
+    "fast_retransmission": "Sent again at once, without waiting for the timer: the receiver "
+    "repeated the same ACK (duplicate ACKs), which says a segment went missing.",
+    "spurious_retransmission": "Sent again although the receiver had already acknowledged "
+    "these bytes: the copy was not needed.",
+    "out_of_order": "An earlier part of the stream, arriving after a later one.",
+    "lost_segment": "The capture jumps ahead in this direction's numbering: bytes before "
+    "this segment were lost, or the capture did not see them.",
+    "ack_lost_segment": "This acknowledges bytes the capture never saw.",
+    "duplicate_ack": "The same acknowledgment again, with no new data: the receiver is "
+    "still waiting for a missing segment.",
+    "zero_window": "The receiver's buffer is full: the sender must stop until it opens.",
+    "zero_window_probe": "One byte sent into a closed window, to ask whether it has opened.",
+    "zero_window_probe_ack": "The answer to a zero window probe.",
+    "window_full": "This segment fills all the room the receiver announced.",
+    "window_update": "No data, only a new window size: the receiver has room again.",
+    "keep_alive": "A segment that repeats the last byte, only to check the other side is "
+    "still there on an idle connection.",
+    "keep_alive_ack": "The answer to a keep-alive: still here.",
+}
+
+
+def sentence(flags: list[str], extra: dict[str, float | int], seglen: int) -> str:
+    """One sentence for the learner about what the flags mean here."""
+    if not flags:
+        return ""
+    first = flags[-1] if "lost_segment" in flags[:-1] else flags[0]
+    n = seglen
+    if first == "retransmission":
+        since = extra.get("since_last")
+        what = f"the same {n} bytes again" if n else "the same segment again"
+        gap = f", {since:.3g} s later" if since is not None else ""
+        before = extra.get("previous_wait")
+        backoff = ""
+        if since is not None and before and 1.6 < since / before < 2.5:
+            backoff = "; the wait doubled, which is TCP backing off"
+        return (
+            f"Retransmission: {what}{gap}: the earlier copy or its acknowledgment was lost, "
+            f"so the sender's timer ran out{backoff}."
+        )
+    if first == "fast_retransmission":
+        return (
+            f"Fast retransmission: these {n} bytes sent again at once, because the receiver "
+            "repeated its ACK (duplicate ACKs), which says a segment went missing."
+        )
+    if first == "duplicate_ack":
+        return (
+            f"Duplicate ACK (number {extra['duplicate_ack_num']}): the receiver asks again for "
+            "the same byte; data after a gap arrived, the gap did not."
+        )
+    return _MEANING[first]
+
+
+__all__ = ["KINDS", "ORDER", "TAGS", "fields", "sentence", "tag"]

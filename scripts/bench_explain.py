@@ -1,0 +1,219 @@
+"""`make bench` (c): `tutor explain --json` next to `tshark -r FILE -T json`
+on the same files: wall time, CPU time and peak memory of each, and the
+ratios the explain issue sets (wall at most 0.5x tshark's on a 20,000-packet
+HTTP capture and a 200,000-packet mixed one, memory that does not grow with
+the capture, start-up on 10 packets no slower, one 63 KB DNS message in
+under 0.2 s). Prints numbers, asserts nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+Row = tuple[str, str, str]
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+SERVER = ("127.0.0.1", 8080)
+BODY = b'{"orders": [{"id": 1, "item": "tea", "qty": 2}]}'
+
+
+def _segment(
+    cport: int, from_client: bool, flags: str, seq: int, ack: int, data: bytes = b""
+) -> bytes:
+    from scapy.layers.inet import IP, TCP
+
+    client = ("127.0.0.1", cport)
+    a, b = (client, SERVER) if from_client else (SERVER, client)
+    return bytes(
+        IP(src=a[0], dst=b[0]) / TCP(sport=a[1], dport=b[1], flags=flags, seq=seq, ack=ack) / data
+    )
+
+
+def _connection(n: int) -> list[bytes]:
+    """One short HTTP/1.1 exchange: handshake, GET, 200 with JSON, close (10 packets)."""
+    cport, c, s = 20000 + n % 40000, 1000 + n * 7, 900000 + n * 11
+    request = (
+        f"GET /orders/{n} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: python-requests/2.34.2\r\n"
+        "Accept-Encoding: gzip, deflate\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+    ).encode()
+    response = (
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(BODY)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode() + BODY
+    q, r = len(request), len(response)
+    return [
+        _segment(cport, True, "S", c, 0),
+        _segment(cport, False, "SA", s, c + 1),
+        _segment(cport, True, "A", c + 1, s + 1),
+        _segment(cport, True, "PA", c + 1, s + 1, request),
+        _segment(cport, False, "A", s + 1, c + 1 + q),
+        _segment(cport, False, "PA", s + 1, c + 1 + q, response),
+        _segment(cport, True, "A", c + 1 + q, s + 1 + r),
+        _segment(cport, False, "FA", s + 1 + r, c + 1 + q),
+        _segment(cport, True, "FA", c + 1 + q, s + 2 + r),
+        _segment(cport, False, "A", s + 2 + r, c + 2 + q),
+    ]
+
+
+def http_capture(path: Path, packets: int) -> int:
+    """Many short HTTP connections on 127.0.0.1, built with scapy, saved as pcap."""
+    sys.path.insert(0, str(ROOT))
+    from labs.base import RawPacket
+    from labs.files.pcapio import write_pcap
+
+    raws: list[RawPacket] = []
+    t, n = 1_700_000_000.0, 0
+    while len(raws) < packets:
+        for data in _connection(n):
+            t += 0.0001
+            raws.append(RawPacket(t, data))
+        n += 1
+    return write_pcap(raws[:packets], path)
+
+
+# -- tutor serve: one browser session, and many at once ----------------------------------
+# A learner is played by a websocket client speaking textual.js's protocol (keys in,
+
+
+def _dns_pair(n: int) -> list[bytes]:
+    from scapy.layers.dns import DNS, DNSQR, DNSRR
+    from scapy.layers.inet import IP, UDP
+
+    name = f"host{n % 500}.example"
+    q = DNS(id=n & 0xFFFF, rd=1, qd=DNSQR(qname=name))
+    r = DNS(
+        id=n & 0xFFFF,
+        qr=1,
+        rd=1,
+        ra=1,
+        qd=DNSQR(qname=name),
+        an=DNSRR(rrname=name, rdata="192.0.2.7"),
+    )
+    port = 30000 + n % 20000
+    return [
+        bytes(IP(src="127.0.0.1", dst="127.0.0.53") / UDP(sport=port, dport=53) / q),
+        bytes(IP(src="127.0.0.53", dst="127.0.0.1") / UDP(sport=53, dport=port) / r),
+    ]
+
+
+def mixed_capture(path: Path, packets: int) -> int:
+    """HTTP connections with a DNS lookup before every other one, and one
+    in forty connections losing a segment that is then sent again."""
+    sys.path.insert(0, str(ROOT))
+    from labs.base import RawPacket
+    from labs.files.pcapio import write_pcap
+
+    raws: list[RawPacket] = []
+    t, n = 1_700_000_000.0, 0
+    while len(raws) < packets:
+        datas = (_dns_pair(n) if n % 2 == 0 else []) + _connection(n)
+        if n % 40 == 0:
+            datas.insert(len(datas) - 6, datas[-7])  # the request again, later
+        for data in datas:
+            t += 0.0001
+            raws.append(RawPacket(t, data))
+        n += 1
+    return write_pcap(raws[:packets], path)
+
+
+def big_dns(path: Path) -> int:
+    """One DNS answer of about 63 KB over TCP (many TXT records)."""
+    sys.path.insert(0, str(ROOT))
+    from scapy.layers.dns import DNS, DNSQR, DNSRR
+    from scapy.layers.inet import IP, TCP
+
+    from labs.base import RawPacket
+    from labs.files.pcapio import write_pcap
+
+    txt = [DNSRR(rrname="big.example", type="TXT", rdata=["x" * 250]) for _ in range(230)]
+    answer = bytes(DNS(id=1, qr=1, qd=DNSQR(qname="big.example", qtype="TXT"), an=txt))
+    wire = len(answer).to_bytes(2, "big") + answer
+    pkt = (
+        IP(src="127.0.0.53", dst="127.0.0.1")
+        / TCP(sport=53, dport=40000, flags="PA", seq=1, ack=1)
+        / wire
+    )
+    return write_pcap([RawPacket(1_700_000_000.0, bytes(pkt))], path)
+
+
+def measure(cmd: list[str]) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds (user + system, children included) and
+    peak memory in MiB of one run, and its exit code."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
+
+
+def _best(cmd: list[str], runs: int) -> tuple[float, float, float, int]:
+    return min((measure(cmd) for _ in range(runs)), key=lambda r: r[0])
+
+
+def _pair(label: str, cap: Path, runs: int, tshark: str | None) -> list[Row]:
+    ours = _best([PY, "-m", "tutor", "explain", "--json", str(cap)], runs)
+    rows = [
+        (
+            f"{label}: tutor explain --json",
+            f"{ours[0]:.2f} s" if ours[3] == 0 else "-",
+            f"CPU {ours[1]:.2f} s, peak {ours[2]:.0f} MiB" if ours[3] == 0 else f"exit {ours[3]}",
+        )
+    ]
+    if tshark is None:
+        return [*rows, (f"{label}: tshark -T json", "-", "tshark not installed")]
+    theirs = _best([tshark, "-r", str(cap), "-T", "json"], runs)
+    rows.append(
+        (
+            f"{label}: tshark -T json",
+            f"{theirs[0]:.2f} s",
+            f"CPU {theirs[1]:.2f} s, peak {theirs[2]:.0f} MiB",
+        )
+    )
+    rows.append(
+        (
+            f"{label}: tutor / tshark",
+            f"{ours[0] / theirs[0]:.2f}",
+            f"wall; CPU {ours[1] / theirs[1]:.2f}, memory {ours[2] / theirs[2]:.2f} (below 1: tutor less)",
+        )
+    )
+    return rows
+
+
+def explain_rows(packets: int, big: int, runs: int) -> list[Row]:
+    """The rows of (c): small file, `packets` HTTP, `big` mixed (0 skips), one big DNS message."""
+    tshark = shutil.which("tshark")
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        small = Path(tmp) / "small.pcap"
+        http_capture(small, 10)
+        rows += _pair("10 packets (start-up)", small, runs, tshark)
+        cap = Path(tmp) / "http.pcap"
+        start = time.perf_counter()
+        n = http_capture(cap, packets)
+        rows.append(
+            (
+                f"generate {n}-packet HTTP capture",
+                f"{time.perf_counter() - start:.2f} s",
+                f"{cap.stat().st_size // 1024} KiB",
+            )
+        )
+        rows += _pair(f"{n} HTTP", cap, runs, tshark)
+        if big:
+            mixed = Path(tmp) / "mixed.pcap"
+            m = mixed_capture(mixed, big)
+            rows += _pair(f"{m} mixed", mixed, 1, tshark)
+            mixed.unlink()
+        dns = Path(tmp) / "dns63k.pcap"
+        big_dns(dns)
+        rows += _pair("one 63 KB DNS message", dns, runs, tshark)
+    return rows
+
+
+__all__ = ["explain_rows", "http_capture", "mixed_capture"]
