@@ -109,6 +109,10 @@ class LabSpec:
     target: Target
     needs: str = "capture"
     options: tuple[Option, ...] = ()
+    #: Options that shape the request to the learner's own target. Without
+    #: --target the lab runs its own scenario, so giving one is refused
+    #: (named, one line), never silently ignored.
+    target_options: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.needs not in NEEDS:
@@ -144,6 +148,13 @@ class LabSpec:
             raise BadInput(f"The {self.id} lab takes no --target {self.target.hint}.")
         if target is not None and not target.strip():
             target = None
+        lone = [o for o in self.options if o.name in self.target_options and o.name in given]
+        if target is None and lone:
+            raise BadInput(
+                f"{lone[0].flag} needs --target: without one the {self.id} lab runs its own "
+                "scenario of requests.",
+                f"Give a target ({self.target.hint}) in --target, or leave out {lone[0].flag}.",
+            )
         if timeout is not None and not 0 < timeout <= MAX_TIMEOUT:
             raise BadInput(
                 f"--timeout {timeout:g}: give more than 0 and at most {MAX_TIMEOUT:g} seconds."

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any, Protocol, get_args, get_origin, get_type_hints
 
 #: How the packets of a trace were obtained.
@@ -170,6 +170,23 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Phase:
+    """One bar of the timing waterfall (`labs.waterfall`): a phase of one
+    exchange (dns, connect, tls, request, wait, download, answer), timed from
+    packet timestamps, so a renderer draws bars without reading packets."""
+
+    #: Which exchange (0, 1, ...: in the order they started).
+    exchange: int
+    #: What the exchange was, in a few words ("GET /orders", "DNS A api.example").
+    label: str
+    name: str
+    #: Seconds from the trace's first packet.
+    start: float
+    end: float
+    packets: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class Fact:
     """Something the trace proves, with its evidence, for predict-then-observe
     questions ("the handshake took 3 packets": packets 0-2, tcp.flags)."""
@@ -199,6 +216,10 @@ class Trace:
     started: str = ""
     duration: float = 0.0
     version: int = TRACE_VERSION
+    #: The timing waterfall: every exchange's phases from packet timestamps
+    #: (`labs.waterfall`), and which clock stamped them, where.
+    waterfall: tuple[Phase, ...] = ()
+    clock: str = ""
     #: TLS session keys (NSS key log format) a pcap's reader needs to decrypt
     #: it; written beside a saved pcap, never part of the JSON (it is a secret).
     keylog: str = field(default="", repr=False, compare=False)
@@ -234,6 +255,42 @@ def mask_secrets(text: str, secrets: list[str], mask: str = MASK) -> str:
     for value in secrets:
         text = text.replace(value, mask)
     return text
+
+
+def masked(trace: Trace, mask: str = MASK) -> Trace:
+    """The trace with its secrets masked, for output a learner did not ask to
+    reveal (`--json` without `--show-secrets`): every secret field's value
+    and reading become `mask`, every text that quotes one (a header line, the
+    curl command, a sentence) has it masked, and in each packet's bytes the
+    secret's bytes become `*` -- the same length, so every field's offset
+    still points at its bytes. The stored traces stay unmasked."""
+    secrets = trace.secret_values()
+    if not secrets:
+        return trace
+    raw = sorted({v.encode("utf-8", "replace") for v in secrets}, key=len, reverse=True)
+
+    def text(value: str) -> str:
+        return mask_secrets(value, secrets, mask)
+
+    def walk(obj: Any) -> Any:
+        if isinstance(obj, Field) and obj.secret:
+            return replace(obj, value=mask, show=mask, explain=text(obj.explain))
+        if isinstance(obj, Packet):
+            data = obj.data
+            for value in raw:
+                data = data.replace(value, b"*" * len(value))
+            changes = {f.name: walk(getattr(obj, f.name)) for f in fields(obj) if f.name != "hex"}
+            return replace(obj, hex=data.hex(), **changes)
+        if is_dataclass(obj) and not isinstance(obj, type):
+            return replace(obj, **{f.name: walk(getattr(obj, f.name)) for f in fields(obj)})
+        if isinstance(obj, tuple):
+            return tuple(walk(v) for v in obj)
+        if isinstance(obj, str):
+            return text(obj)
+        return obj
+
+    result: Trace = walk(trace)
+    return replace(result, keylog="")
 
 
 def to_json(trace: Trace) -> dict[str, Any]:
@@ -284,6 +341,7 @@ __all__ = [
     "Field",
     "Layer",
     "Packet",
+    "Phase",
     "Section",
     "Step",
     "Trace",
@@ -291,5 +349,6 @@ __all__ = [
     "from_json",
     "loads",
     "mask_secrets",
+    "masked",
     "to_json",
 ]

@@ -64,7 +64,7 @@ def test_header_steps_packets_sections_facts():
     assert "#1   +   2.5 ms  127.0.0.1:5000 → 127.0.0.1:80  HTTP GET /" in out
     assert "(inside the encrypted tunnel — not visible on the wire)" in out
     assert "    curl http://127.0.0.1/" in out
-    assert "  name  value" in out and "  ----  ---------" in out
+    assert "  name   value" in out and "  Host   127.0.0.1" in out
     assert "packets_to_connect = 3 (packets 0-2, tcp.flags)" in out
     assert "took 1.50 s" in out
 
@@ -134,3 +134,74 @@ def test_icmp_errors_show_the_routers_fields_not_the_quoted_probes(monkeypatch):
     text = render(trace)
     block = text[text.index(f"#{errors[0].index} ") :].split("\n  #", 1)[0]
     assert "icmp.type = " in block and "udp.length" not in block
+
+
+def test_the_summary_comes_first_and_short_stops_there():
+    trace = _trace()
+    full = render(trace)
+    # Steps, the first table (the exchanges) and the facts come before any packet.
+    assert full.index("Headers") < full.index("What this run shows") < full.index("\nPackets\n")
+    assert full.count("Headers") == 1  # not repeated with the other sections
+    short = render(trace, full=False)
+    assert "What this run shows" in short and "Headers" in short
+    assert "#1 " not in short and "curl http://127.0.0.1/" not in short
+    assert "--full shows every packet (2) and 1 more section;" in short
+
+
+def test_many_steps_are_counted_in_the_summary_and_listed_in_full():
+    from dataclasses import replace
+
+    trace = _trace()
+    many = replace(trace, steps=trace.steps * 8)
+    short = render(many, full=False)
+    assert "16 steps: tcp-connect ×8, request ×8" in short
+    assert "Open the connection  [tcp-connect]" not in short
+    assert "16. Send the request  [request]" in render(many)
+
+
+def test_tables_wrap_to_the_width():
+    long = "a value long enough to need more than one line at sixty columns " * 2
+    trace = _trace()
+    from dataclasses import replace
+
+    wide = replace(trace, sections=(Section("Wide", f"what\tvalue\nSNI\t{long}", "table"),))
+    lines = render(wide, width=60).splitlines()
+    start = lines.index("Wide") + 1
+    table = lines[start : lines.index("", start)]
+    assert all(len(line) <= 60 for line in table)
+    assert sum("value long enough" in line or "lines at" in line for line in table) >= 1
+    assert len([line for line in table if line.startswith("  ")]) > 3
+
+
+def test_filtered_output_lists_the_matching_packets_out_of_all():
+    from dataclasses import replace
+
+    trace = _trace()
+    one = replace(trace, packets=trace.packets[1:])
+    out = render(one, full=False, filtered="http", total=2)
+    assert "2 packets" in out  # the header counts the whole run
+    assert "Packets matching http: 1 of 2" in out and "#1 " in out
+
+
+def test_colour_on_a_terminal_only(monkeypatch):
+    import io
+
+    from tutor.tracetext import print_trace
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    out = Tty()
+    print_trace(_trace(), out, full=False)
+    assert "\x1b[" in out.getvalue()
+    piped = io.StringIO()
+    print_trace(_trace(), piped, full=False)
+    assert "\x1b[" not in piped.getvalue()
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = Tty()
+    print_trace(_trace(), plain, full=False)
+    # NO_COLOR takes the colour away (bold stays, as no-color.org allows).
+    assert "\x1b[1;36m" not in plain.getvalue() and "36m" not in plain.getvalue()

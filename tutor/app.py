@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 
 from tutor.content import Course, Lesson
 from tutor.progress import Store
@@ -38,8 +39,21 @@ class TutorApp(App[None]):
         #: "outline", or "review" (`tutor glossary --review` opens straight on it).
         self.start = start
 
+    class StoreProblem(Message):
+        """Saving progress failed (a full disk, say); posted from whichever
+        thread wrote (post_message is thread-safe), shown once."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def on_tutor_app_store_problem(self, message: StoreProblem) -> None:
+        self.notify(message.text, severity="error", timeout=12)
+
     def on_mount(self) -> None:
         from tutor.screens.outline import OutlineScreen
+
+        self.store.on_problem = lambda text: self.post_message(self.StoreProblem(text))
 
         self.push_screen(OutlineScreen())
         if self.start == "review":

@@ -4,19 +4,19 @@ Each subcommand lives in `tutor/commands/<name>.py` with `register(subparsers)`
 that adds its parser and sets `func(args) -> int`. Command modules import
 nothing heavy at import time, so `tutor --help` is instant.
 
-Exit codes: 0 ok, 2 bad usage or input, 1 the lab failed.
+Exit codes: 0 ok, 2 bad usage or input, 1 the lab failed, 130 Ctrl-C, 143 SIGTERM
+(`tutor.commands.run_command`).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 from collections.abc import Sequence
 
 from tutor import __version__
 
-COMMANDS = ("lessons", "show", "glossary", "lab", "explain", "doctor")
+COMMANDS = ("lessons", "show", "glossary", "lab", "explain", "doctor", "serve")
 
 
 class Parser(argparse.ArgumentParser):
@@ -50,13 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
         return run_tui()
-    try:
-        return int(args.func(args))
-    except KeyboardInterrupt:
-        print("tutor: stopped.", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+    from tutor.commands import run_command
+
+    return run_command(args.func, args)
 
 
 if __name__ == "__main__":

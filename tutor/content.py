@@ -162,8 +162,11 @@ def load_course(root: Path | None = None) -> Course:
 
 @cache
 def course() -> Course:
-    """The installed course, loaded once per process."""
-    return load_course()
+    """The installed course, loaded once per process (and parsed once per
+    change of its files: tutor.course_cache)."""
+    from tutor.course_cache import cached_course
+
+    return cached_course(content_root(), load_course)
 
 
 def link_problems(lesson: Lesson, glossary: Glossary) -> list[Problem]:

@@ -109,11 +109,13 @@ class Glossary:
         return self._by_id().get(key) or self._by_name().get(key)
 
     def search(self, query: str) -> list[Term]:
-        """Terms matching `query`: exact names first, then prefixes, then substrings
-        of names and aliases, then matches in the definition."""
+        """Terms matching `query`: exact names first, then prefixes, then a word
+        of a name or alias starting with it, then a word of the definition.
+        Only at the start of a word: "nat" is NAT, not PagiNATion or DestiNATion."""
         q = query.strip().lower()
         if not q:
             return sorted(self.terms, key=lambda t: t.term.lower())
+        word = re.compile(r"(?<![a-z0-9])" + re.escape(q))
         scored: list[tuple[int, str, Term]] = []
         for t in self.terms:
             names = [t.term.lower(), t.id, *(a.lower() for a in t.aliases)]
@@ -121,9 +123,9 @@ class Glossary:
                 rank = 0
             elif any(n.startswith(q) for n in names):
                 rank = 1
-            elif any(q in n for n in names):
+            elif any(word.search(n) for n in names):
                 rank = 2
-            elif q in t.short.lower() or q in t.explain.lower():
+            elif word.search(t.short.lower()) or word.search(t.explain.lower()):
                 rank = 3
             else:
                 continue

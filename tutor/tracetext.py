@@ -1,4 +1,8 @@
-"""A Trace as plain text for the terminal (`tutor explain`, `tutor lab run`).
+"""A Trace as text for the terminal (`tutor explain`, `tutor lab run`), the
+way HTTPie and curl talk: a short summary first (what ran, the steps, the
+exchanges, what the run proves) that fits one screen, then with `full` every
+packet and section. Tables wrap to the width given; `print_trace` adds
+colour on a terminal (rich leaves it out for pipes and under NO_COLOR).
 
 Reads only the plain dataclasses of `labs.trace`; secrets (fields marked
 `secret`, and their values wherever a sentence quotes them) are masked
@@ -6,6 +10,9 @@ unless the learner asks to see them.
 """
 
 from __future__ import annotations
+
+from collections import Counter
+from typing import Any, TextIO
 
 from labs.trace import MASK, Field, Packet, Section, Trace, mask_secrets
 
@@ -50,6 +57,16 @@ _CAPTURES = {
 }
 
 WIDTH = 100
+#: Past this many steps the summary counts them by kind instead of listing them.
+MANY_STEPS = 12
+
+
+class Heading(str):
+    """A line that starts a part of the output (styled on a terminal)."""
+
+
+class Loud(str):
+    """A line the learner must not miss: the packets were not captured."""
 
 
 def duration(seconds: float) -> str:
@@ -76,10 +93,10 @@ def _ranges(indexes: tuple[int, ...]) -> str:
     return ", ".join(out)
 
 
-def _wrap(text: str, indent: str) -> str:
-    """Greedy word wrap at WIDTH (textwrap.fill took most of the time of
+def _wrap(text: str, indent: str, width: int = WIDTH) -> str:
+    """Greedy word wrap at `width` (textwrap.fill took most of the time of
     rendering a large capture); words longer than a line stay whole."""
-    room = WIDTH - len(indent)
+    room = max(20, width - len(indent))
     if len(text) <= room and "\n" not in text:
         return indent + text
     lines: list[str] = []
@@ -102,15 +119,15 @@ def field_value(f: Field, show_secrets: bool) -> str:
     return f.value
 
 
-def header(trace: Trace) -> list[str]:
-    lines = [f"{trace.lab} · {trace.target}" if trace.target else trace.lab]
+def header(trace: Trace, width: int = WIDTH, total: int | None = None) -> list[str]:
+    lines: list[str] = [Heading(f"{trace.lab} · {trace.target}" if trace.target else trace.lab)]
     loud = _LOUD.get(trace.capture)
     if loud:
-        lines.append(_wrap(f"!! {loud}", ""))
+        lines.append(Loud(_wrap(f"!! {loud}", "", width)))
     note = trace.capture_note or _CAPTURES.get(trace.capture, "")
     if note:
-        lines.append(_wrap(note, ""))
-    n = len(trace.packets)
+        lines.append(_wrap(note, "", width))
+    n = len(trace.packets) if total is None else total
     if not n:
         lines.append("No packets to show.")
         return lines
@@ -128,26 +145,35 @@ def header(trace: Trace) -> list[str]:
     return lines
 
 
-def steps(trace: Trace) -> list[str]:
+def steps(trace: Trace, width: int = WIDTH, brief: bool = False) -> list[str]:
+    """Every step with what it was; `brief`: one line each, or, past
+    MANY_STEPS, how many of each kind (the exchanges table says the rest)."""
     if not trace.steps:
         return []
-    lines = ["", "Steps"]
+    lines: list[str] = ["", Heading("Steps")]
+    if brief and len(trace.steps) > MANY_STEPS:
+        kinds = Counter(step.name for step in trace.steps)
+        said = ", ".join(f"{name} ×{n}" if n > 1 else name for name, n in kinds.items())
+        return [*lines, _wrap(f"{len(trace.steps)} steps: {said}", "  ", width)]
     for i, step in enumerate(trace.steps, 1):
         title = step.title or step.name
         when = f"at {duration(step.start)}, took {duration(step.duration)}"
+        if brief:
+            lines.append(f"  {i:>2}. {title}  ({when}; packets {_ranges(step.packets)})")
+            continue
         lines.append(f"  {i:>2}. {title}  [{step.name}]  {when}  packets {_ranges(step.packets)}")
         if step.explain:
-            lines.append(_wrap(step.explain, "      "))
+            lines.append(_wrap(step.explain, "      ", width))
     return lines
 
 
-def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool) -> list[str]:
+def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool, width: int = WIDTH) -> list[str]:
     where = f"  {p.src} → {p.dst}" if p.src or p.dst else ""
     lines = [f"  #{p.index:<3} +{duration(p.time):>9}{where}  {p.summary}"]
     if p.origin == "inside-tls":
         lines.append("      (inside the encrypted tunnel — not visible on the wire)")
     if p.explain:
-        lines.append(_wrap(p.explain, "      "))
+        lines.append(_wrap(p.explain, "      ", width))
     if verbose:
         for layer in p.layers:
             end = layer.offset + layer.length - 1
@@ -162,7 +188,7 @@ def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool) -> list[str]:
                     f"        {f.name}{name} = {field_value(f, show_secrets)}  [{f.offset}+{f.length}]"
                 )
                 if f.explain:
-                    lines.append(_wrap(f.explain, "            "))
+                    lines.append(_wrap(f.explain, "            ", width))
         return lines
     by_filter: dict[str, Field] = {}
     for layer in p.layers:
@@ -183,34 +209,48 @@ def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool) -> list[str]:
         if f.secret
     ]
     if keys:
-        lines.append(_wrap(" · ".join(keys), "      "))
+        lines.append(_wrap(" · ".join(keys), "      ", width))
     return lines
 
 
-def section(s: Section) -> list[str]:
-    lines = ["", s.title]
+def table(body: str, width: int = WIDTH, indent: int = 2) -> list[str]:
+    """Tab-separated rows (the first a header) as columns that fit `width`:
+    long cells wrap inside their column (rich lays the columns out)."""
+    import io
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = [r.split("\t") for r in body.splitlines() if r.strip()]
+    if not rows:
+        return []
+    grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="")
+    for name in rows[0]:
+        grid.add_column(name, overflow="fold")
+    for row in rows[1:]:
+        grid.add_row(*row, *[""] * (len(rows[0]) - len(row)))
+    out = io.StringIO()
+    Console(file=out, width=width - indent, color_system=None, highlight=False).print(grid)
+    return [" " * indent + line.rstrip() for line in out.getvalue().splitlines() if line.strip()]
+
+
+def section(s: Section, width: int = WIDTH) -> list[str]:
+    lines: list[str] = ["", Heading(s.title)]
     if s.kind == "code":
         lines += ["    " + line for line in s.body.splitlines()]
     elif s.kind == "table":
-        rows = [r.split("\t") for r in s.body.splitlines() if r.strip()]
-        widths = [
-            max(len(r[i]) if i < len(r) else 0 for r in rows)
-            for i in range(max(map(len, rows), default=0))
-        ]
-        for j, row in enumerate(rows):
-            lines.append("  " + "  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip())
-            if j == 0:
-                lines.append("  " + "  ".join("-" * w for w in widths))
+        lines += table(s.body, width)
     else:
         for para in s.body.split("\n\n"):
-            lines.append(_wrap(para.replace("\n", " "), "  "))
+            lines.append(_wrap(para.replace("\n", " "), "  ", width))
     return lines
 
 
-def facts(trace: Trace) -> list[str]:
+def facts(trace: Trace, width: int = WIDTH) -> list[str]:
     if not trace.facts:
         return []
-    lines = ["", "What this run shows"]
+    lines: list[str] = ["", Heading("What this run shows")]
     for f in trace.facts:
         evidence = []
         if f.packets:
@@ -220,27 +260,101 @@ def facts(trace: Trace) -> list[str]:
         tail = f" ({', '.join(evidence)})" if evidence else ""
         lines.append(f"  {f.name} = {f.value}{tail}")
         if f.explain:
-            lines.append(_wrap(f.explain, "      "))
+            lines.append(_wrap(f.explain, "      ", width))
     return lines
 
 
-def render(trace: Trace, *, show_secrets: bool = False, verbose: bool = False) -> str:
-    """The whole trace as text: header, steps, packets, sections, facts."""
-    lines = header(trace) + steps(trace)
-    if trace.packets:
-        lines += ["", "Packets"]
+def summary_table(trace: Trace) -> Section | None:
+    """The run's first table (the exchanges, the questions and answers): the
+    summary shows it; the full output does not repeat it."""
+    return next((s for s in trace.sections if s.kind == "table"), None)
+
+
+def lines_of(
+    trace: Trace,
+    *,
+    show_secrets: bool = False,
+    verbose: bool = False,
+    full: bool = True,
+    width: int = WIDTH,
+    filtered: str = "",
+    total: int | None = None,
+) -> list[str]:
+    """The output as lines (headings marked), secrets masked. `filtered`: the
+    display filter that chose `trace.packets` out of `total`."""
+    many = len(trace.steps) > MANY_STEPS
+    lines = header(trace, width, total) + steps(trace, width, brief=many or not full)
+    first = summary_table(trace)
+    if first is not None:
+        lines += section(first, width)
+    lines += facts(trace, width)
+    if filtered:
+        n = len(trace.packets)
+        lines += ["", Heading(f"Packets matching {filtered}: {n} of {total}")]
+    elif full and trace.packets:
+        lines += ["", Heading("Packets")]
+    if full or filtered:
         for p in trace.packets:
-            lines += packet_lines(p, show_secrets=show_secrets, verbose=verbose)
-    for s in trace.sections:
-        lines += section(s)
-    lines += facts(trace)
-    text = "\n".join(lines) + "\n"
+            lines += packet_lines(p, show_secrets=show_secrets, verbose=verbose, width=width)
+    if full:
+        if many:
+            lines += steps(trace, width)
+        for s in trace.sections:
+            if s is not first:
+                lines += section(s, width)
+    else:
+        more = len(trace.sections) - (first is not None)
+        what = [f"every packet ({total or len(trace.packets)})"] if not filtered else []
+        what += [f"{more} more section{'s' if more != 1 else ''}"] if more else []
+        if what:
+            lines += ["", f"--full shows {' and '.join(what)}; --filter EXPR picks packets."]
     secrets = [] if show_secrets else trace.secret_values()
     if not secrets:
-        return text
-    # Masked over the whole text: sentences, sections and curl lines quote them too.
-    note = f"\nSecrets (credentials, cookies, API keys) are shown as {MASK}; --show-secrets reveals them.\n"
-    return mask_secrets(text, secrets) + note
+        return lines
+    # Masked over every line: sentences, sections and curl lines quote them too.
+    masked = [type(line)(mask_secrets(line, secrets)) for line in lines]
+    note = f"Secrets (credentials, cookies, API keys) are shown as {MASK}; --show-secrets reveals them."
+    return [*masked, "", note]
 
 
-__all__ = ["KEY_FIELDS", "MASK", "duration", "field_value", "render"]
+def render(
+    trace: Trace,
+    *,
+    show_secrets: bool = False,
+    verbose: bool = False,
+    full: bool = True,
+    width: int = WIDTH,
+    filtered: str = "",
+    total: int | None = None,
+) -> str:
+    """The whole trace as plain text: summary first, then every packet and
+    section (`full=False`: the summary only)."""
+    lines = lines_of(
+        trace,
+        show_secrets=show_secrets,
+        verbose=verbose,
+        full=full,
+        width=width,
+        filtered=filtered,
+        total=total,
+    )
+    return "\n".join(lines) + "\n"
+
+
+def print_trace(trace: Trace, out: TextIO, **kw: Any) -> None:
+    """`render` for a terminal: as wide as it is, headings in colour. rich
+    drops the colour for a pipe and under NO_COLOR."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=out, highlight=False, soft_wrap=True)
+    width = console.width if console.is_terminal else WIDTH
+    for line in lines_of(trace, width=width, **kw):
+        style = "bold cyan" if isinstance(line, Heading) else ""
+        style = "bold yellow" if isinstance(line, Loud) else style
+        if line.startswith("  #"):
+            style = "bold"
+        console.print(Text(line, style=style))
+
+
+__all__ = ["KEY_FIELDS", "MASK", "duration", "field_value", "lines_of", "print_trace", "render"]

@@ -10,9 +10,10 @@ the clock, opening and settling the capture (live or reconstructed), the
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -71,7 +72,9 @@ def capture_run(
             )
         )
         ctx.check()
+        stop = stack.enter_context(_interrupt_on_cancel(ctx, cap))
         result = converse(cap, plan)
+        stop()
         ctx.check()
         cap.settle()
     raws = cap.packets()
@@ -80,6 +83,28 @@ def capture_run(
     return recording(
         lab, plan.target, cap.kind, cap.note, raws, result, started, clock, cap.conversations()
     )
+
+
+@contextmanager
+def _interrupt_on_cancel(ctx: LabContext, cap: Capture) -> Iterator[Callable[[], None]]:
+    """While the conversation runs, a cancel shuts its sockets down (a read
+    blocked on the learner's silent server returns at once, as Ctrl-C
+    interrupts the CLI). Yields the function that ends the watch."""
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.05):
+            if ctx.cancel.is_set():
+                cap.interrupt()
+                return
+
+    watcher = threading.Thread(target=watch, name="lab-cancel", daemon=True)
+    watcher.start()
+    try:
+        yield done.set
+    finally:
+        done.set()
+        watcher.join()
 
 
 def recording(

@@ -6,6 +6,7 @@ look at the new SVGs before committing them.
 
 from __future__ import annotations
 
+import pytest
 from ui_helpers import SIZE
 
 from tutor.app import make_app
@@ -38,10 +39,12 @@ def test_glossary_entry(snap_compare, course):
     assert snap_compare(app_with_progress(course), terminal_size=SIZE, run_before=open_tcp)
 
 
-def test_lab_screen_on_a_stored_capture(snap_compare, course):
-    """The lab screen's panes, fed a trace from a stored capture (a live run's
-    ports and timings change every time): packet list, field tree, and the
-    hex pane with the TCP flags field's bytes highlighted."""
+@pytest.mark.parametrize("size", [(80, 24), (120, 36), (200, 50)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_lab_screen_on_a_stored_capture(snap_compare, course, size):
+    """The lab screen's panes at three terminal sizes, fed a trace from a
+    stored capture (a live run's ports and timings change every time): packet
+    list, field tree, and the hex pane with the TCP flags field's bytes
+    highlighted; at 80x24 the target and options have folded away."""
     from dataclasses import replace
     from pathlib import Path
 
@@ -54,6 +57,8 @@ def test_lab_screen_on_a_stored_capture(snap_compare, course):
     trace = replace(explain_file(pcap), target="tests/data/pcaps/http.pcap")
 
     async def show(pilot) -> None:
+        await pilot.pause()
+        pilot.app.clear_notifications()  # the fixture course's deliberate problem
         screen = LabScreen("http-api")
         pilot.app.push_screen(screen)
         await pilot.pause()
@@ -61,7 +66,14 @@ def test_lab_screen_on_a_stored_capture(snap_compare, course):
         await pilot.pause()
         view = screen.query_one(PacketView)
         view.show(trace.packets[0], "tcp.flags")
+        # The tree moves its cursor after a refresh, then scrolls: let both land.
         await pilot.pause()
-        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause(0.3)
 
-    assert snap_compare(app_with_progress(course), terminal_size=SIZE, run_before=show)
+    assert snap_compare(app_with_progress(course), terminal_size=size, run_before=show)
+
+
+def test_help_at_80x24(snap_compare, course):
+    """Help's wrapped descriptions stay in their column."""
+    assert snap_compare(app_with_progress(course), terminal_size=(80, 24), press=["question_mark"])

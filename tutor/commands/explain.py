@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tutor.commands import fail
+from tutor.commands import add_output_flags, apply_filter, fail, print_trace
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,9 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--client", metavar="IP[:PORT]", help="call this side 'your computer' in the narration"
     )
-    p.add_argument(
-        "--verbose", "-v", action="store_true", help="every layer and field, with byte offsets"
-    )
+    add_output_flags(p)
     p.add_argument(
         "--show-secrets",
         action="store_true",
@@ -44,11 +42,41 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def check_client(text: str | None) -> None:
+    """`--client IP[:PORT]`, `[IPv6]:PORT` or a bare IPv6 address, or BadInput."""
+    if text is None:
+        return
+    import ipaddress
+
+    from labs.api import BadInput
+
+    host, port = text, ""
+    if text.startswith("["):
+        host, bracket, rest = text[1:].partition("]")
+        port = rest.removeprefix(":") if bracket else "none"
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    try:
+        ipaddress.ip_address(host)
+        if port and not 0 < int(port) < 65536:
+            raise ValueError(port)
+    except ValueError:
+        raise BadInput(
+            f"--client {text!r} is not an IP address with an optional port.",
+            "For example: --client 192.168.1.23 or --client 192.168.1.23:51000.",
+        ) from None
+
+
 def run(args: argparse.Namespace) -> int:
     from labs.api import LabError, explain_file, parse_decode_as
 
     try:
-        if args.json:
+        check_client(args.client)
+    except LabError as err:
+        return fail(str(err), err.exit_code)
+
+    try:
+        if args.json and not args.filter:
             # Large captures are read in two processes; same bytes as serial.
             from labs.api import write_explain_json
 
@@ -66,9 +94,14 @@ def run(args: argparse.Namespace) -> int:
             decode_as=parse_decode_as(args.decode_as),
             client=args.client,
         )
+        total = len(trace.packets)
+        trace = apply_filter(trace, args.filter)
     except LabError as err:
         return fail(str(err), err.exit_code)
-    from tutor.tracetext import render
+    if args.json:
+        from labs.trace import dumps
 
-    sys.stdout.write(render(trace, show_secrets=args.show_secrets, verbose=args.verbose))
+        sys.stdout.write(dumps(trace) + "\n")
+        return 0
+    print_trace(trace, args, total)
     return 0

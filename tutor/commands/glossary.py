@@ -82,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
 
 def review() -> int:
     """Open the TUI straight on the review of due terms (or say nothing is due)."""
+    import sys
+
     from tutor.app import make_app
     from tutor.progress import Store, StoreError
     from tutor.review import Review, when
@@ -101,5 +103,12 @@ def review() -> int:
             later = f" The next term is due {when(status.next_due)}." if status.next_due else ""
             print(f"Nothing is due for review.{later}")
         return 0
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # The review is full-screen: without a terminal it would wait forever.
+        store.close()
+        return fail(
+            f"{status.count} terms are due, but --review needs a terminal "
+            "(it is interactive): run it without a pipe or </dev/null."
+        )
     make_app(store=store, start="review").run()
     return 0

@@ -11,10 +11,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
-from tutor.commands import fail
+from tutor.commands import add_output_flags, apply_filter, fail, print_trace
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,9 +54,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="show passwords, API keys and cookies instead of ••••",
     )
+    add_output_flags(run)
     add_lab_flags(run)
     run.set_defaults(func=run_lab)
-    p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
+    p.set_defaults(
+        func=lambda args: fail("`tutor lab` needs an action: list or run (see `tutor lab --help`).")
+    )
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -119,9 +121,19 @@ def add_lab_flags(parser: argparse.ArgumentParser) -> None:
 
 def _request(args: argparse.Namespace) -> Any:
     """The lab's request from the command line, validated by its spec."""
-    from labs.api import get
+    from labs.api import BadInput, get
 
     spec = get(args.lab)
+    # An empty value typed on the command line is a mistake, not "the default"
+    # (the TUI's empty boxes are; the spec treats both alike).
+    for key, value in [("target", args.target), *vars(args).items()]:
+        if (
+            isinstance(value, str)
+            and not value.strip()
+            and (key == "target" or key.startswith("lab_"))
+        ):
+            flag = "--" + key.removeprefix("lab_").replace("_", "-")
+            raise BadInput(f"{flag} is empty.", f"Leave {flag} out, or give it a value.")
     given = {
         "--" + key.removeprefix("lab_").replace("_", "-"): value
         for key, value in vars(args).items()
@@ -130,16 +142,16 @@ def _request(args: argparse.Namespace) -> Any:
     return spec.request(target=args.target, timeout=args.timeout, given=given)
 
 
-def _check_pcap_path(path: str) -> None:
-    from labs.api import BadInput
-
-    parent = Path(path).expanduser().resolve().parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise BadInput(f"--pcap {path}: cannot write in {parent}.", "Choose a writable path.")
-
-
 def run_lab(args: argparse.Namespace) -> int:
-    from labs.api import BadInput, Cancelled, LabError, run_lab, save_capture, simulated
+    from labs.api import (
+        BadInput,
+        Cancelled,
+        LabError,
+        check_save_path,
+        run_lab,
+        save_capture,
+        simulated,
+    )
 
     def progress(message: str) -> None:
         if not args.json:
@@ -147,21 +159,23 @@ def run_lab(args: argparse.Namespace) -> int:
 
     try:
         request = _request(args)
-        if args.pcap:
-            _check_pcap_path(args.pcap)
+        pcap = None if args.pcap is None else check_save_path(args.pcap)
+        if pcap is not None:
             if simulated(request):
                 raise BadInput(
                     "--pcap: the simulated version sends nothing, so there is no capture to save.",
                     "Run it as root (without --simulate) for real packets.",
                 )
         trace = run_lab(request, progress=progress)
-        if args.pcap:
-            count, keys = save_capture(trace, Path(args.pcap).expanduser())
+        if pcap is not None:
+            count, keys = save_capture(trace, pcap)
             progress(f"Saved {count} wire packets to {args.pcap}.")
             if keys:
                 progress(
                     f"Saved the session keys to {keys}: Wireshark decrypts the pcap with them."
                 )
+        total = len(trace.packets)
+        trace = apply_filter(trace, args.filter)
     except Cancelled:
         return fail("stopped; the lab's servers and capture were closed.", 130)
     except KeyboardInterrupt:
@@ -176,12 +190,9 @@ def run_lab(args: argparse.Namespace) -> int:
             1,
         )
     if args.json:
-        from labs.trace import dumps
+        from labs.trace import dumps, masked
 
-        sys.stdout.write(dumps(trace) + "\n")
+        sys.stdout.write(dumps(trace if args.show_secrets else masked(trace)) + "\n")
         return 0
-    from tutor.tracetext import render
-
-    text = render(trace, show_secrets=args.show_secrets)
-    sys.stdout.write(text)
+    print_trace(trace, args, total)
     return 0

@@ -72,6 +72,10 @@ class GlossaryScreen(TutorScreen[None]):
 
     @on(OptionList.OptionHighlighted, "#results")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        # A highlight from the list before the last search emptied it comes
+        # late: it must not bring back an entry that no longer matches.
+        if not any(t.id == event.option_id for t in self.matches):
+            return
         self.query_one(TermView).show(self.app.course.glossary.get(event.option_id or ""))
 
     @on(OptionList.OptionSelected, "#results")

@@ -3,11 +3,13 @@ list cannot drift from what the keys really do."""
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.dom import DOMNode
-from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -21,10 +23,13 @@ WIDGET_KEYS: dict[str, list[tuple[str, str]]] = {
         ("↑ ↓ pgup pgdn", "Scroll"),
         ("tab", "Move to the buttons at the end"),
         ("click a link", "Open the term in the glossary"),
+        ("tab, enter", "The lesson's terms, listed after the text: open one"),
     ],
     "Quick check": [("↑ ↓ enter", "Choose an answer")],
     "Lab": [
         ("↑ ↓", "Move through steps, packets or fields (tab moves between them)"),
+        ("home end", "First or last packet"),
+        ("→", "In the filter: take the suggested field name"),
         ("enter", "In the target box: run against that target"),
     ],
     "Labs": [("↑ ↓ enter", "Open a lab")],
@@ -82,14 +87,16 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        blocks = [
-            "\n".join(
-                [f"[b]{title}[/b]"]
-                + [f"  [b]{escape(key):<15}[/b] {escape(what)}" for key, what in rows]
-                + [""]
-            )
-            for title, rows in sections(type(self.app))
-        ]
+        # Each section a two-column grid: a description that wraps stays in
+        # its column instead of running back under the keys.
+        blocks = []
+        for title, rows in sections(type(self.app)):
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(width=15, style="bold", no_wrap=True)
+            grid.add_column(ratio=1)
+            for key, what in rows:
+                grid.add_row(Text(key), Text(what))
+            blocks.append(Group(Text(title, style="bold"), grid, Text("")))
         # Two columns, so every key fits on one screen without scrolling.
         half = (len(blocks) + 1) // 2
         with VerticalScroll(id="help", classes="dialog"):
@@ -97,8 +104,8 @@ class HelpScreen(ModalScreen[None]):
                 "[b]Keys[/b]  [dim]escape or ? closes · the footer shows what works here[/dim]\n"
             )
             with Horizontal():
-                yield Static("\n".join(blocks[:half]), classes="help-column")
-                yield Static("\n".join(blocks[half:]), classes="help-column")
+                yield Static(Group(*blocks[:half]), classes="help-column")
+                yield Static(Group(*blocks[half:]), classes="help-column")
 
     def on_mount(self) -> None:
         self.query_one("#help").focus()

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
@@ -33,56 +33,42 @@ from textual.widgets import (
     TabPane,
 )
 
-from tutor.screens.trace_view import (
-    capture_banner,
-    fill_packets,
-    fill_steps,
-    in_screen_words,
-    meaning_blocks,
-)
+from tutor.screens.lab_view import LabViewMixin
+from tutor.screens.trace_view import capture_banner, fill_steps, in_screen_words
+from tutor.widgets.filter_bar import FilterBar
 from tutor.widgets.lab_options import LabOptionsBar, screen_words
-from tutor.widgets.packet_view import PacketView
+from tutor.widgets.packet_table import PacketTable
+from tutor.widgets.packet_view import PacketView, Pane
 from tutor.widgets.predict import PredictPanel
 
 if TYPE_CHECKING:
-    from labs.trace import Trace
+    from labs.trace import Packet, Trace
     from tutor.content import Lesson
 
 
-class LabScreen(Screen[None]):
+class LabScreen(LabViewMixin, Screen[None]):
     """Run one lab and explore its trace."""
 
     SUB_TITLE = "Lab"
+    CSS_PATH = "lab.tcss"
 
-    DEFAULT_CSS = """
-    LabScreen #lab-bar { height: 3; }
-    LabScreen #lab-title { width: auto; padding: 1 1 0 1; text-style: bold; }
-    LabScreen #target { width: 1fr; }
-    LabScreen #run { width: auto; min-width: 14; }
-    LabScreen #banner { height: auto; max-height: 5; padding: 0 1; }
-    LabScreen #banner.live { background: $success 20%; }
-    LabScreen #banner.warn { background: $warning 25%; }
-    LabScreen #banner.error { background: $error 25%; }
-    LabScreen #target-note { width: 1fr; padding: 1 1 0 1; color: $text-muted; }
-    LabScreen #tabs { height: 1fr; }
-    LabScreen #meaning-scroll .code { margin: 0 2 1 2; padding: 0 1; background: $boost; }
-    LabScreen TabPane { height: 1fr; padding: 0; }
-    LabScreen #top { height: 45%; }
-    LabScreen #steps { width: 40; height: 100%; border: round $primary 40%; }
-    LabScreen #packets { width: 1fr; height: 100%; border: round $primary 40%; }
-    LabScreen PacketView { height: 1fr; }
-    """
-
+    # The footer shows the few keys a first run needs, so it fits 80
+    # columns; ? lists every key (the help reads these bindings).
     BINDINGS = [
-        Binding("r", "run", "Run the lab"),
+        Binding("r", "run", "Run"),
         Binding("x", "cancel", "Cancel"),
-        Binding("t", "focus_target", "Target"),
-        Binding("p", "save_pcap", "Save pcap"),
-        Binding("m", "meaning", "What it means"),
-        Binding("w", "wire", "Packets"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("z", "maximize_pane", "Maximise"),
+        Binding("m", "meaning", "Meaning"),
+        Binding("w", "wire", "Packets", show=False),
+        Binding("t", "focus_target", "Target", show=False),
+        Binding("o", "controls", "Show/hide target and options", show=False),
+        Binding("p", "save_pcap", "Save pcap", show=False),
         Binding("f", "predictions", "Predictions", show=False),
         Binding("e", "evidence", "Evidence", show=False),
-        Binding("S", "toggle_secrets", "Show/hide secrets"),
+        Binding("S", "toggle_secrets", "Show/hide secrets", show=False),
+        Binding("g", "app.glossary", "Glossary", show=False),
+        Binding("L", "app.labs", "Labs", show=False),
         Binding("escape", "back", "Back"),
     ]
 
@@ -106,6 +92,8 @@ class LabScreen(Screen[None]):
         self.lesson = lesson
         self.initial_target = target
         self.trace: Trace | None = None
+        #: The packets the filter lets through (None: all of them).
+        self.shown: tuple[Packet, ...] | None = None
         self.show_secrets = False
         self._cancel = threading.Event()
 
@@ -135,12 +123,13 @@ class LabScreen(Screen[None]):
                 with TabPane("Predict first", id="predict-tab"):
                     yield PredictPanel(self.lesson, id="predict")
             with TabPane("Packets", id="wire-tab"):
+                yield FilterBar(id="filter-bar")
                 with Horizontal(id="top"):
                     yield OptionList(id="steps")
-                    yield DataTable(id="packets", cursor_type="row", zebra_stripes=True)
+                    yield PacketTable(id="packets", cursor_type="row", zebra_stripes=True)
                 yield PacketView(self.lab.id, topology=self.lab.needs == "netns", id="packet")
             with TabPane("What it means", id="meaning-tab"):
-                with VerticalScroll(id="meaning-scroll"):
+                with Pane(id="meaning-scroll"):
                     yield Markdown("Run the lab to see what it means.")
         yield Footer()
 
@@ -153,9 +142,8 @@ class LabScreen(Screen[None]):
         )
 
     def on_mount(self) -> None:
-        table = self.query_one("#packets", DataTable)
-        # "#" not "No.": these count from 0, Wireshark's No. from 1 (the banner says so).
-        table.add_columns("#", "Time", "Source", "Destination", "What happened")
+        self.fit()
+        self.query_one(PacketTable).fill((), narrow=self.is_narrow(), show_secrets=False)
         if self.query(PredictPanel):
             self.show_tab("predict-tab")
         else:
@@ -274,18 +262,36 @@ class LabScreen(Screen[None]):
 
     def show_trace(self, trace: Trace) -> None:
         self.trace = trace
+        self.shown = None
         self.query_one(PacketView).secrets = trace.secret_values()
         text, kind = capture_banner(trace)
         self._set_banner(text, kind)
         fill_steps(self.query_one("#steps", OptionList), trace)
-        table = self.query_one("#packets", DataTable)
-        fill_packets(table, trace)
-        self._show_meaning()
+        self.query_one(FilterBar).set_trace(trace)
+        self.refill_packets()
+        self.show_meaning()
         if trace.packets:
-            table.move_cursor(row=0)
             self.query_one(PacketView).show(trace.packets[0])
-        table.focus()
+        self.query_one("#packets", DataTable).focus()
         self.sub_title = f"Lab · {trace.capture}"
+        self.collapse_controls()
+
+    def refill_packets(self) -> None:
+        """List the packets the filter lets through, keeping the one selected."""
+        if self.trace is None:
+            return
+        table = self.query_one(PacketTable)
+        view = self.query_one(PacketView)
+        packets = self.trace.packets if self.shown is None else self.shown
+        table.fill(packets, narrow=self.is_narrow(), show_secrets=self.show_secrets)
+        row = table.row_of(view.packet.index) if view.packet is not None else None
+        if packets:
+            table.move_cursor(row=row or 0)
+
+    @on(FilterBar.Applied)
+    def _filtered(self, message: FilterBar.Applied) -> None:
+        self.shown = message.packets
+        self.refill_packets()
 
     @on(DataTable.RowHighlighted, "#packets")
     def _row(self, event: DataTable.RowHighlighted) -> None:
@@ -301,8 +307,9 @@ class LabScreen(Screen[None]):
         if self.trace is None or event.option_id is None:
             return
         step = self.trace.steps[int(event.option_id.split("-")[1])]
-        if step.packets:
-            self.query_one("#packets", DataTable).move_cursor(row=step.packets[0])
+        row = self.query_one(PacketTable).row_of(step.packets[0]) if step.packets else None
+        if row is not None:
+            self.query_one(PacketTable).move_cursor(row=row)
         self.query_one(PacketView).say(f"{step.title or step.name}: {step.explain}")
 
     def select_evidence(self, packets: tuple[int, ...], filter_name: str | None) -> None:
@@ -312,27 +319,16 @@ class LabScreen(Screen[None]):
         # The last evidence packet is the answer (the SYN-ACK, the response).
         index = packets[-1]
         self.show_tab("wire-tab")
-        table = self.query_one("#packets", DataTable)
-        table.move_cursor(row=index)
-        self.query_one(PacketView).show(self.trace.packets[index], filter_name)
+        table = self.query_one(PacketTable)
+        if table.row_of(index) is None:  # hidden by the filter: show them all again
+            self.query_one("#filter", Input).value = ""
+            self.shown = None
+            self.refill_packets()
+        view = self.query_one(PacketView)
+        view.show(self.trace.packets[index], filter_name)
+        table.move_cursor(row=table.row_of(index) or 0)
 
     # -- other actions ----------------------------------------------------------
-
-    def action_focus_target(self) -> None:
-        if self.query("#target"):
-            self.query_one("#target", Input).focus()
-
-    def _show_meaning(self) -> None:
-        """Fill "What it means": Markdown, with code sections as wrapping blocks."""
-        if self.trace is None:
-            return
-        scroll = self.query_one("#meaning-scroll", VerticalScroll)
-        scroll.remove_children()
-        widgets = [
-            Markdown(text) if kind == "markdown" else Static(Text(text), classes="code")
-            for kind, text in meaning_blocks(self.trace, self.show_secrets)
-        ]
-        scroll.mount_all(widgets)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "focus_target":
@@ -341,51 +337,6 @@ class LabScreen(Screen[None]):
             return bool(self.lesson and self.lesson.predicts)
         return True
 
-    def show_tab(self, tab: str) -> None:
-        """Switch tab and move focus into it: Textual returns to the tab that
-        holds the focus, so switching without moving focus would not stick."""
-        tabs = self.query_one(TabbedContent)
-        tabs.active = tab
-        inside = {
-            "wire-tab": "#packets",
-            "meaning-tab": "#meaning-scroll",
-            "predict-tab": "RadioSet",
-        }
-        found = self.query(inside[tab])
-        if found:
-            found.first().focus()
-
-    def action_meaning(self) -> None:
-        self.show_tab("meaning-tab")
-
-    def action_wire(self) -> None:
-        self.show_tab("wire-tab")
-
-    def action_toggle_secrets(self) -> None:
-        self.show_secrets = not self.show_secrets
-        self.notify("Secrets are shown." if self.show_secrets else "Secrets are masked again.")
-        if self.trace is not None:
-            self._show_meaning()
-        view = self.query_one(PacketView)
-        view.show_secrets = self.show_secrets
-        if view.packet is not None:
-            view.show(view.packet)
-
     def action_back(self) -> None:
         self._cancel.set()
         self.dismiss(None)
-
-    def action_save_pcap(self) -> None:
-        if self.trace is None:
-            self.notify("Run the lab first (r).", severity="warning")
-            return
-        from tutor.screens.save_pcap import SavePcapScreen, default_path, save
-
-        trace = self.trace
-
-        def saved(path: str | None) -> None:
-            if path:
-                message, ok = save(trace, path)
-                self.notify(message, severity="information" if ok else "error")
-
-        self.app.push_screen(SavePcapScreen(default_path(trace.lab)), saved)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -36,12 +37,13 @@ class LabListScreen(Screen[None]):
         options = self.query_one("#labs", OptionList)
         for info in specs():
             avail = availability(info)
-            label = Text.assemble(
-                (f"{info.id:<14}", "bold"),
-                f" module {info.module} · {info.title}\n",
-                (f"{'':14} {info.summary}\n", ""),
-                (f"{'':14} here: {avail.version} — {avail.reason}", "dim"),
-            )
+            # A grid, so a line that wraps stays in the text column.
+            label = Table.grid(padding=(0, 1))
+            label.add_column(width=14, style="bold", no_wrap=True)
+            label.add_column(ratio=1)
+            label.add_row(info.id, f"module {info.module} · {info.title}")
+            label.add_row("", info.summary)
+            label.add_row("", Text(f"here: {avail.version} — {avail.reason}", style="dim"))
             options.add_option(Option(label, id=info.id))
         options.highlighted = 0
         options.focus()

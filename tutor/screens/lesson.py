@@ -10,7 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
-from textual.widgets import Button, Footer, Header, Markdown, Static
+from textual.widgets import Button, Footer, Header, Markdown, OptionList, Static
+from textual.widgets.option_list import Option
 
 from tutor.content import Lesson, markdown_with_links, reading_body
 from tutor.progress import DONE, needed_to_pass
@@ -52,6 +53,17 @@ class LessonScreen(TutorScreen[None]):
                 id="body",
                 open_links=False,
             )
+            terms = [t for t in map(self.app.course.glossary.get, lesson.terms) if t]
+            if terms:
+                # The links in the text need a mouse; this list is what tab reaches.
+                yield Static("[b]Terms in this lesson[/b] [dim](tab here, enter opens)[/dim]")
+                yield OptionList(
+                    *(
+                        Option(f"{escape(t.term)}  [dim]{escape(t.short)}[/dim]", id=t.id)
+                        for t in terms
+                    ),
+                    id="lesson-terms",
+                )
             if lesson.sources:
                 items = "\n".join(f"  • {escape(s)}" for s in lesson.sources)
                 yield Static(f"[b]Sources[/b]\n{items}", id="sources")
@@ -167,6 +179,11 @@ class LessonScreen(TutorScreen[None]):
                 self.app.action_glossary(term_id)
 
         self.app.push_screen(TermPicker(terms), opened)
+
+    @on(OptionList.OptionSelected, "#lesson-terms")
+    def _term_chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option_id:
+            self.app.action_glossary(event.option_id)
 
     @on(Markdown.LinkClicked)
     def _link(self, event: Markdown.LinkClicked) -> None:

@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import HorizontalScroll
 from textual.suggester import SuggestFromList
-from textual.widgets import Checkbox, Input, Select
+from textual.widgets import Input, Select
+
+from tutor.widgets.marked import MarkedCheckbox
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -21,16 +23,18 @@ def control(opt: Option) -> Widget:
     """The control for one declared option, by its kind."""
     ident = f"opt-{opt.name}"
     if opt.kind == "flag":
-        return Checkbox(opt.label, id=ident)
+        return MarkedCheckbox(opt.label, id=ident)
     if opt.kind == "choice":
         choices = [(c, c) for c in opt.choices]
         if opt.default is not None:
-            return Select(choices, value=opt.default, allow_blank=False, id=ident)
+            return Select(choices, value=opt.default, allow_blank=False, id=ident, compact=True)
         # Blank is the lab's own choice, as the CLI without the flag.
-        return Select(choices, prompt=opt.label, id=ident)
+        return Select(choices, prompt=opt.label, id=ident, compact=True)
     # Common values complete as you type (-> accepts); any valid text is taken.
     suggester = SuggestFromList(opt.suggest, case_sensitive=False) if opt.suggest else None
-    return Input(placeholder=opt.placeholder or opt.label, suggester=suggester, id=ident)
+    return Input(
+        placeholder=opt.placeholder or opt.label, suggester=suggester, id=ident, compact=True
+    )
 
 
 def screen_words(spec: LabSpec) -> dict[str, str]:
@@ -45,9 +49,12 @@ def screen_words(spec: LabSpec) -> dict[str, str]:
     return words
 
 
-class LabOptionsBar(Horizontal):
+class LabOptionsBar(HorizontalScroll):
+    """One row of compact controls; past the screen's width it scrolls, and
+    tab scrolls the focused control into view."""
+
     DEFAULT_CSS = """
-    LabOptionsBar { height: auto; padding: 0 1; }
+    LabOptionsBar { height: 1; padding: 0 1; scrollbar-size-horizontal: 0; }
     LabOptionsBar > * { width: auto; margin-right: 2; }
     LabOptionsBar Select { width: 20; }
     LabOptionsBar Input { width: 24; }

@@ -1,6 +1,9 @@
 """One packet, the way Wireshark's lower panes show it: a plain-language
 narration, the layer/field tree, and the hex bytes with the selected field
-highlighted (plus, for the routing labs, where the packet is in the network)."""
+highlighted (plus, for the routing labs, where the packet is in the network).
+
+The tree opens where the lesson is: the packet's own top protocol unfolded,
+the layers under it folded to one line that still says what they carry."""
 
 from __future__ import annotations
 
@@ -17,20 +20,62 @@ from tutor.screens.trace_view import field_label, masked_ranges
 from tutor.widgets.hexdump import HexDump
 
 if TYPE_CHECKING:
-    from labs.trace import Packet
+    from labs.trace import Layer, Packet
 
 #: (layer index, field index or None for the layer itself)
 NodeData = tuple[int, int | None]
 
 
+#: Fields that say in one line what a folded layer carries (src → dst, then the rest).
+SUMMARY_FIELDS = {
+    "Ethernet": ("eth.src", "eth.dst"),
+    "IPv4": ("ip.src", "ip.dst", "ip.ttl"),
+    "IPv6": ("ipv6.src", "ipv6.dst", "ipv6.hlim"),
+    "TCP": ("tcp.srcport", "tcp.dstport", "tcp.flags", "tcp.len"),
+    "UDP": ("udp.srcport", "udp.dstport", "udp.length"),
+}
+
+
+def layer_summary(layer: Layer) -> str:
+    """ "127.0.0.1 → 127.0.0.1 · Time to live 64": a folded layer in one line."""
+    names = SUMMARY_FIELDS.get(layer.name)
+    found = [layer.field(n) for n in names] if names else list(layer.fields[:2])
+    shown = [f for f in found if f is not None]
+    if names and len(shown) >= 2 and shown[0].filter == names[0] and shown[1].filter == names[1]:
+        rest = " · ".join(f"{f.name} {f.show or f.value}" for f in shown[2:])
+        return f"{shown[0].value} → {shown[1].value}" + (f" · {rest}" if rest else "")
+    return " · ".join(f"{f.name} {f.show or f.value}" for f in shown if not f.secret)
+
+
+def focus_layer(packet: Packet) -> int:
+    """The layer the learner is here for: the packet's top protocol (not the
+    bytes it did not decode, not the probe quoted inside an ICMP error)."""
+    names = [layer.name for layer in packet.layers]
+    for i in range(len(names) - 1, -1, -1):
+        if names[i] != "Data" and "(quoted)" not in names[i]:
+            return i
+    return max(0, len(names) - 1)
+
+
+class Pane(VerticalScroll):
+    """A scrolling pane `z` may maximise (Textual's containers refuse to)."""
+
+    ALLOW_MAXIMIZE = True
+
+
 class PacketView(Vertical):
     DEFAULT_CSS = """
     PacketView #narration { height: auto; max-height: 7; padding: 0 1; border: round $accent 50%; }
-    PacketView #topology { height: auto; padding: 0 1; color: $accent; }
     PacketView #bottom { height: 1fr; }
     PacketView #fields { width: 1fr; border: round $primary 40%; }
-    PacketView #hex-scroll { width: 78; border: round $primary 40%; }
-    PacketView.narrow #hex-scroll { width: 46; }
+    PacketView #side { width: 78; border: round $primary 40%; }
+    PacketView #topology { height: auto; padding: 0 1; color: $accent; }
+    PacketView.narrow #side { width: 46; }
+    PacketView.stacked #bottom { layout: vertical; }
+    PacketView.stacked #fields { width: 1fr; height: 1fr; }
+    PacketView.stacked #side { width: 1fr; height: 40%; }
+    PacketView.short #narration { max-height: 4; }
+    PacketView.tiny-height #topology { display: none; }
     """
 
     def __init__(self, lab_id: str, topology: bool = False, **kwargs: object) -> None:
@@ -46,21 +91,30 @@ class PacketView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="narration")
         if self.topology:
+            # Full width (the drawing is ~76 columns); folded in a short terminal,
+            # where the tree needs the rows ("What it means" draws the network too).
             yield Static("", id="topology")
         with Horizontal(id="bottom"):
             yield Tree("packet", id="fields")
-            with VerticalScroll(id="hex-scroll"):
+            with Pane(id="side"):
                 yield HexDump(id="hex")
 
     def on_mount(self) -> None:
         self.query_one("#fields", Tree).show_root = False
 
     def on_resize(self) -> None:
-        # Below ~110 columns, 8 bytes a row leave the field tree room to read.
-        narrow = self.size.width < 110
-        if narrow != self.has_class("narrow"):
-            self.set_class(narrow, "narrow")
-            self.query_one("#hex", HexDump).per_row = 8 if narrow else 16
+        # Below ~140 columns, 8 bytes a row leave the field tree room to read
+        # its labels; below 100 the bytes go under the tree, 16 a row again.
+        width = self.size.width
+        stacked, narrow = width < 100, 100 <= width < 140
+        per_row = 8 if narrow else 16
+        self.set_class(stacked, "stacked")
+        self.set_class(narrow, "narrow")
+        self.set_class(self.screen.size.height < 40, "short")
+        self.set_class(self.screen.size.height < 30, "tiny-height")
+        hexdump = self.query_one("#hex", HexDump)
+        if hexdump.per_row != per_row:
+            hexdump.per_row = per_row
             self._hex(self._highlight)
 
     def say(self, text: str) -> None:
@@ -75,28 +129,50 @@ class PacketView(Vertical):
         tree = self.query_one("#fields", Tree)
         tree.clear()
         target = None
+        top = focus_layer(packet)
         for li, layer in enumerate(packet.layers):
             end = layer.offset + layer.length - 1
-            node = tree.root.add(
-                Text(f"{layer.name}  (bytes {layer.offset}–{end})"), data=(li, None), expand=True
-            )
+            label = Text(layer.name, style="bold")
+            if li < top:
+                label.append(f"  {layer_summary(layer)}", style="")
+            label.append(f"  (bytes {layer.offset}–{end})", style="dim")
+            node = tree.root.add(label, data=(li, None), expand=li >= top)
             for fi, fld in enumerate(layer.fields):
                 leaf = node.add_leaf(Text(field_label(fld, self.show_secrets)), data=(li, fi))
                 if select and fld.filter == select and target is None:
                     target = leaf
+        if target is None and select is None and top < len(packet.layers):
+            # No field asked for: start on the top protocol's first field.
+            layer_node = tree.root.children[top]
+            target = layer_node.children[0] if layer_node.children else layer_node
         if self.topology:
             from labs.api import draw_packet
 
             drawing = draw_packet(self.lab_id, packet.src, packet.dst, packet.summary)
-            self.query_one("#topology", Static).update(Text(drawing or ""))
+            topology = self.query_one("#topology", Static)
+            topology.update(Text(drawing or ""))
+            topology.refresh(layout=True)  # its height follows the drawing
         inside = "Inside the encrypted tunnel — not visible on the wire. "
         self.say(("" if packet.origin == "wire" else inside) + packet.explain)
         self._hex(None)
         if target is not None:
+            if target.parent is not None:
+                target.parent.expand()
+            chosen = target
+
             # The rebuilt tree knows its lines only after a refresh.
             def choose() -> None:
-                tree.move_cursor(target)
-                self.highlight(target.data)
+                if select:
+                    tree.move_cursor(chosen)
+                    self.highlight(chosen.data)
+                else:
+                    # Start there, but keep saying what the packet is.
+                    with tree.prevent(Tree.NodeHighlighted):
+                        tree.move_cursor(chosen)
+                # The layer's own line stays in view above its first field.
+                layer = chosen.parent if chosen.parent is not tree.root else None
+                tree.scroll_to_node(layer or chosen, animate=False)
+                tree.scroll_to_node(chosen, animate=False)
 
             self.call_after_refresh(choose)
 

@@ -12,7 +12,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, RadioButton, RadioSet, Static
+from textual.widgets import Button, RadioSet, Static
+
+from tutor.widgets.marked import MarkedRadioButton
 
 if TYPE_CHECKING:
     from labs.trace import Trace
@@ -85,7 +87,7 @@ class PredictPanel(VerticalScroll):
                 yield Static(Text(f"{n + 1}. {predict.question}"), classes="question")
                 with RadioSet(id=f"choices-{n}"):
                     for choice in predict.choices:
-                        yield RadioButton(Text(choice))
+                        yield MarkedRadioButton(Text(choice))
                 yield Static("", id=f"result-{n}", classes="result")
                 yield Button("Show me in the trace", id=f"evidence-{n}", disabled=True)
 

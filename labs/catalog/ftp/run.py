@@ -129,7 +129,24 @@ class LabFTP(ftplib.FTP):
         self.sock = self.cap.create_connection((host, port), self.timeout, conversation="control")
         self.af = self.sock.family
         self.file = self.sock.makefile("r", encoding=self.encoding)
-        self.welcome = self.getresp()
+        where = f"{host}:{port}"
+        try:
+            self.welcome = self.getresp()
+        except TimeoutError:
+            # Connected, so no firewall: an FTP server speaks first, an HTTP one waits.
+            raise LabError(
+                f"No answer from {where} within {self.timeout:g} s: it accepted the connection "
+                "but sent no FTP greeting, so it is probably not an FTP server (a web server, "
+                "for one, waits for the client to speak first).",
+                "Check the port (FTP is usually 21), or run without --target.",
+            ) from None
+        except ftplib.error_proto as exc:
+            if str(exc).startswith("HTTP/"):
+                raise LabError(
+                    f"{where} answered in HTTP ({str(exc).strip()!r}), not FTP.",
+                    "Check the port (FTP is usually 21); a web server is the http-api lab's.",
+                ) from None
+            raise
         return self.welcome
 
     def _control(self) -> Any:

@@ -10,6 +10,7 @@ block always stops the server and removes the directory.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import shutil
 import tempfile
@@ -95,7 +96,8 @@ def ftp_server(
     """Run a read-only FTP server on 127.0.0.1 (ephemeral control port).
     `without` names commands it answers with 500, like an older server
     (e.g. ("EPSV",))."""
-    root = Path(tempfile.mkdtemp(prefix="tutor-ftp-"))
+    # The pid in the name: `tutor doctor --cleanup` removes it if this run is killed.
+    root = Path(tempfile.mkdtemp(prefix=f"tutor-ftp-{os.getpid()}-"))
     try:
         _write_files(root, files)
         authorizer = DummyAuthorizer()

@@ -180,7 +180,8 @@ class Caller:
 def _where(exc: Any) -> str:
     request = getattr(exc, "request", None)
     url = urlsplit(getattr(request, "url", "") or "")
-    return url.netloc or "the server"
+    # host[:port] only: a password in the URL must not reach an error message
+    return url.netloc.rpartition("@")[2] or "the server"
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -214,6 +215,12 @@ def friendly_errors(seconds: float) -> Iterator[None]:
                 f"The certificate of {where} could not be verified ({reason}), so nothing proves "
                 "this is really that server.",
                 "If it is your own test server and you trust it, run again with --insecure.",
+            ) from None
+        if "WRONG_VERSION_NUMBER" in text:
+            # Its first bytes were no TLS record: a clear-text server answering our hello.
+            raise LabError(
+                f"{where} did not answer in TLS: this port answered in plain HTTP, not TLS.",
+                "Try http:// instead of https://.",
             ) from None
         raise LabError(f"The TLS handshake with {where} failed: {_last_line(text)}.") from None
     except requests.exceptions.ConnectTimeout as exc:

@@ -24,7 +24,17 @@ def header(text: str) -> tuple[str, str]:
             f"--header {text!r} is not 'Name: value'.",
             "For example: --header 'Accept: application/json'.",
         )
-    return name.strip(), value.strip()
+    value = value.strip()
+    # RFC 9110 §5.5: no control characters (a CR/LF would start another
+    # header); HTTP sends header bytes as Latin-1, so nothing beyond it.
+    bad = next((c for c in value if (ord(c) < 32 and c != "\t") or ord(c) == 127), None)
+    if bad is not None or any(ord(c) > 255 for c in value):
+        what = "a control character" if bad is not None else "characters beyond Latin-1"
+        raise BadInput(
+            f"--header {text!r}: its value has {what}, which a header cannot carry.",
+            "Use plain text; encode anything else (e.g. percent-encoding).",
+        )
+    return name.strip(), value
 
 
 SPEC = LabSpec(
@@ -34,6 +44,8 @@ SPEC = LabSpec(
     summary="GET/POST/... with requests: status, headers, JSON, auth, 404, 429, redirects, ETag.",
     package=__package__ or "",
     target=Target("url", "http(s)://HOST[:PORT]/PATH"),
+    # The embedded API's ten calls are fixed; these describe a call to yours.
+    target_options=("method", "headers", "data"),
     options=(
         Option(
             "method",

@@ -136,6 +136,13 @@ def _handshake_error(exc: ssl.SSLError, name: str) -> LabError:
             f"The certificate of {name} could not be verified ({reason}).",
             "Add --insecure to look at the connection anyway (the lab then trusts any certificate).",
         )
+    if exc.reason == "WRONG_VERSION_NUMBER":
+        # Its first bytes were no TLS record: a clear-text server answering our hello.
+        return LabError(
+            f"{name} did not answer in TLS: this port answered in plain HTTP (or another "
+            "clear-text protocol), not TLS.",
+            "Try http:// (the http-api lab), or the port that serves TLS (usually 443).",
+        )
     return LabError(f"The TLS handshake with {name} failed: {exc.reason or exc}.")
 
 
@@ -185,7 +192,7 @@ def _keylog_file(stack: ExitStack) -> tuple[str, bool]:
     given = os.environ.get(KEYLOG_ENV, "").strip()
     if given:
         return given, False
-    handle, path = tempfile.mkstemp(prefix="tutor-tls-", suffix=".keys")
+    handle, path = tempfile.mkstemp(prefix=f"tutor-tls-{os.getpid()}-", suffix=".keys")
     os.close(handle)
     stack.callback(_remove, path)
     return path, True

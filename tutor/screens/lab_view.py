@@ -1,0 +1,142 @@
+"""What the lab screen does besides running a lab: its tabs, its layout for
+the terminal's size, the filter, maximising a pane, secrets, saving a pcap.
+A mixin, so `tutor.screens.lab` keeps to running and showing a trace."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Input, Markdown, Static, TabbedContent
+
+from tutor.screens.trace_view import meaning_blocks
+from tutor.widgets.packet_view import PacketView
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from labs.trace import Trace
+
+    _Base = Screen[None]
+else:
+    _Base = object
+
+#: Below this many columns the steps pane narrows and "What happened" comes first, and below TINY it goes
+#: (the steps stay in "What it means"); below SHORT rows the chrome folds.
+NARROW, TINY, SHORT = 140, 100, 40
+
+
+class LabViewMixin(_Base):
+    trace: Trace | None
+    show_secrets: bool
+
+    # -- fitting the terminal ------------------------------------------------
+
+    def on_resize(self) -> None:
+        self.fit()
+
+    def fit(self) -> None:
+        """Set the size classes (also at mount, before the first resize, so a
+        trace shown at once is laid out for this terminal)."""
+        width, height = self.size if self.size.width else self.app.size
+        self.set_class(width < NARROW, "-narrow")
+        self.set_class(width < TINY, "-tiny")
+        self.set_class(height < SHORT, "-short")
+        if self.trace is not None:
+            self.refill_packets()
+
+    def is_narrow(self) -> bool:
+        return self.has_class("-narrow")
+
+    def refill_packets(self) -> None:  # provided by the screen
+        raise NotImplementedError
+
+    def collapse_controls(self) -> None:
+        """After a run in a short terminal, the packets get the target's rows."""
+        if self.has_class("-short"):
+            self.add_class("-collapsed")
+
+    def action_controls(self) -> None:
+        """Show or hide the target and options (folded after a run when short)."""
+        self.toggle_class("-collapsed")
+        if not self.has_class("-collapsed") and self.query("#target"):
+            self.query_one("#target", Input).focus()
+
+    def action_maximize_pane(self) -> None:
+        """The focused pane fills the screen; z again (or escape) restores it."""
+        if self.maximized is not None:
+            self.minimize()
+        elif self.focused is not None and not self.maximize(self.focused, container=False):
+            self.notify("This part cannot be maximised; tab to the packets, tree or bytes.")
+
+    def action_filter(self) -> None:
+        self.show_tab("wire-tab")
+        self.query_one("#filter", Input).focus()
+
+    # -- tabs ----------------------------------------------------------------------
+
+    def show_tab(self, tab: str) -> None:
+        """Switch tab and move focus into it: Textual returns to the tab that
+        holds the focus, so switching without moving focus would not stick."""
+        tabs = self.query_one(TabbedContent)
+        tabs.active = tab
+        inside = {
+            "wire-tab": "#packets",
+            "meaning-tab": "#meaning-scroll",
+            "predict-tab": "RadioSet",
+        }
+        found = self.query(inside[tab])
+        if found:
+            found.first().focus()
+
+    def action_meaning(self) -> None:
+        self.show_tab("meaning-tab")
+
+    def action_wire(self) -> None:
+        self.show_tab("wire-tab")
+
+    def show_meaning(self) -> None:
+        """Fill "What it means": Markdown, with code sections as wrapping blocks."""
+        if self.trace is None:
+            return
+        scroll = self.query_one("#meaning-scroll", VerticalScroll)
+        scroll.remove_children()
+        widgets = [
+            Markdown(text) if kind == "markdown" else Static(Text(text), classes="code")
+            for kind, text in meaning_blocks(self.trace, self.show_secrets)
+        ]
+        scroll.mount_all(widgets)
+
+    # -- secrets, pcap, leaving ------------------------------------------------------
+
+    def action_toggle_secrets(self) -> None:
+        self.show_secrets = not self.show_secrets
+        self.notify("Secrets are shown." if self.show_secrets else "Secrets are masked again.")
+        if self.trace is not None:
+            self.show_meaning()
+            self.refill_packets()
+        view = self.query_one(PacketView)
+        view.show_secrets = self.show_secrets
+        if view.packet is not None:
+            view.show(view.packet)
+
+    def action_focus_target(self) -> None:
+        if self.query("#target"):
+            self.remove_class("-collapsed")
+            self.query_one("#target", Input).focus()
+
+    def action_save_pcap(self) -> None:
+        if self.trace is None:
+            self.notify("Run the lab first (r).", severity="warning")
+            return
+        from tutor.screens.save_pcap import SavePcapScreen, default_path, save
+
+        trace = self.trace
+
+        def saved(path: str | None) -> None:
+            if path:
+                message, ok = save(trace, path)
+                self.notify(message, severity="information" if ok else "error")
+
+        self.app.push_screen(SavePcapScreen(default_path(trace.lab)), saved)

@@ -1,0 +1,109 @@
+"""The lab screen's display filter: Wireshark's syntax (`dns`,
+`tcp.flags.syn == 1`, `!arp`), completed from the field names of this trace,
+with a one-line error for a filter that cannot be read."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.suggester import Suggester
+from textual.widgets import Input, Static
+
+if TYPE_CHECKING:
+    from labs.trace import Packet, Trace
+
+#: The name being typed at the end of the box ("tcp.fl" in "dns || tcp.fl").
+_LAST_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*$")
+
+
+class FieldSuggester(Suggester):
+    """Completes the name being typed with a name this trace shows (→ takes it)."""
+
+    def __init__(self) -> None:
+        # No cache: the names change with every run.
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.names: list[str] = []
+
+    async def get_suggestion(self, value: str) -> str | None:
+        typed = _LAST_NAME.search(value)
+        if typed is None:
+            return None
+        word = typed.group()
+        name = next((n for n in self.names if n.startswith(word) and n != word), None)
+        return value[: typed.start()] + name if name else None
+
+
+class FilterBar(Horizontal):
+    """One line: the filter box and what it selected (or why it cannot)."""
+
+    DEFAULT_CSS = """
+    FilterBar { height: 1; }
+    FilterBar Input { width: 1fr; }
+    FilterBar #filter-status { width: auto; max-width: 60%; padding: 0 1; color: $text-muted; }
+    FilterBar #filter-status.error { color: $text-error; text-style: bold; }
+    """
+
+    @dataclass
+    class Applied(Message):
+        """The packets to list: None means every packet."""
+
+        packets: tuple[Packet, ...] | None
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.suggester = FieldSuggester()
+        self.trace: Trace | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(
+            placeholder="/ filter, e.g. dns · tcp.flags.syn == 1 · http.response.code >= 400 · !arp",
+            suggester=self.suggester,
+            compact=True,
+            id="filter",
+        )
+        yield Static("", id="filter-status")
+
+    def set_trace(self, trace: Trace) -> None:
+        from labs.api import field_names
+
+        self.trace = trace
+        self.suggester.names = field_names(trace)
+        self.apply(self.query_one("#filter", Input).value)
+
+    @on(Input.Changed, "#filter")
+    def _changed(self, event: Input.Changed) -> None:
+        self.apply(event.value)
+
+    def apply(self, text: str) -> None:
+        """Select the packets `text` matches; on an error keep the last good list."""
+        status = self.query_one("#filter-status", Static)
+        status.remove_class("error")
+        if self.trace is None:
+            status.update("")
+            return
+        if not text.strip():
+            status.update(Text(f"{len(self.trace.packets)} packets"))
+            self.post_message(self.Applied(None))
+            return
+        from labs.api import BadInput, compile_filter, unknown_names
+
+        try:
+            flt = compile_filter(text)
+        except BadInput as err:
+            status.add_class("error")
+            status.update(Text(err.message.split(": ", 1)[-1]))
+            return
+        chosen = tuple(p for p in self.trace.packets if flt.matches(p))
+        said = f"{len(chosen)} of {len(self.trace.packets)}"
+        missing = unknown_names(flt, self.trace)
+        if missing:
+            said += f" · no packet has {', '.join(missing)}"
+        status.update(Text(said))
+        self.post_message(self.Applied(chosen))
