@@ -1,0 +1,1 @@
+"""The oauth lab: tokens from an authorization server (client credentials, PKCE, refresh)."""

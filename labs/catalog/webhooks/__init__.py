@@ -1,0 +1,1 @@
+"""The webhooks lab: the API calls you back (signed, retried, idempotent)."""

@@ -1,0 +1,27 @@
+"""The websocket lab as declared: its target and options (see labs.spec)."""
+
+from __future__ import annotations
+
+from labs.spec import LabSpec, Option, Target
+
+SPEC = LabSpec(
+    id="websocket",
+    title="WebSocket: a connection that stays open",
+    module=6,
+    summary="The HTTP Upgrade (Sec-WebSocket-Key and Accept), text, binary, ping/pong and "
+    "close frames, client masking, and why a proxy's idle timeout kills a quiet socket.",
+    package=__package__ or "",
+    target=Target("url", "ws://HOST:PORT/PATH of a WebSocket echo server"),
+    options=(
+        Option(
+            "message",
+            "--message",
+            "message",
+            "text",
+            "the text message to send (default: hello)",
+            metavar="TEXT",
+            placeholder="text message (hello)",
+            default="hello",
+        ),
+    ),
+)
