@@ -141,7 +141,7 @@ def test_the_installed_command_on_the_real_course(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     modules = json.loads(result.stdout)
-    assert [m["number"] for m in modules] == list(range(1, 10))
+    assert [m["number"] for m in modules] == list(range(1, 11))
     first = modules[0]["lessons"][0]["id"]
     shown = subprocess.run(
         [str(TUTOR), "show", first], capture_output=True, text=True, env=env_home

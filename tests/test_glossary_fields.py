@@ -38,6 +38,14 @@ RUNS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("traceroute", {"mode": "icmp"}),
     ("traceroute", {"mode": "tcp"}),
     ("gateway-nat", {}),
+    ("web-app-db", {}),
+    ("slow-network", {}),
+    ("webhooks", {}),
+    ("oauth", {}),
+    ("cors", {}),
+    ("cors", {"no_browser": True}),
+    ("http2", {}),
+    ("websocket", {}),
 )
 
 

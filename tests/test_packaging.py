@@ -80,5 +80,5 @@ def test_installed_tutor_finds_its_lessons(wheel, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     modules = json.loads(result.stdout)
-    assert len(modules) == 9
+    assert len(modules) == 10
     assert sum(len(m["lessons"]) for m in modules) > 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -18,6 +18,7 @@ from textual.widgets import Button, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tutor.content import Lesson
+from tutor.course import Check
 from tutor.progress import needed_to_pass
 from tutor.screens.base import TutorScreen
 from tutor.screens.lesson import next_lesson, pass_rule
@@ -46,6 +47,8 @@ class QuizScreen(TutorScreen[bool]):
         self.given: list[int] = []
         self.answered = False
         self.finished = False
+        #: A SQL check's queries are running: nothing moves on until they are graded.
+        self.grading = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -99,7 +102,33 @@ class QuizScreen(TutorScreen[bool]):
         if self.answered or self.finished or not 0 <= choice < len(check.choices):
             return
         self.answered = True
-        correct = choice == check.answer
+        if check.sql and self.lesson.lab:
+            # A SQL check: graded on the rows the queries really return.
+            self.query_one("#choices", OptionList).disabled = True
+            self.query_one("#feedback", Static).update(
+                "[dim]Running the query on the lab's PostgreSQL ...[/dim]"
+            )
+            self.grading = True
+            self._grade_sql(self.lesson.lab, check, choice)
+            return
+        self._verdict(choice, choice == check.answer)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sql-check")
+    def _grade_sql(self, lab: str, check: Check, choice: int) -> None:
+        from tutor.sqlcheck import grade
+
+        result = grade(lab, check, choice)
+        correct = choice == check.answer if result.correct is None else result.correct
+        note = f"Your query returned:\n{result.rows}" if result.rows else ""
+        if result.problem:
+            note = f"(Graded by the stored answer: {result.problem})"
+        self.app.call_from_thread(self._verdict, choice, correct, note)
+
+    def _verdict(self, choice: int, correct: bool, note: str = "") -> None:
+        self.grading = False
+        if not self.is_attached:
+            return  # the learner left while the queries ran
+        check = self.lesson.checks[self.index]
         self.right += correct
         self.app.store.record_answer(self.lesson.id, "check", self.index, choice, correct)
         self.given.append(choice)
@@ -118,6 +147,8 @@ class QuizScreen(TutorScreen[bool]):
                 f"[red b]✗ Not quite.[/red b] You chose {choice + 1}; the answer is "
                 f"{check.answer + 1}, “{escape(right)}”.\n{escape(check.explain)}"
             )
+        if note:
+            verdict += f"\n[dim]{escape(note)}[/dim]"
         self.query_one("#feedback", Static).update(verdict)
         last = self.index + 1 == len(self.lesson.checks)
         self.query_one("#next", Button).label = "See your score (n)" if last else "Next (n)"
@@ -174,6 +205,8 @@ class QuizScreen(TutorScreen[bool]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "answer":
             return not (self.answered or self.finished)
+        if action in ("next", "retry") and self.grading:
+            return False
         if action == "next":
             return (self.answered and not self.finished) or (
                 self.finished and self.query_one("#next-lesson").display

@@ -31,7 +31,21 @@ import importlib
 from labs.dissect.proto.base import APPS, HEADERS, App, Rule, Stream, app, header, rules_mapper
 
 #: Protocol modules imported by `load()`, lower layers first.
-BUILTIN = ("link", "inet", "transport", "dns", "http", "tls", "ftp")
+BUILTIN = (
+    "link",
+    "inet",
+    "inet6",
+    "transport",
+    "dns",
+    "dns_tcp",
+    "http",
+    "tls",
+    "ftp",
+    "pgsql",
+    "http2",
+    "websocket",
+    "smtp",
+)
 
 _loaded = False
 
