@@ -3,21 +3,33 @@
 Prints numbers, asserts nothing:
   (a) importing scapy.all and requests in a fresh interpreter;
   (b) `tutor lab run http-api --json` end to end;
-  (c) `tutor explain --json` on a generated 20,000-packet HTTP capture next to
-      `tshark -r FILE -T json` on the same file (when tshark is installed), and
-      the same JSON written in two processes by labs.files.explain.write_explain_json.
+  (c) `tutor explain --json` next to `tshark -r FILE -T json` (wall, CPU, peak
+      memory) on 10 packets, a generated 20,000-packet HTTP capture, a 200,000-packet
+      mixed one and a 63 KB DNS message (scripts/bench_explain.py);
+  (d) `tutor serve`: one browser session's start time and memory, then concurrent
+      sessions ramped up, each learner running a lab once a minute, against 127.0.0.1;
+  (e) the first screen: the course on screen next to a minimal Textual app, each
+      polled in a tmux terminal until its text appears (scripts/bench_first_screen.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
-import shutil
+import random
+import re
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+Row = tuple[str, str, str]
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -36,69 +48,236 @@ def best(cmd: list[str], runs: int) -> tuple[float, int, str]:
     return min(results, key=lambda r: r[0])
 
 
-#: `tutor explain --json FILE` through labs.files.explain.write_explain_json.
-_TWO_PROCESSES = (
-    "import sys, tutor.cli\n"
-    "from labs.files.explain import write_explain_json\n"
-    "write_explain_json(sys.argv[1], sys.stdout)\n"
-)
+# -- tutor serve: one browser session, and many at once ----------------------------------
+# A learner is played by a websocket client speaking textual.js's protocol (keys in,
+# screen bytes out) to a real `tutor serve` on 127.0.0.1: what the server pays per
+# browser, without a browser's own cost on the same two cores.
 
-SERVER = ("127.0.0.1", 8080)
-BODY = b'{"orders": [{"id": 1, "item": "tea", "qty": 2}]}'
+_ESCAPES = re.compile(rb"\x1b(\[[0-9;?$]*[A-Za-z~]|\][^\x07]*\x07|[()][0-9A-Za-z])")
 
 
-def _segment(
-    cport: int, from_client: bool, flags: str, seq: int, ack: int, data: bytes = b""
-) -> bytes:
-    from scapy.layers.inet import IP, TCP
+class Learner:
+    """One browser session: starts, opens the tcp-handshake lab, runs it on demand."""
 
-    client = ("127.0.0.1", cport)
-    a, b = (client, SERVER) if from_client else (SERVER, client)
-    return bytes(
-        IP(src=a[0], dst=b[0]) / TCP(sport=a[1], dport=b[1], flags=flags, seq=seq, ack=ack) / data
-    )
+    def __init__(self, http: Any, base: str, name: str) -> None:
+        self.http, self.base, self.name = http, base, name
+        self.ws: Any = None
+        self.screen = b""
+        self.changed = asyncio.Event()
+        self.reader: asyncio.Task[None] | None = None
+
+    async def _read(self) -> None:
+        """Read all the time, as a browser does: the server's heartbeat pings need pongs."""
+        from aiohttp import WSMsgType
+
+        async for msg in self.ws:
+            if msg.type == WSMsgType.BINARY:
+                # Text without escapes, in the order it was drawn: enough to find words.
+                self.screen = (self.screen + _ESCAPES.sub(b"", msg.data))[-200_000:]
+                self.changed.set()
+        self.changed.set()
+
+    async def until(self, words: bytes, timeout: float = 60) -> None:
+        async with asyncio.timeout(timeout):
+            while True:
+                self.changed.clear()
+                if words in self.screen:
+                    return
+                if self.ws.closed:
+                    raise RuntimeError(f"session {self.name} closed")
+                await self.changed.wait()
+
+    async def keys(self, *keys: str) -> None:
+        for key in keys:
+            await self.ws.send_str(json.dumps(["stdin", key]))
+            await asyncio.sleep(0.2)
+
+    async def start(self) -> float:
+        """Seconds from opening the websocket to the outline on screen."""
+        t = time.perf_counter()
+        self.ws = await self.http.ws_connect(
+            f"ws://{self.base}/ws/{self.name}?width=140&height=40",
+            headers={"Origin": f"http://{self.base}"},
+            max_msg_size=0,
+        )
+        self.reader = asyncio.create_task(self._read())
+        await self.ws.send_str(json.dumps(["resize", {"width": 140, "height": 40}]))
+        await self.until(b"How the Internet is layered")
+        return time.perf_counter() - t
+
+    async def open_lab(self) -> None:
+        self.screen = b""
+        await self.keys("L")
+        await self.until(b"tcp-handshake")
+        # The list grows as labs are added: count the rows above this one.
+        ids = re.findall(rb"([a-z0-9][a-z0-9-]+) +module \d+ ", self.screen)
+        downs = list(dict.fromkeys(ids)).index(b"tcp-handshake")
+        self.screen = b""
+        await self.keys(*["\x1b[B"] * downs, "\r")
+        await self.until(b"Run the lab")  # the lab screen's button, on no other screen
+
+    async def run_lab(self) -> float:
+        """Seconds from pressing r to the packets on screen."""
+        self.screen = b""
+        t = time.perf_counter()
+        await self.ws.send_str(json.dumps(["stdin", "r"]))
+        await self.until(b"packets (#0")
+        return time.perf_counter() - t
 
 
-def _connection(n: int) -> list[bytes]:
-    """One short HTTP/1.1 exchange: handshake, GET, 200 with JSON, close (10 packets)."""
-    cport, c, s = 20000 + n % 40000, 1000 + n * 7, 900000 + n * 11
-    request = (
-        f"GET /orders/{n} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: python-requests/2.34.2\r\n"
-        "Accept-Encoding: gzip, deflate\r\nAccept: */*\r\nConnection: close\r\n\r\n"
-    ).encode()
-    response = (
-        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(BODY)}\r\n"
-        "Connection: close\r\n\r\n"
-    ).encode() + BODY
-    q, r = len(request), len(response)
-    return [
-        _segment(cport, True, "S", c, 0),
-        _segment(cport, False, "SA", s, c + 1),
-        _segment(cport, True, "A", c + 1, s + 1),
-        _segment(cport, True, "PA", c + 1, s + 1, request),
-        _segment(cport, False, "A", s + 1, c + 1 + q),
-        _segment(cport, False, "PA", s + 1, c + 1 + q, response),
-        _segment(cport, True, "A", c + 1 + q, s + 1 + r),
-        _segment(cport, False, "FA", s + 1 + r, c + 1 + q),
-        _segment(cport, True, "FA", c + 1 + q, s + 2 + r),
-        _segment(cport, False, "A", s + 2 + r, c + 2 + q),
-    ]
+def _pss_mib(pid: int) -> float:
+    """Proportional set size: shared pages (the Python binary, libraries) split fairly."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
-def http_capture(path: Path, packets: int) -> int:
-    """Many short HTTP connections on 127.0.0.1, built with scapy, saved as pcap."""
-    sys.path.insert(0, str(ROOT))
-    from labs.base import RawPacket
-    from labs.files.pcapio import write_pcap
+def _sessions(server: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{server}/task").glob("*/children"):
+        found += [int(c) for c in task.read_text().split()]
+    return found
 
-    raws: list[RawPacket] = []
-    t, n = 1_700_000_000.0, 0
-    while len(raws) < packets:
-        for data in _connection(n):
-            t += 0.0001
-            raws.append(RawPacket(t, data))
-        n += 1
-    return write_pcap(raws[:packets], path)
+
+def _tutor_cpu(server: int) -> float:
+    """CPU seconds of the server and its sessions (with their reaped children): what
+    tutor itself used, whatever else runs on the machine."""
+    total = 0
+    for pid in [server, *_sessions(server)]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _capacity(cpu_per_minute: float, mib_per_session: float) -> str:
+    """Sessions at 75% of the CPUs and 80% of the memory, whichever comes first."""
+    cores = os.cpu_count() or 1
+    mem_mib = int(Path("/proc/meminfo").read_text().split()[1]) / 1024
+    by_cpu = int(cores * 60 * 0.75 / max(cpu_per_minute, 1e-6))
+    by_mem = int(mem_mib * 0.8 / max(mib_per_session, 1.0))
+    return f"{min(by_cpu, by_mem)} (CPU allows {by_cpu}, memory {by_mem}; {cores} CPUs, {mem_mib / 1024:.0f} GiB)"
+
+
+def _cpu_busy() -> tuple[int, int]:
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def _serve_load(base: str, server: int, stages: list[int], minute: float) -> list[Row]:
+    import aiohttp
+
+    rows: list[Row] = []
+    learners: list[Learner] = []
+    held: tuple[int, float, float] | None = None
+    async with aiohttp.ClientSession() as http:
+        one = Learner(http, base, "bench-0")
+        start = await one.start()
+        (pid,) = _sessions(server)
+        idle = _pss_mib(pid)
+        await one.open_lab()
+        first = await one.run_lab()
+        again = await one.run_lab()
+        after = _pss_mib(pid)
+        learners.append(one)
+        rows += [
+            ("serve: one session starts", f"{start:.2f} s", "websocket opened -> outline drawn"),
+            ("serve: its memory, idle", f"{idle:.0f} MiB", "PSS of its tutor process"),
+            (
+                "serve: first lab run",
+                f"{first:.2f} s",
+                "tcp-handshake, r -> packets (imports scapy)",
+            ),
+            ("serve: next lab run", f"{again:.2f} s", f"memory then {after:.0f} MiB PSS"),
+        ]
+        for target in stages:
+            began = time.perf_counter()
+            fresh = [Learner(http, base, f"bench-{i}") for i in range(len(learners), target)]
+            starts = await asyncio.gather(*(x.start() for x in fresh), return_exceptions=True)
+            await asyncio.gather(*(x.open_lab() for x in fresh), return_exceptions=True)
+            learners += fresh
+            busy0, total0 = _cpu_busy()
+            tutor0 = _tutor_cpu(server)
+
+            async def one_minute(x: Learner) -> float:
+                # Each learner runs the lab once in the minute, at a moment of its own.
+                await asyncio.sleep(random.uniform(0, minute * 0.8))
+                return await x.run_lab()
+
+            runs = await asyncio.gather(*(one_minute(x) for x in learners), return_exceptions=True)
+            busy1, total1 = _cpu_busy()
+            per_minute = (_tutor_cpu(server) - tutor0) / len(learners) / (minute / 60)
+            ok = [r for r in runs if isinstance(r, float)]
+            started = [r for r in starts if isinstance(r, float)]
+            memory = sum(_pss_mib(p) for p in _sessions(server)) + _pss_mib(server)
+            note = (
+                f"lab p50 {_pct(ok, 0.5):.2f} s p95 {_pct(ok, 0.95):.2f} s; "
+                f"start p95 {_pct(started, 0.95):.1f} s; {memory / 1024:.1f} GiB; "
+                f"tutor {per_minute:.2f} CPU-s per learner-minute; machine CPU "
+                f"{100 * (busy1 - busy0) / max(1, total1 - total0):.0f}%, load "
+                f"{os.getloadavg()[0]:.1f}; {time.perf_counter() - began:.0f} s"
+            )
+            errors = [r for r in [*starts, *runs] if isinstance(r, BaseException)]
+            failed = len(errors)
+            if errors:
+                note += f"; first failure: {errors[0]!r}"[:120]
+            rows.append((f"serve: {target} sessions, a lab each a minute", f"{failed} fail", note))
+            if failed or _pct(ok, 0.95) > 5.0:
+                rows.append(("serve: stopped ramping", "-", "a lab failed or p95 above 5 s"))
+                break
+            held = (target, per_minute, memory / target)
+        if held:
+            rows.append(
+                (
+                    f"serve: sessions this machine holds (from {held[0]})",
+                    "estimate",
+                    _capacity(held[1], held[2]),
+                )
+            )
+        await asyncio.gather(*(x.ws.close() for x in learners if x.ws), return_exceptions=True)
+    return rows
+
+
+def serve_rows(stages: list[int], minute: float) -> list[Row]:
+    """Start `tutor serve` on a free 127.0.0.1 port, measure, stop it (and every session)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    # A SIGTERM (a timeout, say) must still stop the server and its sessions.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [PY, "-m", "tutor", "serve", "--port", str(port), "--data", tmp]
+        server = subprocess.Popen(
+            [*cmd, "--max-sessions", str(max(stages, default=1) + 1)],
+            stdout=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            return asyncio.run(_serve_load(f"127.0.0.1:{port}", server.pid, stages, minute))
+        except Exception as err:  # a bench prints what went wrong and goes on
+            return [("serve", "-", f"failed: {err!r}"[:90])]
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
 def main() -> None:
@@ -106,10 +285,19 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--packets", type=int, default=20_000)
+    parser.add_argument(
+        "--big", type=int, default=200_000, help="packets of the mixed capture for (c); 0 skips it"
+    )
     parser.add_argument("--runs", type=int, default=3, help="best of N for the quick measurements")
+    parser.add_argument(
+        "--serve-stages",
+        default="10,40,80,120",
+        help="concurrent `tutor serve` sessions to ramp through ('' skips the load test)",
+    )
+    parser.add_argument("--serve-minute", type=float, default=60, help="seconds in a stage")
     args = parser.parse_args()
     tutor = [PY, "-m", "tutor"]
-    rows: list[tuple[str, str, str]] = []
+    rows: list[Row] = []
 
     t, _, _ = best([PY, "-c", "import scapy.all, requests"], args.runs)
     rows.append(("import scapy.all + requests", f"{t:.2f} s", "fresh interpreter"))
@@ -125,52 +313,18 @@ def main() -> None:
         )
     )
 
-    with tempfile.TemporaryDirectory() as tmp:
-        cap = Path(tmp) / "http.pcap"
-        start = time.perf_counter()
-        n = http_capture(cap, args.packets)
-        rows.append(
-            (
-                f"generate {n}-packet HTTP capture",
-                f"{time.perf_counter() - start:.2f} s",
-                f"{cap.stat().st_size // 1024} KiB",
-            )
-        )
-        t, code, err = best(tutor + ["explain", "--json", str(cap)], args.runs)
-        ours = t
-        rows.append(
-            (
-                "tutor explain --json",
-                f"{t:.2f} s" if code == 0 else "-",
-                f"{n / t:,.0f} packets/s" if code == 0 else err[:70],
-            )
-        )
-        # The same JSON from labs directly, in two processes from 4,000 packets
-        # (what `tutor explain --json` does once it calls write_explain_json).
-        two = [PY, "-c", _TWO_PROCESSES, str(cap)]
-        t, code, err = best(two, args.runs)
-        two_processes = t if code == 0 else None
-        rows.append(
-            (
-                "write_explain_json (2 processes)",
-                f"{t:.2f} s" if code == 0 else "-",
-                f"{n / t:,.0f} packets/s" if code == 0 else err[:70],
-            )
-        )
-        t, code, err = best(tutor + ["explain", str(cap)], args.runs)
-        rows.append(("tutor explain (text)", f"{t:.2f} s" if code == 0 else "-", ""))
-        tshark = shutil.which("tshark")
-        if tshark:
-            env_note = "same file"
-            t, code, _ = best([tshark, "-r", str(cap), "-T", "json"], args.runs)
-            rows.append(("tshark -r FILE -T json", f"{t:.2f} s", env_note))
-            rows.append(("ratio tutor / tshark", f"{ours / t:.2f}", "below 1: tutor is faster"))
-            if two_processes:
-                rows.append(
-                    ("ratio 2 processes / tshark", f"{two_processes / t:.2f}", "below 1: faster")
-                )
-        else:
-            rows.append(("tshark -r FILE -T json", "-", "tshark not installed"))
+    # (c) explain: tutor next to tshark (scripts/bench_explain.py).
+    from bench_explain import explain_rows
+
+    rows += explain_rows(args.packets, args.big, args.runs)
+
+    # (e) the first screen: tutor's outline next to a minimal Textual app.
+    from bench_first_screen import first_screen_rows
+
+    rows += first_screen_rows()
+
+    stages = [int(n) for n in args.serve_stages.split(",") if n.strip()]
+    rows += serve_rows(stages, args.serve_minute)
 
     width = max(len(r[0]) for r in rows)
     print(f"{'measure'.ljust(width)}  {'time':>8}  note")

@@ -169,6 +169,50 @@ GATEWAY_NAT = Topology(
 )
 
 
+#: The slow-network lab: the same line as traceroute's, with an API server at
+#: the end. Router 1 holds the slow link (its delay, loss and rate), the
+#: cable between the two routers is the narrow one (`--mtu`, like a VPN).
+SLOW_NETWORK = Topology(
+    "slow-network",
+    (
+        Node(
+            "laptop",
+            "your laptop",
+            "host",
+            (Interface("eth0", "192.0.2.10/24", "r1"),),
+            (("default", "192.0.2.1"),),
+        ),
+        Node(
+            "r1",
+            "router 1 (the slow link)",
+            "router",
+            (
+                Interface("eth0", "192.0.2.1/24", "laptop"),
+                Interface("eth1", "198.51.100.1/24", "r2"),
+            ),
+            (("default", "198.51.100.2"),),
+        ),
+        Node(
+            "r2",
+            "router 2",
+            "router",
+            (
+                Interface("eth0", "198.51.100.2/24", "r1"),
+                Interface("eth1", "203.0.113.1/24", "server"),
+            ),
+            (("default", "198.51.100.1"),),
+        ),
+        Node(
+            "server",
+            "the API server",
+            "server",
+            (Interface("eth0", "203.0.113.80/24", "r2"),),
+            (("default", "203.0.113.1"),),
+        ),
+    ),
+)
+
+
 def draw(topology: Topology, at: str | None = None, note: str = "") -> str:
     """The network as text, nodes left to right, with a `^` and `note` under
     node `at` (a role) to show where a packet is:
@@ -204,7 +248,11 @@ def draw(topology: Topology, at: str | None = None, note: str = "") -> str:
 
 
 #: The network each routing lab builds, for renderers that draw it.
-LAB_TOPOLOGIES = {"traceroute": TRACEROUTE, "gateway-nat": GATEWAY_NAT}
+LAB_TOPOLOGIES = {
+    "traceroute": TRACEROUTE,
+    "gateway-nat": GATEWAY_NAT,
+    "slow-network": SLOW_NETWORK,
+}
 
 
 def _host(endpoint: str) -> str:

@@ -1,0 +1,55 @@
+"""`tutor diff A.json B.json`: two traces (from `--json`) compared in meaning."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from tutor.commands import fail
+
+if TYPE_CHECKING:
+    from labs.trace import Trace
+
+#: The most of a trace file read (a lab's trace is far smaller).
+MAX_BYTES = 256 * 1024 * 1024
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "diff",
+        help="compare two runs (trace JSON files) in meaning",
+        description="Compare two traces saved with `tutor lab run LAB --json > A.json` or "
+        "`tutor explain FILE --json`: packets per step, retransmissions, phase timings, "
+        "status codes, headers and facts. Ports, sequence numbers, ids and timestamps are "
+        "normalised away. Exit 0 whether or not they differ.",
+    )
+    p.add_argument("a", metavar="A.json")
+    p.add_argument("b", metavar="B.json")
+    p.add_argument("--json", action="store_true", help="print the differences as a JSON list")
+    p.set_defaults(func=run)
+
+
+def _load(path: str) -> Trace:
+    from labs.trace import from_json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read(MAX_BYTES + 1)
+        if len(text) > MAX_BYTES:
+            raise ValueError("too large")
+        return from_json(json.loads(text))
+    except (OSError, ValueError, TypeError, KeyError) as err:
+        raise SystemExit(fail(f"{path}: not a trace JSON file ({err}).")) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from tutor.tracediff import diff, render
+
+    a, b = _load(args.a), _load(args.b)
+    if args.json:
+        sys.stdout.write(json.dumps(diff(a, b), indent=2) + "\n")
+        return 0
+    sys.stdout.write(render(a, b, (args.a, args.b)))
+    return 0

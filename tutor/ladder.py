@@ -1,0 +1,232 @@
+"""The ladder (sequence) diagram of a trace: one column per host, one arrow
+per packet, time flowing down; as text lines (the CLI and the TUI widget),
+Mermaid text (`--diagram mermaid`) and SVG (`--diagram svg`).
+
+Made from the trace's packets only (src, dst, summary, time), so any trace
+gets one: a lab's, a stored run's, `tutor explain` of any capture. The SVG
+is a few lines, rectangles and text elements written here: a drawing
+library would add a dependency for less than a page of output code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+from labs.trace import Packet, Trace, mask_secrets
+
+#: The most arrows drawn; a long capture is cut (and says so).
+MAX_ARROWS = 400
+COLUMN = 30
+
+
+@dataclass(frozen=True)
+class Arrow:
+    """One packet as an arrow: from column, to column, its label and time."""
+
+    index: int
+    src: int
+    dst: int
+    label: str
+    time: float
+
+
+@dataclass(frozen=True)
+class Ladder:
+    hosts: tuple[str, ...]
+    arrows: tuple[Arrow, ...]
+    cut: int
+
+
+def host(endpoint: str) -> str:
+    """ "192.0.2.10:51514" -> "192.0.2.10"; "[::1]:80" -> "::1"; a MAC stays."""
+    if endpoint.startswith("[") and "]:" in endpoint:
+        return endpoint[1 : endpoint.index("]")]
+    if endpoint.count(":") == 1:
+        return endpoint.split(":")[0]
+    return endpoint
+
+
+def _port(endpoint: str) -> str:
+    return endpoint.rsplit(":", 1)[1] if host(endpoint) != endpoint else ""
+
+
+def _columns(packets: tuple[Packet, ...]) -> Callable[[str], str]:
+    """How an endpoint maps to a column: its host, except where both ends
+    share a host (loopback), where the server's listening port gets its own
+    column and every client port shares "HOST (client)"."""
+    shared = {host(p.src) for p in packets if host(p.src) == host(p.dst)}
+    listening: set[str] = set()
+    seen: set[frozenset[str]] = set()
+    for p in packets:
+        pair = frozenset((p.src, p.dst))
+        flags = p.number("tcp.flags")
+        if flags is not None and flags & 0x12 == 0x02:
+            listening.add(p.dst)
+        elif flags is None and pair not in seen:
+            listening.add(p.dst)  # the first datagram of a conversation goes to the server
+        seen.add(pair)
+
+    def column(endpoint: str) -> str:
+        h = host(endpoint)
+        if h not in shared or not _port(endpoint):
+            return h
+        return endpoint if endpoint in listening else f"{h} (client)"
+
+    return column
+
+
+def ladder(trace: Trace, show_secrets: bool = False, limit: int = MAX_ARROWS) -> Ladder:
+    secrets = [] if show_secrets else trace.secret_values()
+    hosts: list[str] = []
+    arrows = []
+    packets = trace.packets[:limit]
+    t0 = packets[0].time if packets else 0.0
+    column = _columns(packets)
+    for p in packets:
+        a, b = column(p.src), column(p.dst)
+        for h in (a, b):
+            if h not in hosts:
+                hosts.append(h)
+        label = mask_secrets(_label(p), secrets)
+        arrows.append(Arrow(p.index, hosts.index(a), hosts.index(b), label, p.time - t0))
+    return Ladder(tuple(hosts), tuple(arrows), max(0, len(trace.packets) - limit))
+
+
+def _label(p: Packet) -> str:
+    text = p.summary
+    if p.origin != "wire":
+        text += " (inside TLS)"
+    flags = [
+        f.filter.rsplit(".", 1)[1]
+        for layer in p.layers
+        for f in layer.fields
+        if f.filter and f.filter.startswith("tcp.analysis.")
+    ]
+    if flags:
+        text += f" [{', '.join(flags)}]"  # tshark's expert flags, by their field names
+    return text
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def text_lines(lad: Ladder, column: int = COLUMN) -> list[str]:
+    """The header line, then one line per arrow (in `lad.arrows` order)."""
+    head = "".join(_fit(h, column - 1).ljust(column) for h in lad.hosts).rstrip()
+    lines = ["         " + head]
+    for arr in lad.arrows:
+        row = [" "] * (column * (len(lad.hosts) - 1) + 1)
+        for c in range(len(lad.hosts)):
+            row[c * column] = "|"
+        lo, hi = sorted((arr.src, arr.dst))
+        if lo == hi:
+            body = f"({arr.label})"
+            start = lo * column + 2
+            row[start : start + len(body)] = list(body)
+        else:
+            a, b = lo * column + 1, hi * column
+            span = b - a
+            text = f" {_fit(arr.label, span - 4)} "
+            line = list(("-" * ((span - len(text)) // 2) + text).ljust(span, "-"))
+            if arr.dst > arr.src:
+                line[-1] = ">"
+            else:
+                line[0] = "<"
+            row[a:b] = line
+        lines.append(f"{arr.time:8.3f} " + "".join(row).rstrip())
+    return lines
+
+
+def brief_lines(trace: Trace, limit: int, show_secrets: bool = False) -> list[str]:
+    """The ladder's first `limit` arrows, for the CLI's summary; says how to get all."""
+    lad = ladder(trace, show_secrets, limit=limit)
+    lines = text_lines(lad)
+    if lad.cut:
+        lines.append(
+            f"  ... {lad.cut} more packets: --diagram text (or mermaid, svg) draws them all."
+        )
+    return lines
+
+
+def render_text(trace: Trace, show_secrets: bool = False) -> str:
+    lad = ladder(trace, show_secrets)
+    out = ["Ladder diagram (time in s from the first packet; one arrow per packet)"]
+    out += text_lines(lad)
+    if lad.cut:
+        out.append(f"... and {lad.cut} more packets (cut at {MAX_ARROWS}).")
+    return "\n".join(out) + "\n"
+
+
+def _mermaid_text(text: str) -> str:
+    # Mermaid reads ';' as a line end and '#...;' as an entity: keep them out.
+    return text.replace(";", ",").replace("#", "no.").replace("\n", " ")
+
+
+def render_mermaid(trace: Trace, show_secrets: bool = False) -> str:
+    lad = ladder(trace, show_secrets)
+    lines = ["sequenceDiagram"]
+    for i, h in enumerate(lad.hosts):
+        lines.append(f"    participant H{i} as {_mermaid_text(h)}")
+    for arr in lad.arrows:
+        lines.append(
+            f"    H{arr.src}->>H{arr.dst}: {arr.index} {_mermaid_text(arr.label)} "
+            f"({arr.time * 1000:.1f} ms)"
+        )
+    if lad.cut:
+        lines.append(f"    Note over H0: {lad.cut} more packets not drawn")
+    return "\n".join(lines) + "\n"
+
+
+def render_svg(trace: Trace, show_secrets: bool = False) -> str:
+    lad = ladder(trace, show_secrets)
+    col, top, step, left = 260, 50, 26, 90
+    width = left + col * max(1, len(lad.hosts)) + 40
+    height = top + step * (len(lad.arrows) + 1) + 20
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="monospace" font-size="12">',
+        '<defs><marker id="a" markerWidth="8" markerHeight="8" refX="8" refY="4" '
+        'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#333"/></marker></defs>',
+        f'<rect width="{width}" height="{height}" fill="#fff"/>',
+    ]
+    xs = [left + col * i + col // 2 for i in range(len(lad.hosts))]
+    for x, h in zip(xs, lad.hosts, strict=True):
+        out.append(
+            f'<text x="{x}" y="24" text-anchor="middle" font-weight="bold">{escape(h)}</text>'
+        )
+        out.append(f'<line x1="{x}" y1="32" x2="{x}" y2="{height - 10}" stroke="#999"/>')
+    for n, arr in enumerate(lad.arrows):
+        y = top + step * n
+        out.append(f'<text x="6" y="{y + 4}" fill="#666">{arr.time:.3f} s</text>')
+        x1, x2 = xs[arr.src], xs[arr.dst]
+        if x1 == x2:
+            out.append(f'<text x="{x1 + 6}" y="{y + 4}">{escape(arr.label)}</text>')
+            continue
+        out.append(
+            f'<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y + 8}" stroke="#333" marker-end="url(#a)"/>'
+        )
+        out.append(
+            f'<text x="{(x1 + x2) // 2}" y="{y - 3}" text-anchor="middle" '
+            f"data-packet={quoteattr(str(arr.index))}>{escape(_fit(arr.label, 40))}</text>"
+        )
+    if lad.cut:
+        out.append(f'<text x="6" y="{height - 6}">{lad.cut} more packets not drawn</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+RENDERERS = {"text": render_text, "mermaid": render_mermaid, "svg": render_svg}
+
+__all__ = [
+    "RENDERERS",
+    "Arrow",
+    "Ladder",
+    "brief_lines",
+    "ladder",
+    "render_mermaid",
+    "render_svg",
+    "render_text",
+]

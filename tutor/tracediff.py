@@ -1,0 +1,121 @@
+"""Two runs compared in meaning (`tutor diff A.json B.json`, and the lab
+screen's "compare with my previous run"): packets per step, what tshark-style
+analysis flagged, phase timings, status codes, headers and facts.
+
+What differs every run without meaning anything is normalised away before
+comparing: ports, sequence numbers (ISNs), IP and DNS ids, checksums,
+timestamps, dates. A diff is a list of plain lines; nothing here reads bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from labs.trace import Trace
+
+#: Fields that change on every run and say nothing about what happened.
+VOLATILE = frozenset(
+    """ip.id ip.checksum tcp.srcport tcp.dstport tcp.seq_raw tcp.ack_raw tcp.checksum
+    udp.srcport udp.dstport udp.checksum dns.id tcp.options.timestamp.tsval
+    tcp.options.timestamp.tsecr http.date http.etag eth.src eth.dst arp.src.hw_mac
+    arp.dst.hw_mac tcp.options""".split()
+)
+_PORT = re.compile(r":\d{2,5}\b")
+_STEP_NUMBER = re.compile(r"-\d+$")
+#: A phase's time counts as changed when it moved by this much and by this share.
+MIN_MS, MIN_SHARE = 5.0, 0.2
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """A trace reduced to what it means."""
+
+    steps: dict[str, int]
+    flags: Counter[str]
+    phases: dict[str, float]
+    statuses: tuple[str, ...]
+    headers: frozenset[str]
+    facts: dict[str, str]
+    packets: int
+
+
+def _norm(text: str) -> str:
+    return _PORT.sub(":PORT", text)
+
+
+def meaning(trace: Trace) -> Meaning:
+    steps: dict[str, int] = {}
+    for s in trace.steps:
+        key = _STEP_NUMBER.sub("", s.name)
+        steps[key] = steps.get(key, 0) + len(s.packets)
+    flags = Counter(
+        m.group(0)
+        for p in trace.packets
+        for m in [re.search(r"tcp\.analysis\.\w+", p.explain)]
+        if m is not None
+    )
+    phases: dict[str, float] = {}
+    for ph in trace.waterfall:
+        phases[f"{ph.exchange + 1}. {_norm(ph.label)} {ph.name}"] = (ph.end - ph.start) * 1000
+    statuses = tuple(f.value for p in trace.packets for f in p.fields("http.response.code"))
+    headers = frozenset(
+        f"{f.filter}: {_norm(f.value)}"
+        for p in trace.packets
+        for layer in p.layers
+        if layer.name.startswith("HTTP")
+        for f in layer.fields
+        if f.filter and f.filter not in VOLATILE and not f.secret
+    )
+    facts = {f.name: f.value for f in trace.facts}
+    return Meaning(steps, flags, phases, statuses, headers, facts, len(trace.packets))
+
+
+def diff(a: Trace, b: Trace) -> list[str]:
+    """What changed from run A to run B, one line each; [] when nothing did."""
+    ma, mb = meaning(a), meaning(b)
+    out: list[str] = []
+    if ma.packets != mb.packets:
+        out.append(f"packets: {ma.packets} -> {mb.packets}")
+    for name in sorted(set(ma.steps) | set(mb.steps), key=lambda n: (n not in ma.steps, n)):
+        x, y = ma.steps.get(name, 0), mb.steps.get(name, 0)
+        if x != y:
+            out.append(f"step {name}: {x} -> {y} packets")
+    for flag in sorted(set(ma.flags) | set(mb.flags)):
+        if ma.flags[flag] != mb.flags[flag]:
+            out.append(f"{flag}: {ma.flags[flag]} -> {mb.flags[flag]} packets")
+    for key in list(ma.phases) + [k for k in mb.phases if k not in ma.phases]:
+        was, now = ma.phases.get(key), mb.phases.get(key)
+        if was is None or now is None:
+            out.append(f"phase {key}: {'only in B' if was is None else 'only in A'}")
+        elif abs(now - was) >= MIN_MS and abs(now - was) >= MIN_SHARE * max(was, now):
+            times = f"{was:.1f} ms -> {now:.1f} ms"
+            out.append(f"phase {key}: {times} ({now / was if was else 0:.1f}x)")
+    if ma.statuses != mb.statuses:
+        out.append(
+            f"status codes: {' '.join(ma.statuses) or '-'} -> {' '.join(mb.statuses) or '-'}"
+        )
+    for h in sorted(ma.headers - mb.headers):
+        out.append(f"header only in A: {h}")
+    for h in sorted(mb.headers - ma.headers):
+        out.append(f"header only in B: {h}")
+    for name in sorted(set(ma.facts) | set(mb.facts)):
+        before, after = ma.facts.get(name), mb.facts.get(name)
+        if before != after:
+            out.append(
+                f"fact {name}: {before if before is not None else '-'} -> "
+                f"{after if after is not None else '-'}"
+            )
+    return out
+
+
+def render(a: Trace, b: Trace, names: tuple[str, str] = ("A", "B")) -> str:
+    lines = diff(a, b)
+    head = f"Comparing {names[0]} ({a.lab}, {a.capture}) with {names[1]} ({b.lab}, {b.capture})"
+    if not lines:
+        return head + "\nThe same in meaning: ports, sequence numbers, ids and times aside.\n"
+    return head + "\n" + "\n".join(f"  {line}" for line in lines) + "\n"
+
+
+__all__ = ["VOLATILE", "Meaning", "diff", "meaning", "render"]
