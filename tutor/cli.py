@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from tutor import __version__
 
-COMMANDS = ("lessons", "show", "glossary", "lab", "explain", "doctor", "serve")
+COMMANDS = ("lessons", "show", "glossary", "lab", "explain", "diff", "doctor", "serve")
 
 
 class Parser(argparse.ArgumentParser):

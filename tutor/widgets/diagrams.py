@@ -1,0 +1,112 @@
+"""The lab screen's "Timing" pane: the trace's timing waterfall as bars, what
+changed since the learner's previous run, and the ladder diagram (one column
+per host, one arrow per packet, time flowing down) whose selection follows
+the packet list and moves it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from labs.trace import Trace
+from tutor import ladder, tracediff, waterfall_text
+
+
+class LadderView(OptionList):
+    """One option per packet: its arrow in the ladder."""
+
+    DEFAULT_CSS = """
+    LadderView { height: 1fr; min-height: 8; border: round $panel; }
+    """
+
+    @dataclass
+    class Picked(Message):
+        """The learner moved to packet `index` in the ladder."""
+
+        index: int
+
+    def show(self, trace: Trace, show_secrets: bool = False) -> str:
+        """Draw `trace`'s ladder; returns the heading line (the hosts) for the
+        pane to show above it, aligned with the columns."""
+        lad = ladder.ladder(trace, show_secrets)
+        lines = ladder.text_lines(lad, column=max(22, min(34, 110 // max(1, len(lad.hosts)))))
+        self.clear_options()
+        self.add_options(
+            [
+                Option(Text(line, no_wrap=True), id=str(arr.index))
+                for line, arr in zip(lines[1:], lad.arrows, strict=True)
+            ]
+        )
+        return lines[0]
+
+    def follow(self, index: int) -> None:
+        """Highlight packet `index` without announcing it (the packet list moved)."""
+        try:
+            row = self.get_option_index(str(index))
+        except Exception:  # noqa: BLE001 - a packet beyond the drawn ones
+            return
+        if self.highlighted != row:
+            with self.prevent(OptionList.OptionHighlighted):
+                self.highlighted = row
+
+    @on(OptionList.OptionHighlighted)
+    def _picked(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        if event.option_id is not None:
+            self.post_message(self.Picked(int(event.option_id)))
+
+
+class TraceDiagrams(Vertical):
+    """The waterfall, the comparison with the previous run, and the ladder."""
+
+    DEFAULT_CSS = """
+    TraceDiagrams { height: 1fr; }
+    TraceDiagrams > #waterfall { height: auto; max-height: 50%; overflow-y: auto; }
+    TraceDiagrams > #compare { height: auto; color: $text-muted; }
+    TraceDiagrams > #ladder-head { height: 1; text-style: bold; }
+    """
+
+    trace: reactive[Trace | None] = reactive(None, always_update=True)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.previous: Trace | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Run the lab to see its timing.", id="waterfall")
+        yield Static("", id="compare")
+        yield Static("", id="ladder-head")
+        yield LadderView(id="ladder")
+
+    def show(self, trace: Trace) -> None:
+        """Show `trace`; the one shown before it becomes the previous run."""
+        if self.trace is not None and self.trace.lab == trace.lab:
+            self.previous = self.trace
+        self.trace = trace
+
+    def watch_trace(self, trace: Trace | None) -> None:
+        if trace is None:
+            return
+        text = waterfall_text.render(trace) or "No exchange to time in this trace."
+        self.query_one("#waterfall", Static).update(Text(text, no_wrap=True))
+        compare = ""
+        if self.previous is not None:
+            compare = "Compared with your previous run:\n" + (
+                "\n".join(f"  {line}" for line in tracediff.diff(self.previous, trace))
+                or "  the same in meaning."
+            )
+        self.query_one("#compare", Static).update(Text(compare))
+        head = self.query_one(LadderView).show(trace)
+        # Two cells to the right: the list's border and padding.
+        self.query_one("#ladder-head", Static).update(Text("  " + head, no_wrap=True))
+
+
+__all__ = ["LadderView", "TraceDiagrams"]
