@@ -23,7 +23,7 @@ def control(opt: Option) -> Widget:
     """The control for one declared option, by its kind."""
     ident = f"opt-{opt.name}"
     if opt.kind == "flag":
-        return MarkedCheckbox(opt.label, id=ident)
+        return MarkedCheckbox(opt.label, id=ident, compact=True)
     if opt.kind == "choice":
         choices = [(c, c) for c in opt.choices]
         if opt.default is not None:
