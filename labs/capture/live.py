@@ -32,7 +32,11 @@ class LiveCapture(Capture):
         self.strip = self.iface == "lo"
         self.link = "raw-ip" if self.strip else "ethernet"
         self._cond = threading.Condition()
-        self._frames: list[tuple[float, bytes]] = []
+        #: (arrival number, time, bytes): the arrival number keeps the kernel's
+        #: order when frames kept at once and frames kept once their connection
+        #: proved to be the lab's are put back together.
+        self._frames: list[tuple[int, float, bytes]] = []
+        self._arrived = 0
         self._kept = 0
         self._dropped = 0
         self._tcp: dict[frozenset[Address], Conn] = {}
@@ -45,7 +49,7 @@ class LiveCapture(Capture):
         self._flows: dict[frozenset[Address], str] = {}
         #: Frames of "maybe" flows, with the ports of the end that opened
         #: them and of the end that answered.
-        self._maybe: list[tuple[float, bytes, tuple[int, int]]] = []
+        self._maybe: list[tuple[int, float, bytes, tuple[int, int]]] = []
         self._openers: dict[frozenset[Address], tuple[int, int]] = {}
         #: Local ports of the sockets the lab handed to the capture (wrap,
         #: create_connection): a "maybe" flow opened from one of them is the lab's.
@@ -143,7 +147,7 @@ class LiveCapture(Capture):
             note += f" (after {self._kept} bytes, {self._dropped} more were seen but not kept)"
         with self._cond:
             mine = self._lab_ports()
-            others = {f for _t, _d, f in self._maybe if not self._ours(f, mine)}
+            others = {f for _n, _t, _d, f in self._maybe if not self._ours(f, mine)}
         if others:
             note += (
                 f"; {len(others)} connection{'s' if len(others) != 1 else ''} other programs "
@@ -163,6 +167,7 @@ class LiveCapture(Capture):
         info = parse(data if self.strip else frame[14:])
         with self._cond:
             self._last = time.monotonic()
+            self._arrived += 1
             if info is not None and info[1][1] == self._marker_port:
                 self._markers_seen += 1
             else:
@@ -170,11 +175,11 @@ class LiveCapture(Capture):
                 if verdict != "no" and self._kept + len(data) > MAX_CAPTURE_BYTES:
                     self._dropped += len(data)
                 elif verdict == "yes":
-                    self._frames.append((t, data))
+                    self._frames.append((self._arrived, t, data))
                     self._kept += len(data)
                 elif verdict == "maybe" and info is not None:
                     opener = self._openers[frozenset((info[1], info[2]))]
-                    self._maybe.append((t, data, opener))
+                    self._maybe.append((self._arrived, t, data, opener))
                     self._kept += len(data)
                 if verdict == "yes" and info is not None and info[0] == "tcp":
                     _, src, dst, flags = info
@@ -314,10 +319,11 @@ class LiveCapture(Capture):
         link = "raw-ip" if self.strip else "ethernet"
         with self._cond:
             mine = self._lab_ports()
-            frames = self._frames + [(t, d) for t, d, f in self._maybe if self._ours(f, mine)]
+            frames = self._frames + [(n, t, d) for n, t, d, f in self._maybe if self._ours(f, mine)]
+        frames.sort(key=lambda frame: frame[0])
         out = [
             RawPacket(t, data, link, self.iface, self._names.get(pair_of(data, self.strip), ""))
-            for t, data in frames
+            for _n, t, data in frames
         ]
         # Captured frames stay in the order the kernel handed them over (as a
         # pcap keeps them): on lo a reply's timestamp can precede its

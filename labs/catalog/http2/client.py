@@ -115,6 +115,18 @@ def http1_call(chan: Channel, authority: str, path: str, ctx: LabContext) -> H1C
     return H1Call(alpn=chan.alpn, request=request, response=response, status=status)
 
 
+def _send(sock: _Sock, data: bytes) -> None:
+    """A write on the HTTP/2 connection; a server that hung up on the preface
+    (one that speaks only HTTP/1.1 answers it with 400 and closes) is said as
+    such, not as a broken pipe."""
+    try:
+        sock.sendall(data)
+    except (BrokenPipeError, ConnectionResetError):
+        raise LabError(
+            "The server closed the HTTP/2 connection before answering.", H1_ONLY
+        ) from None
+
+
 def h2_calls(
     chan: Channel, authority: str, scheme: str, paths: tuple[str, ...], ctx: LabContext
 ) -> H2Call:
@@ -130,7 +142,7 @@ def h2_calls(
         },
     )
     conn.initiate_connection()
-    chan.talk.sendall(conn.data_to_send())
+    _send(chan.talk, conn.data_to_send())
     streams: dict[int, dict[str, Any]] = {}
     for path in paths:
         ctx.check()
@@ -149,7 +161,7 @@ def h2_calls(
         )
         streams[sid] = {"path": path, "status": 0, "body": 0, "done": False}
         # One write per request: each HEADERS frame leaves as its own send.
-        chan.talk.sendall(conn.data_to_send())
+        _send(chan.talk, conn.data_to_send())
     order: list[int] = []
     goaway = False
     while not all(s["done"] for s in streams.values()) and not goaway:
@@ -179,9 +191,9 @@ def h2_calls(
                 goaway = True
         out = conn.data_to_send()
         if out:
-            chan.talk.sendall(out)
+            _send(chan.talk, out)
     conn.close_connection()
-    chan.talk.sendall(conn.data_to_send())
+    _send(chan.talk, conn.data_to_send())
     # Read until the server closes its side, so the close shows both ways.
     with suppress(OSError):
         while _recv(chan.talk):
