@@ -37,7 +37,7 @@ READS = frozenset(
     """tcp.flags tcp.len tcp.srcport tcp.dstport udp.srcport udp.dstport icmp.type icmp.code
     icmp.ident icmp.seq tls.handshake.type tls.handshake.extensions_server_name
     http.request.method http.request.uri ftp.request.command dns.id dns.flags.response
-    dns.qry.name dns.a dns.aaaa""".split()
+    dns.qry.name dns.a dns.aaaa tls.handshake.extensions.supported_version""".split()
 )
 
 
@@ -171,12 +171,21 @@ def _tls(pkts: list[Seen], data: list[Seen], client: str, first: Phases) -> list
         if server_flight
         else None
     )
+    tls13 = any(
+        "0x0304" in p.values.get("tls.handshake.extensions.supported_version", ())
+        for p in data
+        if p.src != client
+    )
+    if done is not None and not tls13:
+        # TLS 1.2: the server's ChangeCipherSpec and Finished answer the
+        # client's, a second round trip before the request may go.
+        done = next((p for p in data if p.src != client and p.time > done.time), done)
     end = done.time if done else (server_flight.time if server_flight else hello.time)
     first.append(("tls", [p for p in pkts if hello.time <= p.time <= end]))
     # The client's Finished (first data it sends after the server's flight)
     # belongs to the handshake; the request starts with what follows it.
     after = [p for p in data if p.time > end]
-    if done is not None and (not after or after[0].src != client):
+    if tls13 and done is not None and (not after or after[0].src != client):
         # The request rode in the client's last handshake flight (its
         # Finished and the first encrypted record in one segment).
         after.insert(0, done)
@@ -198,7 +207,11 @@ def _tcp_phases(conn: _Conn) -> list[Phases]:
         syns = [p for p in pkts if _flags(p) & 0x12 == 0x02 and p.time <= synack.time]
         first.append(("connect", [*syns, synack, *([ack] if ack is not None else [])]))
         i = pkts.index(synack) + 1
+    # Data after the first FIN or RST is the goodbye (a TLS close_notify),
+    # not a request.
+    close = next((p.time for p in pkts[i:] if _flags(p) & 0x05), None)
     data = [p for p in pkts[i:] if _tcp_len(p) and not _flags(p) & 0x05]
+    data = [p for p in data if close is None or p.time < close]
     data = _tls(pkts, data, client, first)
     current = first
     j = 0

@@ -156,3 +156,42 @@ def test_tutor_diff_cli(tmp_path):
     )
     assert out.returncode == 2
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_explain_prints_the_waterfall_and_ladder_and_exports_the_diagram():
+    pcap = "tests/data/pcaps/tls.pcap"
+    text = subprocess.run(
+        [*TUTOR, "explain", pcap, "--short"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert text.returncode == 0, text.stderr
+    assert (
+        "Timing waterfall" in text.stdout
+        and "Clock: Timestamps stored in the capture file" in text.stdout
+    )
+    assert "Ladder diagram" in text.stdout and "TLS Client Hello" in text.stdout
+    mermaid = subprocess.run(
+        [*TUTOR, "explain", pcap, "--diagram", "mermaid"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert mermaid.stdout.startswith("sequenceDiagram\n")
+    svg = subprocess.run(
+        [*TUTOR, "explain", pcap, "--diagram", "svg"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    ET.fromstring(svg.stdout)
+
+
+def test_lab_run_exports_its_ladder():
+    out = subprocess.run(
+        [*TUTOR, "lab", "run", "slow-network", "--simulate", "--diagram", "mermaid"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("sequenceDiagram\n")
+    assert "participant H0 as 192.0.2.10" in out.stdout

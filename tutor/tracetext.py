@@ -15,6 +15,7 @@ from collections import Counter
 from typing import Any, TextIO
 
 from labs.trace import MASK, Field, Packet, Section, Trace, mask_secrets
+from tutor.waterfall_text import timing_blocks
 
 #: Fields worth a line under each packet, in this order, when present.
 KEY_FIELDS = (
@@ -288,6 +289,8 @@ def lines_of(
     if first is not None:
         lines += section(first, width)
     lines += facts(trace, width)
+    for title, block in timing_blocks(trace, full, show_secrets):
+        lines += ["", Heading(title), *block]
     if filtered:
         n = len(trace.packets)
         lines += ["", Heading(f"Packets matching {filtered}: {n} of {total}")]

@@ -109,6 +109,11 @@ def add_output_flags(parser: argparse.ArgumentParser) -> None:
         help="only the packets a Wireshark display filter selects, e.g. 'tcp.flags.syn == 1' "
         "(with --json, `packets` holds only those)",
     )
+    parser.add_argument(
+        "--diagram",
+        choices=("text", "mermaid", "svg"),
+        help="print only the ladder diagram of every packet, as text, Mermaid or SVG",
+    )
 
 
 def apply_filter(trace: Any, expr: str | None) -> Any:
@@ -136,6 +141,11 @@ def print_trace(trace: Any, args: argparse.Namespace, total: int) -> None:
     prints a body it would only describe on screen)."""
     from tutor.tracetext import print_trace as show
 
+    if getattr(args, "diagram", None):
+        from tutor.ladder import RENDERERS
+
+        sys.stdout.write(RENDERERS[args.diagram](trace, show_secrets=args.show_secrets))
+        return
     full = args.full or args.verbose or (not args.short and not sys.stdout.isatty())
     show(
         trace,

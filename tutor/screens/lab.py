@@ -35,6 +35,7 @@ from textual.widgets import (
 
 from tutor.screens.lab_view import LabViewMixin
 from tutor.screens.trace_view import capture_banner, fill_steps, in_screen_words
+from tutor.widgets.diagrams import LadderView, TraceDiagrams
 from tutor.widgets.filter_bar import FilterBar
 from tutor.widgets.lab_options import LabOptionsBar, screen_words
 from tutor.widgets.packet_table import PacketTable
@@ -61,6 +62,7 @@ class LabScreen(LabViewMixin, Screen[None]):
         Binding("z", "maximize_pane", "Maximise"),
         Binding("m", "meaning", "Meaning"),
         Binding("w", "wire", "Packets", show=False),
+        Binding("d", "timing", "Timing and ladder", show=False),
         Binding("t", "focus_target", "Target", show=False),
         Binding("o", "controls", "Show/hide target and options", show=False),
         Binding("p", "save_pcap", "Save pcap", show=False),
@@ -131,6 +133,8 @@ class LabScreen(LabViewMixin, Screen[None]):
             with TabPane("What it means", id="meaning-tab"):
                 with Pane(id="meaning-scroll"):
                     yield Markdown("Run the lab to see what it means.")
+            with TabPane("Timing", id="timing-tab"):
+                yield TraceDiagrams(id="diagrams")
         yield Footer()
 
     def _intro(self) -> str:
@@ -270,6 +274,7 @@ class LabScreen(LabViewMixin, Screen[None]):
         self.query_one(FilterBar).set_trace(trace)
         self.refill_packets()
         self.show_meaning()
+        self.query_one(TraceDiagrams).show(trace)
         if trace.packets:
             self.query_one(PacketView).show(trace.packets[0])
         self.query_one("#packets", DataTable).focus()
@@ -301,6 +306,14 @@ class LabScreen(LabViewMixin, Screen[None]):
         view = self.query_one(PacketView)
         if packet is not view.packet:
             view.show(packet)
+        self.query_one(LadderView).follow(packet.index)
+
+    @on(LadderView.Picked)
+    def _picked(self, event: LadderView.Picked) -> None:
+        """An arrow picked in the ladder selects its packet in the list (unless filtered out)."""
+        row = self.query_one(PacketTable).row_of(event.index)
+        if row is not None:
+            self.query_one(PacketTable).move_cursor(row=row)
 
     @on(OptionList.OptionHighlighted, "#steps")
     def _step(self, event: OptionList.OptionHighlighted) -> None:

@@ -84,6 +84,7 @@ class LabViewMixin(_Base):
         inside = {
             "wire-tab": "#packets",
             "meaning-tab": "#meaning-scroll",
+            "timing-tab": "LadderView",
             "predict-tab": "RadioSet",
         }
         found = self.query(inside[tab])
@@ -95,6 +96,9 @@ class LabViewMixin(_Base):
 
     def action_wire(self) -> None:
         self.show_tab("wire-tab")
+
+    def action_timing(self) -> None:
+        self.show_tab("timing-tab")
 
     def show_meaning(self) -> None:
         """Fill "What it means": Markdown, with code sections as wrapping blocks."""
