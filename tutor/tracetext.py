@@ -317,7 +317,9 @@ def lines_of(
     # Masked over every line: sentences, sections and curl lines quote them too.
     masked = [type(line)(mask_secrets(line, secrets)) for line in lines]
     note = f"Secrets (credentials, cookies, API keys) are shown as {MASK}; --show-secrets reveals them."
-    return [*masked, "", note]
+    # In a summary the note joins the --full line, so the summary fits a screen.
+    gap = [] if not full and masked and str(masked[-1]).startswith("--full") else [""]
+    return [*masked, *gap, note]
 
 
 def render(

@@ -66,15 +66,16 @@ def timing_blocks(
     trace: Trace, full: bool = True, show_secrets: bool = False
 ) -> list[tuple[str, list[str]]]:
     """The CLI's timing part as (heading, lines): the waterfall with its
-    clock, then the ladder diagram (cut short in a summary)."""
+    clock, then (in full output) the ladder diagram."""
     out: list[tuple[str, list[str]]] = []
     water = block(trace, show_secrets, limit=MAX_ROWS if full else BRIEF_ROWS)
     if water:
         out.append((water[0], water[1:]))
-    if trace.packets:
-        arrows = ladder.MAX_ARROWS if full else BRIEF_ARROWS
+    # The summary must fit one screen: the ladder comes with --full (and on
+    # its own with --diagram text).
+    if trace.packets and full:
         out.append(("Ladder diagram (time in s; one arrow per packet)",
-                    ladder.brief_lines(trace, arrows, show_secrets)))  # fmt: skip
+                    ladder.brief_lines(trace, ladder.MAX_ARROWS, show_secrets)))  # fmt: skip
     return out
 
 
