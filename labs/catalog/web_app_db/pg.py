@@ -16,6 +16,7 @@ killed process's pid in `owner`) and maybe a running server:
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -141,13 +142,20 @@ class PgServer:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
-                self.proc.wait(5)
+                self.proc.wait(10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                # The whole session: its backends too, which outlive a killed postmaster.
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(5)
         self.proc = None
         if self.dir.name.startswith(PREFIX):
-            shutil.rmtree(self.dir, ignore_errors=True)
+            # A backend still exiting can write a file while the tree goes: try again.
+            deadline = time.monotonic() + 5
+            while self.dir.exists() and time.monotonic() < deadline:
+                shutil.rmtree(self.dir, ignore_errors=True)
+                if self.dir.exists():
+                    time.sleep(0.05)
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
