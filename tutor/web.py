@@ -272,10 +272,8 @@ class LearnerSession(AppService):
 
     async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
         self._process = process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-I",  # not the working directory's (or PYTHONPATH's) `tutor`, ours
-            "-m",
-            "tutor",
+            # -I: not the working directory's (or PYTHONPATH's) `tutor`, ours.
+            *(sys.executable, "-I", "-m", "tutor"),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
