@@ -39,6 +39,8 @@ class Session:
         self.decode_as = {int(k): v for k, v in (decode_as or {}).items() if v not in self.excluded}
         #: conversation (frozenset of both endpoints) -> application protocol name
         self.protos: dict[frozenset[tuple[str, int]], str] = {}
+        #: a client endpoint -> the protocol that follows it (`App.follows_client`)
+        self.followed: dict[tuple[str, int], str] = {}
         #: one direction (src, sport, dst, dport) -> what its protocol module remembers
         self.streams: dict[tuple[str, int, str, int], Stream] = {}
         # A port a lab names for its protocol is where its server listens
@@ -143,6 +145,8 @@ def _app_name(
     if known:
         return known
     name = session.decode_as.get(dport) or session.decode_as.get(sport)
+    if not name and session.followed:
+        name = session.followed.get((src, sport)) or session.followed.get((dst, dport)) or ""
     if not name:
         apps = session.apps(transport)
         for port in (dport, sport):
@@ -175,10 +179,30 @@ def _app_layers(
     if app is None:
         return [data_layer(payload, offset)]
     try:
+        if app.follows_client:
+            return _followed(session, app, payload, offset, src, sport, dst, dport)
         return app.dissect(payload, offset, session.stream(src, sport, dst, dport))
     except Exception:
         # A malformed or partial message: show the bytes rather than fail.
         return [data_layer(payload, offset, explain=f"Could not be read as {name.upper()}.")]
+
+
+def _followed(
+    session: Session,
+    app: App,
+    payload: bytes,
+    offset: int,
+    src: str,
+    sport: int,
+    dst: str,
+    dport: int,
+) -> list[Layer]:
+    """A protocol whose server answers from a new port: its first message to
+    a well-known port names the client endpoint, which is then followed."""
+    if dport in app.ports and (src, sport) not in session.followed:
+        session.followed[(src, sport)] = app.name
+    client = (src, sport) if (src, sport) in session.followed else (dst, dport)
+    return app.dissect(payload, offset, session.stream(client[0], client[1], "", 0))
 
 
 def _generic_layer(layer: Any, offset: int, packet: bytes) -> tuple[Layer, int]:

@@ -45,6 +45,12 @@ BUILTIN = (
     "http2",
     "websocket",
     "smtp",
+    "dhcp",
+    "ntp",
+    "tftp",
+    "nbns",
+    "telnet",
+    "mail",
 )
 
 _loaded = False

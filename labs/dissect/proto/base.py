@@ -265,6 +265,23 @@ class App:
     detect: Callable[[bytes], bool] | None = None
     #: a short packet-list line ("HTTP GET /orders"); "" lets the transport speak
     summarize: Callable[[tuple[Layer, ...]], str] = lambda layers: ""
+    #: the server answers from a new port (TFTP): the conversation is the
+    #: client's endpoint from its first message to a well-known port on, and
+    #: one Stream (both directions, any server port) holds its state
+    follows_client: bool = False
+
+
+def first_field(
+    layers: tuple[Layer, ...], names: tuple[str, ...], filter_name: str
+) -> Field | None:
+    """The first field called `filter_name` in the layers named `names`
+    (what a protocol's describe/summarize reads back from its own layers)."""
+    for layer in layers:
+        if layer.name in names:
+            found = layer.field(filter_name)
+            if found is not None:
+                return found
+    return None
 
 
 #: Application protocol name -> App. Filled by the protocol modules.
