@@ -171,6 +171,33 @@ def others(folder: str) -> None:
     )
     wrpcap(f"{folder}/vlan-mld.pcap", [tagged, mld])
     dns_over_tcp(folder)
+    icmp_extensions(folder)
+
+
+def icmp_extensions(folder: str) -> None:
+    """A router's time exceeded with RFC 4884's length byte (the quote padded
+    to 128 bytes) and an MPLS label stack extension (RFC 4950), then the same
+    error without them."""
+    import struct
+
+    from scapy.layers.inet import ICMP, IP, UDP
+    from scapy.layers.l2 import Ether
+    from scapy.utils import checksum, wrpcap
+
+    probe = bytes(
+        IP(src="192.0.2.2", dst="198.51.100.9", ttl=1, id=0x1234)
+        / UDP(sport=40000, dport=33434)
+        / (b"\0" * 32)
+    )
+    label = struct.pack("!HBB", 8, 1, 1) + struct.pack("!I", (16001 << 12) | (1 << 8) | 1)
+    ext = struct.pack("!BBH", 0x20, 0, checksum(b"\x20\0\0\0" + label)) + label
+    eth = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+    outer = IP(src="203.0.113.1", dst="192.0.2.2")
+    frames = [
+        eth / outer / ICMP(type=11, code=0, length=32) / (probe.ljust(128, b"\0") + ext),
+        eth / outer / ICMP(type=11, code=0) / probe,
+    ]
+    wrpcap(f"{folder}/icmp-ext.pcap", frames)
 
 
 def dns_over_tcp(folder: str) -> None:

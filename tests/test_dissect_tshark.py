@@ -58,7 +58,9 @@ COMPARED = (
     "vlan.priority vlan.dei vlan.id vlan.etype ipv6.hopopts.nxt ipv6.hopopts.len ipv6.opt.type "
     "ipv6.opt.length ipv6.opt.router_alert icmpv6.mldr.nb_mcast_records "
     "icmpv6.mldr.mar.record_type icmpv6.mldr.mar.aux_data_len icmpv6.mldr.mar.nb_sources "
-    "icmpv6.mldr.mar.multicast_address"
+    "icmpv6.mldr.mar.multicast_address icmp.unused icmp.length icmp.length.original_datagram "
+    "icmp.ext.version icmp.ext.res icmp.ext.checksum icmp.ext.length icmp.ext.class icmp.ext.ctype "
+    "icmp.mpls.label icmp.mpls.exp icmp.mpls.s icmp.mpls.ttl"
 ).split()
 
 
@@ -89,8 +91,12 @@ def tshark_fields(
 
 
 def _norm(value: str) -> str:
-    # -T fields prints byte strings without the colons the JSON and the UI use.
-    return value.replace(":", "") if all(c in "0123456789abcdef:" for c in value) else value
+    # -T fields prints byte strings without the colons the JSON and the UI use
+    # (each occurrence on its own: "00|00:00" is two byte strings).
+    return "|".join(
+        v.replace(":", "") if all(c in "0123456789abcdef:" for c in v) else v
+        for v in value.split("|")
+    )
 
 
 def compare(
@@ -149,12 +155,19 @@ def test_tls_fields_match_tshark():
 
 @pytest.mark.parametrize(
     ("name", "least"),
-    [("frag-nd.pcap", 60), ("edns.pcap", 25), ("smtp.pcap", 100), ("vlan-mld.pcap", 40)],
+    [
+        ("frag-nd.pcap", 60),
+        ("edns.pcap", 25),
+        ("smtp.pcap", 100),
+        ("vlan-mld.pcap", 40),
+        ("icmp-ext.pcap", 50),
+    ],
 )
 def test_fields_fixed_for_issue_10_match_tshark(name, least):
     """Fragment offsets in 8-byte units, a neighbor advertisement's target
     and flags, the EDNS OPT record, SMTP on port 25, a VLAN tag, IPv6
-    hop-by-hop options and an MLDv2 report (written with scapy:
+    hop-by-hop options and an MLDv2 report, an ICMP error with RFC 4884
+    extensions (an MPLS label stack) and one without (written with scapy:
     tests/make_written_pcaps.py)."""
     assert compare(PCAPS / name) > least
 

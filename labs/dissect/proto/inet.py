@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from labs.dissect.proto import icmp_ext
 from labs.dissect.proto.base import Rule, dec, header, hex2, hex4, rules_mapper
-from labs.trace import Layer
+from labs.trace import Field, Layer
 
 PROTOCOLS = {1: "ICMP", 6: "TCP", 17: "UDP", 58: "ICMPv6"}
 
@@ -195,10 +196,49 @@ _icmp_fields = rules_mapper("ICMP", ICMP)
 @header("ICMP", "ICMPerror")
 def icmp_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
     """ICMP without scapy's empty extension fields (nothing on the wire);
-    an ICMP message quoted inside an ICMP error is named as quoted."""
+    an ICMP message quoted inside an ICMP error is named as quoted. An error
+    with RFC 4884's length byte quotes that many 32-bit words of the packet
+    and then carries extensions (an MPLS label stack, RFC 4950): the header
+    is 8 bytes, the quote follows it, the extensions come after the quote."""
     lay, length = _icmp_fields(layer, start, packet)
     name = "ICMP (quoted)" if type(layer).__name__ == "ICMPerror" else lay.name
-    return replace(lay, name=name, fields=tuple(f for f in lay.fields if f.length)), length
+    fields = tuple(
+        replace(
+            f,
+            filter="icmp.unused",
+            value=(v := packet[f.offset : f.offset + f.length].hex(":")),
+            show=v,
+        )
+        if f.name == "Unused"
+        else f
+        for f in lay.fields
+        if f.length
+    )
+    if packet[start : start + 1] in (b"\x03", b"\x0b", b"\x0c") and len(packet) >= start + 8:
+        words = packet[start + 5]
+        ext_at = start + 8 + words * 4
+        if words and len(packet) >= ext_at + 4:
+            fields = tuple(f for f in fields if f.offset < start + 8) + icmp_ext.fields(
+                packet, start, ext_at
+            )
+            length = 8
+        elif not words and any(f.filter == "icmp.length" for f in fields):
+            # No RFC 4884 length: the four bytes are one unused field, as Wireshark shows them.
+            # (Before a "fragmentation needed" error's next-hop MTU, two bytes.)
+            size = 2 if any(f.filter == "icmp.mtu" for f in fields) else 4
+            rest = tuple(
+                f
+                for f in fields
+                if not start + 4 <= f.offset < start + 8
+                or f.filter not in ("icmp.unused", "icmp.length")
+            )
+            unused = packet[start + 4 : start + 4 + size].hex(":")
+            fields = (
+                *rest[:3],
+                Field("Unused", "icmp.unused", unused, unused, start + 4, size),
+                *rest[3:],
+            )
+    return replace(lay, name=name, length=min(length, lay.length), fields=fields), length
 
 
 ICMPV6_TYPES = {
