@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-SYSPKGS := libpcap0.8 tmux iproute2 tshark chromium chromium-driver
+SYSPKGS := libpcap0.8 tmux iproute2 tshark chromium chromium-driver unbound
 
 .PHONY: run test lint check bench fuzz sysdeps clean
 
@@ -19,7 +19,8 @@ run: $(STAMP)
 	$(VENV)/bin/tutor
 
 # Installs the Debian packages the tests use (live capture needs libpcap's
-# BPF compiler, the TUI test uses tmux, field checks compare with tshark).
+# BPF compiler, the TUI test uses tmux, field checks compare with tshark; the
+# dns lab's recursive walk starts its own unbound process, never the service).
 sysdeps:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  missing=""; for p in $(SYSPKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

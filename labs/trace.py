@@ -12,6 +12,7 @@ whose first byte is given by the trace's `link` (``raw-ip``: the IP header;
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any, Protocol, get_args, get_origin, get_type_hints
@@ -239,15 +240,49 @@ class Trace:
         can mask them wherever text quotes them (a header line, a curl
         command, a sentence)."""
         values = {
-            text
+            part
             for p in self.packets
             for layer in p.layers
             for f in layer.fields
             if f.secret
             for text in (f.value, f.show)
-            if len(text) >= 3
+            for part in secret_parts(f.name, text)
+            if len(part) >= 3
         }
         return sorted(values, key=len, reverse=True)
+
+
+#: Header fields whose value is "scheme credentials" (RFC 9110 section 11.4):
+#: the scheme word (Bearer, Basic) is no secret and stays visible.
+_SCHEMED = {"authorization", "proxy-authorization"}
+_SCHEME = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+)( +)(\S.*)", re.DOTALL)
+
+
+def secret_parts(name: str, value: str) -> list[str]:
+    """The parts of a secret field's value that are the secret itself: the
+    credentials after an Authorization scheme word ("Bearer abc" -> "abc"),
+    the value of each cookie (never its name, nor Set-Cookie's attributes
+    such as Path), otherwise the whole value."""
+    key = name.strip().lower()
+    if key in _SCHEMED:
+        match = _SCHEME.fullmatch(value)
+        return [match.group(3)] if match else [value] if value else []
+    if key in ("cookie", "set-cookie"):
+        pairs = value.split(";")
+        if key == "set-cookie":
+            pairs = pairs[:1]
+        found = [pair.partition("=")[2].strip() for pair in pairs if "=" in pair]
+        return [v for v in found if v] if found else [value] if value else []
+    return [value] if value else []
+
+
+def mask_value(name: str, value: str, mask: str = MASK) -> str:
+    """A secret field's value with only its secret parts masked:
+    `Bearer ••••`, `Basic ••••`, `session=••••; theme=••••`."""
+    parts = secret_parts(name, value)
+    if not parts or parts == [value]:
+        return mask
+    return mask_secrets(value, sorted(parts, key=len, reverse=True), mask)
 
 
 def mask_secrets(text: str, secrets: list[str], mask: str = MASK) -> str:
@@ -274,7 +309,12 @@ def masked(trace: Trace, mask: str = MASK) -> Trace:
 
     def walk(obj: Any) -> Any:
         if isinstance(obj, Field) and obj.secret:
-            return replace(obj, value=mask, show=mask, explain=text(obj.explain))
+            return replace(
+                obj,
+                value=mask_value(obj.name, obj.value, mask),
+                show=mask_value(obj.name, obj.show, mask),
+                explain=text(obj.explain),
+            )
         if isinstance(obj, Packet):
             data = obj.data
             for value in raw:
@@ -349,6 +389,8 @@ __all__ = [
     "from_json",
     "loads",
     "mask_secrets",
+    "mask_value",
     "masked",
+    "secret_parts",
     "to_json",
 ]

@@ -123,9 +123,15 @@ def test_predict_answers_are_among_the_choices(course, offline):
         lab = name.split()[0]
         for fact in trace.facts:
             facts.setdefault((lab, fact.name), set()).add(fact.value.strip().casefold())
+    # The dns walk needs root (port 53) and Unbound; without them the lab says so
+    # and asks the zone's server directly, which cannot show the walk's facts.
+    walkless = offline["dns"].sections[0].title.startswith("Not the recursive walk")
+    walk_facts = {"walk_servers", "aa_set_by", "second_lookup_packets", "cached_ttl"}
     wrong = []
     for lesson in course.lessons:
         for p in lesson.predicts:
+            if walkless and lesson.lab == "dns" and p.fact in walk_facts:
+                continue
             values = facts.get((lesson.lab or "", p.fact))
             choices = {c.strip().casefold() for c in p.choices}
             if not values or not values <= choices:

@@ -1,4 +1,5 @@
-"""The dns lab end to end: its own server's six questions, a second real
+"""The dns lab end to end (--mode authoritative; the walk is in
+test_lab_dns_walk.py): its own server's six questions, a second real
 DNS server with --target/--name/--type, bad input, and Wireshark's reading of
 the saved pcap. Every question goes to 127.0.0.1 only, live (root) and
 reconstructed."""
@@ -45,7 +46,7 @@ def run(
 
 def embedded(mode: str, cache: dict[str, Trace]) -> Trace:
     if mode not in cache:
-        cache[mode] = run()
+        cache[mode] = run(mode="authoritative")
     return cache[mode]
 
 
@@ -208,7 +209,7 @@ def test_wireshark_reads_the_same_values(mode, traces, tmp_path):
 
 def test_name_and_type_without_target_ask_the_embedded_server(monkeypatch):
     monkeypatch.setenv("TUTOR_CAPTURE", "reconstructed")
-    trace = run(name="WWW.shop.example", qtype="aaaa")
+    trace = run(name="WWW.shop.example", qtype="aaaa", mode="authoritative")
     assert [s.title for s in trace.steps] == ["AAAA WWW.shop.example."]
     answer = values(trace.packets[1])
     assert answer["dns.cname"] == "shop.example" and answer["dns.aaaa"] == "2001:db8::10"

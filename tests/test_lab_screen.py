@@ -173,6 +173,9 @@ async def test_dns_with_default_options_runs_the_whole_scenario(course):
         await run_lab(pilot, screen)
         facts = {f.name for f in screen.trace.facts}
         wanted = {p.fact for x in course.lessons if x.lab == "dns" for p in x.predicts}
+        if screen.trace.sections[0].title.startswith("Not the recursive walk"):
+            # No root or no Unbound here: the walk's facts cannot be shown (said on screen).
+            wanted -= {"walk_servers", "aa_set_by", "second_lookup_packets", "cached_ttl"}
         assert wanted <= facts
 
 

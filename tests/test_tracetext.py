@@ -72,7 +72,7 @@ def test_header_steps_packets_sections_facts():
 def test_secrets_masked_in_fields_and_sentences():
     out = render(_trace())
     assert "abc123" not in out
-    assert f"Authorization = {MASK}" in out and f"with {MASK}." in out
+    assert f"Authorization = Bearer {MASK}" in out and f"with Bearer {MASK}." in out
     shown = render(_trace(), show_secrets=True)
     assert "Bearer abc123" in shown and "--show-secrets" not in shown
 
@@ -86,7 +86,7 @@ def test_verbose_lists_every_field_with_its_bytes():
     out = render(_trace(), verbose=True)
     assert "HTTP  (bytes 40-79)" in out
     assert "Method http.request.method = GET  [40+3]" in out
-    assert f"Authorization http.authorization = {MASK}  [60+13]" in out
+    assert f"Authorization http.authorization = Bearer {MASK}  [60+13]" in out
 
 
 def test_durations():

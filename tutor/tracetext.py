@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, TextIO
 
-from labs.trace import MASK, Field, Packet, Section, Trace, mask_secrets
+from labs.trace import MASK, Field, Packet, Section, Trace, mask_secrets, mask_value
 from tutor.waterfall_text import timing_blocks
 
 #: Fields worth a line under each packet, in this order, when present.
@@ -114,7 +114,7 @@ def _wrap(text: str, indent: str, width: int = WIDTH) -> str:
 
 def field_value(f: Field, show_secrets: bool) -> str:
     if f.secret and not show_secrets:
-        return MASK
+        return mask_value(f.name, f.value)
     if f.show and f.show != f.value:
         return f.show if f.show.startswith(f.value) else f"{f.value} ({f.show})"
     return f.value
@@ -204,7 +204,7 @@ def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool, width: int = W
         if name in by_filter
     ]
     keys += [
-        f"{f.name} = {MASK if not show_secrets else f.value}"
+        f"{f.name} = {mask_value(f.name, f.value) if not show_secrets else f.value}"
         for layer in p.layers
         for f in layer.fields
         if f.secret

@@ -9,12 +9,13 @@ from rich.text import Text
 from textual.widgets import DataTable, OptionList
 from textual.widgets.option_list import Option
 
-from labs.trace import mask_secrets
+from labs.trace import mask_secrets, mask_value, secret_parts
 
 if TYPE_CHECKING:
     from labs.trace import Field, Packet, Trace
 
-MASKED = "•••• (masked; S shows secrets)"
+#: After a secret's value with only the secret masked ("Bearer ••••").
+MASKED = "(masked; S shows secrets)"
 
 #: What each kind of capture means, said loudly where it is not a capture.
 BANNERS = {
@@ -46,7 +47,9 @@ def capture_banner(trace: Trace) -> tuple[str, str]:
 
 
 def field_label(field: Field, show_secrets: bool) -> str:
-    value = MASKED if field.secret and not show_secrets else field.show or field.value
+    value = field.show or field.value
+    if field.secret and not show_secrets:
+        value = f"{mask_value(field.name, value)} {MASKED}"
     raw = ""
     if field.value and field.value != field.show and not (field.secret and not show_secrets):
         raw = f" ({field.value})"
@@ -55,7 +58,15 @@ def field_label(field: Field, show_secrets: bool) -> str:
 
 
 def masked_ranges(packet: Packet) -> list[tuple[int, int]]:
-    return [(f.offset, f.length) for layer in packet.layers for f in layer.fields if f.secret]
+    """The bytes to hide: each secret part of a secret field (the scheme word
+    "Bearer " and cookie names stay readable), else the whole field."""
+    ranges = []
+    for f in (f for layer in packet.layers for f in layer.fields if f.secret):
+        raw = packet.data[f.offset : f.offset + f.length]
+        parts = [p.encode("utf-8", "replace") for p in secret_parts(f.name, f.value)]
+        found = [(raw.find(p), len(p)) for p in parts if p and raw.find(p) >= 0]
+        ranges += [(f.offset + at, n) for at, n in found] or [(f.offset, f.length)]
+    return ranges
 
 
 def _table(body: str) -> str:

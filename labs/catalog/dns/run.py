@@ -2,11 +2,19 @@
 server, and read back byte by byte (header, flags, question, records, TTLs,
 name compression).
 
-With no --target the lab starts its own authoritative server for
-`shop.example.` (`labs.catalog.dns.server`) and asks six questions: A, AAAA, a
-CNAME chain, MX, TXT and a name that does not exist. With `--target
-HOST[:PORT]` it asks the resolver the learner names one question (`--name`,
-`--type`, default `example.com.` A).
+With no --target, `--mode recursive` (the default, where the machine allows
+it: see `labs.catalog.dns.recursive`) asks a real recursive resolver, which
+walks the lab's own root, TLD and authoritative servers and then answers
+from its cache. `--mode authoritative` (and the fallback without root or
+Unbound) starts only the authoritative server for `shop.example.`
+(`labs.catalog.dns.server`) and asks it six questions: A, AAAA, a CNAME
+chain, MX, TXT and a name that does not exist. With `--target HOST[:PORT]`
+it asks the resolver the learner names one question (`--name`, `--type`,
+default `example.com.` A).
+
+The recursive mode is the default because module 5's first lesson teaches
+the walk root -> TLD -> the zone's server and the cached second answer:
+the lab the lesson opens should show exactly that.
 """
 
 from __future__ import annotations
@@ -17,9 +25,11 @@ import time
 from contextlib import ExitStack
 from dataclasses import replace
 
+from labs.catalog.dns import recursive
 from labs.catalog.dns.explain import lookup_facts, lookup_sections, lookup_steps
 from labs.catalog.dns.result import DnsResult
 from labs.catalog.dns.server import DnsServer
+from labs.catalog.dns.walk_explain import fallback_section, walk_trace
 from labs.catalog.dns.wire import read_lookups
 from labs.kit import (
     Capture,
@@ -104,6 +114,13 @@ def questions(req: LabRequest) -> tuple[tuple[str, str], ...]:
 def record(req: LabRequest, ctx: LabContext) -> Recording[DnsResult]:
     asked = questions(req)
     target = parse_host_port(req.target, 53, TARGET_HINT) if req.target else None
+    fallback = ""
+    if target is None and req.option("mode") == "recursive":
+        fallback = recursive.why_not() or ""
+        if not fallback:
+            walk = (asked[0], *asked)  # the first question twice: cold, then cached
+            return recursive.record(req, ctx, walk, ask)
+        ctx.say(f"No recursive walk here: {fallback}. Asking the zone's own server instead.")
     chosen: list[Endpoint] = []
 
     def setup(stack: ExitStack) -> Plan:
@@ -123,12 +140,14 @@ def record(req: LabRequest, ctx: LabContext) -> Recording[DnsResult]:
             ctx.check()
             ctx.say(f"Asking {server.shown}: {qtype} {name}")
             ask(cap, server, name, qtype, req.timeout)
-        return DnsResult(server.port, asked)
+        return DnsResult(server.port, asked, fallback=fallback)
 
     return capture_run(ctx, LAB, setup, talk)
 
 
 def explain(rec: Recording[DnsResult]) -> Trace:
+    if rec.result.mode == "recursive":
+        return walk_trace(rec)
     port = rec.result.port
     # The questions' source: the narration calls it "your computer".
     trace = make_trace(rec, decode_as={port: "dns"}, client=sender_ip(rec.raws[0]), steps=())
@@ -138,7 +157,7 @@ def explain(rec: Recording[DnsResult]) -> Trace:
     return replace(
         trace,
         steps=lookup_steps(lookups, trace.packets),
-        sections=lookup_sections(lookups),
+        sections=fallback_section(rec.result.fallback) + lookup_sections(lookups),
         facts=lookup_facts(lookups),
     )
 

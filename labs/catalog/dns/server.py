@@ -11,6 +11,8 @@ does not exist, and REFUSED for names outside the zone.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from dnslib import OPCODE, QTYPE, RCODE, RR, DNSLabel, DNSRecord
 from dnslib.server import BaseResolver, DNSHandler, DNSLogger, DNSServer
@@ -76,7 +78,7 @@ class ZoneResolver(BaseResolver):  # type: ignore[misc]
                 return reply
         for rr in wanted:
             reply.add_answer(rr)
-            if rr.rtype == QTYPE.MX:
+            if rr.rtype in (QTYPE.MX, QTYPE.NS):
                 self._add_addresses(reply, rr.rdata.label)
         if not reply.rr:
             # The name exists but has no record of this type ("NODATA").
@@ -103,15 +105,18 @@ class DnsServer:
     let tests start a second, different server.
     """
 
-    def __init__(self, zone: str = ZONE, origin: str = ORIGIN, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, zone: str = ZONE, origin: str = ORIGIN, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.host = host
-        self.port = 0
+        self.port = port
+        self.zone, self.origin = zone, origin
         self.resolver = ZoneResolver(zone, origin)
         self._server: DNSServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> DnsServer:
-        self._server = DNSServer(self.resolver, address=self.host, port=0, logger=_Quiet())
+        self._server = DNSServer(self.resolver, address=self.host, port=self.port, logger=_Quiet())
         self.port = self._server.server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.server.serve_forever,
@@ -121,6 +126,13 @@ class DnsServer:
         )
         self._thread.start()
         return self
+
+    def wrap_socket(self, wrap: Callable[[Any], Any]) -> None:
+        """Let a reconstructed capture record this server's side: its socket
+        becomes `wrap(socket)`, a recording proxy over the same descriptor
+        (socketserver reads `server.socket` for every datagram)."""
+        if self._server is not None:
+            self._server.server.socket = wrap(self._server.server.socket)
 
     def stop(self) -> None:
         if self._server is None:

@@ -52,10 +52,25 @@ SPEC = LabSpec(
     id="dns",
     title="Ask DNS",
     module=5,
-    summary="A/AAAA/CNAME/MX/TXT queries over UDP, and a name that does not exist.",
+    summary=(
+        "A real resolver walks the lab's root, TLD and authoritative servers, then answers "
+        "from its cache; A/AAAA/CNAME/MX/TXT over UDP, and a name that does not exist."
+    ),
     package=__package__ or "",
     target=Target("host-port", "HOST[:PORT] of a resolver"),
     options=(
+        Option(
+            "mode",
+            "--mode",
+            "mode",
+            "choice",
+            "recursive: a real resolver (Unbound) walks root -> TLD -> the zone's server "
+            "and then answers from its cache (needs root); authoritative: ask the zone's "
+            "own server directly",
+            choices=("recursive", "authoritative"),
+            default="recursive",
+            metavar="M",
+        ),
         Option(
             "name",
             "--name",

@@ -36,6 +36,8 @@ class JsonHandler(BaseHTTPRequestHandler):
     #: Seconds a connection may stall mid-request before its thread gives up.
     timeout = 5
     store: Store  # set on the subclass made for each server
+    #: Whether this server keeps connections open between requests.
+    keep_alive = False
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass  # the lab shows the traffic; a log on stderr would only get in the way
@@ -60,9 +62,15 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.send_header("X-Request-Id", request_id)
         if status not in (204, 304):
             self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
+        # HTTP/1.1 keeps a connection open unless a side says `Connection:
+        # close` (RFC 9112 section 9.3). The lab's main server always says it,
+        # so each exchange is its own connection; the keep-alive server
+        # keeps it open unless the client asked to close.
+        asked_close = "close" in (self.headers.get("Connection") or "").lower()
+        keep = self.keep_alive and not asked_close
+        self.send_header("Connection", "keep-alive" if keep else "close")
         self.end_headers()
-        self.close_connection = True
+        self.close_connection = not keep
         if self.command != "HEAD" and status not in (204, 304):
             self.wfile.write(body)
 

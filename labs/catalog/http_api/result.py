@@ -39,3 +39,5 @@ class ApiResult:
     insecure: bool
     #: The host name of the learner's target ("" for the embedded API).
     host: str
+    #: The port of the embedded API's keep-alive copy (0: none in this run).
+    keepalive_port: int = 0

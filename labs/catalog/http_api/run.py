@@ -3,7 +3,10 @@
 Without a target it starts the embedded orders API (`labs.catalog.http_api.server`) and
 runs a short scenario that meets each thing the lessons teach: 401 without a
 key, a page of JSON, 201 + Location, ETag then 304, a 301 hop, a 404 and a
-429. With `--target URL` it makes the one request the learner describes
+429, each on a connection of its own (the server answers `Connection:
+close`); then three requests on one kept-alive connection to a copy of the
+API that keeps connections open (`labs.catalog.http_api.keepalive` compares
+the two). With `--target URL` it makes the one request the learner describes
 (`--method`, `--header`, `--data`), following redirects hop by hop.
 
 Each exchange is read from the bytes the client really sent and received
@@ -28,6 +31,7 @@ from labs.catalog.http_api.explain import (
     overview_section,
 )
 from labs.catalog.http_api.facts import facts_for, tunnel_section
+from labs.catalog.http_api.keepalive import connection_facts, connections_section
 from labs.catalog.http_api.result import ApiResult
 from labs.catalog.http_api.server import API_KEY, ApiServer
 from labs.kit import (
@@ -48,6 +52,21 @@ from labs.kit import (
 
 LAB = "http-api"
 RESULT = ApiResult
+
+
+#: The kept-alive part: three reads on one connection to the keep-alive copy.
+KEPT_ALIVE = (
+    ("keep-alive: read order 42 (this first request opens the connection)", "/orders/42"),
+    ("keep-alive: the first page of orders, on the same connection", "/orders?page=1&per_page=3"),
+    ("keep-alive: order 42 again, still the same connection", "/orders/42"),
+)
+
+
+def _kept_alive(call: Caller, base: str) -> None:
+    """The same API from a server that keeps connections open: requests
+    reuses the one connection its pool holds for that address."""
+    for why, path in KEPT_ALIVE:
+        call(why, "GET", base + path, {"X-API-Key": API_KEY})
 
 
 def _embedded(call: Caller, base: str) -> None:
@@ -108,8 +127,10 @@ def record(req: LabRequest, ctx: LabContext) -> Recording[ApiResult]:
         if target is None:
             ctx.say("Starting the lab's own orders API on 127.0.0.1 ...")
             api = stack.enter_context(ApiServer())
+            kept = stack.enter_context(ApiServer(keep_alive=True))
             where["url"], where["base"] = api.url("/orders"), api.base_url
-            return Plan(where["url"], (api.port,))
+            where["kept"] = kept.base_url
+            return Plan(where["url"], (api.port, kept.port))
         where["url"] = target.geturl()
         port = target.port or (443 if target.scheme == "https" else 80)
         ctx.say(f"Looking up {target.hostname} ...")
@@ -123,6 +144,7 @@ def record(req: LabRequest, ctx: LabContext) -> Recording[ApiResult]:
             with friendly_errors(req.timeout):
                 if target is None:
                     _embedded(call, where["base"])
+                    _kept_alive(call, where["kept"])
                 else:
                     _yours(call, where["url"], req)
         finally:
@@ -136,6 +158,7 @@ def record(req: LabRequest, ctx: LabContext) -> Recording[ApiResult]:
             tls=target is not None and target.scheme == "https",
             insecure=insecure,
             host=(target.hostname or "") if target else "",
+            keepalive_port=plan.ports[1] if len(plan.ports) > 1 else 0,
         )
 
     return capture_run(ctx, LAB, setup, converse)
@@ -160,11 +183,10 @@ def explain(rec: Recording[ApiResult]) -> Trace:
     found = exchanges(result, rec.conversations)
     # The plaintext recorded inside the tunnel is read as HTTP on its own
     # (dissection gives each origin its own session).
-    trace = make_trace(
-        rec,
-        decode_as={result.port: "tls" if result.tls else "http"},
-        client=sender_ip(rec.raws[0]),
-    )
+    decode = {result.port: "tls" if result.tls else "http"}
+    if result.keepalive_port:
+        decode[result.keepalive_port] = "http"
+    trace = make_trace(rec, decode_as=decode, client=sender_ip(rec.raws[0]))
     # The sections, facts and step titles read the dissected packets, so
     # they join the trace once it has them.
     packets = trace.packets
@@ -172,9 +194,13 @@ def explain(rec: Recording[ApiResult]) -> Trace:
     if result.tls:
         sections.insert(0, tunnel_section(packets, result.host))
     sections.append(curl_section(found, result.insecure))
+    facts = facts_for(packets, found)
+    if result.keepalive_port:
+        sections[1:1] = connections_section(packets, result)
+        facts += connection_facts(packets, result)
     return replace(
         trace,
         steps=_steps(packets, trace.steps, found),
         sections=tuple(sections),
-        facts=facts_for(packets, found),
+        facts=facts,
     )

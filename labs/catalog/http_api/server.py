@@ -20,6 +20,9 @@ that is not JSON -> 415 or 400; missing fields -> 422; other methods -> 405.
 
 Every response says `Connection: close`, so each exchange is its own TCP
 connection: handshake, request, response, close — the easiest trace to read.
+With `keep_alive=True` it answers `Connection: keep-alive` instead (unless
+the client asked to close) and serves the next request on the same
+connection, as most HTTP/1.1 servers do.
 """
 
 from __future__ import annotations
@@ -248,8 +251,9 @@ class ApiServer:
     """The orders API on 127.0.0.1 at an ephemeral port; a context manager
     that always stops the server and its threads."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", keep_alive: bool = False) -> None:
         self.host = host
+        self.keep_alive = keep_alive
         self.port = 0
         self.store = Store()
         self._server: ThreadingHTTPServer | None = None
@@ -263,7 +267,9 @@ class ApiServer:
         return self.base_url + path
 
     def start(self) -> ApiServer:
-        handler = type("ApiHandler", (_Handler,), {"store": self.store})
+        handler = type(
+            "ApiHandler", (_Handler,), {"store": self.store, "keep_alive": self.keep_alive}
+        )
         server = ThreadingHTTPServer((self.host, 0), handler)
         server.daemon_threads = True
         self._server = server
