@@ -16,15 +16,17 @@ and an MTU black hole.
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-from labs.netsim.netns import Agent, Network, _checksums_in_software, _in_netns, _run
+from labs.base import LabContext
+from labs.netsim import ipv6 as ipv6
+from labs.netsim.netns import Agent, Network, checksums_in_software, in_netns, run_command
+from labs.netsim.netns import agent_argv as netns_agent_argv
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,23 @@ class Conditions:
     @property
     def shapes_time(self) -> bool:
         return bool(self.delay_ms or self.jitter_ms or self.loss_pct)
+
+    @property
+    def perfect(self) -> bool:
+        return not (self.shapes_time or self.rate_kbit or self.mtu or self.blackhole)
+
+    @classmethod
+    def asked(cls, options: Mapping[str, Any]) -> Conditions:
+        """The conditions a lab's request asks for (`request.options`: the
+        knobs of `labs.condition_options`, and --blackhole where a lab has it)."""
+        return cls(
+            delay_ms=float(options.get("delay") or 0),
+            jitter_ms=float(options.get("jitter") or 0),
+            loss_pct=float(options.get("loss") or 0),
+            rate_kbit=int(options.get("rate") or 0),
+            mtu=int(options.get("mtu") or 0),
+            blackhole=bool(options.get("blackhole")),
+        )
 
     def describe(self) -> str:
         parts = []
@@ -93,17 +112,9 @@ SPLICE = ("hold0", "hold1")
 
 def agent_argv(command: str, args: dict[str, Any]) -> list[str]:
     """As `labs.netsim.netns.agent_argv`, for `labs.netsim.slow_agent` (it runs
-    as root: -I keeps the working directory and PYTHONPATH off sys.path)."""
-    root = str(Path(__file__).resolve().parents[2])
-    boot = f"import sys; sys.path.insert(0, {root!r}); from labs.netsim.slow_agent import main; "
-    return [
-        sys.executable,
-        "-I",
-        "-c",
-        boot + "sys.exit(main(sys.argv[1:]))",
-        command,
-        json.dumps(args),
-    ]
+    as root: -I keeps the working directory and PYTHONPATH off sys.path, and
+    it dies with the run that started it)."""
+    return netns_agent_argv(command, args, module="labs.netsim.slow_agent")
 
 
 def agent(net: Network, role: str, command: str, **args: Any) -> Agent:
@@ -115,6 +126,7 @@ def agent(net: Network, role: str, command: str, **args: Any) -> Agent:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # Ctrl-C reaches us, not the agents; we stop them
+        cwd="/",  # nothing of the learner's directory is near a root process
     )
     started = Agent(proc, net.topology.node(role).label, command)
     net.agents.append(started)
@@ -149,13 +161,13 @@ def _splice(net: Network, role: str, outer: str, commands: list[str]) -> None:
         f"link set {outside} arp off promisc on up",
         f"link set {inside} up",
     ]
-    _run(["ip", "-n", net.ns(role), "-batch", "-"], stdin="\n".join(lines) + "\n")
-    _in_netns(net.ns(role), partial(_checksums_in_software, [outside, inside]))
+    run_command(["ip", "-n", net.ns(role), "-batch", "-"], stdin="\n".join(lines) + "\n")
+    in_netns(net.ns(role), partial(checksums_in_software, [outside, inside]))
     commands.extend(f"ip -n {role} {line}" for line in lines)
 
 
 def _tc(net: Network, role: str, dev: str, spec: list[str], commands: list[str]) -> None:
-    _run(["tc", "-n", net.ns(role), "qdisc", "replace", "dev", dev, "root", *spec])
+    run_command(["tc", "-n", net.ns(role), "qdisc", "replace", "dev", dev, "root", *spec])
     commands.append(f"tc -n {role} qdisc replace dev {dev} root {' '.join(spec)}")
 
 
@@ -168,7 +180,12 @@ def _tbf(rate_kbit: int) -> list[str]:
 
 
 def apply(
-    net: Network, cond: Conditions, seed: int | None = None, where: Where = Where()
+    net: Network,
+    cond: Conditions,
+    seed: int | None = None,
+    where: Where = Where(),
+    *,
+    ipv6: bool = False,
 ) -> tuple[Applied, Agent | None]:
     """Make the router's link and the narrow cable behave as `cond` asks.
     Returns what was done and the forwarder (None when not needed)."""
@@ -218,17 +235,94 @@ def apply(
         words.append(f"interface MTU {cond.mtu} on the narrow cable")
     if cond.blackhole:
         for role in where.routers:
-            rules = agent(net, role, "blackhole").read(15)
+            rules = agent(net, role, "blackhole", ipv6=ipv6).read(15)
             commands.append(f"nft (in {role}): " + rules["ruleset"].replace("\n", " "))
-        words.append("nftables on the routers dropping ICMP 'fragmentation needed'")
+        words.append("nftables on the routers dropping ICMP 'fragmentation needed'"
+                     + (" and ICMPv6 'packet too big'" if ipv6 else ""))  # fmt: skip
     mechanism = "; ".join(words) or "nothing: a perfect network"
     return Applied(mechanism, tuple(commands), netem), forwarder
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A frame the slow link dropped: when (wall clock), which way, its first bytes (hex)."""
+
+    time: float
+    direction: str
+    head: str
+
+
+@dataclass(frozen=True)
+class Made:
+    """What a run asked of the network, how it was made (mechanism in words,
+    every command, whether netem did it) and which frames the forwarder
+    dropped: kept in a lab's result, so its explanation can say what the
+    condition did in this run."""
+
+    asked: Conditions
+    mechanism: str
+    commands: tuple[str, ...]
+    netem: bool = False
+    drops: tuple[Drop, ...] = ()
+
+
+def drops(report: dict[str, Any] | None) -> tuple[Drop, ...]:
+    """The forwarder's report as Drops, in time order."""
+    ways = (report or {}).get("ways", [])
+    found = (Drop(float(t), str(w["direction"]), str(h)) for w in ways for t, h in w["dropped"])
+    return tuple(sorted(found, key=lambda d: d.time))
+
+
+class Slowed:
+    """Conditions applied to a running network (see `slowed`): `made()` once
+    the traffic is over stops the forwarder and says what it dropped."""
+
+    def __init__(self, cond: Conditions, applied: Applied, forwarder: Agent | None) -> None:
+        self.cond, self.applied, self.forwarder = cond, applied, forwarder
+        self.report: dict[str, Any] | None = None
+
+    def made(self, ctx: LabContext | None = None) -> Made:
+        if self.forwarder is not None and self.report is None:
+            self.forwarder.tell("stop")
+            self.report = self.forwarder.read(10, ctx)
+        a = self.applied
+        return Made(self.cond, a.mechanism, a.commands, a.netem, drops(self.report))
+
+
+@contextmanager
+def slowed(
+    net: Network, cond: Conditions, where: Where, ctx: LabContext, seed: int | None = None
+) -> Iterator[Slowed]:
+    """Apply `cond` at `where` (nothing at all for a perfect network) and wait
+    until the forwarder, if one is needed, forwards. The network's teardown
+    stops it whatever happens."""
+    if cond.perfect:
+        yield Slowed(cond, Applied("nothing: a perfect network", (), False), None)
+        return
+    ctx.say(f"Making the network: {cond.describe()}...")
+    applied, forwarder = apply(net, cond, seed, where)
+    if forwarder is not None:
+        forwarder.read(15, ctx)
+    yield Slowed(cond, applied, forwarder)
+
+
+def commands_text(made: Made) -> str:
+    """The conditions as asked, the mechanism, and every command run."""
+    return "\n".join(["asked: " + made.asked.describe(), "mechanism: " + made.mechanism,
+                      *made.commands])  # fmt: skip
 
 
 __all__ = [
     "SPLICE",
     "Applied",
     "Conditions",
+    "Drop",
+    "Made",
+    "Slowed",
+    "commands_text",
+    "drops",
+    "ipv6",
+    "slowed",
     "Where",
     "agent",
     "agent_argv",

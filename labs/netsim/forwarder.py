@@ -31,6 +31,7 @@ from typing import Any
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 ARP = 0x0806
+IPV6 = 0x86DD
 
 
 @dataclass
@@ -52,6 +53,16 @@ def _open(ifname: str) -> socket.socket:
 
 def _ethertype(frame: bytes) -> int:
     return struct.unpack("!H", frame[12:14])[0] if len(frame) >= 14 else 0
+
+
+def _neighbor_discovery(frame: bytes) -> bool:
+    """IPv6's ARP: ICMPv6 (next header 58) router/neighbor solicitation or advertisement."""
+    return (
+        _ethertype(frame) == IPV6
+        and len(frame) > 54
+        and frame[20] == 58
+        and 133 <= frame[54] <= 136
+    )
 
 
 def _stopper() -> threading.Event:
@@ -105,9 +116,10 @@ def run(args: dict[str, Any], ready: Any) -> dict[str, Any]:
                     continue  # our own copy of a frame we sent out of this interface
                 way = ways[name]
                 now = time.monotonic()
-                # ARP is never dropped: a lost ARP stalls everything for a second
-                # and teaches nothing about TCP.
-                if loss and _ethertype(frame) != ARP and rng.random() < loss:
+                # ARP (and IPv6's neighbor discovery) is never dropped: a lost
+                # ARP stalls everything for a second and teaches nothing about TCP.
+                spared = _ethertype(frame) == ARP or _neighbor_discovery(frame)
+                if loss and not spared and rng.random() < loss:
                     way.dropped.append([time.time(), frame[:96].hex()])
                     continue
                 held = delay + (rng.uniform(-jitter, jitter) if jitter else 0.0)

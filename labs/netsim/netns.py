@@ -57,7 +57,7 @@ _ROUTER_SYSCTLS = {
 }
 
 
-def _run(args: list[str], check: bool = True, stdin: str | None = None) -> str:
+def run_command(args: list[str], check: bool = True, stdin: str | None = None) -> str:
     proc = subprocess.run(args, input=stdin, capture_output=True, text=True, timeout=20)
     if check and proc.returncode != 0:
         detail = (proc.stderr or proc.stdout).strip().splitlines()
@@ -74,7 +74,7 @@ _SIOCETHTOOL = 0x8946
 _ETHTOOL_STXCSUM = 0x17
 
 
-def _in_netns(name: str, work: Callable[[], None]) -> None:
+def in_netns(name: str, work: Callable[[], None]) -> None:
     """Run `work` in a thread that has entered namespace `name` (setns moves
     only the calling thread, so the rest of the program stays where it is)."""
     failure: list[BaseException] = []
@@ -99,7 +99,7 @@ def _in_netns(name: str, work: Callable[[], None]) -> None:
         raise LabError(f"Setting up the lab's network failed: {failure[0]}.")
 
 
-def _checksums_in_software(ifnames: list[str]) -> None:
+def checksums_in_software(ifnames: list[str]) -> None:
     """Turn off checksum offload on veths, inside the current namespace.
 
     A veth normally leaves TCP checksums to "the hardware", which does not
@@ -229,13 +229,13 @@ class Network:
             # Listed before it exists: a signal arriving while `ip` creates it
             # must not leave it out of the teardown.
             self.created.append(name)
-            _run(["ip", "netns", "add", name])
+            run_command(["ip", "netns", "add", name])
             sysctls = dict(_COMMON_SYSCTLS)
             if node.forwards:
                 sysctls.update(_ROUTER_SYSCTLS)
-            _run(["ip", "netns", "exec", name, "sh", "-c", _sysctl_script(sysctls)])
+            run_command(["ip", "netns", "exec", name, "sh", "-c", _sysctl_script(sysctls)])
         for link in self.topology.links():
-            _run(
+            run_command(
                 ["ip", "link", "add", "name", link.a_if, "netns", self.names[link.a]]
                 + ["type", "veth", "peer", "name", link.b_if, "netns", self.names[link.b]]
             )
@@ -246,13 +246,15 @@ class Network:
                 lines.append(f"link set {iface.name} up")
             for dest, via in node.routes:
                 lines.append(f"route add {dest} via {via}")
-            _run(["ip", "-n", self.names[node.role], "-batch", "-"], stdin="\n".join(lines) + "\n")
+            run_command(
+                ["ip", "-n", self.names[node.role], "-batch", "-"], stdin="\n".join(lines) + "\n"
+            )
             ifnames = [i.name for i in node.interfaces]
-            _in_netns(self.names[node.role], partial(_checksums_in_software, ifnames))
+            in_netns(self.names[node.role], partial(checksums_in_software, ifnames))
 
     def ip(self, role: str, *args: str) -> str:
         """`ip` run inside a node's namespace (`ip -n NS ...`)."""
-        return _run(["ip", "-n", self.names[role], *args])
+        return run_command(["ip", "-n", self.names[role], *args])
 
     def tables(self) -> dict[str, tuple[RouteEntry, ...]]:
         """Every node's real IPv4 routing table by role, as `ip -j route` reports it."""

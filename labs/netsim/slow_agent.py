@@ -38,9 +38,9 @@ MAX_BYTES = 16 * 1024 * 1024
 # --- the server ------------------------------------------------------------
 
 
-def _dns(sock: socket.socket, address: str, stop: threading.Event) -> None:
+def _dns(sock: socket.socket, address: str, stop: threading.Event, address6: str = "") -> None:
     # lazy: only the server's agent needs dnslib
-    from dnslib import QTYPE, RR, A, DNSRecord
+    from dnslib import AAAA, QTYPE, RR, A, DNSRecord
 
     sock.settimeout(0.1)
     while not stop.is_set():
@@ -55,6 +55,8 @@ def _dns(sock: socket.socket, address: str, stop: threading.Event) -> None:
         reply = query.reply()
         if str(query.q.qname).rstrip(".") == NAME and query.q.qtype == QTYPE.A:
             reply.add_answer(RR(NAME, QTYPE.A, rdata=A(address), ttl=300))
+        elif str(query.q.qname).rstrip(".") == NAME and query.q.qtype == QTYPE.AAAA and address6:
+            reply.add_answer(RR(NAME, QTYPE.AAAA, rdata=AAAA(address6), ttl=300))
         sock.sendto(reply.pack(), peer)
 
 
@@ -131,13 +133,19 @@ def serve(args: dict[str, Any]) -> None:
     context.num_tickets = 0  # no NewSessionTicket: the first bytes after a request are its answer
     cert.configure_cert(context)
     stop = threading.Event()
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    udp.bind((args["host"], 53))
-    listener = socket.create_server((args["host"], 443))
-    threads = [
-        threading.Thread(target=_dns, args=(udp, args["host"], stop), daemon=True),
-        threading.Thread(target=_https, args=(listener, context, stop), daemon=True),
-    ]
+    host, host6 = args["host"], args.get("host6", "")
+    sockets, threads = [], []
+    for family, address in ((socket.AF_INET, host), (socket.AF_INET6, host6)):
+        if not address:
+            continue
+        udp = socket.socket(family, socket.SOCK_DGRAM)
+        udp.bind((address, 53))
+        listener = socket.create_server((address, 443), family=family)
+        sockets += [udp, listener]
+        threads += [
+            threading.Thread(target=_dns, args=(udp, host, stop, host6), daemon=True),
+            threading.Thread(target=_https, args=(listener, context, stop), daemon=True),
+        ]
     for thread in threads:
         thread.start()
     emit({"ready": True, "ca": ca.cert_pem.bytes().decode()})
@@ -145,8 +153,8 @@ def serve(args: dict[str, Any]) -> None:
     stop.set()
     for thread in threads:
         thread.join(2)
-    udp.close()
-    listener.close()
+    for sock in sockets:
+        sock.close()
 
 
 # --- the laptop --------------------------------------------------------------
@@ -154,14 +162,15 @@ def serve(args: dict[str, Any]) -> None:
 
 def _lookup(server: str, timeout: float) -> tuple[str, int]:
     """Ask the lab's DNS server for the API's address, as a stub resolver
-    does: UDP, a new try after 1 s without an answer. Returns the address
-    and the number of tries."""
+    does: UDP, a new try after 1 s without an answer; over IPv6 (AAAA) when
+    the server's address is one. Returns the address and the number of tries."""
     from dnslib import QTYPE, DNSRecord
 
-    query = DNSRecord.question(NAME, "A")
+    v6 = ":" in server
+    query = DNSRecord.question(NAME, "AAAA" if v6 else "A")
     deadline = time.monotonic() + timeout
     tries = 0
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    with socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM) as sock:
         while time.monotonic() < deadline:
             tries += 1
             sock.sendto(query.pack(), (server, 53))
@@ -171,7 +180,7 @@ def _lookup(server: str, timeout: float) -> tuple[str, int]:
             except TimeoutError:
                 continue
             reply = DNSRecord.parse(data)
-            answers = [str(r.rdata) for r in reply.rr if r.rtype == QTYPE.A]
+            answers = [str(r.rdata) for r in reply.rr if r.rtype == (QTYPE.AAAA if v6 else QTYPE.A)]
             if answers:
                 return answers[0], tries
     raise TimeoutError(f"no DNS answer for {NAME} in {timeout:g} s")
@@ -251,37 +260,50 @@ def forward(args: dict[str, Any]) -> dict[str, Any]:
     return forwarder.run(args, lambda: emit({"ready": True}))
 
 
-def blackhole(args: dict[str, Any]) -> dict[str, Any]:
-    """Drop the ICMP "fragmentation needed" this router would send: the
-    misconfigured firewall of an MTU black hole (nftables over netlink)."""
+def _drop_rule(family: int, table: str, proto: bytes, what: bytes) -> None:
+    """An nftables table whose output chain drops ICMP messages of one kind:
+    layer-4 protocol `proto`, its first bytes (type, and code) `what`."""
     from pyroute2.nftables.expressions import genex, verdict
     from pyroute2.nftables.main import NFTables
 
-    nft = NFTables(nfgen_family=socket.AF_INET)
+    nft = NFTables(nfgen_family=family)
     try:
-        nft.table("add", name="tutor_blackhole")
+        nft.table("add", name=table)
         nft.chain(
-            "add", table="tutor_blackhole", name="output", hook="output",
+            "add", table=table, name="output", hook="output",
             type="filter", policy=1, priority=0,
         )  # fmt: skip
         match = [
             genex("meta", {"key": 16, "dreg": 1}),  # NFT_META_L4PROTO
-            genex("cmp", {"sreg": 1, "op": 0, "data": {"attrs": [("NFTA_DATA_VALUE", b"\x01")]}}),
-            # ICMP type 3 (destination unreachable), code 4 (fragmentation needed)
-            genex("payload", {"dreg": 1, "base": 2, "offset": 0, "len": 2}),
-            genex(
-                "cmp", {"sreg": 1, "op": 0, "data": {"attrs": [("NFTA_DATA_VALUE", b"\x03\x04")]}}
-            ),
+            genex("cmp", {"sreg": 1, "op": 0, "data": {"attrs": [("NFTA_DATA_VALUE", proto)]}}),
+            genex("payload", {"dreg": 1, "base": 2, "offset": 0, "len": len(what)}),
+            genex("cmp", {"sreg": 1, "op": 0, "data": {"attrs": [("NFTA_DATA_VALUE", what)]}}),
             genex("counter", {}),
         ]
-        nft.rule("add", table="tutor_blackhole", chain="output", expressions=(match, verdict(0)))
+        nft.rule("add", table=table, chain="output", expressions=(match, verdict(0)))
     finally:
         nft.close()
-    return {
-        "ruleset": "table ip tutor_blackhole {\n  chain output {\n"
+
+
+def blackhole(args: dict[str, Any]) -> dict[str, Any]:
+    """Drop the ICMP "fragmentation needed" this router would send (and, with
+    IPv6 on, ICMPv6 "packet too big"): the misconfigured firewall of an MTU
+    black hole (nftables over netlink)."""
+    # ICMP type 3 (destination unreachable), code 4 (fragmentation needed)
+    _drop_rule(socket.AF_INET, "tutor_blackhole", b"\x01", b"\x03\x04")
+    ruleset = (
+        "table ip tutor_blackhole {\n  chain output {\n"
         "    type filter hook output priority filter; policy accept;\n"
         "    icmp type destination-unreachable icmp code frag-needed counter drop\n  }\n}"
-    }
+    )
+    if args.get("ipv6"):
+        _drop_rule(socket.AF_INET6, "tutor_blackhole6", b"\x3a", b"\x02")  # ICMPv6 type 2
+        ruleset += (
+            "\ntable ip6 tutor_blackhole6 {\n  chain output {\n"
+            "    type filter hook output priority filter; policy accept;\n"
+            "    icmpv6 type packet-too-big counter drop\n  }\n}"
+        )
+    return {"ruleset": ruleset}
 
 
 def capture(args: dict[str, Any]) -> dict[str, Any]:

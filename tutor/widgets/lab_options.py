@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
-from textual.containers import HorizontalScroll
+from textual.containers import HorizontalScroll, Vertical
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Select
 
@@ -49,24 +49,52 @@ def screen_words(spec: LabSpec) -> dict[str, str]:
     return words
 
 
-class LabOptionsBar(HorizontalScroll):
-    """One row of compact controls; past the screen's width it scrolls, and
-    tab scrolls the focused control into view."""
+def width(opt: Option) -> int:
+    """The columns a control takes in the bar, with its margin (the CSS below)."""
+    if opt.kind == "flag":
+        return len(opt.label) + 5 + 2  # the compact box, a space, the label, padding; margin
+    return (20 if opt.kind == "choice" else 24) + 2
+
+
+def rows(options: tuple[Option, ...], budget: int) -> list[list[Option]]:
+    """The options in rows of at most `budget` columns, in order: one row
+    when they fit, so only a lab with many options takes a second."""
+    out: list[list[Option]] = [[]]
+    used = 0
+    for opt in options:
+        if out[-1] and used + width(opt) > budget:
+            out.append([])
+            used = 0
+        out[-1].append(opt)
+        used += width(opt)
+    return out
+
+
+class LabOptionsBar(Vertical):
+    """Rows of compact controls, as many as a 120-column screen needs to
+    show them all (slow-network's seven take two); a row wider than the
+    screen scrolls, and tab scrolls the focused control into view."""
 
     DEFAULT_CSS = """
-    LabOptionsBar { height: 1; padding: 0 1; scrollbar-size-horizontal: 0; }
-    LabOptionsBar > * { width: auto; margin-right: 2; }
+    LabOptionsBar { height: auto; padding: 0 1; }
+    LabOptionsBar > HorizontalScroll { height: 1; scrollbar-size-horizontal: 0; }
+    LabOptionsBar HorizontalScroll > * { width: auto; margin-right: 2; }
     LabOptionsBar Select { width: 20; }
     LabOptionsBar Input { width: 24; }
     """
+
+    #: The columns of one row: a 120-column terminal less the bar's padding.
+    ROW = 118
 
     def __init__(self, lab: LabSpec, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.lab = lab
 
     def compose(self) -> ComposeResult:
-        for opt in self.lab.options:
-            yield control(opt)
+        for row in rows(self.lab.options, self.ROW):
+            with HorizontalScroll():
+                for opt in row:
+                    yield control(opt)
 
     def given(self) -> dict[str, Any]:
         """What the learner set, by option name, for `LabSpec.request`."""

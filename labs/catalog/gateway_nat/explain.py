@@ -231,23 +231,35 @@ def addresses() -> tuple[str, str, str]:
 
 def find_pairs(raws: tuple[RawPacket, ...], pkts: list[Any]) -> list[Pair]:
     """Each TCP packet as it entered the gateway and as it left: same IP
-    identification, sequence and acknowledgment numbers, flags and length."""
+    identification, sequence and acknowledgment numbers, flags and length.
+    A segment sent again can carry the same identification (a SYN-ACK's is
+    0), so each copy pairs with the nearest copy on the other side in the
+    direction it travelled: the laptop's with the first that left after it,
+    the server's with the last that arrived before it. A copy the gateway's
+    slow link dropped is left without a pair."""
     laptop_ip = addresses()[0]
 
     def key(p: Any) -> tuple[int, ...]:
         return (p[IP].id, p[TCP].seq, p[TCP].ack, int(p[TCP].flags), len(p[TCP].payload))
 
-    lan: dict[tuple[int, ...], int] = {}
-    wan: dict[tuple[int, ...], int] = {}
+    wan: dict[tuple[int, ...], list[int]] = {}
+    lan: list[int] = []
     for i, p in enumerate(pkts):
         if p.haslayer(TCP):
-            side = lan if "lan" in raws[i].interface.lower() else wan
-            side.setdefault(key(p), i)
-    pairs = []
-    for k, i in lan.items():
-        j = wan.get(k)
+            if "lan" in raws[i].interface.lower():
+                lan.append(i)
+            else:
+                wan.setdefault(key(p), []).append(i)
+    pairs, used = [], set()
+    for i in lan:
+        outbound = pkts[i][IP].src == laptop_ip
+        copies = [j for j in wan.get(key(pkts[i]), []) if j not in used]
+        if outbound:
+            j = next((j for j in copies if raws[j].time >= raws[i].time), None)
+        else:
+            j = next((j for j in reversed(copies) if raws[j].time <= raws[i].time), None)
         if j is None:
             continue
-        outbound = pkts[i][IP].src == laptop_ip
+        used.add(j)
         pairs.append(Pair(i, j, True) if outbound else Pair(j, i, False))
     return sorted(pairs, key=lambda p: p.before)

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from dataclasses import replace
 from typing import Any
 
 from scapy.layers.inet import IP, TCP
 from scapy.layers.l2 import ARP
 
 from labs.base import LabContext, RawPacket
+from labs.catalog.gateway_nat import slow
 from labs.catalog.gateway_nat.explain import (
     Pair,
     addresses,
@@ -30,13 +32,28 @@ from labs.catalog.gateway_nat.explain import (
 )
 from labs.catalog.gateway_nat.result import NatResult
 from labs.kit import LabRequest, Recording, make_trace, now, recording
-from labs.kit.netlab import GATEWAY_NAT, arp_step, draw, frames, netlab, netns, routes, routing_sim
+from labs.kit.netlab import (
+    GATEWAY_NAT,
+    arp_step,
+    conditions,
+    draw,
+    frames,
+    netlab,
+    netns,
+    routes,
+    routing_sim,
+)
 from labs.trace import Fact, Section, Step, Trace
 
 LAB = "gateway-nat"
 RESULT = NatResult
 LAN = "192.168.1.0/24"
 PORT = 80
+#: The slow link's random drops: None, different every run (tests fix it).
+SEED: int | None = None
+#: Where the conditions go: the gateway's LAN side is the slow link, its
+#: Internet side the narrow cable.
+WHERE = conditions.Where("gw", "lan0", "wan0", (("gw", "wan0"), ("server", "eth0")), ("gw",))
 RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
@@ -225,11 +242,13 @@ def _sections(
     return tuple(out)
 
 
-def _live(timeout: float, ctx: LabContext) -> tuple[list[RawPacket], NatResult]:
+def _live(
+    timeout: float, ctx: LabContext, cond: conditions.Conditions
+) -> tuple[list[RawPacket], NatResult]:
     topo = GATEWAY_NAT
     _laptop_ip, _public, server_ip = addresses()
     gw = topo.node("gw")
-    with netns.network(topo, ctx) as net:
+    with netns.network(topo, ctx) as net, conditions.slowed(net, cond, WHERE, ctx, SEED) as link:
         tables = net.tables()
         # Started together: the NAT rule, the API server, the sniffer on both sides.
         nat = net.agent("gw", "nat", lan=LAN)
@@ -246,25 +265,32 @@ def _live(timeout: float, ctx: LabContext) -> tuple[list[RawPacket], NatResult]:
         sniffer.tell("stop")
         sniffed = sniffer.read(10, ctx)
         server.tell("stop")
+        made = None if cond.perfect else link.made(ctx)
     names = {
         i.name: f"{'LAN' if i.name.startswith('lan') else 'Internet'} side ({i.name})"
         for i in gw.interfaces
     }
     raws = netlab.agent_raws(sniffed["frames"], lambda i: names.get(i, i))
     track = sniffed["conntrack"]
-    return raws, NatResult(tables, ruleset, tuple(track["lines"]), track["source"])
+    return raws, NatResult(tables, ruleset, tuple(track["lines"]), track["source"], made)
 
 
 def record(req: LabRequest, ctx: LabContext) -> Recording[NatResult]:
     started, clock = now()
     where = "on both sides of the gateway"
     capture, note = netlab.choose(req.option("simulate"), GATEWAY_NAT, where)
+    cond = conditions.Conditions.asked(req.options)
     if capture == "simulated":
         sim = routing_sim.gateway_nat(GATEWAY_NAT, LAN, PORT)
         tables = routing_sim.tables(GATEWAY_NAT)
         raws, result = sim.frames, NatResult(tables, sim.ruleset, tuple(sim.conntrack), "simulated")
+        if not cond.perfect:
+            note += (f" The conditions you asked for ({cond.describe()}) need the namespace "
+                     "version: the simulator does not apply them.")  # fmt: skip
     else:
-        raws, result = _live(req.timeout, ctx)
+        raws, result = _live(req.timeout, ctx, cond)
+        if result.made is not None:
+            note += f" The network: {cond.describe()}, made by {result.made.mechanism}."
     laptop_ip, _public, server_ip = addresses()
     target = f"http://{server_ip}:{PORT}/whoami from {laptop_ip} through the gateway"
     return recording(LAB, target, capture, note, raws, result, started, clock)
@@ -281,4 +307,11 @@ def explain(rec: Recording[NatResult]) -> Trace:
         facts=_facts(rec.raws, pkts, pairs),
         client=addresses()[0],
     )
+    made = rec.result.made
+    lost = slow.loss_step(trace, pairs, made)
+    steps = (
+        tuple(sorted((*trace.steps, lost), key=lambda s: min(s.packets))) if lost else trace.steps
+    )
+    extra = tuple(slow.sections(trace, pairs, made))
+    trace = replace(trace, steps=steps, sections=trace.sections[:2] + extra + trace.sections[2:])
     return netlab.mark_simulated(trace) if simulated else trace

@@ -1,7 +1,9 @@
-"""The gateway-nat lab as declared: its options (see labs.spec)."""
+"""The gateway-nat lab as declared: the network conditions on the gateway
+(labs.condition_options) and the simulation."""
 
 from __future__ import annotations
 
+from labs.condition_options import condition_options
 from labs.spec import LabSpec, Option, Target
 
 SPEC = LabSpec(
@@ -13,6 +15,9 @@ SPEC = LabSpec(
     target=Target("none", "(none: the lab builds its own network)"),
     needs="netns",
     options=(
+        *condition_options(
+            "the gateway", "the gateway's Internet side", mtu_label="MTU (Internet side)"
+        ),
         Option(
             "simulate",
             "--simulate",

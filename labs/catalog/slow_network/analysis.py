@@ -90,7 +90,7 @@ def analyse(packets: tuple[Packet, ...]) -> list[Flagged]:
     conns: dict[frozenset[str], _Conn] = {}
     out: list[Flagged] = []
     for p in packets:
-        if p.origin != "wire" or p.layer("TCP") is None or p.layer("ICMP") is not None:
+        if p.origin != "wire" or p.layer("TCP") is None or p.layer("ICMP") or p.layer("ICMPv6"):
             continue
         conn = conns.setdefault(frozenset((p.src, p.dst)), _Conn())
         me = conn.sides.setdefault(p.src, _Side())

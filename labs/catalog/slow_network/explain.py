@@ -15,6 +15,8 @@ from labs.kit.netlab import SLOW_NETWORK, draw, netlab, waterfall
 from labs.trace import Fact, Field, Layer, Packet, Phase, Section, Step, Trace
 
 CLIENT = "192.0.2.10"
+#: The laptop's address with --ipv6 (labs.netsim.ipv6.SLOW_NETWORK).
+CLIENT6 = "2001:db8:1::10"
 
 _WORDS = {
     "dns": ("Look up the name", "Your laptop asks the lab's DNS server for api.shop.example"),
@@ -127,6 +129,12 @@ def _facts(
                           "ICMP type 3 code 4 reached your laptop." if icmp else
                           "No ICMP 'fragmentation needed' reached your laptop.",
                           tuple(icmp[:5]), "icmp.code"))  # fmt: skip
+        ptb = [p.index for p in packets if p.number("icmpv6.type") == 2]
+        if run.ipv6:
+            facts.append(Fact("packet_too_big_seen", "yes" if ptb else "no",
+                              "ICMPv6 type 2 reached your laptop." if ptb else
+                              "No ICMPv6 'packet too big' reached your laptop.",
+                              tuple(ptb[:5]), "icmpv6.type"))  # fmt: skip
         hung = any(c.timed_out for c in run.calls)
         facts.append(Fact("upload_hangs", "yes" if hung else "no",
                           "A call gave up waiting." if hung else "Every call finished.", (), None))  # fmt: skip
@@ -145,8 +153,42 @@ def _timing_table(phases: tuple[Phase, ...], packets: tuple[Packet, ...]) -> Sec
                    "\n".join(rows), "table")  # fmt: skip
 
 
+def _backoff(packets: tuple[Packet, ...]) -> str:
+    """The same segment sent three times or more, and the waits between the
+    copies, read from the packets: the retransmission timer doubling."""
+    copies: dict[tuple[str, int], list[Packet]] = {}
+    for p in packets:
+        flags, length = p.number("tcp.flags") or 0, p.number("tcp.len") or 0
+        if p.layer("TCP") is not None and p.layer("ICMP") is None and (length or flags & 0x02):
+            copies.setdefault((p.src, p.number("tcp.seq_raw") or 0), []).append(p)
+    said, doubled, linear = [], True, False
+    for sent in copies.values():
+        if len(sent) >= 3:
+            waits = [b.time - a.time for a, b in zip(sent, sent[1:], strict=False)]
+            syn = bool((sent[0].number("tcp.flags") or 0) & 0x02)
+            steady = syn and all(0.8 <= w <= 1.2 for w in waits)
+            linear = linear or steady
+            doubled = doubled and (
+                steady or all(b >= 1.5 * a for a, b in zip(waits, waits[1:], strict=False))
+            )
+            said.append(f"the {'SYN' if syn else 'segment'} of packet {sent[0].index} was sent "
+                        f"{len(sent)} times, waiting " + ", then ".join(f"{w:.2f} s" for w in waits))  # fmt: skip
+    if not said:
+        return ""
+    why = ("Each wait is about twice the one before: the retransmission timer doubles after "
+           "every timeout (RFC 6298, 5.5)." if doubled else "Not every wait doubled: some "
+           "copies were sent at once after duplicate or partial ACKs (fast retransmit and "
+           "recovery, RFC 5681 and RFC 6582), not by the timer, which doubles after every "
+           "timeout (RFC 6298, 5.5).")  # fmt: skip
+    if linear:
+        why += (" A SYN resent every second is Linux's choice since 6.6: the first retries of a "
+                "SYN wait a steady 1 s (net.ipv4.tcp_syn_linear_timeouts, default 4) before "
+                "the timer starts doubling.")  # fmt: skip
+    return " Backoff, measured: " + "; ".join(said[:3]) + ". " + why
+
+
 def _loss_sections(
-    run: SlowResult, flagged: list[Flagged], packets: tuple[Packet, ...]
+    run: SlowResult, flagged: list[Flagged], packets: tuple[Packet, ...], simulated: bool = False
 ) -> list[Section]:
     if not run.loss_pct and not flagged:
         return []
@@ -157,14 +199,15 @@ def _loss_sections(
     rows = ["packet\ttshark flag\twhat it means"]
     for f in flagged[:40]:
         rows.append(f"{f.index}\t{', '.join(f.flags)}\t{FLAGS[f.flag]}")
+    who = "In this simulation, router 1 dropped" if simulated else "Router 1 dropped"
     text = (
-        f"Router 1 dropped {len(run.drops)} frames ({dropped}). Your laptop captured what "
+        f"{who} {len(run.drops)} frames ({dropped}). Your laptop captured what "
         "reached its card: a segment lost on the way to it shows as a gap (tshark: "
         "'previous segment not captured'), your laptop's duplicate ACKs say what is missing "
         "(with SACK blocks saying what did arrive), and the server sends it again: quickly "
         "after duplicate ACKs (fast retransmit), or only when its retransmission timer (RTO) "
         "runs out, a timer that doubles after each timeout (backoff). A segment your laptop "
-        "sent that was lost shows as the same data leaving twice."
+        "sent that was lost shows as the same data leaving twice." + _backoff(packets)
     )
     return [Section("What TCP did about the lost packets", text),
             Section("Packets tshark flags (tcp.analysis)", "\n".join(rows), "table")]  # fmt: skip
@@ -222,8 +265,20 @@ def _mtu_section(run: SlowResult, packets: tuple[Packet, ...]) -> list[Section]:
                 f"{icmp[0].index}), quoting the MTU. Your laptop's TCP lowered its segment size "
                 "and sent again: Path MTU discovery (RFC 1191), done in one round trip.")  # fmt: skip
     else:
-        text = (f"The cable between the routers carries at most {run.mtu} bytes, and no ICMP "
-                "'fragmentation needed' reached your laptop.")  # fmt: skip
+        said = "ICMPv6 'packet too big'" if run.ipv6 else "ICMP 'fragmentation needed'"
+        text = (f"The cable between the routers carries at most {run.mtu} bytes, and no "
+                f"{said} reached your laptop.")  # fmt: skip
+    ptb = [p for p in packets if p.number("icmpv6.type") == 2]
+    if ptb:
+        mtu = ptb[0].field("icmpv6.mtu")
+        text = (f"The cable between the routers carries at most {run.mtu} bytes per packet. Over "
+                "IPv6 no router ever fragments a packet (RFC 8200, section 5): your laptop's "
+                "full-size packets could not cross, so router 1 dropped them and answered with "
+                f"ICMPv6 type 2, 'packet too big' (packet {ptb[0].index}), whose MTU field says "
+                f"{mtu.value if mtu else '?'} bytes (icmpv6.mtu). Your laptop's TCP lowered its "
+                "segment size and sent again: Path MTU discovery for IPv6 (RFC 8201). The same "
+                "story as IPv4's ICMP type 3 code 4, but IPv6 has no 'Don't Fragment' bit: it is "
+                "always on.")  # fmt: skip
     if hung:
         calls = "call" if len(hung) == 1 else f"{len(hung)} calls"
         text += (f" The {calls} hung and gave up after {hung[0].seconds:.1f} s: the routers' "
@@ -231,7 +286,7 @@ def _mtu_section(run: SlowResult, packets: tuple[Packet, ...]) -> list[Section]:
                  "packets vanish without a word and TCP resends them, the same size, until it gives "
                  "up. Small packets (the handshake) get through, big ones do not: an MTU black hole, "
                  "the classic 'VPN connects but large uploads hang'. The fix is to let ICMP type 3 "
-                 "through, or to clamp the MSS at the tunnel.")  # fmt: skip
+                 "(ICMPv6 type 2) through, or to clamp the MSS at the tunnel.")  # fmt: skip
     return [Section("Path MTU discovery" + (" and its black hole" if hung else ""), text)]
 
 
@@ -242,7 +297,7 @@ def explain(rec: Recording[SlowResult]) -> Trace:
     def steps(packets: tuple[Packet, ...]) -> tuple[Step, ...]:
         return _steps(waterfall.waterfall(packets), packets)
 
-    trace = make_trace(rec, steps=steps, client=CLIENT, keylog=run.keylog)
+    trace = make_trace(rec, steps=steps, client=CLIENT6 if run.ipv6 else CLIENT, keylog=run.keylog)
     packets = trace.packets
     phases = waterfall.waterfall(packets)
     flagged = analyse(packets)
@@ -254,7 +309,7 @@ def explain(rec: Recording[SlowResult]) -> Trace:
             "code",
         ),  # fmt: skip
         _timing_table(phases, packets),
-        *_loss_sections(run, flagged, packets),
+        *_loss_sections(run, flagged, packets, simulated),
         *_flow_sections(run, phases, packets),
         *_mtu_section(run, packets),
         Section(

@@ -45,3 +45,5 @@ class SlowResult:
     dns_tries: int
     drops: tuple[Drop, ...]
     keylog: str = ""
+    #: The calls went over IPv6 (--ipv6).
+    ipv6: bool = False

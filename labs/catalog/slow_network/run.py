@@ -7,10 +7,12 @@ the laptop's network card. Without namespaces it is simulated, and says so.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from labs.base import LabContext, RawPacket
 from labs.catalog.slow_network.explain import explain
 from labs.catalog.slow_network.result import Call, Drop, SlowResult
-from labs.kit import LabRequest, Recording, now, recording
+from labs.kit import BadInput, LabRequest, Recording, now, recording
 from labs.kit.netlab import SLOW_NETWORK, conditions, netlab, netns
 
 __all__ = ["RESULT", "explain", "record"]
@@ -51,18 +53,26 @@ def _live(
     req: LabRequest, ctx: LabContext, cond: conditions.Conditions
 ) -> tuple[list[RawPacket], SlowResult]:
     hang = min(req.timeout, HANG) if cond.blackhole else req.timeout
+    v6 = bool(req.option("ipv6"))
+    plan = conditions.ipv6.SLOW_NETWORK
     with netns.network(SLOW_NETWORK, ctx) as net:
         ctx.say(f"Making the network: {cond.describe()}...")
-        applied, forwarder = conditions.apply(net, cond)
+        applied, forwarder = conditions.apply(net, cond, ipv6=v6)
         if forwarder is not None:
             forwarder.read(15, ctx)
-        server = conditions.agent(net, "server", "serve", host=SERVER_IP)
+        if v6:
+            moved = {("r1", "eth0"): conditions.SPLICE[1]} if forwarder is not None else {}
+            made = conditions.ipv6.enable(net, plan, moved)
+            applied = replace(applied, commands=applied.commands + tuple(made))
+        server = conditions.agent(
+            net, "server", "serve", host=SERVER_IP, host6=plan.ip("server") if v6 else ""
+        )
         ca = server.read(15, ctx)["ca"]
         sniffer = conditions.agent(net, "laptop", "capture", iface="eth0")
         sniffer.read(15, ctx)
         ctx.say("Your laptop looks up api.shop.example, then downloads and uploads over HTTPS...")
         client = conditions.agent(
-            net, "laptop", "call", dns=SERVER_IP, ca=ca, timeout=hang,
+            net, "laptop", "call", dns=plan.ip("server") if v6 else SERVER_IP, ca=ca, timeout=hang,
             download=DOWNLOAD, upload=UPLOAD, upload_timeout=hang, upload_first=bool(cond.mtu),
         )  # fmt: skip
         answer = client.read(3 * hang + 15, ctx)
@@ -78,7 +88,7 @@ def _live(
     result = SlowResult(
         cond.delay_ms, cond.jitter_ms, cond.loss_pct, cond.rate_kbit, cond.mtu, cond.blackhole,
         applied.mechanism, applied.commands, calls, int(answer["dns_tries"]), _drops(report),
-        answer.get("keylog", ""),
+        answer.get("keylog", ""), v6,
     )  # fmt: skip
     return raws, result
 
@@ -86,6 +96,9 @@ def _live(
 def record(req: LabRequest, ctx: LabContext) -> Recording[SlowResult]:
     started, clock = now()
     cond = _conditions(req)
+    if req.option("ipv6") and cond.mtu and cond.mtu < 1280:
+        raise BadInput(f"--mtu {cond.mtu} with --ipv6: IPv6 needs links of 1280 bytes or more "
+                       "(RFC 8200, section 5).")  # fmt: skip
     capture, note = netlab.choose(
         req.option("simulate"), SLOW_NETWORK, "on your laptop's network card"
     )
@@ -97,5 +110,12 @@ def record(req: LabRequest, ctx: LabContext) -> Recording[SlowResult]:
         raws, result = simulate(cond, DOWNLOAD, UPLOAD)
     else:
         raws, result = _live(req, ctx, cond)
-    target = f"https://api.shop.example/ ({SERVER_IP}) from 192.0.2.10, {cond.describe()}"
+    if req.option("ipv6") and capture != "simulated":
+        v6 = conditions.ipv6.SLOW_NETWORK
+        target = f"https://api.shop.example/ ([{v6.ip('server')}]) from {v6.ip('laptop')}, "
+        target += f"{cond.describe()}, over IPv6"
+    else:
+        target = f"https://api.shop.example/ ({SERVER_IP}) from 192.0.2.10, {cond.describe()}"
+        if req.option("ipv6"):
+            note += " The simulated version runs over IPv4 only: --ipv6 needs namespaces."
     return recording(LAB, target, capture, note, raws, result, started, clock)

@@ -1,42 +1,10 @@
-"""The slow-network lab as declared: its network conditions (see labs.spec).
-The validators live here, not in the lab's run, so listing the labs stays cheap."""
+"""The slow-network lab as declared: its network conditions (declared once for
+every router lab in labs.condition_options), the black hole and the simulation."""
 
 from __future__ import annotations
 
-from labs.errors import BadInput
+from labs.condition_options import condition_options, delay, jitter, loss, mtu, rate
 from labs.spec import LabSpec, Option, Target
-
-
-def _number(flag: str, text: str, low: float, high: float, unit: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise BadInput(f"{flag} {text!r}: give a number of {unit}.") from None
-    if not low <= value <= high:
-        raise BadInput(f"{flag} {text}: give {low:g} to {high:g} {unit}.")
-    return value
-
-
-def delay(text: str) -> float:
-    return _number("--delay", text, 0, 2000, "ms of round-trip time")
-
-
-def jitter(text: str) -> float:
-    return _number("--jitter", text, 0, 500, "ms")
-
-
-def loss(text: str) -> float:
-    return _number("--loss", text, 0, 50, "percent")
-
-
-def rate(text: str) -> int:
-    return int(_number("--rate", text, 64, 1_000_000, "kbit/s"))
-
-
-def mtu(text: str) -> int:
-    # 576: the smallest datagram every IPv4 host must accept (RFC 791); 1500: Ethernet's.
-    return int(_number("--mtu", text, 576, 1500, "bytes"))
-
 
 SPEC = LabSpec(
     id="slow-network",
@@ -47,24 +15,16 @@ SPEC = LabSpec(
     target=Target("none", "(none: the lab builds its own network)"),
     needs="netns",
     options=(
-        Option("delay", "--delay", "round-trip delay (ms)", "text",
-               "round-trip time added by router 1, in ms (half each way; default 100)", default=100.0,
-               metavar="MS", placeholder="delay: RTT ms (100)", parse=delay, suggest=("0", "50", "200")),
-        Option("jitter", "--jitter", "jitter (ms)", "text",
-               "random +/- variation of each packet's delay, in ms", default=0.0,
-               metavar="MS", placeholder="jitter ms", parse=jitter),
-        Option("loss", "--loss", "loss (%)", "text",
-               "percent of packets router 1 drops, each way", default=0.0,
-               metavar="PCT", placeholder="loss %, e.g. 5", parse=loss, suggest=("0", "2", "5", "10")),
-        Option("rate", "--rate", "rate limit (kbit/s)", "text",
-               "router 1's rate limit, in kbit/s, each way", default=0,
-               metavar="KBIT", placeholder="rate kbit/s", parse=rate, suggest=("1000", "10000")),
-        Option("mtu", "--mtu", "MTU between routers", "text",
-               "the MTU of the cable between the two routers, in bytes", default=0,
-               metavar="BYTES", placeholder="MTU, e.g. 1280", parse=mtu, suggest=("1280",)),
+        *condition_options(delay_default=100.0),
         Option("blackhole", "--blackhole", "filter ICMP (black hole)", "flag",
                "with --mtu: the routers' ICMP 'fragmentation needed' is filtered"),
+        Option("ipv6", "--ipv6", "over IPv6", "flag",
+               "make the calls over IPv6 (2001:db8::/32 inside the lab); with --mtu 1280 or more, "
+               "router 1 answers ICMPv6 'packet too big'"),
         Option("simulate", "--simulate", "simulated version", "flag",
                "run the simulated version even where namespaces work"),
     ),
 )  # fmt: skip
+
+#: The validators, for code that checked them here before they were shared.
+__all__ = ["SPEC", "delay", "jitter", "loss", "mtu", "rate"]

@@ -17,6 +17,7 @@ from typing import Any
 from scapy.layers.inet import ICMP, IP, TCP, IPerror
 
 from labs.base import LabContext, RawPacket
+from labs.catalog.traceroute import slow
 from labs.catalog.traceroute.result import TracerouteResult
 from labs.kit import LabRequest, Recording, make_trace, now, recording
 from labs.kit.netlab import (
@@ -24,6 +25,7 @@ from labs.kit.netlab import (
     Topology,
     arp_step,
     cap,
+    conditions,
     draw,
     frames,
     netlab,
@@ -38,6 +40,8 @@ LAB = "traceroute"
 RESULT = TracerouteResult
 SOURCE, DEST_ROLE = "a", "b"
 MAX_TTL = 8
+#: The slow link's random drops: None, different every run (tests fix it).
+SEED: int | None = None
 
 
 @dataclass(frozen=True)
@@ -105,19 +109,23 @@ def find_hops(raws: tuple[RawPacket, ...], src: str, dst: str) -> list[Hop]:
     return hops
 
 
-def _hop_text(hop: Hop, topo: Topology, simulated: bool) -> str:
+def _hop_text(
+    hop: Hop, topo: Topology, simulated: bool, made: conditions.Made | None, raws: Any
+) -> str:
     """One hop in words, every number read from the probe and its answer."""
     who = topo.label_of(hop.responder)
     rtt = (
         ""
         if simulated or hop.rtt_ms is None
         else f" The answer came back {hop.rtt_ms:.2f} ms later."
+        + slow.rtt_text(made, hop.responder, hop.rtt_ms)
     )
     if hop.answer is None:
         return (
             f"The probe with TTL {hop.ttl} got no answer in time: traceroute prints `*` for "
             "this hop. A router may drop such probes silently (a firewall, or a limit on "
             "how many ICMP errors it sends), so `*` does not mean the path is broken."
+            + slow.lost_text(made, raws[hop.probe])
         )
     found = topo.owner_of(hop.responder)
     side = f", its address on the side facing {topo.node(found[1].peer).label}" if found else ""
@@ -156,7 +164,11 @@ def _hop_text(hop: Hop, topo: Topology, simulated: bool) -> str:
 
 
 def _steps(
-    raws: tuple[RawPacket, ...], hops: list[Hop], topo: Topology, simulated: bool
+    raws: tuple[RawPacket, ...],
+    hops: list[Hop],
+    topo: Topology,
+    simulated: bool,
+    made: conditions.Made | None = None,
 ) -> tuple[Step, ...]:
     steps = []
     arp = arp_step(frames(raws), topo)
@@ -169,7 +181,7 @@ def _steps(
             Step(
                 f"hop {hop.ttl}",
                 members,
-                _hop_text(hop, topo, simulated),
+                _hop_text(hop, topo, simulated, made, raws),
                 title=f"TTL {hop.ttl}: {who}",
             )
         )
@@ -232,15 +244,20 @@ def _facts(hops: list[Hop], topo: Topology) -> tuple[Fact, ...]:
     return tuple(facts)
 
 
-def _sections(hops: list[Hop], result: TracerouteResult, simulated: bool) -> tuple[Section, ...]:
+def _sections(
+    hops: list[Hop], result: TracerouteResult, simulated: bool, raws: tuple[RawPacket, ...]
+) -> tuple[Section, ...]:
     topo, dst, mode = TRACEROUTE, _destination(), result.mode
     how = routes.table_source(simulated)
+    made = result.made
     out = [
-        Section("The network", draw(topo), "code"),
+        Section("The network", draw(topo, at="r1", note=made.mechanism) if made else draw(topo),
+                "code"),
         Section(
             "The route, as traceroute prints it", _report(hops, topo, dst, mode, simulated), "code"
         ),
-    ]
+        *slow.sections(made, hops, raws),
+    ]  # fmt: skip
     for role in ("a", "r1", "r2"):
         node = topo.node(role)
         table = routes.parse(result.tables[role])
@@ -272,11 +289,17 @@ def _sections(hops: list[Hop], result: TracerouteResult, simulated: bool) -> tup
     return tuple(out)
 
 
-def _live(mode: str, timeout: float, ctx: LabContext) -> tuple[list[RawPacket], TracerouteResult]:
+def _live(
+    mode: str, timeout: float, ctx: LabContext, cond: conditions.Conditions
+) -> tuple[list[RawPacket], TracerouteResult]:
     topo, dst = TRACEROUTE, _destination()
     src = topo.node(SOURCE).interfaces[0]
-    wait = max(0.2, min(2.0, timeout / 5))
-    with netns.network(topo, ctx) as net:
+    # Each probe waits for its answer a little longer than the slow link holds it.
+    wait = max(0.2, min(2.0, timeout / 5)) + (cond.delay_ms + 2 * cond.jitter_ms) / 1000
+    with (
+        netns.network(topo, ctx) as net,
+        conditions.slowed(net, cond, conditions.Where(), ctx, SEED) as link,
+    ):
         tables = net.tables()
         if mode == "tcp":
             server = net.agent(DEST_ROLE, "serve", host=dst, port=80)
@@ -287,8 +310,10 @@ def _live(mode: str, timeout: float, ctx: LabContext) -> tuple[list[RawPacket], 
             mode=mode, wait=wait, max_ttl=MAX_TTL,
         )  # fmt: skip
         sniffed = agent.read(MAX_TTL * wait + 15, ctx)
+        made = None if cond.perfect else link.made(ctx)
     where = f"{topo.node(SOURCE).label} {src.name}"
-    return netlab.agent_raws(sniffed["frames"], lambda _i: where), TracerouteResult(mode, tables)
+    raws = netlab.agent_raws(sniffed["frames"], lambda _i: where)
+    return raws, TracerouteResult(mode, tables, made)
 
 
 def record(req: LabRequest, ctx: LabContext) -> Recording[TracerouteResult]:
@@ -296,11 +321,17 @@ def record(req: LabRequest, ctx: LabContext) -> Recording[TracerouteResult]:
     started, clock = now()
     capture, note = netlab.choose(req.option("simulate"), TRACEROUTE, "on host A's network card")
     dst = _destination()
+    cond = conditions.Conditions.asked(req.options)
     if capture == "simulated":
         raws = routing_sim.traceroute(TRACEROUTE, SOURCE, dst, mode, MAX_TTL)
         result = TracerouteResult(mode, routing_sim.tables(TRACEROUTE))
+        if not cond.perfect:
+            note += (f" The conditions you asked for ({cond.describe()}) need the namespace "
+                     "version: the simulator does not apply them.")  # fmt: skip
     else:
-        raws, result = _live(mode, req.timeout, ctx)
+        raws, result = _live(mode, req.timeout, ctx, cond)
+        if result.made is not None:
+            note += f" The network: {cond.describe()}, made by {result.made.mechanism}."
     target = f"{dst} ({TRACEROUTE.label_of(dst)}), {mode.upper()} probes"
     return recording(LAB, target, capture, note, raws, result, started, clock)
 
@@ -310,8 +341,10 @@ def explain(rec: Recording[TracerouteResult]) -> Trace:
     hops = find_hops(rec.raws, _source(), _destination())
     trace = make_trace(
         rec,
-        steps=netlab.timed(_steps(rec.raws, hops, TRACEROUTE, simulated), rec.raws),
-        sections=_sections(hops, rec.result, simulated),
+        steps=netlab.timed(
+            _steps(rec.raws, hops, TRACEROUTE, simulated, rec.result.made), rec.raws
+        ),
+        sections=_sections(hops, rec.result, simulated, rec.raws),
         facts=_facts(hops, TRACEROUTE),
         client=_source(),
     )

@@ -1,7 +1,9 @@
-"""The traceroute lab as declared: its options (see labs.spec)."""
+"""The traceroute lab as declared: its probes, and the network conditions on
+router 1's link (labs.condition_options)."""
 
 from __future__ import annotations
 
+from labs.condition_options import condition_options
 from labs.spec import LabSpec, Option, Target
 
 SPEC = LabSpec(
@@ -23,6 +25,7 @@ SPEC = LabSpec(
             default="udp",
             metavar="M",
         ),
+        *condition_options(),
         Option(
             "simulate",
             "--simulate",

@@ -273,6 +273,14 @@ ICMPV6 = {
     "tgt": Rule("Target address", "icmpv6.nd.ns.target_address", str),
     # The four bytes after the checksum of a solicitation (bytes, as Wireshark shows them).
     "res": Rule("Reserved", "icmpv6.reserved", lambda v: int(v).to_bytes(4, "big").hex(":")),
+    # A packet too big's: the largest packet the next link carries (RFC 4443, 3.2).
+    "mtu": Rule(
+        "MTU",
+        "icmpv6.mtu",
+        dec,
+        lambda v: f"{int(v)} bytes",
+        "The largest packet the link ahead carries: the sender must send smaller ones.",
+    ),
 }
 header(
     "ICMPv6EchoRequest",
