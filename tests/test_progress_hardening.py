@@ -41,7 +41,7 @@ def _newer(home) -> str:
 
 def test_a_newer_schema_is_refused_in_one_line_and_left_untouched(tutor_home):
     before = _newer(tutor_home)
-    with pytest.raises(StoreError, match=r"newer tutor \(schema 99, this one knows 2\)"):
+    with pytest.raises(StoreError, match=r"newer tutor \(schema 99, this one knows 3\)"):
         Store.open()
     lessons = _tutor("lessons")
     assert lessons.returncode == 0 and "Traceback" not in lessons.stderr
@@ -146,7 +146,7 @@ def test_a_planted_symlink_is_not_followed(tutor_home, tmp_path):
 def test_the_schema_module_is_the_one_progress_uses():
     from tutor import progress_schema
 
-    assert progress.MIGRATIONS is progress_schema.MIGRATIONS and len(progress.MIGRATIONS) == 2
+    assert progress.MIGRATIONS is progress_schema.MIGRATIONS and len(progress.MIGRATIONS) == 3
 
 
 async def test_the_tui_keeps_going_on_a_full_disk_and_says_so(tutor_home):

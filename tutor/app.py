@@ -7,11 +7,19 @@ work from every screen (help, glossary, review, quit). Screens live in
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 
-from tutor.content import Course, Lesson
+from tutor.course import Course, Lesson
 from tutor.progress import Store
 
 
@@ -38,6 +46,8 @@ class TutorApp(App[None]):
         self.store = store
         #: "outline", or "review" (`tutor glossary --review` opens straight on it).
         self.start = start
+        #: SIGTERM arrived before the app could stop itself (see `on_sigterm`).
+        self.sigterm_pending = False
 
     class StoreProblem(Message):
         """Saving progress failed (a full disk, say); posted from whichever
@@ -54,6 +64,9 @@ class TutorApp(App[None]):
         from tutor.screens.outline import OutlineScreen
 
         self.store.on_problem = lambda text: self.post_message(self.StoreProblem(text))
+        self._handle_sigterm()
+        # `run_tui` starts with the cycle collector off: on again after the first paint.
+        self.call_after_refresh(gc.enable)
 
         self.push_screen(OutlineScreen())
         if self.start == "review":
@@ -122,14 +135,56 @@ class TutorApp(App[None]):
             self.push_screen(LabScreen(lesson.lab, lesson))
 
     async def action_quit(self) -> None:
+        self._before_exit()
+        await super().action_quit()
+
+    def _before_exit(self) -> None:
         # Remember how far down the open lesson the learner was.
         save = getattr(self.screen, "save_position", None)
         if save is not None:
             save()
-        await super().action_quit()
+        self.cancel_labs()
+
+    def cancel_labs(self) -> None:
+        """Tell a running lab to stop, as x does: it closes its servers, capture
+        and namespaces as its run unwinds, and the process waits for that (the
+        lab's thread is joined) before it exits."""
+        if "tutor.screens.lab" not in sys.modules:
+            return  # no lab screen was ever opened
+        from tutor.screens.lab import LabScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, LabScreen):
+                screen.action_cancel()
+
+    # -- SIGTERM: stop as q does, then exit 143 ---------------------------------
+
+    def _handle_sigterm(self) -> None:
+        """From now on SIGTERM reaches `on_sigterm` through the event loop (a
+        handler there may touch the app; a plain signal handler may not)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.on_sigterm)
+        except (NotImplementedError, RuntimeError, ValueError):
+            return  # no signals on this loop: SIGTERM keeps its default
+        if self.sigterm_pending:
+            self.on_sigterm()
+
+    def on_sigterm(self) -> None:
+        """Cancel a running lab and quit, as q does; `run()` then returns 143
+        (128 + SIGTERM, what every tutor command exits with after SIGTERM)."""
+        self._before_exit()
+        self.exit(return_code=128 + signal.SIGTERM)
 
     def on_unmount(self) -> None:
         self.store.close()
+
+
+def _parse_course(root: Path) -> Course:
+    from tutor.content import load_course
+
+    return load_course(root)
 
 
 def make_app(
@@ -137,11 +192,28 @@ def make_app(
 ) -> TutorApp:
     """The app, with the installed course and the learner's progress by default."""
     if course is None:
-        from tutor.content import course as installed_course
+        # As tutor.content.course(), but on a cache hit no parser is imported.
+        from tutor.course_cache import cached_course, lessons_root
 
-        course = installed_course()
+        course = cached_course(lessons_root(), _parse_course)
     if store is None:
         from tutor.progress import open_or_memory
 
         store = open_or_memory()
     return TutorApp(course, store, start)
+
+
+def run(start: str = "outline") -> int:
+    """Run the app in this terminal; its exit code (143 after SIGTERM)."""
+    app = make_app(start=start)
+
+    def early(signum: int, frame: FrameType | None) -> None:
+        app.sigterm_pending = True  # before the app is up: it stops once it is
+
+    previous = signal.signal(signal.SIGTERM, early)
+    try:
+        app.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        gc.enable()
+    return app.return_code or 0

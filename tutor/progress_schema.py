@@ -48,4 +48,23 @@ MIGRATIONS: list[str] = [
         next_due REAL NOT NULL
     );
     """,
+    # 3: incident drills played (see tutor.progress_drill).
+    """
+    CREATE TABLE drill_run (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        drill_id TEXT NOT NULL,
+        seed INTEGER NOT NULL,
+        mode TEXT NOT NULL CHECK (mode IN ('live', 'simulated')),
+        started REAL NOT NULL,
+        seconds REAL NOT NULL,
+        hints INTEGER NOT NULL,
+        layer_ok INTEGER NOT NULL,
+        fault_ok INTEGER NOT NULL,
+        call_ok INTEGER NOT NULL,
+        correct INTEGER NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        time REAL NOT NULL
+    );
+    CREATE INDEX drill_run_drill ON drill_run (drill_id);
+    """,
 ]

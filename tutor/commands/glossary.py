@@ -110,5 +110,6 @@ def review() -> int:
             f"{status.count} terms are due, but --review needs a terminal "
             "(it is interactive): run it without a pipe or </dev/null."
         )
-    make_app(store=store, start="review").run()
-    return 0
+    app = make_app(store=store, start="review")
+    app.run()
+    return app.return_code or 0  # 143 after SIGTERM

@@ -84,10 +84,21 @@ def run_list(args: argparse.Namespace) -> int:
         ]
         print(json.dumps(data, indent=2))
         return 0
+    import shutil
+    import textwrap
+
     width = max(len(i.id) for i, _ in rows)
+    digits = max(len(str(i.module)) for i, _ in rows)  # module 3 and module 10 align
+    indent = " " * (width + 2)
+    # On a terminal the availability line wraps under itself, not at column 0.
+    columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else 0
     for info, avail in rows:
-        print(f"{info.id:<{width}}  module {info.module}  {info.title}")
-        print(f"{'':<{width}}  {avail.version}: {avail.reason}")
+        print(f"{info.id:<{width}}  module {info.module:>{digits}}  {info.title}")
+        why = f"{avail.version}: {avail.reason}"
+        if columns > len(indent) + 20:
+            print(textwrap.fill(why, columns - 1, initial_indent=indent, subsequent_indent=indent))
+        else:
+            print(indent + why)
     print("\nRun one with `tutor lab run LAB` (add --help for its options).")
     return 0
 

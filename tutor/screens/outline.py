@@ -12,11 +12,12 @@ from textual.markup import escape
 from textual.widgets import Footer, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from tutor.content import Lesson, Module
+from tutor.course import Lesson, Module
 from tutor.progress import DONE, STARTED, mark
+from tutor.screens import drill_outline
 from tutor.screens.base import TutorScreen
 
-Item = Module | Lesson
+Item = Module | Lesson | drill_outline.DrillsEntry
 
 
 class OutlineTree(Tree[Item]):
@@ -29,11 +30,16 @@ class OutlineScreen(TutorScreen[None]):
     """Modules → lessons. Resumes with the cursor on the last lesson read."""
 
     SUB_TITLE = "Course"
+    #: Whether the screen has been shown once (its first ScreenResume finds
+    #: the labels fresh from on_mount: redoing them would delay the first paint).
+    _shown = False
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal():
-            yield OutlineTree("Course", id="outline")
+            # A Text label: a str would go through Rich markup, whose first use
+            # imports its emoji table (some 20 ms before the first paint).
+            yield OutlineTree(Text("Course"), id="outline")
             with VerticalScroll(id="detail"):
                 yield Static(id="detail-body")
         yield Footer()
@@ -42,21 +48,28 @@ class OutlineScreen(TutorScreen[None]):
         tree = self.query_one(OutlineTree)
         tree.show_root = False
         tree.guide_depth = 3
-        self._show_due(tree)
+        tree.border_title = "Course"
         tree.border_subtitle = "✓ done  ◐ started  ○ new  ✗ unavailable"
+        statuses = self.app.store.statuses()  # one read for every mark
         self._lesson_nodes: dict[str, TreeNode[Item]] = {}
         for module in self.app.course.modules:
             node = tree.root.add(
-                self._module_label(module), data=module, allow_expand=bool(module.lessons)
+                self._module_label(module, statuses),
+                data=module,
+                allow_expand=bool(module.lessons),
             )
             for lesson in module.lessons:
                 self._lesson_nodes[lesson.path] = node.add_leaf(
-                    self._lesson_label(lesson), data=lesson
+                    self._lesson_label(lesson, statuses), data=lesson
                 )
-        self._resume(tree)
+        drill_outline.add_to(tree, self.app.store)  # the drills track, after the modules
+        self._resume(tree, statuses)
         tree.focus()
+        # The count of terms due (the review module and its query) only titles
+        # the tree: it comes right after the first paint.
+        self.call_after_refresh(self._show_due, tree)
 
-    def _resume(self, tree: OutlineTree) -> None:
+    def _resume(self, tree: OutlineTree, statuses: dict[str, str]) -> None:
         """Open the module of the last lesson read (or the first lesson) and put
         the cursor on that lesson; the other modules stay folded, so the whole
         course fits on one screen."""
@@ -65,10 +78,10 @@ class OutlineScreen(TutorScreen[None]):
         last = course.lesson(position.lesson_id) if position and position.lesson_id else None
         self.resumed = last
         lesson = last or next(iter(course.lessons), None)
-        if last is not None and self.app.store.status(last.id) == DONE:
+        if last is not None and statuses.get(last.id) == DONE:
             # Finished what they read last: the next thing to do is the next lesson.
             after = course.lessons[course.lessons.index(last) + 1 :]
-            upcoming = next((x for x in after if x.available and not self._done(x)), None)
+            upcoming = next((x for x in after if x.available and statuses.get(x.id) != DONE), None)
             lesson = upcoming or last
         self.next_up = lesson if lesson is not last else None
         node = self._lesson_nodes.get(lesson.path) if lesson else None
@@ -80,17 +93,21 @@ class OutlineScreen(TutorScreen[None]):
         self._describe(lesson)
 
     def on_screen_resume(self) -> None:
-        """Coming back from a lesson or quick check: marks may have changed."""
-        if not hasattr(self, "_lesson_nodes"):
+        """Coming back from a lesson or quick check: marks may have changed.
+        (Not when the screen first shows: on_mount has just made them.)"""
+        first, self._shown = not self._shown, True
+        if first or not hasattr(self, "_lesson_nodes"):
             return
         tree = self.query_one(OutlineTree)
         self._show_due(tree)
+        statuses = self.app.store.statuses()
         for module_node in tree.root.children:
             if isinstance(module_node.data, Module):
-                module_node.set_label(self._module_label(module_node.data))
+                module_node.set_label(self._module_label(module_node.data, statuses))
             for node in module_node.children:
                 if isinstance(node.data, Lesson):
-                    node.set_label(self._lesson_label(node.data))
+                    node.set_label(self._lesson_label(node.data, statuses))
+        drill_outline.refresh(tree, self.app.store)
         if tree.cursor_node is not None and tree.cursor_node.data is not None:
             self._describe(tree.cursor_node.data)
 
@@ -103,20 +120,16 @@ class OutlineScreen(TutorScreen[None]):
             f"Course · {due} term{'s' if due != 1 else ''} due for review (r)" if due else "Course"
         )
 
-    def _done(self, lesson: Lesson) -> bool:
-        return self.app.store.status(lesson.id) == DONE
-
     # -- labels ------------------------------------------------------------------
 
-    def _module_label(self, module: Module) -> Text:
-        statuses = self.app.store.statuses()
+    def _module_label(self, module: Module, statuses: dict[str, str]) -> Text:
         done = sum(statuses.get(x.id) == DONE for x in module.lessons if x.available)
         total = len(module.lessons)
         count = f"  {done}/{total}" if total else "  (coming)"
         return Text.assemble((f"{module.number}  {module.title}", "bold"), (count, "dim"))
 
-    def _lesson_label(self, lesson: Lesson) -> Text:
-        status = self.app.store.status(lesson.id) if lesson.available else None
+    def _lesson_label(self, lesson: Lesson, statuses: dict[str, str]) -> Text:
+        status = statuses.get(lesson.id) if lesson.available else None
         symbol = mark(status, lesson.available)
         style = {DONE: "green", STARTED: "yellow"}.get(status or "", "")
         if not lesson.available:
@@ -133,7 +146,9 @@ class OutlineScreen(TutorScreen[None]):
     @on(Tree.NodeSelected)
     def _selected(self, event: Tree.NodeSelected[Item]) -> None:
         item = event.node.data
-        if isinstance(item, Lesson):
+        if isinstance(item, drill_outline.DrillsEntry):
+            drill_outline.open_list(self.app)
+        elif isinstance(item, Lesson):
             if item.available:
                 self.app.open_lesson(item)
             else:
@@ -144,6 +159,9 @@ class OutlineScreen(TutorScreen[None]):
                 )
 
     def _describe(self, item: Item) -> None:
+        if isinstance(item, drill_outline.DrillsEntry):
+            self.query_one("#detail-body", Static).update(drill_outline.describe(self.app.store))
+            return
         text = (
             describe_module(self, item) if isinstance(item, Module) else describe_lesson(self, item)
         )

@@ -1,0 +1,1 @@
+"""Incident drills: broken networks to diagnose from the packets (see README.md)."""

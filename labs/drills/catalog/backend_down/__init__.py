@@ -1,0 +1,2 @@
+"""Every other call fails with 503: the load balancer sends half the traffic
+to a backend that is down (labs/drills/servers/loadbalancer.py)."""

@@ -1,0 +1,62 @@
+"""Grading a diagnosis, and finding the drill's evidence among the packets
+the learner's own probes captured."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from labs.display_filter import filter_trace
+from labs.drills.spec import Choice, Found, Grade, Part, ProbeResult, Variant
+from labs.errors import BadInput
+from labs.trace import Trace
+
+
+def _part(what: str, given: str, right: str, choices: tuple[Choice, ...]) -> Part:
+    keys = [c.key for c in choices]
+    if given not in keys:
+        raise BadInput(f"--{what} {given!r} is not one of the choices: {', '.join(keys)}.")
+    text = next(c.text for c in choices if c.key == right)
+    return Part(given, given == right, right, text)
+
+
+def find(v: Variant, traces: list[tuple[ProbeResult, Trace]]) -> Found:
+    """The first packet of the learner's probes that the evidence's filter selects."""
+    for result, trace in traces:
+        chosen = filter_trace(trace, v.evidence.filter)
+        if chosen.packets:
+            return Found(v.evidence, result.number, chosen.packets[0].index)
+    return Found(v.evidence)
+
+
+def grade(
+    v: Variant,
+    layer: str,
+    fault: str,
+    call: str,
+    note: str,
+    traces: list[tuple[ProbeResult, Trace]],
+    data: dict[str, Any],
+) -> Grade:
+    parts = (
+        _part("layer", layer, v.answer.layer, v.layers),
+        _part("fault", fault, v.answer.fault, v.faults),
+        _part("call", call, v.answer.call, v.calls),
+    )
+    found = find(v, traces)
+    ev = v.evidence
+    where = (
+        f"Your probe {found.probe_number} shows it: packet {found.packet + 1} has "
+        f"{ev.field} = {ev.value} ({ev.says})"
+        if found.probe_number is not None and found.packet is not None
+        else f"The probe that shows it: `{ev.probe}`; look for {ev.field} = {ev.value} ({ev.says})"
+    )
+    return Grade(
+        *parts,
+        correct=all(p.right for p in parts),
+        explanation=f"{v.explain} {where}.",
+        found=found,
+        seconds=round(time.time() - float(data["started"]), 1),
+        hints_used=int(data["hints"]),
+        note=note[:2000],
+    )

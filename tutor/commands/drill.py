@@ -1,0 +1,286 @@
+"""`tutor drill ...`: incident drills from the terminal (labs/drills/README.md).
+
+A live drill's broken network stays up between these commands (a keeper
+process holds it) until `tutor drill answer` or `tutor drill stop`. Without
+root the drill is simulated, and every output says SIMULATED.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+PROBES = ("resolve", "connect", "fetch", "trace", "capture")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "drill",
+        help="incident drills: something is broken; find it from the packets",
+        description="Start a broken network, probe it from the inside, say which layer is at "
+        "fault, what is wrong and who to call, and get graded against the packets.",
+    )
+    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=type(p))
+    ls = actions.add_parser("list", help="the drills")
+    ls.add_argument("--json", action="store_true", help="print the list as JSON")
+    ls.set_defaults(func=run_list)
+    start = actions.add_parser("start", help="build a drill's broken network and tell its story")
+    start.add_argument("drill", metavar="ID", help="a drill id from `tutor drill list`")
+    start.add_argument("--seed", type=int, metavar="N", help="which variant (default: a new one)")
+    start.add_argument("--simulate", action="store_true", help="the simulated version")
+    start.add_argument("--json", action="store_true", help="print the state as JSON")
+    start.set_defaults(func=run_start)
+    status = actions.add_parser("status", help="the drill in progress: story, probes, choices")
+    status.add_argument("--json", action="store_true", help="print the state as JSON")
+    status.set_defaults(func=run_status)
+    probe = actions.add_parser(
+        "probe",
+        help="probe the drill's network from the laptop",
+        description="resolve NAME[@SERVER] (like dig) | connect HOST:PORT (like nc) | "
+        "fetch URL [--upload BYTES] [--count N] [--reuse SECONDS] (like curl -w) | trace HOST (like traceroute) | "
+        "capture -- PROBE ... (any probe, with every captured packet explained)",
+    )
+    probe.add_argument("kind", choices=PROBES, metavar="PROBE", help=" | ".join(PROBES))
+    probe.add_argument("rest", nargs=argparse.REMAINDER, metavar="ARG", help="the probe's argument")
+    probe.add_argument("--json", action="store_true", help="print the result and trace as JSON")
+    probe.set_defaults(func=run_probe)
+    hint = actions.add_parser("hint", help="the next of three hints (counted)")
+    hint.add_argument("--json", action="store_true")
+    hint.set_defaults(func=run_hint)
+    answer = actions.add_parser("answer", help="give your diagnosis and get it graded")
+    answer.add_argument("--layer", required=True, help="a layer key (`tutor drill status`)")
+    answer.add_argument("--fault", required=True, help="a fault key")
+    answer.add_argument("--call", required=True, help="who to call: a key")
+    answer.add_argument("--note", default="", help="your own words, saved with the result")
+    answer.add_argument("--json", action="store_true")
+    answer.set_defaults(func=run_answer)
+    report = actions.add_parser("report", help="'explain it to my engineer': a Markdown report")
+    report.add_argument("--out", metavar="FILE.md", help="write it there (and the pcap beside it)")
+    report.set_defaults(func=run_report)
+    stop = actions.add_parser("stop", help="end the drill without answering; remove its network")
+    stop.set_defaults(func=run_stop)
+    p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
+
+
+def _home() -> Path:
+    from tutor.progress import home
+
+    return home()
+
+
+def _data(obj: Any) -> Any:
+    from labs.trace import to_json
+
+    if hasattr(obj, "trace") and obj.trace is not None:
+        out = asdict(replace(obj, trace=None))
+        out["trace"] = to_json(obj.trace)
+        return out
+    return asdict(obj)
+
+
+def _json(data: Any) -> int:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _label(st: Any) -> None:
+    if st.simulated:
+        print(st.label)  # "SIMULATED: ..."
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from labs.api import drill_list, namespaces
+
+    drills = drill_list()
+    live = namespaces().ok and os.environ.get("TUTOR_SIMULATE") != "1"
+    if args.json:
+        mode = {"simulated": not live, "mode": "live" if live else "simulated"}
+        return _json([asdict(d) | mode for d in drills])
+    if not live:
+        why = namespaces().reason.rstrip(".") if not namespaces().ok else "TUTOR_SIMULATE=1"
+        print(f"SIMULATED here ({why}): the drills are modelled, nothing is sent.")
+    for d in drills:
+        print(f"{d.id:<18} {d.title}\n{'':<18} {d.summary}")
+    return 0
+
+
+def _print_state(st: Any) -> None:
+    _label(st)
+    print(f"Drill {st.drill} (seed {st.seed}): {st.title}")
+    print(f"\n{st.story}\n\nStart from: {st.url}")
+    if st.probes:
+        print("\nYour probes so far:")
+        for p in st.probes:
+            print(f"  {p.number}. {p.like}: {p.outcome}")
+    for name, choices in (("layer", st.layers), ("fault", st.faults), ("call", st.calls)):
+        print(f"\n--{name}:")
+        for c in choices:
+            print(f"  {c.key:<16} {c.text}")
+    if not st.alive and not st.finished:
+        print("\nIts network is gone (the keeper stopped): `tutor drill stop` clears it.")
+
+
+def run_start(args: argparse.Namespace) -> int:
+    from labs.api import BadInput, drill_list, drill_start
+
+    if args.seed is not None and args.seed < 0:
+        raise BadInput("--seed must be 0 or more.")
+    known = [d.id for d in drill_list()]
+    if args.drill not in known:
+        raise BadInput(f"no drill {args.drill!r}; the drills are: {', '.join(known)}.")
+    if not args.json:
+        print("Building the drill's network...", file=sys.stderr)
+    st = drill_start(_home(), args.drill, args.seed, args.simulate)
+    if args.json:
+        return _json(asdict(st) | {"simulated": st.simulated})
+    _print_state(st)
+    print("\nProbe it: tutor drill probe resolve|connect|fetch|trace|capture ...")
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from labs.api import BadInput, drill_state
+
+    st = drill_state(_home())
+    if st is None:
+        raise BadInput("no drill is running.", "Start one: `tutor drill start ID`.")
+    if args.json:
+        return _json(asdict(st) | {"simulated": st.simulated})
+    _print_state(st)
+    return 0
+
+
+def _probe_arg(kind: str, rest: list[str]) -> tuple[str, str, bool]:
+    from labs.api import BadInput
+
+    capture = kind == "capture"
+    if capture:
+        rest = rest[1:] if rest[:1] == ["--"] else rest
+        if not rest or rest[0] not in PROBES[:-1]:
+            raise BadInput(
+                "capture needs a probe: capture -- fetch URL (or resolve, connect, trace)."
+            )
+        kind, rest = rest[0], rest[1:]
+    if kind == "fetch" and rest:
+        url, options, words = rest[0], [], iter(rest[1:])
+        for word in words:
+            if word in ("--upload", "--count", "--reuse"):
+                options.append(f"{word[2:]}={next(words, '')}")
+            else:
+                options.append(word)
+        rest = [" ".join([url, *options])]
+    if len(rest) != 1:
+        raise BadInput(f"probe {kind} takes one argument (see `tutor drill probe --help`).")
+    return kind, " ".join(rest), capture
+
+
+def run_probe(args: argparse.Namespace) -> int:
+    from labs.api import drill_probe
+
+    rest = list(args.rest)
+    if "--json" in rest:
+        rest.remove("--json")
+        args.json = True
+    kind, arg, capture = _probe_arg(args.kind, rest)
+    result = drill_probe(_home(), kind, arg, capture)
+    if args.json:
+        return _json(_data(result) | {"capture_shown": capture})
+    if result.simulated:
+        print("SIMULATED: nothing was sent; this is what the drill's network would do.")
+    print(f"Probe {result.number}: {result.like}")
+    print(f"  {result.words}")
+    for label, value in result.details:
+        print(f"  {label:<12} {value}")
+    if result.trace is None:
+        return 0
+    if capture:
+        from tutor.tracetext import print_trace
+
+        print()
+        print_trace(result.trace, sys.stdout, full=True)
+        return 0
+    from tutor.waterfall_text import block
+
+    print(f"\nPackets ({len(result.trace.packets)}; `capture -- {kind} ...` explains each):")
+    for p in result.trace.packets[:20]:
+        print(
+            f"  {p.index + 1:>3} {p.time:8.3f}s  {p.interface[:22]:<22} {p.src} → {p.dst}  {p.summary}"
+        )
+    lines = block(result.trace)
+    if lines:
+        print("\n" + "\n".join(lines))
+    return 0
+
+
+def run_hint(args: argparse.Namespace) -> int:
+    from labs.api import drill_hint, drill_state
+
+    home = _home()
+    h = drill_hint(home)
+    st = drill_state(home)
+    simulated = bool(st and st.simulated)
+    if args.json:
+        return _json(asdict(h) | {"simulated": simulated})
+    if st is not None:
+        _label(st)
+    print(f"Hint {h.number} of 3: {h.text}" + ("" if h.left else " (that was the last one)"))
+    return 0
+
+
+def run_answer(args: argparse.Namespace) -> int:
+    from labs.api import drill_answer, drill_state
+
+    home = _home()
+    grade = drill_answer(home, args.layer, args.fault, args.call, args.note)
+    st = drill_state(home)
+    if st is not None:
+        from tutor.progress import open_or_memory
+        from tutor.progress_drill import record
+
+        store = open_or_memory()
+        try:
+            record(store, st, grade)
+        finally:
+            store.close()
+    if args.json:
+        return _json(asdict(grade) | {"simulated": bool(st and st.simulated)})
+    if st is not None:
+        _label(st)
+    for name in ("layer", "fault", "call"):
+        part = getattr(grade, name)
+        verdict = "right" if part.right else f"wrong (the answer: {part.correct})"
+        print(f"{name:<6} {part.given}: {verdict}")
+    print("\nAll three right." if grade.correct else "\nNot quite.")
+    print(f"\n{grade.explanation}")
+    print(
+        f"\nTime {grade.seconds:.0f} s, hints {grade.hints_used}. `tutor drill report` writes it up."
+    )
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from labs.api import check_save_path, drill_report, drill_write_report
+    from tutor.commands.drill_report import markdown
+
+    out = check_save_path(args.out, "--out") if args.out else None
+    rep = drill_report(_home())
+    text = markdown(rep)
+    if out is None:
+        sys.stdout.write(text)
+        return 0
+    pcap = drill_write_report(rep, text, out)
+    print(f"Wrote {out}" + (f" and {pcap}" if pcap else " (simulated: no pcap)"))
+    return 0
+
+
+def run_stop(args: argparse.Namespace) -> int:
+    from labs.api import drill_stop
+
+    removed = drill_stop(_home())
+    print("Removed: " + "; ".join(removed) if removed else "No drill was running.")
+    return 0
