@@ -15,6 +15,9 @@ from labs.display_filter import (
     filter_trace,
     unknown_names,
 )
+from labs.drills.spec import DrillInfo, Grade, Hint, ProbeResult
+from labs.drills.spec import Report as DrillReport
+from labs.drills.spec import State as DrillState
 from labs.errors import BadInput, Cancelled, LabError
 from labs.registry import Availability, availability, get, lab_leftovers, run_lab, simulated, specs
 from labs.spec import LabRequest, LabSpec, Option, Target
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import TextIO
 
+    from labs.dissect.conversations import Conversation
+    from labs.dissect.follow import Followed
     from labs.trace import Trace
 
 
@@ -73,12 +78,52 @@ def write_explain_json(
     limit: int | None = None,
     decode_as: Mapping[int, str] | None = None,
     client: str | None = None,
+    mask: bool = False,
 ) -> None:
-    """The same trace as `explain_file`, written as JSON (two processes for a big file)."""
+    """The same trace as `explain_file`, written as JSON (two processes for a
+    big file); `mask`: its secrets masked, as `labs.trace.masked` does."""
     # lazy: as explain_file
     from labs.files.explain import write_explain_json as write
 
-    write(path, out, limit=limit, decode_as=decode_as, client=client)
+    write(path, out, limit=limit, decode_as=decode_as, client=client, mask=mask)
+
+
+def conversations(trace: Trace) -> tuple[Conversation, ...]:
+    """The trace's TCP and UDP conversations (Wireshark's Statistics ›
+    Conversations), numbered as Wireshark's tcp.stream / udp.stream."""
+    from labs.dissect.conversations import conversations as found
+
+    return found(trace.packets)
+
+
+def follow_stream(trace: Trace, spec: str) -> tuple[Followed, str]:
+    """`--follow [tcp:|udp:]N`: stream N's pieces and its text as `tshark -z
+    follow,tcp,ascii,N` prints it; BadInput when there is no such stream."""
+    from labs.dissect.follow import ascii_text, follow
+
+    kind, _colon, number = spec.rpartition(":")
+    kind = kind.lower() or "tcp"
+    if kind not in ("tcp", "udp") or not number.isdigit():
+        raise BadInput(
+            f"--follow {spec!r} is not a stream number.",
+            "For example: --follow 0 (TCP stream 0) or --follow udp:1.",
+        )
+    found = follow(trace.packets, kind, int(number))
+    if found is None:
+        raise BadInput(
+            f"There is no {kind.upper()} stream {number} in this capture.",
+            "See them with --conversations (the first column is the stream number).",
+        )
+    return found, ascii_text(found)
+
+
+def stream_of(trace: Trace, index: int) -> str | None:
+    """The `--follow` spec ("tcp:3", "udp:0") of the stream packet `index` is
+    in, or None for a packet of no TCP/UDP conversation."""
+    from labs.dissect.follow import stream_of as found
+
+    where = found(trace.packets, index)
+    return None if where is None else f"{where[0]}:{where[1]}"
 
 
 def parse_decode_as(items: list[str] | None) -> dict[int, str]:
@@ -114,12 +159,98 @@ def draw_packet(lab: str, src: str, dst: str, summary: str) -> str | None:
     return draw(lab, src, dst, summary)
 
 
+# --- incident drills (labs/drills/README.md) ---------------------------------
+
+#: The probe kinds `drill_probe` takes.
+drill_probe_kinds = ("resolve", "connect", "fetch", "trace")
+
+
+def drill_list() -> tuple[DrillInfo, ...]:
+    """Every incident drill: id, title, summary, what it needs."""
+    from labs.drills.registry import infos
+
+    return infos()
+
+
+def drill_start(
+    home: Path, drill_id: str, seed: int | None = None, simulate: bool = False
+) -> DrillState:
+    """Build drill `drill_id`'s broken world (live in namespaces, kept by a
+    background keeper; simulated without root or when asked) and return its state."""
+    from labs.drills.session import start
+
+    return start(home, drill_id, seed, simulate)
+
+
+def drill_state(home: Path) -> DrillState | None:
+    """The drill in progress under `home`, or None."""
+    from labs.drills.session import state
+
+    return state(home)
+
+
+def drill_probe(home: Path, kind: str, arg: str, capture: bool = False) -> ProbeResult:
+    """One probe inside the drill's network (recorded in the session)."""
+    from labs.drills.session import probe
+
+    return probe(home, kind, arg, capture)
+
+
+def drill_hint(home: Path) -> Hint:
+    """The next hint of three (recorded)."""
+    from labs.drills.session import hint
+
+    return hint(home)
+
+
+def drill_answer(home: Path, layer: str, fault: str, call: str, note: str = "") -> Grade:
+    """Grade the learner's diagnosis; finishes the drill (its world is removed)."""
+    from labs.drills.session import answer
+
+    return answer(home, layer, fault, call, note)
+
+
+def drill_report(home: Path) -> DrillReport:
+    """The data of the "explain it to my engineer" report."""
+    from labs.drills.session import report
+
+    return report(home)
+
+
+def drill_save_pcap(report: DrillReport, path: Path) -> int:
+    """The report's evidence packets as a pcap (0600); LabError when simulated."""
+    from labs.drills.session import save_pcap
+
+    return save_pcap(report, path)
+
+
+def drill_write_report(report: DrillReport, markdown: str, path: Path) -> Path | None:
+    """Write the report's Markdown to `path` and its evidence capture beside it
+    (`path` with .pcap), both 0600 and atomic; returns the pcap (None when simulated)."""
+    from labs.drills.session import write_report
+
+    return write_report(report, markdown, path)
+
+
+def drill_stop(home: Path) -> list[str]:
+    """End the drill without answering; what was removed."""
+    from labs.drills.session import stop
+
+    return stop(home)
+
+
 __all__ = [
     "Availability",
     "BadInput",
     "Cancelled",
     "Capability",
     "DisplayFilter",
+    "DrillInfo",
+    "DrillReport",
+    "DrillState",
+    "Grade",
+    "Hint",
+    "ProbeResult",
     "LabError",
     "LabRequest",
     "LabSpec",
@@ -130,8 +261,21 @@ __all__ = [
     "cleanup_leftovers",
     "compile_filter",
     "draw_packet",
+    "drill_answer",
+    "drill_hint",
+    "drill_list",
+    "drill_probe",
+    "drill_probe_kinds",
+    "drill_report",
+    "drill_save_pcap",
+    "drill_start",
+    "drill_state",
+    "drill_stop",
+    "drill_write_report",
+    "conversations",
     "explain_file",
     "field_names",
+    "follow_stream",
     "filter_trace",
     "get",
     "libpcap_available",
@@ -141,6 +285,7 @@ __all__ = [
     "run_lab",
     "simulated",
     "specs",
+    "stream_of",
     "unknown_names",
     "write_explain_json",
     "save_capture",

@@ -5,7 +5,8 @@ Prints numbers, asserts nothing:
   (b) `tutor lab run http-api --json` end to end;
   (c) `tutor explain --json` next to `tshark -r FILE -T json` (wall, CPU, peak
       memory) on 10 packets, a generated 20,000-packet HTTP capture, a 200,000-packet
-      mixed one and a 63 KB DNS message (scripts/bench_explain.py);
+      mixed one and a 63 KB DNS message, then peak memory on 20,000, 100,000 and
+      200,000 mixed packets and what each packet adds (scripts/bench_explain.py);
   (d) `tutor serve`: one browser session's start time and memory, then concurrent
       sessions ramped up, each learner running a lab once a minute, against 127.0.0.1;
   (e) the first screen: the course on screen next to a minimal Textual app, each

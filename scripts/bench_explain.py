@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -23,16 +25,48 @@ SERVER = ("127.0.0.1", 8080)
 BODY = b'{"orders": [{"id": 1, "item": "tea", "qty": 2}]}'
 
 
+_FLAGS = {"S": 0x02, "SA": 0x12, "A": 0x10, "PA": 0x18, "FA": 0x11}
+
+
+def _checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def _ip(src: str, dst: str, proto: int, payload: bytes) -> bytes:
+    """An IPv4 header as scapy writes one by default (id 1, TTL 64), then `payload`."""
+    head = struct.pack(
+        "!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 64, proto, 0,
+        socket.inet_aton(src), socket.inet_aton(dst),
+    )  # fmt: skip
+    return head[:10] + struct.pack("!H", _checksum(head)) + head[12:] + payload
+
+
+def _transport(src: str, dst: str, proto: int, header: bytes, data: bytes) -> bytes:
+    """A TCP or UDP header (checksum field at 16 or 6) with its checksum, then `data`."""
+    at = 16 if proto == 6 else 6
+    body = header + data
+    pseudo = (
+        socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, proto, len(body))
+    )
+    check = _checksum(pseudo + body)
+    return _ip(src, dst, proto, body[:at] + struct.pack("!H", check) + body[at + 2 :])
+
+
 def _segment(
     cport: int, from_client: bool, flags: str, seq: int, ack: int, data: bytes = b""
 ) -> bytes:
-    from scapy.layers.inet import IP, TCP
-
+    """One TCP segment on 127.0.0.1, the bytes scapy's IP()/TCP() would give
+    (window 8192), built directly: scapy takes milliseconds a packet, and
+    `make bench` writes 300,000 of them."""
     client = ("127.0.0.1", cport)
     a, b = (client, SERVER) if from_client else (SERVER, client)
-    return bytes(
-        IP(src=a[0], dst=b[0]) / TCP(sport=a[1], dport=b[1], flags=flags, seq=seq, ack=ack) / data
-    )
+    header = struct.pack("!HHIIBBHHH", a[1], b[1], seq, ack, 5 << 4, _FLAGS[flags], 8192, 0, 0)
+    return _transport(a[0], b[0], 6, header, data)
 
 
 def _connection(n: int) -> list[bytes]:
@@ -81,25 +115,35 @@ def http_capture(path: Path, packets: int) -> int:
 # A learner is played by a websocket client speaking textual.js's protocol (keys in,
 
 
-def _dns_pair(n: int) -> list[bytes]:
-    from scapy.layers.dns import DNS, DNSQR, DNSRR
-    from scapy.layers.inet import IP, UDP
+_DNS: dict[str, tuple[bytes, bytes]] = {}
 
-    name = f"host{n % 500}.example"
-    q = DNS(id=n & 0xFFFF, rd=1, qd=DNSQR(qname=name))
-    r = DNS(
-        id=n & 0xFFFF,
-        qr=1,
-        rd=1,
-        ra=1,
-        qd=DNSQR(qname=name),
-        an=DNSRR(rrname=name, rdata="192.0.2.7"),
-    )
+
+def _dns_messages(name: str) -> tuple[bytes, bytes]:
+    """A query for `name` and its answer (ID 0), made once with scapy."""
+    if name not in _DNS:
+        from scapy.layers.dns import DNS, DNSQR, DNSRR
+
+        q = DNS(id=0, rd=1, qd=DNSQR(qname=name))
+        r = DNS(
+            id=0, qr=1, rd=1, ra=1, qd=DNSQR(qname=name), an=DNSRR(rrname=name, rdata="192.0.2.7")
+        )
+        _DNS[name] = (bytes(q), bytes(r))
+    return _DNS[name]
+
+
+def _dns_pair(n: int) -> list[bytes]:
+    query, answer = _dns_messages(f"host{n % 500}.example")
+    ident = (n & 0xFFFF).to_bytes(2, "big")
     port = 30000 + n % 20000
-    return [
-        bytes(IP(src="127.0.0.1", dst="127.0.0.53") / UDP(sport=port, dport=53) / q),
-        bytes(IP(src="127.0.0.53", dst="127.0.0.1") / UDP(sport=53, dport=port) / r),
-    ]
+    out = []
+    for (src, sport), (dst, dport), msg in (
+        (("127.0.0.1", port), ("127.0.0.53", 53), query),
+        (("127.0.0.53", 53), ("127.0.0.1", port), answer),
+    ):
+        data = ident + msg[2:]
+        header = struct.pack("!HHHH", sport, dport, 8 + len(data), 0)
+        out.append(_transport(src, dst, 17, header, data))
+    return out
 
 
 def mixed_capture(path: Path, packets: int) -> int:
@@ -186,6 +230,42 @@ def _pair(label: str, cap: Path, runs: int, tshark: str | None) -> list[Row]:
     return rows
 
 
+def memory_rows(tmp: Path, sizes: list[int], big: int, tshark: str | None) -> list[Row]:
+    """Peak memory of `tutor explain --json` (and tshark) on mixed captures
+    of growing size, and what each further packet adds: flat means the
+    output is streamed. Peak RSS is the largest process's (wait4's ru_maxrss)."""
+    rows: list[Row] = []
+    peaks: list[tuple[int, float, float]] = []
+    for n in [*sizes, big]:
+        cap = tmp / f"mixed-{n}.pcap"
+        if not cap.exists():
+            mixed_capture(cap, n)
+        ours = measure([PY, "-m", "tutor", "explain", "--json", str(cap)])
+        theirs = measure([tshark, "-r", str(cap), "-T", "json"]) if tshark else None
+        peaks.append((n, ours[2], theirs[2] if theirs else float("nan")))
+        rows.append(
+            (
+                f"memory: {n} mixed",
+                f"{ours[2]:.0f} MiB",
+                f"tutor peak RSS; tshark {theirs[2]:.0f} MiB" if theirs else "tutor peak RSS",
+            )
+        )
+        if n != big:
+            cap.unlink()
+    (n0, a0, t0), (n1, a1, t1) = peaks[0], peaks[-1]
+    if n1 > n0:
+        per = (a1 - a0) * 1024 * 1024 / (n1 - n0)
+        theirs_per = (t1 - t0) * 1024 * 1024 / (n1 - n0)
+        rows.append(
+            (
+                f"memory: each packet past {n0}",
+                f"{per:.0f} B",
+                f"tutor's peak grows this much a packet; tshark's {theirs_per:.0f} B",
+            )
+        )
+    return rows
+
+
 def explain_rows(packets: int, big: int, runs: int) -> list[Row]:
     """The rows of (c): small file, `packets` HTTP, `big` mixed (0 skips), one big DNS message."""
     tshark = shutil.which("tshark")
@@ -209,6 +289,7 @@ def explain_rows(packets: int, big: int, runs: int) -> list[Row]:
             mixed = Path(tmp) / "mixed.pcap"
             m = mixed_capture(mixed, big)
             rows += _pair(f"{m} mixed", mixed, 1, tshark)
+            rows += memory_rows(Path(tmp), [n for n in (20_000, 100_000) if n < big], m, tshark)
             mixed.unlink()
         dns = Path(tmp) / "dns63k.pcap"
         big_dns(dns)
@@ -216,4 +297,4 @@ def explain_rows(packets: int, big: int, runs: int) -> list[Row]:
     return rows
 
 
-__all__ = ["explain_rows", "http_capture", "mixed_capture"]
+__all__ = ["explain_rows", "http_capture", "memory_rows", "mixed_capture"]

@@ -1,7 +1,8 @@
 """Shared by the webhooks, oauth and cors lab tests: every Wireshark-named
 field of a run's trace against tshark's reading of the saved pcap, packet
 by packet (the value must be one of the values tshark shows for that field
-in that frame; tshark reads each segment on its own, as tutor does)."""
+in that frame; tshark with its TCP reassembly on, as tutor reads an HTTP
+message in the segment that completes it)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def check_with_tshark(trace: Trace, tmp_path: Path, ports: tuple[int, ...]) -> i
         {f.filter for p in wire for layer in p.layers for f in layer.fields if f.filter}
         - OTHER_FORM
     )
-    args = [str(TSHARK), "-r", str(pcap), "-o", "tcp.desegment_tcp_streams:FALSE",
+    args = [str(TSHARK), "-r", str(pcap), "-o", "tcp.desegment_tcp_streams:TRUE",
             "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|"]  # fmt: skip
     for port in ports:
         args += ["-d", f"tcp.port=={port},http"]

@@ -126,5 +126,248 @@ c.close()' &
   stop_capture telnet; stop_servers; unaddress
 }
 
+# mDNS (RFC 6762): python-zeroconf announces a web service in one namespace
+# and asks for it from the other, by multicast to 224.0.0.251:5353.
+# QUIC (RFC 9000): aioquic's client opens a connection to aioquic's server.
+# SSDP: async-upnp-client searches for UPnP devices (M-SEARCH to 239.255.255.250:1900).
+# These three need PYTHON=/path/to/a/venv/bin/python with zeroconf, aioquic and
+# async-upnp-client; ftp needs pyftpdlib there (tutor's own venv has it).
+PY=${PYTHON:-python3}
+mdns() {
+  address; ip -n $A route add 224.0.0.0/4 dev pa$$; ip -n $B route add 224.0.0.0/4 dev pb$$
+  $SA $PY -I -c '
+import socket, time
+from zeroconf import ServiceInfo, Zeroconf
+zc = Zeroconf(interfaces=["192.0.2.1"])
+zc.register_service(ServiceInfo("_http._tcp.local.", "shop._http._tcp.local.", addresses=[socket.inet_aton("192.0.2.1")],
+                                port=8080, properties={"path": "/api"}, server="shop.local."))
+time.sleep(8); zc.close()' >/dev/null 2>&1 &
+  sleep 3; start_capture mdns "udp port 5353"
+  $CL $PY -I -c '
+from zeroconf import Zeroconf
+zc = Zeroconf(interfaces=["192.0.2.2"])
+print(zc.get_service_info("_http._tcp.local.", "shop._http._tcp.local.", timeout=3000)); zc.close()' >/dev/null 2>&1
+  stop_capture mdns; stop_servers; unaddress
+}
+
+quic() {
+  address
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $D/qkey.pem -out $D/qcert.pem -days 30 -subj "/CN=shop.example" -addext "subjectAltName=DNS:shop.example" 2>/dev/null
+  $SA $PY -I -c '
+import asyncio, sys
+from aioquic.asyncio import serve
+from aioquic.quic.configuration import QuicConfiguration
+async def main():
+    c = QuicConfiguration(is_client=False, alpn_protocols=["hq-interop"])
+    c.load_cert_chain(sys.argv[1], sys.argv[2])
+    await serve("192.0.2.1", 4433, configuration=c)
+    await asyncio.sleep(8)
+asyncio.run(main())' $D/qcert.pem $D/qkey.pem >/dev/null 2>&1 &
+  sleep 1.5; start_capture quic "udp port 4433"
+  $CL $PY -I -c '
+import asyncio, ssl
+from aioquic.asyncio import connect
+from aioquic.quic.configuration import QuicConfiguration
+async def main():
+    c = QuicConfiguration(is_client=True, alpn_protocols=["hq-interop"], server_name="shop.example")
+    c.verify_mode = ssl.CERT_NONE
+    async with connect("192.0.2.1", 4433, configuration=c) as client:
+        await client.ping()
+asyncio.run(main())' >/dev/null 2>&1
+  stop_capture quic; stop_servers; unaddress
+}
+
+ssdp() {
+  address; ip -n $B route add 224.0.0.0/4 dev pb$$
+  start_capture ssdp "udp port 1900"
+  $CL timeout 4 ${PY%/python}/upnp-client --timeout 2 search --bind 192.0.2.2 >/dev/null 2>&1
+  stop_capture ssdp; unaddress
+}
+
+# ICMP: ping three times; then IPv6: neighbour discovery and ping6 (ping, iputils).
+ping() {
+  address; ip -n $A addr add 2001:db8::1/64 dev pa$$ nodad; ip -n $B addr add 2001:db8::2/64 dev pb$$ nodad
+  start_capture ping "icmp or icmp6 or arp"
+  $CL ping -c 3 -i 0.2 192.0.2.1 >/dev/null 2>&1
+  $CL ping -6 -c 2 -i 0.2 2001:db8::1 >/dev/null 2>&1
+  stop_capture ping; ip -n $A addr flush dev pa$$; ip -n $B addr flush dev pb$$
+}
+
+# DNS: dig asks dnsmasq (serving names from a hosts file) for A, AAAA, MX,
+# TXT and a missing name over UDP, then an A over TCP.
+dns() {
+  address
+  printf '192.0.2.10 shop.example\n2001:db8::10 shop.example\n' > $D/hosts
+  $SA dnsmasq --no-daemon --no-resolv --no-hosts --addn-hosts=$D/hosts --listen-address=192.0.2.1 --bind-interfaces \
+    --mx-host=shop.example,mail.shop.example,10 --txt-record=shop.example,"v=spf1 -all" --local=/example/ \
+    --pid-file=$D/dnsmasq-dns.pid >/dev/null 2>&1 &
+  sleep 0.7; start_capture dns "port 53"
+  for t in A AAAA MX TXT; do $CL dig +tries=1 +time=2 @192.0.2.1 shop.example $t >/dev/null 2>&1; done
+  $CL dig +tries=1 +time=2 @192.0.2.1 nothere.example A >/dev/null 2>&1
+  $CL dig +tcp +tries=1 +time=2 @192.0.2.1 shop.example A >/dev/null 2>&1
+  stop_capture dns; stop_servers; unaddress
+}
+
+# FTP: pyftpdlib serves a directory, curl lists it and downloads a file (passive mode).
+ftp() {
+  address; mkdir -p $D/ftp; echo "hello over ftp" > $D/ftp/hello.txt; chmod -R a+rX $D/ftp
+  $SA $PY -I -c '
+import sys
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.servers import FTPServer
+a = DummyAuthorizer(); a.add_user("demo", "demo-password", sys.argv[1])
+FTPHandler.authorizer = a
+FTPServer(("192.0.2.1", 21), FTPHandler).serve_forever()' $D/ftp >/dev/null 2>&1 &
+  sleep 1.0; start_capture ftp "tcp"
+  $CL curl -s -u demo:demo-password ftp://192.0.2.1/ >/dev/null
+  $CL curl -s -u demo:demo-password ftp://192.0.2.1/hello.txt >/dev/null
+  stop_capture ftp; stop_servers; unaddress
+}
+
+# HTTPS: curl (TLS 1.3, ALPN) fetches from openssl s_server -www.
+https() {
+  address
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout $D/key.pem -out $D/cert.pem -days 30 -subj "/CN=shop.example" -addext "subjectAltName=DNS:shop.example" 2>/dev/null
+  $SA openssl s_server -accept 443 -cert $D/cert.pem -key $D/key.pem -www >/dev/null 2>&1 &
+  sleep 0.7; start_capture https "tcp port 443"
+  $CL curl -sk --resolve shop.example:443:192.0.2.1 https://shop.example/ -o /dev/null
+  stop_capture https; stop_servers; unaddress
+}
+
+# SMTP: curl sends a message to Python's smtpd debugging server (Debian's python3.11).
+smtp() {
+  address; printf 'From: a@example.org\r\nTo: b@example.org\r\nSubject: hi\r\n\r\nHello.\r\n' > $D/mail.txt
+  $SA python3 -I -W ignore -m smtpd -n -c DebuggingServer 192.0.2.1:25 >/dev/null 2>&1 &
+  sleep 1.0; start_capture smtp "tcp port 25"
+  $CL curl -s --mail-from a@example.org --mail-rcpt b@example.org -T $D/mail.txt smtp://192.0.2.1/ >/dev/null
+  stop_capture smtp; stop_servers; unaddress
+}
+
+# Fragments: ping sends 3000-byte echoes over a 1500-byte link, IPv4 then IPv6.
+frag() {
+  address; ip -n $A addr add 2001:db8::1/64 dev pa$$ nodad; ip -n $B addr add 2001:db8::2/64 dev pb$$ nodad
+  start_capture frag "icmp or icmp6 or (ip[6:2] & 0x1fff != 0) or ip6[6] == 44"
+  $CL ping -c 1 -s 3000 192.0.2.1 >/dev/null 2>&1
+  $CL ping -6 -c 1 -s 3000 2001:db8::1 >/dev/null 2>&1
+  stop_capture frag; ip -n $A addr flush dev pa$$; ip -n $B addr flush dev pb$$
+}
+
+# FTP in active mode (curl -P: PORT/EPRT, the server connects back) and a TFTP upload (tftp put: WRQ).
+active() {
+  address; mkdir -p $D/ftp $D/tftp; echo "hello over ftp" > $D/ftp/hello.txt; chmod -R a+rwX $D/ftp $D/tftp
+  $SA $PY -I -c '
+import sys
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.servers import FTPServer
+a = DummyAuthorizer(); a.add_anonymous(sys.argv[1])
+FTPHandler.authorizer = a
+FTPServer(("192.0.2.1", 21), FTPHandler).serve_forever()' $D/ftp >/dev/null 2>&1 &
+  $SA in.tftpd --foreground --address 192.0.2.1:69 --create --secure $D/tftp >/dev/null 2>&1 &
+  sleep 1.0; start_capture ftp-active "tcp or udp"
+  $CL curl -s -P 192.0.2.2 ftp://192.0.2.1/hello.txt >/dev/null
+  head -c 700 /usr/share/common-licenses/GPL-3 > $D/up.txt
+  (cd $D && $CL tftp 192.0.2.1 -m octet -c put up.txt >/dev/null 2>&1)
+  stop_capture ftp-active; stop_servers; unaddress
+}
+
+# Refused: curl to a closed TCP port (RST), then a UDP datagram to a closed port (ICMP port unreachable).
+refused() {
+  address; start_capture refused ""
+  $CL curl -s --max-time 2 http://192.0.2.1:8081/ >/dev/null
+  $CL bash -c 'echo hi > /dev/udp/192.0.2.1/9999' 2>/dev/null; sleep 0.3
+  stop_capture refused; unaddress
+}
+
+# HTTP/2 without TLS (h2c): curl with prior knowledge to Node's built-in http2 server.
+h2c() {
+  address
+  $SA node -e '
+const http2 = require("http2");
+http2.createServer((req, res) => { res.setHeader("content-type", "application/json"); res.end(JSON.stringify({orders: [1, 2, 3]})); })
+  .listen(8080, "192.0.2.1"); setTimeout(() => process.exit(0), 8000);' >/dev/null 2>&1 &
+  sleep 1.0; start_capture h2c "tcp port 8080"
+  $CL curl -s --http2-prior-knowledge http://192.0.2.1:8080/orders http://192.0.2.1:8080/orders >/dev/null
+  stop_capture h2c; stop_servers; unaddress
+}
+
+# WebSocket: the websockets library's own client and server exchange a text message and close.
+websocket() {
+  address
+  $SA $PY -I -c '
+import asyncio
+from websockets.asyncio.server import serve
+async def echo(ws):
+    async for m in ws: await ws.send(m)
+async def main():
+    async with serve(echo, "192.0.2.1", 8765): await asyncio.sleep(6)
+asyncio.run(main())' >/dev/null 2>&1 &
+  sleep 1.0; start_capture websocket "tcp port 8765"
+  $CL $PY -I -c '
+import asyncio
+from websockets.asyncio.client import connect
+async def main():
+    async with connect("ws://192.0.2.1:8765/feed", compression=None) as ws:
+        await ws.send("hello"); await ws.recv()
+asyncio.run(main())' >/dev/null 2>&1
+  stop_capture websocket; stop_servers; unaddress
+}
+
+# A port scan: nmap's SYN scan of the first 100 ports of a host with two open (22 and 80: python listeners).
+scan() {
+  address
+  $SA python3 -I -c '
+import socket, time
+ss = []
+for p in (22, 80):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("192.0.2.1", p)); s.listen(5); ss.append(s)
+time.sleep(10)' >/dev/null 2>&1 &
+  sleep 0.7; start_capture scan "host 192.0.2.1"
+  $CL nmap -n -Pn -sS -p 1-100 --max-retries 0 192.0.2.1 >/dev/null 2>&1
+  stop_capture scan; stop_servers; unaddress
+}
+
+# ARP: arping asks three times who has 192.0.2.1.
+arp() {
+  address; start_capture arp "arp"
+  $CL arping -c 3 -w 3 -I pb$$ 192.0.2.1 >/dev/null 2>&1
+  stop_capture arp; unaddress
+}
+
+# Traceroute (UDP, then ICMP with -I, then TCP SYN with -T) through two routers of our own:
+# client (198.51.100.0/24) - r1 - (203.0.113.0/30) - r2 - server (192.0.2.0/24).
+trace() {
+  local R1=tutp-r1-$$ R2=tutp-r2-$$
+  ip netns add $R1; ip netns add $R2
+  ip link add ta$$ type veth peer name tb$$; ip link add tc$$ type veth peer name td$$
+  ip link set ta$$ netns $R1; ip link set pb$$ netns $B 2>/dev/null
+  ip link set tb$$ netns $R1; ip link set tc$$ netns $R2; ip link set td$$ netns $R2
+  # reuse the pair: pa (server side) goes to r2's peer, pb stays in the client
+  ip link add tr1$$ type veth peer name tr2$$; ip link set tr1$$ netns $R1; ip link set tr2$$ netns $R2
+  ip link del ta$$ 2>/dev/null; ip link del tc$$ 2>/dev/null
+  ip link add ua$$ type veth peer name ub$$; ip link set ua$$ netns $B; ip link set ub$$ netns $R1
+  ip link add uc$$ type veth peer name ud$$; ip link set uc$$ netns $R2; ip link set ud$$ netns $A
+  ip -n $B addr add 198.51.100.2/24 dev ua$$; ip -n $R1 addr add 198.51.100.1/24 dev ub$$
+  ip -n $R1 addr add 203.0.113.1/30 dev tr1$$; ip -n $R2 addr add 203.0.113.2/30 dev tr2$$
+  ip -n $R2 addr add 192.0.2.254/24 dev uc$$; ip -n $A addr add 192.0.2.1/24 dev ud$$
+  for x in "$B ua$$" "$R1 ub$$" "$R1 tr1$$" "$R2 tr2$$" "$R2 uc$$" "$A ud$$"; do set -- $x; ip -n $1 link set $2 up; done
+  ip -n $R1 link set lo up; ip -n $R2 link set lo up
+  ip netns exec $R1 sysctl -qw net.ipv4.ip_forward=1; ip netns exec $R2 sysctl -qw net.ipv4.ip_forward=1
+  ip -n $B route add default via 198.51.100.1; ip -n $A route add default via 192.0.2.254
+  ip -n $R1 route add 192.0.2.0/24 via 203.0.113.2; ip -n $R2 route add 198.51.100.0/24 via 203.0.113.1
+  $SA python3 -I -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("192.0.2.1", 80)); s.listen(5); time.sleep(12)' >/dev/null 2>&1 &
+  sleep 0.5
+  $CL dumpcap -q -i ua$$ -w $D/traceroute.pcapng >/dev/null 2>&1 & CAP=$!; sleep 1.0
+  $CL traceroute -n -q 1 -w 1 192.0.2.1 >/dev/null 2>&1
+  $CL traceroute -n -q 1 -w 1 -I 192.0.2.1 >/dev/null 2>&1
+  $CL traceroute -n -q 1 -w 1 -T -p 80 192.0.2.1 >/dev/null 2>&1
+  stop_capture traceroute; stop_servers
+  ip netns pids $R1 | xargs -r kill 2>/dev/null; ip netns pids $R2 | xargs -r kill 2>/dev/null
+  ip netns del $R1; ip netns del $R2
+}
+
 mkdir -p "$OUT"
-for name in ${@:-dhcp ntp tftp mail nbns telnet}; do $name; done
+for name in ${@:-dhcp ntp tftp mail nbns telnet mdns quic ssdp ping dns ftp https smtp frag active refused h2c websocket scan arp trace}; do $name; done

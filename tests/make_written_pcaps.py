@@ -172,6 +172,7 @@ def others(folder: str) -> None:
     wrpcap(f"{folder}/vlan-mld.pcap", [tagged, mld])
     dns_over_tcp(folder)
     icmp_extensions(folder)
+    wifi(folder)
 
 
 def icmp_extensions(folder: str) -> None:
@@ -233,6 +234,68 @@ def dns_over_tcp(folder: str) -> None:
         seg(False, "PA" if k == 2 else "A", s + 1 + k * 1000, c + 1 + len(qa), part)
     seg(True, "A", c + 1 + len(qa), s + 1 + len(aa))
     wrpcap(f"{folder}/dns-tcp.pcap", pk)
+
+
+def wifi(folder: str) -> None:
+    """Wi-Fi in monitor mode (radiotap): a beacon, a probe request and its
+    response, an authentication, an ACK, and a QoS data frame carrying a DNS
+    query over LLC/SNAP. (No real radio here: written with scapy.)"""
+    from scapy.layers.dns import DNS, DNSQR
+    from scapy.layers.dot11 import (
+        Dot11,
+        Dot11Auth,
+        Dot11Beacon,
+        Dot11Elt,
+        Dot11ProbeReq,
+        Dot11ProbeResp,
+        Dot11QoS,
+        RadioTap,
+    )
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import LLC, SNAP
+    from scapy.utils import wrpcap
+
+    ap, sta, everyone = "02:11:22:33:44:55", "02:aa:bb:cc:dd:ee", "ff:ff:ff:ff:ff:ff"
+    radio = RadioTap(
+        present="Flags+Rate+Channel+dBm_AntSignal",
+        Flags=0,
+        Rate=2,
+        ChannelFrequency=2437,
+        ChannelFlags=0x00A0,
+        dBm_AntSignal=-52,
+    )
+    rates = Dot11Elt(ID=1, info=b"\x82\x84\x8b\x96")
+    ssid = Dot11Elt(ID=0, info=b"CafeWiFi")
+    frames = [
+        radio
+        / Dot11(type=0, subtype=8, addr1=everyone, addr2=ap, addr3=ap, SC=16)
+        / Dot11Beacon(timestamp=123456789, beacon_interval=100, cap=0x0411)
+        / ssid
+        / rates
+        / Dot11Elt(ID=3, info=b"\x06"),
+        radio
+        / Dot11(type=0, subtype=4, addr1=everyone, addr2=sta, addr3=everyone, SC=32)
+        / Dot11ProbeReq()
+        / ssid
+        / rates,
+        radio
+        / Dot11(type=0, subtype=5, addr1=sta, addr2=ap, addr3=ap, SC=48)
+        / Dot11ProbeResp(timestamp=123456999, beacon_interval=100, cap=0x0411)
+        / ssid,
+        radio
+        / Dot11(type=0, subtype=11, addr1=ap, addr2=sta, addr3=ap, SC=64)
+        / Dot11Auth(algo=0, seqnum=1, status=0),
+        radio / Dot11(type=1, subtype=13, addr1=sta),
+        radio
+        / Dot11(type=2, subtype=8, FCfield=1, addr1=ap, addr2=sta, addr3="02:00:00:00:00:01", SC=80)
+        / Dot11QoS(TID=0)
+        / LLC(dsap=0xAA, ssap=0xAA, ctrl=3)
+        / SNAP(OUI=0, code=0x0800)
+        / IP(src="192.0.2.50", dst="192.0.2.1")
+        / UDP(sport=5353, dport=53)
+        / DNS(rd=1, qd=DNSQR(qname="shop.example")),
+    ]
+    wrpcap(f"{folder}/wifi.pcap", frames)
 
 
 others(sys.argv[1])

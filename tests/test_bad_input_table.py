@@ -94,7 +94,7 @@ CASES: list[tuple[str, list[str]]] = [
     ("explain empty", ["explain", "FILES/empty.pcap"]),
     ("explain text", ["explain", "FILES/text.pcap"]),
     ("explain cut header", ["explain", "FILES/cut.pcap"]),
-    ("explain wifi", ["explain", "FILES/wifi.pcap"]),
+    ("explain usb", ["explain", "FILES/usb.pcap"]),
     ("explain unreadable", ["explain", "FILES/secret.pcap"]),
     ("explain limit zero", ["explain", "FILES/ok.pcap", "--limit", "0"]),
     ("explain limit text", ["explain", "FILES/ok.pcap", "--limit", "all"]),
@@ -113,7 +113,7 @@ def files(tmp_path):
     (d / "empty.pcap").write_bytes(b"")
     (d / "text.pcap").write_text("hello, I am text\n")
     (d / "cut.pcap").write_bytes(PCAP_HEAD[:10])
-    (d / "wifi.pcap").write_bytes(PCAP_HEAD[:20] + struct.pack("<I", 105))
+    (d / "usb.pcap").write_bytes(PCAP_HEAD[:20] + struct.pack("<I", 220))  # USB: not read
     (d / "ok.pcap").write_bytes(PCAP_HEAD)
     (d / "secret.pcap").write_bytes(PCAP_HEAD)
     os.chmod(d / "secret.pcap", 0)

@@ -80,7 +80,10 @@ FILTERS = (
 
 def tshark_select(pcap: Path, expr: str, decode_as: dict[int, str]) -> list[int]:
     """Frame numbers tshark's -Y selects, counted from 0 like the trace."""
-    args = [TSHARK or "tshark", "-r", str(pcap), "-o", "tcp.desegment_tcp_streams:FALSE"]
+    # An HTTP message's fields are in the segment that completes it, as tshark
+    # has them with its reassembly on.
+    desegment = "TRUE" if "http." in expr else "FALSE"
+    args = [TSHARK or "tshark", "-r", str(pcap), "-o", f"tcp.desegment_tcp_streams:{desegment}"]
     # The joined file repeats connections (the same HTTP capture in three link
     # types); tshark's sequence analysis would call the repeats retransmissions
     # and not decode them. tutor does no sequence analysis either.
@@ -123,6 +126,12 @@ def server_ports(trace: Trace) -> dict[int, str]:
     return ports
 
 
+#: Packets of the captures that repeat http.pcap's connection (other link
+#: types): tshark's reassembly takes them for the same stream in the joined
+#: file, so HTTP fields (read where a message completes) are not compared there.
+REPEATS: set[int] = set()
+
+
 @pytest.fixture(scope="module")
 def everything(tmp_path_factory):
     """The stored pcaps and a pcap saved from each stored (non-simulated) lab
@@ -134,6 +143,8 @@ def everything(tmp_path_factory):
     ports: dict[int, str] = {}
     for pcap in PCAPS:
         trace = explain_file(pcap)
+        if pcap.name in ("http-sll.pcap", "http.pcap"):  # after http-raw.pcapng
+            REPEATS.update(range(len(packets), len(packets) + len(trace.packets)))
         parts.append(pcap)
         packets += trace.packets
         ports.update(server_ports(trace))
@@ -156,6 +167,8 @@ def everything(tmp_path_factory):
 def test_selects_what_tshark_selects(everything, expr):
     merged, packets, ports = everything
     want, got = tshark_select(merged, expr, ports), ours(packets, expr)
+    if "http." in expr:
+        want, got = [n for n in want if n not in REPEATS], [n for n in got if n not in REPEATS]
     assert want == got
 
 

@@ -60,7 +60,15 @@ COMPARED = (
     "icmpv6.mldr.mar.record_type icmpv6.mldr.mar.aux_data_len icmpv6.mldr.mar.nb_sources "
     "icmpv6.mldr.mar.multicast_address icmp.unused icmp.length icmp.length.original_datagram "
     "icmp.ext.version icmp.ext.res icmp.ext.checksum icmp.ext.length icmp.ext.class icmp.ext.ctype "
-    "icmp.mpls.label icmp.mpls.exp icmp.mpls.s icmp.mpls.ttl"
+    "icmp.mpls.label icmp.mpls.exp icmp.mpls.s icmp.mpls.ttl "
+    "radiotap.version radiotap.pad radiotap.length radiotap.present.word radiotap.flags "
+    "radiotap.datarate radiotap.channel.freq radiotap.channel.flags radiotap.dbm_antsignal "
+    "wlan.fc.type_subtype wlan.fc.version wlan.fc.type wlan.fc.subtype wlan.flags wlan.fc.ds "
+    "wlan.fc.tods wlan.fc.fromds wlan.fc.retry wlan.fc.protected wlan.duration wlan.ra wlan.ta "
+    "wlan.da wlan.sa wlan.bssid wlan.frag wlan.seq wlan.fixed.timestamp wlan.fixed.beacon "
+    "wlan.fixed.capabilities wlan.fixed.auth.alg wlan.fixed.auth_seq wlan.fixed.status_code "
+    "wlan.tag.number wlan.tag.length wlan.ssid wlan.supported_rates wlan.ds.current_channel "
+    "wlan.qos wlan.qos.tid llc.dsap llc.ssap llc.control llc.oui llc.type"
 ).split()
 
 
@@ -140,7 +148,7 @@ def _server_port(path: Path) -> int:
 @pytest.mark.parametrize("name", ["http.pcap", "http-sll.pcap", "http-raw.pcapng"])
 def test_http_fields_match_tshark(name):
     path = PCAPS / name
-    assert compare(path, {_server_port(path): "http"}) > 400
+    assert compare(path, {_server_port(path): "http"}, reassemble=True) > 400
 
 
 def test_dns_fields_match_tshark():
@@ -161,13 +169,15 @@ def test_tls_fields_match_tshark():
         ("smtp.pcap", 100),
         ("vlan-mld.pcap", 40),
         ("icmp-ext.pcap", 50),
+        ("wifi.pcap", 150),
     ],
 )
 def test_fields_fixed_for_issue_10_match_tshark(name, least):
     """Fragment offsets in 8-byte units, a neighbor advertisement's target
     and flags, the EDNS OPT record, SMTP on port 25, a VLAN tag, IPv6
     hop-by-hop options and an MLDv2 report, an ICMP error with RFC 4884
-    extensions (an MPLS label stack) and one without (written with scapy:
+    extensions (an MPLS label stack) and one without, Wi-Fi frames with
+    radiotap (written with scapy:
     tests/make_written_pcaps.py)."""
     assert compare(PCAPS / name) > least
 

@@ -131,7 +131,7 @@ def test_truncated_pcapng(tmp_path):
         (b"hello, I am text\n", "is not a pcap or pcapng capture file"),
         (b"", "is not a pcap or pcapng capture file"),
         (b"\xd4\xc3\xb2\xa1\x02\x00", "truncated before its first packet"),
-        (b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00" + bytes(12) + b"\x69\x00\x00\x00", "802.11"),
+        (b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00" + bytes(12) + b"\xdc\x00\x00\x00", "USB"),
     ],
 )
 def test_bad_files_say_what_to_do(tmp_path, content, message):

@@ -143,6 +143,20 @@ def dissect_some(
     elsewhere (`labs.files.parallel`): all a packet remembers is per conversation,
     except who is a client, which `learned` (the SYNs of the whole capture)
     supplies before each packet that follows them."""
+    t0 = raws[0].time if raws else 0.0
+    return dissect_stream(((i, raws[i]) for i in indexes), t0, decode_as, client, learned)
+
+
+def dissect_stream(
+    numbered: Iterable[tuple[int, RawPacket]],
+    t0: float,
+    decode_as: Mapping[int, str] | None = None,
+    client: str | None = None,
+    learned: Sequence[Learned] = (),
+) -> Iterator[Packet]:
+    """`dissect_some` over (index, packet) pairs as they are read (ascending
+    indexes), times counted from `t0` (the capture's first packet): nothing
+    but what dissection remembers per conversation is kept."""
     # One Session per origin: plaintext recorded inside a TLS tunnel shares
     # its endpoints with the TLS records on the wire, but not their protocol
     # nor their TCP numbering.
@@ -154,14 +168,12 @@ def dissect_some(
             session = sessions[origin] = Session(decode_as, client, origin)
         return session
 
-    t0 = raws[0].time if raws else 0.0
     pending = iter(learned)
     upcoming = next(pending, None)
-    for i in indexes:
+    for i, r in numbered:
         while upcoming is not None and upcoming[0] < i:
             session_for(upcoming[1]).roles.learn(upcoming[2], upcoming[3])
             upcoming = next(pending, None)
-        r = raws[i]
         yield dissect_packet(r, index=i, t0=t0, session=session_for(r.origin))
 
 
@@ -218,4 +230,5 @@ __all__ = [
     "dissect_layers",
     "dissect_packet",
     "dissect_some",
+    "dissect_stream",
 ]

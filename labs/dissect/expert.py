@@ -48,37 +48,61 @@ _KINDS = (
 )  # fmt: skip
 
 
-def _listed(numbers: list[int]) -> str:
-    shown = ", ".join(f"#{n}" for n in numbers[:8])
-    return shown + (f" and {len(numbers) - 8} more" if len(numbers) > 8 else "")
+#: Packet numbers listed per kind; the rest are counted.
+_SHOWN = 8
+
+
+def _listed(numbers: list[int], total: int) -> str:
+    shown = ", ".join(f"#{n}" for n in numbers[:_SHOWN])
+    return shown + (f" and {total - _SHOWN} more" if total > _SHOWN else "")
 
 
 def expert_section(views: Sequence[View]) -> Section | None:
     """The section for a capture with TCP in it; None without TCP."""
-    if not any(v.kind == "TCP" for v in views):
-        return None
-    found: dict[str, list[int]] = {}
+    found = Expert()
     for v in views:
+        found.add(v)
+    return found.section()
+
+
+class Expert:
+    """`expert_section` one packet at a time, keeping per kind only its count
+    and the first packet numbers it lists (a capture read as a stream)."""
+
+    def __init__(self) -> None:
+        self.tcp = False
+        #: flag -> (how many, the first numbers)
+        self.found: dict[str, tuple[int, list[int]]] = {}
+
+    def add(self, v: View) -> None:
+        if v.kind == "TCP":
+            self.tcp = True
         for flag in v.analysis:
             if flag == "retransmission" and (
                 "fast_retransmission" in v.analysis or "spurious_retransmission" in v.analysis
             ):
                 continue
-            found.setdefault(flag, []).append(v.number)
-    rows = ["Seen\tPackets\tWhat it means"]
-    for flag, one, many, meaning in _KINDS:
-        numbers = found.get(flag)
-        if numbers:
-            n = len(numbers)
-            rows.append(f"{n} {one if n == 1 else many}\t{_listed(numbers)}\t{meaning}")
-    if len(rows) == 1:
-        return Section(
-            TITLE,
-            "Nothing that Wireshark's TCP analysis flags (its Expert Info): no retransmission, "
-            "no lost or out-of-order segment, no duplicate ACK, no full or zero window.",
-        )
-    # A table: the text output shows it at the top, with the steps.
-    return Section(TITLE, "\n".join(rows), "table")
+            n, numbers = self.found.get(flag, (0, []))
+            if n < _SHOWN:
+                numbers.append(v.number)
+            self.found[flag] = (n + 1, numbers)
+
+    def section(self) -> Section | None:
+        if not self.tcp:
+            return None
+        rows = ["Seen\tPackets\tWhat it means"]
+        for flag, one, many, meaning in _KINDS:
+            n, numbers = self.found.get(flag, (0, []))
+            if n:
+                rows.append(f"{n} {one if n == 1 else many}\t{_listed(numbers, n)}\t{meaning}")
+        if len(rows) == 1:
+            return Section(
+                TITLE,
+                "Nothing that Wireshark's TCP analysis flags (its Expert Info): no retransmission, "
+                "no lost or out-of-order segment, no duplicate ACK, no full or zero window.",
+            )
+        # A table: the text output shows it at the top, with the steps.
+        return Section(TITLE, "\n".join(rows), "table")
 
 
-__all__ = ["TITLE", "expert_section"]
+__all__ = ["TITLE", "Expert", "expert_section"]

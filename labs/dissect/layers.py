@@ -41,6 +41,8 @@ class Session:
         self.protos: dict[frozenset[tuple[str, int]], str] = {}
         #: a client endpoint -> the protocol that follows it (`App.follows_client`)
         self.followed: dict[tuple[str, int], str] = {}
+        #: port -> protocol a module announced for a connection to come (`Stream.expect`)
+        self.expected: dict[int, str] = {}
         #: one direction (src, sport, dst, dport) -> what its protocol module remembers
         self.streams: dict[tuple[str, int, str, int], Stream] = {}
         # A port a lab names for its protocol is where its server listens
@@ -70,7 +72,8 @@ class Session:
         st = self.streams.get(key)
         if st is None:
             back = self.streams.get((dst, dport, src, sport))
-            st = self.streams[key] = Stream() if back is None else Stream(shared=back.shared)
+            shared = {} if back is None else back.shared
+            st = self.streams[key] = Stream(shared=shared, expect=self.expected)
         return st
 
 
@@ -82,14 +85,16 @@ def _parse(data: bytes, link: str) -> Any:
     stays raw so protocol choice is ours, not scapy's port bindings)."""
     if not _PARSERS:
         # lazy: scapy takes about 0.2 s to import; paid on first use, not when labs load
+        from scapy.layers.dot11 import Dot11, RadioTap
         from scapy.layers.inet import IP, TCP, UDP
         from scapy.layers.inet6 import IPv6
         from scapy.layers.l2 import CookedLinux, Ether
         from scapy.packet import Raw
 
         _PARSERS.update(ip=IP, ipv6=IPv6, ethernet=Ether, sll=CookedLinux, raw=Raw, stop=(TCP, UDP))
-    if link == "ethernet":
-        cls = _PARSERS["ethernet"]
+        _PARSERS.update(ieee80211=Dot11, radiotap=RadioTap)
+    if link in ("ethernet", "ieee80211", "radiotap"):
+        cls = _PARSERS[link]
     elif link == "linux-sll":
         cls = _PARSERS["sll"]
     elif data and data[0] >> 4 == 6:
@@ -145,8 +150,12 @@ def _app_name(
     if known:
         return known
     name = session.decode_as.get(dport) or session.decode_as.get(sport)
+    if not name and session.expected:
+        name = session.expected.get(dport) or session.expected.get(sport) or ""
     if not name and session.followed:
         name = session.followed.get((src, sport)) or session.followed.get((dst, dport)) or ""
+    if not name and payload.startswith(b"PRI * HTTP/2.0\r\n"):
+        name = "http2"  # the HTTP/2 preface says so on any port (h2c on 8080)
     if not name:
         apps = session.apps(transport)
         for port in (dport, sport):
@@ -155,11 +164,15 @@ def _app_name(
                 break
         if not name:
             name = next((a.name for a in apps if a.detect and a.detect(payload)), "")
+    if name == "http" and b"\r\nupgrade: websocket" in payload[:4096].lower():
+        # An HTTP request asking to switch to WebSocket: the websocket module
+        # reads the handshake and the frames that follow on this connection.
+        name = "websocket"
     chosen = APPS.get(name)
     if chosen and transport not in chosen.transport and f"{name}-{transport}" in APPS:
         # The same protocol framed for this transport (DNS over TCP has a length prefix).
         name = f"{name}-{transport}"
-    if name and transport == "tcp":
+    if name and (transport == "tcp" or (chosen is not None and chosen.sticky)):
         session.protos[conv] = name
     return name
 
@@ -181,7 +194,12 @@ def _app_layers(
     try:
         if app.follows_client:
             return _followed(session, app, payload, offset, src, sport, dst, dport)
-        return app.dissect(payload, offset, session.stream(src, sport, dst, dport))
+        stream = session.stream(src, sport, dst, dport)
+        if transport == "tcp":
+            # What TCP analysis found here (a gap, bytes out of order): a module
+            # that reassembles (HTTP) says so rather than join bytes that do not follow.
+            stream.state["tcp.analysis"] = session.analysis.flags
+        return app.dissect(payload, offset, stream)
     except Exception:
         # A malformed or partial message: show the bytes rather than fail.
         return [data_layer(payload, offset, explain=f"Could not be read as {name.upper()}.")]
@@ -270,7 +288,8 @@ def _map_layers(
                 layers.append(data_layer(payload, offset))
             offset += len(payload)
             continue
-        if name in ("IP", "IPv6") and not ends["src"]:
+        if name in ("IP", "IPv6") and (not ends["src"] or ends.get("link")):
+            ends.pop("link", None)
             ends["src"], ends["dst"] = str(layer.src), str(layer.dst)
         elif name in ("TCP", "UDP") and ends["sport"] is None:
             ends["sport"], ends["dport"], ends["transport"] = (
@@ -278,6 +297,10 @@ def _map_layers(
                 int(layer.dport),
                 name.lower(),
             )
+        elif name in ("Dot11", "Dot11FCS") and not ends["src"]:
+            # An 802.11 frame's transmitter and receiver, until an IP header names better ones.
+            ends["src"], ends["dst"] = str(layer.addr2 or ""), str(layer.addr1 or "")
+            ends["link"] = True
         elif name in ("ICMP", "ARP") and not ends["transport"]:
             ends["transport"] = name.lower()
             if name == "ARP":

@@ -271,6 +271,15 @@ def _describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tu
         if op == 2:
             return "ARP reply", f"{tell} answers: {tell} is at {fields['arp.src.hw_mac'].value}."
         return "ARP", f"An ARP message (operation {op})."
+    wifi = fields.get("wlan.fc.type_subtype")
+    if wifi is not None:
+        ssid = fields.get("wlan.ssid")
+        named = f' for the network "{ssid.show}"' if ssid is not None and ssid.length else ""
+        return (
+            f"802.11 {wifi.show}" + (f', SSID="{ssid.show}"' if ssid is not None else ""),
+            f"{a} → {b}: {wifi.explain.rstrip('.')}{named}. A Wi-Fi frame seen over the air "
+            "(a card in monitor mode), before any IP packet.",
+        )
     names = " / ".join(layer.name for layer in layers) or "nothing"
     cut = _cut_short(fields, layers, a, b)
     if cut:

@@ -99,15 +99,37 @@ def classify(packets: Sequence[View]) -> list[str]:
     """A step name for each packet. Pure ACKs join their conversation's
     current step, so a handshake's last ACK counts as part of the connect."""
     names: list[str] = []
-    current: dict[frozenset[str], str] = {}
-    clients: set[str] = set()
-    closing: set[frozenset[str]] = set()
-    syn_at: dict[frozenset[str], int] = {}
-    for i, p in enumerate(packets):
+    classifier = Classifier()
+    for p in packets:
+        name, refused = classifier.feed(p)
+        if refused is not None:
+            names[refused] = "refused"
+        names.append(name)
+    return names
+
+
+class Classifier:
+    """`classify` one packet at a time (`tutor explain --json` streams a
+    capture): `feed` gives the packet's step name and, when a reset shows
+    that a connection was refused, the position of the SYN whose name
+    becomes "refused" (a packet already named)."""
+
+    def __init__(self) -> None:
+        self.current: dict[frozenset[str], str] = {}
+        self.clients: set[str] = set()
+        self.closing: set[frozenset[str]] = set()
+        self.syn_at: dict[frozenset[str], int] = {}
+        self.count = 0
+
+    def feed(self, p: View) -> tuple[str, int | None]:
+        i = self.count
+        self.count += 1
+        current, clients, closing, syn_at = self.current, self.clients, self.closing, self.syn_at
         conv = _conv(p)
         layer_names = p.names
         kind = p.kind
         name = "other"
+        refused = None
         if "DNS" in layer_names:
             name = "dns"
         elif kind == "TCP":
@@ -121,8 +143,7 @@ def classify(packets: Sequence[View]) -> list[str]:
                 bits & 0x04 and current.get(conv) == "tcp-connect" and p.dst in clients and not seg
             ):
                 name = "refused"
-                if conv in syn_at:
-                    names[syn_at[conv]] = "refused"
+                refused = syn_at.get(conv)
             elif bits & 0x05 or conv in closing:
                 closing.add(conv)
                 name = "close"
@@ -144,8 +165,7 @@ def classify(packets: Sequence[View]) -> list[str]:
         elif kind == "UDP":
             name = "data"
         current[conv] = name
-        names.append(name)
-    return names
+        return name, refused
 
 
 def _is_reply(p: View) -> bool:
@@ -156,22 +176,28 @@ def _is_reply(p: View) -> bool:
 
 
 def _explain(name: str, members: list[View]) -> str:
-    n = len(members)
-    count = f"{n} packet{'s' if n != 1 else ''}"
     first = members[0]
+    return explain_run(name, len(members), first.src, first.dst, [p.summary for p in members])
+
+
+def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str]) -> str:
+    """The explanation of a step of `n` packets, the first from `src` to
+    `dst`; `summaries` (in order) are read for "tcp-connect" and for the
+    steps that list what they hold ("data", "other")."""
+    count = f"{n} packet{'s' if n != 1 else ''}"
 
     def verb(plural: str, single: str) -> str:
         return f"{count} {plural if n != 1 else single}"
 
     if name == "tcp-connect":
         return (
-            f"{verb('open', 'opens')} a TCP connection between {first.src} and {first.dst}: "
-            + ", ".join(p.summary.removeprefix("TCP ") for p in members)
+            f"{verb('open', 'opens')} a TCP connection between {src} and {dst}: "
+            + ", ".join(s.removeprefix("TCP ") for s in summaries)
             + "."
         )
     if name == "refused":
         return (
-            f"{first.src} tries to open a connection to {first.dst}, which answers with a reset (RST): "
+            f"{src} tries to open a connection to {dst}, which answers with a reset (RST): "
             "nothing listens there."
         )
     if name == "close":
@@ -186,10 +212,10 @@ def _explain(name: str, members: list[View]) -> str:
             "(lost on the way, or late); the other side's ACKs say what it still misses."
         )
     if name == "request":
-        return f"{verb('carry', 'carries')} the request from {first.src} to {first.dst}."
+        return f"{verb('carry', 'carries')} the request from {src} to {dst}."
     if name == "response":
-        return f"{verb('carry', 'carries')} the response from {first.src} back to {first.dst}."
-    listed = "; ".join(dict.fromkeys(p.summary for p in members))
+        return f"{verb('carry', 'carries')} the response from {src} back to {dst}."
+    listed = "; ".join(dict.fromkeys(summaries))
     # A summary may end a sentence of its own ("226 Transfer complete.").
     return f"{count}: {listed}" + ("" if listed.endswith(".") else ".")
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import TextIO
 
@@ -18,8 +19,9 @@ from labs.dissect.core import build_trace
 from labs.dissect.expert import expert_section
 from labs.dissect.steps import view
 from labs.errors import BadInput
-from labs.files.parallel import write_json_parallel, write_json_streamed
+from labs.files.parallel import Survey, stream_parallel, stream_serial
 from labs.files.pcapio import read_capture
+from labs.files.pcapread import Capture, open_capture
 from labs.trace import Trace
 
 #: Protocol names `--decode-as` accepts (what `labs.dissect.proto` can dissect).
@@ -49,21 +51,28 @@ PARALLEL_FROM = 4000
 
 def _load(path: str | Path, limit: int | None) -> tuple[list[RawPacket], str, str]:
     """The packets to explain, their link type and the capture note."""
+    _check_limit(limit)
+    packets, link = read_capture(path)
+    raws = list(packets[:limit]) if limit else list(packets)
+    return raws, link, _note(path, len(packets), limit, packets)
+
+
+def _check_limit(limit: int | None) -> None:
     if limit is not None and limit < 1:
         raise BadInput("--limit must be at least 1.")
-    packets, link = read_capture(path)
-    total = len(packets)
-    raws = list(packets[:limit]) if limit else list(packets)
+
+
+def _note(path: str | Path, total: int, limit: int | None, info: Capture) -> str:
     name = Path(path).name
     note = f"Read from the capture file {name}: {total} packet{'s' if total != 1 else ''}"
     if limit and total > limit:
         note += f", the first {limit} shown"
     note += "."
-    if packets.truncated:
+    if info.truncated:
         note += " The file is truncated: it ends in the middle of a packet, so only the complete packets before the cut are shown."
-    if packets.note:
-        note += " " + packets.note
-    return raws, link, note
+    if info.note:
+        note += " " + info.note
+    return note
 
 
 def _trace(
@@ -114,21 +123,49 @@ def write_explain_json(
     decode_as: Mapping[int, str] | None = None,
     client: str | None = None,
     parallel_from: int = PARALLEL_FROM,
+    mask: bool = False,
 ) -> None:
-    """`write_json(explain_file(path, ...), out)`, the same bytes, written
-    packet by packet so memory does not grow with the capture; a capture of
-    `parallel_from` packets or more is dissected in two processes
-    (`labs.files.parallel`) when this machine has two CPUs for it."""
-    raws, link, note = _load(path, limit)
-    # Everything but the packets and their steps, exactly as explain_file has it.
-    shell = _trace(path, [], link, note, decode_as, client)
-    if raws:
-        started = datetime.fromtimestamp(raws[0].time, UTC).isoformat()
-        shell = replace(shell, started=started, duration=round(raws[-1].time - raws[0].time, 6))
-    if len(raws) >= parallel_from and _can_fork():
-        write_json_parallel(shell, raws, out, decode_as, client)
-    else:
-        write_json_streamed(shell, raws, out, decode_as, client)
+    """`write_json(explain_file(path, ...), out)`, the same bytes (with
+    `mask`: those of `masked(explain_file(...))`), written as a stream: the
+    packets are read from the file one at a time, dissected, written and
+    dropped, so memory does not grow with the capture
+    (`labs.files.streamjson`). A capture of `parallel_from` packets or more
+    is dissected in two processes (`labs.files.parallel`) when this machine
+    has two CPUs for it."""
+    _check_limit(limit)
+    with open_capture(path) as stream:
+        fork = _can_fork()
+        found = Survey() if fork else None
+        total, first, last = 0, None, None
+        # First pass: count, and (when two processes may read) which
+        # conversation each packet belongs to.
+        for i, raw in enumerate(stream):
+            total += 1
+            if limit is None or i < limit:
+                if first is None:
+                    first = raw
+                last = raw
+                if found is not None:
+                    found.add(i, raw)
+        n = min(total, limit) if limit else total
+        link = first.link if first else "raw-ip"
+        note = _note(path, total, limit, stream.info)
+        # Everything but the packets and their steps, exactly as explain_file has it.
+        shell = _trace(path, [], link, note, decode_as, client)
+        t0 = 0.0
+        if first is not None and last is not None:
+            t0 = first.time
+            started = datetime.fromtimestamp(t0, UTC).isoformat()
+            shell = replace(shell, started=started, duration=round(last.time - t0, 6))
+
+        def source() -> Iterable[tuple[int, RawPacket]]:
+            return islice(enumerate(stream), n)
+
+        if found is not None and n >= parallel_from:
+            stream_parallel(shell, source, n, t0, found, out, decode_as, client, mask)
+        else:
+            del found
+            stream_serial(shell, source, n, t0, out, decode_as, client, mask)
 
 
 def _can_fork() -> bool:

@@ -2,20 +2,22 @@
 does not grow with the capture, in one process or, for a large capture, two.
 
 Each packet's JSON text goes to an unnamed temporary file as soon as it is
-dissected; only a light View per packet stays, for the steps (which the
-JSON has before the packets). The packets are then copied back in order.
+dissected, and what the end of the document needs of it to another
+(`labs.files.streamjson`); the packets are then copied back in order.
 
 Two processes:
 
 What dissection remembers is per conversation (its protocol, TLS records
 and HTTP bodies across segments, byte counts from its handshake), except
 who is a client, which a SYN tells for every later packet. So the
-conversations are split in two shares of about the same size; this process
-reads one share and a forked child the other, each with the packets' global
-numbers and time origin and every SYN of the capture (found beforehand)
-learned before the packet that follows it. Each side writes its packets'
-JSON text to its own file and keeps the Views; this process puts them back
-in capture order. The output is the JSON `write_json` gives
+conversations are split in two shares of about the same size (a first pass
+over the capture reads each packet's conversation from its bytes); this
+process reads one share and a forked child the other, each reading the
+capture file again from its start, with the packets' global numbers and
+time origin and every SYN of the capture learned before the packet that
+follows it. Each side writes its packets to its own files and sends back
+its compact waterfall residue and the secrets it met; this process puts
+everything back in capture order. The output is the JSON `write_json` gives
 for `explain_file`, byte for byte (tests/test_explain_parallel.py).
 
 If the child fails, this process reads its share itself; if this process is
@@ -29,22 +31,20 @@ import os
 import pickle
 import signal
 import socket
-import tempfile
+from array import array
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
-from operator import attrgetter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, TextIO
 
 from labs.base import RawPacket
-from labs.dissect.core import Learned, dissect_some, paused_gc
-from labs.dissect.expert import expert_section
+from labs.dissect.core import Learned, dissect_some, dissect_stream, paused_gc
 from labs.dissect.layers import Session, dissect_layers, endpoint
 from labs.dissect.narrate import opens
-from labs.dissect.steps import View, steps_of, view
-from labs.files.tracejson import Texts, write_parts
+from labs.dissect.steps import View, view
+from labs.files.streamjson import Share, finish
+from labs.files.tracejson import Texts
 from labs.trace import Trace
-from labs.waterfall import Seen, from_seen, seen
+from labs.waterfall import Seen
 
 #: Where the IP header starts for each link type (the ethertype is just before).
 _IP_AT = {"ethernet": 14, "linux-sll": 16, "raw-ip": 0}
@@ -114,20 +114,56 @@ def _exactly(raw: RawPacket, scratch: Session) -> tuple[Key | None, tuple[str, s
     return ((a, b) if a <= b else (b, a)), syn
 
 
-def survey(raws: Sequence[RawPacket]) -> tuple[list[Key | None], list[Learned]]:
+def survey(raws: Iterable[RawPacket]) -> tuple[list[Key | None], list[Learned]]:
     """Each packet's conversation and every SYN of the capture, read from
     the bytes; only packets the bytes leave in doubt are dissected."""
-    keys: list[Key | None] = []
-    syns: list[Learned] = []
-    scratch = Session()
-    for i, raw in enumerate(raws):
+    found = survey_stream(enumerate(raws))
+    return [found.keys[k] for k in found.ids], found.syns
+
+
+class Survey:
+    """What the first pass over a capture found: each packet's conversation
+    as a number (`ids`, 4 bytes a packet), each conversation's key and size,
+    and every SYN of the capture."""
+
+    def __init__(self) -> None:
+        self.ids = array("i")
+        self.keys: list[Key | None] = [None]
+        self.sizes: list[int] = [0]
+        self.syns: list[Learned] = []
+        self._number: dict[Key | None, int] = {None: 0}
+        self._scratch = Session()
+
+    def add(self, i: int, raw: RawPacket) -> None:
         key, ends, sure = _scan(raw.data, raw.link)
         if not sure:
-            key, ends = _exactly(raw, scratch)
+            key, ends = _exactly(raw, self._scratch)
         if ends is not None:
-            syns.append((i, raw.origin, *ends))
-        keys.append(key)
-    return keys, syns
+            self.syns.append((i, raw.origin, *ends))
+        k = self._number.get(key)
+        if k is None:
+            k = self._number[key] = len(self.keys)
+            self.keys.append(key)
+            self.sizes.append(0)
+        self.sizes[k] += 1
+        self.ids.append(k)
+
+    def owners(self) -> bytearray:
+        """Which process reads each packet (0 or 1), as `split` shares them."""
+        loads = [self.sizes[0], 0]
+        side = [0] * len(self.sizes)
+        for k in sorted(range(1, len(self.sizes)), key=lambda k: -self.sizes[k]):
+            side[k] = 0 if loads[0] <= loads[1] else 1
+            loads[side[k]] += self.sizes[k]
+        return bytearray(side[k] for k in self.ids)
+
+
+def survey_stream(numbered: Iterable[tuple[int, RawPacket]]) -> Survey:
+    """`survey` of (index, packet) pairs as they are read."""
+    found = Survey()
+    for i, raw in numbered:
+        found.add(i, raw)
+    return found
 
 
 def split(keys: Sequence[Key | None]) -> tuple[list[int], list[int]]:
@@ -153,82 +189,60 @@ def _read(
     client: str | None,
     learned: Sequence[Learned],
     sink: IO[str],
-    slims: list[Seen] | None = None,
 ) -> list[View]:
-    """Dissect the packets at `indexes`, write each one's JSON text as one
-    line of `sink` (JSON text never holds a raw newline) and return their
-    Views: the packets themselves are dropped as soon as they are written,
-    so memory does not grow with the capture."""
+    """The packets at `indexes` dissected as one process reads its share:
+    each one's JSON text as one line of `sink`, and their Views."""
     texts = Texts()
     views: list[View] = []
-    write = sink.write
     for p in dissect_some(raws, indexes, decode_as, client, learned):
-        write(texts.packet(p))
-        write("\n")
+        sink.write(texts.packet(p) + "\n")
         views.append(view(p))
-        if slims is not None:
-            slims.append(seen(p))  # what the timing waterfall reads of it
-    sink.flush()
     return views
 
 
+#: (index, packet) pairs of every packet to explain, read again at each call.
+Source = Callable[[], Iterable[tuple[int, RawPacket]]]
+
+
+def _read_share(
+    source: Source,
+    owner: Sequence[int],
+    side: int,
+    t0: float,
+    decode_as: Mapping[int, str] | None,
+    client: str | None,
+    learned: Sequence[Learned],
+    share: Share,
+) -> None:
+    """Dissect the packets `owner` gives to `side` into `share`."""
+    mine = ((i, r) for i, r in source() if owner[i] == side)
+    share.read(dissect_stream(mine, t0, decode_as, client, learned))
+
+
 def _child(write_fd: int, work: tuple[object, ...]) -> None:
-    """The forked child: read its share into its file, send the Views, exit
-    at once (no atexit handlers, no flushing of the parent's buffers)."""
+    """The forked child: read its share into its files, send what stays in
+    memory (waterfall residue, secrets), exit at once (no atexit handlers,
+    no flushing of the parent's buffers)."""
     code = 1
     try:
-        slims: list[Seen] = []
-        views = _read(*work, slims)  # type: ignore[arg-type,call-arg]
+        share: Share = work[-1]  # type: ignore[assignment]
+        _read_share(*work)  # type: ignore[arg-type]
         with os.fdopen(write_fd, "wb") as pipe:
-            pickle.dump((views, slims), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((share.seens, share.secrets), pipe, protocol=pickle.HIGHEST_PROTOCOL)
         code = 0
     finally:
         os._exit(code)
 
 
-def _receive(read_fd: int) -> tuple[list[View], list[Seen]] | None:
-    """The child's Views, unpickled as they stream in; None if the child
-    failed before sending them all."""
+def _receive(read_fd: int) -> tuple[list[Seen], set[str]] | None:
+    """What the child sends, unpickled as it streams in; None if the child
+    failed before sending it all."""
     try:
         with os.fdopen(read_fd, "rb") as pipe:
-            result: tuple[list[View], list[Seen]] = pickle.load(pipe)
+            result: tuple[list[Seen], set[str]] = pickle.load(pipe)
     except Exception:
         return None
     return result
-
-
-def _spool() -> IO[str]:
-    """An unnamed temporary file (0600, gone when closed or at exit) for one
-    process's packet texts."""
-    return tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
-
-
-def _write(
-    trace: Trace,
-    shares: Sequence[Sequence[int]],
-    spools: Sequence[IO[str]],
-    views: list[View],
-    out: TextIO,
-    slims: list[Seen],
-) -> None:
-    """The trace JSON: steps from the Views (in capture order), then each
-    packet's line taken back from the file of the process that read it."""
-    owner = bytearray(sum(len(s) for s in shares))
-    for side, indexes in enumerate(shares):
-        for i in indexes:
-            owner[i] = side
-    views.sort(key=attrgetter("number"))
-    steps = steps_of(views)
-    expert = expert_section(views)
-    views.clear()
-    for spool in spools:
-        spool.seek(0)
-    lines = [spool.readline for spool in spools]
-    slims.sort(key=attrgetter("index"))
-    trace = replace(trace, steps=steps, waterfall=from_seen(slims))
-    if expert is not None:
-        trace = replace(trace, sections=(*trace.sections, expert))
-    write_parts(trace, (lines[side]()[:-1] for side in owner), out)
 
 
 def write_json_streamed(
@@ -237,14 +251,32 @@ def write_json_streamed(
     out: TextIO,
     decode_as: Mapping[int, str] | None = None,
     client: str | None = None,
+    mask: bool = False,
 ) -> None:
     """The trace JSON of `trace` (which carries everything but its packets
     and steps) with `raws` dissected in this process, one packet at a time."""
-    with paused_gc(), _spool() as spool:
-        indexes = range(len(raws))
-        slims: list[Seen] = []
-        views = _read(raws, indexes, decode_as, client, (), spool, slims)
-        _write(trace, [indexes], [spool], views, out, slims)
+    t0 = raws[0].time if raws else 0.0
+    stream_serial(trace, lambda: enumerate(raws), len(raws), t0, out, decode_as, client, mask)
+
+
+def stream_serial(
+    trace: Trace,
+    source: Source,
+    n: int,
+    t0: float,
+    out: TextIO,
+    decode_as: Mapping[int, str] | None = None,
+    client: str | None = None,
+    mask: bool = False,
+) -> None:
+    """`write_json_streamed` of the `n` packets `source` gives, read as they come."""
+    share = Share()
+    try:
+        with paused_gc():
+            share.read(dissect_stream(source(), t0, decode_as, client))
+            finish(trace, n, None, [share], out, mask)
+    finally:
+        share.close()
 
 
 def _die_with(parent: int) -> None:
@@ -262,49 +294,98 @@ def write_json_parallel(
     out: TextIO,
     decode_as: Mapping[int, str] | None = None,
     client: str | None = None,
+    mask: bool = False,
 ) -> None:
     """Dissect `raws` in two processes and write the trace JSON of `trace`
     (which carries everything but its packets and steps) with them."""
-    with paused_gc(), _spool() as mine_spool, _spool() as their_spool:
-        keys, syns = survey(raws)
-        shares = split(keys)
-        del keys
-        read_fd, write_fd = os.pipe()
-        # Ctrl-C and SIGTERM wait while forking: one arriving in between would
-        # run its handler in both processes and leave the child unwatched.
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the child
-            os.close(read_fd)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            _die_with(parent)
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
-            _child(write_fd, (raws, shares[1], decode_as, client, syns, their_spool))
-        os.close(write_fd)
-        theirs = None
-        try:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held signal lands here
-            slims: list[Seen] = []
-            mine = _read(raws, shares[0], decode_as, client, syns, mine_spool, slims)
-            received = _receive(read_fd)
-            theirs = received[0] if received else None
-            if received is not None:
-                slims += received[1]
-            if theirs is None:  # the child failed: read its share here
-                os.waitpid(pid, 0)
-                pid = 0
-                their_spool.seek(0)
-                their_spool.truncate()
-                theirs = _read(raws, shares[1], decode_as, client, syns, their_spool, slims)
-            _write(trace, shares, (mine_spool, their_spool), mine + theirs, out, slims)
-        finally:
-            if pid and theirs is None:  # stopped (Ctrl-C) or failed: the child must not outlive us
-                os.kill(pid, signal.SIGKILL)
-            if pid:
-                # Reaped last: a child that has sent everything exits while we write.
-                os.waitpid(pid, 0)
+    t0 = raws[0].time if raws else 0.0
+    found = survey_stream(enumerate(raws))
+    stream_parallel(
+        trace, lambda: enumerate(raws), len(raws), t0, found, out, decode_as, client, mask
+    )
 
 
-__all__ = ["split", "survey", "write_json_parallel", "write_json_streamed"]
+def stream_parallel(
+    trace: Trace,
+    source: Source,
+    n: int,
+    t0: float,
+    found: Survey,
+    out: TextIO,
+    decode_as: Mapping[int, str] | None = None,
+    client: str | None = None,
+    mask: bool = False,
+) -> None:
+    """`write_json_parallel` of the `n` packets `source` gives (each process
+    reads them again from `source`), shared as the survey `found` says."""
+    owner = found.owners()
+    syns = found.syns
+    # Not needed any more (and the child would inherit them).
+    found.ids, found.keys, found._number = array("i"), [], {}
+    shares = (Share(), Share())
+    try:
+        with paused_gc():
+            _fork_and_read(trace, source, n, t0, owner, syns, shares, out, decode_as, client, mask)
+    finally:
+        for share in shares:
+            share.close()
+
+
+def _fork_and_read(
+    trace: Trace,
+    source: Source,
+    n: int,
+    t0: float,
+    owner: bytearray,
+    syns: list[Learned],
+    shares: tuple[Share, Share],
+    out: TextIO,
+    decode_as: Mapping[int, str] | None,
+    client: str | None,
+    mask: bool,
+) -> None:
+    read_fd, write_fd = os.pipe()
+    # Ctrl-C and SIGTERM wait while forking: one arriving in between would
+    # run its handler in both processes and leave the child unwatched.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read_fd)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _die_with(parent)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        _child(write_fd, (source, owner, 1, t0, decode_as, client, syns, shares[1]))
+    os.close(write_fd)
+    received = None
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held signal lands here
+        _read_share(source, owner, 0, t0, decode_as, client, syns, shares[0])
+        received = _receive(read_fd)
+        if received is None:  # the child failed: read its share here
+            os.waitpid(pid, 0)
+            pid = 0
+            shares[1].clear()
+            _read_share(source, owner, 1, t0, decode_as, client, syns, shares[1])
+        else:
+            shares[1].seens, shares[1].secrets = received
+        finish(trace, n, owner, shares, out, mask)
+    finally:
+        if pid and received is None:  # stopped (Ctrl-C) or failed: the child must not outlive us
+            os.kill(pid, signal.SIGKILL)
+        if pid:
+            # Reaped last: a child that has sent everything exits while we write.
+            os.waitpid(pid, 0)
+
+
+__all__ = [
+    "Survey",
+    "split",
+    "stream_parallel",
+    "stream_serial",
+    "survey",
+    "survey_stream",
+    "write_json_parallel",
+    "write_json_streamed",
+]

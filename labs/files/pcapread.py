@@ -18,6 +18,7 @@ import os
 import stat
 import struct
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from labs.base import RawPacket
@@ -42,10 +43,10 @@ READABLE = {
     276: ("raw-ip", 20),  # Linux cooked v2 (Wireshark's "any"): header dropped
     0: ("raw-ip", 4),  # BSD loopback (macOS lo0): 4-byte family dropped
     108: ("raw-ip", 4),  # OpenBSD loopback
+    105: ("ieee80211", 0),  # Wi-Fi frames without radio information
+    127: ("radiotap", 0),  # Wi-Fi frames in monitor mode, with radiotap's radio information
 }
 _NAMES = {
-    105: "802.11 Wi-Fi",
-    127: "802.11 radiotap",
     220: "USB",
     249: "USB",
     195: "802.15.4",
@@ -149,27 +150,53 @@ class _open:
 
 def parse_capture(data: bytes | mmap.mmap, name: str = "the file") -> Capture:
     """The packets in `data` (a whole pcap or pcapng file); see `read_capture`."""
-    head = data[:4]
-    out = Capture()
-    if head in PCAP_MAGICS:
-        packets = _pcap(data, name, out)
-    elif head == PCAPNG:
-        packets = _pcapng(data, name, out)
-    else:
-        raise BadInput(f"{name} is not a pcap or pcapng capture file.", HELP)
-    try:
-        for packet in packets:
-            out.append(packet)
-    except _Damaged as exc:
-        if not out:
-            raise BadInput(f"{name} is damaged before its first packet: {exc}.", HELP) from None
-        out.add_note(f"The file is damaged after packet {len(out)} ({exc}); the rest is not shown.")
-    if not out and out.truncated:
-        raise BadInput(
-            f"{name} is truncated before its first packet.",
-            "Capture again, and let the capture stop cleanly before copying the file.",
-        )
+    stream = CaptureStream(data, name)
+    out = stream.info
+    out.extend(stream)
     return out
+
+
+class CaptureStream:
+    """The packets of a whole pcap or pcapng file in `data`, one at a time,
+    with every check and note of `parse_capture` (which is `list(self)`):
+    `tutor explain --json` reads a large capture through this without
+    holding its packets. Each iteration reads the file again from its start;
+    `info` (no packets in it) gets `truncated` and `note` as the reading goes."""
+
+    def __init__(self, data: bytes | mmap.mmap, name: str = "the file"):
+        if data[:4] not in PCAP_MAGICS and data[:4] != PCAPNG:
+            raise BadInput(f"{name} is not a pcap or pcapng capture file.", HELP)
+        self.data, self.name = data, name
+        self.info = Capture()
+
+    def __iter__(self) -> Iterator[RawPacket]:
+        data, name, out = self.data, self.name, self.info
+        packets = _pcap(data, name, out) if data[:4] in PCAP_MAGICS else _pcapng(data, name, out)
+        count = 0
+        try:
+            for packet in packets:
+                count += 1
+                yield packet
+        except _Damaged as exc:
+            if not count:
+                raise BadInput(f"{name} is damaged before its first packet: {exc}.", HELP) from None
+            out.add_note(
+                f"The file is damaged after packet {count} ({exc}); the rest is not shown."
+            )
+        if not count and out.truncated:
+            raise BadInput(
+                f"{name} is truncated before its first packet.",
+                "Capture again, and let the capture stop cleanly before copying the file.",
+            )
+
+
+@contextmanager
+def open_capture(path: str | Path) -> Iterator[CaptureStream]:
+    """The capture at `path` as a CaptureStream over its mapped bytes (the
+    same checks as `read_capture`); the mapping closes with the block."""
+    path = Path(path)
+    with _open(path) as data:
+        yield CaptureStream(data, str(path))
 
 
 def _link(linktype: int, name: str) -> tuple[str, int]:
@@ -298,4 +325,13 @@ def _tsresol(options: bytes, endian: str) -> float:
     return 1_000_000.0
 
 
-__all__ = ["HELP", "MAX_BYTES", "MAX_TIME", "Capture", "parse_capture", "read_capture"]
+__all__ = [
+    "HELP",
+    "MAX_BYTES",
+    "MAX_TIME",
+    "Capture",
+    "CaptureStream",
+    "open_capture",
+    "parse_capture",
+    "read_capture",
+]

@@ -19,7 +19,7 @@ from math import isfinite
 from typing import Any, TextIO
 
 from labs.dissect.core import paused_gc
-from labs.trace import Field, Packet, Trace
+from labs.trace import Field, Packet, Step, Trace
 
 
 def _dumps(value: Any) -> str:
@@ -91,10 +91,13 @@ def write_json(trace: Trace, out: TextIO) -> None:
         write_parts(trace, (texts.packet(p) for p in trace.packets), out)
 
 
-def write_parts(trace: Trace, packets: Iterable[str], out: TextIO) -> None:
+def write_parts(
+    trace: Trace, packets: Iterable[str], out: TextIO, steps: Iterable[Step] | None = None
+) -> None:
     """The trace JSON of `trace` with `packets` (each packet's JSON text, in
-    order) in place of its own: `labs.files.parallel` writes the text of packets
-    dissected in another process."""
+    order) in place of its own, and `steps` (made as they are written) in
+    place of its steps when given: `labs.files.streamjson` writes the text
+    of packets dissected in another process, read back from a file."""
     out.write("{")
     # The TLS key log is a secret kept out of the JSON, as `labs.trace.to_json` does.
     for i, f in enumerate(f for f in fields(Trace) if f.name != "keylog"):
@@ -107,6 +110,12 @@ def write_parts(trace: Trace, packets: Iterable[str], out: TextIO) -> None:
             for j, text in enumerate(packets):
                 out.write(("\n" if j == 0 else ",\n") + text)
             out.write("\n]")
+        elif f.name == "steps" and steps is not None:
+            names = [g.name for g in fields(Step)]
+            out.write("[")
+            for j, step in enumerate(steps):
+                out.write(("," if j else "") + _dumps({k: getattr(step, k) for k in names}))
+            out.write("]")
         elif isinstance(value, tuple):
             # Steps, sections, facts: flat dataclasses (tuples become arrays).
             names = [g.name for g in fields(value[0])] if value else []

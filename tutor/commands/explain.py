@@ -35,6 +35,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_output_flags(p)
     p.add_argument(
+        "--conversations",
+        action="store_true",
+        help="list the TCP and UDP conversations (Wireshark's Statistics › Conversations); "
+        "with --json, added to the trace as a top-level list",
+    )
+    p.add_argument(
+        "--follow",
+        metavar="[udp:]N",
+        help="print the bytes of TCP stream N (or UDP stream N) as text, both directions "
+        "marked (as tshark -z follow,tcp,ascii,N)",
+    )
+    p.add_argument(
         "--show-secrets",
         action="store_true",
         help="show passwords, tokens and cookies instead of ••••",
@@ -76,8 +88,11 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(err), err.exit_code)
 
     try:
+        if args.conversations or args.follow:
+            return _streams(args)
         if args.json and not args.filter:
-            # Large captures are read in two processes; same bytes as serial.
+            # Streamed (large captures in two processes); secrets masked
+            # unless asked for, as `lab run --json` does.
             from labs.api import write_explain_json
 
             write_explain_json(
@@ -86,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
                 limit=args.limit,
                 decode_as=parse_decode_as(args.decode_as),
                 client=args.client,
+                mask=not args.show_secrets,
             )
             return 0
         trace = explain_file(
@@ -99,9 +115,40 @@ def run(args: argparse.Namespace) -> int:
     except LabError as err:
         return fail(str(err), err.exit_code)
     if args.json:
-        from labs.trace import dumps
+        from labs.trace import dumps, masked
 
-        sys.stdout.write(dumps(trace) + "\n")
+        sys.stdout.write(dumps(trace if args.show_secrets else masked(trace)) + "\n")
         return 0
     print_trace(trace, args, total)
+    return 0
+
+
+def _streams(args: argparse.Namespace) -> int:
+    """`--conversations` / `--follow N`: computed by labs.api over the whole
+    capture (before --filter), rendered by tutor.streamtext."""
+    from labs.api import LabError, conversations, explain_file, follow_stream, parse_decode_as
+    from labs.trace import masked, to_json
+    from tutor import streamtext
+
+    try:
+        trace = explain_file(
+            args.file,
+            limit=args.limit,
+            decode_as=parse_decode_as(args.decode_as),
+            client=args.client,
+        )
+        if not args.show_secrets:
+            trace = masked(trace)
+        if args.follow:
+            found, text = follow_stream(trace, args.follow)
+            sys.stdout.write(streamtext.follow_json(found) + "\n" if args.json else text)
+            return 0
+    except LabError as err:
+        return fail(str(err), err.exit_code)
+    convs = conversations(trace)
+    if args.json:
+        shown = apply_filter(trace, args.filter)
+        sys.stdout.write(streamtext.conversations_json(to_json(shown), convs) + "\n")
+    else:
+        sys.stdout.write(streamtext.conversations_text(convs))
     return 0

@@ -69,6 +69,8 @@ class LabScreen(LabViewMixin, Screen[None]):
         Binding("f", "predictions", "Predictions", show=False),
         Binding("e", "evidence", "Evidence", show=False),
         Binding("S", "toggle_secrets", "Show/hide secrets", show=False),
+        Binding("c", "conversations", "Conversations", show=False),
+        Binding("F", "follow", "Follow stream", show=False),
         Binding("g", "app.glossary", "Glossary", show=False),
         Binding("L", "app.labs", "Labs", show=False),
         Binding("escape", "back", "Back"),

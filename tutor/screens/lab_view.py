@@ -144,3 +144,36 @@ class LabViewMixin(_Base):
                 self.notify(message, severity="information" if ok else "error")
 
         self.app.push_screen(SavePcapScreen(default_path(trace.lab)), saved)
+
+    # -- conversations and follow stream (keys c, F) ------------------------------
+
+    def action_conversations(self) -> None:
+        if self.trace is None:
+            self.notify("Run the lab first (r).", severity="warning")
+            return
+        from labs.api import conversations
+        from tutor.screens.streams import StreamsScreen
+        from tutor.streamtext import conversations_text
+
+        text = conversations_text(conversations(self.trace))
+        self.app.push_screen(StreamsScreen("Conversations", text))
+
+    def action_follow(self) -> None:
+        """Follow the stream of the packet on show (F)."""
+        view = self.query_one(PacketView)
+        if self.trace is None or view.packet is None:
+            self.notify("Run the lab first (r).", severity="warning")
+            return
+        from labs.api import follow_stream, stream_of
+        from labs.trace import masked
+        from tutor.screens.streams import StreamsScreen
+
+        spec = stream_of(self.trace, view.packet.index)
+        if spec is None:
+            self.notify("This packet is in no TCP or UDP stream.", severity="warning")
+            return
+        trace = self.trace if self.show_secrets else masked(self.trace)
+        _found, text = follow_stream(trace, spec)
+        kind, number = spec.split(":")
+        title = f"Follow {kind.upper()} stream {number} (node 1's pieces indented)"
+        self.app.push_screen(StreamsScreen(title, text))

@@ -51,6 +51,9 @@ BUILTIN = (
     "nbns",
     "telnet",
     "mail",
+    "ssdp",
+    "quic",
+    "wifi",
 )
 
 _loaded = False

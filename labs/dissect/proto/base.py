@@ -238,6 +238,10 @@ class Stream:
     proto: str = ""
     state: dict[str, Any] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)
+    #: port -> protocol of a connection a module announced (FTP's data
+    #: connection, from a 227/229 reply or a PORT command); one dict for the
+    #: whole capture
+    expect: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -269,6 +273,9 @@ class App:
     #: client's endpoint from its first message to a well-known port on, and
     #: one Stream (both directions, any server port) holds its state
     follows_client: bool = False
+    #: once found on a UDP conversation (by port or `detect`), the rest of it
+    #: is this protocol too (QUIC's short headers cannot be recognised alone)
+    sticky: bool = False
 
 
 def first_field(

@@ -79,7 +79,7 @@ HEADER = {
 _RESPONSE_ONLY = {"aa", "ra", "ad", "rcode"}
 
 
-def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
+def dissect(payload: bytes, offset: int, stream: Stream, mdns: bool = False) -> list[Layer]:
     from scapy.config import conf
 
     # scapy stops a record list at 100 items (conf.max_list_count), a guard
@@ -89,12 +89,12 @@ def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
     limit = conf.max_list_count
     conf.max_list_count = max(limit, len(payload) // 11 + 1)
     try:
-        return _dissect(payload, offset)
+        return _dissect(payload, offset, mdns)
     finally:
         conf.max_list_count = limit
 
 
-def _dissect(payload: bytes, offset: int) -> list[Layer]:
+def _dissect(payload: bytes, offset: int, mdns: bool = False) -> list[Layer]:
     from scapy.layers.dns import DNS
 
     msg = DNS(payload)
@@ -108,7 +108,7 @@ def _dissect(payload: bytes, offset: int) -> list[Layer]:
             pos = spot.offset
             rules = QUESTION if spot.name == "qd" else ANSWER
             for rec in spot.value or []:
-                rec_fields, n = record_fields(rec, rules, pos, packet, spot.name)
+                rec_fields, n = record_fields(rec, rules, pos, packet, spot.name, mdns)
                 fields.extend(rec_fields)
                 pos += n
             continue
@@ -168,7 +168,7 @@ def _answers(layers: tuple[Layer, ...]) -> list[tuple[str, str]]:
         if not _is_dns(layer):
             continue
         for f in layer.fields:
-            if f.filter == "dns.resp.name":
+            if f.filter in ("dns.resp.name", "dns.srv.service"):
                 in_answer = not f.name.endswith(tuple(SECTIONS.values()))
                 new_record = True
             kind = ANSWER_TYPES.get(f.filter or "")
@@ -199,6 +199,8 @@ def describe(layers: tuple[Layer, ...]) -> str:
         return f"the DNS answer for {name}: no {kind} record"
     ttl = f" (may be cached for {ttls[0].value} s)" if ttls else ""
     found = _some([f"{value} ({kind})" for value, kind in answers])
+    if not q:  # an unsolicited answer (multicast DNS announces without a question)
+        return f"a DNS answer without a question (an announcement): {found}{ttl}"
     return f"the DNS answer: {name} → {found}{ttl}"
 
 
@@ -222,4 +224,14 @@ def looks_like_dns(payload: bytes) -> bool:
     return end <= len(payload) and (an + ns + ar > 0 or end == len(payload))
 
 
-app(App("dns", ("udp",), (53, 5353), dissect, describe, looks_like_dns, summarize))
+app(App("dns", ("udp",), (53,), dissect, describe, looks_like_dns, summarize))
+
+
+def _mdns(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
+    return dissect(payload, offset, stream, mdns=True)
+
+
+# Multicast DNS (RFC 6762): DNS messages to 224.0.0.251 / ff02::fb port 5353,
+# the class's top bit reused; LLMNR (RFC 4795, port 5355) is DNS's format too.
+app(App("mdns", ("udp",), (5353,), _mdns, describe, None, summarize))
+app(App("llmnr", ("udp",), (5355,), dissect, describe, None, summarize))

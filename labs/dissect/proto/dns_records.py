@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from labs.dissect.proto.base import Rule, dec, hex2, hex4, make_field
+from labs.dissect.proto.dns_more import MDNS_BITS, bitmap_types, srv_owner
 from labs.dissect.proto.walk import spots
 from labs.trace import Field
 
@@ -203,6 +204,18 @@ def _opt_fields(packet: bytes, at: int, size: int) -> list[Field]:
 _OPTION_NAMES = {3: "NSID", 8: "client subnet", 10: "cookie", 12: "padding", 15: "extended error"}
 
 #: Wireshark filter of a record's data -> the record type it belongs to.
+#: Service records (RFC 2782): where a named service listens.
+SRV = {
+    "priority": Rule("Priority", "dns.srv.priority", dec),
+    "weight": Rule("Weight", "dns.srv.weight", dec),
+    "port": Rule("Port", "dns.srv.port", dec, explain="The port the service listens on."),
+    "target": Rule(
+        "Target", "dns.srv.target", name_text, explain="The host that offers the service."
+    ),
+    "nextname": Rule("Next Domain Name", "dns.nsec.next_domain_name", name_text),
+}
+
+
 ANSWER_TYPES = {
     "dns.a": "A",
     "dns.aaaa": "AAAA",
@@ -212,6 +225,7 @@ ANSWER_TYPES = {
     "dns.ptr.domain_name": "PTR",
     "dns.soa.mname": "SOA",
     "dns.txt": "TXT",
+    "dns.srv.target": "SRV",
 }
 
 
@@ -274,7 +288,7 @@ def _txt_fields(packet: bytes, at: int, size: int, suffix: str) -> list[Field]:
 
 
 def record_fields(
-    rec: Any, rules: dict[str, Rule], start: int, packet: bytes, section: str
+    rec: Any, rules: dict[str, Rule], start: int, packet: bytes, section: str, mdns: bool = False
 ) -> tuple[list[Field], int]:
     found, length = spots(rec, start, packet)
     out: list[Field] = []
@@ -285,6 +299,16 @@ def record_fields(
     rdata_at = None
     for spot in found:
         if spot.name in _SKIP:
+            if mdns:
+                bit_label, bit_filter, bit_meaning = MDNS_BITS[spot.name]
+                bit = str(int(spot.value or 0))
+                out.append(Field(bit_label, bit_filter, bit, bit, spot.offset, 1, bit_meaning))
+            continue
+        if spot.name == "typebitmaps" and rdata_at is not None:
+            out.extend(bitmap_types(packet, spot.offset, rdata_at[0] + rdata_at[1], type_name))
+            continue
+        if spot.name in SRV:
+            out.append(make_field(SRV[spot.name], spot.value, spot.offset, spot.length, rec))
             continue
         if spot.name == "rdlen":
             # scapy forgets length fields after dissection (it recomputes them
@@ -318,6 +342,9 @@ def record_fields(
         if suffix and (spot.name == "rrname" or f.filter in ANSWER_TYPES):
             # Marked, so "the answer" leaves authority and additional records out.
             f = replace(f, name=f.name + suffix)
+        if rtype == 33 and spot.name == "rrname":
+            out.extend(srv_owner(f, suffix))
+            continue
         out.append(f)
         if rtype == 41 and spot.name == "z":
             do = int(value) >> 15 & 1

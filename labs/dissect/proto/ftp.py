@@ -245,6 +245,10 @@ def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
         position += len(layer.raw_packet_cache or b"")
         first = False
         layer = layer.payload
+    for f in fields:
+        # The data connection to come, as Wireshark learns it from this conversation.
+        if f.filter in ("ftp.passive.port", "ftp.epsv.port", "ftp.active.port", "ftp.eprt.port"):
+            stream.expect[int(f.value)] = "ftp-data"
     return [Layer("FTP", offset, len(payload), tuple(fields))]
 
 

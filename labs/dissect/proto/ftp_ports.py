@@ -79,6 +79,15 @@ def eprt_fields(arg: bytes, arg_offset: int) -> list[Field]:
     ip_filter = "ftp.eprt.ip" if family == b"1" else "ftp.eprt.ipv6"
     return [
         Field(
+            "Address family",
+            "ftp.eprt.af",
+            family.decode(),
+            "IPv4" if family == b"1" else "IPv6",
+            arg_offset + match.start(1),
+            1,
+            "1: an IPv4 address follows; 2: IPv6 (RFC 2428).",
+        ),
+        Field(
             "Data address",
             ip_filter,
             address,

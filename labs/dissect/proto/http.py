@@ -1,326 +1,322 @@
-"""HTTP/1.x: request and status lines, each header line, and the body.
+"""HTTP/1.x messages, reassembled across TCP segments as Wireshark does with
+its reassembly preferences on (`tcp.desegment_tcp_streams`,
+`http.desegment_headers`/`desegment_body`, `http.dechunk_body`,
+`http.decompress_body`): a message whose head or body goes on in later
+segments is held and read in the segment that completes it, and that layer
+names how many segments it came from (Wireshark's "N Reassembled TCP
+Segments", `tcp.segment.count`, `tcp.reassembled.length`). Its fields keep
+their byte offsets in this packet; fields whose bytes were in earlier
+segments get this payload's offset and length 0. The body is dechunked and
+decompressed (`labs.dissect.proto.http_body`); the head's lines are read by
+`labs.dissect.proto.http_head`.
 
-The message is read line by line here rather than with scapy's
-`HTTPRequest`/`HTTPResponse`: those keep headers in a dict with no byte
-positions (and lose repeated headers), so the lines had to be split anyway
-to find each field's bytes, and building a scapy HTTP packet (over a hundred
-declared header fields) cost more than the rest of a packet's dissection. A body that continues in later TCP segments is followed with the
-direction's `Stream` (Content-Length), so those segments read as "HTTP body"
-instead of unknown bytes.
+Retransmitted bytes never reach this module (`labs.dissect.layers` reads
+them where they first appeared). Bytes TCP analysis says are missing
+(`tcp.analysis.lost_segment`) or out of order are said out loud: the message
+they belong to cannot be read whole, and reading starts again at the next
+message.
 """
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
+from typing import Any
 
+from labs.dissect.proto import http_body
 from labs.dissect.proto.base import App, Stream, app
+from labs.dissect.proto.http_body import BODY_SHOWN
+from labs.dissect.proto.http_head import (
+    HEADERS,
+    REQUEST_LINE,
+    SECRET,
+    STATUS,
+    header_field,
+    is_start,
+    line_fields,
+    status_meaning,
+)
 from labs.trace import Field, Layer
 
-# match() anchors at its start position; the URI may be long, so no length cap.
-_REQUEST_LINE = re.compile(rb"(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|CONNECT|TRACE) \S+ HTTP/\d")
+#: Most bytes of one message held while it is incomplete (as a cap on memory);
+#: a longer body is shown piece by piece as it arrives, unassembled.
+MAX_HELD = 10 * 1024 * 1024
+#: A head longer than this without its blank line is not an HTTP head.
+MAX_HEAD = 256 * 1024
 
-#: Header name (lower case) -> (Wireshark filter, what it means for a learner).
-HEADERS: dict[str, tuple[str | None, str]] = {
-    "host": ("http.host", "Which site the request is for (one server can host many names)."),
-    "user-agent": ("http.user_agent", "Which program made the request."),
-    "accept": ("http.accept", "Which kinds of content the client can use."),
-    "accept-encoding": ("http.accept_encoding", "Which compressions the client can undo."),
-    "accept-language": ("http.accept_language", "Which languages the client prefers."),
-    "connection": ("http.connection", "Whether to keep the connection open for more requests."),
-    "content-type": ("http.content_type", "What kind of data the body holds."),
-    "content-length": ("http.content_length", "How many bytes the body has."),
-    "content-encoding": ("http.content_encoding", "How the body is compressed."),
-    "transfer-encoding": (
-        "http.transfer_encoding",
-        "How the body is cut up for sending (chunked: in pieces of announced size).",
-    ),
-    "authorization": ("http.authorization", "Credentials proving who is asking (a secret)."),
-    "proxy-authorization": ("http.proxy_authorization", "Credentials for a proxy (a secret)."),
-    "www-authenticate": (
-        "http.www_authenticate",
-        "How the server wants the client to prove who it is.",
-    ),
-    "cookie": ("http.cookie", "Cookies the client sends back (often a session: a secret)."),
-    "set-cookie": (
-        "http.set_cookie",
-        "The server asks the client to store a cookie and send it back.",
-    ),
-    "location": (
-        "http.location",
-        "Where to go instead (redirects) or where the new resource lives (201).",
-    ),
-    "server": ("http.server", "Which server software answered."),
-    "date": ("http.date", "When the server sent the response."),
-    "cache-control": (
-        "http.cache_control",
-        "Whether and how long the response may be reused from a cache.",
-    ),
-    "last-modified": ("http.last_modified", "When the resource last changed."),
-    "referer": ("http.referer", "The page the request came from."),
-    "upgrade": ("http.upgrade", "The client asks to switch protocols."),
-    "x-forwarded-for": ("http.x_forwarded_for", "The original client address, added by a proxy."),
-    "etag": (
-        None,
-        "A version tag of the resource; send it back in If-None-Match to ask 'has it changed?'.",
-    ),
-    "if-none-match": (
-        None,
-        "'Only send the resource if its version tag is not this one' (else 304).",
-    ),
-    "retry-after": (None, "How long to wait before trying again."),
-    "x-api-key": (None, "An API key identifying the caller (a secret)."),
-    "x-ratelimit-limit": (None, "How many requests are allowed in the current window."),
-    "x-ratelimit-remaining": (None, "How many requests are left in the current window."),
-}
-SECRET = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
-
-STATUS = {
-    200: "OK: it worked",
-    201: "Created: a new resource was made",
-    204: "No Content: it worked, nothing to send back",
-    301: "Moved Permanently: use the new address from now on",
-    302: "Found: look at another address for now",
-    304: "Not Modified: your cached copy is still good",
-    307: "Temporary Redirect: repeat the request at another address",
-    308: "Permanent Redirect: repeat the request at the new address from now on",
-    400: "Bad Request: the server could not understand the request",
-    401: "Unauthorized: credentials are missing or wrong",
-    403: "Forbidden: the server knows who you are, and the answer is no",
-    404: "Not Found: nothing at this address",
-    405: "Method Not Allowed",
-    409: "Conflict: the request clashes with the current state",
-    422: "Unprocessable: the data did not pass validation",
-    429: "Too Many Requests: slow down (see Retry-After)",
-    500: "Internal Server Error: the server failed",
-    502: "Bad Gateway: a proxy got a bad answer from the server behind it",
-    503: "Service Unavailable: try again later",
-}
-_CLASSES = {1: "informational", 2: "success", 3: "redirect", 4: "client error", 5: "server error"}
-
-#: Longest body shown as a field value; longer bodies are shown cut, with their size.
-BODY_SHOWN = 2048
+_STARTS = (b"HTTP/1.", b"HTTP/2")
 
 
-def status_meaning(code: int) -> str:
-    return STATUS.get(code) or f"a {_CLASSES.get(code // 100, 'non-standard')} status"
+def _starts(buf: bytes | bytearray, pos: int) -> bool:
+    return bool(REQUEST_LINE.match(buf, pos)) or buf.startswith(_STARTS, pos)
 
 
-def is_start(payload: bytes) -> bool:
-    return bool(_REQUEST_LINE.match(payload)) or payload.startswith((b"HTTP/1.", b"HTTP/2"))
+def _head(msg: bytes | bytearray, head_end: int) -> tuple[bool, str, dict[str, str]]:
+    """(is a request, method or status code, lower-cased headers) of a head."""
+    lines = bytes(msg[:head_end]).split(b"\r\n")
+    request = bool(REQUEST_LINE.match(lines[0]))
+    parts = lines[0].split(b" ", 2)
+    what = parts[0 if request else 1].decode("latin-1") if len(parts) > 1 else ""
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(b":")
+        if colon:
+            headers[name.decode("latin-1").strip().lower()] = value.decode("latin-1").strip()
+    return request, what, headers
 
 
-def _text(b: bytes) -> str:
-    return b.decode("latin-1")
+def _frame(msg: bytes | bytearray, shared: dict[str, Any]) -> list[Any] | None:
+    """How the message starting at msg[0] ends (RFC 9112 section 6.3), or None
+    while its head is incomplete: ["none", head_end] / ["length", total] /
+    ["chunked", head_end, resume_at, chunks] / ["close", head_end]."""
+    end = msg.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    head_end = end + 4
+    request, what, headers = _head(msg, head_end)
+    methods: list[str] = shared.setdefault("methods", [])
+    if request:
+        methods.append(what)
+        asked = ""
+    else:
+        asked = methods.pop(0) if methods and not what.startswith("1") else ""
+    if not request and (what.startswith("1") or what in ("204", "304") or asked == "HEAD"):
+        return ["none", head_end]
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        return ["chunked", head_end, head_end, []]
+    length = headers.get("content-length", "")
+    if length.isdigit():
+        return ["length", head_end + int(length)]
+    return ["none" if request else "close", head_end]
 
 
-@lru_cache(maxsize=4096)
-def _line_fields(line: bytes, at: int, request: bool) -> tuple[Field, ...]:
-    """The request line (method, URI, version) or status line (version, code,
-    phrase). Remembered: the same status line and headers recur in a capture."""
-    parts = line.split(b" ", 2)
-    spans: list[tuple[bytes, int]] = []
-    pos = at
-    for part in parts:
-        spans.append((part, pos))
-        pos += len(part) + 1
-    out: list[Field] = []
-    if request and len(parts) == 3:
-        (m, mo), (u, uo), (v, vo) = spans
-        out.append(
-            Field(
-                "Method",
-                "http.request.method",
-                _text(m),
-                _text(m),
-                mo,
-                len(m),
-                _method_explain(_text(m)),
-            )
-        )
-        out.append(
-            Field(
-                "URI",
-                "http.request.uri",
-                _text(u),
-                _text(u),
-                uo,
-                len(u),
-                "The path of the resource on the server (and any ?query).",
-            )
-        )
-        out.append(Field("Version", "http.request.version", _text(v), _text(v), vo, len(v)))
-    elif not request and len(parts) >= 2:
-        (v, vo), (c, co) = spans[:2]
-        out.append(Field("Version", "http.response.version", _text(v), _text(v), vo, len(v)))
-        code = int(c) if c.isdigit() else 0
-        out.append(
-            Field(
-                "Status code",
-                "http.response.code",
-                _text(c),
-                status_meaning(code),
-                co,
-                len(c),
-                f"{code}: {status_meaning(code)}.",
-            )
-        )
-        if len(spans) == 3:
-            ph, po = spans[2]
-            out.append(
-                Field("Reason phrase", "http.response.phrase", _text(ph), _text(ph), po, len(ph))
-            )
-    return tuple(out)
+def _end(msg: bytes | bytearray, frame: list[Any]) -> int | None:
+    """Where the message ends, or None while bytes are missing."""
+    kind = frame[0]
+    if kind == "none":
+        return int(frame[1])
+    if kind == "length":
+        return int(frame[1]) if len(msg) >= frame[1] else None
+    if kind == "chunked":
+        end, frame[2] = http_body.chunks(msg, frame[2], frame[3])
+        return end
+    return len(msg)  # read until the connection closes: what has come so far
 
 
-def _method_explain(m: str) -> str:
-    return {
-        "GET": "GET: read a resource, change nothing.",
-        "POST": "POST: send data to create something or trigger an action.",
-        "PUT": "PUT: replace the resource with the data sent.",
-        "PATCH": "PATCH: change part of the resource.",
-        "DELETE": "DELETE: remove the resource.",
-        "HEAD": "HEAD: like GET, but only the headers come back.",
-    }.get(m, f"{m}: what to do with the resource.")
-
-
-@lru_cache(maxsize=4096)
-def _header_field(line: bytes, at: int, request: bool) -> Field:
-    name, colon, value = line.partition(b":")
-    if not colon:
-        text = _text(line)
-        return Field(
-            "Malformed header line",
-            None,
-            text,
-            text,
-            at,
-            len(line),
-            "A header line without a colon: not valid HTTP, so its meaning is unknown.",
-        )
-    key = _text(name).strip().lower()
-    val = _text(value.strip())
-    filt, meaning = HEADERS.get(key, (None, ""))
-    secret = key in SECRET
-    value_at = at + len(name) + 1 + (len(value) - len(value.lstrip()))
-    return Field(
-        _text(name).strip(),
-        filt,
-        val,
-        val,
-        value_at if filt or secret else at,
-        len(val.encode("latin-1")) if filt or secret else len(line),
-        meaning,
-        secret,
-    )
-
-
-def _message(payload: bytes, start: int, offset: int, stream: Stream) -> tuple[Layer, int]:
-    """One HTTP message starting at payload[start:]; returns it and its end."""
-    request = bool(_REQUEST_LINE.match(payload, start))
-    end_head = payload.find(b"\r\n\r\n", start)
-    head_end = len(payload) if end_head < 0 else end_head + 4
+def _message(msg: bytes, at: int, first: int, parts: int) -> Layer:
+    """The layer of one whole message `msg` whose first byte sits at `at` in
+    this packet (negative: it began in an earlier segment); fields before
+    `first` (this payload's start) keep no bytes of this packet."""
+    end = msg.find(b"\r\n\r\n")
+    head_end = len(msg) if end < 0 else end + 4
+    request = bool(REQUEST_LINE.match(msg))
     fields: list[Field] = []
     headers: dict[str, str] = {}
-    pos = start
-    for i, line in enumerate(payload[start:head_end].split(b"\r\n")):
+    pos = 0
+    for i, line in enumerate(msg[:head_end].split(b"\r\n")):
         if i == 0:
-            fields.extend(_line_fields(line, offset + pos, request))
+            fields.extend(line_fields(line, at + pos, request))
         elif line:
-            f = _header_field(line, offset + pos, request)
+            f = header_field(line, at + pos, request)
             fields.append(f)
             headers[f.name.lower()] = f.value
         pos += len(line) + 2
-    want = _body_length(request, fields, headers, len(payload) - head_end)
-    body = payload[head_end : head_end + want]
-    if body:
-        fields.append(_body_field(body, offset + head_end, headers.get("content-type", "")))
-    stream.state["body_left"] = max(want - len(body), 0)
-    end = head_end + len(body)
-    return Layer("HTTP", offset + start, end - start, tuple(fields)), end
+    raw = msg[head_end:]
+    if "chunked" in headers.get("transfer-encoding", "").lower() and raw:
+        found: list[http_body.Chunk] = []
+        http_body.chunks(msg, head_end, found)
+        fields.extend(http_body.chunk_fields(msg, found, at, first))
+        raw = http_body.dechunk(msg, found)
+    body, note = http_body.decode(raw, headers.get("content-encoding", ""))
+    if raw:
+        body_at = max(at + head_end, first)
+        what = ""
+        coding = headers.get("content-encoding", "").strip().lower()
+        if body is not raw or note:
+            what = (
+                f"The body: {len(raw)} bytes of {coding} data"
+                + (f", {len(body)} bytes once undone" if body is not raw else "")
+                + (f" ({note})" if note else "")
+                + "."
+            )
+            fields.append(
+                Field(
+                    f"Content-encoded entity body ({coding})",
+                    None,
+                    f"{len(raw)} bytes -> {len(body)} bytes",
+                    f"{len(raw)} bytes -> {len(body)} bytes" + (f", {note}" if note else ""),
+                    body_at,
+                    at + len(msg) - body_at,
+                    "Compressed by the server (Content-Encoding); shown here as the "
+                    "application reads it, after undoing the compression.",
+                )
+            )
+        content_type = headers.get("content-type", "")
+        fields.append(
+            http_body.body_field(body, body_at, at + len(msg) - body_at, content_type, what)
+        )
+    if parts > 1:
+        fields = [f if f.offset >= first else _moved(f, first) for f in fields]
+        fields += _reassembly_fields(parts, len(msg), first)
+    start = max(at, first)
+    # Named "HTTP" whole or reassembled (labs find their messages by that
+    # name); tcp.segment.count says how many segments it came from.
+    return Layer("HTTP", start, at + len(msg) - start, tuple(fields))
 
 
-def _body_length(request: bool, fields: list[Field], headers: dict[str, str], rest: int) -> int:
-    """How many bytes of body follow the head (RFC 9112 section 6.3)."""
-    code = next((f.value for f in fields if f.filter == "http.response.code"), "")
-    if not request and (code.startswith("1") or code in ("204", "304")):
-        return 0
-    length = headers.get("content-length", "").strip()
-    if length.isdigit():
-        return int(length)
-    if "chunked" in headers.get("transfer-encoding", "").lower() or not request:
-        return rest  # chunked, or a response read until the connection closes
-    return 0
+def _moved(f: Field, first: int) -> Field:
+    return Field(f.name, f.filter, f.value, f.show, first, 0, f.explain, f.secret)
 
 
-def _body_field(body: bytes, at: int, content_type: str) -> Field:
-    kind = content_type.split(";")[0].strip()
-    if _is_text(body):
-        shown = body[:BODY_SHOWN].decode("utf-8", "replace")
-    else:
-        shown = body[:64].hex(":")
-    if len(body) > BODY_SHOWN or (not _is_text(body) and len(body) > 64):
-        shown += f" … ({len(body)} bytes)"
-    what = f"The body ({len(body)} bytes" + (f", {kind}" if kind else "") + ")."
-    return Field("Body", "http.file_data", shown, f"{len(body)} bytes", at, len(body), what)
+def _reassembly_fields(parts: int, size: int, first: int) -> list[Field]:
+    return [
+        Field(
+            "Reassembled TCP segments",
+            "tcp.segment.count",
+            str(parts),
+            f"{parts} reassembled TCP segments",
+            first,
+            0,
+            "TCP is a stream of bytes: this message was cut into several segments "
+            "on the way, and is read here, in the segment that completes it.",
+        ),
+        Field(
+            "Reassembled length",
+            "tcp.reassembled.length",
+            str(size),
+            f"{size} bytes",
+            first,
+            0,
+            "The length of the whole message put back together.",
+        ),
+    ]
 
 
-def _is_text(b: bytes) -> bool:
-    sample = b[:256]
-    return not sample or all(c >= 0x20 or c in (9, 10, 13) for c in sample)
+def _note(name: str, label: str, at: int, n: int, value: str, explain: str) -> Layer:
+    return Layer(name, at, n, (Field(label, None, value, value, at, n, explain),))
+
+
+def _continuation(payload: bytes | bytearray, at: int, explain: str) -> Layer:
+    n = len(payload)
+    data = Field("Data", "data.data", bytes(payload[:64]).hex(":"), f"{n} bytes", at, n, explain)
+    return Layer("HTTP continuation", at, n, (data,))
+
+
+def _part(buf: bytes | bytearray, pos: int, offset: int, end: int) -> Layer:
+    """This payload's bytes of a message that goes on in the next segment."""
+    start = max(pos, offset)
+    n = end - start
+    fields = [
+        Field(
+            "Part of an HTTP message",
+            None,
+            f"{n} bytes",
+            f"{n} bytes",
+            start,
+            n,
+            "The message goes on in the next segment; it is read when complete "
+            "(Wireshark: [TCP segment of a reassembled PDU]).",
+        )
+    ]
+    if pos >= offset:
+        line = bytes(buf[pos - offset : pos - offset + 200]).split(b"\r\n", 1)[0]
+        text = line.decode("latin-1")
+        fields.append(Field("Start line", None, text, text, pos, len(line)))
+    return Layer("HTTP (part)", start, n, tuple(fields))
+
+
+def _reset(st: dict[str, Any]) -> None:
+    for key in ("held", "parts", "frame", "body_left"):
+        st.pop(key, None)
 
 
 def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
+    st = stream.state
+    flags = st.get("tcp.analysis", ())
     layers: list[Layer] = []
-    pos = 0
-    left = int(stream.state.get("body_left", 0))
-    if left and not is_start(payload):
-        take = payload[:left]
-        stream.state["body_left"] = left - len(take)
-        layers.append(Layer("HTTP body", offset, len(take), (_body_field(take, offset, ""),)))
-        pos = len(take)
-    elif not is_start(payload):
+    if "out_of_order" in flags:
         return [
-            Layer(
-                "HTTP continuation",
+            _continuation(
+                payload,
                 offset,
-                len(payload),
-                (
-                    Field(
-                        "Data",
-                        "data.data",
-                        payload[:64].hex(":"),
-                        f"{len(payload)} bytes",
-                        offset,
-                        len(payload),
-                        "More bytes of an HTTP message that started in an earlier segment.",
-                    ),
-                ),
+                "Bytes that belong before ones already seen (out of order): they "
+                "are not put back in place here, so this message is not read.",
             )
         ]
-    while pos < len(payload) and is_start(payload[pos:]):
-        layer, pos = _message(payload, pos, offset, stream)
-        layers.append(layer)
-    if pos < len(payload):
-        rest = payload[pos:]
+    if "lost_segment" in flags and (st.get("held") or st.get("body_left")):
+        kept = len(st.get("held") or b"")
         layers.append(
-            Layer(
-                "HTTP continuation",
-                offset + pos,
-                len(rest),
-                (
-                    Field(
-                        "Data",
-                        "data.data",
-                        rest[:64].hex(":"),
-                        f"{len(rest)} bytes",
-                        offset + pos,
-                        len(rest),
-                    ),
-                ),
+            _note(
+                "HTTP (gap)",
+                "Gap",
+                offset,
+                0,
+                "bytes missing",
+                f"Bytes before this segment were not captured: the HTTP message begun "
+                f"in earlier segments ({kept} bytes held) cannot be read whole.",
             )
         )
+        _reset(st)
+    pos = 0
+    left = int(st.get("body_left", 0))
+    if left:
+        take = payload[:left]
+        st["body_left"] = left - len(take)
+        field = http_body.body_field(take, offset, len(take), "")
+        layers.append(Layer("HTTP body", offset, len(take), (field,)))
+        pos = len(take)
+    held: bytearray | None = st.get("held")
+    if held is not None:
+        base = offset - len(held)
+        held.extend(payload)
+        buf: bytes | bytearray = held
+        parts = int(st.get("parts", 0)) + 1
+        pos = 0
+    else:
+        base, buf, parts = offset, payload, 1
+    end_all = len(buf)
+    while pos < end_all:
+        frame = st.pop("frame", None) if held is not None and pos == 0 else None
+        if frame is None and not _starts(buf, pos):
+            rest = buf[max(pos, offset - base) :]
+            layers.append(
+                _continuation(
+                    rest,
+                    base + end_all - len(rest),
+                    "Bytes that are not the start of an HTTP message: more of a message "
+                    "begun before the capture or a gap.",
+                )
+            )
+            break
+        msg = buf[pos:] if pos else buf
+        if frame is None:
+            frame = _frame(msg, stream.shared)
+        end = None if frame is None else _end(msg, frame)
+        if end is None:
+            if (frame is None and len(msg) > MAX_HEAD) or (
+                frame is not None and (len(msg) > MAX_HELD or _too_long(frame))
+            ):
+                layers.append(_message(bytes(msg), base + pos, offset, parts))
+                if frame is not None and frame[0] == "length":
+                    st["body_left"] = frame[1] - len(msg)
+                _reset_held(st)
+                return layers
+            st["held"] = msg if isinstance(msg, bytearray) else bytearray(msg)
+            st["parts"], st["frame"] = parts, frame
+            layers.append(_part(buf, base + pos, offset, base + end_all))
+            return layers
+        layers.append(_message(bytes(msg[:end]), base + pos, offset, parts))
+        pos += end
+        parts = 1
+    _reset_held(st)
     return layers
+
+
+def _too_long(frame: list[Any]) -> bool:
+    return frame[0] == "length" and frame[1] > MAX_HELD
+
+
+def _reset_held(st: dict[str, Any]) -> None:
+    for key in ("held", "parts", "frame"):
+        st.pop(key, None)
 
 
 def _get(layers: tuple[Layer, ...], filt: str) -> str | None:
@@ -338,11 +334,30 @@ def summarize(layers: tuple[Layer, ...]) -> str:
     code = _get(layers, "http.response.code")
     if code:
         return f"HTTP {code} {_get(layers, 'http.response.phrase') or ''}".rstrip()
+    start = _get_named(layers, "Start line")
+    if start:
+        return f"{start} [TCP segment of a reassembled PDU]"
+    if any(layer.name == "HTTP (part)" for layer in layers):
+        return "HTTP [TCP segment of a reassembled PDU]"
     n = sum(layer.length for layer in layers if layer.name.startswith("HTTP"))
     return f"HTTP body ({n} bytes)" if n else ""
 
 
+def _get_named(layers: tuple[Layer, ...], name: str) -> str | None:
+    for layer in layers:
+        for f in layer.fields:
+            if f.name == name and f.filter is None:
+                return f.value
+    return None
+
+
 def describe(layers: tuple[Layer, ...]) -> str:
+    said = _describe(layers)
+    parts = _get(layers, "tcp.segment.count")
+    return f"{said}, put back together from {parts} TCP segments" if parts and said else said
+
+
+def _describe(layers: tuple[Layer, ...]) -> str:
     method, uri = _get(layers, "http.request.method"), _get(layers, "http.request.uri")
     if method:
         host = _get(layers, "http.host")
@@ -354,9 +369,21 @@ def describe(layers: tuple[Layer, ...]) -> str:
             f"the HTTP response {code} {_get(layers, 'http.response.phrase') or ''}".rstrip()
             + f" ({status_meaning(int(code))})"
         )
+    start = _get_named(layers, "Start line")
+    if start:
+        return (
+            f"the start of an HTTP message ({start}) that goes on in the next segment; "
+            "it is read when complete"
+        )
+    if any(layer.name == "HTTP (part)" for layer in layers):
+        return "more of an HTTP message that goes on in the next segment; it is read when complete"
+    if any(layer.name == "HTTP (gap)" for layer in layers):
+        return "HTTP bytes after a gap: the message they belong to cannot be read whole"
     if any(layer.name == "HTTP body" for layer in layers):
         return "more of the HTTP body"
     return "more of an HTTP message begun in an earlier segment"
 
+
+__all__ = ["BODY_SHOWN", "HEADERS", "SECRET", "STATUS", "dissect", "is_start", "status_meaning"]
 
 app(App("http", ("tcp",), (80, 8080, 8000), dissect, describe, is_start, summarize))

@@ -225,7 +225,9 @@ def icmp_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
         elif not words and any(f.filter == "icmp.length" for f in fields):
             # No RFC 4884 length: the four bytes are one unused field, as Wireshark shows them.
             # (Before a "fragmentation needed" error's next-hop MTU, two bytes.)
-            size = 2 if any(f.filter == "icmp.mtu" for f in fields) else 4
+            size = 2 if packet[start : start + 2] == b"\x03\x04" else 4
+            if size == 4:  # scapy reads a next-hop MTU in every unreachable; only code 4 has one
+                fields = tuple(f for f in fields if f.filter != "icmp.mtu")
             rest = tuple(
                 f
                 for f in fields

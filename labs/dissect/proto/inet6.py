@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from labs.dissect.proto.base import Rule, dec, header, hex4, rules_mapper
+from labs.dissect.proto.base import Rule, dec, header, hex2, hex4, rules_mapper
 from labs.trace import Field, Layer
 
 _HOPOPTS = {
@@ -111,3 +111,31 @@ def mld_report(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
         ]  # fmt: skip
         at += 20 + nsrc * 16 + aux * 4
     return Layer("ICMPv6", start, max(length, at - start), tuple(fields)), max(length, at - start)
+
+
+_FRAGMENT = {
+    "nh": Rule("Next header", "ipv6.fraghdr.nxt", dec),
+    "res1": Rule("Reserved octet", "ipv6.fraghdr.reserved_octet", hex2),
+    "offset": Rule(
+        "Offset",
+        "ipv6.fraghdr.offset",
+        dec,
+        lambda v: f"{int(v)} (× 8 = byte {int(v) * 8})",
+        "Where this piece goes in the original packet, counted in 8-byte units.",
+    ),
+    "res2": Rule("Reserved bits", "ipv6.fraghdr.reserved_bits", dec),
+    "m": Rule(
+        "More Fragments",
+        "ipv6.fraghdr.more",
+        dec,
+        explain="1: more pieces follow; 0: this is the last piece.",
+    ),
+    "id": Rule(
+        "Identification",
+        "ipv6.fraghdr.ident",
+        lambda v: f"0x{int(v):08x}",
+        explain="The same number on every piece of one packet, so the receiver can put them together.",
+    ),
+}
+# IPv6 routers never fragment: only the sender does, with this header (RFC 8200 section 4.5).
+header("IPv6ExtHdrFragment")(rules_mapper("IPv6 Fragment header", _FRAGMENT))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any
@@ -309,6 +310,14 @@ def tcp_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
     )
     fields.sort(key=_OFFSET)
     name = "TCP (quoted)" if type(layer).__name__ == "TCPerror" else "TCP"
+    if name == "TCP (quoted)":
+        # The start of a segment quoted in an ICMP error: Wireshark (4.0) gives
+        # it no raw sequence number and no segment length (no data is quoted).
+        fields = [
+            replace(f, filter=None) if f.filter == "tcp.seq_raw" else f
+            for f in fields
+            if f.filter != "tcp.len"
+        ]
     return Layer(name, start, length, tuple(fields)), length
 
 

@@ -1,0 +1,342 @@
+"""The trace JSON of a capture read as a stream (`tutor explain --json`):
+memory stays flat however many packets the capture holds.
+
+Each process that dissects packets keeps a `Share`: every packet's JSON
+text goes to an unnamed temporary file as soon as it is made, and what the
+end of the document needs of it (its `View`, for the steps and "What went
+wrong") to a second one, as a marshal record. In memory stay only the
+secrets met and, for the timing waterfall, a compact `Seen` per packet
+(strings, layer sets and field values shared between packets; the summary
+kept only where the waterfall reads it): about 0.1-0.2 KB per packet.
+
+`finish` then writes the document in its order (the steps before the
+packets): it reads the Views back twice in capture order (the step names
+first, since a reset may rename an earlier SYN "refused"; then the steps,
+one run of packets at a time), copies each packet's line back, and
+masks the secrets in every text when asked, as `labs.trace.masked` does.
+The bytes are those `write_json` writes for `explain_file`
+(tests/test_golden_explain.py; tests/test_explain_stream.py for masking).
+"""
+
+from __future__ import annotations
+
+import json
+import marshal
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import fields, is_dataclass, replace
+from json.encoder import encode_basestring as _quote  # type: ignore[attr-defined]
+from typing import IO, Any, TextIO
+
+from labs.dissect.expert import Expert
+from labs.dissect.steps import TITLES, Classifier, View, explain_run, view
+from labs.files.tracejson import Texts, write_parts
+from labs.trace import Field, Layer, Packet, Step, Trace, mask_secrets, mask_value, secret_parts
+from labs.waterfall import READS, Seen, from_seen
+
+
+def text_spool() -> IO[str]:
+    """An unnamed temporary file (0600, gone when closed or at exit)."""
+    return tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
+
+
+#: Views written to the file at once (marshal is fast on a list, slow one by one).
+_BATCH = 4096
+#: Interned values kept at most per table (the rest are kept as they come).
+_INTERN_MAX = 100_000
+#: The layers whose fields the waterfall reads (`labs.waterfall.seen`).
+_READ_LAYERS = ("TCP", "UDP", "ICMP", "TLS", "HTTP", "FTP", "DNS")
+_PORTS = ("tcp.srcport", "tcp.dstport")
+
+
+class _Compact:
+    """`labs.waterfall.seen(p)`, with what repeats from packet to packet
+    shared (addresses, layer sets, field values) and what the waterfall
+    never reads of a packet left out: a TCP segment other than a SYN is
+    never a probe (`labs.waterfall._probe_pairs`), so neither its summary
+    nor its ports are read; nor is a DNS message's summary. A TCP segment
+    then costs about 0.15 KB."""
+
+    def __init__(self) -> None:
+        self.shared: dict[Any, Any] = {}
+        self._none: dict[str, tuple[str, ...]] = {}
+
+    def _one(self, key: Any, value: Any) -> Any:
+        got = self.shared.get(key)
+        if got is None:
+            if len(self.shared) >= _INTERN_MAX:
+                return value
+            got = self.shared[key] = value
+        return got
+
+    def __call__(self, p: Packet) -> Seen:
+        values: dict[str, list[str]] = {}
+        quoted: dict[str, list[str]] = {}
+        qtype = ""
+        for layer in p.layers:
+            if not layer.name.startswith(_READ_LAYERS):
+                continue
+            into = quoted if layer.name.endswith("(quoted)") else values
+            for f in layer.fields:
+                if f.filter in READS:
+                    into.setdefault(f.filter, []).append(f.value)  # type: ignore[arg-type]
+                elif f.filter == "dns.qry.type" and not qtype:
+                    qtype = f.show
+        shared = self.shared
+        names = ("layers", tuple(layer.name for layer in p.layers))
+        layers = shared.get(names) or self._one(names, frozenset(names[1]))
+        summary = p.summary
+        if "TCP" in layers and "ICMP" not in layers:
+            flags = values.get("tcp.flags")
+            if not flags or int(flags[0], 0) & 0x12 != 0x02:
+                summary = ""
+                for name in _PORTS:
+                    values.pop(name, None)
+        elif "DNS" in layers:
+            summary = ""
+        read = ("values", tuple((k, tuple(v)) for k, v in values.items()))
+        got = shared.get(read)
+        values_kept = got if got is not None else self._one(read, dict(read[1]))
+        if quoted:
+            inside = ("values", tuple((k, tuple(v)) for k, v in quoted.items()))
+            quoted_kept = shared.get(inside) or self._one(inside, dict(inside[1]))
+        else:
+            quoted_kept = self._none
+        get = shared.get
+        return Seen(
+            p.index, p.time, get(p.src) or self._one(p.src, p.src),
+            get(p.dst) or self._one(p.dst, p.dst), summary, p.origin, p.interface, layers,
+            values_kept, quoted_kept, qtype,
+        )  # fmt: skip
+
+
+def packet_secrets(p: Packet) -> set[str]:
+    """The secret parts of `p`'s secret fields (as `Trace.secret_values`)."""
+    return {
+        part
+        for layer in p.layers
+        for f in layer.fields
+        if f.secret
+        for text in (f.value, f.show)
+        for part in secret_parts(f.name, text)
+        if len(part) >= 3
+    }
+
+
+class Share:
+    """What one process keeps of the packets it dissects (see the module)."""
+
+    def __init__(self) -> None:
+        self.lines = text_spool()
+        self.metas = tempfile.TemporaryFile("w+b")
+        self.seens: list[Seen] = []
+        self.secrets: set[str] = set()
+
+    def read(self, packets: Iterable[Packet]) -> None:
+        texts = Texts()
+        compact = _Compact()
+        write, keep = self.lines.write, self.seens.append
+        batch: list[tuple[Any, ...]] = []
+        for p in packets:
+            line = texts.packet(p)
+            write(line)
+            write("\n")
+            batch.append(tuple(view(p)))
+            if len(batch) >= _BATCH:
+                marshal.dump(batch, self.metas)
+                batch.clear()
+            keep(compact(p))
+            if '"secret":true' in line:
+                self.secrets |= packet_secrets(p)
+        if batch:
+            marshal.dump(batch, self.metas)
+        self.lines.flush()
+        self.metas.flush()
+
+    def clear(self) -> None:
+        """Forget what was read (a share read again from its start)."""
+        for spool in (self.lines, self.metas):
+            spool.seek(0)
+            spool.truncate()
+        self.seens, self.secrets = [], set()
+
+    def close(self) -> None:
+        self.lines.close()
+        self.metas.close()
+
+
+def _records(metas: IO[bytes]) -> Iterator[tuple[Any, ...]]:
+    metas.seek(0)
+    while True:
+        try:
+            batch = marshal.load(metas)
+        except EOFError:
+            return
+        yield from batch
+
+
+def _views(n: int, owner: Sequence[int] | None, shares: Sequence[Share]) -> Iterator[View]:
+    """The Views of packets 0..n-1 in capture order, from the share that read each."""
+    records = [_records(share.metas) for share in shares]
+    if owner is None:
+        for record in records[0]:
+            yield View(*record)
+        return
+    for i in range(n):
+        yield View(*next(records[owner[i]]))
+
+
+_NAMES = tuple(TITLES)
+_CODE = {name: code for code, name in enumerate(_NAMES)}
+
+
+def _step_names(views: Iterator[View], n: int, expert: Expert) -> bytearray:
+    """Each packet's step name (a code into _NAMES), as `classify` names them."""
+    names = bytearray(n)
+    classifier = Classifier()
+    for i, v in enumerate(views):
+        name, refused = classifier.feed(v)
+        names[i] = _CODE[name]
+        if refused is not None:
+            names[refused] = _CODE["refused"]
+        expert.add(v)
+    return names
+
+
+def _steps(views: Iterator[View], names: bytearray) -> Iterator[Step]:
+    """`group`'s Steps, one run of packets at a time."""
+    n = len(names)
+    t0 = 0.0
+    first: View | None = None
+    count = 0
+    listed: list[str] | dict[str, None] | None = None
+    for i, v in enumerate(views):
+        name = _NAMES[names[i]]
+        if first is None:
+            first, count = v, 0
+            if i == 0:
+                t0 = v.time
+            listed = [] if name == "tcp-connect" else None if name in _COUNTED else {}
+        count += 1
+        if listed is not None:
+            if isinstance(listed, list):
+                listed.append(v.summary)
+            else:
+                listed[v.summary] = None
+        if i + 1 < n and names[i + 1] == names[i]:
+            continue
+        yield Step(
+            name=name,
+            packets=tuple(range(first.number, first.number + count)),
+            explain=explain_run(name, count, first.src, first.dst, list(listed or ())),
+            title=TITLES.get(name, name),
+            start=round(first.time - t0, 6),
+            duration=round(v.time - first.time, 6),
+        )
+        first = None
+
+
+#: Steps whose explanation does not list their packets' summaries.
+_COUNTED = frozenset(_NAMES) - {"tcp-connect", "data", "other"}
+
+
+class Masker:
+    """`labs.trace.masked` applied piece by piece: the secrets of the whole
+    capture are known before the first piece is written."""
+
+    def __init__(self, secrets: Iterable[str]):
+        self.secrets = sorted(set(secrets), key=len, reverse=True)
+        self.raw = sorted(
+            {v.encode("utf-8", "replace") for v in self.secrets}, key=len, reverse=True
+        )
+        # Each secret as it reads inside JSON text: a line without any of
+        # them (and with no secret field, and no secret in its bytes) is kept.
+        self.quoted = [_quote(v)[1:-1] for v in self.secrets]
+
+    def text(self, value: str) -> str:
+        return mask_secrets(value, self.secrets)
+
+    def walk(self, obj: Any) -> Any:
+        """A Trace's dataclasses (no Packets) with every text masked."""
+        if isinstance(obj, Field) and obj.secret:
+            return replace(
+                obj,
+                value=mask_value(obj.name, obj.value),
+                show=mask_value(obj.name, obj.show),
+                explain=self.text(obj.explain),
+            )
+        if is_dataclass(obj) and not isinstance(obj, type):
+            return replace(obj, **{f.name: self.walk(getattr(obj, f.name)) for f in fields(obj)})
+        if isinstance(obj, tuple):
+            return tuple(self.walk(v) for v in obj)
+        if isinstance(obj, str):
+            return self.text(obj)
+        return obj
+
+    def line(self, line: str, texts: Texts) -> str:
+        """One packet's JSON text (as `Texts.packet` writes it), masked."""
+        at = line.index('"hex":"') + 7
+        data = bytes.fromhex(line[at : line.index('"', at)])
+        if (
+            '"secret":true' not in line
+            and not any(q in line for q in self.quoted)
+            and not any(r in data for r in self.raw)
+        ):
+            return line
+        d = json.loads(line)
+        for value in self.raw:
+            data = data.replace(value, b"*" * len(value))
+        layers = tuple(
+            Layer(layer["name"], layer["offset"], layer["length"], tuple(Field(**f) for f in layer["fields"]))
+            for layer in d.pop("layers")
+        )  # fmt: skip
+        d["hex"] = ""
+        p = self.walk(Packet(**d, layers=layers))
+        return texts.packet(replace(p, hex=data.hex()))
+
+
+def finish(
+    shell: Trace,
+    n: int,
+    owner: Sequence[int] | None,
+    shares: Sequence[Share],
+    out: TextIO,
+    mask: bool = False,
+) -> None:
+    """Write the trace JSON of `shell` (everything but its steps, packets,
+    waterfall and expert section) with the `n` packets the `shares` read
+    (`owner[i]`: which share read packet i; None: all in the first)."""
+    masker = Masker(s for share in shares for s in share.secrets) if mask else None
+    expert = Expert()
+    names = _step_names(_views(n, owner, shares), n, expert)
+    seens = [s for share in shares for s in share.seens]
+    for share in shares:
+        share.seens = []
+    trace = replace(shell, waterfall=from_seen(seens))
+    del seens
+    section = expert.section()
+    if section is not None:
+        trace = replace(trace, sections=(*trace.sections, section))
+    steps: Iterable[Step] = _steps(_views(n, owner, shares), names)
+    lines = _lines(n, owner, shares)
+    if masker is not None and masker.secrets:
+        trace = masker.walk(trace)
+        steps = (masker.walk(step) for step in steps)
+        texts = Texts()
+        lines = (masker.line(line, texts) for line in lines)
+    write_parts(trace, lines, out, steps=steps)
+
+
+def _lines(n: int, owner: Sequence[int] | None, shares: Sequence[Share]) -> Iterator[str]:
+    for share in shares:
+        share.lines.seek(0)
+    reads = [share.lines.readline for share in shares]
+    if owner is None:
+        for _ in range(n):
+            yield reads[0]()[:-1]
+        return
+    for i in range(n):
+        yield reads[owner[i]]()[:-1]
+
+
+__all__ = ["Masker", "Share", "finish", "packet_secrets", "text_spool"]
