@@ -73,7 +73,7 @@ def test_show_prints_the_lesson_without_answers(capsys, fixture_course):
     assert code == 0
     assert out.startswith("What is a packet?\n=================\nModule 1: How the Internet")
     assert "  • Name the two parts of every packet" in out
-    assert "A packet is a small piece of a message" in out
+    assert "A packet° is a small piece of a message" in out
     assert "[[" not in out and "term:" not in out
     assert "  • RFC 791 section 2.1" in out
     assert "at least 2 right" in out
@@ -175,3 +175,45 @@ async def test_review_start_opens_on_the_due_term():
         await pilot.pause()
         assert app.screen.current is None
     assert Review(Store.open()).status().count == 0
+
+
+def test_show_marks_links_and_lists_the_terms(capsys):
+    code, out, _ = run(capsys, "show", "packets")
+    assert code == 0
+    # On a pipe a linked word is followed by a mark; plain words are not.
+    assert "A packet° is a small piece" in out and "a header° that says" in out
+    assert "the piece of your message" in out and "message°" not in out
+    block = out[out.index("Terms in this lesson") :]
+    assert "  • TCP: " in block and "(`tutor glossary tcp`)" in block
+    assert out.index("Terms in this lesson") < out.index("Sources:")
+    assert "--answers" in out
+
+
+def test_show_answers_prints_each_choices_feedback(fixture_course):
+    from dataclasses import replace
+
+    from tutor.commands.show import render
+
+    module = fixture_course.modules[0]
+    lesson = module.lessons[0]
+    check = replace(lesson.checks[0], feedback=("Misconception: header = message.", "", "No."))
+    changed = replace(lesson, checks=(check, *lesson.checks[1:]))
+    module = replace(module, lessons=(changed, *module.lessons[1:]))
+    fixture_course = replace(fixture_course, modules=(module, *fixture_course.modules[1:]))
+    out = render(fixture_course, changed, answers=True)
+    assert "   a) The message itself\n      Misconception: header = message.\n" in out
+    assert "   b) Where the packet comes from and where it goes  ✓ right\n   c) A picture" in out
+    assert "   Why: The header is the envelope" in out
+    assert "Misconception" not in render(fixture_course, changed)
+
+
+def test_show_on_a_terminal_underlines_links(capsys, fixture_course, monkeypatch):
+    from tutor.commands.show import print_rich
+
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich then styles as on a terminal
+    monkeypatch.setenv("COLUMNS", "100")
+    print_rich(fixture_course, fixture_course.lesson("packets"))
+    out = capsys.readouterr().out
+    link = out[: out.index("A packet")].rsplit("\x1b[", 1)[-1]
+    assert link.startswith("4;") or ";4;" in link or link.startswith("4m")  # underline
+    assert "A packet°" not in out and "links are underlined in the text" in out

@@ -114,3 +114,14 @@ def test_predict_questions_name_facts_their_lab_reports(course):
 def test_lesson_ids_are_unique(course):
     ids = [lesson.id for lesson in course.lessons]
     assert len(ids) == len(set(ids))
+
+
+def test_no_lesson_repeats_its_title_as_a_heading(course):
+    """The reader and `tutor show` print the title; a `# heading` opening the
+    body (the title again, or a shorter form of it) would print it twice."""
+    repeated = []
+    for lesson in course.lessons:
+        first = next((line for line in lesson.body.splitlines() if line.strip()), "")
+        if first.startswith("# "):
+            repeated.append(f"{lesson.path}:{lesson.body_line}: {first!r}")
+    assert repeated == []

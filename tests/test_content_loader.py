@@ -130,3 +130,35 @@ def test_links_become_term_hrefs_for_the_reader_and_plain_text_for_the_terminal(
     assert markdown_with_links(body, course.glossary).startswith("[A packet](term:packet) is")
     assert "[TCP](term:tcp) makes" in markdown_with_links(body, course.glossary)
     assert plain_text(body).startswith("A packet is") and "[[" not in plain_text(body)
+
+
+@pytest.mark.parametrize(
+    ("feedback", "message"),
+    [
+        ('["", "Misconception: x."]', "`feedback` has 2 entries but there are 3 choices"),
+        ('["Misconception: x.", "", ""]', "`feedback` for wrong choice(s) [3] is empty"),
+        ("[]", "`feedback` is empty"),
+        ('"one string"', "`feedback` must be a list of strings"),
+    ],
+)
+def test_check_feedback_must_match_the_choices(root, feedback, message):
+    anchor = 'explain = "The header is the envelope'
+    broken = add_broken(root, anchor, f"feedback = {feedback}\n{anchor}", 1)
+    assert broken.line == line_of(broken.text, "feedback = ")
+    assert message in broken.message and broken.message.startswith("check 1: ") == (
+        "must be a list" not in message
+    )
+    assert_rest_loads(broken.course)
+
+
+def test_check_feedback_loads_one_entry_per_choice(root):
+    anchor = 'explain = "The header is the envelope'
+    fb = '["Misconception: the header is the message.", "", "Misconception: a picture."]'
+    text = GOOD.replace('id = "packets"', 'id = "extra"').replace(
+        anchor, f"feedback = {fb}\n{anchor}", 1
+    )
+    (root / "01-layers" / "03-extra.md").write_text(text, encoding="utf-8")
+    check = load_course(root).lesson("extra").checks[0]
+    assert check.feedback_for(0) == "Misconception: the header is the message."
+    assert check.feedback_for(1) == "" and check.feedback_for(7) == ""
+    assert load_course(root).lesson("packets").checks[0].feedback == ()

@@ -38,6 +38,13 @@ class Check:
     #: are queries, graded by running them on the lesson's lab's sample data
     #: (`tutor.sqlcheck`); `answer` is the one with the same result.
     sql: str = ""
+    #: One entry per choice (or none): for a wrong choice, the misconception it
+    #: stands for and its correction; the right answer's entry may be "".
+    feedback: tuple[str, ...] = ()
+
+    def feedback_for(self, choice: int) -> str:
+        """What to tell a learner who picked `choice` ("" when there is nothing)."""
+        return self.feedback[choice] if 0 <= choice < len(self.feedback) else ""
 
 
 @dataclass(frozen=True)

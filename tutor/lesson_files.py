@@ -57,6 +57,26 @@ def _choices(item: dict[str, Any], what: str, n: int, line: int) -> tuple[str, .
     return choices
 
 
+def _feedback(item: dict[str, Any], n: int, count: int, answer: int, line: int) -> tuple[str, ...]:
+    """A check's optional per-choice feedback: one entry per choice, and a
+    non-empty one for every wrong choice (the right one's may be "")."""
+    feedback = _strs(item, "feedback", line, required=False)
+    if not feedback:
+        if "feedback" in item:
+            raise ContentError(line, f"check {n}: `feedback` is empty; leave it out or fill it")
+        return ()
+    if len(feedback) != count:
+        raise ContentError(
+            line,
+            f"check {n}: `feedback` has {len(feedback)} entries but there are "
+            f'{count} choices (one entry per choice, "" allowed for the right one)',
+        )
+    empty = [k + 1 for k, text in enumerate(feedback) if k != answer and not text.strip()]
+    if empty:
+        raise ContentError(line, f"check {n}: `feedback` for wrong choice(s) {empty} is empty")
+    return feedback
+
+
 class _Where:
     """File line numbers of keys in a lesson's front matter, so an error points
     at the line to fix rather than the top of the file."""
@@ -120,6 +140,7 @@ def parse_lesson(text: str, path: str) -> Lesson:
                 answer,
                 _str(item, "explain", at.line("explain", "check", n)),
                 _str(item, "sql", at.line("sql", "check", n), required=False),
+                _feedback(item, n, len(choices), answer, at.line("feedback", "check", n)),
             )
         )
     predicts = []

@@ -139,13 +139,19 @@ class QuizScreen(TutorScreen[bool]):
         )
         choices.highlighted = choice
         choices.disabled = True
+        # The picked choice's own feedback (the misconception a wrong choice
+        # stands for) comes first, then the explanation every learner sees. A SQL
+        # check graded on its rows may disagree with `answer`: then say nothing.
+        said = check.feedback_for(choice) if (choice == check.answer) == correct else ""
         if correct:
-            verdict = f"[green b]✓ Right.[/green b] {escape(check.explain)}"
+            said = f"{escape(said)}\n" if said else ""
+            verdict = f"[green b]✓ Right.[/green b] {said}{escape(check.explain)}"
         else:
             right = check.choices[check.answer]
+            said = f"[b]{escape(said)}[/b]\n" if said else ""
             verdict = (
                 f"[red b]✗ Not quite.[/red b] You chose {choice + 1}; the answer is "
-                f"{check.answer + 1}, “{escape(right)}”.\n{escape(check.explain)}"
+                f"{check.answer + 1}, “{escape(right)}”.\n{said}{escape(check.explain)}"
             )
         if note:
             verdict += f"\n[dim]{escape(note)}[/dim]"
