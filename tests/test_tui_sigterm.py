@@ -204,12 +204,26 @@ def test_sigterm_during_the_database_lab_stops_postgresql(tui):
     if binaries() is None:
         pytest.skip("pgserver is not installed")
     tui.open_lab("web-app-db")
-    _wait_for(lambda: _left_in(tui.tmp), why="PostgreSQL's directory")
+    # As root PostgreSQL runs as nobody, who cannot pass through pytest's
+    # private temporary directory: the lab puts its directory in /tmp then.
+    folder = _wait_for(lambda: _pg_dir_of(tui.proc.pid, tui.tmp), why="PostgreSQL's directory")
     # PostgreSQL runs in a session of its own: find it by its directory.
-    postgres = _wait_for(lambda: _processes_mentioning(str(tui.tmp)), why="postgres running")
+    postgres = _wait_for(lambda: _processes_mentioning(str(folder)), why="postgres running")
     code = tui.terminate()
     _assert_exited_clean(tui, code)
     assert [p for p in postgres if Path(f"/proc/{p}").exists()] == []
+    assert not folder.exists()
+
+
+def _pg_dir_of(pid: int, tmp: Path) -> Path | None:
+    for base in (tmp, Path("/tmp")):
+        for folder in base.glob("tutor-pg-*"):
+            try:
+                if (folder / "owner").read_text().strip() == str(pid):
+                    return folder
+            except OSError:
+                continue
+    return None
 
 
 def _processes_mentioning(text: str) -> list[int]:

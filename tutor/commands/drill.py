@@ -104,8 +104,9 @@ def run_list(args: argparse.Namespace) -> int:
     if not live:
         why = namespaces().reason.rstrip(".") if not namespaces().ok else "TUTOR_SIMULATE=1"
         print(f"SIMULATED here ({why}): the drills are modelled, nothing is sent.")
+    # The symptom only: what is wrong is for the learner to find (--json has it, for tools).
     for d in drills:
-        print(f"{d.id:<18} {d.title}\n{'':<18} {d.summary}")
+        print(f"{d.id:<18} {d.title}")
     return 0
 
 

@@ -74,8 +74,10 @@ class DrillListScreen(TutorScreen[None]):
             label = Table.grid(padding=(0, 1))
             label.add_column(ratio=1)
             label.add_row(Text.assemble((info.title, "bold"), (f"  {info.id}", "dim")))
-            label.add_row(info.summary)
-            label.add_row(progress_words(done.get(info.id)))
+            tally = done.get(info.id)
+            if tally is not None and tally.solved:
+                label.add_row(info.summary)  # what was wrong: shown once found, not before
+            label.add_row(progress_words(tally))
             if options.option_count:
                 options.add_option(None)  # a rule between drills
             options.add_option(Option(label, id=info.id))

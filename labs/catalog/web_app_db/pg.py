@@ -76,7 +76,7 @@ class PgServer:
                 "PostgreSQL is not installed for this lab.",
                 "pip install pgserver (it ships the server in a Python package).",
             )
-        self.dir = Path(tempfile.mkdtemp(prefix=PREFIX))
+        self.dir = Path(tempfile.mkdtemp(prefix=PREFIX, dir=base_dir()))
         try:
             self._start(bin_dir)
         except BaseException:
@@ -178,12 +178,35 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _reachable_by_all(path: Path) -> bool:
+    """Whether any user may pass through every directory down to `path`."""
+    try:
+        return all(p.stat().st_mode & 0o001 for p in (path, *path.parents))
+    except OSError:
+        return False
+
+
+def base_dir() -> str:
+    """Where the server's directory goes: the temporary directory, unless the
+    server runs as `nobody` (as root) and cannot reach it (a private TMPDIR,
+    mode 0700): then /tmp, which everyone may pass through."""
+    tmp = tempfile.gettempdir()
+    if not _as_nobody() or _reachable_by_all(Path(tmp)):
+        return tmp
+    if _reachable_by_all(Path("/tmp")):
+        return "/tmp"
+    raise LabError(
+        f"PostgreSQL runs as nobody, who cannot reach the temporary directory {tmp}.",
+        "Set TMPDIR to a directory everyone may pass through (for example /tmp).",
+    )
+
+
 def cleanup_leftovers(root: str | None = None) -> list[str]:
     """Stop the servers and remove the directories of lab runs whose process
     is gone (killed with -9). Returns what was removed, one line each."""
     removed: list[str] = []
-    base = Path(root or tempfile.gettempdir())
-    for folder in sorted(base.glob(PREFIX + "*")):
+    bases = {Path(root)} if root else {Path(tempfile.gettempdir()), Path("/tmp")}
+    for folder in sorted(f for base in bases for f in base.glob(PREFIX + "*")):
         try:
             owner = int((folder / "owner").read_text().strip())
         except (OSError, ValueError):
