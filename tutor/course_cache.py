@@ -70,6 +70,9 @@ def _read(path: Path, key: str) -> Course | None:
 
 
 def _write(path: Path, key: str, course: Course) -> None:
+    if os.environ.get("TUTOR_HOME"):
+        # TUTOR_HOME itself 0700 (a parents=True mkdir would make it 0755).
+        path.parent.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".course-")  # 0600
     try:

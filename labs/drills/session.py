@@ -30,8 +30,9 @@ STATE = "state.json"
 
 
 def _dir(home: Path) -> Path:
+    Path(home).mkdir(mode=0o700, parents=True, exist_ok=True)  # the home too, not only drill/
     where = Path(home) / "drill"
-    where.mkdir(mode=0o700, parents=True, exist_ok=True)
+    where.mkdir(mode=0o700, exist_ok=True)
     return where
 
 
