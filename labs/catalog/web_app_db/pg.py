@@ -150,12 +150,7 @@ class PgServer:
                 self.proc.wait(5)
         self.proc = None
         if self.dir.name.startswith(PREFIX):
-            # A backend still exiting can write a file while the tree goes: try again.
-            deadline = time.monotonic() + 5
-            while self.dir.exists() and time.monotonic() < deadline:
-                shutil.rmtree(self.dir, ignore_errors=True)
-                if self.dir.exists():
-                    time.sleep(0.05)
+            _remove_tree(self.dir)
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -216,15 +211,26 @@ def cleanup_leftovers(root: str | None = None) -> list[str]:
             continue  # a run still going (this process's own included)
         pid = _postmaster(folder)
         if pid is not None:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        shutil.rmtree(folder, ignore_errors=True)
+            # The whole session (the postmaster leads its own): its backends too,
+            # which outlive a killed postmaster and write into the directory.
+            for kill in (os.killpg, os.kill):
+                with contextlib.suppress(OSError):
+                    kill(pid, signal.SIGKILL)
+        _remove_tree(folder)
         removed.append(
             f"PostgreSQL files {folder}" + (f" and its server (pid {pid})" if pid else "")
         )
     return removed
+
+
+def _remove_tree(folder: Path) -> None:
+    """Remove a server's directory; a backend still exiting can write a file
+    while the tree goes, so try again until it is gone (at most 5 s)."""
+    deadline = time.monotonic() + 5
+    while folder.exists() and time.monotonic() < deadline:
+        shutil.rmtree(folder, ignore_errors=True)
+        if folder.exists():
+            time.sleep(0.05)
 
 
 def _postmaster(folder: Path) -> int | None:
