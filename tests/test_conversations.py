@@ -98,7 +98,7 @@ def test_a_gap_is_said_and_the_late_bytes_put_in_place() -> None:
 
 def tutor(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tutor", "explain", *args],
+        [sys.executable, "-I", "-m", "tutor", "explain", *args],
         capture_output=True,
         text=True,
         timeout=120,

@@ -134,7 +134,7 @@ def test_killed_keeper_is_cleaned_by_doctor(tutor_home):
     with pytest.raises(api.LabError, match="gone"):
         api.drill_probe(tutor_home, "resolve", "www.example")
     doctor = subprocess.run(
-        [sys.executable, "-m", "tutor", "doctor", "--cleanup"],
+        [sys.executable, "-I", "-m", "tutor", "doctor", "--cleanup"],
         capture_output=True, text=True, timeout=120, cwd="/",
     )  # fmt: skip
     assert doctor.returncode == 0, doctor.stderr
