@@ -46,6 +46,18 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def all_end(pids: list[int], within: float = 10.0) -> bool:
+    """True once none of `pids` runs. An agent of a killed run dies by
+    PR_SET_PDEATHSIG; while it exits it has already left its namespace (so
+    `ip netns pids` no longer lists it) but may not have ended yet."""
+    deadline = time.monotonic() + within
+    while any(alive(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def ns_pids(name: str) -> list[int]:
     out = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
@@ -173,7 +185,7 @@ def test_sigterm_or_ctrl_c_to_a_running_lab_leaves_nothing(signum, code):
     proc.send_signal(signum)
     assert proc.wait(15) == code
     assert child_namespaces(proc) == []
-    assert not any(alive(pid) for pid in pids)
+    assert all_end(pids)
 
 
 def test_cleanup_leftovers_removes_a_killed_runs_namespaces_and_processes():
@@ -187,7 +199,7 @@ def test_cleanup_leftovers_removes_a_killed_runs_namespaces_and_processes():
     removed = netns.cleanup_leftovers()
     assert set(names) <= set(removed)  # ...and cleanup removes them
     assert child_namespaces(proc) == []
-    assert not any(alive(pid) for pid in pids)
+    assert all_end(pids)
 
 
 def test_cleanup_leaves_live_runs_alone():
