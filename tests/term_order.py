@@ -163,25 +163,54 @@ class Scanner:
 
     def uses(self, text: str) -> list[tuple[str, str]]:
         """(term id, the words) for each use in `text`, left to right."""
+        return [(term_id, words) for term_id, words, _at in self.uses_at(text)]
+
+    def uses_at(self, text: str) -> list[tuple[str, str, int]]:
+        """(term id, the words, where they start) for each use in `text`."""
         regex, ids = self._regex(text)
         out = []
         for m in regex.finditer(text):
             if m.lastindex is not None:
-                out.append((ids[m.lastindex - 1], m.group(m.lastindex)))
+                out.append((ids[m.lastindex - 1], m.group(m.lastindex), m.start(m.lastindex)))
         return out
 
 
-def body_lines(lesson: Lesson) -> list[tuple[int, str, bool]]:
-    """(file line, text without links, is a heading) outside fenced code; each
-    [[link]] is replaced by a marker so its words are not read as plain use."""
-    out = []
+def body_blocks(lesson: Lesson) -> list[tuple[int, str, bool]]:
+    """(file line where it starts, text, is a heading) outside fenced code, with
+    inline code blanked out. Consecutive prose lines form one block, so a name
+    that wraps ("load\nbalancer") is still read; headings and table rows stand
+    alone, since a name never runs from one row into the next."""
+    out: list[tuple[int, str, bool]] = []
     fenced = False
+    block: list[str] = []
+    start = 0
+
+    def flush() -> None:
+        if block:
+            # An `inline code` span may wrap too; blank it keeping its newlines.
+            text = INLINE_CODE.sub(lambda m: re.sub(r"[^\n]", " ", m[0]), "\n".join(block))
+            out.append((start, text, False))
+            block.clear()
+
     for n, line in enumerate(lesson.body.splitlines(), lesson.body_line):
-        if line.lstrip().startswith(("```", "~~~")):
+        stripped = line.lstrip()
+        if stripped.startswith(("```", "~~~")):
+            flush()
             fenced = not fenced
             continue
-        if not fenced:
-            out.append((n, INLINE_CODE.sub(" ", line), line.lstrip().startswith("#")))
+        if fenced:
+            continue
+        if not stripped or stripped.startswith(("#", "|")):
+            flush()
+            if stripped:
+                out.append((n, INLINE_CODE.sub(" ", line), stripped.startswith("#")))
+            continue
+        if stripped.startswith(("- ", "* ", "+ ")) or re.match(r"\d+\. ", stripped):
+            flush()  # a list item starts a block of its own
+        if not block:
+            start = n
+        block.append(line)
+    flush()
     return out
 
 
@@ -195,16 +224,23 @@ def walk(course: Course) -> list[Finding]:
         mine = set(lesson.terms)
         linked: set[str] = set()
         seen: set[str] = set()  # reported once per lesson
-        for n, line, heading in body_lines(lesson):
-            # A term linked on this line may be named just before its link
-            # ("a hop limit, called [[ttl|TTL]]"): that is its gloss, not a slip.
-            targets = (m.group(1) for m in LINK_RE.finditer(line))
-            linked |= {t.id for t in map(course.glossary.resolve, targets) if t}
-            plain_parts = LINK_RE.split(line)
-            # LINK_RE has two groups: split gives text, target, label, text, ...
-            for i in range(0, len(plain_parts), 3):
-                for term_id, words in scanner.uses(plain_parts[i]):
+        for first, text, heading in body_blocks(lesson):
+            # A term linked on a line may be named just before its link on that
+            # line ("a hop limit, called [[ttl|TTL]]"): that is its gloss, not a slip.
+            links_on: dict[int, set[str]] = {}
+            for link in LINK_RE.finditer(text):
+                term = course.glossary.resolve(link.group(1))
+                if term is not None:
+                    line = first + text.count("\n", 0, link.start())
+                    links_on.setdefault(line, set()).add(term.id)
+            pos = 0
+            for m in [*LINK_RE.finditer(text), None]:
+                plain_end = m.start() if m else len(text)
+                for term_id, words, at in scanner.uses_at(text[pos:plain_end]):
+                    line = first + text.count("\n", 0, pos + at)
                     if term_id in introduced or term_id in linked or term_id in seen:
+                        continue
+                    if term_id in links_on.get(line, set()):
                         continue
                     if term_id in mine and (heading or not _linked_later(lesson, term_id, course)):
                         continue
@@ -216,12 +252,13 @@ def walk(course: Course) -> list[Finding]:
                         "`terms` and gloss it here)"
                     )
                     findings.append(
-                        Finding(lesson.module, lesson.id, lesson.path, n, term_id, words, why)
+                        Finding(lesson.module, lesson.id, lesson.path, line, term_id, words, why)
                     )
-                if i + 1 < len(plain_parts):
-                    term = course.glossary.resolve(plain_parts[i + 1])
+                if m is not None:
+                    term = course.glossary.resolve(m.group(1))
                     if term is not None:
                         linked.add(term.id)
+                    pos = m.end()
         introduced |= mine
     return findings
 

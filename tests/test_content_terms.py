@@ -109,3 +109,21 @@ def test_the_walk_reports_lesson_term_and_line(tmp_path):
     got = [(f.lesson, f.term, f.line, f.words) for f in walk(course)]
     # The body starts on line 10: l1's NAT is on 12; l2's "MTU" on 10 stands above its link.
     assert got == [("l1", "nat", 12, "NAT"), ("l2", "mtu", 10, "MTU")]
+
+
+def test_a_name_split_over_two_lines_is_still_a_use(tmp_path):
+    # Prose wraps anywhere: "load\nbalancer" is read as one name, and the line
+    # reported is the one where the name starts; `code` that wraps is still code.
+    root = tmp_path / "lessons"
+    body = "Intro.\n\nA box called a load\nbalancer, and NAT, and `the\nMTU` in code."
+    _lesson_course(tmp_path, [([], body)])
+    glossary = root / "glossary" / "g.toml"
+    glossary.write_text(
+        glossary.read_text(encoding="utf-8")
+        + '[[term]]\nid = "load-balancer"\nterm = "Load balancer"\nshort = "s"\n'
+        'explain = "e"\nsource = "RFC 1"\n',
+        encoding="utf-8",
+    )
+    course = load_course(root)
+    got = [(f.lesson, f.term, f.line, f.words) for f in walk(course)]
+    assert got == [("l1", "load-balancer", 12, "load\nbalancer"), ("l1", "nat", 13, "NAT")]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.containers import VerticalScroll
-from textual.widgets import Input, Markdown, Static, TabbedContent
+from textual.widgets import DataTable, Input, Markdown, Static, TabbedContent
 
 from tutor.screens.trace_view import meaning_blocks
 from tutor.widgets.packet_view import PacketView
@@ -58,15 +58,24 @@ class LabViewMixin(_Base):
             self.add_class("-collapsed")
 
     def action_controls(self) -> None:
-        """Show or hide the target and options (folded after a run when short)."""
+        """Show or hide the target and options (folded after a run when short).
+        The focus stays where it is (t goes to the target), so o can hide them
+        again instead of being typed into the box."""
         self.toggle_class("-collapsed")
-        if not self.has_class("-collapsed") and self.query("#target"):
-            self.query_one("#target", Input).focus()
+        bar = self.query("#lab-bar, #lab-options")
+        if self.has_class("-collapsed") and any(
+            self.focused is w or (self.focused and w in self.focused.ancestors) for w in bar
+        ):
+            self.query_one("#packets").focus()
 
     def action_maximize_pane(self) -> None:
         """The focused pane fills the screen; z again (or escape) restores it."""
         if self.maximized is not None:
             self.minimize()
+            # The pane is small again: bring its cursor (say, after End) back into view.
+            focused = self.focused
+            if isinstance(focused, DataTable):
+                self.call_after_refresh(focused.move_cursor, row=focused.cursor_row)
         elif self.focused is not None and not self.maximize(self.focused, container=False):
             self.notify("This part cannot be maximised; tab to the packets, tree or bytes.")
 

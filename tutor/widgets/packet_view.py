@@ -63,6 +63,21 @@ class Pane(VerticalScroll):
     ALLOW_MAXIMIZE = True
 
 
+class FieldTree(Tree[NodeData]):
+    """The layer/field tree. Its selected field stays in view when the tree's
+    size changes: a jump to evidence may land while a tab is still being laid
+    out, and the short tree of an 80x24 terminal would leave the field below."""
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._cursor_into_view)
+
+    def _cursor_into_view(self) -> None:
+        # The cursor as it is when this runs: the tree may have been refilled since.
+        node = self.cursor_node
+        if node is not None:
+            self.scroll_to_node(node, animate=False)
+
+
 class PacketView(Vertical):
     DEFAULT_CSS = """
     PacketView #narration { height: auto; max-height: 7; padding: 0 1; border: round $accent 50%; }
@@ -95,7 +110,7 @@ class PacketView(Vertical):
             # where the tree needs the rows ("What it means" draws the network too).
             yield Static("", id="topology")
         with Horizontal(id="bottom"):
-            yield Tree("packet", id="fields")
+            yield FieldTree("packet", id="fields")
             with Pane(id="side"):
                 yield HexDump(id="hex")
 
