@@ -217,3 +217,17 @@ def test_show_on_a_terminal_underlines_links(capsys, fixture_course, monkeypatch
     link = out[: out.index("A packet")].rsplit("\x1b[", 1)[-1]
     assert link.startswith("4;") or ";4;" in link or link.startswith("4m")  # underline
     assert "A packet°" not in out and "links are underlined in the text" in out
+
+
+def test_ctrl_c_while_the_cli_is_still_starting_is_one_line_and_130(capsys, monkeypatch):
+    # Ctrl-C in the first fraction of a second lands while the parser and the
+    # command modules are imported, before a command handles it.
+    from tutor import cli
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["lessons"]) == 130
+    err = capsys.readouterr().err
+    assert err == "tutor: stopped.\n"

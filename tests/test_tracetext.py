@@ -64,7 +64,7 @@ def test_header_steps_packets_sections_facts():
     assert "#1   +   2.5 ms  127.0.0.1:5000 → 127.0.0.1:80  HTTP GET /" in out
     assert "(inside the encrypted tunnel — not visible on the wire)" in out
     assert "    curl http://127.0.0.1/" in out
-    assert "  name   value" in out and "  Host   127.0.0.1" in out
+    assert "  name  value" in out and "  Host  127.0.0.1" in out
     assert "packets_to_connect = 3 (packets 0-2, tcp.flags)" in out
     assert "took 1.50 s" in out
 

@@ -54,6 +54,17 @@ def run_tui() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C before a command has set up its own handling (while the
+        # parser and the command's modules are imported): one line, no
+        # traceback, the same exit code as later.
+        sys.stderr.write("tutor: stopped.\n")
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     if not (sys.argv[1:] if argv is None else argv):
         # `tutor` alone: the app, without building the parser first (that
         # imports every command and lab spec: a tenth of a second before the

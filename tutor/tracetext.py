@@ -226,9 +226,26 @@ def table(body: str, width: int = WIDTH, indent: int = 2) -> list[str]:
     rows = [r.split("\t") for r in body.splitlines() if r.strip()]
     if not rows:
         return []
-    grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="")
-    for name in rows[0]:
-        grid.add_column(name, overflow="fold")
+    grid = Table(
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True, header_style=""
+    )
+    # Column widths chosen here rather than by rich, which cut names such as
+    # api.edge.shop.example. mid-word while other columns had room: the widest
+    # column gives way first, and no column narrower than its longest word
+    # until all are (then words are cut).
+    count = len(rows[0])
+    cells = [[r[k] if k < len(r) else "" for r in rows] for k in range(count)]
+    widths = [max(len(c) for c in col) for col in cells]
+    words = [max((len(w) for c in col for w in c.split()), default=1) for col in cells]
+    room = max(count, width - indent - 2 * (count - 1))
+    while sum(widths) > room:
+        over = [k for k in range(count) if widths[k] > words[k]] or range(count)
+        k = max(over, key=lambda k: widths[k])
+        if widths[k] <= 1:
+            break
+        widths[k] -= 1
+    for name, w in zip(rows[0], widths, strict=True):
+        grid.add_column(name, overflow="fold", width=w)
     for row in rows[1:]:
         grid.add_row(*row, *[""] * (len(rows[0]) - len(row)))
     out = io.StringIO()

@@ -47,8 +47,10 @@ def _rows(bindings: list[Binding]) -> list[tuple[str, str]]:
         if not b.description or (not b.show and b.key.isdigit()):
             continue  # the 2-9 answer keys are listed once, as "1-9"
         key = b.key_display or {"escape": "esc"}.get(b.key, b.key)
-        if (key, b.description) not in rows:
-            rows.append((key, b.description))
+        # A footer's word may be short ("Lab"); its tooltip says it whole.
+        words = b.tooltip or b.description
+        if (key, words) not in rows:
+            rows.append((key, words))
     return rows
 
 

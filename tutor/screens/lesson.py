@@ -28,11 +28,16 @@ class LessonScreen(TutorScreen[None]):
     BINDINGS = [
         Binding("escape", "back", "Outline"),
         Binding("c", "quick_check", "Quick check"),
-        Binding("l", "lab", "Run the lab"),
-        Binding("t", "terms", "Terms used here"),
+        Binding("l", "lab", "Lab", tooltip="Run the lab"),
+        Binding("t", "terms", "Terms", tooltip="Terms used here"),
         Binding("n", "next_lesson", "Next lesson"),
         Binding("space", "page_down", "Page down", show=False),
         Binding("b", "page_up", "Page up", show=False),
+        # The footer fits 80 columns: the app's other keys work here and are
+        # listed in the help (?), not in the footer.
+        Binding("g", "app.glossary", "Glossary", show=False),
+        Binding("r", "app.review", "Review", show=False),
+        Binding("L", "app.labs", "Labs", show=False),
     ]
 
     def __init__(self, lesson: Lesson) -> None:
