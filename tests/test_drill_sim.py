@@ -157,3 +157,17 @@ def test_bad_input_is_one_line_and_exit_2(tutor_home, capsys):
     )
     assert code == 2 and "not one of the choices" in err
     assert _main(capsys, "stop")[0] == 0
+
+
+def test_list_without_root_says_why_in_the_drills_words(monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    monkeypatch.delenv("TUTOR_SIMULATE")
+    reason = "Building routers in network namespaces needs root; the routing labs will run their simulated version."
+    monkeypatch.setattr(api, "namespaces", lambda: SimpleNamespace(ok=False, reason=reason))
+    code, out, _err = _main(capsys, "list")
+    first = out.splitlines()[0]
+    assert code == 0 and first.startswith("SIMULATED here")
+    assert "needs root" in first and "routing labs" not in first, first
+    code, out, _err = _main(capsys, "list", "--json")
+    assert all(d["simulated"] for d in json.loads(out))

@@ -38,12 +38,16 @@ def _boot_time() -> float:
 
 
 def started(pid: int) -> float | None:
-    """When process `pid` started (epoch seconds), or None if there is none."""
+    """When process `pid` started (epoch seconds), or None if there is none
+    (a zombie, killed and not yet reaped, counts as none: it runs no more)."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    ticks = int(text.rsplit(")", 1)[1].split()[19])
+    fields = text.rsplit(")", 1)[1].split()
+    if fields[0] in ("Z", "X"):
+        return None
+    ticks = int(fields[19])
     return _boot_time() + ticks / os.sysconf("SC_CLK_TCK")
 
 

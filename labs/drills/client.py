@@ -133,6 +133,20 @@ def _read_response(sock: Any) -> tuple[bytes, float]:
 SHOWN = ("retry-after", "x-backend", "x-ratelimit-remaining", "server")
 
 
+def http_outcome(status: str) -> str:
+    """A fetch's outcome from the answer's status line: `ok` for 1xx-3xx,
+    `http-error` for 4xx/5xx (the server answered, and said no)."""
+    parts = status.split()
+    if len(parts) < 2 or not parts[1].isdigit():
+        return "error"
+    return "ok" if int(parts[1]) < 400 else "http-error"
+
+
+def worst(outcomes: list[str]) -> str:
+    """The outcome of several calls: the first that is not `ok`, else `ok`."""
+    return next((o for o in outcomes if o != "ok"), "ok")
+
+
 def _headers(data: bytes) -> list[tuple[str, str]]:
     head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")[1:]
     return [(k.strip().lower(), v.strip()) for k, _, v in (line.partition(":") for line in head)]
@@ -143,6 +157,7 @@ def fetch(args: dict[str, Any]) -> dict[str, Any]:
     if count > 1:  # the same call again and again, each on a new connection
         runs = [fetch(dict(args, count=1)) for _ in range(count)]
         last = runs[-1]
+        last["outcome"] = worst([r.get("outcome", "error") for r in runs])
         statuses = [next((v for k, v in r["details"] if k == "status"), r["outcome"]) for r in runs]
         last["details"] = [[f"call {n}", s] for n, s in enumerate(statuses, 1)] + [
             d for d in last["details"] if d[0].startswith("header")
@@ -195,7 +210,9 @@ def fetch(args: dict[str, Any]) -> dict[str, Any]:
         out["timings"].update(first_byte=first, total=time.perf_counter() - started)
         out["details"] += [["status", status], ["bytes", str(len(data))]]
         out["details"] += [[f"header {k}", v] for k, v in _headers(data) if k in SHOWN]
-        out.update(outcome="ok", words=f"{host} answered {status} ({len(data)} bytes).")
+        out.update(
+            outcome=http_outcome(status), words=f"{host} answered {status} ({len(data)} bytes)."
+        )
         if gap:
             time.sleep(gap)  # the connection sits idle in the client's pool
             try:

@@ -217,7 +217,10 @@ def _fetch(w: _Wire, args: dict[str, Any], out: dict[str, Any], address: str) ->
     )
     w.back(IP(src=address, dst=CLIENT, flags="DF") / TCP(sport=port, dport=sport, flags="PA", seq=5001, ack=1001) / Raw(reply), 63)  # fmt: skip
     out["details"] += [["status", f"HTTP/1.1 {code} {reason}"]]
-    out.update(outcome="ok", words=f"{url.hostname} answered HTTP/1.1 {code} {reason}.")
+    out["details"] += [[f"header {k.lower()}", v.strip()] for k, _, v in
+                       (h.partition(":") for h in extra.splitlines() if h)]  # fmt: skip
+    out.update(outcome="ok" if code < 400 else "http-error",
+               words=f"{url.hostname} answered HTTP/1.1 {code} {reason}.")  # fmt: skip
     gap = int(args.get("reuse") or 0)
     if (
         gap
@@ -260,12 +263,14 @@ def probe(v: Variant, args: dict[str, Any]) -> tuple[dict[str, Any], list[list[A
         outcome = _tcp(w, address, int(args["port"]))
         out.update(outcome=outcome, words=WORDS[outcome].format(where=f"{address}:{args['port']}"))
     elif kind == "fetch":
-        statuses = []
+        statuses, outcomes = [], []
         for _ in range(int(args.get("count") or 1)):
             _fetch(w, args, out, address)
             statuses.append(out["words"])
+            outcomes.append(out["outcome"])
         if len(statuses) > 1:
             out["words"] = " ".join(f"{n}: {s}" for n, s in enumerate(statuses, 1))
+            out["outcome"] = next((o for o in outcomes if o != "ok"), "ok")
     else:
         path = _path(v.world)
         hops = [GATEWAY] if path != "arp" else []

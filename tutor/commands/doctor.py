@@ -140,11 +140,24 @@ def checks() -> list[Check]:
     ]
 
 
+def _dead_drill() -> list[str]:
+    """A live drill whose keeper was killed stays "in progress": clear its state
+    (its network went with the namespaces above)."""
+    from labs.api import drill_state, drill_stop
+    from tutor.progress import home
+
+    st = drill_state(home())
+    if st is None or st.alive or st.finished or st.mode != "live":
+        return []
+    drill_stop(home())
+    return [f"drill {st.drill}: its state (its keeper is gone)"]
+
+
 def cleanup() -> tuple[bool, list[str], str]:
     from labs.api import cleanup_leftovers
 
     try:
-        return True, cleanup_leftovers(), ""
+        return True, cleanup_leftovers() + _dead_drill(), ""
     except Exception as exc:  # say what went wrong rather than fail the report
         return False, [], f"could not clean up everything ({type(exc).__name__}: {exc})"
 

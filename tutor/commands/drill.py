@@ -102,7 +102,8 @@ def run_list(args: argparse.Namespace) -> int:
         mode = {"simulated": not live, "mode": "live" if live else "simulated"}
         return _json([asdict(d) | mode for d in drills])
     if not live:
-        why = namespaces().reason.rstrip(".") if not namespaces().ok else "TUTOR_SIMULATE=1"
+        found = namespaces()  # its first clause: the rest speaks of the routing labs
+        why = found.reason.split(";")[0].rstrip(".") if not found.ok else "TUTOR_SIMULATE=1"
         print(f"SIMULATED here ({why}): the drills are modelled, nothing is sent.")
     # The symptom only: what is wrong is for the learner to find (--json has it, for tools).
     for d in drills:

@@ -10,13 +10,24 @@ from typing import Any
 from labs.trace import Packet, Trace
 
 
+def _code(value: str) -> str:
+    """A value as one table cell: control characters as `tshark -T fields`
+    prints them (`\\n`), `|` escaped, a backtick inside a longer fence."""
+    for char, shown in (("\r", "\\r"), ("\n", "\\n"), ("\t", "\\t"), ("|", "\\|")):
+        value = value.replace(char, shown)
+    if "`" not in value:
+        return f"`{value}`"
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"``{pad}{value}{pad}``"
+
+
 def _fields(p: Packet) -> list[str]:
     rows = ["| layer | field | value | meaning |", "|---|---|---|---|"]
     for layer in p.layers:
         for f in layer.fields:
             if f.filter and not f.secret:
-                show = f.show.replace("|", "\\|")
-                rows.append(f"| {layer.name} | `{f.filter}` | `{f.value}` | {show} |")
+                show = " ".join(f.show.split()).replace("|", "\\|")
+                rows.append(f"| {layer.name} | `{f.filter}` | {_code(f.value)} | {show} |")
     return rows
 
 

@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from labs.api import DrillState, Grade, Hint, ProbeResult
 
 SIMULATED_LINE = (
-    "SIMULATED: no root here, so nothing is sent; the probes' packets are computed "
-    "from the drill's model of the network."
+    "SIMULATED (no root here, or TUTOR_SIMULATE=1): nothing is sent; the probes' packets "
+    "are computed from the drill's model of the network."
 )
 
 #: Each probe tool: what it is like, and an example argument (the drill's own
