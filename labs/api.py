@@ -173,13 +173,19 @@ def drill_list() -> tuple[DrillInfo, ...]:
 
 
 def drill_start(
-    home: Path, drill_id: str, seed: int | None = None, simulate: bool = False
+    home: Path,
+    drill_id: str,
+    seed: int | None = None,
+    simulate: bool = False,
+    owner: int | None = None,
 ) -> DrillState:
     """Build drill `drill_id`'s broken world (live in namespaces, kept by a
-    background keeper; simulated without root or when asked) and return its state."""
+    background keeper; simulated without root or when asked) and return its
+    state. With `owner` (a pid), the world is torn down when that process
+    ends, however it ends: the TUI passes its own."""
     from labs.drills.session import start
 
-    return start(home, drill_id, seed, simulate)
+    return start(home, drill_id, seed, simulate, owner)
 
 
 def drill_state(home: Path) -> DrillState | None:

@@ -70,8 +70,9 @@ class FakeSession:
     def list(self) -> tuple[DrillInfo, ...]:
         return INFOS
 
-    def start(self, home, drill_id, seed=None, simulate=False) -> State:
+    def start(self, home, drill_id, seed=None, simulate=False, owner=None) -> State:
         self.calls.append(("start", drill_id, seed))
+        self.owner = owner
         self.seed += 1
         self.hints = 0
         self.current = State(

@@ -170,3 +170,24 @@ def test_sigterm_while_starting_leaves_nothing(tutor_home):
         time.sleep(0.05)
     assert _gone(keeper) and not _netns(keeper) and not _temps(keeper)
     assert api.drill_state(tutor_home) is None
+
+
+def test_a_drill_started_by_the_tui_ends_with_it_even_after_kill_9(tutor_home):
+    # The TUI passes its own pid as the owner; the keeper tears the world down
+    # when its owner ends, so kill -9 of the TUI leaves nothing behind.
+    owner = subprocess.Popen(["sleep", "60"])
+    try:
+        api.drill_start(tutor_home, "firewall-reject", seed=2, owner=owner.pid)
+        pid = _keeper(tutor_home)
+        assert _netns(pid)
+        owner.kill()
+        owner.wait()
+        deadline = time.monotonic() + 30
+        while not (_gone(pid) and not _netns(pid) and not _temps(pid)):
+            assert time.monotonic() < deadline, (_netns(pid), _temps(pid))
+            time.sleep(0.1)
+        state = api.drill_state(tutor_home)
+        assert state is not None and not state.alive
+    finally:
+        owner.kill()
+        api.drill_stop(tutor_home)

@@ -6,6 +6,7 @@ drill. Snapshots at 80x24 and 120x36."""
 
 from __future__ import annotations
 
+import os
 import stat
 import sys
 from pathlib import Path
@@ -95,6 +96,7 @@ async def test_outline_lists_the_drills_after_the_modules_and_opens_them(course,
         await settle(pilot)
         assert isinstance(app.screen, DrillScreen)
         assert session.calls[0] == ("start", "dns-nxdomain", None)
+        assert session.owner == os.getpid()  # the world ends with the app, even on kill -9
 
 
 # -- playing a drill -----------------------------------------------------------

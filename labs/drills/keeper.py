@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import shutil
 import socket
 import subprocess
@@ -122,7 +123,12 @@ def _probe(
     return {"result": result, "frames": sniffer.read(10)["frames"]}
 
 
-def serve(net: netns.Network, world: World, listener: socket.socket) -> None:
+def serve(
+    net: netns.Network, world: World, listener: socket.socket, owner: int | None = None
+) -> None:
+    """Answer probes until told to stop or, when `owner` (a pidfd) is given,
+    until that process ends: the TUI's drill ends with the TUI, even one
+    killed with SIGKILL (a CLI drill has no owner: it outlives its commands)."""
     ca, services = _certificates(world)
     dns = drill_world.dns_args(world)
     agents = [
@@ -136,6 +142,10 @@ def serve(net: netns.Network, world: World, listener: socket.socket) -> None:
     print(json.dumps({"ready": True, "netns": sorted(net.names.values())}), flush=True)
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # nobody reads our stdout any more
     while True:
+        if owner is not None:
+            ready, _, _ = select.select([listener, owner], [], [])
+            if owner in ready:
+                return  # the app that started this drill is gone
         conn, _ = listener.accept()
         with conn:
             try:
@@ -157,6 +167,8 @@ def serve(net: netns.Network, world: World, listener: socket.socket) -> None:
 def main(argv_: list[str]) -> int:
     request = json.loads(sys.stdin.readline() or "{}")
     variant = registry.get(request["drill"]).variant(int(request["seed"]))
+    # A pidfd becomes readable when its process ends; opening it fails if it already has.
+    owner = os.pidfd_open(int(request["owner"])) if request.get("owner") else None
     where = tempfile.mkdtemp(prefix=temp_prefix("drill"))
     try:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -165,7 +177,7 @@ def main(argv_: list[str]) -> int:
         print(json.dumps({"socket": os.path.join(where, SOCKET)}), flush=True)
         with netns.network(drill_world.topology(variant.world)) as net:
             drill_world.build(net, variant.world)
-            serve(net, variant.world, listener)
+            serve(net, variant.world, listener, owner)
     except Exception as exc:  # told to the starting command as one line
         print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), flush=True)
         return 1

@@ -97,7 +97,9 @@ def _simulate(asked: bool) -> bool:
     return asked or os.environ.get("TUTOR_SIMULATE") == "1" or not system.namespaces().ok
 
 
-def _spawn(drill: str, seed: int) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+def _spawn(
+    drill: str, seed: int, owner: int | None
+) -> tuple[subprocess.Popen[str], dict[str, Any]]:
     from labs.drills.keeper import argv
 
     proc = subprocess.Popen(
@@ -107,7 +109,7 @@ def _spawn(drill: str, seed: int) -> tuple[subprocess.Popen[str], dict[str, Any]
     )  # fmt: skip
     assert proc.stdin is not None and proc.stdout is not None
     try:
-        proc.stdin.write(json.dumps({"drill": drill, "seed": seed}) + "\n")
+        proc.stdin.write(json.dumps({"drill": drill, "seed": seed, "owner": owner}) + "\n")
         proc.stdin.close()
         info: dict[str, Any] = {}
         for line in proc.stdout:
@@ -123,7 +125,9 @@ def _spawn(drill: str, seed: int) -> tuple[subprocess.Popen[str], dict[str, Any]
         raise
 
 
-def start(home: Path, drill_id: str, seed: int | None, simulate: bool) -> State:
+def start(
+    home: Path, drill_id: str, seed: int | None, simulate: bool, owner: int | None = None
+) -> State:
     drill = registry.get(drill_id)
     old = _load(home)
     if old is not None and not old.get("finished") and _alive(old):
@@ -141,7 +145,7 @@ def start(home: Path, drill_id: str, seed: int | None, simulate: bool) -> State:
         "probes": [], "hints": 0, "finished": False, "grade": None, "keeper": None,
     }  # fmt: skip
     if mode == "live":
-        proc, info = _spawn(drill.id, seed)
+        proc, info = _spawn(drill.id, seed, owner)
         since = process_started(proc.pid) or 0.0
         data["keeper"] = {"pid": proc.pid, "since": since, "socket": info["socket"]}
         proc.stdout.close()  # type: ignore[union-attr]

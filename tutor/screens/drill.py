@@ -9,6 +9,7 @@ comes back. Leaving the screen stops the drill and removes its world.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, replace
 from functools import partial
@@ -168,7 +169,7 @@ class DrillScreen(TutorScreen[None]):
                 drill_stop(where)
                 if current.drill != drill_id:
                     note = f"Stopped the drill that was in progress ({current.drill})."
-            state = drill_start(where, drill_id, seed=seed)
+            state = drill_start(where, drill_id, seed=seed, owner=os.getpid())
         except Exception as err:  # BadInput, LabError, or a bug: said on screen, never a crash
             self.post_message(self.Failed(error_line(err)))
             return
