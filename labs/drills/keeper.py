@@ -143,7 +143,7 @@ def serve(
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # nobody reads our stdout any more
     while True:
         if owner is not None:
-            ready, _, _ = select.select([listener, owner], [], [])
+            ready, _, _ = select.select([listener.fileno(), owner], [], [])
             if owner in ready:
                 return  # the app that started this drill is gone
         conn, _ = listener.accept()
