@@ -45,9 +45,9 @@ READS = frozenset(
 class Seen:
     """What the waterfall reads of one packet, read once: its place and time,
     its layers' names, and the values of the READS fields (those inside an
-    ICMP error's quoted headers apart). Small enough to keep for every
-    packet of a capture dissected in two processes (`labs.files.parallel`)
-    and to send between them."""
+    ICMP error's quoted headers apart). A capture read as a stream keeps
+    them in a file and reads back only those the first exchanges need
+    (`labs.files.seens`)."""
 
     index: int
     time: float
@@ -333,14 +333,14 @@ def waterfall(packets: Iterable[Packet]) -> tuple[Phase, ...]:
     return from_seen([seen(p) for p in packets])
 
 
-def from_seen(packets: Iterable[Seen]) -> tuple[Phase, ...]:
-    """`waterfall` of packets already read with `seen`."""
+def from_seen(packets: Iterable[Seen], several: bool | None = None) -> tuple[Phase, ...]:
+    """`waterfall` of packets read with `seen` (`several`: on several interfaces)."""
     all_pkts = sorted(packets, key=lambda p: (p.time, p.index))
     wire = [p for p in all_pkts if p.origin == "wire"]
     inside = [p for p in all_pkts if p.origin != "wire"]
     t0 = wire[0].time if wire else 0.0
     groups: list[tuple[str, Phases]] = []
-    several = len({p.interface for p in wire}) > 1
+    several = len({p.interface for p in wire}) > 1 if several is None else several
     dns = _dns_pairs(wire)
     by_address: dict[str, list[int]] = {}
     for k, (_qs, a) in enumerate(dns):

@@ -23,7 +23,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_short_is_the_summary_and_a_pipe_gets_everything(capsys):
     code, short, _ = run(capsys, "explain", str(PCAPS / "http.pcap"), "--short")
-    assert code == 0 and len(short.splitlines()) < 30
+    assert code == 0 and len(short.splitlines()) <= 30  # the clock note wraps to 80 columns
     assert "Steps" in short and "--full shows every packet (22)" in short
     assert "#3 " not in short
     code, piped, _ = run(capsys, "explain", str(PCAPS / "http.pcap"))

@@ -103,3 +103,26 @@ def test_no_module_over_400_lines():
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400
     }
     assert long == {}
+
+
+def test_tests_load_no_scapy_layers_the_product_does_not():
+    """scapy binds every layer it loads for the rest of the process: a test that
+    imported `scapy.all` made later tests dissect PPPoE that tutor leaves
+    undecoded for a user, so their results depended on the order they ran in."""
+    import re
+
+    root = Path(__file__).parent
+    product = {
+        m
+        for top in ("labs",)
+        for p in (root.parent / top).rglob("*.py")
+        for m in re.findall(r"scapy\.layers\.(\w+)", p.read_text(encoding="utf-8"))
+    }
+    loaded = re.compile(r"^\s*(?:from|import) scapy\.(all|contrib|layers\.(\w+))", re.M)
+    extra = {
+        f"{p.name}: scapy.{m[0]}"
+        for p in root.rglob("*.py")
+        for m in loaded.findall(p.read_text(encoding="utf-8"))
+        if m[0] in ("all", "contrib") or m[1] not in product
+    }
+    assert extra == set()

@@ -5,23 +5,74 @@ times anything itself."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from labs.trace import Phase, Trace, mask_secrets
 from tutor import ladder
 
 #: Phases shown at most; a busy capture's waterfall is cut (and says so).
 MAX_ROWS = 120
 BAR = 40
+#: The clock's note wraps to this width: like the bars, it fits an 80-column terminal.
+WIDTH = 78
 
 
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:9.1f} ms"
 
 
+#: Steps made of many small probes and their answers (`tutor explain` names
+#: them from the packets): the waterfall draws each as one row, not a bar per probe.
+FOLDED = ("traceroute-udp", "traceroute-icmp", "traceroute-tcp", "scan")
+
+
+def folded(trace: Trace) -> list[Phase]:
+    """`trace.waterfall` with the exchanges that lie wholly inside one FOLDED
+    step drawn as one "probes" phase (first probe to last answer), labelled
+    with the step's title; exchanges renumbered in order."""
+    owner: dict[int, int] = {}
+    for k, step in enumerate(trace.steps):
+        if step.name in FOLDED:
+            owner.update(dict.fromkeys(step.packets, k))
+    if not owner:
+        return list(trace.waterfall)
+    exchanges: dict[int, list[Phase]] = {}
+    for ph in trace.waterfall:
+        exchanges.setdefault(ph.exchange, []).append(ph)
+    out: list[Phase] = []
+    into: dict[int, int] = {}
+    count: dict[int, int] = {}
+    for phases in exchanges.values():
+        steps = {owner.get(i, -1) for ph in phases for i in ph.packets}
+        k = steps.pop() if len(steps) == 1 else -1
+        if k < 0:
+            number = out[-1].exchange + 1 if out else 0
+            out.extend(replace(ph, exchange=number) for ph in phases)
+            continue
+        count[k] = count.get(k, 0) + 1
+        n = count[k]
+        label = f"{trace.steps[k].title}: {n} timed exchange{'s' if n > 1 else ''} in one row"
+        start = min(ph.start for ph in phases)
+        end = max(ph.end for ph in phases)
+        packets = {i for ph in phases for i in ph.packets}
+        if k in into:
+            got = out[into[k]]
+            out[into[k]] = replace(
+                got, label=label, start=min(got.start, start), end=max(got.end, end),
+                packets=tuple(sorted(packets.union(got.packets))),
+            )  # fmt: skip
+            continue
+        into[k] = len(out)
+        number = out[-1].exchange + 1 if out else 0
+        out.append(Phase(number, label, "probes", start, end, tuple(sorted(packets))))
+    return out
+
+
 def rows(
     trace: Trace, width: int = BAR, show_secrets: bool = False, limit: int = MAX_ROWS
 ) -> list[str]:
     """The waterfall's lines: a heading per exchange, then a bar per phase."""
-    phases = trace.waterfall
+    phases = folded(trace)
     if not phases:
         return []
     secrets = [] if show_secrets else trace.secret_values()
@@ -34,7 +85,7 @@ def rows(
             out.append(f"{ph.exchange + 1}. {mask_secrets(ph.label, secrets)}")
         out.append(f"   {ph.name:<9}|{_bar(ph, span, width)}|{_ms(ph.end - ph.start)}")
     if len(phases) > limit:
-        out.append(f"   ... and {len(phases) - limit} more phases.")
+        out.append(f"   ... and {len(phases) - limit} more phases (--full shows them all).")
     return out
 
 
@@ -54,12 +105,27 @@ def block(trace: Trace, show_secrets: bool = False, limit: int = MAX_ROWS) -> li
     total = max(p.end for p in trace.waterfall)
     head = [f"Timing waterfall (0 to {total * 1000:.1f} ms from the first packet)"]
     if trace.clock:
-        head.append(f"  Clock: {trace.clock}")
+        head += _wrapped(f"Clock: {trace.clock}", "  ", WIDTH)
     return head + lines
 
 
-#: In the CLI's summary (not --full): this many waterfall rows and ladder arrows.
-BRIEF_ROWS, BRIEF_ARROWS = 30, 24
+#: In the CLI's summary (not --full): this many waterfall rows and ladder
+#: arrows, so that the summary stays short (the slowest exchange of a run is
+#: usually among its first: DNS, connect, TLS).
+BRIEF_ROWS, BRIEF_ARROWS = 12, 24
+
+
+def _wrapped(text: str, indent: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` characters, each after `indent`."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        if line and len(indent) + len(line) + 1 + len(word) > width:
+            lines.append(indent + line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return [*lines, indent + line] if line else lines
 
 
 def timing_blocks(

@@ -1,13 +1,16 @@
 """Group a trace's packets into the phases a learner names: dns, tcp-connect,
 tls, request, response, close (plus "refused" for a SYN answered by RST and
-"data" for other payload), each with its start time and duration."""
+"data" for other payload), and the patterns of `labs.dissect.patterns`
+(arp, dhcp, a traceroute, a port scan), each with its start time and duration."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from labs.dissect import pattern_text
 from labs.dissect.narrate import field_map
+from labs.dissect.patterns import Patterns, mark
 from labs.trace import Packet, Step
 
 TITLES = {
@@ -20,6 +23,12 @@ TITLES = {
     "data": "Exchange data",
     "retransmit": "Resend lost data (retransmission)",
     "close": "Close the connection",
+    "arp": "Find the hardware address (ARP)",
+    "dhcp": "Get an address (DHCP)",
+    "traceroute-udp": "Trace the route (UDP probes)",
+    "traceroute-icmp": "Trace the route (ICMP echo probes)",
+    "traceroute-tcp": "Trace the route (TCP SYN probes)",
+    "scan": "Scan the ports (port scan)",
     "other": "Other packets",
 }
 
@@ -50,6 +59,10 @@ class View(NamedTuple):
     tls_setup: bool
     #: Wireshark's TCP analysis flags of the packet ("retransmission", ...)
     analysis: tuple[str, ...] = ()
+    #: what `labs.dissect.patterns` reads: the TTL (hop limit) of a packet
+    #: that may be a probe (else 0), and the facts of an ICMP, ARP or DHCP packet
+    ttl: int = 0
+    mark: tuple[str, ...] = ()
 
 
 _NAMES: dict[tuple[str, ...], frozenset[str]] = {}
@@ -86,9 +99,11 @@ def view(p: Packet) -> View:
         if transport is not None and kind == "TCP" and p.summary.startswith("[")
         else ()
     )
+    ttl, facts = mark(p, kind, bits) if kind else (0, ())
     return View(
-        p.index, p.time, p.src, p.dst, p.summary, names, kind, bits, seg, tls_setup, analysis
-    )
+        p.index, p.time, p.src, p.dst, p.summary, names, kind, bits, seg, tls_setup, analysis,
+        ttl, facts,
+    )  # fmt: skip
 
 
 def _conv(p: View) -> frozenset[str]:
@@ -101,18 +116,18 @@ def classify(packets: Sequence[View]) -> list[str]:
     names: list[str] = []
     classifier = Classifier()
     for p in packets:
-        name, refused = classifier.feed(p)
-        if refused is not None:
-            names[refused] = "refused"
+        name, renames = classifier.feed(p)
+        for at, new in renames:
+            names[at] = new
         names.append(name)
     return names
 
 
 class Classifier:
     """`classify` one packet at a time (`tutor explain --json` streams a
-    capture): `feed` gives the packet's step name and, when a reset shows
-    that a connection was refused, the position of the SYN whose name
-    becomes "refused" (a packet already named)."""
+    capture): `feed` gives the packet's step name and the earlier packets
+    (position, new name) it renames: the SYN of a refused connection when
+    the reset comes, the first probes of a traceroute or a scan once it shows."""
 
     def __init__(self) -> None:
         self.current: dict[frozenset[str], str] = {}
@@ -120,8 +135,9 @@ class Classifier:
         self.closing: set[frozenset[str]] = set()
         self.syn_at: dict[frozenset[str], int] = {}
         self.count = 0
+        self.patterns = Patterns()
 
-    def feed(self, p: View) -> tuple[str, int | None]:
+    def feed(self, p: View) -> tuple[str, list[tuple[int, str]]]:
         i = self.count
         self.count += 1
         current, clients, closing, syn_at = self.current, self.clients, self.closing, self.syn_at
@@ -164,8 +180,16 @@ class Classifier:
                 name = current.get(conv, "data")
         elif kind == "UDP":
             name = "data"
+        renames: list[tuple[int, str]] = []
+        if refused is not None:
+            renames.append((refused, "refused"))
+        claimed = self.patterns.name(i, p, conv, name, renames)
+        if claimed != name:
+            # A pattern's packet: a refused SYN it probed keeps the pattern's name.
+            renames = [r for r in renames if r[1] != "refused"]
+            name = claimed
         current[conv] = name
-        return name, refused
+        return name, renames
 
 
 def _is_reply(p: View) -> bool:
@@ -175,9 +199,36 @@ def _is_reply(p: View) -> bool:
         return False
 
 
-def _explain(name: str, members: list[View]) -> str:
-    first = members[0]
-    return explain_run(name, len(members), first.src, first.dst, [p.summary for p in members])
+#: Steps whose explanation does not list their packets' summaries.
+_COUNTED = frozenset(TITLES) - {"tcp-connect", "data", "other"}
+
+
+class Run:
+    """One step's packets, fed in order, as its explanation reads them: the
+    same words for `group` and for the streamed `tutor explain --json`,
+    which holds only what the explanation needs, never the whole step."""
+
+    def __init__(self, name: str, first: View):
+        self.name, self.first, self.count = name, first, 0
+        self.listed: list[str] | dict[str, None] | None = (
+            [] if name == "tcp-connect" else None if name in _COUNTED else {}
+        )
+        self.story = pattern_text.story(name)
+
+    def add(self, v: View) -> None:
+        self.count += 1
+        if self.story is not None:
+            self.story.add(v)
+        elif isinstance(self.listed, list):
+            self.listed.append(v.summary)
+        elif self.listed is not None:
+            self.listed[v.summary] = None
+
+    def explain(self) -> str:
+        if self.story is not None:
+            return pattern_text.explain(self.count, self.story.text())
+        first = self.first
+        return explain_run(self.name, self.count, first.src, first.dst, list(self.listed or ()))
 
 
 def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str]) -> str:
@@ -225,8 +276,12 @@ def group(packets: Sequence[View], names: list[str]) -> tuple[Step, ...]:
     steps: list[Step] = []
     t0 = packets[0].time if packets else 0.0
     run: list[View] = []
+    text: Run | None = None
     for i, p in enumerate(packets):
         run.append(p)
+        if text is None:
+            text = Run(names[i], p)
+        text.add(p)
         if i + 1 < len(packets) and names[i + 1] == names[i]:
             continue
         name = names[i]
@@ -234,13 +289,13 @@ def group(packets: Sequence[View], names: list[str]) -> tuple[Step, ...]:
             Step(
                 name=name,
                 packets=tuple(q.number for q in run),
-                explain=_explain(name, run),
+                explain=text.explain(),
                 title=TITLES.get(name, name),
                 start=round(run[0].time - t0, 6),
                 duration=round(run[-1].time - run[0].time, 6),
             )
         )
-        run = []
+        run, text = [], None
     return tuple(steps)
 
 

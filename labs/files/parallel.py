@@ -1,9 +1,8 @@
 """Writing a capture's trace JSON (`tutor explain --json`) with memory that
 does not grow with the capture, in one process or, for a large capture, two.
 
-Each packet's JSON text goes to an unnamed temporary file as soon as it is
-dissected, and what the end of the document needs of it to another
-(`labs.files.streamjson`); the packets are then copied back in order.
+Each packet's JSON text goes to a temporary file as soon as it is dissected,
+what the end needs of it to another (`labs.files.streamjson`).
 
 Two processes:
 
@@ -15,14 +14,13 @@ over the capture reads each packet's conversation from its bytes); this
 process reads one share and a forked child the other, each reading the
 capture file again from its start, with the packets' global numbers and
 time origin and every SYN of the capture learned before the packet that
-follows it. Each side writes its packets to its own files and sends back
-its compact waterfall residue and the secrets it met; this process puts
+follows it. Each side writes its packets (their JSON, Views and waterfall
+Seens) to its own files and sends back the secrets it met; this process puts
 everything back in capture order. The output is the JSON `write_json` gives
 for `explain_file`, byte for byte (tests/test_explain_parallel.py).
 
 If the child fails, this process reads its share itself; if this process is
-stopped, the child is killed and reaped. Only `os.fork` is used (no
-multiprocessing import), so a small capture pays nothing.
+stopped, the child is killed and reaped. Only `os.fork` is used.
 """
 
 from __future__ import annotations
@@ -41,10 +39,10 @@ from labs.dissect.core import Learned, dissect_some, dissect_stream, paused_gc
 from labs.dissect.layers import Session, dissect_layers, endpoint
 from labs.dissect.narrate import opens
 from labs.dissect.steps import View, view
+from labs.files.seens import collecting
 from labs.files.streamjson import Share, finish
 from labs.files.tracejson import Texts
 from labs.trace import Trace
-from labs.waterfall import Seen
 
 #: Where the IP header starts for each link type (the ethertype is just before).
 _IP_AT = {"ethernet": 14, "linux-sll": 16, "raw-ip": 0}
@@ -216,30 +214,30 @@ def _read_share(
 ) -> None:
     """Dissect the packets `owner` gives to `side` into `share`."""
     mine = ((i, r) for i, r in source() if owner[i] == side)
-    share.read(dissect_stream(mine, t0, decode_as, client, learned))
+    share.read(collecting(dissect_stream(mine, t0, decode_as, client, learned)))
 
 
 def _child(write_fd: int, work: tuple[object, ...]) -> None:
-    """The forked child: read its share into its files, send what stays in
-    memory (waterfall residue, secrets), exit at once (no atexit handlers,
-    no flushing of the parent's buffers)."""
+    """The forked child: read its share into its files (its parent's), send
+    the secrets it met, exit at once (no atexit handlers, no flushing of the
+    parent's buffers)."""
     code = 1
     try:
         share: Share = work[-1]  # type: ignore[assignment]
         _read_share(*work)  # type: ignore[arg-type]
         with os.fdopen(write_fd, "wb") as pipe:
-            pickle.dump((share.seens, share.secrets), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(share.secrets, pipe, protocol=pickle.HIGHEST_PROTOCOL)
         code = 0
     finally:
         os._exit(code)
 
 
-def _receive(read_fd: int) -> tuple[list[Seen], set[str]] | None:
+def _receive(read_fd: int) -> set[str] | None:
     """What the child sends, unpickled as it streams in; None if the child
     failed before sending it all."""
     try:
         with os.fdopen(read_fd, "rb") as pipe:
-            result: tuple[list[Seen], set[str]] = pickle.load(pipe)
+            result: set[str] = pickle.load(pipe)
     except Exception:
         return None
     return result
@@ -273,7 +271,7 @@ def stream_serial(
     share = Share()
     try:
         with paused_gc():
-            share.read(dissect_stream(source(), t0, decode_as, client))
+            share.read(collecting(dissect_stream(source(), t0, decode_as, client)))
             finish(trace, n, None, [share], out, mask)
     finally:
         share.close()
@@ -369,7 +367,7 @@ def _fork_and_read(
             shares[1].clear()
             _read_share(source, owner, 1, t0, decode_as, client, syns, shares[1])
         else:
-            shares[1].seens, shares[1].secrets = received
+            shares[1].secrets = received
         finish(trace, n, owner, shares, out, mask)
     finally:
         if pid and received is None:  # stopped (Ctrl-C) or failed: the child must not outlive us

@@ -4,10 +4,10 @@ memory stays flat however many packets the capture holds.
 Each process that dissects packets keeps a `Share`: every packet's JSON
 text goes to an unnamed temporary file as soon as it is made, and what the
 end of the document needs of it (its `View`, for the steps and "What went
-wrong") to a second one, as a marshal record. In memory stay only the
-secrets met and, for the timing waterfall, a compact `Seen` per packet
-(strings, layer sets and field values shared between packets; the summary
-kept only where the waterfall reads it): about 0.1-0.2 KB per packet.
+wrong") to a second one, as a marshal record, and what the timing
+waterfall reads of it (a compact `Seen`: the summary kept only where the
+waterfall reads it) to a third (`labs.files.seens`). In memory stay only
+the secrets met.
 
 `finish` then writes the document in its order (the steps before the
 packets): it reads the Views back twice in capture order (the step names
@@ -29,10 +29,11 @@ from json.encoder import encode_basestring as _quote  # type: ignore[attr-define
 from typing import IO, Any, TextIO
 
 from labs.dissect.expert import Expert
-from labs.dissect.steps import TITLES, Classifier, View, explain_run, view
+from labs.dissect.steps import TITLES, Classifier, Run, View, view
+from labs.files.seens import SeenStore, waterfall_of
 from labs.files.tracejson import Texts, write_parts
 from labs.trace import Field, Layer, Packet, Step, Trace, mask_secrets, mask_value, secret_parts
-from labs.waterfall import READS, Seen, from_seen
+from labs.waterfall import READS, Seen
 
 
 def text_spool() -> IO[str]:
@@ -42,8 +43,9 @@ def text_spool() -> IO[str]:
 
 #: Views written to the file at once (marshal is fast on a list, slow one by one).
 _BATCH = 4096
-#: Interned values kept at most per table (the rest are kept as they come).
-_INTERN_MAX = 100_000
+#: Interned values kept at most (then the table starts again: the Seens go
+#: to a file, sharing only saves work, and must not grow with the capture).
+_INTERN_MAX = 8192
 #: The layers whose fields the waterfall reads (`labs.waterfall.seen`).
 _READ_LAYERS = ("TCP", "UDP", "ICMP", "TLS", "HTTP", "FTP", "DNS")
 _PORTS = ("tcp.srcport", "tcp.dstport")
@@ -65,7 +67,7 @@ class _Compact:
         got = self.shared.get(key)
         if got is None:
             if len(self.shared) >= _INTERN_MAX:
-                return value
+                self.shared.clear()
             got = self.shared[key] = value
         return got
 
@@ -129,13 +131,13 @@ class Share:
     def __init__(self) -> None:
         self.lines = text_spool()
         self.metas = tempfile.TemporaryFile("w+b")
-        self.seens: list[Seen] = []
+        self.seens = SeenStore()
         self.secrets: set[str] = set()
 
     def read(self, packets: Iterable[Packet]) -> None:
         texts = Texts()
         compact = _Compact()
-        write, keep = self.lines.write, self.seens.append
+        write, keep = self.lines.write, self.seens.add
         batch: list[tuple[Any, ...]] = []
         for p in packets:
             line = texts.packet(p)
@@ -152,17 +154,20 @@ class Share:
             marshal.dump(batch, self.metas)
         self.lines.flush()
         self.metas.flush()
+        self.seens.flush()
 
     def clear(self) -> None:
         """Forget what was read (a share read again from its start)."""
         for spool in (self.lines, self.metas):
             spool.seek(0)
             spool.truncate()
-        self.seens, self.secrets = [], set()
+        self.seens.clear()
+        self.secrets = set()
 
     def close(self) -> None:
         self.lines.close()
         self.metas.close()
+        self.seens.close()
 
 
 def _records(metas: IO[bytes]) -> Iterator[tuple[Any, ...]]:
@@ -195,10 +200,10 @@ def _step_names(views: Iterator[View], n: int, expert: Expert) -> bytearray:
     names = bytearray(n)
     classifier = Classifier()
     for i, v in enumerate(views):
-        name, refused = classifier.feed(v)
+        name, renames = classifier.feed(v)
         names[i] = _CODE[name]
-        if refused is not None:
-            names[refused] = _CODE["refused"]
+        for at, new in renames:
+            names[at] = _CODE[new]
         expert.add(v)
     return names
 
@@ -207,37 +212,26 @@ def _steps(views: Iterator[View], names: bytearray) -> Iterator[Step]:
     """`group`'s Steps, one run of packets at a time."""
     n = len(names)
     t0 = 0.0
-    first: View | None = None
-    count = 0
-    listed: list[str] | dict[str, None] | None = None
+    run: Run | None = None
     for i, v in enumerate(views):
         name = _NAMES[names[i]]
-        if first is None:
-            first, count = v, 0
+        if run is None:
+            run = Run(name, v)
             if i == 0:
                 t0 = v.time
-            listed = [] if name == "tcp-connect" else None if name in _COUNTED else {}
-        count += 1
-        if listed is not None:
-            if isinstance(listed, list):
-                listed.append(v.summary)
-            else:
-                listed[v.summary] = None
+        run.add(v)
         if i + 1 < n and names[i + 1] == names[i]:
             continue
+        first = run.first
         yield Step(
             name=name,
-            packets=tuple(range(first.number, first.number + count)),
-            explain=explain_run(name, count, first.src, first.dst, list(listed or ())),
+            packets=tuple(range(first.number, first.number + run.count)),
+            explain=run.explain(),
             title=TITLES.get(name, name),
             start=round(first.time - t0, 6),
             duration=round(v.time - first.time, 6),
         )
-        first = None
-
-
-#: Steps whose explanation does not list their packets' summaries.
-_COUNTED = frozenset(_NAMES) - {"tcp-connect", "data", "other"}
+        run = None
 
 
 class Masker:
@@ -309,11 +303,7 @@ def finish(
     masker = Masker(s for share in shares for s in share.secrets) if mask else None
     expert = Expert()
     names = _step_names(_views(n, owner, shares), n, expert)
-    seens = [s for share in shares for s in share.seens]
-    for share in shares:
-        share.seens = []
-    trace = replace(shell, waterfall=from_seen(seens))
-    del seens
+    trace = replace(shell, waterfall=waterfall_of([share.seens for share in shares]))
     section = expert.section()
     if section is not None:
         trace = replace(trace, sections=(*trace.sections, section))

@@ -46,7 +46,7 @@ def _time(t: float) -> str:
 #: Field texts remembered at most: the Fields that repeat (ports, flags,
 #: addresses) are found again at once; unique ones (sequence numbers) must
 #: not make the table grow with the capture.
-_TEXTS_MAX = 50_000
+_TEXTS_MAX = 8192
 
 
 class Texts:
