@@ -1,13 +1,14 @@
 #!/bin/bash
 # Captures of other programs' traffic (run as root; Debian packages:
 # dnsmasq-base isc-dhcp-client chrony ntpsec-ntpdate tftpd-hpa dovecot-imapd
-# dovecot-pop3d samba-common-bin telnet curl dumpcap). Two network namespaces
+# dovecot-pop3d samba-common-bin telnet curl dumpcap unbound wget nodejs openssl
+# dnsutils nmap arping traceroute iputils-ping). Two network namespaces
 # of our own joined by a veth (192.0.2.1 the server, 192.0.2.2 the client,
 # RFC 5737 documentation addresses that exist only inside them); each server
 # runs in one, each client in the other, and dumpcap records the client's
 # side. Nothing here is tutor's: the bytes are the programs'. Everything is
-# removed on exit.
-#   tests/make_program_pcaps.sh tests/data/programs [NAME ...]
+# removed on exit. NAME is a function below (one may write several captures).
+#   PYTHON=.venv/bin/python tests/make_program_pcaps.sh tests/data/programs [NAME ...]
 set -u
 OUT=$1; shift
 A=tutp-srv-$$; B=tutp-cli-$$; D=$(mktemp -d); chmod 755 $D
@@ -369,5 +370,131 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.
   ip netns del $R1; ip netns del $R2
 }
 
+# TLS 1.2 from curl (--tls-max 1.2, an ECDSA certificate), then TLS 1.3 from openssl s_client twice:
+# the second connection resumes the first's session with the ticket it was sent (a PSK).
+tls2() {
+  address
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $D/ekey.pem -out $D/ecert.pem -days 30 -subj "/CN=shop.example" -addext "subjectAltName=DNS:shop.example" 2>/dev/null
+  $SA openssl s_server -accept 443 -cert $D/ecert.pem -key $D/ekey.pem -www >/dev/null 2>&1 &
+  sleep 0.7; start_capture https-tls12 "tcp port 443"
+  $CL curl -sk --tls-max 1.2 --resolve shop.example:443:192.0.2.1 https://shop.example/ -o /dev/null
+  stop_capture https-tls12; start_capture tls13-resume "tcp port 443"
+  printf 'GET / HTTP/1.0\r\n\r\n' | $CL timeout 5 openssl s_client -connect 192.0.2.1:443 -servername shop.example -tls1_3 -sess_out $D/sess -ign_eof >/dev/null 2>&1
+  printf 'GET / HTTP/1.0\r\n\r\n' | $CL timeout 5 openssl s_client -connect 192.0.2.1:443 -servername shop.example -tls1_3 -sess_in $D/sess -ign_eof >/dev/null 2>&1
+  stop_capture tls13-resume; stop_servers; unaddress
+}
+
+# Node's http server answers gzip, chunked (no Content-Length), in two writes, and a redirect;
+# curl --compressed asks over IPv4 and IPv6, then wget follows the redirect. TSO/GSO off
+# and a tbf queue so a large write leaves as frames of at most the MTU.
+compressed() {
+  address; ip -n $A addr add 2001:db8::1/64 dev pa$$ nodad; ip -n $B addr add 2001:db8::2/64 dev pb$$ nodad
+  for x in "$A pa$$" "$B pb$$"; do set -- $x
+    ip netns exec $1 ethtool -K $2 tso off gso off >/dev/null 2>&1
+    ip netns exec $1 tc qdisc replace dev $2 root tbf rate 1gbit burst 1600 limit 200kb; done
+  $SA node -e '
+const http = require("http"), zlib = require("zlib");
+const text = Array.from({length: 150}, (_, i) => `order ${i}: two cups of tea, one scone\n`).join("");
+http.createServer((req, res) => {
+  if (req.url === "/old") { res.writeHead(301, {location: "/menu"}); return res.end(); }
+  if ((req.headers["accept-encoding"] || "").includes("gzip")) {
+    const b = zlib.gzipSync(text);
+    res.writeHead(200, {"content-type": "text/plain", "content-encoding": "gzip"});
+    res.write(b.subarray(0, 200)); setTimeout(() => res.end(b.subarray(200)), 50);
+  } else { res.writeHead(200, {"content-type": "text/plain"}); res.end(text); }
+}).listen(8080, "::"); setTimeout(() => process.exit(0), 10000);' >/dev/null 2>&1 &
+  sleep 1.0; start_capture http-gzip "tcp port 8080"
+  $CL curl -s --compressed http://192.0.2.1:8080/menu -o /dev/null
+  $CL curl -s -g --compressed 'http://[2001:db8::1]:8080/menu' -o /dev/null
+  stop_capture http-gzip; start_capture wget "tcp port 8080"
+  (cd $D && $CL wget -q -O /dev/null http://192.0.2.1:8080/old)
+  stop_capture wget; stop_servers
+  for x in "$A pa$$" "$B pb$$"; do set -- $x; ip netns exec $1 tc qdisc del dev $2 root 2>/dev/null; done
+  ip -n $A addr flush dev pa$$; ip -n $B addr flush dev pb$$
+}
+
+# DNS over TCP to unbound (local data: A, AAAA, MX, TXT, SOA, NS, CNAME, SRV): dig sends
+# five questions on one kept-open connection, then asks over UDP for a name that is not there.
+resolver() {
+  address
+  cat > $D/unbound.conf <<CONF
+server:
+  interface: 192.0.2.1
+  port: 53
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  directory: "$D"
+  pidfile: "$D/unbound.pid"
+  use-syslog: no
+  logfile: ""
+  do-ip6: no
+  access-control: 192.0.2.0/24 allow
+  local-zone: "shop.example." static
+  local-data: "shop.example. 300 IN A 192.0.2.10"
+  local-data: "shop.example. 300 IN AAAA 2001:db8::10"
+  local-data: "shop.example. 300 IN MX 10 mail.shop.example."
+  local-data: 'shop.example. 300 IN TXT "v=spf1 -all"'
+  local-data: "shop.example. 300 IN SOA ns.shop.example. admin.shop.example. 2026120301 3600 600 86400 60"
+  local-data: "shop.example. 300 IN NS ns.shop.example."
+  local-data: "www.shop.example. 300 IN CNAME shop.example."
+  local-data: "_http._tcp.shop.example. 300 IN SRV 0 5 80 shop.example."
+remote-control:
+  control-enable: no
+CONF
+  $SA unbound -d -c $D/unbound.conf >/dev/null 2>&1 &
+  sleep 1.0; start_capture dns-unbound "port 53"
+  $CL dig +tcp +keepopen +tries=1 +time=2 @192.0.2.1 shop.example MX www.shop.example A shop.example SOA \
+    _http._tcp.shop.example SRV shop.example NS >/dev/null 2>&1
+  $CL dig +tries=1 +time=2 @192.0.2.1 nothere.shop.example AAAA >/dev/null 2>&1
+  stop_capture dns-unbound; stop_servers; unaddress
+}
+
+# FTP over IPv6: curl lists a directory (EPSV) and fetches a file in active mode (EPRT |2|...).
+ftp6() {
+  ip -n $A addr add 2001:db8::1/64 dev pa$$ nodad; ip -n $B addr add 2001:db8::2/64 dev pb$$ nodad
+  mkdir -p $D/ftp6; echo "hello over ftp and ipv6" > $D/ftp6/hello.txt; chmod -R a+rX $D/ftp6
+  $SA $PY -I -c '
+import sys
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.servers import FTPServer
+a = DummyAuthorizer(); a.add_user("demo", "demo-password", sys.argv[1])
+FTPHandler.authorizer = a
+FTPServer(("2001:db8::1", 21), FTPHandler).serve_forever()' $D/ftp6 >/dev/null 2>&1 &
+  sleep 1.0; start_capture ftp6 "tcp"
+  $CL curl -s -g -u demo:demo-password 'ftp://[2001:db8::1]/' >/dev/null
+  $CL curl -s -g -u demo:demo-password -P 2001:db8::2 'ftp://[2001:db8::1]/hello.txt' >/dev/null
+  stop_capture ftp6; stop_servers; ip -n $A addr flush dev pa$$; ip -n $B addr flush dev pb$$
+}
+
+# A lossy link: tutor's own forwarder (labs/netsim/forwarder.py) passes frames between the
+# client and the server through a namespace of its own, 10 ms each way, dropping 5% of
+# them (seeded); curl fetches 80 kB from python's http.server across it. Needs PYTHON=tutor's venv.
+lossy() {
+  local R=tutp-fw-$$
+  ip netns add $R; ip -n $R link set lo up
+  ip link add la$$ type veth peer name lb$$; ip link add lc$$ type veth peer name ld$$
+  ip link set la$$ netns $B; ip link set lb$$ netns $R; ip link set lc$$ netns $R; ip link set ld$$ netns $A
+  # No IPv6 on this link: its multicast chatter would take the loss draws meant for TCP.
+  for ns in $A $B $R; do ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1; done
+  ip -n $B addr add 192.0.2.2/24 dev la$$; ip -n $A addr add 192.0.2.1/24 dev ld$$
+  for x in "$B la$$" "$R lb$$" "$R lc$$" "$A ld$$"; do set -- $x; ip -n $1 link set $2 up; done
+  # Checksums computed in software: the forwarder copies frames as they are, and a veth
+  # otherwise leaves a TCP checksum half-done for hardware that is not there.
+  for x in "$B la$$" "$A ld$$"; do set -- $x
+    ip netns exec $1 $PY -I -c 'import sys; from labs.netsim.netns import checksums_in_software as c; c(sys.argv[1:])' $2; done
+  mkdir -p $D/www; head -c 80000 /usr/share/common-licenses/GPL-3 > $D/www/notes.txt
+  $SA python3 -I -m http.server 8080 --bind 192.0.2.1 --directory $D/www >/dev/null 2>&1 &
+  (sleep 14) | ip netns exec $R $PY -I -c '
+from labs.netsim.forwarder import run
+run({"a": "lb'$$'", "b": "lc'$$'", "delay": 0.01, "loss": 0.05, "seed": 3}, lambda: None)' >/dev/null 2>&1 &
+  sleep 1.0
+  $CL dumpcap -q -i la$$ -w $D/lossy-link.pcapng -f "tcp port 8080" >/dev/null 2>&1 & CAP=$!; sleep 1.0
+  $CL curl -s -o /dev/null http://192.0.2.1:8080/notes.txt
+  stop_capture lossy-link; stop_servers
+  ip netns pids $R | xargs -r kill 2>/dev/null; sleep 0.3; ip netns del $R
+}
+
 mkdir -p "$OUT"
-for name in ${@:-dhcp ntp tftp mail nbns telnet mdns quic ssdp ping dns ftp https smtp frag active refused h2c websocket scan arp trace}; do $name; done
+for name in ${@:-dhcp ntp tftp mail nbns telnet mdns quic ssdp ping dns ftp https smtp frag active refused h2c websocket scan arp tls2 compressed resolver ftp6 lossy trace}; do $name; done

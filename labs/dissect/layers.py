@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from labs.dissect import narrate, proto
-from labs.dissect.proto import fast
+from labs.dissect.proto import fast, inet
 from labs.dissect.proto.base import APPS, HEADERS, App, Stream, plain_field
 from labs.dissect.proto.walk import spots
 from labs.dissect.tcp_analysis import NOTHING, RESENT, Analyzer, Found, Segment
@@ -122,23 +122,20 @@ def data_layer(payload: bytes, offset: int, name: str = "Data", explain: str = "
 
 def padding_layer(payload: bytes, offset: int) -> Layer:
     """Bytes after the end of the IP packet: Ethernet pads a frame to its
-    64-byte minimum (Wireshark's eth.padding)."""
+    64-byte minimum with zeros (Wireshark's eth.padding); other bytes there
+    are a trailer (eth.trailer)."""
     n = len(payload)
+    if any(payload):  # not zeros: Wireshark calls them a trailer, not padding
+        name, wireshark, says = "Trailer", "eth.trailer", "Bytes after the packet, not zeros: "
+        says += "added on the way (by a switch, a tap or the sender's driver), not part of it."
+    else:
+        name, wireshark = "Padding", "eth.padding"
+        says = "Filler bytes after the packet (the frame's minimum size)."
     return Layer(
-        "Padding",
+        name,
         offset,
         n,
-        (
-            Field(
-                "Padding",
-                "eth.padding",
-                payload.hex(":"),
-                f"{n} bytes",
-                offset,
-                n,
-                "Filler bytes after the packet (the frame's minimum size).",
-            ),
-        ),
+        (Field(name, wireshark, payload.hex(":"), f"{n} bytes", offset, n, says),),
     )
 
 
@@ -285,7 +282,12 @@ def _map_layers(
                     )
                 )
             else:
-                layers.append(data_layer(payload, offset))
+                timed = inet.echo_time(layers[-1], payload, session.now) if layers else None
+                skip = 0
+                if timed is not None:  # ping's clock in an echo's first 8 bytes
+                    layers[-1], skip = timed, 8
+                if payload[skip:]:
+                    layers.append(data_layer(payload[skip:], offset + skip))
             offset += len(payload)
             continue
         if name in ("IP", "IPv6") and (not ends["src"] or ends.get("link")):

@@ -16,7 +16,8 @@ add under the TCP layer and one sentence for the learner.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import marshal
+from dataclasses import dataclass, field, fields
 from typing import NamedTuple
 
 from labs.dissect import tcp_words as words
@@ -66,6 +67,26 @@ class _Conversation:
     sides: dict[tuple[str, str], _Side] = field(default_factory=dict)
     syn_time: float | None = None
     first_rtt: float | None = None
+    #: the number of the last segment read in it (`Analyzer` freezes idle ones)
+    last: int = 0
+
+
+_SIDE = tuple(f.name for f in fields(_Side))
+
+
+def _freeze(conv: _Conversation) -> bytes:
+    """`conv` as bytes, all of it: `_thaw` gives it back the same."""
+    sides = [(k, tuple(getattr(side, n) for n in _SIDE)) for k, side in conv.sides.items()]
+    return marshal.dumps((sides, conv.syn_time, conv.first_rtt, conv.last))
+
+
+def _thaw(blob: bytes) -> _Conversation:
+    sides, syn_time, first_rtt, last = marshal.loads(blob)
+    return _Conversation({k: _Side(*values) for k, values in sides}, syn_time, first_rtt, last)
+
+
+#: Segments read between two looks for idle conversations.
+_SWEEP = 4096
 
 
 class Found(NamedTuple):
@@ -104,13 +125,33 @@ class Analyzer:
 
     def __init__(self) -> None:
         self.conversations: dict[frozenset[str], _Conversation] = {}
+        #: conversations idle for a while, as bytes (a capture of many
+        #: connections keeps ~0.3 KB of each, not ~2 KB), by "a b" (sorted ends)
+        self.frozen: dict[str, bytes] = {}
+        self.count = 0
+
+    def _conversation(self, src: str, dst: str) -> _Conversation:
+        key = frozenset((src, dst))
+        conv = self.conversations.get(key)
+        if conv is None:
+            blob = self.frozen.pop(" ".join(sorted(key)), None)
+            conv = self.conversations[key] = _Conversation() if blob is None else _thaw(blob)
+        self.count += 1
+        conv.last = self.count
+        if self.count % _SWEEP == 0:
+            self._sweep()
+        return conv
+
+    def _sweep(self) -> None:
+        """Freeze the conversations no segment came to since the last sweep."""
+        idle = [k for k, c in self.conversations.items() if c.last <= self.count - _SWEEP]
+        for key in idle:
+            self.frozen[" ".join(sorted(key))] = _freeze(self.conversations.pop(key))
 
     def analyze(self, s: Segment, at: int) -> Found:
         """Fields (at byte `at`, the TCP header, zero length: Wireshark
         computes them, no byte carries them) and a sentence for the learner."""
-        conv = self.conversations.get(frozenset((s.src, s.dst)))
-        if conv is None:
-            conv = self.conversations[frozenset((s.src, s.dst))] = _Conversation()
+        conv = self._conversation(s.src, s.dst)
         fwd = conv.sides.get((s.src, s.dst))
         if fwd is None:
             fwd = conv.sides[(s.src, s.dst)] = _Side()
@@ -222,11 +263,15 @@ def _after_checks(
         return out, extra
     if not_advanced:
         out.append("retransmission")
-        # Timed from the first unacknowledged segment reaching past this one
-        # (what tshark 4.0 names as "RTO based on delta from frame").
-        since = next((u for u in fwd.unacked if _gt(int(u[2]), seq)), None)
+        # Timed from the eldest segment still unacknowledged, else from the one
+        # that reached furthest (tshark 4.0's "RTO based on delta from frame":
+        # after Path MTU discovery resends a window in smaller pieces, every
+        # piece is timed from the eldest, not from the segment it repeats).
+        since = fwd.unacked[0] if fwd.unacked else None
         frame, sent = (int(since[0]), since[3]) if since else (fwd.nextseq_frame, fwd.nextseq_time)
-        extra["rto"] = t - sent
+        # Epoch seconds as floats are ~0.2 µs coarse: to the microsecond (from
+        # times in whole microseconds, as a pcap keeps them, tshark's value exactly).
+        extra["rto"] = round(t - sent, 6)
         extra["rto_frame"] = frame
         last = fwd.sent.get(seq)
         if last is not None:

@@ -8,7 +8,7 @@
   GET a download and POST an upload, as any client would;
 - forward: the slow link (`labs.netsim.forwarder`);
 - blackhole: drop the router's ICMP "fragmentation needed" (nftables);
-- capture: capture on the laptop's card, with a large receive buffer.
+- capture: capture on the laptop's card: every frame, unparsed, in microseconds.
 
 Each prints JSON lines: {"ready": ...} once listening, then its result, or
 {"error": "..."}.
@@ -20,6 +20,7 @@ import http.client
 import os
 import socket
 import ssl
+import struct
 import tempfile
 import threading
 import time
@@ -307,37 +308,66 @@ def blackhole(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def capture(args: dict[str, Any]) -> dict[str, Any]:
-    """`labs.netsim.ns_agent.sniff` on one interface, with a receive buffer
-    big enough for an unlimited link: at 100 Mbit/s a Python sniffer falls
-    behind, and the kernel's default buffer would drop what it has not read
-    yet (tshark would then say "previous segment not captured", truthfully)."""
-    from scapy.config import conf
-    from scapy.sendrecv import AsyncSniffer
-
-    listener = conf.L2listen(iface=args["iface"])
-    listener.ins.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 64 * 1024 * 1024)
-    started = threading.Event()
-    sniffer = AsyncSniffer(opened_socket=listener, store=True, started_callback=started.set)
-    sniffer.start()
+    """Every frame on one interface, read from a packet socket as the kernel
+    hands them over, unparsed: a Python sniffer that parses each frame (scapy)
+    falls behind an unlimited link and, stopped, loses its backlog (a run at
+    0 ms lost its whole upload). The receive buffer is forced large, and each
+    frame keeps the kernel's receive time in whole microseconds (SO_TIMESTAMP),
+    as libpcap and a pcap file keep it: times tutor derives from two packets
+    (tcp.analysis.rto) are then the ones tshark derives from the saved file."""
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     try:
-        if not started.wait(5):
-            raise RuntimeError("the sniffer did not start")
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 64 * 1024 * 1024)
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMP, 1)
+        sock.bind((args["iface"], 0))
+        sock.settimeout(0.05)
+        stop = threading.Event()
+        threading.Thread(target=_stop_on_request, args=(stop,), daemon=True).start()
         emit({"ready": True})
-        wait_for_stop()
-        # The last frames of the closing exchange: stop once nothing new came for a moment.
-        seen, deadline = -1, time.monotonic() + 1.0
-        while time.monotonic() < deadline and seen != len(sniffer.results or []):
-            seen = len(sniffer.results or [])
-            time.sleep(0.05)
+        frames = _read(sock, args["iface"], stop)
     finally:
-        sniffer.stop()
-        listener.close()
-    frames = [[float(p.time), args["iface"], bytes(p).hex()] for p in sniffer.results or []]
+        sock.close()
     return {"frames": frames}
 
 
-#: setsockopt option: a receive buffer above net.core.rmem_max (root only).
+def _stop_on_request(stop: threading.Event) -> None:
+    wait_for_stop()
+    stop.set()
+
+
+def _read(sock: socket.socket, iface: str, stop: threading.Event) -> list[list[Any]]:
+    """Frames until told to stop and then nothing new came for QUIET seconds
+    (the last frames of the closing exchange), at most LINGER after the stop."""
+    frames: list[list[Any]] = []
+    space = socket.CMSG_SPACE(16)
+    last = stopped = 0.0
+    while True:
+        now = time.monotonic()
+        if stop.is_set():
+            stopped = stopped or now
+            if now - max(last, stopped) >= QUIET or now - stopped >= LINGER:
+                return frames
+        try:
+            data, ancillary, _flags, _addr = sock.recvmsg(65536, space)
+        except TimeoutError:
+            continue
+        when = time.time()
+        for level, kind, value in ancillary:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMP and len(value) >= 16:
+                sec, usec = struct.unpack("qq", value[:16])
+                when = sec + usec / 1_000_000
+        frames.append([round(when, 6), iface, data.hex()])
+        last = time.monotonic()
+
+
+#: setsockopt options: a receive buffer above net.core.rmem_max (root only);
+#: each frame's receive time as a struct timeval; every protocol.
 SO_RCVBUFFORCE = 33
+SO_TIMESTAMP = 29
+ETH_P_ALL = 0x0003
+#: After the stop: the quiet that ends the capture, and the most it lingers.
+QUIET = 0.2
+LINGER = 2.0
 
 COMMANDS = {"call": call, "forward": forward, "blackhole": blackhole, "capture": capture}
 

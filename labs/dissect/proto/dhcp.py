@@ -147,6 +147,13 @@ def _option(code: int, value: bytes, at: int) -> list[Field]:
     elif code in _TEXT:
         label, name = _TEXT[code]
         out.append(_f(label, name, value.decode("latin-1"), v_at, n))
+    elif code == 61 and n == 7 and value[0] == 1:
+        # A client identifier that is a hardware type and MAC address (RFC 2132 9.14).
+        out += [
+            _f("Hardware type", "dhcp.hw.type", "0x01", v_at, 1, "", "Ethernet"),
+            _f("Client MAC address", "dhcp.hw.mac_addr", value[1:].hex(":"), v_at + 1, 6,
+               "How this client names itself to the server: its MAC address."),
+        ]  # fmt: skip
     elif code == 55:
         for i, item in enumerate(value):
             out.append(_f("Parameter Request List Item", "dhcp.option.request_list_item", str(item), v_at + i, 1,
@@ -155,7 +162,16 @@ def _option(code: int, value: bytes, at: int) -> list[Field]:
 
 
 def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
-    if len(payload) < _FIXED + 4 or payload[_FIXED : _FIXED + 4] != _COOKIE:
+    if len(payload) < _FIXED + 4:
+        # Cut short (a capture's snap length): the header fields that are there
+        # whole, as Wireshark shows them.
+        end = offset + len(payload)
+        found = _header(payload.ljust(_FIXED, b"\0"), offset)
+        whole = tuple(f for f in found if f.offset + f.length <= end)
+        if not whole:
+            raise ValueError("not DHCP")
+        return [Layer("DHCP", offset, len(payload), whole)]
+    if payload[_FIXED : _FIXED + 4] != _COOKIE:
         raise ValueError("not DHCP")
     fields = _header(payload, offset)
     fields.append(_f("Magic cookie", "dhcp.cookie", "99.130.83.99", offset + _FIXED, 4,

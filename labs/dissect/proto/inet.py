@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from typing import Any
 
@@ -238,8 +239,11 @@ def icmp_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
             fields = (
                 *rest[:3],
                 Field("Unused", "icmp.unused", unused, unused, start + 4, size),
-                *rest[3:],
+                *(f for f in rest[3:] if f.offset < start + 8),
             )
+            # Then the whole rest is the quote (Linux quotes up to 548 bytes), not
+            # scapy's guess of a 128-byte quote followed by extensions.
+            length = 8
     return replace(lay, name=name, length=min(length, lay.length), fields=fields), length
 
 
@@ -285,8 +289,6 @@ ICMPV6 = {
     ),
 }
 header(
-    "ICMPv6EchoRequest",
-    "ICMPv6EchoReply",
     "ICMPv6DestUnreach",
     "ICMPv6TimeExceeded",
     "ICMPv6PacketTooBig",
@@ -294,6 +296,58 @@ header(
     "ICMPv6ND_RS",
     "ICMPv6ND_RA",
 )(rules_mapper("ICMPv6", ICMPV6))
+
+
+_icmpv6 = rules_mapper("ICMPv6", ICMPV6)
+
+
+@header("ICMPv6EchoRequest", "ICMPv6EchoReply")
+def _echo6(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
+    """An echo's data as Wireshark shows it, data.data and data.len (for
+    ICMPv6 it reads no sender's clock in them)."""
+    lay, length = _icmpv6(layer, start, packet)
+    fields: list[Field] = []
+    for f in lay.fields:
+        if f.filter is None and f.name == "data":
+            fields += [
+                replace(f, name="Data", filter="data.data"),
+                Field("Length", "data.len", str(f.length), f"{f.length} bytes", f.offset, f.length),
+            ]
+        else:
+            fields.append(f)
+    return replace(lay, fields=tuple(fields)), length
+
+
+def echo_time(icmp: Layer, data: bytes, now: float) -> Layer | None:
+    """The ICMP layer of an echo with the sender's clock that Wireshark reads
+    in the first 8 bytes of its data (ping puts it there to time the round
+    trip: seconds then microseconds, in either byte order) when they fall
+    within a day of the frame's own time; None when they do not."""
+    kind = icmp.field("icmp.type")
+    if icmp.name != "ICMP" or kind is None or kind.value not in ("0", "8") or len(data) < 8:
+        return None
+    for order in ("big", "little"):
+        secs = int.from_bytes(data[:4], order)
+        micros = int.from_bytes(data[4:8], order)
+        # Wireshark compares the two as signed 32-bit numbers.
+        apart = (secs - int(now) + 2**31) % 2**32 - 2**31
+        if abs(apart) < 86400 and micros < 1_000_000:
+            break
+    else:
+        return None
+    when = dt.datetime.fromtimestamp(secs, dt.UTC)
+    value = f"{when:%b} {when.day:2d}, {when:%Y %H:%M:%S}.{micros * 1000:09d} UTC"
+    at = icmp.offset + icmp.length
+    stamp = Field(
+        "Timestamp from icmp data",
+        "icmp.data_time",
+        value,
+        value,
+        at,
+        8,
+        "When the sender sent this echo, by its own clock: ping times the round trip with it.",
+    )
+    return replace(icmp, length=icmp.length + 8, fields=(*icmp.fields, stamp))
 
 
 def _set(v: Any) -> str:

@@ -39,10 +39,12 @@ def _pop(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
     first, _ = lines[0]
     line = first.rstrip(b"\r\n")
     if line.startswith((b"+OK", b"-ERR", b"+ ", b"+\r")) or line == b"+":
-        word, _sep, rest = line.partition(b" ")
+        word, sep, rest = line.partition(b" ")
         if word in (b"+OK", b"-ERR"):
             fields.append(Field("Response indicator", "pop.response.indicator", _text(word), _text(word),
                                 offset, len(word), "+OK: done; -ERR: refused or failed."))  # fmt: skip
+        # A bare "+OK" has no description (Wireshark shows none).
+        if word in (b"+OK", b"-ERR") and sep:
             fields.append(Field("Response description", "pop.response.description", _text(rest), _text(rest),
                                 offset + len(word) + 1, len(rest)))  # fmt: skip
         stream.shared["pop-auth"] = stream.shared.get("pop-auth-asked", False) and word == b"+"

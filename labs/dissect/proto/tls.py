@@ -264,7 +264,29 @@ def _type_explain(ctype: int, stream: Stream) -> str:
     return ""
 
 
+def _unread(payload: bytes, offset: int, name: str, explain: str) -> Layer:
+    n = len(payload)
+    shown = colons(payload[:32]) + ("…" if n > 32 else "")
+    return Layer(name, offset, n, (Field("Data", None, shown, f"{n} bytes", offset, n, explain),))
+
+
 def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
+    # TCP analysis found a gap or bytes out of order: records are not put back
+    # in order here, so none is read in this direction from now on (tshark
+    # reads them once the resent segment fills the gap). A copy of bytes
+    # already read (a retransmission) is not read twice.
+    flags = stream.state.get("tcp.analysis", ())
+    if stream.state.get("gap") or "lost_segment" in flags or "out_of_order" in flags:
+        stream.state["gap"] = True
+        for key in ("left", "record", "parts"):
+            stream.state.pop(key, None)
+        return [_unread(payload, offset, "TLS (after a gap)",
+                        "Bytes before these were lost or came out of order; tutor does not put "
+                        "segments back in order, so the TLS records from here on are not read "
+                        "(Wireshark reads them once the resent segment fills the gap).")]  # fmt: skip
+    if {"retransmission", "fast_retransmission", "spurious_retransmission"} & set(flags):
+        return [_unread(payload, offset, "TLS (resent)",
+                        "A copy of bytes sent before: read where they first went.")]  # fmt: skip
     layers: list[Layer] = []
     pos = 0
     left = int(stream.state.get("left", 0))
