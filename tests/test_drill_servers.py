@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -194,11 +195,20 @@ def test_reuse_after_is_the_probe_that_shows_the_fault():
     def wait(seconds: float) -> None:
         clock.now += seconds
 
+    def relayed(box: IdleMiddlebox) -> None:
+        # The clock is shared: let the box finish relaying the closed
+        # connection's FIN before the next probe moves the clock on, or that
+        # FIN meets the idle timeout too (as it would on a real middlebox).
+        deadline = time.monotonic() + 10
+        while box._open and time.monotonic() < deadline:
+            time.sleep(0.01)
+
     with (
         Backend("app-1") as backend,
         IdleMiddlebox("127.0.0.1", 0, backend.address, idle_timeout=5, clock=clock) as box,
     ):
         assert reuse_after("127.0.0.1", box.port, 4, sleep=wait) == Reuse(200, "200", True)
+        relayed(box)
         assert reuse_after("127.0.0.1", box.port, 6, sleep=wait) == Reuse(200, "reset", True)
         # Straight to the server, the same gap is harmless: the fault is in the path.
         assert reuse_after(*backend.address, 6, sleep=wait) == Reuse(200, "200", True)

@@ -97,11 +97,19 @@ class Tui:
         ids = [s.id for s in specs()]
         self.press("L")
         self.wait_text(ids[0])
+        time.sleep(0.5)  # on a busy machine the list takes focus a little after it shows
         self.press(*[DOWN] * ids.index(lab), ENTER)
         self.wait_text("Run the lab")
         self.raw.clear()
-        self.press("r")
-        self.wait_text(f"Running {lab}")
+        # A key pressed while the screen is still being mounted can go unseen:
+        # press r again until the run shows (a run in progress ignores r).
+        deadline = time.monotonic() + 60
+        while f"Running {lab}" not in self.text():
+            assert time.monotonic() < deadline, f"timed out waiting for 'Running {lab}'"
+            self.press("r")
+            end = time.monotonic() + 10
+            while f"Running {lab}" not in self.text() and time.monotonic() < end:
+                time.sleep(0.05)
 
     def terminate(self, timeout: float = 60.0) -> int:
         self.proc.send_signal(signal.SIGTERM)
