@@ -8,8 +8,10 @@ where it points.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
+from labs.dissect.proto import dns_fast
 from labs.dissect.proto.base import App, Rule, Stream, app, dec, hex4, make_field
 from labs.dissect.proto.dns_records import ANSWER, ANSWER_TYPES, QUESTION, SECTIONS, record_fields
 from labs.dissect.proto.walk import spots
@@ -79,7 +81,47 @@ HEADER = {
 _RESPONSE_ONLY = {"aa", "ra", "ad", "rcode"}
 
 
+#: The header's bit fields as scapy's DNS declares them: name, byte, value from the 16 flag bits.
+_FLAG_BITS = (
+    ("qr", 2, 15, 1),
+    ("opcode", 2, 11, 0xF),
+    ("aa", 2, 10, 1),
+    ("tc", 2, 9, 1),
+    ("rd", 2, 8, 1),
+    ("ra", 3, 7, 1),
+    ("z", 3, 6, 1),
+    ("ad", 3, 5, 1),
+    ("cd", 3, 4, 1),
+    ("rcode", 3, 0, 0xF),
+)
+
+
+def _header(payload: bytes, offset: int) -> list[Field]:
+    """The header's fields, read as scapy's walk reads them (see `_dissect`)."""
+    ident, flags = int.from_bytes(payload[:2], "big"), int.from_bytes(payload[2:4], "big")
+    values = {name: flags >> shift & mask for name, _at, shift, mask in _FLAG_BITS}
+    msg = SimpleNamespace(qr=values["qr"], rcode=values["rcode"])
+    spots = [("id", ident, 0, 2), *((n, values[n], at, 1) for n, at, _s, _m in _FLAG_BITS)]
+    for i, name in enumerate(("qdcount", "ancount", "nscount", "arcount")):
+        spots.append((name, int.from_bytes(payload[4 + 2 * i : 6 + 2 * i], "big"), 4 + 2 * i, 2))
+    fields: list[Field] = []
+    for name, value, at, n in spots:
+        if msg.qr or name not in _RESPONSE_ONLY:
+            fields.append(make_field(HEADER[name], value, offset + at, n, msg))
+        if name == "id":
+            fields.append(
+                Field("Flags", "dns.flags", hex4(flags), _flag_summary(msg), offset + 2, 2)
+            )
+    return fields
+
+
 def dissect(payload: bytes, offset: int, stream: Stream, mdns: bool = False) -> list[Layer]:
+    # The everyday messages are read directly (`labs.dissect.proto.dns_fast`);
+    # scapy reads the rest.
+    records = dns_fast.sections(payload, offset, mdns)
+    if records is not None:
+        fields = (*_header(payload, offset), *records)
+        return [Layer("DNS", offset, len(payload), fields)]
     from scapy.config import conf
 
     # scapy stops a record list at 100 items (conf.max_list_count), a guard
