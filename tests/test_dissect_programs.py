@@ -85,18 +85,12 @@ NAMES = list(dict.fromkeys([*COMPARED, *" ".join(FIELDS.values()).split()]))
 HRR = "tls.handshake.version tls.handshake.random tls.handshake.session_id_length "
 HRR += "tls.handshake.ciphersuite tls.handshake.extensions_length tls.handshake.extension.type "
 HRR += "tls.handshake.extensions.supported_version"
-HTTP_LOST = "http.response.version http.response.code http.response.phrase http.content_type "
-HTTP_LOST += "http.content_length tcp.segment.count tcp.reassembled.length"
 KNOWN: dict[str, set[tuple[int, str]]] = {
     # FTP data in active mode (PORT, EPRT): tutor follows it as FTP-DATA, tshark 4.0 shows data.
     "ftp-active": {(23, "data.len")},
     "ftp6": {(56, "data.len")},
     # scapy cannot read a HelloRetryRequest's key share without a session: type and length only.
     "tls13-hrr": {(5, n) for n in HRR.split()},
-    # A response whose lost segments came again later (fast retransmission): tshark's
-    # reassembly puts them back in order and reads the response, tutor does not read a
-    # resent segment's bytes again and calls the rest a continuation.
-    "lossy-link reassembled": {(53, n) for n in HTTP_LOST.split()},
 }
 
 

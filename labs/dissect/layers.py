@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from labs.dissect import narrate, proto
+from labs.dissect import idle, narrate, proto
 from labs.dissect.proto import fast, inet
-from labs.dissect.proto.base import APPS, HEADERS, App, Stream, plain_field
+from labs.dissect.proto.base import APPS, HEADERS, App, Stream, plain_field, resent_layer
 from labs.dissect.proto.walk import spots
 from labs.dissect.tcp_analysis import NOTHING, RESENT, Analyzer, Found, Segment
 from labs.trace import Field, Layer
@@ -57,6 +57,13 @@ class Session:
         self.index = 0
         #: what TCP analysis found in the packet just read
         self.analysis: Found = NOTHING
+        #: the raw sequence number of its TCP payload (None: no TCP read)
+        self.seq: int | None = None
+        #: conversations idle for a sweep, as bytes (`labs.dissect.idle`), by name
+        self.frozen: dict[str, bytes] = {}
+        #: conversation -> when a packet last came to it (in `proto` calls)
+        self._touched: dict[idle.Conv, int] = {}
+        self._calls = 0
 
     def apps(self, transport: str) -> list[App]:
         """The application protocols that may ride on `transport` here."""
@@ -66,6 +73,19 @@ class Session:
                 a for a in APPS.values() if transport in a.transport and a.name not in self.excluded
             ]
         return found
+
+    def proto(self, conv: idle.Conv) -> str | None:
+        """The protocol chosen for `conv`, if any; a frozen conversation
+        comes back whole (its Streams too), and idle ones are frozen."""
+        if self.frozen:
+            blob = self.frozen.pop(idle.conv_name(conv), None)
+            if blob is not None:
+                idle.thaw_session(blob, self.protos, self.streams, conv, self.expected)
+        self._calls += 1
+        self._touched[conv] = self._calls
+        if self._calls % idle.SWEEP == 0:
+            idle.sweep_session(self._touched, self._calls - idle.SWEEP, self)
+        return self.protos.get(conv)
 
     def stream(self, src: str, sport: int, dst: str, dport: int) -> Stream:
         key = (src, sport, dst, dport)
@@ -143,7 +163,7 @@ def _app_name(
     session: Session, src: str, sport: int, dst: str, dport: int, transport: str, payload: bytes
 ) -> str:
     conv = frozenset(((src, sport), (dst, dport)))
-    known = session.protos.get(conv)
+    known = session.proto(conv)
     if known:
         return known
     name = session.decode_as.get(dport) or session.decode_as.get(sport)
@@ -196,6 +216,7 @@ def _app_layers(
             # What TCP analysis found here (a gap, bytes out of order): a module
             # that reassembles (HTTP) says so rather than join bytes that do not follow.
             stream.state["tcp.analysis"] = session.analysis.flags
+            stream.state["tcp.seq"] = session.seq
         return app.dissect(payload, offset, stream)
     except Exception:
         # A malformed or partial message: show the bytes rather than fail.
@@ -231,6 +252,7 @@ def dissect_layers(data: bytes, link: str, session: Session) -> tuple[list[Layer
     """Layers of one packet, and its endpoints {src, dst, sport, dport, transport}."""
     proto.load()
     session.analysis = NOTHING
+    session.seq = None
     ends: dict[str, Any] = {"src": "", "dst": "", "sport": None, "dport": None, "transport": ""}
     if not data:
         return [], ends
@@ -264,7 +286,11 @@ def _map_layers(
                 continue
             if name == "Padding":
                 layers.append(padding_layer(payload, offset))
-            elif RESENT.intersection(session.analysis.flags) and ends["transport"] == "tcp":
+            elif (
+                RESENT.intersection(session.analysis.flags)
+                and ends["transport"] == "tcp"
+                and not _reorders(session, ends)
+            ):
                 # Bytes already read in an earlier segment: reading them again
                 # would count them twice in the stream's application state.
                 layers.append(resent_layer(payload, offset))
@@ -347,6 +373,7 @@ def _analyze(session: Session, tcp: Layer, ends: dict[str, Any]) -> Layer:
         )
     except (KeyError, ValueError):
         return tcp  # a damaged header: nothing sure to say
+    session.seq = segment.seq
     found = session.tcp.analyze(segment, tcp.offset)
     if not found.flags:
         return tcp
@@ -354,26 +381,11 @@ def _analyze(session: Session, tcp: Layer, ends: dict[str, Any]) -> Layer:
     return Layer(tcp.name, tcp.offset, tcp.length, (*tcp.fields, *found.fields))
 
 
-def resent_layer(payload: bytes, offset: int) -> Layer:
-    """The payload of a retransmitted segment: the same bytes as before."""
-    n = len(payload)
-    return Layer(
-        "TCP payload",
-        offset,
-        n,
-        (
-            Field(
-                "TCP payload",
-                "tcp.payload",
-                payload.hex(":"),
-                f"{n} bytes",
-                offset,
-                n,
-                "Bytes this conversation already carried in an earlier segment (see the "
-                "analysis in the TCP layer); they are read where they first appeared.",
-            ),
-        ),
-    )
+def _reorders(session: Session, ends: dict[str, Any]) -> bool:
+    """The conversation's protocol puts resent bytes in place itself (`App.reorders`)."""
+    conv = frozenset(((ends["src"], ends["sport"]), (ends["dst"], ends["dport"])))
+    app = APPS.get(session.proto(conv) or "")
+    return app is not None and app.reorders
 
 
 def endpoint(ip: str, port: int | None) -> str:

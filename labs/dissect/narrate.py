@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from labs.dissect import idle
 from labs.dissect.proto.base import APPS
 from labs.trace import Field, Layer
 
@@ -65,6 +66,31 @@ class Roles:
         self.isn: dict[tuple[str, str], int] = {}
         #: one direction -> the sequence number its FIN used (a FIN counts as one byte)
         self.fin: dict[tuple[str, str], int] = {}
+        #: conversations idle for a sweep: their entries in the three tables
+        #: above as bytes (`labs.dissect.idle`), by "a b" (sorted ends)
+        self.frozen: dict[str, bytes] = {}
+        #: conversation (sorted ends) -> when a TCP segment last came to it
+        self._touched: dict[tuple[str, str], int] = {}
+        self._count = 0
+
+    def touch(self, src: str, dst: str) -> None:
+        """A TCP segment between `src` and `dst` is read: what was frozen of
+        their conversation comes back, and idle conversations are frozen."""
+        a, b = (src, dst) if src <= dst else (dst, src)
+        tables = (self.syns, self.isn, self.fin)
+        if self.frozen:
+            blob = self.frozen.pop(f"{a} {b}", None)
+            if blob is not None:
+                idle.thaw_roles(blob, tables, a, b)
+        self._count += 1
+        self._touched[(a, b)] = self._count
+        if self._count % idle.SWEEP == 0:
+            since = self._count - idle.SWEEP
+            for a, b in [k for k, last in self._touched.items() if last <= since]:
+                del self._touched[(a, b)]
+                blob = idle.freeze_roles(tables, a, b)
+                if blob is not None:
+                    self.frozen[f"{a} {b}"] = blob
 
     def note_syn(self, src: str, dst: str) -> None:
         self.learn(src, dst)
@@ -122,6 +148,7 @@ def _tcp(
     seq = _num(fields, "tcp.seq_raw")
     ack = _num(fields, "tcp.ack_raw")
     seg = _num(fields, "tcp.len") or 0
+    roles.touch(src, dst)
     # Byte counts from the handshake's numbers, when the capture saw it.
     sent_before = _relative(seq, roles.isn.get((src, dst)))
     got = _relative(ack, roles.isn.get((dst, src)))

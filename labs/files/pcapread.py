@@ -97,6 +97,10 @@ def read_capture(path: str | Path) -> tuple[Capture, str]:
     return packets, link
 
 
+#: Packets read between two releases of the mapped pages read so far.
+_RELEASE_EVERY = 4096
+
+
 class _open:
     """The file's bytes, mapped read-only (the page cache holds them, not our
     heap), after checking it is a regular file of a readable size."""
@@ -176,6 +180,10 @@ class CaptureStream:
         try:
             for packet in packets:
                 count += 1
+                if not count % _RELEASE_EVERY and isinstance(data, mmap.mmap):
+                    # The pages read so far leave this process's memory (the page
+                    # cache keeps them): a mapped file would count whole in its RSS.
+                    data.madvise(mmap.MADV_DONTNEED)
                 yield packet
         except _Damaged as exc:
             if not count:

@@ -227,6 +227,55 @@ def rules_mapper(name: str, rules: dict[str, Rule]) -> HeaderMapper:
     return mapper
 
 
+def reassembly_fields(parts: int, size: int, first: int) -> list[Field]:
+    """Wireshark's "N reassembled TCP segments" of a message read where it
+    completes (`tcp.segment.count`, `tcp.reassembled.length`): generated
+    fields, at this payload's start with no bytes of their own."""
+    return [
+        Field(
+            "Reassembled TCP segments",
+            "tcp.segment.count",
+            str(parts),
+            f"{parts} reassembled TCP segments",
+            first,
+            0,
+            "TCP is a stream of bytes: this message was cut into several segments "
+            "on the way, and is read here, in the segment that completes it.",
+        ),
+        Field(
+            "Reassembled length",
+            "tcp.reassembled.length",
+            str(size),
+            f"{size} bytes",
+            first,
+            0,
+            "The length of the whole message put back together.",
+        ),
+    ]
+
+
+def resent_layer(payload: bytes, offset: int) -> Layer:
+    """The payload of a retransmitted segment: the same bytes as before."""
+    n = len(payload)
+    return Layer(
+        "TCP payload",
+        offset,
+        n,
+        (
+            Field(
+                "TCP payload",
+                "tcp.payload",
+                payload.hex(":"),
+                f"{n} bytes",
+                offset,
+                n,
+                "Bytes this conversation already carried in an earlier segment (see the "
+                "analysis in the TCP layer); they are read where they first appeared.",
+            ),
+        ),
+    )
+
+
 @dataclass
 class Stream:
     """What a protocol module may remember about one direction of a TCP
@@ -276,6 +325,9 @@ class App:
     #: once found on a UDP conversation (by port or `detect`), the rest of it
     #: is this protocol too (QUIC's short headers cannot be recognised alone)
     sticky: bool = False
+    #: it puts TCP bytes in sequence itself (`Stream.state["tcp.seq"]`): it is
+    #: handed retransmitted segments too, whose bytes may fill a gap
+    reorders: bool = False
 
 
 def first_field(

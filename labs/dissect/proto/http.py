@@ -10,19 +10,20 @@ segments get this payload's offset and length 0. The body is dechunked and
 decompressed (`labs.dissect.proto.http_body`); the head's lines are read by
 `labs.dissect.proto.http_head`.
 
-Retransmitted bytes never reach this module (`labs.dissect.layers` reads
-them where they first appeared). Bytes TCP analysis says are missing
-(`tcp.analysis.lost_segment`) or out of order are said out loud: the message
-they belong to cannot be read whole, and reading starts again at the next
-message.
+Segments are put in sequence first (`labs.dissect.proto.tcp_order`): one
+that comes after a gap inside a message of known length is kept until a
+fast retransmission fills the gap, and bytes already read are not read
+again. A gap nothing fills, and bytes TCP analysis says are out of order,
+are said out loud: the message they belong to cannot be read whole, and
+reading starts again at the next message.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from labs.dissect.proto import http_body
-from labs.dissect.proto.base import App, Stream, app
+from labs.dissect.proto import http_body, tcp_order
+from labs.dissect.proto.base import App, Stream, app, reassembly_fields
 from labs.dissect.proto.http_body import BODY_SHOWN
 from labs.dissect.proto.http_head import (
     HEADERS,
@@ -155,7 +156,7 @@ def _message(msg: bytes, at: int, first: int, parts: int) -> Layer:
         )
     if parts > 1:
         fields = [f if f.offset >= first else _moved(f, first) for f in fields]
-        fields += _reassembly_fields(parts, len(msg), first)
+        fields += reassembly_fields(parts, len(msg), first)
     start = max(at, first)
     # Named "HTTP" whole or reassembled (labs find their messages by that
     # name); tcp.segment.count says how many segments it came from.
@@ -164,30 +165,6 @@ def _message(msg: bytes, at: int, first: int, parts: int) -> Layer:
 
 def _moved(f: Field, first: int) -> Field:
     return Field(f.name, f.filter, f.value, f.show, first, 0, f.explain, f.secret)
-
-
-def _reassembly_fields(parts: int, size: int, first: int) -> list[Field]:
-    return [
-        Field(
-            "Reassembled TCP segments",
-            "tcp.segment.count",
-            str(parts),
-            f"{parts} reassembled TCP segments",
-            first,
-            0,
-            "TCP is a stream of bytes: this message was cut into several segments "
-            "on the way, and is read here, in the segment that completes it.",
-        ),
-        Field(
-            "Reassembled length",
-            "tcp.reassembled.length",
-            str(size),
-            f"{size} bytes",
-            first,
-            0,
-            "The length of the whole message put back together.",
-        ),
-    ]
 
 
 def _note(name: str, label: str, at: int, n: int, value: str, explain: str) -> Layer:
@@ -229,8 +206,24 @@ def _reset(st: dict[str, Any]) -> None:
 
 
 def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
+    return tcp_order.dissect(payload, offset, stream, _read, _held_end, "HTTP")
+
+
+def _held_end(st: dict[str, Any], nxt: int) -> int | None:
+    """The sequence number where the message being held ends, when its
+    Content-Length says (`nxt`: the one after the last byte held)."""
+    held, frame = st.get("held"), st.get("frame")
+    if held is None or frame is None or frame[0] != "length":
+        return None
+    return (nxt - len(held) + int(frame[1])) % (1 << 32)
+
+
+def _read(
+    payload: bytes, offset: int, stream: Stream, flags: tuple[str, ...], hi: int | None
+) -> list[Layer]:
+    """The payload's messages (`hi`: where this packet's own bytes end when
+    bytes of earlier packets follow them)."""
     st = stream.state
-    flags = st.get("tcp.analysis", ())
     layers: list[Layer] = []
     if "out_of_order" in flags:
         return [
@@ -301,7 +294,8 @@ def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
                 return layers
             st["held"] = msg if isinstance(msg, bytearray) else bytearray(msg)
             st["parts"], st["frame"] = parts, frame
-            layers.append(_part(buf, base + pos, offset, base + end_all))
+            end = base + end_all if hi is None else min(base + end_all, hi)
+            layers.append(_part(buf, base + pos, offset, end))
             return layers
         layers.append(_message(bytes(msg[:end]), base + pos, offset, parts))
         pos += end
@@ -375,6 +369,11 @@ def _describe(layers: tuple[Layer, ...]) -> str:
             f"the start of an HTTP message ({start}) that goes on in the next segment; "
             "it is read when complete"
         )
+    if _get_named(layers, "Held after a gap"):
+        return (
+            "more of an HTTP message, after bytes not seen yet: kept in place until "
+            "they come, and read when complete"
+        )
     if any(layer.name == "HTTP (part)" for layer in layers):
         return "more of an HTTP message that goes on in the next segment; it is read when complete"
     if any(layer.name == "HTTP (gap)" for layer in layers):
@@ -386,4 +385,4 @@ def _describe(layers: tuple[Layer, ...]) -> str:
 
 __all__ = ["BODY_SHOWN", "HEADERS", "SECRET", "STATUS", "dissect", "is_start", "status_meaning"]
 
-app(App("http", ("tcp",), (80, 8080, 8000), dissect, describe, is_start, summarize))
+app(App("http", ("tcp",), (80, 8080, 8000), dissect, describe, is_start, summarize, reorders=True))

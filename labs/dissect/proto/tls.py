@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from labs.dissect.proto.base import App, Stream, app, colons, hex4
+from labs.dissect.proto.base import App, Stream, app, colons, hex4, reassembly_fields
 from labs.dissect.proto.tls_hello import handshake_fields, version_name
 from labs.trace import Field, Layer
 
@@ -220,6 +220,7 @@ def _continued(payload: bytes, take: int, offset: int, stream: Stream) -> Layer:
     whole, _end = _record(record, 0, 0, stream)
     fields = [replace(f, offset=f.offset + start) for f in whole.fields]
     fields = [f if f.offset >= offset else replace(f, offset=offset, length=0) for f in fields]
+    fields += reassembly_fields(parts, len(record), offset)
     name = f"{whole.name} (reassembled from {parts} segments)"
     return Layer(name, offset, take, tuple(fields))
 

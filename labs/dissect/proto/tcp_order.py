@@ -1,0 +1,166 @@
+"""TCP bytes put in sequence before a module that reassembles (HTTP)
+reads them, as Wireshark's TCP reassembly puts the segments of a message
+whose length it knows (its "multi-segment PDU") in place whatever order
+they come in.
+
+Each direction remembers the sequence number of the next byte it expects.
+A segment that starts further on, inside the message being held, is kept
+aside until the bytes before it come (usually a retransmission of a
+segment the capture never saw); then they are read together, in order, and
+the message names every segment it came from. A segment beyond the held
+message after a gap, or one with no message held, is read as it is and the
+module says the gap out loud. Bytes already read
+are not read twice; only the new bytes of a fast retransmission that
+overlaps what came before are. Like Wireshark 4.0 (`tcp.no_subdissector_on_error`,
+`tcp.reassemble_out_of_order` off), a retransmission on timeout and a segment
+TCP analysis calls out of order are not put in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from labs.dissect.proto.base import Stream, resent_layer
+from labs.trace import Field, Layer
+
+#: read(payload, offset, stream, tcp analysis flags, end of this packet's own
+#: bytes when bytes of earlier packets follow them in `payload`, else None)
+Reader = Callable[[bytes, int, Stream, tuple[str, ...], int | None], list[Layer]]
+#: where the held message ends (a sequence number), or None when not known
+HeldEnd = Callable[[dict[str, Any], int], int | None]
+
+_MOD = 1 << 32
+_RESENT = frozenset({"retransmission", "fast_retransmission", "spurious_retransmission"})
+#: what TCP analysis said that no longer holds once the bytes are in order
+_DISORDER = frozenset({"out_of_order", "lost_segment"})
+
+
+def ahead(seq: int, nxt: int) -> int:
+    """How far `seq` is past `nxt` (negative: before it), across wrap-around."""
+    d = (seq - nxt) % _MOD
+    return d - _MOD if d >= _MOD // 2 else d
+
+
+def dissect(
+    payload: bytes, offset: int, stream: Stream, read: Reader, held_end: HeldEnd, proto: str
+) -> list[Layer]:
+    """The layers of one segment's payload for the module `proto` names
+    ("HTTP"), read by `read` once its bytes are in sequence."""
+    st = stream.state
+    seq = st.get("tcp.seq")
+    flags: tuple[str, ...] = tuple(st.get("tcp.analysis", ()))
+    nxt = st.get("next")
+    n = len(payload)
+    if seq is None or nxt is None:
+        if seq is not None:
+            st["next"] = (seq + n) % _MOD
+        if _RESENT.intersection(flags):
+            return [resent_layer(payload, offset)]
+        return read(payload, offset, stream, flags, None)
+    if "retransmission" in flags:
+        # Wireshark hands neither a retransmission on timeout nor bytes out of
+        # order to its reassembly (only a fast retransmission): neither does tutor.
+        return [resent_layer(payload, offset)]
+    if "out_of_order" in flags:
+        return read(payload, offset, stream, flags, None)
+    gap = ahead(seq, nxt)
+    if gap > 0:
+        end = held_end(st, nxt)
+        if end is not None and ahead(seq, end) < 0:
+            return [_keep(st, seq, payload, offset, gap, proto)]
+        if _RESENT.intersection(flags):
+            return [resent_layer(payload, offset)]
+        st.pop("early", None)
+        st["next"] = (seq + n) % _MOD
+        if "lost_segment" not in flags:
+            flags += ("lost_segment",)
+        return read(payload, offset, stream, flags, None)
+    skip = -gap
+    if skip >= n or (skip and not _RESENT.intersection(flags)):
+        # Nothing new (a keep-alive, bytes out of order after a gap given up),
+        # or an overlap TCP analysis did not call a retransmission: read as before.
+        if _RESENT.intersection(flags):
+            return [resent_layer(payload, offset)]
+        if ahead((seq + n) % _MOD, nxt) > 0:
+            st["next"] = (seq + n) % _MOD
+        return read(payload, offset, stream, flags, None)
+    data, at = payload[skip:], offset + skip
+    own = len(data)
+    nxt = (seq + n) % _MOD
+    data, nxt, pulled = _pull(st, data, nxt)
+    st["next"] = nxt
+    # In sequence now, and only bytes not read before: nothing to warn the reader of.
+    clean = tuple(f for f in flags if f not in _DISORDER and f not in _RESENT)
+    if not pulled:
+        return read(data, at, stream, clean, None)
+    return [_clamp(layer, at, at + own) for layer in read(data, at, stream, clean, at + own)]
+
+
+def _keep(st: dict[str, Any], seq: int, payload: bytes, offset: int, gap: int, proto: str) -> Layer:
+    """A segment past a gap inside the held message: kept until the gap fills."""
+    early: dict[int, bytes] = st.setdefault("early", {})
+    if len(payload) > len(early.get(seq, b"")):
+        if seq not in early:
+            st["parts"] = int(st.get("parts", 1)) + 1
+        early[seq] = payload
+    n = len(payload)
+    return Layer(
+        "HTTP (part)" if proto == "HTTP" else f"{proto} record (continued)",
+        offset,
+        n,
+        (
+            Field(
+                "Held after a gap",
+                None,
+                f"{n} bytes",
+                f"{n} bytes, {gap} missing before them",
+                offset,
+                n,
+                f"More of the {proto} message being put together, but the {gap} bytes before "
+                "them have not been seen (yet): they are kept in place until those bytes "
+                "come (a resent segment), and the message is read when complete.",
+            ),
+        ),
+    )
+
+
+def _pull(st: dict[str, Any], data: bytes, nxt: int) -> tuple[bytes, int, int]:
+    """`data` followed by the kept segments it now reaches; the next
+    sequence number and how many segments were taken."""
+    early: dict[int, bytes] | None = st.get("early")
+    pulled = 0
+    while early:
+        reached = [s for s in early if ahead(s, nxt) <= 0]
+        if not reached:
+            break
+        for s in reached:
+            piece = early.pop(s)
+            new = piece[-ahead(s, nxt) :] if ahead(s, nxt) < 0 else piece
+            if ahead((s + len(piece)) % _MOD, nxt) > 0:
+                data += new
+                nxt = (s + len(piece)) % _MOD
+            pulled += 1
+    if not early:
+        st.pop("early", None)
+    return data, nxt, pulled
+
+
+def _clamp(layer: Layer, first: int, end: int) -> Layer:
+    """The layer cut to this packet's own bytes [first, end): what was read
+    from bytes that came in earlier packets keeps no bytes of this one."""
+    fields = tuple(_clamp_field(f, first, end) for f in layer.fields)
+    if layer.offset >= end:
+        return replace(layer, offset=first, length=0, fields=fields)
+    return replace(
+        layer, length=min(layer.offset + layer.length, end) - layer.offset, fields=fields
+    )
+
+
+def _clamp_field(f: Field, first: int, end: int) -> Field:
+    if f.offset >= end:
+        return replace(f, offset=first, length=0)
+    if f.offset + f.length > end:
+        return replace(f, length=end - f.offset)
+    return f
