@@ -175,6 +175,32 @@ async def test_the_diagnosis_needs_all_three_answers(course, session):
         assert not any(c[0] == "answer" for c in session.calls)
 
 
+async def test_a_long_choice_wraps_to_be_read_in_full_at_80_columns(course, session, monkeypatch):
+    """A real drill's choices run to 90 characters: at 80 columns each wraps
+    under its button instead of ending in "…"."""
+    import drill_fake
+    from textual.widgets import RadioButton
+
+    long = (
+        "one of the servers behind checkout.shop.example's load balancer is down "
+        "(its health check still passes)"
+    )
+    monkeypatch.setattr(drill_fake, "FAULTS", (drill_fake.Choice("lb", long), *drill_fake.FAULTS))
+    app = make_app(course, Store.memory())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_drill(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        button = screen.query_one("#q-faults", RadioSet).query(RadioButton).first()
+        assert button.size.height >= 2, button.size
+        lines = [strip.text for strip in button.render_lines(button.region.reset_offset)]
+        shown = " ".join(" ".join(line.split()) for line in lines)
+        assert "…" not in shown and "(its health check still passes)" in shown, lines
+        # The next choice starts below the wrapped one, still on one line.
+        second = screen.query_one("#q-faults", RadioSet).query(RadioButton)[1]
+        assert second.region.y >= button.region.bottom and second.size.height == 1
+
+
 async def test_typing_the_tool_before_the_target_picks_it(course, session):
     app = make_app(course, Store.memory())
     async with app.run_test(size=(120, 36)) as pilot:

@@ -41,6 +41,8 @@ class Conditions:
     rate_kbit: int = 0
     mtu: int = 0
     blackhole: bool = False
+    #: Where --mtu narrows the path, in words (a lab whose narrow cable is elsewhere says so).
+    mtu_where: str = "between the routers"
 
     @property
     def shapes_time(self) -> bool:
@@ -74,7 +76,7 @@ class Conditions:
         if self.rate_kbit:
             parts.append(f"{self.rate_kbit} kbit/s")
         if self.mtu:
-            parts.append(f"MTU {self.mtu} between the routers")
+            parts.append(f"MTU {self.mtu} {self.mtu_where}")
         if self.blackhole:
             parts.append("ICMP 'fragmentation needed' filtered (black hole)")
         return ", ".join(parts) or "a perfect network (no delay, loss or limit added)"
@@ -93,6 +95,8 @@ class Where:
     toward_server: str = "eth1"
     narrow: tuple[tuple[str, str], ...] = (("r1", "eth1"), ("r2", "eth0"))
     routers: tuple[str, ...] = ("r1", "r2")
+    #: `narrow` in words.
+    cable: str = "the narrow cable"
 
 
 @dataclass(frozen=True)
@@ -232,7 +236,7 @@ def apply(
         for role, dev in where.narrow:
             net.ip(role, "link", "set", dev, "mtu", str(cond.mtu))
             commands.append(f"ip -n {role} link set {dev} mtu {cond.mtu}")
-        words.append(f"interface MTU {cond.mtu} on the narrow cable")
+        words.append(f"interface MTU {cond.mtu} on {where.cable}")
     if cond.blackhole:
         for role in where.routers:
             rules = agent(net, role, "blackhole", ipv6=ipv6).read(15)

@@ -10,12 +10,15 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Markdown, RadioButton, RadioSet
 
 from tutor.screens.drill_view import grade_markdown
 
 if TYPE_CHECKING:
+    from textual.geometry import Size
+
     from labs.api import DrillState, Grade
 
 #: The three questions: the State's field with the choices, and how it is asked.
@@ -24,6 +27,28 @@ QUESTIONS = (
     ("faults", "What is wrong?"),
     ("calls", "Who do you call?"),
 )
+
+
+class Choice(RadioButton):
+    """A radio button whose label wraps under itself, past the button: a
+    drill's choices run to 90 characters and a cut one cannot be judged."""
+
+    DEFAULT_CSS = "Choice { height: auto; }"
+
+    def _lines(self, width: int) -> list[Content]:
+        room = max(1, width - self._button.cell_length - 2)
+        return [line.pad(1, 1) for line in self._label.wrap(room)] or [Content("  ")]
+
+    def render(self) -> Content:
+        style = self.get_visual_style("toggle--label")
+        lines = [line.stylize_before(style) for line in self._lines(self.content_size.width)]
+        indent = Content(" " * self._button.cell_length)
+        rows = [Content.assemble(self._button, lines[0])]
+        rows += [Content.assemble(indent, line) for line in lines[1:]]
+        return Content("\n").join(rows)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines(width))
 
 
 class DiagnosisForm(VerticalScroll):
@@ -62,7 +87,7 @@ class DiagnosisForm(VerticalScroll):
             choices = getattr(state, field)
             self._keys[field] = [c.key for c in choices]
             widgets.append(Label(question))
-            buttons = [RadioButton(f"{n}. {c.text}") for n, c in enumerate(choices, 1)]
+            buttons = [Choice(f"{n}. {c.text}") for n, c in enumerate(choices, 1)]
             widgets.append(RadioSet(*buttons, id=f"q-{field}"))
         widgets.append(
             Input(placeholder="Your note for the engineer (saved with the answer)", id="note")

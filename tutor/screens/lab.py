@@ -34,7 +34,7 @@ from textual.widgets import (
 )
 
 from tutor.screens.lab_view import LabViewMixin
-from tutor.screens.trace_view import capture_banner, fill_steps, in_screen_words
+from tutor.screens.trace_view import OneRowEach, fill_steps, fitted_banner, in_screen_words
 from tutor.widgets.diagrams import LadderView, TraceDiagrams
 from tutor.widgets.filter_bar import FilterBar
 from tutor.widgets.lab_options import LabOptionsBar, screen_words
@@ -259,10 +259,10 @@ class LabScreen(LabViewMixin, Screen[None]):
         if self.query(PredictPanel):
             self.show_tab("predict-tab")
 
-    def _set_banner(self, text: str, kind: str) -> None:
+    def _set_banner(self, text: str | OneRowEach, kind: str) -> None:
         banner = self.query_one("#banner", Static)
         banner.set_classes(kind)
-        banner.update(Text(text))
+        banner.update(Text(text) if isinstance(text, str) else text)
 
     # -- showing a trace ------------------------------------------------------
 
@@ -270,8 +270,7 @@ class LabScreen(LabViewMixin, Screen[None]):
         self.trace = trace
         self.shown = None
         self.query_one(PacketView).secrets = trace.secret_values()
-        text, kind = capture_banner(trace)
-        self._set_banner(text, kind)
+        self._set_banner(*fitted_banner(trace))
         fill_steps(self.query_one("#steps", OptionList), trace)
         self.query_one(FilterBar).set_trace(trace)
         self.refill_packets()

@@ -3,8 +3,10 @@ field labels with secrets masked, and the "What it means" Markdown."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable, OptionList
 from textual.widgets.option_list import Option
@@ -12,6 +14,8 @@ from textual.widgets.option_list import Option
 from labs.trace import mask_secrets, mask_value, secret_parts
 
 if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+
     from labs.trace import Field, Packet, Trace
 
 #: After a secret's value with only the secret masked ("Bearer ••••").
@@ -33,17 +37,60 @@ BANNERS = {
 }
 
 
+#: Where a banner line too long for its row is cut; the last adds where it is whole.
+CUT, MORE = "…", "… (m: in full)"
+SEP = "  ·  "
+
+
 def capture_banner(trace: Trace) -> tuple[str, str]:
-    """Two or three lines: what ran, and how the packets were obtained."""
+    """Two lines: what ran (the count and time before the longer parts), and
+    how the packets were obtained."""
     text, kind = BANNERS.get(trace.capture, (trace.capture, "warn"))
     where = (
-        f"{trace.lab} → {trace.target}  ·  {len(trace.packets)} packets "
-        f"(#0 here is Wireshark's No. 1)  ·  {trace.duration:.2f} s"
+        f"{trace.lab} → {trace.target}{SEP}{len(trace.packets)} packets in "
+        f"{trace.duration:.2f} s{SEP}#0 here is Wireshark's No. 1"
     )
     if trace.capture_note:
         # Each lab's own note names the kind and says what it means for this run.
         text = trace.capture_note
     return f"{where}\n{text}", kind
+
+
+@dataclass(frozen=True)
+class OneRowEach:
+    """Lines shown one terminal row each, cut where they do not fit: the lab
+    banner has two rows after a run in most terminals, and a note wrapped onto
+    a third row is cut mid-sentence with nothing said. The last cut line ends
+    with where the whole text is (What it means, m)."""
+
+    lines: tuple[str, ...]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        for n, line in enumerate(self.lines):
+            parts = line.split(SEP)
+            if cell_len(line) > width and len(parts) > 1:
+                parts.pop()  # whole items go before any is cut mid-way
+                while len(parts) > 1 and cell_len(SEP.join(parts) + SEP + CUT) > width:
+                    parts.pop()
+                line = SEP.join(parts) + SEP + CUT
+            text = Text(line, no_wrap=True, overflow="ellipsis")
+            if text.cell_len > width:
+                tail = MORE if n == len(self.lines) - 1 else CUT
+                text.truncate(max(0, width - cell_len(tail)), overflow="crop")
+                # At a word's end when one is near, so the row ends in whole words.
+                space = text.plain.rfind(" ")
+                if space > len(text.plain) - 16:
+                    text.truncate(space, overflow="crop")
+                text.rstrip()
+                text.append(tail)
+            yield text
+
+
+def fitted_banner(trace: Trace) -> tuple[OneRowEach, str]:
+    """`capture_banner` for the screen, a row a line."""
+    text, kind = capture_banner(trace)
+    return OneRowEach(tuple(text.splitlines())), kind
 
 
 def field_label(field: Field, show_secrets: bool) -> str:

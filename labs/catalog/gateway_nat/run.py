@@ -53,7 +53,10 @@ PORT = 80
 SEED: int | None = None
 #: Where the conditions go: the gateway's LAN side is the slow link, its
 #: Internet side the narrow cable.
-WHERE = conditions.Where("gw", "lan0", "wan0", (("gw", "wan0"), ("server", "eth0")), ("gw",))
+WHERE = conditions.Where(
+    "gw", "lan0", "wan0", (("gw", "wan0"), ("server", "eth0")), ("gw",),
+    cable="the gateway's Internet side (its wan0 and the server's eth0)",
+)  # fmt: skip
 RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
@@ -279,7 +282,9 @@ def record(req: LabRequest, ctx: LabContext) -> Recording[NatResult]:
     started, clock = now()
     where = "on both sides of the gateway"
     capture, note = netlab.choose(req.option("simulate"), GATEWAY_NAT, where)
+    # --mtu narrows WHERE.narrow, the gateway's Internet side: no routers pair here.
     cond = conditions.Conditions.asked(req.options)
+    cond = replace(cond, mtu_where="on the gateway's Internet side")
     if capture == "simulated":
         sim = routing_sim.gateway_nat(GATEWAY_NAT, LAN, PORT)
         tables = routing_sim.tables(GATEWAY_NAT)

@@ -86,6 +86,23 @@ def _steps(phases: tuple[Phase, ...], packets: tuple[Packet, ...]) -> tuple[Step
     return tuple(out)
 
 
+#: The round trip the lesson's predict question on first_byte_ms is about.
+ASKED_MS = 100
+
+
+def _first_byte_ms(run: SlowResult, took: float, packets: tuple[int, int]) -> Fact:
+    """SYN to first byte in whole round trips of the --delay asked for, so a
+    run at 50 ms says 150 ms (to the nearest 100 ms it said 200)."""
+    step = run.delay_ms or ASKED_MS
+    trips = round(took * 1000 / step)
+    why = (f"SYN to the answer's first byte: {took * 1000:.0f} ms, to the nearest round trip "
+           f"of the --delay {step:g} you set ({trips} x {step:g} ms).")  # fmt: skip
+    if step != ASKED_MS:
+        why += (f" The question is about --delay {ASKED_MS}: {trips} round trips there are "
+                f"{trips * ASKED_MS} ms.")  # fmt: skip
+    return Fact("first_byte_ms", f"{trips * step:g} ms", why, packets, "tcp.flags")
+
+
 def _facts(
     run: SlowResult, packets: tuple[Packet, ...], phases: tuple[Phase, ...], flagged: list[Flagged]
 ) -> list[Fact]:
@@ -108,9 +125,7 @@ def _facts(
             facts.append(Fact("first_byte_round_trips", f"{took / rtt:.0f}",
                               f"SYN to the answer's first byte: {took * 1000:.0f} ms, "
                               f"{took / rtt:.2f} round trips.", (syn, first_byte), "tcp.flags"))  # fmt: skip
-            facts.append(Fact("first_byte_ms", f"{round(took * 10) * 100} ms",
-                              f"SYN to the answer's first byte: {took * 1000:.0f} ms, to the "
-                              "nearest 100 ms.", (syn, first_byte), "tcp.flags"))  # fmt: skip
+            facts.append(_first_byte_ms(run, took, (syn, first_byte)))
     if run.loss_pct:
         # Data sent again, under whichever name tshark gives it: one that
         # arrives within the first round trip of the newest data is "out of order".
@@ -200,8 +215,18 @@ def _loss_sections(
     for f in flagged[:40]:
         rows.append(f"{f.index}\t{', '.join(f.flags)}\t{FLAGS[f.flag]}")
     who = "In this simulation, router 1 dropped" if simulated else "Router 1 dropped"
+    said = f"{who} {len(run.drops)} frames ({dropped})."
+    if not run.drops and not run.loss_pct and run.mtu:
+        said = ("Nothing was lost at random (no --loss): what was lost were full-size packets, "
+                f"too big for the {run.mtu}-byte link between the routers")  # fmt: skip
+        said += (", and the routers' firewall dropped the ICMP that would have said so."
+                 if run.blackhole else ".")  # fmt: skip
+    elif not run.drops:
+        said = f"{who} no frame" + (
+            ": the --loss you set is a random draw." if run.loss_pct else "."
+        )
     text = (
-        f"{who} {len(run.drops)} frames ({dropped}). Your laptop captured what "
+        f"{said} Your laptop captured what "
         "reached its card: a segment lost on the way to it shows as a gap (tshark: "
         "'previous segment not captured'), your laptop's duplicate ACKs say what is missing "
         "(with SACK blocks saying what did arrive), and the server sends it again: quickly "
