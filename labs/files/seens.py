@@ -25,15 +25,15 @@ from __future__ import annotations
 
 import gc
 import heapq
-import marshal
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from labs.files.batches import dump_batch, load_batches
 from labs.trace import Packet, Phase
 from labs.waterfall import MAX_EXCHANGES, Seen, _dns_pairs, _host, from_seen
 
-#: Seens written to the file at once (marshal is fast on a list, slow one by one).
+#: Seens written to the file at once (`labs.files.batches`).
 _BATCH = 4096
 
 #: A Seen as written: its fields in order.
@@ -57,7 +57,7 @@ class SeenStore:
 
     def flush(self) -> None:
         if self.batch:
-            marshal.dump(self.batch, self.file)
+            dump_batch(self.batch, self.file)
             self.batch = []
         self.file.flush()
 
@@ -65,11 +65,7 @@ class SeenStore:
         """Every Seen stored (also those another process wrote), as records."""
         self.flush()
         self.file.seek(0)
-        while True:
-            try:
-                batch = marshal.load(self.file)
-            except EOFError:
-                return
+        for batch in load_batches(self.file):
             yield from batch
 
     def clear(self) -> None:

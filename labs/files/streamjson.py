@@ -21,7 +21,6 @@ The bytes are those `write_json` writes for `explain_file`
 from __future__ import annotations
 
 import json
-import marshal
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields, is_dataclass, replace
@@ -30,6 +29,7 @@ from typing import IO, Any, TextIO
 
 from labs.dissect.expert import Expert
 from labs.dissect.steps import TITLES, Classifier, Run, View, view
+from labs.files.batches import dump_batch, load_batches
 from labs.files.seens import SeenStore, waterfall_of
 from labs.files.tracejson import Texts, write_parts
 from labs.trace import Field, Layer, Packet, Step, Trace, mask_secrets, mask_value, secret_parts
@@ -41,7 +41,7 @@ def text_spool() -> IO[str]:
     return tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
 
 
-#: Views written to the file at once (marshal is fast on a list, slow one by one).
+#: Views written to the file at once (`labs.files.batches`).
 _BATCH = 4096
 #: Interned values kept at most (then the table starts again: the Seens go
 #: to a file, sharing only saves work, and must not grow with the capture).
@@ -145,13 +145,13 @@ class Share:
             write("\n")
             batch.append(tuple(view(p)))
             if len(batch) >= _BATCH:
-                marshal.dump(batch, self.metas)
+                dump_batch(batch, self.metas)
                 batch.clear()
             keep(compact(p))
             if '"secret":true' in line:
                 self.secrets |= packet_secrets(p)
         if batch:
-            marshal.dump(batch, self.metas)
+            dump_batch(batch, self.metas)
         self.lines.flush()
         self.metas.flush()
         self.seens.flush()
@@ -172,11 +172,7 @@ class Share:
 
 def _records(metas: IO[bytes]) -> Iterator[tuple[Any, ...]]:
     metas.seek(0)
-    while True:
-        try:
-            batch = marshal.load(metas)
-        except EOFError:
-            return
+    for batch in load_batches(metas):
         yield from batch
 
 
