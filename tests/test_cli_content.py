@@ -231,3 +231,25 @@ def test_ctrl_c_while_the_cli_is_still_starting_is_one_line_and_130(capsys, monk
     assert cli.main(["lessons"]) == 130
     err = capsys.readouterr().err
     assert err == "tutor: stopped.\n"
+
+
+def test_show_wraps_objectives_sources_and_choices_under_their_bullet(fixture_course):
+    # A long objective, source or choice went on at column 0 once wrapped.
+    from dataclasses import replace
+
+    from tutor.commands.show import render
+
+    module = fixture_course.modules[0]
+    lesson = module.lessons[0]
+    long = "Say in your own words " + "which layer reads which header " * 4 + "and why"
+    check = replace(lesson.checks[0], choices=(long, *lesson.checks[0].choices[1:]))
+    changed = replace(lesson, objectives=(long,), sources=(long,), checks=(check,))
+    module = replace(module, lessons=(changed, *module.lessons[1:]))
+    fixture_course = replace(fixture_course, modules=(module, *fixture_course.modules[1:]))
+    lines = render(fixture_course, changed, width=60).splitlines()
+    assert max(len(line) for line in lines if "which layer" in line) <= 60
+    for start in ("  • Say in your own words", "   a) Say in your own words"):
+        at = next(i for i, line in enumerate(lines) if line.startswith(start))
+        follow = lines[at + 1]
+        assert follow.startswith(" " * (len(start) - len(start.lstrip()) + 2)), follow
+        assert follow.strip() and "which layer" in lines[at + 1] + lines[at + 2]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from collections.abc import Sequence
 
 from tutor.commands import fail
 from tutor.content import Course, Lesson
@@ -56,6 +57,15 @@ def terms_block(course: Course, lesson: Lesson, styled: bool = False, width: int
     return [*out, ""]
 
 
+def bullets(items: Sequence[str], width: int) -> list[str]:
+    """Each item after a bullet, wrapped under its own first word."""
+    return [
+        line
+        for item in items
+        for line in textwrap.wrap(item, width, initial_indent="  • ", subsequent_indent="    ")
+    ]
+
+
 def render(
     course: Course, lesson: Lesson, answers: bool = False, styled: bool = False, width: int = 88
 ) -> str:
@@ -69,11 +79,11 @@ def render(
         where += f" · lesson {module.lessons.index(lesson) + 1} of {len(module.lessons)}"
     out = [lesson.title, "=" * len(lesson.title), where, ""]
     if lesson.objectives:
-        out += ["After this lesson you can:", *(f"  • {o}" for o in lesson.objectives), ""]
+        out += ["After this lesson you can:", *bullets(lesson.objectives, width), ""]
     out += [marked_body(lesson), ""]
     out += terms_block(course, lesson, styled, width)
     if lesson.sources:
-        out += ["Sources:", *(f"  • {s}" for s in lesson.sources), ""]
+        out += ["Sources:", *bullets(lesson.sources, width), ""]
     if lesson.lab:
         out += [f"Lab: {lesson.lab} (`tutor lab run {lesson.lab}`)", ""]
     if lesson.checks:
@@ -91,7 +101,12 @@ def render(
             )
             for k, choice in enumerate(check.choices):
                 right = answers and k == check.answer
-                out.append(f"   {chr(ord('a') + k)}) {choice}" + ("  ✓ right" if right else ""))
+                out += textwrap.wrap(
+                    choice + ("  ✓ right" if right else ""),
+                    width,
+                    initial_indent=f"   {chr(ord('a') + k)}) ",
+                    subsequent_indent="      ",
+                )
                 said = check.feedback_for(k) if answers else ""
                 if said:
                     out += textwrap.wrap(
