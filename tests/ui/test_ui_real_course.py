@@ -37,3 +37,37 @@ async def test_the_real_course_loads_and_its_lessons_render():
             assert body.query(MarkdownBlock), f"{lesson.id} rendered nothing"
             await pilot.press("escape")
             await pilot.pause()
+
+
+async def test_a_wrapped_objective_goes_on_under_its_text_not_under_its_bullet():
+    from textual.geometry import Region
+    from textual.widgets import Static
+
+    def lines(widget: Static) -> list[str]:
+        w, h = widget.size
+        return [strip.text.rstrip() for strip in widget.render_lines(Region(0, 0, w, h))]
+
+    app = make_app(store=Store.open())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        # The outline's first lesson: its first objective is wider than the detail pane.
+        for shown in (
+            lines(app.screen.query_one("#detail-body", Static)),
+            await _objectives_of_first_lesson(app, pilot, lines),
+        ):
+            at = next(i for i, line in enumerate(shown) if "• Name the four layers" in line)
+            bullet = shown[at].index("•")
+            follow = shown[at + 1]  # what is left of the bullet (a border) stays
+            assert follow.startswith(shown[at][:bullet]), shown
+            assert follow[bullet : bullet + 2].strip() == "" and follow[bullet + 2 :].strip(), shown
+
+
+async def _objectives_of_first_lesson(app, pilot, lines):  # type: ignore[no-untyped-def]
+    from textual.widgets import Static
+
+    await pilot.press("enter")
+    await pilot.pause()
+    assert isinstance(app.screen, LessonScreen)
+    await pilot.resize_terminal(70, 36)
+    await pilot.pause()
+    return lines(app.screen.query_one("#objectives", Static))

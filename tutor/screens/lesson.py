@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from tutor.content import Lesson, markdown_with_links, reading_body
 from tutor.progress import DONE, needed_to_pass
 from tutor.screens.base import TutorScreen
+from tutor.widgets.bullets import with_bullets
 
 TERM_SCHEME = "term:"
 
@@ -51,8 +52,10 @@ class LessonScreen(TutorScreen[None]):
         with VerticalScroll(id="reader"):
             yield Static(self._heading(), id="lesson-heading")
             if lesson.objectives:
-                items = "\n".join(f"  • {escape(o)}" for o in lesson.objectives)
-                yield Static(f"[b]After this lesson you can:[/b]\n{items}", id="objectives")
+                yield Static(
+                    with_bullets("[b]After this lesson you can:[/b]", lesson.objectives),
+                    id="objectives",
+                )
             yield Markdown(
                 markdown_with_links(reading_body(lesson), self.app.course.glossary),
                 id="body",

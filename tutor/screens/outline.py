@@ -3,6 +3,7 @@ pane that describes whatever the cursor is on. The first screen of the app."""
 
 from __future__ import annotations
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -16,6 +17,7 @@ from tutor.course import Lesson, Module
 from tutor.progress import DONE, STARTED, mark
 from tutor.screens import drill_outline
 from tutor.screens.base import TutorScreen
+from tutor.widgets.bullets import with_bullets
 
 Item = Module | Lesson | drill_outline.DrillsEntry
 
@@ -184,7 +186,7 @@ def describe_module(screen: OutlineScreen, module: Module) -> str:
     return "\n".join(lines)
 
 
-def describe_lesson(screen: OutlineScreen, lesson: Lesson) -> str:
+def describe_lesson(screen: OutlineScreen, lesson: Lesson) -> RenderableType:
     if not lesson.available:
         return "\n".join(
             [
@@ -198,11 +200,8 @@ def describe_lesson(screen: OutlineScreen, lesson: Lesson) -> str:
         )
     status = screen.app.store.status(lesson.id)
     said = {DONE: "Done.", STARTED: "In progress."}.get(status or "", "Not started.")
-    lines = [f"[b]{escape(lesson.title)}[/b]", "", f"[dim]{said}[/dim]", ""]
-    if lesson.objectives:
-        lines.append("After this lesson you can:")
-        lines += [f"  • {escape(o)}" for o in lesson.objectives]
-        lines.append("")
+    head = [f"[b]{escape(lesson.title)}[/b]", "", f"[dim]{said}[/dim]", ""]
+    lines: list[str] = []
     extras = [f"{len(lesson.checks)} quick-check questions"] if lesson.checks else []
     if lesson.lab:
         extras.append(f"a lab ({escape(lesson.lab)})")
@@ -215,4 +214,8 @@ def describe_lesson(screen: OutlineScreen, lesson: Lesson) -> str:
         lines.append("[dim]You were reading this last time. Press enter to go on.[/dim]")
     else:
         lines.append("[dim]Press enter to read it.[/dim]")
-    return "\n".join(lines)
+    if not lesson.objectives:
+        return "\n".join(head + lines)
+    return with_bullets(
+        "\n".join([*head, "After this lesson you can:"]), lesson.objectives, "\n".join(["", *lines])
+    )
