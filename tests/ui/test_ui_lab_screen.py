@@ -142,3 +142,20 @@ async def test_the_packet_list_shows_the_password_after_S(course, secrets):
         assert (secret.value in said) is secrets and ("********" in said) is not secrets
         view = screen.query_one(PacketView)
         assert view.show_secrets is secrets
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_a_long_summary_is_cut_before_the_addresses_are(course, size):
+    # At 120x36 the steps pane left the list too narrow for its longest
+    # "What happened" and the destination's port was off screen.
+    from labs.files.explain import explain_file
+
+    trace = explain_file(GOLDEN.parent / "pcaps" / "http.pcap")
+    async with make_app(course, Store.memory()).run_test(size=size) as pilot:
+        screen = await lab_screen(pilot, "http-api", trace)
+        table = screen.query_one("#packets", DataTable)
+        widths = [c.get_render_width(table) for c in table.columns.values()]
+        assert sum(widths) <= table.scrollable_content_region.width
+        labels = [str(c.label) for c in table.columns.values()]
+        ends = max(len(f"{p.src} → {p.dst}") for p in trace.packets)
+        assert widths[labels.index("Source → Destination")] >= ends

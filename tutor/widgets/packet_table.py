@@ -46,7 +46,10 @@ class PacketTable(DataTable[object]):
         self.clear(columns=True)
         # "#" not "No.": these count from 0, Wireshark's No. from 1 (the banner says so).
         if narrow:
-            self.add_columns("#", "Time", "What happened", "Source → Destination")
+            self.add_column("#")
+            self.add_column("Time")
+            self.add_column("What happened", width=self._room_for_what(packets))
+            self.add_column("Source → Destination")
         else:
             self.add_columns("#", "Time", "Source", "Destination", "What happened")
         for p in packets:
@@ -55,6 +58,7 @@ class PacketTable(DataTable[object]):
                 summary = Text.assemble(("inside TLS: ", "italic magenta"), summary)
             if p.conversation and p.origin == "wire":
                 summary = Text.assemble((f"[{p.conversation}] ", "dim"), summary)
+            summary.overflow = "ellipsis"  # cut to leave the addresses whole: say so
             when = f"{p.time * 1000:.1f} ms"
             cells: tuple[str | Text, ...]
             if narrow:
@@ -62,6 +66,22 @@ class PacketTable(DataTable[object]):
             else:
                 cells = (str(p.index), when, Text(p.src), Text(p.dst), summary)
             self.add_row(*cells, key=str(p.index))
+
+    def _room_for_what(self, packets: tuple[Packet, ...]) -> int | None:
+        """In a narrow list, "What happened" as wide as its longest line but
+        no wider than leaves the addresses whole (a long summary is cut at
+        its end instead: its start says what happened, and a cut address
+        loses its port). None: as wide as its content (not laid out yet)."""
+        width = self.scrollable_content_region.width
+        if not width or not packets:
+            return None
+        pad = 2 * self.cell_padding
+        index = max(len(str(p.index)) for p in packets)
+        when = max(len(f"{p.time * 1000:.1f} ms") for p in packets)
+        ends = max(len(f"{p.src} → {p.dst}") for p in packets)
+        left = width - (max(index, 1) + pad) - (max(when, 4) + pad) - (ends + pad) - pad
+        longest = max(len(p.summary) for p in packets) + 16  # room for "inside TLS: ", "[data 1] "
+        return max(min(left, longest), 20) if left < longest else None
 
     def row_of(self, index: int) -> int | None:
         """The row showing packet `index`, or None when the filter hides it."""
