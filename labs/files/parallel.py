@@ -8,13 +8,13 @@ Two processes:
 
 What dissection remembers is per conversation (its protocol, TLS records
 and HTTP bodies across segments, byte counts from its handshake), except
-who is a client, which a SYN tells for every later packet. So the
-conversations are split in two shares of about the same size (a first pass
-over the capture reads each packet's conversation from its bytes); this
-process reads one share and a forked child the other, each reading the
-capture file again from its start, with the packets' global numbers and
-time origin and every SYN of the capture learned before the packet that
-follows it. Each side writes its packets (their JSON, Views and waterfall
+who is a client, which a SYN tells for every later packet. So a first
+pass over the capture reads each packet's conversation from its bytes;
+then this process and a forked child each read the capture file again
+from its start, and each conversation goes to the one that meets it first
+(`labs.files.claims`: both end together however fast each runs), with the
+packets' global numbers and time origin and every SYN of the capture
+learned before the packet that follows it. Each side writes its packets (their JSON, Views and waterfall
 Seens) to its own files and sends back the secrets it met; this process puts
 everything back in capture order. The output is the JSON `write_json` gives
 for `explain_file`, byte for byte (tests/test_explain_parallel.py).
@@ -30,7 +30,6 @@ import pickle
 import signal
 import socket
 from array import array
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, TextIO
 
@@ -39,6 +38,7 @@ from labs.dissect.core import Learned, dissect_some, dissect_stream, paused_gc
 from labs.dissect.layers import Session, dissect_layers, endpoint
 from labs.dissect.narrate import opens
 from labs.dissect.steps import View, view
+from labs.files.claims import Claims
 from labs.files.seens import collecting
 from labs.files.streamjson import Share, finish
 from labs.files.tracejson import Texts
@@ -146,15 +146,6 @@ class Survey:
         self.sizes[k] += 1
         self.ids.append(k)
 
-    def owners(self) -> bytearray:
-        """Which process reads each packet (0 or 1), as `split` shares them."""
-        loads = [self.sizes[0], 0]
-        side = [0] * len(self.sizes)
-        for k in sorted(range(1, len(self.sizes)), key=lambda k: -self.sizes[k]):
-            side[k] = 0 if loads[0] <= loads[1] else 1
-            loads[side[k]] += self.sizes[k]
-        return bytearray(side[k] for k in self.ids)
-
 
 def survey_stream(numbered: Iterable[tuple[int, RawPacket]]) -> Survey:
     """`survey` of (index, packet) pairs as they are read."""
@@ -162,22 +153,6 @@ def survey_stream(numbered: Iterable[tuple[int, RawPacket]]) -> Survey:
     for i, raw in numbered:
         found.add(i, raw)
     return found
-
-
-def split(keys: Sequence[Key | None]) -> tuple[list[int], list[int]]:
-    """Packet indexes in two shares of about the same size, each
-    conversation whole (packets of no conversation stay in the first)."""
-    sizes = Counter(keys)
-    loads = [sizes.pop(None, 0), 0]
-    share: dict[Key | None, int] = {None: 0}
-    for key, n in sorted(sizes.items(), key=lambda kv: -kv[1]):
-        side = 0 if loads[0] <= loads[1] else 1
-        share[key] = side
-        loads[side] += n
-    out: tuple[list[int], list[int]] = ([], [])
-    for i, key in enumerate(keys):
-        out[share[key]].append(i)
-    return out
 
 
 def _read(
@@ -202,9 +177,16 @@ def _read(
 Source = Callable[[], Iterable[tuple[int, RawPacket]]]
 
 
+def _taker(split: tuple[Claims, array[int]], side: int) -> Callable[[int], bool]:
+    """Whether `side` reads packet i: the side that met its conversation first."""
+    claims, ids = split
+    take = claims.take
+    return lambda i: take(ids[i], side)
+
+
 def _read_share(
     source: Source,
-    owner: Sequence[int],
+    mine: Callable[[int], bool],
     side: int,
     t0: float,
     decode_as: Mapping[int, str] | None,
@@ -212,9 +194,9 @@ def _read_share(
     learned: Sequence[Learned],
     share: Share,
 ) -> None:
-    """Dissect the packets `owner` gives to `side` into `share`."""
-    mine = ((i, r) for i, r in source() if owner[i] == side)
-    share.read(collecting(dissect_stream(mine, t0, decode_as, client, learned)))
+    """Dissect the packets `mine` says are `side`'s into `share`."""
+    packets = ((i, r) for i, r in source() if mine(i))
+    share.read(collecting(dissect_stream(packets, t0, decode_as, client, learned)))
 
 
 def _child(write_fd: int, work: tuple[object, ...]) -> None:
@@ -316,15 +298,18 @@ def stream_parallel(
 ) -> None:
     """`write_json_parallel` of the `n` packets `source` gives (each process
     reads them again from `source`), shared as the survey `found` says."""
-    owner = found.owners()
-    syns = found.syns
+    claims = Claims(len(found.keys))
+    syns, ids = found.syns, found.ids
     # Not needed any more (and the child would inherit them).
-    found.ids, found.keys, found._number = array("i"), [], {}
+    found.keys, found._number = [], {}
     shares = (Share(), Share())
     try:
         with paused_gc():
-            _fork_and_read(trace, source, n, t0, owner, syns, shares, out, decode_as, client, mask)
+            _fork_and_read(
+                trace, source, n, t0, (claims, ids), syns, shares, out, decode_as, client, mask
+            )
     finally:
+        claims.close()
         for share in shares:
             share.close()
 
@@ -334,7 +319,7 @@ def _fork_and_read(
     source: Source,
     n: int,
     t0: float,
-    owner: bytearray,
+    split: tuple[Claims, array[int]],
     syns: list[Learned],
     shares: tuple[Share, Share],
     out: TextIO,
@@ -354,21 +339,22 @@ def _fork_and_read(
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _die_with(parent)
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        _child(write_fd, (source, owner, 1, t0, decode_as, client, syns, shares[1]))
+        _child(write_fd, (source, _taker(split, 1), 1, t0, decode_as, client, syns, shares[1]))
     os.close(write_fd)
     received = None
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held signal lands here
-        _read_share(source, owner, 0, t0, decode_as, client, syns, shares[0])
+        _read_share(source, _taker(split, 0), 0, t0, decode_as, client, syns, shares[0])
         received = _receive(read_fd)
         if received is None:  # the child failed: read its share here
             os.waitpid(pid, 0)
             pid = 0
             shares[1].clear()
-            _read_share(source, owner, 1, t0, decode_as, client, syns, shares[1])
+            # Every conversation is taken by now (this process read them all).
+            _read_share(source, _taker(split, 1), 1, t0, decode_as, client, syns, shares[1])
         else:
             shares[1].secrets = received
-        finish(trace, n, owner, shares, out, mask)
+        finish(trace, n, split[0].owners(split[1]), shares, out, mask)
     finally:
         if pid and received is None:  # stopped (Ctrl-C) or failed: the child must not outlive us
             os.kill(pid, signal.SIGKILL)
@@ -379,7 +365,6 @@ def _fork_and_read(
 
 __all__ = [
     "Survey",
-    "split",
     "stream_parallel",
     "stream_serial",
     "survey",
