@@ -75,6 +75,17 @@ FIELDS = {
     "ipv6.fraghdr.reserved_bits ipv6.fraghdr.more ipv6.fraghdr.ident",
     "http": "http.content_encoding http.transfer_encoding http.chunk_size tcp.segment.count "
     "tcp.reassembled.length",
+    "ppp": "pppoe.version pppoe.type pppoe.code pppoe.session_id pppoe.payload_length "
+    "pppoed.tags.service_name pppoed.tags.ac_name pppoed.tags.host_uniq pppoed.tags.ac_cookie "
+    "ppp.address ppp.control ppp.protocol ppp.code ppp.identifier ppp.length ppp.data "
+    "lcp.magic_number lcp.data lcp.opt.mtu_bytes lcp.opt.auth_protocol_bytes "
+    "lcp.opt.magic_number_bytes lcp.opt.type lcp.opt.length lcp.opt.mru lcp.opt.auth_protocol "
+    "lcp.opt.magic_number ipcp.opt.addr ipcp.opt.pri_dns ipcp.opt.sec_dns ipcp.opt.type "
+    "ipcp.opt.length ipcp.opt.ip_address ipcp.opt.pri_dns_address ipcp.opt.sec_dns_address "
+    "l2tp.flags l2tp.type l2tp.length_bit "
+    "l2tp.seq_bit l2tp.offset_bit l2tp.priority l2tp.version l2tp.length l2tp.tunnel "
+    "l2tp.session l2tp.Ns l2tp.Nr l2tp.offset l2tp.avp.mandatory l2tp.avp.hidden "
+    "l2tp.avp.length l2tp.avp.vendor_id l2tp.avp.type l2tp.avp.message_type",
     "common": "ip.src ip.dst ip.len udp.srcport udp.dstport udp.length tcp.srcport tcp.dstport "
     "tcp.len icmp.data_time eth.trailer",
 }
@@ -82,23 +93,11 @@ FIELDS = {
 NAMES = list(dict.fromkeys([*COMPARED, *" ".join(FIELDS.values()).split()]))
 
 #: Differences that remain, per capture and mode: {(packet index, field), ...}.
-HRR = "tls.handshake.version tls.handshake.random tls.handshake.session_id_length "
-HRR += "tls.handshake.ciphersuite tls.handshake.extensions_length tls.handshake.extension.type "
-HRR += "tls.handshake.extensions.supported_version"
-KNOWN: dict[str, set[tuple[int, str]]] = {
-    # FTP data in active mode (PORT, EPRT): tutor follows it as FTP-DATA, tshark 4.0 shows data.
-    "ftp-active": {(23, "data.len")},
-    "ftp6": {(56, "data.len")},
-    # scapy cannot read a HelloRetryRequest's key share without a session: type and length only.
-    "tls13-hrr": {(5, n) for n in HRR.split()},
-}
+KNOWN: dict[str, set[tuple[int, str]]] = {}
 
 
 #: Packets tutor shows only as data where tshark decodes them, per capture.
-UNDECODED: dict[str, list[int]] = {
-    # NBNS quoted inside ICMP errors: tshark reads the quoted query, tutor the quote's headers only.
-    "nbns": [2, 4],
-}
+UNDECODED: dict[str, list[int]] = {}
 
 
 def _norm(value: str) -> str:

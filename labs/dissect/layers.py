@@ -4,98 +4,23 @@
 dissection when it declines), maps each to Wireshark's fields with the
 mapper `labs.dissect.proto` registers for it, and hands TCP/UDP payloads to the
 application protocol the `Session` picks for that conversation. `labs.dissect.core`
-builds Packets and Traces from these.
+builds Packets and Traces from these; `labs.dissect.session` holds the
+`Session` and the choice of application protocol.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from labs.dissect import idle, narrate, proto
-from labs.dissect.proto import fast, inet
-from labs.dissect.proto.base import APPS, HEADERS, App, Stream, plain_field, resent_layer
+from labs.dissect import proto
+from labs.dissect.proto import fast, inet, l2tp, ppp
+from labs.dissect.proto.base import APPS, HEADERS, plain_field, resent_layer
 from labs.dissect.proto.walk import spots
-from labs.dissect.tcp_analysis import NOTHING, RESENT, Analyzer, Found, Segment
+from labs.dissect.session import Session, app_layers, data_layer, quoted_layers
+from labs.dissect.tcp_analysis import NOTHING, RESENT, Segment
 from labs.trace import Field, Layer
 
-
-class Session:
-    """Memory shared by the packets of one trace that crossed one place.
-
-    `origin` is the packets' RawPacket.origin: packets not on the wire
-    ("inside-tls": plaintext recorded inside the tunnel) are already
-    decrypted, so TLS is never what they carry, whatever `decode_as` says of
-    their ports."""
-
-    def __init__(
-        self,
-        decode_as: Mapping[int, str] | None = None,
-        client: str | None = None,
-        origin: str = "wire",
-    ):
-        #: application protocols these packets cannot carry
-        self.excluded = frozenset() if origin == "wire" else frozenset({"tls"})
-        self.decode_as = {int(k): v for k, v in (decode_as or {}).items() if v not in self.excluded}
-        #: conversation (frozenset of both endpoints) -> application protocol name
-        self.protos: dict[frozenset[tuple[str, int]], str] = {}
-        #: a client endpoint -> the protocol that follows it (`App.follows_client`)
-        self.followed: dict[tuple[str, int], str] = {}
-        #: port -> protocol a module announced for a connection to come (`Stream.expect`)
-        self.expected: dict[int, str] = {}
-        #: one direction (src, sport, dst, dport) -> what its protocol module remembers
-        self.streams: dict[tuple[str, int, str, int], Stream] = {}
-        # A port a lab names for its protocol is where its server listens
-        # (also for the plaintext recorded inside that server's tunnel).
-        self.roles = narrate.Roles(client, [int(k) for k in decode_as or {}])
-        self._apps: dict[str, list[App]] = {}
-        #: Wireshark's TCP analysis of the packets read so far
-        self.tcp = Analyzer()
-        #: the time and trace index of the packet being read (set by
-        #: `labs.dissect.core.dissect_packet`; TCP analysis needs both)
-        self.now = 0.0
-        self.index = 0
-        #: what TCP analysis found in the packet just read
-        self.analysis: Found = NOTHING
-        #: the raw sequence number of its TCP payload (None: no TCP read)
-        self.seq: int | None = None
-        #: conversations idle for a sweep, as bytes (`labs.dissect.idle`), by name
-        self.frozen: dict[str, bytes] = {}
-        #: conversation -> when a packet last came to it (in `proto` calls)
-        self._touched: dict[idle.Conv, int] = {}
-        self._calls = 0
-
-    def apps(self, transport: str) -> list[App]:
-        """The application protocols that may ride on `transport` here."""
-        found = self._apps.get(transport)
-        if found is None:
-            found = self._apps[transport] = [
-                a for a in APPS.values() if transport in a.transport and a.name not in self.excluded
-            ]
-        return found
-
-    def proto(self, conv: idle.Conv) -> str | None:
-        """The protocol chosen for `conv`, if any; a frozen conversation
-        comes back whole (its Streams too), and idle ones are frozen."""
-        if self.frozen:
-            blob = self.frozen.pop(idle.conv_name(conv), None)
-            if blob is not None:
-                idle.thaw_session(blob, self.protos, self.streams, conv, self.expected)
-        self._calls += 1
-        self._touched[conv] = self._calls
-        if self._calls % idle.SWEEP == 0:
-            idle.sweep_session(self._touched, self._calls - idle.SWEEP, self)
-        return self.protos.get(conv)
-
-    def stream(self, src: str, sport: int, dst: str, dport: int) -> Stream:
-        key = (src, sport, dst, dport)
-        st = self.streams.get(key)
-        if st is None:
-            back = self.streams.get((dst, dport, src, sport))
-            shared = {} if back is None else back.shared
-            st = self.streams[key] = Stream(shared=shared, expect=self.expected)
-        return st
-
+__all__ = ["Session", "data_layer", "dissect_layers", "endpoint", "padding_layer"]
 
 _PARSERS: dict[str, Any] = {}
 
@@ -126,26 +51,16 @@ def _parse(data: bytes, link: str) -> Any:
     return cls(data, stop_dissection_after=_PARSERS["stop"])
 
 
-def data_layer(payload: bytes, offset: int, name: str = "Data", explain: str = "") -> Layer:
-    """Bytes this tool does not decode, shown as they are."""
-    n = len(payload)
-    return Layer(
-        name,
-        offset,
-        n,
-        (
-            Field("Data", "data.data", payload.hex(":"), f"{n} bytes", offset, n, explain),
-            Field("Length", "data.len", str(n), f"{n} bytes", offset, n),
-        ),
-    )
-
-
-def padding_layer(payload: bytes, offset: int) -> Layer:
+def padding_layer(payload: bytes, offset: int, named: bool = True) -> Layer:
     """Bytes after the end of the IP packet: Ethernet pads a frame to its
     64-byte minimum with zeros (Wireshark's eth.padding); other bytes there
-    are a trailer (eth.trailer)."""
+    are a trailer (eth.trailer). After a PPPoE payload Wireshark names
+    neither (`named` False): tutor shows them without a filter name."""
     n = len(payload)
-    if any(payload):  # not zeros: Wireshark calls them a trailer, not padding
+    if not named:
+        name, wireshark, says = "Padding", None, "Bytes after the PPPoE payload: "
+        says += "filler to the frame's minimum size (Wireshark does not mark them)."
+    elif any(payload):  # not zeros: Wireshark calls them a trailer, not padding
         name, wireshark, says = "Trailer", "eth.trailer", "Bytes after the packet, not zeros: "
         says += "added on the way (by a switch, a tap or the sender's driver), not part of it."
     else:
@@ -157,88 +72,6 @@ def padding_layer(payload: bytes, offset: int) -> Layer:
         n,
         (Field(name, wireshark, payload.hex(":"), f"{n} bytes", offset, n, says),),
     )
-
-
-def _app_name(
-    session: Session, src: str, sport: int, dst: str, dport: int, transport: str, payload: bytes
-) -> str:
-    conv = frozenset(((src, sport), (dst, dport)))
-    known = session.proto(conv)
-    if known:
-        return known
-    name = session.decode_as.get(dport) or session.decode_as.get(sport)
-    if not name and session.expected:
-        name = session.expected.get(dport) or session.expected.get(sport) or ""
-    if not name and session.followed:
-        name = session.followed.get((src, sport)) or session.followed.get((dst, dport)) or ""
-    if not name and payload.startswith(b"PRI * HTTP/2.0\r\n"):
-        name = "http2"  # the HTTP/2 preface says so on any port (h2c on 8080)
-    if not name:
-        apps = session.apps(transport)
-        for port in (dport, sport):
-            name = next((a.name for a in apps if port in a.ports), "")
-            if name:
-                break
-        if not name:
-            name = next((a.name for a in apps if a.detect and a.detect(payload)), "")
-    if name == "http" and b"\r\nupgrade: websocket" in payload[:4096].lower():
-        # An HTTP request asking to switch to WebSocket: the websocket module
-        # reads the handshake and the frames that follow on this connection.
-        name = "websocket"
-    chosen = APPS.get(name)
-    if chosen and transport not in chosen.transport and f"{name}-{transport}" in APPS:
-        # The same protocol framed for this transport (DNS over TCP has a length prefix).
-        name = f"{name}-{transport}"
-    if name and (transport == "tcp" or (chosen is not None and chosen.sticky)):
-        session.protos[conv] = name
-    return name
-
-
-def _app_layers(
-    session: Session,
-    payload: bytes,
-    offset: int,
-    src: str,
-    sport: int,
-    dst: str,
-    dport: int,
-    transport: str,
-) -> list[Layer]:
-    name = _app_name(session, src, sport, dst, dport, transport, payload)
-    app = APPS.get(name)
-    if app is None:
-        return [data_layer(payload, offset)]
-    try:
-        if app.follows_client:
-            return _followed(session, app, payload, offset, src, sport, dst, dport)
-        stream = session.stream(src, sport, dst, dport)
-        if transport == "tcp":
-            # What TCP analysis found here (a gap, bytes out of order): a module
-            # that reassembles (HTTP) says so rather than join bytes that do not follow.
-            stream.state["tcp.analysis"] = session.analysis.flags
-            stream.state["tcp.seq"] = session.seq
-        return app.dissect(payload, offset, stream)
-    except Exception:
-        # A malformed or partial message: show the bytes rather than fail.
-        return [data_layer(payload, offset, explain=f"Could not be read as {name.upper()}.")]
-
-
-def _followed(
-    session: Session,
-    app: App,
-    payload: bytes,
-    offset: int,
-    src: str,
-    sport: int,
-    dst: str,
-    dport: int,
-) -> list[Layer]:
-    """A protocol whose server answers from a new port: its first message to
-    a well-known port names the client endpoint, which is then followed."""
-    if dport in app.ports and (src, sport) not in session.followed:
-        session.followed[(src, sport)] = app.name
-    client = (src, sport) if (src, sport) in session.followed else (dst, dport)
-    return app.dissect(payload, offset, session.stream(client[0], client[1], "", 0))
 
 
 def _generic_layer(layer: Any, offset: int, packet: bytes) -> tuple[Layer, int]:
@@ -258,25 +91,42 @@ def dissect_layers(data: bytes, link: str, session: Session) -> tuple[list[Layer
         return [], ends
     chain = fast.parse(data, link)
     if chain is None:
-        try:
-            chain = list(_parse(data, link).iterpayloads())
-        except Exception:
-            return [data_layer(data, 0, explain="Could not be decoded.")], ends
-        try:
-            return _map_layers(chain, data, session, ends)
-        finally:
-            for layer in chain:
-                # Break scapy's layer <-> underlayer cycles so the packet is
-                # freed at once (the cyclic collector is paused while dissecting).
-                layer.underlayer = None
+        if link == "ethernet" and _pppoe_at(data):
+            return _pppoe(data, session, ends), ends
+        return _scapy_layers(data, link, session, ends, 0, []), ends
     return _map_layers(chain, data, session, ends)
 
 
+def _scapy_layers(
+    data: bytes, link: str, session: Session, ends: dict[str, Any], start: int, layers: list[Layer]
+) -> list[Layer]:
+    """The layers of data[start:] (the whole packet, or the one a tunnel
+    carries) as scapy dissects them, added to `layers`."""
+    try:
+        chain = list(_parse(data[start:], link).iterpayloads())
+    except Exception:
+        layers.append(data_layer(data[start:], start, explain="Could not be decoded."))
+        return layers
+    try:
+        return _map_layers(chain, data, session, ends, start, layers)[0]
+    finally:
+        for layer in chain:
+            # Break scapy's layer <-> underlayer cycles so the packet is
+            # freed at once (the cyclic collector is paused while dissecting).
+            layer.underlayer = None
+
+
 def _map_layers(
-    chain: list[Any], data: bytes, session: Session, ends: dict[str, Any]
+    chain: list[Any],
+    data: bytes,
+    session: Session,
+    ends: dict[str, Any],
+    offset: int = 0,
+    layers: list[Layer] | None = None,
 ) -> tuple[list[Layer], dict[str, Any]]:
-    layers: list[Layer] = []
-    offset = 0
+    """The Layers of `chain` (headers read from data[offset:]), added to `layers`."""
+    if layers is None:
+        layers = []
     analyzed = False
     for layer in chain:
         name = type(layer).__name__
@@ -295,8 +145,12 @@ def _map_layers(
                 # would count them twice in the stream's application state.
                 layers.append(resent_layer(payload, offset))
             elif ends["transport"] in ("tcp", "udp") and ends["sport"] is not None:
+                if ends["transport"] == "udp" and l2tp.PORT in (ends["sport"], ends["dport"]):
+                    _l2tp(data, offset, offset + len(payload), session, ends, layers)
+                    offset += len(payload)
+                    continue
                 layers.extend(
-                    _app_layers(
+                    app_layers(
                         session,
                         payload,
                         offset,
@@ -307,6 +161,8 @@ def _map_layers(
                         ends["transport"],
                     )
                 )
+            elif layers and layers[-1].name == "UDP (quoted)":
+                layers.extend(quoted_layers(session, payload, offset, layers[-1]))
             else:
                 timed = inet.echo_time(layers[-1], payload, session.now) if layers else None
                 skip = 0
@@ -348,6 +204,76 @@ def _map_layers(
     if offset < len(data) and not layers:
         layers.append(data_layer(data[offset:], offset))
     return layers, ends
+
+
+#: EtherTypes of PPPoE discovery and session frames
+_PPPOE = (ppp.DISCOVERY.to_bytes(2, "big"), ppp.SESSION.to_bytes(2, "big"))
+
+
+def _pppoe_at(data: bytes) -> int:
+    """Where the PPPoE header of an Ethernet frame starts (after one VLAN
+    tag, as many providers send it), or 0 when the frame is not PPPoE."""
+    if data[12:14] in _PPPOE:
+        return 14
+    return 18 if data[12:14] == b"\x81\x00" and data[16:18] in _PPPOE else 0
+
+
+def _pppoe(data: bytes, session: Session, ends: dict[str, Any]) -> list[Layer]:
+    """A PPPoE frame: Ethernet (and its VLAN tag), PPPoE and PPP, then the
+    IP packet it carries read as any other, or the PPP control message;
+    bytes after the PPPoE payload pad the Ethernet frame."""
+    at = _pppoe_at(data)
+    layers: list[Layer] = []
+    offset = 0
+    for header in list(_parse(data[:at], "ethernet").iterpayloads()):
+        lay, hlen = HEADERS.get(type(header).__name__, _generic_layer)(header, offset, data)
+        layers.append(lay)
+        offset += hlen
+        header.underlayer = None  # no cycle left for the paused collector
+    try:
+        framed = ppp.pppoe(data, at, int.from_bytes(data[at - 2 : at], "big"))
+    except (ValueError, IndexError):
+        layers.append(data_layer(data[at:], at, explain="Could not be read as PPPoE."))
+        return layers
+    layers += framed.layers
+    # Until an IP header inside names better ones, the frame's ends are its MAC addresses.
+    ends.update(src=layers[0].fields[1].value, dst=layers[0].fields[0].value, link=True)
+    end = min(len(data), at + 6 + int.from_bytes(data[at + 4 : at + 6], "big"))
+    if framed.kind:
+        _scapy_or_fast(data[:end], framed.inner_at, session, ends, layers)
+    if end < len(data):
+        layers.append(padding_layer(data[end:], end, named=False))
+    return layers
+
+
+def _l2tp(
+    data: bytes, start: int, end: int, session: Session, ends: dict[str, Any], layers: list[Layer]
+) -> None:
+    """An L2TP message in data[start:end] (a UDP payload); the IP packet in
+    its PPP frame is read as a packet of its own: its TCP analysis and its
+    protocol's state follow its own addresses and ports (as Wireshark's do),
+    while the packet stays in the tunnel's conversation (`ends`), whose UDP
+    datagram the narration describes."""
+    try:
+        framed = l2tp.dissect(data, start, end)
+    except (ValueError, IndexError):
+        layers.append(data_layer(data[start:end], start, explain="Could not be read as L2TP."))
+        return
+    layers += framed.layers
+    if framed.kind:
+        inner: dict[str, Any] = {"src": "", "dst": "", "sport": None, "dport": None}
+        inner["transport"] = ""
+        _scapy_or_fast(data[:end], framed.inner_at, session, inner, layers)
+
+
+def _scapy_or_fast(
+    data: bytes, start: int, session: Session, ends: dict[str, Any], layers: list[Layer]
+) -> list[Layer]:
+    """The IP packet at data[start:] (inside a tunnel) added to `layers`."""
+    chain = fast.parse(data[start:], "raw")
+    if chain is None:
+        return _scapy_layers(data, "raw", session, ends, start, layers)
+    return _map_layers(chain, data, session, ends, start, layers)[0]
 
 
 def _analyze(session: Session, tcp: Layer, ends: dict[str, Any]) -> Layer:

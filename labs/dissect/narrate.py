@@ -7,10 +7,8 @@ so the text can never disagree with the bytes shown beside it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from labs.dissect import idle
 from labs.dissect.proto.base import APPS
+from labs.dissect.roles import Roles, port_of
 from labs.trace import Field, Layer
 
 
@@ -45,101 +43,6 @@ def _num(fields: dict[str, Field], name: str) -> int | None:
         return None
 
 
-class Roles:
-    """Who is the client: the side that sent the first SYN of a conversation,
-    else the side not on a known server port (`server_ports`: the ports a
-    lab gave as `decode_as`, where its servers listen even when the port is
-    as high as the client's), else the side on the higher (ephemeral) port.
-    `client` ("IP" or "IP:PORT") names the learner's side, which the
-    narration calls "your computer"."""
-
-    def __init__(self, client: str | None = None, server_ports: Iterable[int] = ()):
-        self.client = client
-        self.server_ports = frozenset(server_ports)
-        self.clients: set[str] = set()
-        self.servers: set[str] = set()
-        #: connection attempts seen: (client, server) -> flags seen so far
-        self.syns: dict[tuple[str, str], int] = {}
-        #: one direction (sender, receiver) -> the sender's initial sequence
-        #: number, to count bytes from 1 (a server's endpoint is the same in
-        #: all its connections, so the endpoint alone would mix them up)
-        self.isn: dict[tuple[str, str], int] = {}
-        #: one direction -> the sequence number its FIN used (a FIN counts as one byte)
-        self.fin: dict[tuple[str, str], int] = {}
-        #: conversations idle for a sweep: their entries in the three tables
-        #: above as bytes (`labs.dissect.idle`), by "a b" (sorted ends)
-        self.frozen: dict[str, bytes] = {}
-        #: conversation (sorted ends) -> when a TCP segment last came to it
-        self._touched: dict[tuple[str, str], int] = {}
-        self._count = 0
-
-    def touch(self, src: str, dst: str) -> None:
-        """A TCP segment between `src` and `dst` is read: what was frozen of
-        their conversation comes back, and idle conversations are frozen."""
-        a, b = (src, dst) if src <= dst else (dst, src)
-        tables = (self.syns, self.isn, self.fin)
-        if self.frozen:
-            blob = self.frozen.pop(f"{a} {b}", None)
-            if blob is not None:
-                idle.thaw_roles(blob, tables, a, b)
-        self._count += 1
-        self._touched[(a, b)] = self._count
-        if self._count % idle.SWEEP == 0:
-            since = self._count - idle.SWEEP
-            for a, b in [k for k, last in self._touched.items() if last <= since]:
-                del self._touched[(a, b)]
-                blob = idle.freeze_roles(tables, a, b)
-                if blob is not None:
-                    self.frozen[f"{a} {b}"] = blob
-
-    def note_syn(self, src: str, dst: str) -> None:
-        self.learn(src, dst)
-        self.syns[(src, dst)] = 1
-
-    def learn(self, src: str, dst: str) -> None:
-        """A SYN from `src` to `dst` was seen (here, or in another process
-        reading other conversations of the same capture)."""
-        self.clients.add(src)
-        self.servers.add(dst)
-
-    def is_client(self, src: str, dst: str) -> bool:
-        if src in self.clients or dst in self.servers:
-            return True
-        if dst in self.clients or src in self.servers:
-            return False
-        sport, dport = _port(src), _port(dst)
-        if sport is None or dport is None:
-            return False
-        to_server, from_server = dport in self.server_ports, sport in self.server_ports
-        if to_server != from_server:
-            return to_server
-        return sport > dport
-
-    def name(self, endpoint: str, client_side: bool) -> str:
-        """`endpoint` as the narration names it. With `client` given as an
-        address only, both ends of a loopback conversation match it, so only
-        the client side of the conversation is "your computer"."""
-        c = self.client
-        if c and (endpoint == c or (client_side and _host(endpoint) == c)):
-            return f"your computer ({endpoint})"
-        return endpoint
-
-    def names(self, src: str, dst: str) -> tuple[str, str]:
-        src_is_client = self.is_client(src, dst)
-        return self.name(src, src_is_client), self.name(dst, not src_is_client)
-
-
-def _host(endpoint: str) -> str:
-    head, sep, tail = endpoint.rpartition(":")
-    host = head if sep and tail.isdigit() else endpoint
-    return host.strip("[]")
-
-
-def _port(endpoint: str) -> int | None:
-    head, _, tail = endpoint.rpartition(":")
-    return int(tail) if head and tail.isdigit() else None
-
-
 def _tcp(
     fields: dict[str, Field], layers: tuple[Layer, ...], src: str, dst: str, roles: Roles
 ) -> tuple[str, str]:
@@ -160,6 +63,9 @@ def _tcp(
     syn, ackf, fin, rst = bits & 0x02, bits & 0x10, bits & 0x01, bits & 0x04
     summary = f"TCP {flags.replace(', ', '-') if syn and ackf else flags}"
     app_sentence, app_summary = _app(layers)
+    if seg:
+        offered = _offered(layers, src, dst, roles, f"TCP {flags} ({seg} bytes")
+        app_sentence, app_summary = offered if offered[0] else (app_sentence, app_summary)
     if syn and not ackf:
         mss = _num(fields, "tcp.options.mss_val")
         tail = f" and segments up to {mss} bytes" if mss else ""
@@ -176,22 +82,25 @@ def _tcp(
     if rst:
         if roles.syns.get((dst, src)) == 1:
             return summary, (
-                f"{a} refuses the conversation (RST): nothing is listening on port {_port(src)}."
+                f"{a} refuses the conversation (RST): nothing is listening on port {port_of(src)}."
             )
         return summary, f"{a} aborts the conversation with {b} at once (RST)."
-    if fin:
-        if seq is not None:
-            roles.fin[(src, dst)] = (seq + seg) % 2**32
-        extra = f", after {seg} last bytes of data" if seg else ""
-        return summary, f"{a} says it has nothing more to send to {b} (FIN){extra}."
+    if fin and seq is not None:
+        roles.fin[(src, dst)] = (seq + seg) % 2**32
+    if fin and not seg:
+        return summary, f"{a} says it has nothing more to send to {b} (FIN)."
     if seg:
-        what = f": {app_sentence}" if app_sentence else ""
+        what = f": {app_sentence.rstrip('.')}" if app_sentence else ""
         span = (
             f" (its bytes {sent_before + 1}-{sent_before + seg})" if sent_before is not None else ""
         )
-        return (app_summary or f"TCP {flags} ({seg} bytes)"), _end(
-            f"{a} sends {seg} bytes to {b}{span}{what}"
-        )
+        sentence = _end(f"{a} sends {seg} bytes to {b}{span}{what}")
+        line = app_summary or f"TCP {flags} ({seg} bytes)"
+        if fin:
+            # The data and the end of this side in one segment: say both.
+            line += " + FIN" if app_summary else ""
+            sentence += " The same segment carries a FIN: these are its last bytes; it will send nothing more."
+        return line, sentence
     if roles.syns.get((src, dst)) == 2:
         roles.syns[(src, dst)] = 3
         return summary, f"{a} acknowledges {b}'s SYN (ACK): the three-way handshake is complete."
@@ -201,6 +110,37 @@ def _tcp(
     if got is not None:
         return summary, f"{a} confirms it has received all {got} bytes {b} has sent so far (ACK)."
     return summary, f"{a} acknowledges everything {b} sent before byte {ack} (ACK)."
+
+
+def _offered(
+    layers: tuple[Layer, ...], src: str, dst: str, roles: Roles, line: str
+) -> tuple[str, str]:
+    """Notes the data ports an FTP PORT or EPRT command offers; for bytes on
+    such a port that Wireshark shows as plain data (it does not link the
+    connection to the command), (sentence, summary) that say whose they are,
+    else ("", "")."""
+    names = [layer.name for layer in layers]
+    if "FTP" in names:
+        for f in layers[names.index("FTP")].fields:
+            if f.filter in ("ftp.active.port", "ftp.eprt.port"):
+                roles.offered[int(f.value)] = "PORT" if f.filter == "ftp.active.port" else "EPRT"
+    if not roles.offered or "Data" not in names:
+        return "", ""
+    port = next((p for p in (port_of(dst), port_of(src)) if p in roles.offered), None)
+    if port is None:
+        return "", ""
+    command = roles.offered[port]
+    expects = (
+        "from the server's port 20"
+        if command == "PORT"
+        else "between the client's own address and itself"
+    )
+    return (
+        f"FTP data on the connection the client offered with {command} (port {port}), the "
+        f"file or listing a command asked for. Wireshark 4.0 shows these bytes as plain data: "
+        f"it expects this connection {expects}, so it does not link it to {command}",
+        f"{line} of FTP data)",
+    )
 
 
 def _relative(number: int | None, isn: int | None) -> int | None:
@@ -307,6 +247,9 @@ def _describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tu
             f"{a} → {b}: {wifi.explain.rstrip('.')}{named}. A Wi-Fi frame seen over the air "
             "(a card in monitor mode), before any IP packet.",
         )
+    phrase, summary = _app(layers)  # a link-layer message: PPPoE discovery, PPP's LCP
+    if summary:
+        return summary, _end(f"{a} sends {b} {phrase}")
     names = " / ".join(layer.name for layer in layers) or "nothing"
     cut = _cut_short(fields, layers, a, b)
     if cut:

@@ -54,6 +54,8 @@ BUILTIN = (
     "ssdp",
     "quic",
     "wifi",
+    "dropbox",
+    "ppp_words",
 )
 
 _loaded = False

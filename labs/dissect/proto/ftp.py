@@ -19,7 +19,7 @@ from scapy.fields import StrField, StrFixedLenField
 from scapy.packet import Packet
 
 from labs.dissect.proto.base import App, Stream, app
-from labs.dissect.proto.ftp_ports import address_fields, eprt_fields, epsv_field
+from labs.dissect.proto.ftp_ports import address_fields, eprt_fields, epsv_field, linked_ports
 from labs.dissect.proto.ftp_words import CLASSES, COMMANDS, REPLIES, reply_meaning
 from labs.trace import Field, Layer
 
@@ -245,10 +245,9 @@ def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
         position += len(layer.raw_packet_cache or b"")
         first = False
         layer = layer.payload
-    for f in fields:
+    for port in linked_ports(fields):
         # The data connection to come, as Wireshark learns it from this conversation.
-        if f.filter in ("ftp.passive.port", "ftp.epsv.port", "ftp.active.port", "ftp.eprt.port"):
-            stream.expect[int(f.value)] = "ftp-data"
+        stream.expect[port] = "ftp-data"
     return [Layer("FTP", offset, len(payload), tuple(fields))]
 
 

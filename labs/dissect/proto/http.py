@@ -102,15 +102,17 @@ def _end(msg: bytes | bytearray, frame: list[Any]) -> int | None:
     return len(msg)  # read until the connection closes: what has come so far
 
 
-def _message(msg: bytes, at: int, first: int, parts: int) -> Layer:
+def _message(msg: bytes, at: int, first: int, parts: int) -> list[Layer]:
     """The layer of one whole message `msg` whose first byte sits at `at` in
-    this packet (negative: it began in an earlier segment); fields before
+    this packet (negative: it began in an earlier segment), and Wireshark's
+    Data layer after it for a body without a Content-Type; fields before
     `first` (this payload's start) keep no bytes of this packet."""
     end = msg.find(b"\r\n\r\n")
     head_end = len(msg) if end < 0 else end + 4
     request = bool(REQUEST_LINE.match(msg))
     fields: list[Field] = []
     headers: dict[str, str] = {}
+    after: list[Layer] = []
     pos = 0
     for i, line in enumerate(msg[:head_end].split(b"\r\n")):
         if i == 0:
@@ -154,13 +156,15 @@ def _message(msg: bytes, at: int, first: int, parts: int) -> Layer:
         fields.append(
             http_body.body_field(body, body_at, at + len(msg) - body_at, content_type, what)
         )
+        if not content_type:
+            after.append(http_body.data_layer(body, body_at, at + len(msg) - body_at))
     if parts > 1:
         fields = [f if f.offset >= first else _moved(f, first) for f in fields]
         fields += reassembly_fields(parts, len(msg), first)
     start = max(at, first)
     # Named "HTTP" whole or reassembled (labs find their messages by that
     # name); tcp.segment.count says how many segments it came from.
-    return Layer("HTTP", start, at + len(msg) - start, tuple(fields))
+    return [Layer("HTTP", start, at + len(msg) - start, tuple(fields)), *after]
 
 
 def _moved(f: Field, first: int) -> Field:
@@ -287,7 +291,7 @@ def _read(
             if (frame is None and len(msg) > MAX_HEAD) or (
                 frame is not None and (len(msg) > MAX_HELD or _too_long(frame))
             ):
-                layers.append(_message(bytes(msg), base + pos, offset, parts))
+                layers.extend(_message(bytes(msg), base + pos, offset, parts))
                 if frame is not None and frame[0] == "length":
                     st["body_left"] = frame[1] - len(msg)
                 _reset_held(st)
@@ -297,7 +301,7 @@ def _read(
             end = base + end_all if hi is None else min(base + end_all, hi)
             layers.append(_part(buf, base + pos, offset, end))
             return layers
-        layers.append(_message(bytes(msg[:end]), base + pos, offset, parts))
+        layers.extend(_message(bytes(msg[:end]), base + pos, offset, parts))
         pos += end
         parts = 1
     _reset_held(st)

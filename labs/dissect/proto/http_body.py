@@ -2,7 +2,8 @@
 transfer coding taken apart (section 7.1), gzip/deflate content coding
 undone (RFC 9110 section 8.4.1) with a bounded decompressor, and the body
 shown as text when it is text, as Wireshark does with its
-`http.dechunk_body` and `http.decompress_body` preferences on.
+`http.dechunk_body` and `http.decompress_body` preferences on (and, with no
+Content-Type, also as Wireshark's generic data).
 
 Chunks are parsed by hand: no library takes apart chunked coding from bytes
 already captured (http.client and h11 read it from a socket or a state
@@ -16,7 +17,7 @@ from __future__ import annotations
 import zlib
 from typing import NamedTuple
 
-from labs.trace import Field
+from labs.trace import Field, Layer
 
 #: Longest body shown as a field value; longer bodies are shown cut, with their size.
 BODY_SHOWN = 2048
@@ -96,6 +97,26 @@ def body_field(body: bytes, at: int, length: int, content_type: str, what: str =
         shown += f" … ({len(body)} bytes)"
     explain = what or f"The body ({len(body)} bytes" + (f", {kind}" if kind else "") + ")."
     return Field("Body", "http.file_data", shown, f"{len(body)} bytes", at, length, explain)
+
+
+def data_layer(body: bytes, at: int, length: int) -> Layer:
+    """A body without a Content-Type as Wireshark shows it: handed to its
+    generic data dissector (data.data, data.len), besides http.file_data."""
+    n = len(body)
+    shown = body[:BODY_SHOWN].hex(":") + (f" … ({n} bytes)" if n > BODY_SHOWN else "")
+    says = (
+        "No Content-Type header says what these bytes are, so Wireshark hands them "
+        "to its generic data dissector: bytes and their count, nothing more."
+    )
+    return Layer(
+        "Data",
+        at,
+        length,
+        (
+            Field("Data", "data.data", shown, f"{n} bytes", at, length, says),
+            Field("Length", "data.len", str(n), f"{n} bytes", at, length),
+        ),
+    )
 
 
 def chunk_fields(buf: bytes, found: list[Chunk], at: int, first: int) -> list[Field]:

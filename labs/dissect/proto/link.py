@@ -6,7 +6,14 @@ from typing import Any
 
 from labs.dissect.proto.base import Rule, dec, header, hex4, rules_mapper
 
-_ETHERTYPES = {0x0800: "IPv4", 0x86DD: "IPv6", 0x0806: "ARP", 0x8100: "VLAN"}
+_ETHERTYPES = {
+    0x0800: "IPv4",
+    0x86DD: "IPv6",
+    0x0806: "ARP",
+    0x8100: "VLAN",
+    0x8863: "PPPoE discovery",
+    0x8864: "PPPoE session",
+}
 
 
 def _ethertype(v: Any) -> str:

@@ -1,13 +1,15 @@
 """TLS handshake messages sent in clear (ClientHello, ServerHello,
 Certificate), read with scapy's TLS classes and walked field by field into
-Wireshark's tls.handshake.* fields; certificate names come from
-`cryptography`. Used by `labs.dissect.proto.tls` for records before encryption."""
+Wireshark's tls.handshake.* fields (the certificates themselves:
+`labs.dissect.proto.tls_cert`). Used by `labs.dissect.proto.tls` for records
+before encryption."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from labs.dissect.proto.base import colons, dec, hex4
+from labs.dissect.proto.tls_cert import cert_fields
 from labs.dissect.proto.walk import Spot, deep_spots
 from labs.trace import Field
 
@@ -43,8 +45,29 @@ _HANDSHAKE_EXPLAIN = {
 }
 
 
+#: The hello classes whose `version` field is the hello's own (legacy) version.
+_HELLOS = ("TLSClientHello", "TLSServerHello", "TLS13ServerHello", "TLS13HelloRetryRequest")
+#: ServerHello.random of a HelloRetryRequest (RFC 8446 section 4.1.3).
+RETRY_MAGIC = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+_RETRY_EXPLAIN = (
+    "A Server Hello that is really a Hello Retry Request (TLS 1.3): the server cannot go on "
+    "with the client's hello as sent (most often none of its key shares suits) and asks it "
+    "to say hello again."
+)
+_RETRY_RANDOM = (
+    "Not random at all: SHA-256 of 'HelloRetryRequest', the fixed value that turns this "
+    "Server Hello into a request to say hello again."
+)
+
+
 def version_name(v: int) -> str:
     return VERSIONS.get(v, f"0x{v:04x}")
+
+
+def _group_name(v: int) -> str:
+    from scapy.layers.tls.crypto.groups import _tls_named_groups
+
+    return str(_tls_named_groups.get(v, f"0x{v:04x}"))
 
 
 def _suite_name(v: int) -> str:
@@ -129,10 +152,12 @@ def _message_fields(msg: Any, start: int, packet: bytes) -> list[Field]:
                     str(t),
                     HANDSHAKES.get(t, str(t)),
                     spot,
-                    _HANDSHAKE_EXPLAIN.get(t, ""),
+                    _RETRY_EXPLAIN
+                    if cls == "TLS13HelloRetryRequest"
+                    else _HANDSHAKE_EXPLAIN.get(t, ""),
                 )
             )
-        elif name == "version" and cls in ("TLSClientHello", "TLSServerHello"):
+        elif name == "version" and cls in _HELLOS:
             out.append(_f("Version", "tls.handshake.version", hex4(v), version_name(int(v)), spot))
         elif name == "version" and cls == "TLS_Ext_SupportedVersion_SH":
             out.append(
@@ -147,16 +172,33 @@ def _message_fields(msg: Any, start: int, packet: bytes) -> list[Field]:
             )
         elif name == "gmt_unix_time":
             random_at = spot.offset
-        elif name == "random_bytes" and random_at is not None:
-            span = (random_at, spot.offset + spot.length - random_at)
+        elif name == "random_bytes" and (random_at is not None or spot.length == 32):
+            # A TLS 1.2-shaped hello splits the 32 bytes in two (gmt_unix_time first).
+            start = spot.offset if random_at is None else random_at
+            span = (start, spot.offset + spot.length - start)
+            retry = cls == "TLS13HelloRetryRequest"
             out.append(
                 _f(
                     "Random",
                     "tls.handshake.random",
                     colons(packet[span[0] : span[0] + span[1]]),
-                    "32 random bytes",
+                    "HelloRetryRequest magic" if retry else "32 random bytes",
                     span,
-                    "Fresh random bytes that go into the keys, so no two sessions share them.",
+                    _RETRY_RANDOM
+                    if retry
+                    else "Fresh random bytes that go into the keys, so no two sessions share them.",
+                )
+            )
+        elif name == "selected_group":
+            group = _group_name(int(v))
+            out.append(
+                _f(
+                    "Selected group",
+                    "tls.handshake.extensions_key_share_selected_group",
+                    str(int(v)),
+                    group,
+                    spot,
+                    f"The server wants a key share for {group}, a group the client listed but sent no key for: the client must say hello again with one.",
                 )
             )
         elif name == "cipher":
@@ -232,7 +274,7 @@ def _message_fields(msg: Any, start: int, packet: bytes) -> list[Field]:
                 )
             )
         elif name == "certs" and isinstance(v, list):
-            out.extend(_cert_fields(packet, spot))
+            out.extend(cert_fields(packet, spot))
         else:
             plain = _PLAIN.get((cls, name)) or _PLAIN.get(("*", name))
             if plain and spot.length:
@@ -250,95 +292,6 @@ def _client(msg: Any) -> bool:
     return type(msg).__name__ == "TLSClientHello"
 
 
-def _cert_fields(packet: bytes, spot: Spot) -> list[Field]:
-    """Each certificate: its 3-byte length, its DER bytes, and the names in it."""
-    out: list[Field] = []
-    pos, end = spot.offset, spot.offset + spot.length
-    while pos + 3 <= end:
-        n = int.from_bytes(packet[pos : pos + 3], "big")
-        out.append(
-            _f(
-                "Certificate length",
-                "tls.handshake.certificate_length",
-                str(n),
-                f"{n} bytes",
-                (pos, 3),
-            )
-        )
-        der = packet[pos + 3 : pos + 3 + n]
-        out.append(
-            _f(
-                "Certificate",
-                "tls.handshake.certificate",
-                colons(der[:32]) + ("…" if n > 32 else ""),
-                f"{n} bytes",
-                (pos + 3, len(der)),
-                "An X.509 certificate: who the server is, and who signed that claim.",
-            )
-        )
-        out.extend(_x509_fields(der, pos + 3))
-        pos += 3 + n
-    return out
-
-
-def _x509_fields(der: bytes, at: int) -> list[Field]:
-    try:
-        from cryptography import x509
-        from cryptography.x509.oid import NameOID
-
-        cert = x509.load_der_x509_certificate(der)
-    except Exception:
-        return []
-    span = (at, len(der))
-
-    def cn(name: Any) -> str:
-        attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)
-        return str(attrs[0].value) if attrs else name.rfc4514_string()
-
-    out = [
-        _f(
-            "Subject",
-            None,
-            cert.subject.rfc4514_string(),
-            cn(cert.subject),
-            span,
-            "Who the certificate is for.",
-        ),
-        _f(
-            "Issuer",
-            None,
-            cert.issuer.rfc4514_string(),
-            cn(cert.issuer),
-            span,
-            "Who signed it (a certificate authority, or the server itself if self-signed).",
-        ),
-        _f(
-            "Not after",
-            None,
-            cert.not_valid_after_utc.isoformat(),
-            cert.not_valid_after_utc.date().isoformat(),
-            span,
-            "The certificate is not valid after this time.",
-        ),
-    ]
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        for name in san.get_values_for_type(x509.DNSName):
-            out.append(
-                _f(
-                    "DNS name",
-                    "x509ce.dNSName",
-                    name,
-                    name,
-                    span,
-                    "A name this certificate is valid for; the browser checks it matches the site.",
-                )
-            )
-    except x509.ExtensionNotFound:
-        pass
-    return out
-
-
 def handshake_fields(body: bytes, at: int, offset: int, payload: bytes) -> list[Field]:
     """Fields of the handshake messages in one record's body, which starts at
     `at` in the packet (the TCP payload starts at `offset`)."""
@@ -350,6 +303,12 @@ def handshake_fields(body: bytes, at: int, offset: int, payload: bytes) -> list[
     while i + 4 <= len(body):
         t, n = body[i], int.from_bytes(body[i + 1 : i + 4], "big")
         cls = _tls_handshake_cls.get(t)
+        if t == 2 and body[i + 6 : i + 38] == RETRY_MAGIC:
+            # Its legacy version says 1.2, so scapy would read a 1.2 Server
+            # Hello and fail on the key share that names only a group.
+            from scapy.layers.tls.handshake import TLS13HelloRetryRequest
+
+            cls = TLS13HelloRetryRequest
         fields: list[Field] = []
         if cls is not None and t in (1, 2, 11):
             try:
