@@ -2,8 +2,11 @@
 
 Counts the TCP analysis flags of every packet (`labs.dissect.tcp_analysis`)
 and says, kind by kind, what each means and which packets show it, worst
-first. Built from the light Views steps are grouped from, so a capture read
-in two processes gets the same section.
+first. Then the gaps no segment ever filled: bytes of a direction that never
+came before the capture ended (Wireshark flags only the jump, "previous
+segment not captured", whether it is filled later or not). Built from the
+light Views steps are grouped from, so a capture read in two processes gets
+the same section.
 """
 
 from __future__ import annotations
@@ -73,10 +76,14 @@ class Expert:
         self.tcp = False
         #: flag -> (how many, the first numbers)
         self.found: dict[str, tuple[int, list[int]]] = {}
+        #: (from, to) -> the byte ranges it sent that were seen
+        self.bytes: dict[tuple[str, str], Seen] = {}
 
     def add(self, v: View) -> None:
         if v.kind == "TCP":
             self.tcp = True
+            if v.seq >= 0:
+                self._place(v)
         for flag in v.analysis:
             if flag == "retransmission" and (
                 "fast_retransmission" in v.analysis or "spurious_retransmission" in v.analysis
@@ -95,6 +102,7 @@ class Expert:
             n, numbers = self.found.get(flag, (0, []))
             if n:
                 rows.append(f"{n} {one if n == 1 else many}\t{_listed(numbers, n)}\t{meaning}")
+        rows += [_gap_row(key, seen) for key, seen in self.bytes.items() if len(seen.spans) > 1]
         if len(rows) == 1:
             return Section(
                 TITLE,
@@ -104,5 +112,64 @@ class Expert:
         # A table: the text output shows it at the top, with the steps.
         return Section(TITLE, "\n".join(rows), "table")
 
+    def _place(self, v: View) -> None:
+        """Note the bytes of `v` (a TCP segment) where they go in its direction."""
+        key = (v.src, v.dst)
+        seen = self.bytes.get(key)
+        if v.seg:
+            if seen is None:
+                seen = self.bytes[key] = Seen(v.seq + (v.bits >> 1 & 1))
+            # A SYN's own sequence number comes before its data (TCP Fast Open).
+            seen.add((v.seq + (v.bits >> 1 & 1) - seen.base) % _MOD, v.seg, v.number)
+        if seen is not None and v.bits & 0x05 and len(seen.spans) < 2:
+            # FIN or RST with no gap open: nothing more of this direction can be missing.
+            del self.bytes[key]
 
-__all__ = ["TITLE", "Expert", "expert_section"]
+
+_MOD = 1 << 32
+#: gaps kept per direction (a damaged capture may jump at every packet)
+_SPANS = 256
+
+
+class Seen:
+    """The bytes of one direction seen so far: spans [start, end) from the
+    first byte seen (`base`), each with the packet its first byte came in."""
+
+    def __init__(self, base: int) -> None:
+        self.base = base
+        self.spans: list[list[int]] = []
+
+    def add(self, at: int, n: int, number: int) -> None:
+        if at >= _MOD // 2:
+            return  # before the first byte seen: the capture began after it
+        spans = self.spans
+        if spans and at >= spans[-1][1]:  # in order, or a jump: no merging to do
+            if at == spans[-1][1]:
+                spans[-1][1] = at + n
+            elif len(spans) < _SPANS:
+                spans.append([at, at + n, number])
+            return
+        spans.append([at, at + n, number])
+        spans.sort()
+        merged = [spans[0]]
+        for span in spans[1:]:
+            last = merged[-1]
+            if span[0] <= last[1]:
+                last[1] = max(last[1], span[1])
+            else:
+                merged.append(span)
+        self.spans = merged
+
+
+def _gap_row(key: tuple[str, str], seen: Seen) -> str:
+    """A row for a direction whose bytes have gaps no segment filled."""
+    gaps = [(b[0] - a[1], b[2]) for a, b in zip(seen.spans, seen.spans[1:], strict=False)]
+    missing = sum(n for n, _at in gaps)
+    before = ", ".join(f"{n} bytes before #{at}" for n, at in gaps[:_SHOWN])
+    more = f" and {len(gaps) - _SHOWN} more gaps" if len(gaps) > _SHOWN else ""
+    return (
+        f"{missing} bytes never captured\t{_listed([at for _n, at in gaps], len(gaps))}\t"
+        f"{key[0]} to {key[1]}: {before}{more} never came before the capture ended, not even "
+        "resent. Wireshark flags only the jump ('previous segment not captured'); these bytes "
+        "were lost for good (the connection stalled or was cut) or the capture missed them"
+    )

@@ -14,6 +14,9 @@ are not read twice; only the new bytes of a fast retransmission that
 overlaps what came before are. Like Wireshark 4.0 (`tcp.no_subdissector_on_error`,
 `tcp.reassemble_out_of_order` off), a retransmission on timeout and a segment
 TCP analysis calls out of order are not put in place.
+
+`by_length` does the same for messages whose header gives their length
+(TLS records), message by message, as Wireshark keeps each one's bytes.
 """
 
 from __future__ import annotations
@@ -164,3 +167,136 @@ def _clamp_field(f: Field, first: int, end: int) -> Field:
     if f.offset + f.length > end:
         return replace(f, length=end - f.offset)
     return f
+
+
+# Messages of a length their header gives (TLS records), put together as
+# Wireshark 4.0's TCP reassembly does: each message that goes on past its
+# segment becomes a "multi-segment PDU" that owns the sequence numbers up to
+# its end. A segment inside one adds its bytes there, in whatever order they
+# come; the message is read in the segment that completes it, and bytes past
+# its end start the next message even while a gap keeps it waiting. Bytes in
+# no message begin a new one (after a gap that swallowed a header: garbage).
+
+#: fresh(payload, offset, stream) -> (layers, (where in payload an unfinished
+#: message starts, its whole length) or None)
+Fresh = Callable[[bytes, int, Stream], tuple[list[Layer], tuple[int, int] | None]]
+#: whole(message, stream, offset of this packet's part, its start in the
+#: message, its length, segments) -> the message read where it completes
+Whole = Callable[[bytes, Stream, int, int, int, int], Layer]
+#: part(payload piece, offset, bytes missing before it) -> a part not read yet
+Part = Callable[[bytes, int, int], Layer]
+#: length(a header's first bytes, stream) -> the whole message's length, or None
+Length = Callable[[bytes, Stream], int | None]
+
+_KEPT = 24  # messages remembered per direction (a gap may leave some unfinished)
+
+
+def by_length(
+    payload: bytes,
+    offset: int,
+    stream: Stream,
+    fresh: Fresh,
+    whole: Whole,
+    part: Part,
+    length: Length | None = None,
+) -> list[Layer]:
+    """The layers of one segment's payload read message by message, each
+    message's bytes placed by sequence number (`stream.state["tcp.seq"]`).
+    A header cut short at a segment's end (`fresh` says length 0) is
+    completed from the next segment and measured by `length`."""
+    st = stream.state
+    seq = st.get("tcp.seq")
+    msps: dict[int, list[Any]] = st.setdefault("msps", {})
+    layers: list[Layer] = []
+    pos, n = 0, len(payload)
+    while pos < n:
+        here = None if seq is None else (seq + pos) % _MOD
+        found = None if here is None else _owner(msps, here)
+        short = st.pop("short", None)
+        if found is None and short is not None and length is not None and here is not None:
+            start, head = short
+            size = length(head + payload[pos : pos + 8], stream)
+            if (start + len(head)) % _MOD == here and size is not None and size > len(head):
+                # As Wireshark's "one more segment": the header's first bytes
+                # and this segment's make the message, which owns its bytes.
+                msps[start] = [size, bytearray(size), [], 0]
+                _add(msps[start], 0, head)
+                if size <= len(head) + n - pos:
+                    # Whole in this segment: Wireshark joined all of it to the header.
+                    msps[start].append(len(head) + n - pos)
+                continue
+        if found is None or here is None:
+            got, open_ = fresh(payload[pos:], offset + pos, stream)
+            layers.extend(got)
+            if open_ is not None and here is not None:
+                at, size = open_
+                start = (here + at) % _MOD
+                if not size:
+                    st["short"] = (start, payload[pos + at :])
+                    break
+                msps.pop(start, None)
+                msps[start] = [size, bytearray(size), [], 0]
+                _add(msps[start], 0, payload[pos + at :])
+                while len(msps) > _KEPT:
+                    msps.pop(next(iter(msps)))
+            break
+        start, msp = found
+        rel = ahead(here, start)
+        take = min(n - pos, msp[0] - rel)
+        piece = payload[pos : pos + take]
+        if msp[1] is None:
+            layers.append(part(piece, offset + pos, 0))  # read already: a copy
+        else:
+            missing = _add(msp, rel, piece)
+            if msp[2] == [[0, msp[0]]]:
+                done = whole(bytes(msp[1]), stream, offset + pos, rel, take, msp[3])
+                layers.append(_joined(done, msp[4]) if len(msp) > 4 else done)
+                msp[1] = None
+                msp[2] = []
+            else:
+                layers.append(part(piece, offset + pos, missing))
+        pos += take
+    return layers
+
+
+def _joined(layer: Layer, size: int) -> Layer:
+    """`layer` saying the length Wireshark reassembled: a cut header and the
+    whole segment that completed it."""
+    fields = tuple(
+        replace(f, value=str(size), show=f"{size} bytes")
+        if f.filter == "tcp.reassembled.length"
+        else f
+        for f in layer.fields
+    )
+    return replace(layer, fields=fields)
+
+
+def _owner(msps: dict[int, list[Any]], here: int) -> tuple[int, list[Any]] | None:
+    """The message that owns sequence number `here`: the latest one begun
+    before it (Wireshark looks up no other), if it reaches that far."""
+    best: tuple[int, list[Any]] | None = None
+    for start, msp in msps.items():
+        d = ahead(here, start)
+        if d > 0 and (best is None or d < ahead(here, best[0])):
+            best = (start, msp)
+    if best is None or ahead(here, best[0]) >= best[1][0]:
+        return None
+    return best
+
+
+def _add(msp: list[Any], rel: int, piece: bytes) -> int:
+    """Put `piece` at `rel` in the message; how many bytes before it are missing."""
+    size, buf, have = msp[0], msp[1], msp[2]
+    end = min(rel + len(piece), size)
+    buf[rel:end] = piece[: end - rel]
+    msp[3] += 1
+    spans = sorted([*have, [rel, end]])
+    merged: list[list[int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    msp[2] = merged
+    before = sum(min(b, rel) - a for a, b in merged if a < rel)
+    return rel - before
