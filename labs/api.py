@@ -4,32 +4,118 @@ or a lab's code is imported when it is called."""
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from labs.display_filter import (
-    DisplayFilter,
-    compile_filter,
-    field_names,
-    filter_trace,
-    unknown_names,
-)
-from labs.drills.spec import DrillInfo, Grade, Hint, ProbeResult
-from labs.drills.spec import Report as DrillReport
-from labs.drills.spec import State as DrillState
 from labs.errors import BadInput, Cancelled, LabError
-from labs.registry import Availability, availability, get, lab_leftovers, run_lab, simulated, specs
-from labs.spec import LabRequest, LabSpec, Option, Target
-from labs.system import Capability, libpcap_available, live_capture, namespaces
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    import threading
+    from collections.abc import Callable, Mapping
     from typing import TextIO
 
+    from labs.display_filter import (
+        DisplayFilter,
+        compile_filter,
+        field_names,
+        filter_trace,
+        unknown_names,
+    )
     from labs.dissect.conversations import Conversation
     from labs.dissect.follow import Followed
+    from labs.drills.spec import DrillInfo, Grade, Hint, ProbeResult
+    from labs.drills.spec import Report as DrillReport
+    from labs.drills.spec import State as DrillState
+    from labs.registry import Availability, availability, get, simulated, specs
+    from labs.spec import LabRequest, LabSpec, Option, Target
+    from labs.system import Capability, libpcap_available, live_capture, namespaces
     from labs.trace import Trace
+
+#: What this facade hands on from other modules (name: module, name there),
+#: imported on first use by `__getattr__`: declaring the labs, the drills and
+#: the display filters is a fifth of `tutor explain`'s start-up, and it needs none.
+_ELSEWHERE = {
+    **dict.fromkeys(
+        ("DisplayFilter", "compile_filter", "field_names", "filter_trace", "unknown_names"),
+        "labs.display_filter",
+    ),
+    **dict.fromkeys(("DrillInfo", "Grade", "Hint", "ProbeResult"), "labs.drills.spec"),
+    "DrillReport": "labs.drills.spec:Report",
+    "DrillState": "labs.drills.spec:State",
+    **dict.fromkeys(("Availability", "availability", "get", "simulated", "specs"), "labs.registry"),
+    **dict.fromkeys(("LabRequest", "LabSpec", "Option", "Target"), "labs.spec"),
+    **dict.fromkeys(
+        ("Capability", "libpcap_available", "live_capture", "namespaces"), "labs.system"
+    ),
+}
+
+
+if not TYPE_CHECKING:  # mypy reads the imports above, and still flags a misspelt name
+
+    def __getattr__(name: str) -> Any:
+        if name not in _ELSEWHERE:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module, _colon, there = _ELSEWHERE[name].partition(":")
+        value = getattr(importlib.import_module(module), there or name)
+        globals()[name] = value  # the next look-up finds it without this function
+        return value
+
+
+#: Set by `skip_routes`: scapy was imported without reading the routing tables.
+_routes_skipped = False
+
+
+def skip_routes() -> None:
+    """For a process that only reads captures (`tutor explain`): scapy, when
+    first imported, then reads neither the routing tables (IPv4, IPv6) nor the
+    interface list, which only sending or sniffing uses and which are half of
+    scapy's import. Set here, the one place, before anything imports
+    scapy.arch (else nothing); `_need_routes` reads them if a lab runs later."""
+    global _routes_skipped
+    if "scapy.arch" in sys.modules:
+        return
+    import scapy.interfaces  # noqa: F401  (makes conf.ifaces, still empty)
+    from scapy.config import conf
+
+    conf.route_autoload = conf.route6_autoload = False
+    # scapy.arch fills the interface list as it is imported, and no setting
+    # defers that: until `_need_routes`, reloading it does nothing.
+    conf.ifaces.reload = lambda: None  # type: ignore[method-assign]
+    _routes_skipped = True
+
+
+def _need_routes() -> None:
+    """What `skip_routes` left unread, read before a lab sends or sniffs."""
+    global _routes_skipped
+    if not _routes_skipped:
+        return
+    from scapy.config import conf
+
+    conf.route_autoload = conf.route6_autoload = True
+    del conf.ifaces.reload
+    if "scapy.arch" in sys.modules:
+        conf.ifaces.reload()
+    if conf.route is not None:
+        conf.route.resync()
+        conf.ifaces.load_confiface()  # the default interface, chosen from the routes
+    if conf.route6 is not None:
+        conf.route6.resync()
+    _routes_skipped = False
+
+
+def run_lab(
+    request: LabRequest,
+    progress: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> Trace:
+    """Run a lab to completion and return its trace (`labs.registry.run_lab`)."""
+    from labs.registry import run_lab as run
+
+    _need_routes()
+    return run(request, progress, cancel)
 
 
 def save_capture(trace: Trace, path: Path) -> tuple[int, Path | None]:
@@ -148,6 +234,8 @@ def cleanup_leftovers() -> list[str]:
         removed += [f"namespace {name}" for name in namespaces()]
     removed += [f"agent process {pid}" for pid in kill_orphan_agents()]
     removed += [f"temporary {path}" for path in remove_temp_leftovers()]
+    from labs.registry import lab_leftovers
+
     removed += lab_leftovers()
     return removed
 
@@ -185,6 +273,7 @@ def drill_start(
     ends, however it ends: the TUI passes its own."""
     from labs.drills.session import start
 
+    _need_routes()
     return start(home, drill_id, seed, simulate, owner)
 
 
@@ -199,6 +288,7 @@ def drill_probe(home: Path, kind: str, arg: str, capture: bool = False) -> Probe
     """One probe inside the drill's network (recorded in the session)."""
     from labs.drills.session import probe
 
+    _need_routes()
     return probe(home, kind, arg, capture)
 
 

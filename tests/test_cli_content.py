@@ -224,7 +224,7 @@ def test_ctrl_c_while_the_cli_is_still_starting_is_one_line_and_130(capsys, monk
     # command modules are imported, before a command handles it.
     from tutor import cli
 
-    def interrupted() -> None:
+    def interrupted(*_commands: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "build_parser", interrupted)

@@ -11,13 +11,19 @@ Exit codes: 0 ok, 2 bad usage or input, 1 the lab failed, 130 Ctrl-C, 143 SIGTER
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from tutor import __version__
 
 COMMANDS = ("lessons", "show", "glossary", "lab", "explain", "diff", "doctor", "serve", "drill")
+#: One-shot commands that use scapy only to read packets, never to send or
+#: sniff one: scapy need not read this machine's routes and interfaces
+#: (`labs.api.skip_routes`), and the process ends when they do (`end_now`).
+SENDS_NOTHING = ("explain",)
 
 
 class Parser(argparse.ArgumentParser):
@@ -27,7 +33,8 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
+    """The parser with these subcommands (all of them by default)."""
     parser = Parser(
         prog="tutor",
         description="Learn networking by watching real requests cross the wire. "
@@ -35,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tutor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for name in COMMANDS:
+    for name in commands:
         importlib.import_module(f"tutor.commands.{name}").register(sub)
     return parser
 
@@ -54,6 +61,8 @@ def run_tui() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run `tutor` with `argv`, or as the program itself (None: `sys.argv`,
+    and a one-shot command that sends nothing then ends the process)."""
     try:
         return _main(argv)
     except KeyboardInterrupt:
@@ -65,17 +74,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    if not (sys.argv[1:] if argv is None else argv):
+    words = sys.argv[1:] if argv is None else argv
+    if not words:
         # `tutor` alone: the app, without building the parser first (that
         # imports every command and lab spec: a tenth of a second before the
         # first screen).
         return run_tui()
-    args = build_parser().parse_args(argv)
+    # `tutor CMD ...` parses the same with only CMD registered, and
+    # registering the others is most of a one-shot command's start-up
+    # (`lab` imports every lab's spec, `lessons` the course); anything else
+    # (`--help`, a misspelt command) gets them all for its message.
+    args = build_parser((words[0],) if words[0] in COMMANDS else COMMANDS).parse_args(argv)
     if args.command is None:
         return run_tui()
+    if args.command in SENDS_NOTHING:
+        from labs.api import skip_routes
+
+        skip_routes()
     from tutor.commands import run_command
 
-    return run_command(args.func, args)
+    code = run_command(args.func, args)
+    if argv is None and args.command in SENDS_NOTHING:
+        end_now(code)
+    return code
+
+
+def end_now(code: int) -> None:
+    """End the process with `code`, its output flushed and its exit handlers
+    run, but without Python's tear-down: freeing one by one every object
+    scapy and the dissection made is a fifth of explaining a small file, in a
+    process about to end. If flushing fails (a closed pipe, a full disk),
+    this returns and the usual exit reports it as it always has."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        return
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 if __name__ == "__main__":
