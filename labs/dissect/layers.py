@@ -30,13 +30,15 @@ def _parse(data: bytes, link: str) -> Any:
     stays raw so protocol choice is ours, not scapy's port bindings)."""
     if not _PARSERS:
         # lazy: scapy takes about 0.2 s to import; paid on first use, not when labs load
-        from scapy.layers.dot11 import Dot11, RadioTap
         from scapy.layers.inet import IP, TCP, UDP
         from scapy.layers.inet6 import IPv6
         from scapy.layers.l2 import CookedLinux, Ether
         from scapy.packet import Raw
 
         _PARSERS.update(ip=IP, ipv6=IPv6, ethernet=Ether, sll=CookedLinux, raw=Raw, stop=(TCP, UDP))
+    if link in ("ieee80211", "radiotap") and link not in _PARSERS:
+        from scapy.layers.dot11 import Dot11, RadioTap  # only for a Wi-Fi capture
+
         _PARSERS.update(ieee80211=Dot11, radiotap=RadioTap)
     if link in ("ethernet", "ieee80211", "radiotap"):
         cls = _PARSERS[link]
