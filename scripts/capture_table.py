@@ -60,6 +60,7 @@ SOURCES = {
     "traceroute": "traceroute (UDP, ICMP, TCP) through two routers",
     "websocket": "the websockets library",
     "wget": "wget and Node's http (a redirect)",
+    "tls-gap": "Python's ssl client and server across tutor's forwarder (15% loss, IPv6; cut short)",
     "tls12-cert": "openssl s_client and s_server, TLS 1.2 (make_tls_pcaps.sh)",
     "tls13-hrr": "openssl, TLS 1.3 HelloRetryRequest (make_tls_pcaps.sh)",
     "lossy-http": "curl and http.server, tbf drops (make_lossy_pcap.sh)",
