@@ -17,7 +17,7 @@ import pytest
 
 # Only the scapy layers the product itself loads: `scapy.all` binds more (PPPoE,
 # BOOTP, ...) for the rest of the test process, and later dissections would
-# read frames that tutor leaves undecoded for a user.
+# read frames through scapy's bindings that tutor reads its own way for a user.
 from scapy.compat import raw
 from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.layers.inet6 import (

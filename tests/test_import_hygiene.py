@@ -107,8 +107,9 @@ def test_no_module_over_400_lines():
 
 def test_tests_load_no_scapy_layers_the_product_does_not():
     """scapy binds every layer it loads for the rest of the process: a test that
-    imported `scapy.all` made later tests dissect PPPoE that tutor leaves
-    undecoded for a user, so their results depended on the order they ran in."""
+    imported `scapy.all` made later tests dissect layers (BOOTP, 802.11 LLC, ...)
+    through scapy's bindings, not tutor's own readers, so their results
+    depended on the order they ran in."""
     import re
 
     root = Path(__file__).parent

@@ -97,9 +97,9 @@ def _norm(value: str) -> str:
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
 def test_after_a_lost_segment_no_tls_field_is_named_that_tshark_does_not_show(tmp_path):
     """With segments lost, tshark reads a TLS record only once the resent
-    segment completes it; tutor does not put segments back in order, so it
-    must not read records across the gap (it did: 116 data.data and
-    tls.record.* values tshark does not have, in a run at 5% loss)."""
+    segment completes it; tutor must read them there too, not across the gap
+    (it once did: 116 data.data and tls.record.* values tshark does not
+    have, in a run at 5% loss)."""
     trace = stored("rtt-200-loss-5")
     pcap = tmp_path / "run.pcap"
     save_capture(trace, pcap)

@@ -288,7 +288,7 @@ class Stream:
     state: dict[str, Any] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)
     #: port -> protocol of a connection a module announced (FTP's data
-    #: connection, from a 227/229 reply or a PORT command); one dict for the
+    #: connection, from a 227/229 reply, or a PORT/EPRT as tshark 4.0 links them); one dict for the
     #: whole capture
     expect: dict[int, str] = field(default_factory=dict)
 

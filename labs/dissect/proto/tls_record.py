@@ -7,7 +7,7 @@ TCP stream and hands each one here whole.
 from __future__ import annotations
 
 from labs.dissect.proto.base import Stream, colons, hex4
-from labs.dissect.proto.tls_hello import handshake_fields, version_name
+from labs.dissect.proto.tls_hello import RETRY_MAGIC, handshake_fields, version_name
 from labs.trace import Field, Layer
 
 CONTENT_TYPES = {
@@ -141,10 +141,6 @@ def read_record(payload: bytes, pos: int, offset: int, stream: Stream) -> tuple[
     return Layer(name, at, 5 + len(body), tuple(fields)), pos + 5 + len(body)
 
 
-#: ServerHello.random of a HelloRetryRequest (RFC 8446 section 4.1.3).
-_RETRY = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
-
-
 def _handshake_name(fields: list[Field], body: bytes, stream: Stream) -> str:
     """The layer's name from its handshake messages; a Server Hello also
     tells which version the server chose."""
@@ -153,7 +149,7 @@ def _handshake_name(fields: list[Field], body: bytes, stream: Stream) -> str:
         # The one version the server picked (a Client Hello lists several).
         chosen = [f.value for f in fields if f.filter == _CHOSEN]
         stream.shared["version"] = chosen[0] if chosen else TLS12
-        if body[:1] == b"\x02" and body[6:38] == _RETRY:
+        if body[:1] == b"\x02" and body[6:38] == RETRY_MAGIC:
             # Only TLS 1.3 asks the client to try again.
             stream.shared["version"] = TLS13
             types[types.index("Server Hello")] = "Hello Retry Request"
