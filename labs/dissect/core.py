@@ -42,11 +42,13 @@ from __future__ import annotations
 
 import gc
 import ipaddress
+import marshal
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from labs.base import RawPacket
-from labs.dissect import narrate
+from labs.dissect import idle, narrate
 from labs.dissect.layers import Session, data_layer, dissect_layers, endpoint
 from labs.dissect.steps import default_steps
 from labs.trace import Fact, Packet, Section, Step, Trace
@@ -66,6 +68,14 @@ def dissect_packet(
     """One RawPacket as a Packet: layers, fields, summary and narration."""
     if session is None:
         session = Session(decode_as, origin=raw.origin)
+    return _dissect(raw, index, t0, session)[0]
+
+
+def _dissect(
+    raw: RawPacket, index: int, t0: float | None, session: Session
+) -> tuple[Packet, dict[str, Any]]:
+    """`dissect_packet`, and the ends (addresses, ports, transport) its
+    conversation is known by."""
     session.now, session.index = raw.time, index
     layers, ends = dissect_layers(raw.data, raw.link, session)
     src = endpoint(ends["src"], ends["sport"])
@@ -76,7 +86,7 @@ def dissect_packet(
         # As Wireshark's Info column: "[TCP Retransmission] ..."; the sentence first.
         summary = found.tags + summary
         sentence = f"{found.sentence} {sentence}"
-    return Packet(
+    packet = Packet(
         index=index,
         time=round(raw.time - (raw.time if t0 is None else t0), 6),
         src=src,
@@ -89,6 +99,7 @@ def dissect_packet(
         conversation=raw.conversation,
         interface=raw.interface,
     )
+    return packet, ends
 
 
 @contextmanager
@@ -131,12 +142,34 @@ def dissect_all(
 Learned = tuple[int, str, str, str]
 
 
+class Syns:
+    """The SYNs of a capture (`Learned`, in order) as marshal batches: a
+    capture of many connections keeps ~50 bytes of each, not ~250."""
+
+    BATCH = 4096
+
+    def __init__(self) -> None:
+        self.done: list[bytes] = []
+        self.batch: list[Learned] = []
+
+    def append(self, syn: Learned) -> None:
+        self.batch.append(syn)
+        if len(self.batch) >= self.BATCH:
+            self.done.append(marshal.dumps(self.batch))
+            self.batch = []
+
+    def __iter__(self) -> Iterator[Learned]:
+        for blob in self.done:
+            yield from marshal.loads(blob)
+        yield from self.batch
+
+
 def dissect_some(
     raws: Sequence[RawPacket],
     indexes: Iterable[int],
     decode_as: Mapping[int, str] | None = None,
     client: str | None = None,
-    learned: Sequence[Learned] = (),
+    learned: Iterable[Learned] = (),
 ) -> Iterator[Packet]:
     """The packets at `indexes` (ascending) of `raws`, read exactly as
     `dissect_all` reads them, also when the other conversations are read
@@ -152,11 +185,15 @@ def dissect_stream(
     t0: float,
     decode_as: Mapping[int, str] | None = None,
     client: str | None = None,
-    learned: Sequence[Learned] = (),
+    learned: Iterable[Learned] = (),
+    last: Sequence[int] = b"",
 ) -> Iterator[Packet]:
     """`dissect_some` over (index, packet) pairs as they are read (ascending
     indexes), times counted from `t0` (the capture's first packet): nothing
-    but what dissection remembers per conversation is kept."""
+    but what dissection remembers per conversation is kept, and with `last`
+    (`last[i]` true: packet i is the last of its TCP or UDP conversation in
+    the capture, as `labs.files.parallel.Survey` finds) not even that once
+    the conversation is over."""
     # One Session per origin: plaintext recorded inside a TLS tunnel shares
     # its endpoints with the TLS records on the wire, but not their protocol
     # nor their TCP numbering.
@@ -174,7 +211,15 @@ def dissect_stream(
         while upcoming is not None and upcoming[0] < i:
             session_for(upcoming[1]).roles.learn(upcoming[2], upcoming[3])
             upcoming = next(pending, None)
-        yield dissect_packet(r, index=i, t0=t0, session=session_for(r.origin))
+        packet, ends = _dissect(r, i, t0, session_for(r.origin))
+        yield packet
+        if last and last[i] and ends["transport"] in ("tcp", "udp") and ends["sport"] is not None:
+            a = endpoint(ends["src"], ends["sport"])
+            b = endpoint(ends["dst"], ends["dport"])
+            for session in sessions.values():
+                idle.forget(
+                    session, (ends["src"], ends["sport"]), (ends["dst"], ends["dport"]), a, b
+                )
 
 
 def build_trace(

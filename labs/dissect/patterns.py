@@ -181,13 +181,11 @@ class Patterns:
         self.probes: dict[tuple[str, Key], _Probe] = {}
         #: (client, destination, probe kind) of the traceroutes seen
         self.traces: set[tuple[str, str, str]] = set()
-        #: TCP conversations a traceroute or a scan opened, and which
-        self.convs: dict[frozenset[str], str] = {}
+        #: TCP conversations (as `steps` keys them) a traceroute or a scan opened, and which
+        self.convs: dict[str, str] = {}
         self.scans = _Scans()
 
-    def name(
-        self, i: int, v: View, conv: frozenset[str], base: str, renames: list[tuple[int, str]]
-    ) -> str:
+    def name(self, i: int, v: View, conv: str, base: str, renames: list[tuple[int, str]]) -> str:
         kind = v.kind
         if kind == "TCP" and v.seg and not v.bits & 0x02:
             return base  # data: no probe, no answer to one (most packets of a capture)
@@ -209,7 +207,7 @@ class Patterns:
             return scanned
         return base
 
-    def _claim(self, conv: frozenset[str], name: str) -> None:
+    def _claim(self, conv: str, name: str) -> None:
         if len(self.convs) >= _KEEP * 4:
             self.convs.pop(next(iter(self.convs)))
         self.convs[conv] = name

@@ -63,6 +63,8 @@ class View(NamedTuple):
     #: that may be a probe (else 0), and the facts of an ICMP, ARP or DHCP packet
     ttl: int = 0
     mark: tuple[str, ...] = ()
+    #: a TCP segment's sequence number as sent (else -1): where its bytes go
+    seq: int = -1
 
 
 _NAMES: dict[tuple[str, ...], frozenset[str]] = {}
@@ -72,10 +74,12 @@ def view(p: Packet) -> View:
     transport = next((n for n in p.layers if n.name in _KINDS), None)
     kind = transport.name if transport else ""
     bits = seg = 0
+    seq = -1
     if transport is not None and kind == "TCP":
         f = field_map((transport,))
         bits = int(f["tcp.flags"].value, 16) if "tcp.flags" in f else 0
         seg = int(f["tcp.len"].value) if "tcp.len" in f else 0
+        seq = int(f["tcp.seq_raw"].value) if "tcp.seq_raw" in f else -1
     first_words = tuple(layer.name.split(" ", 1)[0] for layer in p.layers)
     names = _NAMES.get(first_words)
     if names is None:
@@ -102,12 +106,14 @@ def view(p: Packet) -> View:
     ttl, facts = mark(p, kind, bits) if kind else (0, ())
     return View(
         p.index, p.time, p.src, p.dst, p.summary, names, kind, bits, seg, tls_setup, analysis,
-        ttl, facts,
+        ttl, facts, seq,
     )  # fmt: skip
 
 
-def _conv(p: View) -> frozenset[str]:
-    return frozenset((p.src, p.dst))
+def _conv(p: View) -> str:
+    """`p`'s conversation (both ends, in either direction) as one string."""
+    a, b = p.src, p.dst
+    return f"{a}\0{b}" if a <= b else f"{b}\0{a}"
 
 
 def classify(packets: Sequence[View]) -> list[str]:
@@ -123,25 +129,42 @@ def classify(packets: Sequence[View]) -> list[str]:
     return names
 
 
+#: The step names, by code (a conversation's state keeps its current one's).
+_STEPS = tuple(TITLES)
+_CODES = {name: code for code, name in enumerate(_STEPS)}
+#: A conversation's state, one int: the code of its current step name, this
+#: bit once it closes, and (shifted) one more than the position of its last SYN.
+_CLOSING = 32
+_SYN_SHIFT = 6
+
+
 class Classifier:
     """`classify` one packet at a time (`tutor explain --json` streams a
     capture): `feed` gives the packet's step name and the earlier packets
     (position, new name) it renames: the SYN of a refused connection when
-    the reset comes, the first probes of a traceroute or a scan once it shows."""
+    the reset comes, the first probes of a traceroute or a scan once it shows.
 
-    def __init__(self) -> None:
-        self.current: dict[frozenset[str], str] = {}
+    What it remembers of each conversation is one int (`state`: a capture
+    of many short connections keeps ~0.2 KB of each), and with `last`
+    (`last[i]` true: packet i is the last of its TCP or UDP conversation,
+    as `labs.files.parallel.Survey.last` finds) not even that once it is over."""
+
+    def __init__(self, last: Sequence[int] = b"") -> None:
+        self.last = last
+        self.state: dict[str, int] = {}
         self.clients: set[str] = set()
-        self.closing: set[frozenset[str]] = set()
-        self.syn_at: dict[frozenset[str], int] = {}
         self.count = 0
         self.patterns = Patterns()
 
     def feed(self, p: View) -> tuple[str, list[tuple[int, str]]]:
         i = self.count
         self.count += 1
-        current, clients, closing, syn_at = self.current, self.clients, self.closing, self.syn_at
+        clients = self.clients
         conv = _conv(p)
+        state = self.state.get(conv, -1)
+        current = _STEPS[state & 31] if state >= 0 else None
+        syn_at = (state >> _SYN_SHIFT) - 1 if state >= 0 else -1
+        closing = state >= 0 and bool(state & _CLOSING)
         layer_names = p.names
         kind = p.kind
         name = "other"
@@ -153,15 +176,13 @@ class Classifier:
             if bits & 0x02:
                 if not bits & 0x10:
                     clients.add(p.src)
-                    syn_at[conv] = i
+                    syn_at = i
                 name = "tcp-connect"
-            elif (
-                bits & 0x04 and current.get(conv) == "tcp-connect" and p.dst in clients and not seg
-            ):
+            elif bits & 0x04 and current == "tcp-connect" and p.dst in clients and not seg:
                 name = "refused"
-                refused = syn_at.get(conv)
-            elif bits & 0x05 or conv in closing:
-                closing.add(conv)
+                refused = syn_at if syn_at >= 0 else None
+            elif bits & 0x05 or closing:
+                closing = True
                 name = "close"
             elif seg and _RESENT.intersection(p.analysis):
                 name = "retransmit"
@@ -177,7 +198,7 @@ class Classifier:
                 else:
                     name = "data"
             else:
-                name = current.get(conv, "data")
+                name = current or "data"
         elif kind == "UDP":
             name = "data"
         renames: list[tuple[int, str]] = []
@@ -188,7 +209,13 @@ class Classifier:
             # A pattern's packet: a refused SYN it probed keeps the pattern's name.
             renames = [r for r in renames if r[1] != "refused"]
             name = claimed
-        current[conv] = name
+        if self.last and self.last[i] and kind in ("TCP", "UDP"):
+            self.state.pop(conv, None)
+            self.patterns.convs.pop(conv, None)
+        else:
+            self.state[conv] = (
+                (syn_at + 1) << _SYN_SHIFT | (_CLOSING if closing else 0) | _CODES[name]
+            )
         return name, renames
 
 

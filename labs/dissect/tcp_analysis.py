@@ -16,10 +16,10 @@ add under the TCP layer and one sentence for the learner.
 
 from __future__ import annotations
 
-import marshal
 from dataclasses import dataclass, field, fields
 from typing import NamedTuple
 
+from labs.dissect import idle
 from labs.dissect import tcp_words as words
 from labs.trace import Field
 
@@ -67,8 +67,6 @@ class _Conversation:
     sides: dict[tuple[str, str], _Side] = field(default_factory=dict)
     syn_time: float | None = None
     first_rtt: float | None = None
-    #: the number of the last segment read in it (`Analyzer` freezes idle ones)
-    last: int = 0
 
 
 _SIDE = tuple(f.name for f in fields(_Side))
@@ -77,12 +75,12 @@ _SIDE = tuple(f.name for f in fields(_Side))
 def _freeze(conv: _Conversation) -> bytes:
     """`conv` as bytes, all of it: `_thaw` gives it back the same."""
     sides = [(k, tuple(getattr(side, n) for n in _SIDE)) for k, side in conv.sides.items()]
-    return marshal.dumps((sides, conv.syn_time, conv.first_rtt, conv.last))
+    return idle.freeze((sides, conv.syn_time, conv.first_rtt))
 
 
 def _thaw(blob: bytes) -> _Conversation:
-    sides, syn_time, first_rtt, last = marshal.loads(blob)
-    return _Conversation({k: _Side(*values) for k, values in sides}, syn_time, first_rtt, last)
+    sides, syn_time, first_rtt = idle.thaw(blob)
+    return _Conversation({k: _Side(*values) for k, values in sides}, syn_time, first_rtt)
 
 
 #: Segments read between two looks for idle conversations.
@@ -129,6 +127,8 @@ class Analyzer:
         #: connections keeps ~0.3 KB of each, not ~2 KB), by "a b" (sorted ends)
         self.frozen: dict[str, bytes] = {}
         self.count = 0
+        #: conversation -> the number of the last segment read in it
+        self.touched: dict[frozenset[str], int] = {}
 
     def _conversation(self, src: str, dst: str) -> _Conversation:
         key = frozenset((src, dst))
@@ -137,15 +137,14 @@ class Analyzer:
             blob = self.frozen.pop(" ".join(sorted(key)), None)
             conv = self.conversations[key] = _Conversation() if blob is None else _thaw(blob)
         self.count += 1
-        conv.last = self.count
+        self.touched[key] = self.count
         if self.count % _SWEEP == 0:
             self._sweep()
         return conv
 
     def _sweep(self) -> None:
         """Freeze the conversations no segment came to since the last sweep."""
-        idle = [k for k, c in self.conversations.items() if c.last <= self.count - _SWEEP]
-        for key in idle:
+        for key in idle.idle(self.touched, self.count - _SWEEP):
             self.frozen[" ".join(sorted(key))] = _freeze(self.conversations.pop(key))
 
     def analyze(self, s: Segment, at: int) -> Found:

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, TextIO
 
 from labs.base import RawPacket
-from labs.dissect.core import Learned, dissect_some, dissect_stream, paused_gc
+from labs.dissect.core import Learned, Syns, dissect_some, dissect_stream, paused_gc
 from labs.dissect.layers import Session, dissect_layers, endpoint
 from labs.dissect.narrate import opens
 from labs.dissect.steps import View, view
@@ -49,6 +49,9 @@ _IP_AT = {"ethernet": 14, "linux-sll": 16, "raw-ip": 0}
 
 #: A conversation: both (address bytes + port bytes), sorted.
 Key = tuple[bytes, bytes]
+
+#: L2TP's port, as the end of a Key's half.
+_L2TP = (1701).to_bytes(2, "big")
 
 
 def _scan(data: bytes, link: str) -> tuple[Key | None, tuple[str, str] | None, bool]:
@@ -112,24 +115,25 @@ def _exactly(raw: RawPacket, scratch: Session) -> tuple[Key | None, tuple[str, s
     return ((a, b) if a <= b else (b, a)), syn
 
 
-def survey(raws: Iterable[RawPacket]) -> tuple[list[Key | None], list[Learned]]:
+def survey(raws: Iterable[RawPacket]) -> tuple[list[bytes | None], list[Learned]]:
     """Each packet's conversation and every SYN of the capture, read from
     the bytes; only packets the bytes leave in doubt are dissected."""
     found = survey_stream(enumerate(raws))
-    return [found.keys[k] for k in found.ids], found.syns
+    return [found.keys[k] for k in found.ids], list(found.syns)
 
 
 class Survey:
     """What the first pass over a capture found: each packet's conversation
-    as a number (`ids`, 4 bytes a packet), each conversation's key and size,
-    and every SYN of the capture."""
+    as a number (`ids`, 4 bytes a packet), each conversation's key and last
+    packet, and every SYN of the capture."""
 
     def __init__(self) -> None:
         self.ids = array("i")
-        self.keys: list[Key | None] = [None]
-        self.sizes: list[int] = [0]
-        self.syns: list[Learned] = []
-        self._number: dict[Key | None, int] = {None: 0}
+        self.keys: list[bytes | None] = [None]  # both ends' bytes joined: ~0.1 KB less
+        self.syns = Syns()
+        #: each conversation's last packet; an L2TP tunnel seen (its inner conversations are not its own)
+        self.lasts, self.tunnel = array("q", [0]), False
+        self._number: dict[bytes | None, int] = {None: 0}
         self._scratch = Session()
 
     def add(self, i: int, raw: RawPacket) -> None:
@@ -138,13 +142,24 @@ class Survey:
             key, ends = _exactly(raw, self._scratch)
         if ends is not None:
             self.syns.append((i, raw.origin, *ends))
-        k = self._number.get(key)
+        name = None if key is None else key[0] + key[1]
+        k = self._number.get(name)
         if k is None:
-            k = self._number[key] = len(self.keys)
-            self.keys.append(key)
-            self.sizes.append(0)
-        self.sizes[k] += 1
+            k = self._number[name] = len(self.keys)
+            self.keys.append(name)
+            self.lasts.append(0)
+            if key is not None and _L2TP in (key[0][-2:], key[1][-2:]):
+                self.tunnel = True
+        self.lasts[k] = i
         self.ids.append(k)
+
+    def last(self) -> bytearray:
+        """`dissect_stream`'s `last`: 1 for the last packet of each conversation (none with a tunnel)."""
+        out = bytearray(len(self.ids))
+        if not self.tunnel:
+            for i in self.lasts[1:]:
+                out[i] = 1
+        return out
 
 
 def survey_stream(numbered: Iterable[tuple[int, RawPacket]]) -> Survey:
@@ -191,12 +206,13 @@ def _read_share(
     t0: float,
     decode_as: Mapping[int, str] | None,
     client: str | None,
-    learned: Sequence[Learned],
+    learned: Iterable[Learned],
+    last: Sequence[int],
     share: Share,
 ) -> None:
     """Dissect the packets `mine` says are `side`'s into `share`."""
     packets = ((i, r) for i, r in source() if mine(i))
-    share.read(collecting(dissect_stream(packets, t0, decode_as, client, learned)))
+    share.read(collecting(dissect_stream(packets, t0, decode_as, client, learned, last)))
 
 
 def _child(write_fd: int, work: tuple[object, ...]) -> None:
@@ -299,7 +315,7 @@ def stream_parallel(
     """`write_json_parallel` of the `n` packets `source` gives (each process
     reads them again from `source`), shared as the survey `found` says."""
     claims = Claims(len(found.keys))
-    syns, ids = found.syns, found.ids
+    syns, ids = (found.syns, found.last()), found.ids
     # Not needed any more (and the child would inherit them).
     found.keys, found._number = [], {}
     shares = (Share(), Share())
@@ -320,7 +336,7 @@ def _fork_and_read(
     n: int,
     t0: float,
     split: tuple[Claims, array[int]],
-    syns: list[Learned],
+    syns: tuple[Syns, bytearray],
     shares: tuple[Share, Share],
     out: TextIO,
     decode_as: Mapping[int, str] | None,
@@ -339,22 +355,22 @@ def _fork_and_read(
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _die_with(parent)
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        _child(write_fd, (source, _taker(split, 1), 1, t0, decode_as, client, syns, shares[1]))
+        _child(write_fd, (source, _taker(split, 1), 1, t0, decode_as, client, *syns, shares[1]))
     os.close(write_fd)
     received = None
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held signal lands here
-        _read_share(source, _taker(split, 0), 0, t0, decode_as, client, syns, shares[0])
+        _read_share(source, _taker(split, 0), 0, t0, decode_as, client, *syns, shares[0])
         received = _receive(read_fd)
         if received is None:  # the child failed: read its share here
             os.waitpid(pid, 0)
             pid = 0
             shares[1].clear()
             # Every conversation is taken by now (this process read them all).
-            _read_share(source, _taker(split, 1), 1, t0, decode_as, client, syns, shares[1])
+            _read_share(source, _taker(split, 1), 1, t0, decode_as, client, *syns, shares[1])
         else:
             shares[1].secrets = received
-        finish(trace, n, split[0].owners(split[1]), shares, out, mask)
+        finish(trace, n, split[0].owners(split[1]), shares, out, mask, syns[1])
     finally:
         if pid and received is None:  # stopped (Ctrl-C) or failed: the child must not outlive us
             os.kill(pid, signal.SIGKILL)

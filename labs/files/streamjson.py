@@ -191,10 +191,12 @@ _NAMES = tuple(TITLES)
 _CODE = {name: code for code, name in enumerate(_NAMES)}
 
 
-def _step_names(views: Iterator[View], n: int, expert: Expert) -> bytearray:
+def _step_names(
+    views: Iterator[View], n: int, expert: Expert, last: Sequence[int] = b""
+) -> bytearray:
     """Each packet's step name (a code into _NAMES), as `classify` names them."""
     names = bytearray(n)
-    classifier = Classifier()
+    classifier = Classifier(last)
     for i, v in enumerate(views):
         name, renames = classifier.feed(v)
         names[i] = _CODE[name]
@@ -292,13 +294,15 @@ def finish(
     shares: Sequence[Share],
     out: TextIO,
     mask: bool = False,
+    last: Sequence[int] = b"",
 ) -> None:
     """Write the trace JSON of `shell` (everything but its steps, packets,
     waterfall and expert section) with the `n` packets the `shares` read
-    (`owner[i]`: which share read packet i; None: all in the first)."""
+    (`owner[i]`: which share read packet i; None: all in the first; `last`:
+    see `labs.dissect.steps.Classifier`)."""
     masker = Masker(s for share in shares for s in share.secrets) if mask else None
     expert = Expert()
-    names = _step_names(_views(n, owner, shares), n, expert)
+    names = _step_names(_views(n, owner, shares), n, expert, last)
     trace = replace(shell, waterfall=waterfall_of([share.seens for share in shares]))
     section = expert.section()
     if section is not None:
