@@ -216,7 +216,7 @@ def test_conversations_forgotten_after_their_last_packet_read_the_same(monkeypat
     """What dissection remembers of a conversation goes after its last
     packet (as the survey finds it): every packet reads the same."""
     from labs.dissect import core, idle
-    from labs.files.parallel import survey_stream
+    from labs.files.survey import survey_stream
 
     forgotten = 0
     real_forget = idle.forget
@@ -240,7 +240,7 @@ def test_the_classifier_forgets_a_conversation_after_its_last_packet():
     """Step names are the same when the classifier drops what it holds of a
     conversation at its last packet (as the survey finds it)."""
     from labs.dissect.steps import Classifier, classify, view
-    from labs.files.parallel import survey_stream
+    from labs.files.survey import survey_stream
 
     dropped = 0
     for name in NAMES:

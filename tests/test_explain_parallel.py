@@ -15,7 +15,7 @@ from scapy.layers.inet6 import IPv6
 
 from labs.base import RawPacket
 from labs.dissect.layers import Session
-from labs.files import explain, parallel
+from labs.files import explain, parallel, survey
 from labs.files.explain import explain_file, write_explain_json
 from labs.files.pcapio import read_capture, write_pcap
 from labs.files.tracejson import write_json
@@ -100,6 +100,15 @@ def test_stored_captures_read_the_same_in_two_processes(name):
     assert _parallel(path) == _serial(path)
 
 
+@pytest.mark.parametrize("name", ["ftp.pcapng", "ftp6.pcapng", "ftp-active.pcapng", "tftp.pcapng"])
+def test_conversations_linked_across_are_read_the_same_in_two_processes(name):
+    # FTP announces its data connection on the control one, TFTP's server
+    # answers from a new port: two processes reading them apart named the
+    # data as plain UDP/TCP, so the capture is read again in one.
+    path = Path(__file__).parent / "data" / "programs" / name
+    assert _parallel(path) == _serial(path)
+
+
 def test_busy_capture_reads_the_same_in_two_processes(tmp_path):
     path = tmp_path / "busy.pcap"
     write_pcap(_busy_capture(), path)
@@ -117,10 +126,10 @@ def test_what_the_bytes_tell_is_what_dissection_tells():
     raws = _busy_capture() + [p for path in PCAPS.iterdir() for p in read_capture(path)[0]]
     sure = 0
     for r in raws:
-        key, ends, certain = parallel._scan(r.data, r.link)
+        key, ends, certain = survey._scan(r.data, r.link)
         if certain:
             sure += 1
-            assert (key, ends) == parallel._exactly(r, Session()), r
+            assert (key, ends) == survey._exactly(r, Session()), r
     assert sure > len(raws) * 0.8
 
 

@@ -192,7 +192,7 @@ def dissect_stream(
     indexes), times counted from `t0` (the capture's first packet): nothing
     but what dissection remembers per conversation is kept, and with `last`
     (`last[i]` true: packet i is the last of its TCP or UDP conversation in
-    the capture, as `labs.files.parallel.Survey` finds) not even that once
+    the capture, as `labs.files.survey.Survey` finds) not even that once
     the conversation is over."""
     # One Session per origin: plaintext recorded inside a TLS tunnel shares
     # its endpoints with the TLS records on the wire, but not their protocol

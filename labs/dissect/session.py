@@ -16,6 +16,20 @@ from labs.dissect.proto.base import APPS, App, Stream
 from labs.dissect.tcp_analysis import NOTHING, Analyzer, Found
 from labs.trace import Field, Layer
 
+#: Whether this process linked two conversations: FTP announced a data
+#: connection on its control one, or TFTP's server answered from a new port.
+#: Two processes reading a capture's conversations apart cannot see such a
+#: link, so `labs.files.parallel` reads the capture again in one process.
+LINKED = [False]
+
+
+class _Links(dict):  # type: ignore[type-arg]
+    """`Session.followed` and `Session.expected`: an entry sets LINKED."""
+
+    def __setitem__(self, key: object, value: object) -> None:
+        LINKED[0] = True
+        super().__setitem__(key, value)
+
 
 class Session:
     """Memory shared by the packets of one trace that crossed one place.
@@ -37,9 +51,9 @@ class Session:
         #: conversation (frozenset of both endpoints) -> application protocol name
         self.protos: dict[frozenset[tuple[str, int]], str] = {}
         #: a client endpoint -> the protocol that follows it (`App.follows_client`)
-        self.followed: dict[tuple[str, int], str] = {}
+        self.followed: dict[tuple[str, int], str] = _Links()
         #: port -> protocol a module announced for a connection to come (`Stream.expect`)
-        self.expected: dict[int, str] = {}
+        self.expected: dict[int, str] = _Links()
         #: one direction (src, sport, dst, dport) -> what its protocol module remembers
         self.streams: dict[tuple[str, int, str, int], Stream] = {}
         # A port a lab names for its protocol is where its server listens

@@ -147,7 +147,7 @@ class Classifier:
     What it remembers of each conversation is one int (`state`: a capture
     of many short connections keeps ~0.2 KB of each), and with `last`
     (`last[i]` true: packet i is the last of its TCP or UDP conversation,
-    as `labs.files.parallel.Survey.last` finds) not even that once it is over."""
+    as `labs.files.survey.Survey.last` finds) not even that once it is over."""
 
     def __init__(self, last: Sequence[int] = b"") -> None:
         self.last = last

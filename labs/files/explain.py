@@ -19,9 +19,10 @@ from labs.dissect.core import build_trace
 from labs.dissect.expert import expert_section
 from labs.dissect.steps import view
 from labs.errors import BadInput
-from labs.files.parallel import Survey, stream_parallel, stream_serial
+from labs.files.parallel import stream_parallel, stream_serial
 from labs.files.pcapio import read_capture
 from labs.files.pcapread import Capture, open_capture
+from labs.files.survey import Survey
 from labs.trace import Trace
 
 #: Protocol names `--decode-as` accepts (what `labs.dissect.proto` can dissect).

@@ -28,146 +28,20 @@ from __future__ import annotations
 import os
 import pickle
 import signal
-import socket
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, TextIO
 
 from labs.base import RawPacket
 from labs.dissect.core import Learned, Syns, dissect_some, dissect_stream, paused_gc
-from labs.dissect.layers import Session, dissect_layers, endpoint
-from labs.dissect.narrate import opens
+from labs.dissect.session import LINKED
 from labs.dissect.steps import View, view
 from labs.files.claims import Claims
 from labs.files.seens import collecting
 from labs.files.streamjson import Share, finish
+from labs.files.survey import Survey, survey, survey_stream
 from labs.files.tracejson import Texts
 from labs.trace import Trace
-
-#: Where the IP header starts for each link type (the ethertype is just before).
-_IP_AT = {"ethernet": 14, "linux-sll": 16, "raw-ip": 0}
-
-#: A conversation: both (address bytes + port bytes), sorted.
-Key = tuple[bytes, bytes]
-
-#: L2TP's port, as the end of a Key's half.
-_L2TP = (1701).to_bytes(2, "big")
-
-
-def _scan(data: bytes, link: str) -> tuple[Key | None, tuple[str, str] | None, bool]:
-    """(conversation, the ends of a SYN without ACK, sure) read straight
-    from the bytes of plain IPv4/IPv6 TCP and UDP packets (ARP and ICMP
-    have no conversation and no SYN). Not sure (anything else: VLAN tags,
-    fragments, IP options, extension headers, cut short) means only a full
-    dissection can tell."""
-    at = _IP_AT.get(link)
-    if at is None or len(data) < at + 20:
-        return None, None, False
-    if at:
-        etype = int.from_bytes(data[at - 2 : at], "big")
-        if etype == 0x0806:
-            return None, None, True  # ARP
-        if etype not in (0x0800, 0x86DD):
-            return None, None, False
-    version = data[at] >> 4
-    if version == 4 and data[at] & 15 == 5:
-        if int.from_bytes(data[at + 6 : at + 8], "big") & 0x3FFF:
-            return None, None, False  # a fragment
-        proto, src, dst = data[at + 9], data[at + 12 : at + 16], data[at + 16 : at + 20]
-        t, end = at + 20, at + int.from_bytes(data[at + 2 : at + 4], "big")
-        family = socket.AF_INET
-    elif version == 6 and len(data) >= at + 40:
-        proto, src, dst = data[at + 6], data[at + 8 : at + 24], data[at + 24 : at + 40]
-        t, end = at + 40, at + 40 + int.from_bytes(data[at + 4 : at + 6], "big")
-        family = socket.AF_INET6
-    else:
-        return None, None, False
-    if proto in (1, 58):
-        return None, None, True  # ICMP quotes a TCP header only as "(quoted)"
-    # The whole transport header inside the IP packet and the capture.
-    if proto not in (6, 17) or min(end, len(data)) < t + (20 if proto == 6 else 8):
-        return None, None, False
-    a, b = src + data[t : t + 2], dst + data[t + 2 : t + 4]
-    key = (a, b) if a <= b else (b, a)
-    if proto != 6 or data[t + 13] & 0x12 != 0x02:
-        return key, None, True
-    # Written as labs.dissect.layers writes ends (scapy reads addresses with these).
-    ends = tuple(
-        endpoint(socket.inet_ntop(family, ip), int.from_bytes(port, "big"))
-        for ip, port in ((src, data[t : t + 2]), (dst, data[t + 2 : t + 4]))
-    )
-    return key, ends, True  # type: ignore[return-value]
-
-
-def _exactly(raw: RawPacket, scratch: Session) -> tuple[Key | None, tuple[str, str] | None]:
-    """What a full dissection says of the packet: its conversation, and its
-    ends if the narration reads it as a SYN without ACK."""
-    layers, ends = dissect_layers(raw.data, raw.link, scratch)
-    src, dst = endpoint(ends["src"], ends["sport"]), endpoint(ends["dst"], ends["dport"])
-    syn = (src, dst) if opens(tuple(layers)) else None
-    if ends["sport"] is None or ends["transport"] not in ("tcp", "udp"):
-        return None, syn
-    ends_bytes = []
-    for ip, port in ((ends["src"], ends["sport"]), (ends["dst"], ends["dport"])):
-        family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-        ends_bytes.append(socket.inet_pton(family, ip) + port.to_bytes(2, "big"))
-    a, b = ends_bytes
-    return ((a, b) if a <= b else (b, a)), syn
-
-
-def survey(raws: Iterable[RawPacket]) -> tuple[list[bytes | None], list[Learned]]:
-    """Each packet's conversation and every SYN of the capture, read from
-    the bytes; only packets the bytes leave in doubt are dissected."""
-    found = survey_stream(enumerate(raws))
-    return [found.keys[k] for k in found.ids], list(found.syns)
-
-
-class Survey:
-    """What the first pass over a capture found: each packet's conversation
-    as a number (`ids`, 4 bytes a packet), each conversation's key and last
-    packet, and every SYN of the capture."""
-
-    def __init__(self) -> None:
-        self.ids = array("i")
-        self.keys: list[bytes | None] = [None]  # both ends' bytes joined: ~0.1 KB less
-        self.syns = Syns()
-        #: each conversation's last packet; an L2TP tunnel seen (its inner conversations are not its own)
-        self.lasts, self.tunnel = array("q", [0]), False
-        self._number: dict[bytes | None, int] = {None: 0}
-        self._scratch = Session()
-
-    def add(self, i: int, raw: RawPacket) -> None:
-        key, ends, sure = _scan(raw.data, raw.link)
-        if not sure:
-            key, ends = _exactly(raw, self._scratch)
-        if ends is not None:
-            self.syns.append((i, raw.origin, *ends))
-        name = None if key is None else key[0] + key[1]
-        k = self._number.get(name)
-        if k is None:
-            k = self._number[name] = len(self.keys)
-            self.keys.append(name)
-            self.lasts.append(0)
-            if key is not None and _L2TP in (key[0][-2:], key[1][-2:]):
-                self.tunnel = True
-        self.lasts[k] = i
-        self.ids.append(k)
-
-    def last(self) -> bytearray:
-        """`dissect_stream`'s `last`: 1 for the last packet of each conversation (none with a tunnel)."""
-        out = bytearray(len(self.ids))
-        if not self.tunnel:
-            for i in self.lasts[1:]:
-                out[i] = 1
-        return out
-
-
-def survey_stream(numbered: Iterable[tuple[int, RawPacket]]) -> Survey:
-    """`survey` of (index, packet) pairs as they are read."""
-    found = Survey()
-    for i, raw in numbered:
-        found.add(i, raw)
-    return found
 
 
 def _read(
@@ -224,18 +98,19 @@ def _child(write_fd: int, work: tuple[object, ...]) -> None:
         share: Share = work[-1]  # type: ignore[assignment]
         _read_share(*work)  # type: ignore[arg-type]
         with os.fdopen(write_fd, "wb") as pipe:
-            pickle.dump(share.secrets, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((share.secrets, LINKED[0]), pipe, protocol=pickle.HIGHEST_PROTOCOL)
         code = 0
     finally:
         os._exit(code)
 
 
-def _receive(read_fd: int) -> set[str] | None:
-    """What the child sends, unpickled as it streams in; None if the child
-    failed before sending it all."""
+def _receive(read_fd: int) -> tuple[set[str], bool] | None:
+    """What the child sends (the secrets it met, whether it linked two
+    conversations), unpickled as it streams in; None if the child failed
+    before sending it all."""
     try:
         with os.fdopen(read_fd, "rb") as pipe:
-            result: set[str] = pickle.load(pipe)
+            result: tuple[set[str], bool] = pickle.load(pipe)
     except Exception:
         return None
     return result
@@ -347,6 +222,7 @@ def _fork_and_read(
     # Ctrl-C and SIGTERM wait while forking: one arriving in between would
     # run its handler in both processes and leave the child unwatched.
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    LINKED[0] = False
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child
@@ -369,7 +245,15 @@ def _fork_and_read(
             # Every conversation is taken by now (this process read them all).
             _read_share(source, _taker(split, 1), 1, t0, decode_as, client, *syns, shares[1])
         else:
-            shares[1].secrets = received
+            shares[1].secrets = received[0]
+        if LINKED[0] or (received is not None and received[1]):
+            # FTP or TFTP linked conversations the two processes read apart:
+            # read it all again here (rare in a large capture; exact).
+            for share in shares:
+                share.clear()
+            _read_share(source, lambda i: True, 0, t0, decode_as, client, *syns, shares[0])
+            finish(trace, n, None, shares[:1], out, mask, syns[1])
+            return
         finish(trace, n, split[0].owners(split[1]), shares, out, mask, syns[1])
     finally:
         if pid and received is None:  # stopped (Ctrl-C) or failed: the child must not outlive us

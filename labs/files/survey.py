@@ -1,0 +1,143 @@
+"""The first pass over a capture read in two processes (`labs.files.parallel`):
+each packet's conversation, each conversation's last packet and every SYN,
+read straight from the bytes where they are plain (a full dissection only
+where they leave a doubt)."""
+
+from __future__ import annotations
+
+import socket
+from array import array
+from collections.abc import Iterable
+
+from labs.base import RawPacket
+from labs.dissect.core import Learned, Syns
+from labs.dissect.layers import Session, dissect_layers, endpoint
+from labs.dissect.narrate import opens
+
+#: Where the IP header starts for each link type (the ethertype is just before).
+_IP_AT = {"ethernet": 14, "linux-sll": 16, "raw-ip": 0}
+
+#: A conversation: both (address bytes + port bytes), sorted.
+Key = tuple[bytes, bytes]
+
+#: L2TP's port, as the end of a Key's half.
+_L2TP = (1701).to_bytes(2, "big")
+
+
+def _scan(data: bytes, link: str) -> tuple[Key | None, tuple[str, str] | None, bool]:
+    """(conversation, the ends of a SYN without ACK, sure) read straight
+    from the bytes of plain IPv4/IPv6 TCP and UDP packets (ARP and ICMP
+    have no conversation and no SYN). Not sure (anything else: VLAN tags,
+    fragments, IP options, extension headers, cut short) means only a full
+    dissection can tell."""
+    at = _IP_AT.get(link)
+    if at is None or len(data) < at + 20:
+        return None, None, False
+    if at:
+        etype = int.from_bytes(data[at - 2 : at], "big")
+        if etype == 0x0806:
+            return None, None, True  # ARP
+        if etype not in (0x0800, 0x86DD):
+            return None, None, False
+    version = data[at] >> 4
+    if version == 4 and data[at] & 15 == 5:
+        if int.from_bytes(data[at + 6 : at + 8], "big") & 0x3FFF:
+            return None, None, False  # a fragment
+        proto, src, dst = data[at + 9], data[at + 12 : at + 16], data[at + 16 : at + 20]
+        t, end = at + 20, at + int.from_bytes(data[at + 2 : at + 4], "big")
+        family = socket.AF_INET
+    elif version == 6 and len(data) >= at + 40:
+        proto, src, dst = data[at + 6], data[at + 8 : at + 24], data[at + 24 : at + 40]
+        t, end = at + 40, at + 40 + int.from_bytes(data[at + 4 : at + 6], "big")
+        family = socket.AF_INET6
+    else:
+        return None, None, False
+    if proto in (1, 58):
+        return None, None, True  # ICMP quotes a TCP header only as "(quoted)"
+    # The whole transport header inside the IP packet and the capture.
+    if proto not in (6, 17) or min(end, len(data)) < t + (20 if proto == 6 else 8):
+        return None, None, False
+    a, b = src + data[t : t + 2], dst + data[t + 2 : t + 4]
+    key = (a, b) if a <= b else (b, a)
+    if proto != 6 or data[t + 13] & 0x12 != 0x02:
+        return key, None, True
+    # Written as labs.dissect.layers writes ends (scapy reads addresses with these).
+    ends = tuple(
+        endpoint(socket.inet_ntop(family, ip), int.from_bytes(port, "big"))
+        for ip, port in ((src, data[t : t + 2]), (dst, data[t + 2 : t + 4]))
+    )
+    return key, ends, True  # type: ignore[return-value]
+
+
+def _exactly(raw: RawPacket, scratch: Session) -> tuple[Key | None, tuple[str, str] | None]:
+    """What a full dissection says of the packet: its conversation, and its
+    ends if the narration reads it as a SYN without ACK."""
+    layers, ends = dissect_layers(raw.data, raw.link, scratch)
+    src, dst = endpoint(ends["src"], ends["sport"]), endpoint(ends["dst"], ends["dport"])
+    syn = (src, dst) if opens(tuple(layers)) else None
+    if ends["sport"] is None or ends["transport"] not in ("tcp", "udp"):
+        return None, syn
+    ends_bytes = []
+    for ip, port in ((ends["src"], ends["sport"]), (ends["dst"], ends["dport"])):
+        family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+        ends_bytes.append(socket.inet_pton(family, ip) + port.to_bytes(2, "big"))
+    a, b = ends_bytes
+    return ((a, b) if a <= b else (b, a)), syn
+
+
+def survey(raws: Iterable[RawPacket]) -> tuple[list[bytes | None], list[Learned]]:
+    """Each packet's conversation and every SYN of the capture, read from
+    the bytes; only packets the bytes leave in doubt are dissected."""
+    found = survey_stream(enumerate(raws))
+    return [found.keys[k] for k in found.ids], list(found.syns)
+
+
+class Survey:
+    """What the first pass over a capture found: each packet's conversation
+    as a number (`ids`, 4 bytes a packet), each conversation's key and last
+    packet, and every SYN of the capture."""
+
+    def __init__(self) -> None:
+        self.ids = array("i")
+        self.keys: list[bytes | None] = [None]  # both ends' bytes joined: ~0.1 KB less
+        self.syns = Syns()
+        #: each conversation's last packet; an L2TP tunnel seen (its inner conversations are not its own)
+        self.lasts, self.tunnel = array("q", [0]), False
+        self._number: dict[bytes | None, int] = {None: 0}
+        self._scratch = Session()
+
+    def add(self, i: int, raw: RawPacket) -> None:
+        key, ends, sure = _scan(raw.data, raw.link)
+        if not sure:
+            key, ends = _exactly(raw, self._scratch)
+        if ends is not None:
+            self.syns.append((i, raw.origin, *ends))
+        name = None if key is None else key[0] + key[1]
+        k = self._number.get(name)
+        if k is None:
+            k = self._number[name] = len(self.keys)
+            self.keys.append(name)
+            self.lasts.append(0)
+            if key is not None and _L2TP in (key[0][-2:], key[1][-2:]):
+                self.tunnel = True
+        self.lasts[k] = i
+        self.ids.append(k)
+
+    def last(self) -> bytearray:
+        """`dissect_stream`'s `last`: 1 for the last packet of each conversation (none with a tunnel)."""
+        out = bytearray(len(self.ids))
+        if not self.tunnel:
+            for i in self.lasts[1:]:
+                out[i] = 1
+        return out
+
+
+def survey_stream(numbered: Iterable[tuple[int, RawPacket]]) -> Survey:
+    """`survey` of (index, packet) pairs as they are read."""
+    found = Survey()
+    for i, raw in numbered:
+        found.add(i, raw)
+    return found
+
+
+__all__ = ["Key", "Survey", "survey", "survey_stream"]
