@@ -4,8 +4,16 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
+
+# A test run started in the background (`make test &`) ignores SIGINT, and
+# every process it starts inherits that: the tests that press Ctrl-C on a
+# lab would then wait in vain. Python installs its Ctrl-C handler only where
+# SIGINT is not ignored, so give this process one (its children get the default).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
