@@ -1,5 +1,5 @@
 """The labs as the app sees them: the one module `tutor` imports from `labs`
-(besides the trace model, `labs.trace`). Cheap to import: what needs scapy
+(besides the trace model, `labs.model.trace`). Cheap to import: what needs scapy
 or a lab's code is imported when it is called."""
 
 from __future__ import annotations
@@ -10,29 +10,29 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labs.errors import BadInput, Cancelled, LabError
+from labs.model.errors import BadInput, Cancelled, LabError
 
 if TYPE_CHECKING:
     import threading
     from collections.abc import Callable, Mapping
     from typing import TextIO
 
-    from labs.display_filter import (
+    from labs.core.display_filter import (
         DisplayFilter,
         compile_filter,
         field_names,
         filter_trace,
         unknown_names,
     )
+    from labs.core.spec import LabRequest, LabSpec, Option, Target
+    from labs.core.system import Capability, libpcap_available, live_capture, namespaces
     from labs.dissect.conversations import Conversation
     from labs.dissect.follow import Followed
     from labs.drills.spec import DrillInfo, Grade, Hint, ProbeResult
     from labs.drills.spec import Report as DrillReport
     from labs.drills.spec import State as DrillState
+    from labs.model.trace import Trace
     from labs.registry import Availability, availability, get, simulated, specs
-    from labs.spec import LabRequest, LabSpec, Option, Target
-    from labs.system import Capability, libpcap_available, live_capture, namespaces
-    from labs.trace import Trace
 
 #: What this facade hands on from other modules (name: module, name there),
 #: imported on first use by `__getattr__`: declaring the labs, the drills and
@@ -40,15 +40,15 @@ if TYPE_CHECKING:
 _ELSEWHERE = {
     **dict.fromkeys(
         ("DisplayFilter", "compile_filter", "field_names", "filter_trace", "unknown_names"),
-        "labs.display_filter",
+        "labs.core.display_filter",
     ),
     **dict.fromkeys(("DrillInfo", "Grade", "Hint", "ProbeResult"), "labs.drills.spec"),
     "DrillReport": "labs.drills.spec:Report",
     "DrillState": "labs.drills.spec:State",
     **dict.fromkeys(("Availability", "availability", "get", "simulated", "specs"), "labs.registry"),
-    **dict.fromkeys(("LabRequest", "LabSpec", "Option", "Target"), "labs.spec"),
+    **dict.fromkeys(("LabRequest", "LabSpec", "Option", "Target"), "labs.core.spec"),
     **dict.fromkeys(
-        ("Capability", "libpcap_available", "live_capture", "namespaces"), "labs.system"
+        ("Capability", "libpcap_available", "live_capture", "namespaces"), "labs.core.system"
     ),
 }
 
@@ -167,7 +167,7 @@ def write_explain_json(
     mask: bool = False,
 ) -> None:
     """The same trace as `explain_file`, written as JSON (two processes for a
-    big file); `mask`: its secrets masked, as `labs.trace.masked` does."""
+    big file); `mask`: its secrets masked, as `labs.model.trace.masked` does."""
     # lazy: as explain_file
     from labs.files.explain import write_explain_json as write
 

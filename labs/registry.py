@@ -19,11 +19,11 @@ from functools import cache
 from pathlib import Path
 
 import labs.catalog
-from labs import system
-from labs.base import LabContext
-from labs.errors import BadInput, Cancelled
-from labs.spec import LabRequest, LabSpec
-from labs.trace import Trace
+from labs.core import system
+from labs.core.base import LabContext
+from labs.core.spec import LabRequest, LabSpec
+from labs.model.errors import BadInput, Cancelled
+from labs.model.trace import Trace
 
 LAB_PATH_ENV = "TUTOR_LAB_PATH"
 
@@ -102,7 +102,7 @@ def run_lab(
 ) -> Trace:
     """Run a lab to completion and return its trace.
 
-    Raises `labs.errors.LabError` (BadInput for bad options) with a one-line
+    Raises `labs.model.errors.LabError` (BadInput for bad options) with a one-line
     message; `Cancelled` when `cancel` is set.
     """
     spec = get(request.lab)

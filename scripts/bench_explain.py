@@ -97,7 +97,7 @@ def _connection(n: int) -> list[bytes]:
 def http_capture(path: Path, packets: int) -> int:
     """Many short HTTP connections on 127.0.0.1, built with scapy, saved as pcap."""
     sys.path.insert(0, str(ROOT))
-    from labs.base import RawPacket
+    from labs.core.base import RawPacket
     from labs.files.pcapio import write_pcap
 
     raws: list[RawPacket] = []
@@ -149,7 +149,7 @@ def mixed_capture(path: Path, packets: int) -> int:
     """HTTP connections with a DNS lookup before every other one, and one
     in forty connections losing a segment that is then sent again."""
     sys.path.insert(0, str(ROOT))
-    from labs.base import RawPacket
+    from labs.core.base import RawPacket
     from labs.files.pcapio import write_pcap
 
     raws: list[RawPacket] = []
@@ -171,7 +171,7 @@ def big_dns(path: Path) -> int:
     from scapy.layers.dns import DNS, DNSQR, DNSRR
     from scapy.layers.inet import IP, TCP
 
-    from labs.base import RawPacket
+    from labs.core.base import RawPacket
     from labs.files.pcapio import write_pcap
 
     txt = [DNSRR(rrname="big.example", type="TXT", rdata=["x" * 250]) for _ in range(230)]

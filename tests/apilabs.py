@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 from labs.api import save_capture
-from labs.trace import Trace
+from labs.model.trace import Trace
 
 TSHARK = shutil.which("tshark")
 #: Fields whose value tutor shows in another form than tshark's -T fields:

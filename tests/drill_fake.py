@@ -20,7 +20,7 @@ from labs.drills.spec import (
     Report,
     State,
 )
-from labs.trace import loads
+from labs.model.trace import loads
 
 TRACE = Path(__file__).parent / "data" / "golden" / "dns" / "default" / "trace.json"
 STARTED = 1_700_000_000.0

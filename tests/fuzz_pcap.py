@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labs.errors import BadInput  # noqa: E402
 from labs.files.pcapread import parse_capture  # noqa: E402
+from labs.model.errors import BadInput  # noqa: E402
 
 PCAPS = Path(__file__).parent / "data" / "pcaps"
 #: One input in this many is also dissected (the reader alone is ~50x faster).

@@ -8,7 +8,7 @@ from threading import Event
 from typing import Any
 
 from labs.api import get, run_lab
-from labs.trace import Packet, Trace
+from labs.model.trace import Packet, Trace
 
 
 def run(

@@ -20,7 +20,7 @@ import sys
 
 from scapy.layers.inet import ICMP, IP, TCP
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.files.pcapio import write_pcap
 
 out = []

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from labrun import run
 
-from labs.trace import Trace
+from labs.model.trace import Trace
 from tutor.content import Course, load_course
 
 FACTS_MD = Path(__file__).parent.parent / "labs" / "FACTS.md"

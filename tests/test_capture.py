@@ -11,9 +11,9 @@ import time
 import pytest
 from scapy.layers.inet import IP, TCP, UDP
 
-from labs.base import LabContext
 from labs.capture.core import open_capture
-from labs.errors import Cancelled
+from labs.core.base import LabContext
+from labs.model.errors import Cancelled
 
 
 class LineServer:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from labs.trace import Trace, dumps, loads
+from labs.model.trace import Trace, dumps, loads
 from tutor import ladder, tracediff, waterfall_text
 
 ROOT = Path(__file__).parent.parent

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from labs.api import BadInput, compile_filter, explain_file, field_names, filter_trace, save_capture
-from labs.trace import Packet, Trace, loads
+from labs.model.trace import Packet, Trace, loads
 
 DATA = Path(__file__).parent / "data"
 #: Captures where tshark and tutor split a stream differently, so the same

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.dissect.core import build_trace, dissect_packet
 from labs.dissect.narrate import field_map
 

@@ -8,11 +8,11 @@ import io
 import random
 from pathlib import Path
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.dissect.core import build_trace
 from labs.files.pcapio import read_capture
 from labs.files.tracejson import write_json
-from labs.trace import loads
+from labs.model.trace import loads
 from tutor.tracetext import render
 
 PCAPS = Path(__file__).parent / "data" / "pcaps"

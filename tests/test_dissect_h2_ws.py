@@ -14,12 +14,12 @@ from hpack import Encoder
 from scapy.layers.inet import IP, TCP
 from tshark_compare import compare
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.dissect.core import build_trace, dissect_all
 from labs.dissect.proto.http2_hpack import representations
 from labs.dissect.proto.websocket import accept_for
 from labs.files.pcapio import write_pcap
-from labs.trace import Packet
+from labs.model.trace import Packet
 
 CLIENT, SERVER = ("127.0.0.1", 40000), ("127.0.0.1", 8443)
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"

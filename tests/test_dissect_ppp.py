@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from test_dissect_programs import TSHARK, check
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.dissect.core import dissect_all
 from labs.dissect.proto import l2tp, ppp
 from labs.files.pcapio import read_capture, write_pcap

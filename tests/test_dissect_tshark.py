@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.dissect.core import dissect_all
 from labs.files.pcapio import read_capture, write_pcap
 

@@ -42,7 +42,7 @@ def test_equal_layouts_are_one_object_also_when_walked_every_time():
     identity: each ICMP echo must not leave a plan of its own behind."""
     from scapy.layers.inet import ICMP, IP
 
-    from labs.base import RawPacket
+    from labs.core.base import RawPacket
     from labs.dissect.core import dissect_all
     from labs.dissect.proto.base import Planned
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 from tutor.commands.drill_report import _fields
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from labs.errors import BadInput
 from labs.files.explain import explain_file, parse_decode_as
-from labs.trace import loads
+from labs.model.errors import BadInput
+from labs.model.trace import loads
 
 PCAPS = Path(__file__).parent / "data" / "pcaps"
 

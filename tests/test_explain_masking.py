@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from scapy.layers.inet import IP, TCP
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.files import explain
 from labs.files.explain import explain_file, write_explain_json
 from labs.files.pcapio import write_pcap
 from labs.files.tracejson import write_json
-from labs.trace import MASK, loads, masked
+from labs.model.trace import MASK, loads, masked
 
 ROOT = Path(__file__).parent.parent
 TOKEN = "tok-9f8e7d6c5b4a"

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from labs import waterfall as wf
 from labs.dissect.core import dissect_all
 from labs.files import seens
 from labs.files.pcapio import read_capture
 from labs.files.seens import SeenStore, waterfall_of
 from labs.files.streamjson import _Compact
-from labs.waterfall import Seen, from_seen
+from labs.model import waterfall as wf
+from labs.model.waterfall import Seen, from_seen
 
 PCAPS = Path(__file__).parent / "data" / "pcaps"
 NAMES = sorted(p.name for p in PCAPS.iterdir())

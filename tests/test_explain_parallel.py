@@ -13,7 +13,7 @@ import pytest
 from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.layers.inet6 import IPv6
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.dissect.layers import Session
 from labs.files import explain, parallel, survey
 from labs.files.explain import explain_file, write_explain_json

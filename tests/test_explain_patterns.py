@@ -30,14 +30,14 @@ from scapy.layers.inet6 import (
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.dissect.core import dissect_all
 from labs.dissect.steps import classify, default_steps, view
 from labs.files import explain
 from labs.files.explain import explain_file, write_explain_json
 from labs.files.streamjson import _CODE, _steps
 from labs.files.tracejson import write_json
-from labs.trace import Step, Trace
+from labs.model.trace import Step, Trace
 from tutor.waterfall_text import rows
 
 ROOT = Path(__file__).parent.parent

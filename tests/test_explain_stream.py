@@ -20,7 +20,7 @@ from labs.files.pcapio import read_capture
 from labs.files.pcapread import CaptureStream, open_capture, parse_capture
 from labs.files.streamjson import _Compact
 from labs.files.tracejson import write_json
-from labs.waterfall import from_seen, waterfall
+from labs.model.waterfall import from_seen, waterfall
 
 PCAPS = Path(__file__).parent / "data" / "pcaps"
 NAMES = sorted(p.name for p in PCAPS.iterdir())

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from labrun import run
 
+from labs.core.system import CAPTURE_ENV
+from labs.model.trace import Trace
 from labs.registry import get
-from labs.system import CAPTURE_ENV
-from labs.trace import Trace
 from tutor.content import Course, load_course
 
 #: Every lab, and every mode that takes another path through its code.

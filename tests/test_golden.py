@@ -18,7 +18,7 @@ import pytest
 
 from labs import registry
 from labs.kit import load_recording
-from labs.trace import dumps
+from labs.model.trace import dumps
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 RUNS = sorted(

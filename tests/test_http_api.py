@@ -9,9 +9,9 @@ import threading
 from pathlib import Path
 
 from labs.catalog.http_api.server import API_KEY, ApiServer
+from labs.core.spec import LabRequest
 from labs.dissect.narrate import field_map
 from labs.registry import get, run_lab
-from labs.spec import LabRequest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from testserver import https_server  # noqa: E402

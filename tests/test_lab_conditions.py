@@ -18,10 +18,10 @@ from labrun import run
 from tshark_rows import tshark_rows
 
 from labs.api import save_capture
-from labs.errors import BadInput, Cancelled
 from labs.kit import load_recording
+from labs.model.errors import BadInput, Cancelled
+from labs.model.trace import Trace
 from labs.netsim import netns
-from labs.trace import Trace
 
 TRACEROUTE = importlib.import_module("labs.catalog.traceroute.run")
 GATEWAY = importlib.import_module("labs.catalog.gateway_nat.run")

@@ -17,9 +17,9 @@ from tshark_rows import tshark_rows
 from labs.catalog.dns.run import SCENARIO
 from labs.catalog.dns.server import DnsServer
 from labs.catalog.dns.spec import SPEC
-from labs.errors import BadInput, LabError
+from labs.model.errors import BadInput, LabError
+from labs.model.trace import Trace
 from labs.registry import run_lab
-from labs.trace import Trace
 
 MODES = ["reconstructed", pytest.param("live", marks=pytest.mark.needs_root)]
 PARTNER = (

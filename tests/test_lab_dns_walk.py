@@ -21,10 +21,10 @@ from tshark_rows import tshark_rows
 from labs.catalog.dns import leftovers, recursive
 from labs.catalog.dns.hops import read_hops
 from labs.catalog.dns.spec import SPEC
-from labs.errors import Cancelled
 from labs.kit import load_recording
+from labs.model.errors import Cancelled
+from labs.model.trace import Packet, Trace
 from labs.registry import run_lab
-from labs.trace import Packet, Trace
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "dns" / "recursive"
 walk_here = pytest.mark.skipif(

@@ -8,11 +8,11 @@ from __future__ import annotations
 from scapy.layers.dns import DNS, DNSQR, DNSRR, DNSRROPT
 from scapy.layers.inet import IP, UDP
 
-from labs.base import RawPacket
 from labs.catalog.dns.explain import lookup_facts, lookup_sections
 from labs.catalog.dns.wire import byte_map, parse_message, read_lookups, read_name
+from labs.core.base import RawPacket
 from labs.dissect.core import dissect_all
-from labs.trace import Field, Layer, Packet
+from labs.model.trace import Field, Layer, Packet
 
 SERVER = 54908
 CAPTURE = [

@@ -15,12 +15,12 @@ from tshark_rows import tshark_rows
 
 from labs.catalog.ftp.run import PASSWORD_ENV, parse_target, pick_file
 from labs.catalog.ftp.server import ftp_server
+from labs.core.hostport import free_port, port_is_closed
+from labs.core.spec import LabRequest
 from labs.dissect.narrate import field_map
-from labs.errors import BadInput, Cancelled, LabError
-from labs.hostport import free_port, port_is_closed
+from labs.model.errors import BadInput, Cancelled, LabError
+from labs.model.trace import Trace
 from labs.registry import get, run_lab
-from labs.spec import LabRequest
-from labs.trace import Trace
 
 OTHER_FILES = {"report.txt": b"quarterly numbers\n", "big.bin": b"\0" * 5000, "pub/a.txt": b"a\n"}
 

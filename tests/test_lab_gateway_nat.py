@@ -10,7 +10,7 @@ import pytest
 from labrun import run
 
 from labs.dissect.narrate import field_map
-from labs.trace import Packet, Trace
+from labs.model.trace import Packet, Trace
 
 LAPTOP, PUBLIC, SERVER = "192.168.1.23", "203.0.113.2", "203.0.113.80"
 

@@ -21,7 +21,7 @@ from oauthlib.oauth2 import WebApplicationClient
 from labs.api import BadInput
 from labs.catalog.oauth.flows import pkce_pair, tamper
 from labs.catalog.oauth.server import AuthServer
-from labs.trace import mask_secrets
+from labs.model.trace import mask_secrets
 
 FACTS = {
     "code_challenge_method": "S256",

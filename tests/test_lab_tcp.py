@@ -15,9 +15,9 @@ from tshark_rows import tshark_rows
 
 from labs.catalog.tcp_handshake.run import LINE
 from labs.catalog.tcp_handshake.spec import SPEC
-from labs.errors import BadInput, LabError
+from labs.model.errors import BadInput, LabError
+from labs.model.trace import Trace
 from labs.registry import run_lab
-from labs.trace import Trace
 
 
 def run(target: str | None = None, cancel: threading.Event | None = None) -> Trace:

@@ -5,11 +5,11 @@ number asserted is in these bytes."""
 
 from __future__ import annotations
 
-from labs.base import RawPacket
 from labs.catalog.tcp_handshake.explain import ack_relation, story_facts, story_sections
 from labs.catalog.tcp_handshake.story import parse_segment, read_story
+from labs.core.base import RawPacket
 from labs.dissect.core import dissect_all
-from labs.trace import Layer, Packet
+from labs.model.trace import Layer, Packet
 
 SERVER, CLOSED = 36731, 41831
 CAPTURE = [

@@ -1,5 +1,5 @@
 """--target HOST[:PORT] as the tcp-handshake and dns labs read it
-(`labs.hostport`): the forms that work and the one-line errors for the rest.
+(`labs.core.hostport`): the forms that work and the one-line errors for the rest.
 Only IP addresses here, so nothing is looked up in DNS."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import socket
 
 import pytest
 
-from labs.errors import BadInput
-from labs.hostport import Endpoint, capture_where, parse_host_port, resolve
+from labs.core.hostport import Endpoint, capture_where, parse_host_port, resolve
+from labs.model.errors import BadInput
 
 
 @pytest.mark.parametrize(

@@ -17,11 +17,11 @@ from tshark_rows import tshark_rows
 
 from labs.catalog.tls.run import INSIDE, KEYLOG_ENV, parse_target
 from labs.catalog.tls.server import https_server
+from labs.core.hostport import free_port, port_is_closed
 from labs.dissect.narrate import field_map
-from labs.errors import BadInput, Cancelled, LabError
-from labs.hostport import free_port, port_is_closed
+from labs.model.errors import BadInput, Cancelled, LabError
+from labs.model.trace import Trace
 from labs.registry import get, run_lab
-from labs.trace import Trace
 
 OTHER = {"/status": {"service": "other", "ok": True}}
 

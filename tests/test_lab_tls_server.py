@@ -10,7 +10,7 @@ import pytest
 from cryptography import x509
 
 from labs.catalog.tls.server import DEFAULT_PATH, SERVER_NAME, https_server
-from labs.hostport import port_is_closed
+from labs.core.hostport import port_is_closed
 
 
 def _get(port: int, ca_pem: bytes | None, name: str, path: str) -> tuple[bytes, bytes]:

@@ -9,9 +9,9 @@ import pytest
 from labrun import run
 
 from labs.dissect.narrate import field_map
-from labs.errors import BadInput
+from labs.model.errors import BadInput
+from labs.model.trace import Packet, Trace
 from labs.netsim import netns
-from labs.trace import Packet, Trace
 
 HOPS = ["192.0.2.1", "198.51.100.2", "203.0.113.10"]
 

@@ -21,10 +21,10 @@ from test_lab_web_app_db_wire import compare_with_tshark
 
 from labs.api import save_capture
 from labs.catalog.web_app_db.pg import PREFIX, PgServer, cleanup_leftovers
-from labs.errors import BadInput, Cancelled
-from labs.hostport import port_is_closed
+from labs.core.hostport import port_is_closed
+from labs.model.errors import BadInput, Cancelled
+from labs.model.trace import Trace, dumps
 from labs.registry import get, run_lab
-from labs.trace import Trace, dumps
 
 ROOT = Path(__file__).resolve().parent.parent
 TSHARK = shutil.which("tshark")

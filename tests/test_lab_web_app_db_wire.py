@@ -16,12 +16,12 @@ import pg8000.native
 import pytest
 from pg8000.exceptions import DatabaseError
 
-from labs.base import LabContext
 from labs.capture.core import open_capture
 from labs.catalog.web_app_db.pg import PgServer
+from labs.core.base import LabContext
 from labs.dissect.core import dissect_all
 from labs.files.pcapio import write_pcap
-from labs.trace import Packet
+from labs.model.trace import Packet
 
 TSHARK = shutil.which("tshark")
 

@@ -19,7 +19,7 @@ from standardwebhooks import Webhook
 
 from labs.api import BadInput
 from labs.catalog.webhooks.signature import recompute
-from labs.trace import mask_secrets
+from labs.model.trace import mask_secrets
 
 SECRET = "whsec_" + base64.b64encode(bytes(range(1, 33))).decode()
 FACTS = {

@@ -21,9 +21,9 @@ from labrun import run
 from tshark_compare import compare
 
 from labs.api import save_capture
-from labs.errors import BadInput, Cancelled, LabError
-from labs.hostport import port_is_closed
-from labs.trace import Trace
+from labs.core.hostport import port_is_closed
+from labs.model.errors import BadInput, Cancelled, LabError
+from labs.model.trace import Trace
 
 EMBEDDED_FACTS = {
     "upgrade_status": "101",

@@ -168,7 +168,7 @@ def test_sigkill_of_a_namespace_lab_takes_its_agents_along(tmp_path):
 
 
 def test_sigterm_of_a_two_process_explain_stops_its_child_at_once(tmp_path):
-    from labs.base import RawPacket
+    from labs.core.base import RawPacket
     from labs.files.pcapio import read_capture, write_pcap
 
     base, _ = read_capture(Path(__file__).parent / "data" / "pcaps" / "http.pcap")

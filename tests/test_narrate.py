@@ -70,7 +70,7 @@ def test_tls_sentences_say_what_is_visible():
 
 
 def test_cut_short_packet_says_how_much_was_captured():
-    from labs.base import RawPacket
+    from labs.core.base import RawPacket
     from labs.dissect.core import dissect_packet
 
     raws, _ = read_capture(PCAPS / "http-raw.pcapng")
@@ -93,8 +93,8 @@ def _dns_reply(zone: str, origin: str, name: str, qtype: str):
     from dnslib import DNSRecord
     from scapy.layers.inet import IP, UDP
 
-    from labs.base import RawPacket
     from labs.catalog.dns.server import ZoneResolver
+    from labs.core.base import RawPacket
     from labs.dissect.core import dissect_packet
 
     reply = ZoneResolver(zone, origin).resolve(DNSRecord.question(name, qtype), None).pack()
@@ -144,7 +144,7 @@ def test_decode_as_port_is_the_servers_even_when_higher():
     from dnslib import DNSRecord
     from scapy.layers.inet import IP, UDP
 
-    from labs.base import RawPacket
+    from labs.core.base import RawPacket
 
     question = DNSRecord.question("shop.example.", "A").pack()
     reply = DNSRecord.parse(question).reply().pack()
@@ -162,7 +162,7 @@ def test_byte_counts_of_interleaved_connections_to_one_server():
     the first sends: each counts its bytes from its own handshake."""
     from scapy.layers.inet import IP, TCP
 
-    from labs.base import RawPacket
+    from labs.core.base import RawPacket
 
     def seg(sport, dport, flags, seq, ack, data=b""):
         tcp = TCP(sport=sport, dport=dport, flags=flags, seq=seq, ack=ack)

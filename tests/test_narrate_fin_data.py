@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.dissect.core import dissect_all
 from labs.files.pcapio import read_capture
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from labrun import run
 
-from labs.errors import Cancelled, LabError
+from labs.model.errors import Cancelled, LabError
 from labs.netsim import netns, routes
 from labs.netsim.topology import GATEWAY_NAT, TRACEROUTE
 

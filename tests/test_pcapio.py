@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.dissect.core import build_trace
-from labs.errors import BadInput
 from labs.files.pcapio import read_capture, write_pcap
+from labs.model.errors import BadInput
 
 PCAPS = Path(__file__).parent / "data" / "pcaps"
 TSHARK = shutil.which("tshark")

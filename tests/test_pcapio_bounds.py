@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from labs.errors import BadInput
 from labs.files import pcapread
 from labs.files.explain import explain_file
 from labs.files.pcapio import read_capture
+from labs.model.errors import BadInput
 
 PACKET = bytes.fromhex(
     "450000280001000040067cce7f0000017f000001d431005000000000000000005002200000000000"

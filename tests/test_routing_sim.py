@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from labrun import run
 
-from labs.errors import BadInput
+from labs.model.errors import BadInput
 from labs.netsim import routes, routing_sim
 from labs.netsim.topology import GATEWAY_NAT, TRACEROUTE, draw, draw_packet
 

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from labs.trace import MASK, Field, loads, mask_secrets, mask_value, masked, secret_parts
+from labs.model.trace import MASK, Field, loads, mask_secrets, mask_value, masked, secret_parts
 
 
 def _tutor(*args: str, tmp) -> subprocess.CompletedProcess[str]:
@@ -107,7 +107,7 @@ def test_the_tui_hides_only_the_credentials_bytes():
         "",
         True,
     )
-    from labs.trace import Layer, Packet
+    from labs.model.trace import Layer, Packet
 
     packet = Packet(0, 0.0, "a", "b", "HTTP", line.hex(), "", (Layer("HTTP", 0, len(line), (f,)),))
     assert field_label(f, False).startswith(f"Authorization: Bearer {MASK} {MASKED}")

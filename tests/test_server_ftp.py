@@ -10,7 +10,7 @@ import socket
 import pytest
 
 from labs.catalog.ftp.server import DEMO_PASSWORD, DEMO_USER, SAMPLE_FILES, ftp_server
-from labs.hostport import port_is_closed
+from labs.core.hostport import port_is_closed
 
 
 def _connect(host: str, port: int) -> ftplib.FTP:

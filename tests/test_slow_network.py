@@ -22,10 +22,10 @@ from tshark_rows import tshark_rows
 
 from labs.api import save_capture
 from labs.catalog.slow_network.analysis import FLAGS
-from labs.errors import BadInput
 from labs.kit import load_recording
-from labs.trace import Trace
-from labs.trace import to_json as trace_json
+from labs.model.errors import BadInput
+from labs.model.trace import Trace
+from labs.model.trace import to_json as trace_json
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "slow-network"
 RUN = importlib.import_module("labs.catalog.slow_network.run")

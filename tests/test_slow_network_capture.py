@@ -18,8 +18,8 @@ from tshark_rows import tshark_rows
 
 from labs.api import save_capture
 from labs.kit import load_recording
+from labs.model.trace import Trace
 from labs.netsim.conditions import agent_argv
-from labs.trace import Trace
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "slow-network"
 RUN = importlib.import_module("labs.catalog.slow_network.run")

@@ -13,7 +13,7 @@ from pathlib import Path
 from labrun import run
 
 from labs.kit import load_recording
-from labs.trace import Trace
+from labs.model.trace import Trace
 from tutor.content import load_course
 
 ROOT = Path(__file__).parent.parent

@@ -106,7 +106,7 @@ def test_tcp_handshake_to_a_host_beyond_loopback_reads_ethernet(tmp_path):
             env={**os.environ, "TUTOR_CAPTURE": "live", "TUTOR_HOME": str(tmp_path)},
         )
         assert proc.returncode == 0, proc.stderr
-        from labs.trace import loads
+        from labs.model.trace import loads
 
         trace = loads(proc.stdout)
         assert trace.link == "ethernet" and trace.capture == "live"

@@ -18,7 +18,7 @@ from labs.dissect.core import dissect_all
 from labs.dissect.proto import http
 from labs.dissect.proto.base import Stream
 from labs.files.pcapio import read_capture
-from labs.trace import Layer
+from labs.model.trace import Layer
 
 DATA = Path(__file__).parent / "data"
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n"  # 38 bytes

@@ -23,7 +23,7 @@ from labs.files import explain
 from labs.files.explain import explain_file, write_explain_json
 from labs.files.pcapio import read_capture
 from labs.files.tracejson import write_json
-from labs.trace import Layer
+from labs.model.trace import Layer
 
 DATA = Path(__file__).parent / "data"
 GAP = DATA / "programs" / "tls-gap.pcapng"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from labs.trace import Fact, Field, Layer, Packet, Section, Step, Trace, dumps, loads, to_json
+from labs.model.trace import Fact, Field, Layer, Packet, Section, Step, Trace, dumps, loads, to_json
 
 
 def sample() -> Trace:

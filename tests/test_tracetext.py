@@ -3,7 +3,7 @@ sections, facts, and secrets masked wherever they appear."""
 
 from __future__ import annotations
 
-from labs.trace import Fact, Field, Layer, Packet, Section, Step, Trace
+from labs.model.trace import Fact, Field, Layer, Packet, Section, Step, Trace
 from tutor.tracetext import MASK, duration, render
 
 
@@ -96,7 +96,7 @@ def test_durations():
 
 
 def test_a_secret_quoted_in_a_section_is_masked_too():
-    from labs.trace import Field, Layer, Packet, Section, Trace
+    from labs.model.trace import Field, Layer, Packet, Section, Trace
     from tutor.tracetext import render
 
     key = Field(

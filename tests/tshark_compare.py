@@ -8,7 +8,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from labs.trace import Packet, Trace
+from labs.model.trace import Packet, Trace
 
 #: Fields whose value is bytes: tshark prints them as bare hex, the trace
 #: with colons and, past a size, cut with "…".

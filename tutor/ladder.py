@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-from labs.trace import Packet, Trace, mask_secrets
+from labs.model.trace import Packet, Trace, mask_secrets
 
 #: The most arrows drawn; a long capture is cut (and says so).
 MAX_ARROWS = 400

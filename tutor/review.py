@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from labs.trace import Trace
+    from labs.model.trace import Trace
     from tutor.content import Term
     from tutor.progress import Store
 

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from labs.trace import Trace
+from labs.model.trace import Trace
 
 #: Fields that change on every run and say nothing about what happened.
 VOLATILE = frozenset(

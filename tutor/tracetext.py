@@ -4,7 +4,7 @@ exchanges, what the run proves) that fits one screen, then with `full` every
 packet and section. Tables wrap to the width given; `print_trace` adds
 colour on a terminal (rich leaves it out for pipes and under NO_COLOR).
 
-Reads only the plain dataclasses of `labs.trace`; secrets (fields marked
+Reads only the plain dataclasses of `labs.model.trace`; secrets (fields marked
 `secret`, and their values wherever a sentence quotes them) are masked
 unless the learner asks to see them.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, TextIO
 
-from labs.trace import MASK, Field, Packet, Section, Trace, mask_secrets, mask_value
+from labs.model.trace import MASK, Field, Packet, Section, Trace, mask_secrets, mask_value
 from tutor.waterfall_text import timing_blocks
 
 #: Fields worth a line under each packet, in this order, when present.

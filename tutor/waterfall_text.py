@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from labs.trace import Phase, Trace, mask_secrets
+from labs.model.trace import Phase, Trace, mask_secrets
 from tutor import ladder
 
 #: Phases shown at most; a busy capture's waterfall is cut (and says so).

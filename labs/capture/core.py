@@ -17,7 +17,7 @@ open_capture(ctx, ports=(), proto="tcp", iface="lo", host=None,
     "any"); host: narrows the live filter to one address; port_range=(lo, hi):
     more ports the lab will use (FTP passive data ports), fixed up front
     because a live filter cannot change; mode: "live" | "reconstructed" to
-    force one (default: `labs.system.live_capture()`, TUTOR_CAPTURE honoured);
+    force one (default: `labs.core.system.live_capture()`, TUTOR_CAPTURE honoured);
     grace: the most `settle()` waits, in seconds.
 
 Capture methods:
@@ -78,11 +78,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from labs import system
-from labs.base import LabContext
 from labs.capture.live import LiveCapture
 from labs.capture.reconstruct import Capture
-from labs.errors import LabError
+from labs.core import system
+from labs.core.base import LabContext
+from labs.model.errors import LabError
 
 GRACE = 2.0
 

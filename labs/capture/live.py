@@ -10,12 +10,12 @@ import threading
 import time
 from typing import Any
 
-from labs.base import RawPacket
 from labs.capture.own_sockets import own_ports
 from labs.capture.reconstruct import Capture, rebuild
 from labs.capture.recorder import Address
 from labs.capture.sniff import Conn, frame_socket, pair_of, parse
-from labs.errors import LabError
+from labs.core.base import RawPacket
+from labs.model.errors import LabError
 
 #: Bytes of packets kept from a live capture; past it packets are counted, not kept.
 MAX_CAPTURE_BYTES = 64 * 1024 * 1024

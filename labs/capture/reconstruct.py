@@ -30,9 +30,9 @@ import socket
 from collections.abc import Iterable
 from typing import Any
 
-from labs.base import LabContext, RawPacket
 from labs.capture.recorder import Address, ConversationLog, Event, Recorder
 from labs.capture.recording_socket import RecordingSocket
+from labs.core.base import LabContext, RawPacket
 
 #: Linux's initial retransmission timeout, doubled after each try.
 SYN_RTO = 1.0

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from labs.trace import Packet
+from labs.model.trace import Packet
 
 
 @dataclass(frozen=True)

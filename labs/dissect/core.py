@@ -47,12 +47,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.dissect import idle, narrate
 from labs.dissect.layers import Session, data_layer, dissect_layers, endpoint
 from labs.dissect.steps import default_steps
-from labs.trace import Fact, Packet, Section, Step, Trace
-from labs.waterfall import clock, waterfall
+from labs.model.trace import Fact, Packet, Section, Step, Trace
+from labs.model.waterfall import clock, waterfall
 
 StepsArg = Callable[[tuple[Packet, ...]], tuple[Step, ...]] | tuple[Step, ...] | None
 

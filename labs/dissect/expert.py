@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from labs.dissect.steps import View
-from labs.trace import Section
+from labs.model.trace import Section
 
 TITLE = "What went wrong"
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from labs.dissect.conversations import numbered
-from labs.trace import Layer, Packet
+from labs.model.trace import Layer, Packet
 
 #: bytes kept as they are in the ASCII view; every other byte is shown as "."
 _KEPT = frozenset(range(0x20, 0x7F)) | {0x0A, 0x0D}

@@ -18,7 +18,7 @@ from labs.dissect.proto.base import APPS, HEADERS, plain_field, resent_layer
 from labs.dissect.proto.walk import spots
 from labs.dissect.session import Session, app_layers, data_layer, quoted_layers
 from labs.dissect.tcp_analysis import NOTHING, RESENT, Segment
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 __all__ = ["Session", "data_layer", "dissect_layers", "endpoint", "padding_layer"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from labs.dissect.proto.base import APPS
 from labs.dissect.roles import Roles, port_of
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 
 def field_map(layers: tuple[Layer, ...]) -> dict[str, Field]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from labs.trace import Packet
+from labs.model.trace import Packet
 
 if TYPE_CHECKING:
     from labs.dissect.steps import View

@@ -14,7 +14,7 @@ from dataclasses import replace
 from labs.dissect import idle, narrate
 from labs.dissect.proto.base import APPS, App, Stream
 from labs.dissect.tcp_analysis import NOTHING, Analyzer, Found
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 #: Whether this process linked two conversations: FTP announced a data
 #: connection on its control one, or TFTP's server answered from a new port.

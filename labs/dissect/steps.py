@@ -11,7 +11,7 @@ from typing import NamedTuple
 from labs.dissect import pattern_text
 from labs.dissect.narrate import field_map
 from labs.dissect.patterns import Patterns, mark
-from labs.trace import Packet, Step
+from labs.model.trace import Packet, Step
 
 TITLES = {
     "dns": "Look up the name (DNS)",

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from labs.dissect import idle
 from labs.dissect import tcp_words as words
-from labs.trace import Field
+from labs.model.trace import Field
 
 _SYN, _FIN, _RST, _ACK = 0x02, 0x01, 0x04, 0x10
 _MOD = 1 << 32

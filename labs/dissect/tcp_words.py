@@ -4,7 +4,7 @@ the Fields added under the TCP layer, and a sentence for the learner."""
 
 from __future__ import annotations
 
-from labs.trace import Field
+from labs.model.trace import Field
 
 #: Wireshark's field, its Expert Info text, and what it means for a learner.
 KINDS: dict[str, tuple[str, str]] = {

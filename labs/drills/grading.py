@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from labs.display_filter import filter_trace
+from labs.core.display_filter import filter_trace
 from labs.drills.spec import Choice, Found, Grade, Part, ProbeResult, Variant
-from labs.errors import BadInput
-from labs.trace import Trace
+from labs.model.errors import BadInput
+from labs.model.trace import Trace
 
 
 def _part(what: str, given: str, right: str, choices: tuple[Choice, ...]) -> Part:

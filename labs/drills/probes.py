@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.drills.spec import ProbeResult
 from labs.drills.world import CLIENT, IFACE_NAMES
-from labs.errors import BadInput
-from labs.trace import Trace
+from labs.model.errors import BadInput
+from labs.model.trace import Trace
 
 KINDS = ("resolve", "connect", "fetch", "trace")
 _NAME = re.compile(

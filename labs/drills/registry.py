@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 
 from labs.drills.spec import Drill, DrillInfo
-from labs.errors import BadInput
+from labs.model.errors import BadInput
 
 CATALOG = Path(__file__).resolve().parent / "catalog"
 

@@ -17,14 +17,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from labs import system
 from labs.capture.leftovers import started as process_started
+from labs.core import system
 from labs.drills import grading, probes, registry
 from labs.drills.spec import Grade, Hint, ProbeResult, Report, State, Variant
-from labs.errors import BadInput, LabError
 from labs.files.private import write_files
 from labs.kit.record import from_data, to_data
-from labs.trace import Trace, dumps, loads
+from labs.model.errors import BadInput, LabError
+from labs.model.trace import Trace, dumps, loads
 
 STATE = "state.json"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from labs.trace import Trace
+from labs.model.trace import Trace
 
 #: The layer choices every drill offers (key, words).
 LAYERS: tuple[tuple[str, str], ...] = (

@@ -14,16 +14,16 @@ from itertools import islice
 from pathlib import Path
 from typing import TextIO
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.dissect.core import build_trace
 from labs.dissect.expert import expert_section
 from labs.dissect.steps import view
-from labs.errors import BadInput
 from labs.files.parallel import stream_parallel, stream_serial
 from labs.files.pcapio import read_capture
 from labs.files.pcapread import Capture, open_capture
 from labs.files.survey import Survey
-from labs.trace import Trace
+from labs.model.errors import BadInput
+from labs.model.trace import Trace
 
 #: Protocol names `--decode-as` accepts (what `labs.dissect.proto` can dissect).
 DECODERS = ("http", "dns", "tls", "ftp", "ftp-data")

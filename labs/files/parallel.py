@@ -32,7 +32,7 @@ from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, TextIO
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.dissect.core import Learned, Syns, dissect_some, dissect_stream, paused_gc
 from labs.dissect.session import LINKED
 from labs.dissect.steps import View, view
@@ -41,7 +41,7 @@ from labs.files.seens import collecting
 from labs.files.streamjson import Share, finish
 from labs.files.survey import Survey, survey, survey_stream
 from labs.files.tracejson import Texts
-from labs.trace import Trace
+from labs.model.trace import Trace
 
 
 def _read(

@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from labs.base import RawPacket
-from labs.errors import BadInput
+from labs.core.base import RawPacket
 from labs.files.pcapread import HELP, MAX_TIME, Capture, parse_capture, read_capture
 from labs.files.private import write_files
-from labs.trace import Trace
+from labs.model.errors import BadInput
+from labs.model.trace import Trace
 
 #: Our link names -> pcap LINKTYPE_ values.
 LINKTYPES = {"ethernet": 1, "raw-ip": 101, "linux-sll": 113}

@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from labs.base import RawPacket
-from labs.errors import BadInput
+from labs.core.base import RawPacket
+from labs.model.errors import BadInput
 
 #: The largest capture read (bytes). Bigger files are refused with how to cut them.
 MAX_BYTES = 2 * 1024**3

@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from labs.errors import BadInput, LabError
+from labs.model.errors import BadInput, LabError
 
 
 def check_writable(path: str | Path, flag: str) -> Path:

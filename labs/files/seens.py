@@ -15,7 +15,7 @@ DNS answer names cannot change those exchanges, nor can a lookup that
 starts after `u` and names no host of a connection: the second pass leaves
 them out (all but the SYNs a probe's answer may pair with), so what it
 keeps does not grow with the capture. The result is what
-`labs.waterfall.from_seen` gives for all the packets
+`labs.model.waterfall.from_seen` gives for all the packets
 (tests/test_explain_memory.py).
 
 `collecting` frees, as the packets are read, the garbage the paused
@@ -31,8 +31,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from labs.files.batches import dump_batch, load_batches
-from labs.trace import Packet, Phase
-from labs.waterfall import MAX_EXCHANGES, Seen, _host, _quoted_key, from_seen
+from labs.model.trace import Packet, Phase
+from labs.model.waterfall import MAX_EXCHANGES, Seen, _host, _quoted_key, from_seen
 
 #: Seens written to the file at once (`labs.files.batches`).
 _BATCH = 4096
@@ -87,7 +87,7 @@ def _flags(values: dict[str, tuple[str, ...]]) -> int:
 
 
 def _tcp(layers: frozenset[str]) -> bool:
-    """A packet `labs.waterfall` times as part of a TCP connection."""
+    """A packet `labs.model.waterfall` times as part of a TCP connection."""
     return "TCP" in layers and "ICMP" not in layers
 
 
@@ -144,7 +144,7 @@ def _number(values: dict[str, tuple[str, ...]], name: str) -> int | None:
 
 
 def _lookups(dns: list[tuple[Any, ...]]) -> list[list[Any]]:
-    """`labs.waterfall._dns_pairs` of the DNS packets as `_plan` keeps them:
+    """`labs.model.waterfall._dns_pairs` of the DNS packets as `_plan` keeps them:
     each lookup as [its start, its packets' indexes, its answer's addresses]."""
     lookups: list[list[Any]] = []
     open_: dict[tuple[str, int | None], int] = {}

@@ -13,7 +13,7 @@ the secrets met.
 packets): it reads the Views back twice in capture order (the step names
 first, since a reset may rename an earlier SYN "refused"; then the steps,
 one run of packets at a time), copies each packet's line back, and
-masks the secrets in every text when asked, as `labs.trace.masked` does.
+masks the secrets in every text when asked, as `labs.model.trace.masked` does.
 The bytes are those `write_json` writes for `explain_file`
 (tests/test_golden_explain.py; tests/test_explain_stream.py for masking).
 """
@@ -32,8 +32,17 @@ from labs.dissect.steps import TITLES, Classifier, Run, View, view
 from labs.files.batches import dump_batch, load_batches
 from labs.files.seens import SeenStore, waterfall_of
 from labs.files.tracejson import Texts, write_parts
-from labs.trace import Field, Layer, Packet, Step, Trace, mask_secrets, mask_value, secret_parts
-from labs.waterfall import READS, Seen
+from labs.model.trace import (
+    Field,
+    Layer,
+    Packet,
+    Step,
+    Trace,
+    mask_secrets,
+    mask_value,
+    secret_parts,
+)
+from labs.model.waterfall import READS, Seen
 
 
 def text_spool() -> IO[str]:
@@ -46,16 +55,16 @@ _BATCH = 4096
 #: Interned values kept at most (then the table starts again: the Seens go
 #: to a file, sharing only saves work, and must not grow with the capture).
 _INTERN_MAX = 8192
-#: The layers whose fields the waterfall reads (`labs.waterfall.seen`).
+#: The layers whose fields the waterfall reads (`labs.model.waterfall.seen`).
 _READ_LAYERS = ("TCP", "UDP", "ICMP", "TLS", "HTTP", "FTP", "DNS")
 _PORTS = ("tcp.srcport", "tcp.dstport")
 
 
 class _Compact:
-    """`labs.waterfall.seen(p)`, with what repeats from packet to packet
+    """`labs.model.waterfall.seen(p)`, with what repeats from packet to packet
     shared (addresses, layer sets, field values) and what the waterfall
     never reads of a packet left out: a TCP segment other than a SYN is
-    never a probe (`labs.waterfall._probe_pairs`), so neither its summary
+    never a probe (`labs.model.waterfall._probe_pairs`), so neither its summary
     nor its ports are read; nor is a DNS message's summary. A TCP segment
     then costs about 0.15 KB."""
 
@@ -233,7 +242,7 @@ def _steps(views: Iterator[View], names: bytearray) -> Iterator[Step]:
 
 
 class Masker:
-    """`labs.trace.masked` applied piece by piece: the secrets of the whole
+    """`labs.model.trace.masked` applied piece by piece: the secrets of the whole
     capture are known before the first piece is written."""
 
     def __init__(self, secrets: Iterable[str]):

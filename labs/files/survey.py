@@ -9,7 +9,7 @@ import socket
 from array import array
 from collections.abc import Iterable
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.dissect.core import Learned, Syns
 from labs.dissect.layers import Session, dissect_layers, endpoint
 from labs.dissect.narrate import opens

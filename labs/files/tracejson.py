@@ -1,8 +1,8 @@
 """Writing a Trace as JSON fast enough for captures of tens of thousands of
 packets (`tutor explain --json`).
 
-The output is the JSON of `labs.trace.to_json` (same keys, same order, so
-`labs.trace.loads` reads it back), written packet by packet, one packet per
+The output is the JSON of `labs.model.trace.to_json` (same keys, same order, so
+`labs.model.trace.loads` reads it back), written packet by packet, one packet per
 line. `json.dumps(asdict(trace))` copies every field into a dict first and
 took longer than dissecting the packets; here each Field's text is built
 once and reused, because dissection hands out the same frozen Field for the
@@ -19,7 +19,7 @@ from math import isfinite
 from typing import Any, TextIO
 
 from labs.dissect.core import paused_gc
-from labs.trace import Field, Packet, Step, Trace
+from labs.model.trace import Field, Packet, Step, Trace
 
 
 def _dumps(value: Any) -> str:
@@ -99,7 +99,7 @@ def write_parts(
     place of its steps when given: `labs.files.streamjson` writes the text
     of packets dissected in another process, read back from a file."""
     out.write("{")
-    # The TLS key log is a secret kept out of the JSON, as `labs.trace.to_json` does.
+    # The TLS key log is a secret kept out of the JSON, as `labs.model.trace.to_json` does.
     for i, f in enumerate(f for f in fields(Trace) if f.name != "keylog"):
         if i:
             out.write(",\n")

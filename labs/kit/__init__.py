@@ -7,18 +7,15 @@ A lab is one folder under `labs/catalog/` (see docs/architecture.md):
   usually `capture_run(...)`), `explain(recording) -> Trace` (the words,
   usually ending in `make_trace(...)`), and `RESULT`, the lab's result type.
 
-Labs import from here and from the contract modules (`labs.trace`,
-`labs.errors`, `labs.base`, `labs.spec`, `labs.hostport`), never from the
+Labs import from here and from the contract modules (`labs.model.trace`,
+`labs.model.errors`, `labs.core.base`, `labs.core.spec`, `labs.core.hostport`), never from the
 engine packages directly and never from another lab.
 """
 
-from labs.base import LabContext, RawPacket
 from labs.capture.core import Capture
 from labs.capture.recorder import ConversationLog, Event
-from labs.dissect.core import sender_ip
-from labs.dissect.proto.http import HEADERS, status_meaning
-from labs.errors import BadInput, Cancelled, LabError
-from labs.hostport import (
+from labs.core.base import LabContext, RawPacket
+from labs.core.hostport import (
     Endpoint,
     capture_where,
     free_port,
@@ -27,11 +24,14 @@ from labs.hostport import (
     port_is_closed,
     resolve,
 )
+from labs.core.spec import LabRequest, LabSpec, Option, Target
+from labs.dissect.core import sender_ip
+from labs.dissect.proto.http import HEADERS, status_meaning
 from labs.kit.net import network_errors
 from labs.kit.record import Recording, load_recording, save_recording
 from labs.kit.run import Plan, capture_run, make_trace, now, recording
-from labs.spec import LabRequest, LabSpec, Option, Target
-from labs.trace import Fact, Field, Layer, Packet, Section, Step, Trace
+from labs.model.errors import BadInput, Cancelled, LabError
+from labs.model.trace import Fact, Field, Layer, Packet, Section, Step, Trace
 
 __all__ = [
     "HEADERS",

@@ -8,7 +8,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from labs.errors import LabError
+from labs.model.errors import LabError
 
 
 @contextmanager

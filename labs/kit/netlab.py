@@ -3,7 +3,7 @@ it where namespaces cannot be built): the topologies, building and running
 them, their routing tables, and the simulator. Separate from `labs.kit` so a
 capture lab never imports the namespace machinery."""
 
-from labs import waterfall
+from labs.model import waterfall
 from labs.netsim import conditions, netlab, netns, routes, routing_sim
 from labs.netsim.netlab import arp_step, cap, frames
 from labs.netsim.ns_agent import key as probe_key

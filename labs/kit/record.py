@@ -16,8 +16,8 @@ from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from labs.base import RawPacket
 from labs.capture.recorder import ConversationLog
+from labs.core.base import RawPacket
 
 R = TypeVar("R")
 

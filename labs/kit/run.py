@@ -18,12 +18,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from labs.base import LabContext, RawPacket
 from labs.capture.core import Capture, open_capture
+from labs.core.base import LabContext, RawPacket
 from labs.dissect.core import StepsArg, build_trace
-from labs.errors import LabError
 from labs.kit.record import Recording
-from labs.trace import Fact, Packet, Section, Trace
+from labs.model.errors import LabError
+from labs.model.trace import Fact, Packet, Section, Trace
 
 R = TypeVar("R")
 

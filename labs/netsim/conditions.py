@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from labs.base import LabContext
+from labs.core.base import LabContext
 from labs.netsim import ipv6 as ipv6
 from labs.netsim.netns import Agent, Network, checksums_in_software, in_netns, run_command
 from labs.netsim.netns import agent_argv as netns_agent_argv
@@ -55,7 +55,7 @@ class Conditions:
     @classmethod
     def asked(cls, options: Mapping[str, Any]) -> Conditions:
         """The conditions a lab's request asks for (`request.options`: the
-        knobs of `labs.condition_options`, and --blackhole where a lab has it)."""
+        knobs of `labs.core.condition_options`, and --blackhole where a lab has it)."""
         return cls(
             delay_ms=float(options.get("delay") or 0),
             jitter_ms=float(options.get("jitter") or 0),

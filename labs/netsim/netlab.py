@@ -12,10 +12,10 @@ from typing import Any
 import scapy.layers.inet  # noqa: F401  (binds IP, TCP, UDP, ICMP under Ether)
 from scapy.layers.l2 import ARP, Ether
 
-from labs import system
-from labs.base import RawPacket
+from labs.core import system
+from labs.core.base import RawPacket
+from labs.model.trace import Step, Trace
 from labs.netsim.topology import Topology
-from labs.trace import Step, Trace
 
 
 def choose(simulate: bool, topology: Topology, where: str) -> tuple[str, str]:

@@ -32,9 +32,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from labs.base import LabContext
 from labs.capture.leftovers import gone
-from labs.errors import LabError
+from labs.core.base import LabContext
+from labs.model.errors import LabError
 from labs.netsim.routes import RouteEntry
 from labs.netsim.routes import read as read_routes
 from labs.netsim.topology import Topology

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from labs.model.trace import Section
 from labs.netsim.topology import Node
-from labs.trace import Section
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any
 from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.layers.l2 import ARP, Ether
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.netsim import routes
 from labs.netsim.ns_agent import TRACEROUTE_PORT, http_request, http_response, nat_ruleset
 from labs.netsim.topology import Interface, Node, Topology

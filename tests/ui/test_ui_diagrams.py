@@ -9,7 +9,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 from ui_helpers import SIZE
 
-from labs.trace import Trace, loads
+from labs.model.trace import Trace, loads
 from tutor.widgets.diagrams import LadderView, TraceDiagrams
 
 GOLDEN = Path(__file__).parent.parent / "data" / "golden"

@@ -11,7 +11,7 @@ import pytest
 from textual.geometry import Region
 from textual.widgets import Static
 
-from labs.trace import Trace
+from labs.model.trace import Trace
 
 NOTE = (
     "Captured live on lo with scapy, filtered to this lab's own traffic "

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input, TabbedContent, Tree
 
-from labs.trace import loads
+from labs.model.trace import loads
 from tutor.app import make_app
 from tutor.content import load_course
 from tutor.progress import Store

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Input, Static, Tree
 
-from labs.trace import loads
+from labs.model.trace import loads
 from tutor.app import make_app
 from tutor.progress import Store
 from tutor.screens.lab import LabScreen

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from labs.trace import MASK
+from labs.model.trace import MASK
 
 STOPPED = "stopped."
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from tutor.commands import fail
 
 if TYPE_CHECKING:
-    from labs.trace import Trace
+    from labs.model.trace import Trace
 
 #: The most of a trace file read (a lab's trace is far smaller).
 MAX_BYTES = 256 * 1024 * 1024
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _load(path: str) -> Trace:
-    from labs.trace import from_json
+    from labs.model.trace import from_json
 
     try:
         with open(path, encoding="utf-8") as fh:

@@ -74,7 +74,7 @@ def _home() -> Path:
 
 
 def _data(obj: Any) -> Any:
-    from labs.trace import to_json
+    from labs.model.trace import to_json
 
     if hasattr(obj, "trace") and obj.trace is not None:
         out = asdict(replace(obj, trace=None))

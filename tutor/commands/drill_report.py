@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labs.trace import Packet, Trace
+from labs.model.trace import Packet, Trace
 
 
 def _code(value: str) -> str:

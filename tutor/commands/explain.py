@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     except LabError as err:
         return fail(str(err), err.exit_code)
     if args.json:
-        from labs.trace import dumps, masked
+        from labs.model.trace import dumps, masked
 
         sys.stdout.write(dumps(trace if args.show_secrets else masked(trace)) + "\n")
         return 0
@@ -127,7 +127,7 @@ def _streams(args: argparse.Namespace) -> int:
     """`--conversations` / `--follow N`: computed by labs.api over the whole
     capture (before --filter), rendered by tutor.streamtext."""
     from labs.api import LabError, conversations, explain_file, follow_stream, parse_decode_as
-    from labs.trace import masked, to_json
+    from labs.model.trace import masked, to_json
     from tutor import streamtext
 
     try:

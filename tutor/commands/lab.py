@@ -104,7 +104,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def add_lab_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per option any lab declares (labs.spec), its help naming the
+    """One flag per option any lab declares (labs.core.spec), its help naming the
     labs that take it. Which lab takes what is checked by the lab's spec, the
     same check the TUI's option bar goes through."""
     from labs.api import specs
@@ -201,7 +201,7 @@ def run_lab(args: argparse.Namespace) -> int:
             1,
         )
     if args.json:
-        from labs.trace import dumps, masked
+        from labs.model.trace import dumps, masked
 
         sys.stdout.write(dumps(trace if args.show_secrets else masked(trace)) + "\n")
         return 0

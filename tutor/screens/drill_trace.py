@@ -17,7 +17,7 @@ from tutor.widgets.packet_table import PacketTable
 from tutor.widgets.packet_view import PacketView, Pane
 
 if TYPE_CHECKING:
-    from labs.trace import Trace
+    from labs.model.trace import Trace
 
 
 class ProbePackets(Vertical):

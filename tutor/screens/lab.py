@@ -43,7 +43,7 @@ from tutor.widgets.packet_view import PacketView, Pane
 from tutor.widgets.predict import PredictPanel
 
 if TYPE_CHECKING:
-    from labs.trace import Packet, Trace
+    from labs.model.trace import Packet, Trace
     from tutor.content import Lesson
 
 

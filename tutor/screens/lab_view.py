@@ -16,7 +16,7 @@ from tutor.widgets.packet_view import PacketView
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-    from labs.trace import Trace
+    from labs.model.trace import Trace
 
     _Base = Screen[None]
 else:
@@ -174,7 +174,7 @@ class LabViewMixin(_Base):
             self.notify("Run the lab first (r).", severity="warning")
             return
         from labs.api import follow_stream, stream_of
-        from labs.trace import masked
+        from labs.model.trace import masked
         from tutor.screens.streams import StreamsScreen
 
         spec = stream_of(self.trace, view.packet.index)

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 if TYPE_CHECKING:
-    from labs.trace import Trace
+    from labs.model.trace import Trace
 
 
 def default_path(lab: str) -> str:

@@ -11,12 +11,12 @@ from rich.text import Text
 from textual.widgets import DataTable, OptionList
 from textual.widgets.option_list import Option
 
-from labs.trace import mask_secrets, mask_value, secret_parts
+from labs.model.trace import mask_secrets, mask_value, secret_parts
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
 
-    from labs.trace import Field, Packet, Trace
+    from labs.model.trace import Field, Packet, Trace
 
 #: After a secret's value with only the secret masked ("Bearer ••••").
 MASKED = "(masked; S shows secrets)"

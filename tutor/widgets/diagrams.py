@@ -16,7 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from labs.trace import Trace
+from labs.model.trace import Trace
 from tutor import ladder, tracediff, waterfall_text
 
 

@@ -17,7 +17,7 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
 if TYPE_CHECKING:
-    from labs.trace import Packet, Trace
+    from labs.model.trace import Packet, Trace
 
 #: The name being typed at the end of the box ("tcp.fl" in "dns || tcp.fl").
 _LAST_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*$")

@@ -1,5 +1,5 @@
 """The row of a lab's own options on the lab screen, built from the options
-its spec declares (labs.spec): the TUI's version of the CLI's flags. What the
+its spec declares (labs.core.spec): the TUI's version of the CLI's flags. What the
 learner sets here is validated by the same spec as the command line."""
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 if TYPE_CHECKING:
-    from labs.trace import Packet
+    from labs.model.trace import Packet
 
 #: What the packet list shows instead of a secret the dissector already hid.
 HIDDEN = "********"

@@ -15,12 +15,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static, Tree
 
-from labs.trace import mask_secrets
+from labs.model.trace import mask_secrets
 from tutor.screens.trace_view import field_label, masked_ranges
 from tutor.widgets.hexdump import HexDump
 
 if TYPE_CHECKING:
-    from labs.trace import Layer, Packet
+    from labs.model.trace import Layer, Packet
 
 #: (layer index, field index or None for the layer itself)
 NodeData = tuple[int, int | None]

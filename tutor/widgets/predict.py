@@ -17,7 +17,7 @@ from textual.widgets import Button, RadioSet, Static
 from tutor.widgets.marked import MarkedRadioButton
 
 if TYPE_CHECKING:
-    from labs.trace import Trace
+    from labs.model.trace import Trace
     from tutor.content import Lesson, Predict
     from tutor.progress import Store
 

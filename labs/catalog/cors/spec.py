@@ -1,9 +1,9 @@
 """The cors lab as declared: an API on this machine, and whether to use the
-browser (see labs.spec)."""
+browser (see labs.core.spec)."""
 
 from __future__ import annotations
 
-from labs.spec import LabSpec, Option, Target
+from labs.core.spec import LabSpec, Option, Target
 
 SPEC = LabSpec(
     id="cors",

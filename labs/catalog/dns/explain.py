@@ -5,7 +5,7 @@ and pointer the learner reads is the one in this run's bytes."""
 from __future__ import annotations
 
 from labs.catalog.dns.wire import FLAG_BITS, Lookup, Message, Record, Span, byte_map
-from labs.trace import Fact, Packet, Section, Step
+from labs.model.trace import Fact, Packet, Section, Step
 
 
 def ref(index: int) -> str:

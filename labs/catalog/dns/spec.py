@@ -1,12 +1,12 @@
-"""The dns lab as declared: its target and options (see labs.spec), and the
+"""The dns lab as declared: its target and options (see labs.core.spec), and the
 checks of a name and a record type the learner gives."""
 
 from __future__ import annotations
 
 import re
 
-from labs.errors import BadInput
-from labs.spec import LabSpec, Option, Target
+from labs.core.spec import LabSpec, Option, Target
+from labs.model.errors import BadInput
 
 COMMON_TYPES = "A, AAAA, CNAME, MX, TXT, NS, SOA"
 _LABEL = re.compile(r"[A-Za-z0-9_-]{1,63}")

@@ -15,7 +15,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from labs.trace import Field, Layer, Packet
+from labs.model.trace import Field, Layer, Packet
 
 
 def type_name(number: int) -> str:

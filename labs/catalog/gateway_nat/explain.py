@@ -14,9 +14,9 @@ from typing import Any
 from scapy.layers.inet import IP, TCP
 from scapy.layers.l2 import Ether
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.kit.netlab import GATEWAY_NAT, Topology
-from labs.trace import Section
+from labs.model.trace import Section
 
 _FLAG_NAMES = (("S", "SYN"), ("F", "FIN"), ("R", "RST"), ("P", "PSH"), ("A", "ACK"))
 

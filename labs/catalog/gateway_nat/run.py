@@ -19,7 +19,6 @@ from typing import Any
 from scapy.layers.inet import IP, TCP
 from scapy.layers.l2 import ARP
 
-from labs.base import LabContext, RawPacket
 from labs.catalog.gateway_nat import slow
 from labs.catalog.gateway_nat.explain import (
     Pair,
@@ -31,6 +30,7 @@ from labs.catalog.gateway_nat.explain import (
     walk,
 )
 from labs.catalog.gateway_nat.result import NatResult
+from labs.core.base import LabContext, RawPacket
 from labs.kit import LabRequest, Recording, make_trace, now, recording
 from labs.kit.netlab import (
     GATEWAY_NAT,
@@ -43,7 +43,7 @@ from labs.kit.netlab import (
     routes,
     routing_sim,
 )
-from labs.trace import Fact, Section, Step, Trace
+from labs.model.trace import Fact, Section, Step, Trace
 
 LAB = "gateway-nat"
 RESULT = NatResult

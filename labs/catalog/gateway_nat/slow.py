@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from labs.kit.netlab import conditions
-from labs.trace import Packet, Section, Step, Trace
+from labs.model.trace import Packet, Section, Step, Trace
 
 #: tshark's names for data sent again, most specific first.
 RESENT = (

@@ -1,10 +1,10 @@
 """The gateway-nat lab as declared: the network conditions on the gateway
-(labs.condition_options) and the simulation."""
+(labs.core.condition_options) and the simulation."""
 
 from __future__ import annotations
 
-from labs.condition_options import condition_options
-from labs.spec import LabSpec, Option, Target
+from labs.core.condition_options import condition_options
+from labs.core.spec import LabSpec, Option, Target
 
 SPEC = LabSpec(
     id="gateway-nat",

@@ -23,7 +23,7 @@ from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from labs.hostport import parse_url
+from labs.core.hostport import parse_url
 from labs.kit import (
     BadInput,
     Capture,

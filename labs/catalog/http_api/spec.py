@@ -1,11 +1,11 @@
-"""The http-api lab as declared: its target and options (see labs.spec)."""
+"""The http-api lab as declared: its target and options (see labs.core.spec)."""
 
 from __future__ import annotations
 
 import re
 
-from labs.errors import BadInput
-from labs.spec import LabSpec, Option, Target
+from labs.core.spec import LabSpec, Option, Target
+from labs.model.errors import BadInput
 
 #: RFC 9110 §5.6.2: a method is a token.
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")

@@ -1,12 +1,12 @@
 """The oauth lab as declared: an authorization server on this machine, and
-the client it may use there (see labs.spec)."""
+the client it may use there (see labs.core.spec)."""
 
 from __future__ import annotations
 
 import re
 
-from labs.errors import BadInput
-from labs.spec import LabSpec, Option, Target
+from labs.core.spec import LabSpec, Option, Target
+from labs.model.errors import BadInput
 
 #: RFC 6749 appendix A: client ids and secrets are printable ASCII; scopes are
 #: space-separated tokens without quotes or backslashes.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from labs.trace import Packet
+from labs.model.trace import Packet
 
 #: tshark's names, and what each means for the learner.
 FLAGS = {

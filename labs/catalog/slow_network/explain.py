@@ -2,7 +2,7 @@
 in round trips, what TCP did about loss (tshark's `tcp.analysis` names),
 slow start, throughput against the rate limit, and Path MTU discovery or
 its black hole. Everything is read from the captured packets, the timing
-waterfall (`labs.waterfall`) and the run's result."""
+waterfall (`labs.model.waterfall`) and the run's result."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from labs.catalog.slow_network.analysis import FLAGS, Flagged, analyse, rounds, 
 from labs.catalog.slow_network.result import SlowResult
 from labs.kit import Recording, make_trace
 from labs.kit.netlab import SLOW_NETWORK, draw, netlab, waterfall
-from labs.trace import Fact, Field, Layer, Packet, Phase, Section, Step, Trace
+from labs.model.trace import Fact, Field, Layer, Packet, Phase, Section, Step, Trace
 
 CLIENT = "192.0.2.10"
 #: The laptop's address with --ipv6 (labs.netsim.ipv6.SLOW_NETWORK).

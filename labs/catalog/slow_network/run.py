@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from labs.base import LabContext, RawPacket
 from labs.catalog.slow_network.explain import explain
 from labs.catalog.slow_network.result import Call, Drop, SlowResult
+from labs.core.base import LabContext, RawPacket
 from labs.kit import BadInput, LabRequest, Recording, now, recording
 from labs.kit.netlab import SLOW_NETWORK, conditions, netlab, netns
 

@@ -25,8 +25,8 @@ from typing import Any
 from scapy.layers.inet import IP, TCP
 from scapy.layers.l2 import Ether
 
-from labs.base import RawPacket
 from labs.catalog.slow_network.result import Drop
+from labs.core.base import RawPacket
 
 LAPTOP, ROUTER, SERVER = "192.0.2.10", "192.0.2.1", "203.0.113.80"
 MAC_LAPTOP, MAC_ROUTER = "02:00:00:00:00:0a", "02:00:00:00:00:01"

@@ -26,7 +26,6 @@ from scapy.layers.tls.extensions import (
 from scapy.layers.tls.handshake import TLSClientHello, TLSServerHello
 from scapy.layers.tls.record import TLS
 
-from labs.base import RawPacket
 from labs.catalog.slow_network.result import Call, SlowResult
 from labs.catalog.slow_network.simtcp import (
     LAPTOP,
@@ -38,6 +37,7 @@ from labs.catalog.slow_network.simtcp import (
     Conn,
     Wire,
 )
+from labs.core.base import RawPacket
 
 NAME = "api.shop.example"
 MSS = 1448  # 1500 minus IP, TCP and the timestamps option, as between two Linux hosts

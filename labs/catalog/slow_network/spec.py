@@ -1,10 +1,10 @@
 """The slow-network lab as declared: its network conditions (declared once for
-every router lab in labs.condition_options), the black hole and the simulation."""
+every router lab in labs.core.condition_options), the black hole and the simulation."""
 
 from __future__ import annotations
 
-from labs.condition_options import condition_options, delay, jitter, loss, mtu, rate
-from labs.spec import LabSpec, Option, Target
+from labs.core.condition_options import condition_options, delay, jitter, loss, mtu, rate
+from labs.core.spec import LabSpec, Option, Target
 
 SPEC = LabSpec(
     id="slow-network",

@@ -5,7 +5,7 @@ lengths, options, ports) and stays true for whatever packets were seen."""
 from __future__ import annotations
 
 from labs.catalog.tcp_handshake.story import MOD, Segment, Story
-from labs.trace import Fact, Packet, Section, Step
+from labs.model.trace import Fact, Packet, Section, Step
 
 WELL_KNOWN = {21: "FTP", 22: "SSH", 25: "SMTP", 53: "DNS", 80: "HTTP", 443: "HTTPS"}
 

@@ -1,8 +1,8 @@
-"""The tcp-handshake lab as declared: its target (see labs.spec)."""
+"""The tcp-handshake lab as declared: its target (see labs.core.spec)."""
 
 from __future__ import annotations
 
-from labs.spec import LabSpec, Target
+from labs.core.spec import LabSpec, Target
 
 SPEC = LabSpec(
     id="tcp-handshake",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from labs.trace import Packet
+from labs.model.trace import Packet
 
 MOD = 2**32
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from scapy.layers.inet import ICMP, IP, TCP, IPerror
 
-from labs.base import LabContext, RawPacket
 from labs.catalog.traceroute import slow
 from labs.catalog.traceroute.result import TracerouteResult
+from labs.core.base import LabContext, RawPacket
 from labs.kit import LabRequest, Recording, make_trace, now, recording
 from labs.kit.netlab import (
     TRACEROUTE,
@@ -34,7 +34,7 @@ from labs.kit.netlab import (
     routes,
     routing_sim,
 )
-from labs.trace import Fact, Section, Step, Trace
+from labs.model.trace import Fact, Section, Step, Trace
 
 LAB = "traceroute"
 RESULT = TracerouteResult

@@ -9,9 +9,9 @@ from typing import Any
 from scapy.layers.inet import IP
 from scapy.layers.l2 import Ether
 
-from labs.base import RawPacket
+from labs.core.base import RawPacket
 from labs.kit.netlab import TRACEROUTE, conditions, probe_key
-from labs.trace import Section
+from labs.model.trace import Section
 
 #: Router 1's address on host A's side: the hop that is the slow router itself.
 ROUTER1 = TRACEROUTE.node("r1").interfaces[0].ip

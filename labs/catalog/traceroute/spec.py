@@ -1,10 +1,10 @@
 """The traceroute lab as declared: its probes, and the network conditions on
-router 1's link (labs.condition_options)."""
+router 1's link (labs.core.condition_options)."""
 
 from __future__ import annotations
 
-from labs.condition_options import condition_options
-from labs.spec import LabSpec, Option, Target
+from labs.core.condition_options import condition_options
+from labs.core.spec import LabSpec, Option, Target
 
 SPEC = LabSpec(
     id="traceroute",

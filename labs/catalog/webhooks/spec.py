@@ -1,13 +1,13 @@
 """The webhooks lab as declared: a receiver URL on this machine, and the
-signing secret to use with it (see labs.spec)."""
+signing secret to use with it (see labs.core.spec)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 
-from labs.errors import BadInput
-from labs.spec import LabSpec, Option, Target
+from labs.core.spec import LabSpec, Option, Target
+from labs.model.errors import BadInput
 
 PREFIX = "whsec_"
 

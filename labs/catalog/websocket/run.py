@@ -14,7 +14,7 @@ import socket
 from contextlib import ExitStack
 from dataclasses import dataclass
 
-from labs.hostport import parse_url
+from labs.core.hostport import parse_url
 from labs.kit import (
     Capture,
     Endpoint,

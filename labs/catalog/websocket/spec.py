@@ -1,8 +1,8 @@
-"""The websocket lab as declared: its target and options (see labs.spec)."""
+"""The websocket lab as declared: its target and options (see labs.core.spec)."""
 
 from __future__ import annotations
 
-from labs.spec import LabSpec, Option, Target
+from labs.core.spec import LabSpec, Option, Target
 
 SPEC = LabSpec(
     id="websocket",

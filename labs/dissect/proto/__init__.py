@@ -11,7 +11,7 @@ How a protocol plugs in (see `labs.dissect.proto.base`):
   when fields must be computed (flags, options, lengths).
 - A protocol that rides on TCP/UDP (DNS, HTTP, TLS, FTP): call
   ``app(App(name, transport, ports, dissect, describe, detect))``.
-  `dissect(payload, offset, stream)` returns `labs.trace.Layer`s whose field
+  `dissect(payload, offset, stream)` returns `labs.model.trace.Layer`s whose field
   offsets count from the start of the packet (`offset` is where the payload
   starts); `describe(layers)` gives the narration a phrase built from those
   fields. Use scapy to parse when it knows the protocol; otherwise parse the

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labs.dissect.proto.walk import Layout, Spot, layout
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 Explain = str | Callable[[Any, Any], str]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 
 from labs.dissect.proto.base import App, Stream, app, first_field
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 #: Option 53's values (RFC 2132 section 9.6, RFC 4388 for 10-13).
 MESSAGE_TYPES = {

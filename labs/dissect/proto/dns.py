@@ -15,7 +15,7 @@ from labs.dissect.proto import dns_fast
 from labs.dissect.proto.base import App, Rule, Stream, app, dec, hex4, make_field
 from labs.dissect.proto.dns_records import ANSWER, ANSWER_TYPES, QUESTION, SECTIONS, record_fields
 from labs.dissect.proto.walk import spots
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
 _RCODE_MEANING = {

@@ -29,7 +29,7 @@ from labs.dissect.proto.dns_records import (
     _rdata_text,
     _txt_fields,
 )
-from labs.trace import Field
+from labs.model.trace import Field
 
 #: Record types read here (A, NS, CNAME, PTR, TXT, AAAA): their data is an
 #: address, a name or strings, in the plain DNSRR layout; and EDNS's OPT (`_opt`).

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from labs.trace import Field
+from labs.model.trace import Field
 
 #: Multicast DNS (RFC 6762 sections 5.4 and 10.2) reuses the class's top bit:
 #: in a question, "answer me directly (unicast)"; in an answer, "flush what

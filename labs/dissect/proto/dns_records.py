@@ -11,7 +11,7 @@ from typing import Any
 from labs.dissect.proto.base import Rule, dec, hex2, hex4, make_field
 from labs.dissect.proto.dns_more import MDNS_BITS, bitmap_types, srv_owner
 from labs.dissect.proto.walk import spots
-from labs.trace import Field
+from labs.model.trace import Field
 
 TYPES = {
     1: "A",

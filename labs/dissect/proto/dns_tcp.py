@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from labs.dissect.proto import dns
 from labs.dissect.proto.base import App, Stream, app
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 #: A message waiting for more segments is at most this long (the length prefix's limit).
 _MAX = 65535 + 2

@@ -21,7 +21,7 @@ from scapy.packet import Packet
 from labs.dissect.proto.base import App, Stream, app
 from labs.dissect.proto.ftp_ports import address_fields, eprt_fields, epsv_field, linked_ports
 from labs.dissect.proto.ftp_words import CLASSES, COMMANDS, REPLIES, reply_meaning
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 CONTROL_PORT = 21
 DATA_PORT = 20

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from labs.trace import Field
+from labs.model.trace import Field
 
 _NUMBERS = re.compile(rb"(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3})")
 

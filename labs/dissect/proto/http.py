@@ -35,7 +35,7 @@ from labs.dissect.proto.http_head import (
     line_fields,
     status_meaning,
 )
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 #: Most bytes of one message held while it is incomplete (as a cap on memory);
 #: a longer body is shown piece by piece as it arrives, unassembled.

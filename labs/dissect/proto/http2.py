@@ -29,7 +29,7 @@ from labs.dissect.proto.http2_words import (
     TYPE_EXPLAIN,
     TYPES,
 )
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 HEADER = 9

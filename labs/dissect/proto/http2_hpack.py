@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labs.trace import Field
+from labs.model.trace import Field
 
 #: Header (lower case) -> its own Wireshark field, for the headers the lab
 #: shows (checked against tshark 4.0's field list).

@@ -17,7 +17,7 @@ from __future__ import annotations
 import zlib
 from typing import NamedTuple
 
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 #: Longest body shown as a field value; longer bodies are shown cut, with their size.
 BODY_SHOWN = 2048

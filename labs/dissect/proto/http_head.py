@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from labs.trace import Field
+from labs.model.trace import Field
 
 # match() anchors at its start position; the URI may be long, so no length cap.
 # M-SEARCH and NOTIFY: SSDP (HTTP over UDP multicast, labs.dissect.proto.ssdp).

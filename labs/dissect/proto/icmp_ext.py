@@ -10,7 +10,7 @@ really is."""
 
 from __future__ import annotations
 
-from labs.trace import Field
+from labs.model.trace import Field
 
 #: Object classes (IANA "ICMP Extension Object Classes").
 CLASSES = {

@@ -8,7 +8,7 @@ from typing import Any
 
 from labs.dissect.proto import icmp_ext
 from labs.dissect.proto.base import Rule, dec, header, hex2, hex4, rules_mapper
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 PROTOCOLS = {1: "ICMP", 6: "TCP", 17: "UDP", 58: "ICMPv6"}
 

@@ -8,7 +8,7 @@ import ipaddress
 from typing import Any
 
 from labs.dissect.proto.base import Rule, dec, header, hex2, hex4, rules_mapper
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 _HOPOPTS = {
     "nh": Rule("Next header", "ipv6.hopopts.nxt", dec),

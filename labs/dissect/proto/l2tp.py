@@ -11,7 +11,7 @@ handed back to the IP reader (`labs.dissect.layers`)."""
 from __future__ import annotations
 
 from labs.dissect.proto.ppp import Framed, field_at, ppp, u16
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 PORT = 1701
 

@@ -11,7 +11,7 @@ Read line by line: scapy has neither protocol."""
 from __future__ import annotations
 
 from labs.dissect.proto.base import App, Stream, app, first_field
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 POP_COMMANDS = {"USER": "names the mailbox", "PASS": "sends the password", "STAT": "asks how many messages",
                 "LIST": "asks for the list of messages", "RETR": "downloads a message", "DELE": "deletes a message",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 
 from labs.dissect.proto.base import App, Stream, app, first_field
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 TYPES = {32: "NB", 33: "NBSTAT"}
 OPCODES = {0: "Name query", 5: "Registration", 6: "Release", 7: "WACK", 8: "Refresh"}

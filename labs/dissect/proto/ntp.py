@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from labs.dissect.proto.base import App, Stream, app, first_field
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 MODES = {
     0: "reserved",

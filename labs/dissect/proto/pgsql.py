@@ -17,7 +17,7 @@ from labs.dissect.proto.base import App, Stream, app
 from labs.dissect.proto.pgsql_bodies import backend_body, extended, password, startup
 from labs.dissect.proto.pgsql_packets import Body, PgHeader, PgUntyped, read, text
 from labs.dissect.proto.pgsql_words import BACKEND, FRONTEND, UNTYPED
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 PORT = 5432
 

@@ -22,7 +22,7 @@ from labs.dissect.proto.pgsql_packets import (
     text,
 )
 from labs.dissect.proto.pgsql_words import AUTH, ERROR_FIELDS, STATUS, TYPES
-from labs.trace import Field
+from labs.model.trace import Field
 
 
 def startup(b: Body, code: int) -> None:

@@ -18,7 +18,7 @@ from scapy.fields import (
 )
 from scapy.packet import Packet
 
-from labs.trace import Field
+from labs.model.trace import Field
 
 
 class PgHeader(Packet):

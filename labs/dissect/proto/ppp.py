@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 #: EtherTypes of PPPoE's two stages
 DISCOVERY, SESSION = 0x8863, 0x8864

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from labs.dissect.proto.base import App, Stream, app, first_field
 from labs.dissect.proto.l2tp import MESSAGE_TYPES
 from labs.dissect.proto.ppp import CONTROL_CODES
-from labs.trace import Layer
+from labs.model.trace import Layer
 
 _DISCOVERY = {
     "0x09": ("PADI", "a PPPoE discovery broadcast (PADI): is there an access concentrator?"),

@@ -17,7 +17,7 @@ from typing import Any
 
 from labs.dissect.proto import quic_initial
 from labs.dissect.proto.base import App, Stream, app, first_field
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 #: Long header packet types, QUIC version 1 (RFC 9000 section 17.2).
 LONG_TYPES = {0: "Initial", 1: "0-RTT", 2: "Handshake", 3: "Retry"}

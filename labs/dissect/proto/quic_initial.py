@@ -13,7 +13,7 @@ object only); the primitives are the `cryptography` package's."""
 from __future__ import annotations
 
 from labs.dissect.proto.tls_hello import handshake_fields
-from labs.trace import Field
+from labs.model.trace import Field
 
 #: RFC 9001 section 5.2, QUIC version 1.
 SALT_V1 = bytes.fromhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a")

@@ -7,7 +7,7 @@ smtp.rsp.parameter). Read line by line: scapy has no SMTP layer."""
 from __future__ import annotations
 
 from labs.dissect.proto.base import App, Stream, app
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 #: What the common commands ask, for the narration.
 COMMANDS = {

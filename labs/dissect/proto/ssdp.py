@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from labs.dissect.proto import http
 from labs.dissect.proto.base import App, Stream, app, first_field
-from labs.trace import Layer
+from labs.model.trace import Layer
 
 
 def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:

@@ -26,7 +26,7 @@ from dataclasses import replace
 from typing import Any
 
 from labs.dissect.proto.base import Stream, resent_layer
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 #: read(payload, offset, stream, tcp analysis flags, end of this packet's own
 #: bytes when bytes of earlier packets follow them in `payload`, else None)

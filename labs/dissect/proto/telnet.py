@@ -9,7 +9,7 @@ Read by hand: scapy has no Telnet layer."""
 from __future__ import annotations
 
 from labs.dissect.proto.base import App, Stream, app
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 IAC = 255
 COMMANDS = {240: "Suboption End", 241: "No Operation", 244: "Interrupt Process", 246: "Are You There",

@@ -11,7 +11,7 @@ itself runs between two other ports (`App.follows_client` follows it)."""
 from __future__ import annotations
 
 from labs.dissect.proto.base import App, Stream, app, first_field
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 OPCODES = {
     1: "Read Request",

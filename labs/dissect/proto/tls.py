@@ -25,7 +25,7 @@ from labs.dissect.proto.tls_record import (
     read_record,
     sslv2_record,
 )
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 
 def _whole(record: bytes, stream: Stream, at: int, rel: int, take: int, parts: int) -> Layer:

@@ -9,7 +9,7 @@ from typing import Any
 
 from labs.dissect.proto.base import colons
 from labs.dissect.proto.walk import Spot
-from labs.trace import Field
+from labs.model.trace import Field
 
 
 def _f(

@@ -11,7 +11,7 @@ from typing import Any
 from labs.dissect.proto.base import colons, dec, hex4
 from labs.dissect.proto.tls_cert import cert_fields
 from labs.dissect.proto.walk import Spot, deep_spots
-from labs.trace import Field
+from labs.model.trace import Field
 
 VERSIONS = {
     0x0300: "SSL 3.0",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from labs.dissect.proto.base import Stream, colons, hex4
 from labs.dissect.proto.tls_hello import RETRY_MAGIC, handshake_fields, version_name
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 CONTENT_TYPES = {
     20: "Change Cipher Spec",

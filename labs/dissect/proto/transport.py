@@ -16,7 +16,7 @@ from labs.dissect.proto.base import (
     hex4,
     rules_mapper,
 )
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 SERVICES = {
     20: "FTP data",

@@ -20,7 +20,7 @@ import hashlib
 
 from labs.dissect.proto import http
 from labs.dissect.proto.base import App, Stream, app
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 #: RFC 6455 section 1.3: appended to the client's key before hashing.
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"

@@ -17,7 +17,7 @@ from typing import Any
 
 from labs.dissect.proto.base import HeaderMapper, header
 from labs.dissect.proto.walk import layout
-from labs.trace import Field, Layer
+from labs.model.trace import Field, Layer
 
 TYPES = {0: "Management", 1: "Control", 2: "Data", 3: "Extension"}
 SUBTYPES = {

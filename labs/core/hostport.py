@@ -10,7 +10,7 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
-from labs.errors import BadInput
+from labs.model.errors import BadInput
 
 _FORM = re.compile(
     r"\[(?P<v6>[0-9A-Fa-f:.]+)\](?::(?P<p6>\d+))?|(?P<host>[^\s:/\[\]@]+)(?::(?P<port>\d+))?"

@@ -1,6 +1,6 @@
 """What every lab is handed and hands on: its context (progress and
 cancellation) and the raw packets it gives to dissection. What a lab is asked
-to do is a `labs.spec.LabRequest`."""
+to do is a `labs.core.spec.LabRequest`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from labs.errors import Cancelled
+from labs.model.errors import Cancelled
 
 
 @dataclass(frozen=True)

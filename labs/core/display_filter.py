@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import NoReturn
 
-from labs.errors import BadInput
-from labs.trace import Packet, Trace
+from labs.model.errors import BadInput
+from labs.model.trace import Packet, Trace
 
 #: Wireshark's fields that stand for either of two real ones ("either end").
 ALIASES = {

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any, Protocol, get_args, get_origin, get_type_hints
 
-from labs.frozen import quick_init
+from labs.model.frozen import quick_init
 
 #: How the packets of a trace were obtained.
 #: live: captured from a network interface;
@@ -176,7 +176,7 @@ class Section:
 
 @dataclass(frozen=True)
 class Phase:
-    """One bar of the timing waterfall (`labs.waterfall`): a phase of one
+    """One bar of the timing waterfall (`labs.model.waterfall`): a phase of one
     exchange (dns, connect, tls, request, wait, download, answer), timed from
     packet timestamps, so a renderer draws bars without reading packets."""
 
@@ -222,7 +222,7 @@ class Trace:
     duration: float = 0.0
     version: int = TRACE_VERSION
     #: The timing waterfall: every exchange's phases from packet timestamps
-    #: (`labs.waterfall`), and which clock stamped them, where.
+    #: (`labs.model.waterfall`), and which clock stamped them, where.
     waterfall: tuple[Phase, ...] = ()
     clock: str = ""
     #: TLS session keys (NSS key log format) a pcap's reader needs to decrypt

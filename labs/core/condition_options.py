@@ -6,8 +6,8 @@ values do to a network is `labs.netsim.conditions`."""
 
 from __future__ import annotations
 
-from labs.errors import BadInput
-from labs.spec import Option
+from labs.core.spec import Option
+from labs.model.errors import BadInput
 
 
 def _number(flag: str, text: str, low: float, high: float, unit: str) -> float:

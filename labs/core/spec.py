@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from labs.errors import BadInput
+from labs.model.errors import BadInput
 
 #: Option kinds: "text" (one value), "choice" (one of `choices`), "flag"
 #: (on/off), "list" (repeatable text).

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from labs.trace import Packet, Phase
+from labs.model.trace import Packet, Phase
 
 #: A busy capture file could hold thousands of connections: the waterfall
 #: keeps the first ones (a renderer could not show more anyway).
