@@ -8,7 +8,8 @@ import socket
 
 import pytest
 
-from labs.core.hostport import Endpoint, capture_where, parse_host_port, resolve
+from labs.capture.where import capture_where
+from labs.core.hostport import Endpoint, parse_host_port, resolve
 from labs.model.errors import BadInput
 
 

@@ -110,20 +110,6 @@ def resolve(host: str, port: int, socktype: int) -> Endpoint:
     return Endpoint(family, str(sockaddr[0]), port)
 
 
-def capture_where(server: Endpoint) -> tuple[str, str | None]:
-    """`open_capture`'s iface and host for traffic to `server`: `lo` for this machine;
-    else the interface the routing table picks (scapy reads it at import),
-    narrowed to that host so the machine's other traffic stays out."""
-    if server.loopback:
-        return "lo", None
-    import scapy.route  # noqa: F401  (loading them fills conf.route and conf.route6)
-    import scapy.route6  # noqa: F401
-    from scapy.config import conf
-
-    table = conf.route6 if server.family == socket.AF_INET6 else conf.route
-    return str(table.route(server.address)[0]), server.address
-
-
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nothing listens on right now (the OS picks it; we let go of it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

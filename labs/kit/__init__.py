@@ -14,10 +14,10 @@ engine packages directly and never from another lab.
 
 from labs.capture.core import Capture
 from labs.capture.recorder import ConversationLog, Event
+from labs.capture.where import capture_where
 from labs.core.base import LabContext, RawPacket
 from labs.core.hostport import (
     Endpoint,
-    capture_where,
     free_port,
     parse_host_port,
     parse_url,
