@@ -21,8 +21,8 @@ from labrun import run
 from tshark_compare import compare
 
 from labs.api import save_capture
-from labs.catalog.http2.run import KEYLOG_ENV
 from labs.core.hostport import port_is_closed
+from labs.kit import KEYLOG_ENV
 from labs.model.errors import BadInput, Cancelled, LabError
 from labs.model.trace import Trace
 

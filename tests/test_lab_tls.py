@@ -15,10 +15,11 @@ import threading
 import pytest
 from tshark_rows import tshark_rows
 
-from labs.catalog.tls.run import INSIDE, KEYLOG_ENV, parse_target
+from labs.catalog.tls.run import INSIDE, parse_target
 from labs.catalog.tls.server import https_server
 from labs.core.hostport import free_port, port_is_closed
 from labs.dissect.narrate import field_map
+from labs.kit import KEYLOG_ENV
 from labs.model.errors import BadInput, Cancelled, LabError
 from labs.model.trace import Trace
 from labs.registry import get, run_lab

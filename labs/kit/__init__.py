@@ -27,14 +27,18 @@ from labs.core.hostport import (
 from labs.core.spec import LabRequest, LabSpec, Option, Target
 from labs.dissect.core import sender_ip
 from labs.dissect.proto.http import HEADERS, status_meaning
+from labs.kit.exchange import header, requests_of, titled_steps
+from labs.kit.keylog import KEYLOG_ENV, keylog_file
 from labs.kit.net import network_errors
 from labs.kit.record import Recording, load_recording, save_recording
 from labs.kit.run import Plan, capture_run, make_trace, now, recording
+from labs.kit.serve import HTTPService
 from labs.model.errors import BadInput, Cancelled, LabError
 from labs.model.trace import Fact, Field, Layer, Packet, Section, Step, Trace
 
 __all__ = [
     "HEADERS",
+    "KEYLOG_ENV",
     "BadInput",
     "Cancelled",
     "Capture",
@@ -43,6 +47,7 @@ __all__ = [
     "Event",
     "Fact",
     "Field",
+    "HTTPService",
     "LabContext",
     "LabError",
     "LabRequest",
@@ -60,6 +65,8 @@ __all__ = [
     "capture_run",
     "capture_where",
     "free_port",
+    "header",
+    "keylog_file",
     "load_recording",
     "make_trace",
     "network_errors",
@@ -68,8 +75,10 @@ __all__ = [
     "parse_url",
     "port_is_closed",
     "recording",
+    "requests_of",
     "resolve",
     "save_recording",
     "sender_ip",
     "status_meaning",
+    "titled_steps",
 ]

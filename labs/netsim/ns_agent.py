@@ -30,10 +30,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from scapy.layers.inet import ICMP, IP, TCP, UDP, ICMPerror, TCPerror, UDPerror
 from scapy.sendrecv import AsyncSniffer
+
+from labs.netsim.nft import masquerade
 
 TRACEROUTE_PORT = 33434
 
@@ -208,25 +211,9 @@ def nat_ruleset(lan: str, random_port: bool = True) -> str:
 
 
 def nat(args: dict[str, Any]) -> dict[str, Any]:
-    # lazy: only the gateway's agent needs pyroute2
-    from pyroute2.nftables.expressions import genex, ipv4addr
-    from pyroute2.nftables.main import NFTables
-
-    nft = NFTables(nfgen_family=socket.AF_INET)
-    try:
-        nft.table("add", name="tutor_nat")
-        nft.chain(
-            "add", table="tutor_nat", name="postrouting", hook="postrouting",
-            type="nat", policy=1, priority=100,
-        )  # fmt: skip
-        flags = {"NF_NAT_RANGE_PROTO_RANDOM"} if args.get("random", True) else set()
-        nft.rule(
-            "add", table="tutor_nat", chain="postrouting",
-            expressions=(ipv4addr(src=args["lan"]), [genex("masq", {"flags": flags})]),
-        )  # fmt: skip
-    finally:
-        nft.close()
-    return {"ruleset": nat_ruleset(args["lan"], bool(flags))}
+    random_port = bool(args.get("random", True))
+    masquerade(args["lan"], random_port)
+    return {"ruleset": nat_ruleset(args["lan"], random_port)}
 
 
 def conntrack_entries() -> dict[str, Any]:
@@ -267,14 +254,25 @@ def sniff(args: dict[str, Any]) -> dict[str, Any]:
 COMMANDS = {"traceroute": traceroute, "request": request, "nat": nat, "sniff": sniff}
 
 
-def main(argv: list[str]) -> int:
+def dispatch(
+    argv: list[str],
+    serve: Callable[[dict[str, Any]], None],
+    commands: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]],
+) -> int:
+    """An agent's `main`: COMMAND and its JSON arguments; `serve` prints its
+    own lines, any other command's result is printed as one; a failure is one
+    {"error": ...} line and exit status 1."""
     command, args = argv[0], json.loads(argv[1]) if len(argv) > 1 else {}
     try:
         if command == "serve":
             serve(args)
         else:
-            emit(COMMANDS[command](args))
+            emit(commands[command](args))
     except Exception as exc:  # reported to the parent as one line, never a traceback
         emit({"error": f"{type(exc).__name__}: {exc}"})
         return 1
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return dispatch(argv, serve, COMMANDS)

@@ -29,7 +29,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from labs.netsim import forwarder
-from labs.netsim.ns_agent import emit, wait_for_stop
+from labs.netsim.nft import drop_output
+from labs.netsim.ns_agent import dispatch, emit, wait_for_stop
 
 NAME = "api.shop.example"
 #: The most the download may ask for (the lab asks far less).
@@ -261,44 +262,19 @@ def forward(args: dict[str, Any]) -> dict[str, Any]:
     return forwarder.run(args, lambda: emit({"ready": True}))
 
 
-def _drop_rule(family: int, table: str, proto: bytes, what: bytes) -> None:
-    """An nftables table whose output chain drops ICMP messages of one kind:
-    layer-4 protocol `proto`, its first bytes (type, and code) `what`."""
-    from pyroute2.nftables.expressions import genex, verdict
-    from pyroute2.nftables.main import NFTables
-
-    nft = NFTables(nfgen_family=family)
-    try:
-        nft.table("add", name=table)
-        nft.chain(
-            "add", table=table, name="output", hook="output",
-            type="filter", policy=1, priority=0,
-        )  # fmt: skip
-        match = [
-            genex("meta", {"key": 16, "dreg": 1}),  # NFT_META_L4PROTO
-            genex("cmp", {"sreg": 1, "op": 0, "data": {"attrs": [("NFTA_DATA_VALUE", proto)]}}),
-            genex("payload", {"dreg": 1, "base": 2, "offset": 0, "len": len(what)}),
-            genex("cmp", {"sreg": 1, "op": 0, "data": {"attrs": [("NFTA_DATA_VALUE", what)]}}),
-            genex("counter", {}),
-        ]
-        nft.rule("add", table=table, chain="output", expressions=(match, verdict(0)))
-    finally:
-        nft.close()
-
-
 def blackhole(args: dict[str, Any]) -> dict[str, Any]:
     """Drop the ICMP "fragmentation needed" this router would send (and, with
     IPv6 on, ICMPv6 "packet too big"): the misconfigured firewall of an MTU
     black hole (nftables over netlink)."""
     # ICMP type 3 (destination unreachable), code 4 (fragmentation needed)
-    _drop_rule(socket.AF_INET, "tutor_blackhole", b"\x01", b"\x03\x04")
+    drop_output("tutor_blackhole", b"\x01", b"\x03\x04")
     ruleset = (
         "table ip tutor_blackhole {\n  chain output {\n"
         "    type filter hook output priority filter; policy accept;\n"
         "    icmp type destination-unreachable icmp code frag-needed counter drop\n  }\n}"
     )
     if args.get("ipv6"):
-        _drop_rule(socket.AF_INET6, "tutor_blackhole6", b"\x3a", b"\x02")  # ICMPv6 type 2
+        drop_output("tutor_blackhole6", b"\x3a", b"\x02", socket.AF_INET6)  # ICMPv6 type 2
         ruleset += (
             "\ntable ip6 tutor_blackhole6 {\n  chain output {\n"
             "    type filter hook output priority filter; policy accept;\n"
@@ -373,15 +349,4 @@ COMMANDS = {"call": call, "forward": forward, "blackhole": blackhole, "capture":
 
 
 def main(argv: list[str]) -> int:
-    import json
-
-    command, args = argv[0], json.loads(argv[1]) if len(argv) > 1 else {}
-    try:
-        if command == "serve":
-            serve(args)
-        else:
-            emit(COMMANDS[command](args))
-    except Exception as exc:  # reported to the parent as one line, never a traceback
-        emit({"error": f"{type(exc).__name__}: {exc}"})
-        return 1
-    return 0
+    return dispatch(argv, serve, COMMANDS)

@@ -101,46 +101,55 @@ class Topology:
         return found[0].label if found else address
 
 
-TRACEROUTE = Topology(
-    "traceroute",
-    (
-        Node(
-            "a",
-            "host A",
-            "host",
-            (Interface("eth0", "192.0.2.10/24", "r1"),),
-            (("default", "192.0.2.1"),),
-        ),
-        Node(
-            "r1",
-            "router 1",
-            "router",
-            (
-                Interface("eth0", "192.0.2.1/24", "a"),
-                Interface("eth1", "198.51.100.1/24", "r2"),
-            ),
-            (("default", "198.51.100.2"),),
-        ),
-        Node(
-            "r2",
-            "router 2",
-            "router",
-            (
-                Interface("eth0", "198.51.100.2/24", "r1"),
-                Interface("eth1", "203.0.113.1/24", "b"),
+#: One end of a `_line`: role, label, kind and address with prefix length.
+_End = tuple[str, str, str, str]
+
+
+def _end(end: _End, router: str, gateway: str) -> Node:
+    """An end of a `_line`: one card, cabled to `router`, its default route via `gateway`."""
+    role, label, kind, address = end
+    return Node(role, label, kind, (Interface("eth0", address, router),), (("default", gateway),))
+
+
+def _router(role: str, label: str, left: tuple[str, str], right: tuple[str, str], via: str) -> Node:
+    """A router of a `_line`: eth0 and eth1 as (address, peer), its default route via `via`."""
+    cards = (Interface("eth0", *left), Interface("eth1", *right))
+    return Node(role, label, "router", cards, (("default", via),))
+
+
+def _line(name: str, first: _End, last: _End, r1_label: str = "router 1") -> Topology:
+    """Two ends joined across two routers, left to right: `first` on
+    192.0.2.0/24 behind router 1, the routers on 198.51.100.0/24, `last` on
+    203.0.113.0/24 behind router 2. Each end's default route is its router."""
+    return Topology(
+        name,
+        (
+            _end(first, "r1", "192.0.2.1"),
+            _router(
+                "r1",
+                r1_label,
+                ("192.0.2.1/24", first[0]),
+                ("198.51.100.1/24", "r2"),
+                "198.51.100.2",
             ),
             # Everything router 2 does not know goes back toward router 1; the
             # destination's own network is connected, so it wins by being longer.
-            (("default", "198.51.100.1"),),
+            _router(
+                "r2",
+                "router 2",
+                ("198.51.100.2/24", "r1"),
+                ("203.0.113.1/24", last[0]),
+                "198.51.100.1",
+            ),
+            _end(last, "r2", "203.0.113.1"),
         ),
-        Node(
-            "b",
-            "host B",
-            "host",
-            (Interface("eth0", "203.0.113.10/24", "r2"),),
-            (("default", "203.0.113.1"),),
-        ),
-    ),
+    )
+
+
+TRACEROUTE = _line(
+    "traceroute",
+    ("a", "host A", "host", "192.0.2.10/24"),
+    ("b", "host B", "host", "203.0.113.10/24"),
 )
 
 GATEWAY_NAT = Topology(
@@ -172,44 +181,11 @@ GATEWAY_NAT = Topology(
 #: The slow-network lab: the same line as traceroute's, with an API server at
 #: the end. Router 1 holds the slow link (its delay, loss and rate), the
 #: cable between the two routers is the narrow one (`--mtu`, like a VPN).
-SLOW_NETWORK = Topology(
+SLOW_NETWORK = _line(
     "slow-network",
-    (
-        Node(
-            "laptop",
-            "your laptop",
-            "host",
-            (Interface("eth0", "192.0.2.10/24", "r1"),),
-            (("default", "192.0.2.1"),),
-        ),
-        Node(
-            "r1",
-            "router 1 (the slow link)",
-            "router",
-            (
-                Interface("eth0", "192.0.2.1/24", "laptop"),
-                Interface("eth1", "198.51.100.1/24", "r2"),
-            ),
-            (("default", "198.51.100.2"),),
-        ),
-        Node(
-            "r2",
-            "router 2",
-            "router",
-            (
-                Interface("eth0", "198.51.100.2/24", "r1"),
-                Interface("eth1", "203.0.113.1/24", "server"),
-            ),
-            (("default", "198.51.100.1"),),
-        ),
-        Node(
-            "server",
-            "the API server",
-            "server",
-            (Interface("eth0", "203.0.113.80/24", "r2"),),
-            (("default", "203.0.113.1"),),
-        ),
-    ),
+    ("laptop", "your laptop", "host", "192.0.2.10/24"),
+    ("server", "the API server", "server", "203.0.113.80/24"),
+    r1_label="router 1 (the slow link)",
 )
 
 

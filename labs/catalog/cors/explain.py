@@ -8,38 +8,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from labs.kit import Fact, Packet, Recording, Section, Trace, make_trace
+from labs.kit import Recording, header, make_trace, requests_of, titled_steps
+from labs.model.trace import Fact, Packet, Section, Trace
 
 from .result import CorsResult
-
-
-def header(p: Packet, name: str) -> str:
-    layer = p.layer("HTTP")
-    found = next((f for f in layer.fields if f.name.lower() == name), None) if layer else None
-    return found.value if found else ""
-
-
-def requests_of(packets: tuple[Packet, ...]) -> list[tuple[Packet, Packet | None]]:
-    """Each HTTP request and the next response on its connection, in order."""
-    out = []
-    for p in packets:
-        if p.field("http.request.method") is None:
-            continue
-        answer = next(
-            (
-                q
-                for q in packets
-                if q.index > p.index
-                and q.src == p.dst
-                and q.dst == p.src
-                and q.field("http.response.code")
-            ),
-            None,
-        )
-        out.append((p, answer))
-    # By time, not by index: a live capture may list a connection whose
-    # opener it identified late after the others.
-    return sorted(out, key=lambda pair: pair[0].time)
 
 
 def _method(p: Packet) -> str:
@@ -208,14 +180,5 @@ def explain(rec: Recording[CorsResult]) -> Trace:
         )
     )
     names = {frozenset((p.src, p.dst)): f"{_method(p)} {_uri(p)}" for p, _ in pairs}
-    steps = tuple(
-        replace(st, title=f"{st.title} ({name})")
-        if (
-            name := names.get(
-                frozenset((trace.packets[st.packets[0]].src, trace.packets[st.packets[0]].dst))
-            )
-        )
-        else st
-        for st in trace.steps
-    )
+    steps = titled_steps(trace.steps, trace.packets, names)
     return replace(trace, steps=steps, sections=tuple(sections), facts=facts(pairs, res))

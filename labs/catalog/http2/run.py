@@ -15,11 +15,9 @@ FILE.pcap.keys beside it.
 
 from __future__ import annotations
 
-import os
 import socket
 import ssl
-import tempfile
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +32,7 @@ from labs.kit import (
     Recording,
     capture_run,
     capture_where,
+    keylog_file,
     resolve,
 )
 
@@ -46,7 +45,6 @@ __all__ = ["RESULT", "explain", "record"]
 
 LAB = "http2"
 RESULT = Http2Result
-KEYLOG_ENV = "SSLKEYLOGFILE"
 #: The embedded API's calls: the one compared with HTTP/1.1, one more order,
 #: and the list (big enough for several DATA frames and a WINDOW_UPDATE).
 PATHS = ("/api/orders/42", "/api/orders/43", "/api/orders")
@@ -84,22 +82,6 @@ def _contexts(
     return out[0], out[1]
 
 
-def _keylog_file(stack: ExitStack) -> tuple[str, bool]:
-    """(path, ours): the learner's SSLKEYLOGFILE, else a temporary file we remove."""
-    given = os.environ.get(KEYLOG_ENV, "").strip()
-    if given:
-        return given, False
-    handle, path = tempfile.mkstemp(prefix=f"tutor-http2-{os.getpid()}-", suffix=".keys")
-    os.close(handle)
-    stack.callback(_remove, path)
-    return path, True
-
-
-def _remove(path: str) -> None:
-    with suppress(FileNotFoundError):
-        os.remove(path)
-
-
 def _target(text: str, h2c: bool) -> tuple[str, int, str, bool]:
     """(host, port, path, tls) of the learner's URL."""
     url = parse_url(text, LAB, "HTTP/2", ("https", "http"), HINT, assume="https")
@@ -132,7 +114,7 @@ def record(req: LabRequest, ctx: LabContext) -> Recording[Http2Result]:
         default = 443 if tls else 80
         host_part = f"[{name}]" if ":" in name else name
         authority = host_part if endpoint.port == default else f"{host_part}:{endpoint.port}"
-        keylog, ours = _keylog_file(stack) if tls else ("", False)
+        keylog, ours = keylog_file(stack, LAB) if tls else ("", False)
         contexts = _contexts(ca, insecure, keylog) if tls else (None, None)
         chosen.append(
             _Where(endpoint, name, authority, paths, contexts, keylog, ours, given is None)

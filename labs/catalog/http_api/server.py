@@ -27,14 +27,13 @@ connection, as most HTTP/1.1 servers do.
 
 from __future__ import annotations
 
-import threading
 import time
-from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from labs.catalog.http_api.handler import API_KEY, READ_ONLY_KEY, JsonHandler, dump, etag_of
 from labs.catalog.http_api.orders import STATUSES, Store, order_fields, order_problems
+from labs.kit import HTTPService
 
 #: The server, and the keys it accepts (defined with the plumbing in handler.py).
 __all__ = ["API_KEY", "READ_ONLY_KEY", "ApiServer", "etag_of"]
@@ -247,52 +246,16 @@ class _Handler(JsonHandler):
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _route  # noqa: N815
 
 
-class ApiServer:
+class ApiServer(HTTPService):
     """The orders API on 127.0.0.1 at an ephemeral port; a context manager
     that always stops the server and its threads."""
 
     def __init__(self, host: str = "127.0.0.1", keep_alive: bool = False) -> None:
-        self.host = host
         self.keep_alive = keep_alive
-        self.port = 0
         self.store = Store()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        handler = type("ApiHandler", (_Handler,), {"store": self.store, "keep_alive": keep_alive})
+        super().__init__(host, 0, handler, name="api-server")
 
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
-
-    def url(self, path: str = "/") -> str:
-        return self.base_url + path
-
-    def start(self) -> ApiServer:
-        handler = type(
-            "ApiHandler", (_Handler,), {"store": self.store, "keep_alive": self.keep_alive}
-        )
-        server = ThreadingHTTPServer((self.host, 0), handler)
-        server.daemon_threads = True
-        self._server = server
-        self.port = server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="api-server",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> ApiServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

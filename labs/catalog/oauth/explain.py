@@ -7,33 +7,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from labs.kit import Fact, Field, Packet, Recording, Section, Trace, make_trace
+from labs.kit import Recording, make_trace, requests_of, titled_steps
+from labs.model.trace import Fact, Field, Packet, Section, Trace
 
 from .result import OAuthResult
 from .tokens import jwt_section, pkce_section, refresh_section
-
-
-def requests_of(packets: tuple[Packet, ...]) -> list[tuple[Packet, Packet | None]]:
-    """Each HTTP request and the response on its connection, in order."""
-    out = []
-    for p in packets:
-        if p.field("http.request.method") is None:
-            continue
-        answer = next(
-            (
-                q
-                for q in packets
-                if q.index > p.index
-                and q.src == p.dst
-                and q.dst == p.src
-                and q.field("http.response.code")
-            ),
-            None,
-        )
-        out.append((p, answer))
-    # By time, not by index: a live capture may list a connection whose
-    # opener it identified late after the others.
-    return sorted(out, key=lambda pair: pair[0].time)
 
 
 def secret_values(res: OAuthResult) -> list[str]:
@@ -146,12 +124,7 @@ def explain(rec: Recording[OAuthResult]) -> Trace:
         frozenset((p.src, p.dst)): f"{c.flow}: {c.method} {c.path.split('?')[0]}"
         for c, (p, _a) in zip(res.calls, pairs, strict=False)
     }
-    steps = tuple(
-        replace(st, title=f"{st.title} ({name})")
-        if (name := names.get(frozenset((packets[st.packets[0]].src, packets[st.packets[0]].dst))))
-        else st
-        for st in trace.steps
-    )
+    steps = titled_steps(trace.steps, packets, names)
     return replace(
         trace,
         packets=packets,

@@ -15,10 +15,8 @@ connection: in TLS 1.3 its message is encrypted on the wire.
 
 from __future__ import annotations
 
-import os
 import socket
 import ssl
-import tempfile
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -40,6 +38,7 @@ from labs.kit import (
     Trace,
     capture_run,
     capture_where,
+    keylog_file,
     make_trace,
     network_errors,
     parse_url,
@@ -55,7 +54,6 @@ MAX_RESPONSE = 256 * 1024
 WIRE = "https"
 INSIDE = "inside the encrypted tunnel (not visible on the wire)"
 USER_AGENT = "tutor-lab/0.1"
-KEYLOG_ENV = "SSLKEYLOGFILE"
 
 
 @dataclass(frozen=True)
@@ -187,22 +185,6 @@ def fetch(
             raw.close()
 
 
-def _keylog_file(stack: ExitStack) -> tuple[str, bool]:
-    """(path, ours): the learner's SSLKEYLOGFILE, else a temporary file we remove."""
-    given = os.environ.get(KEYLOG_ENV, "").strip()
-    if given:
-        return given, False
-    handle, path = tempfile.mkstemp(prefix=f"tutor-tls-{os.getpid()}-", suffix=".keys")
-    os.close(handle)
-    stack.callback(_remove, path)
-    return path, True
-
-
-def _remove(path: str) -> None:
-    with suppress(FileNotFoundError):
-        os.remove(path)
-
-
 @dataclass(frozen=True)
 class _Client:
     """What `setup` decided for `converse`: where to connect, what to ask for,
@@ -231,7 +213,7 @@ def record(req: LabRequest, ctx: LabContext) -> Recording[TlsResult]:
         else:
             target, ca_pem = given, None
             endpoint = resolve(given.host, given.port, socket.SOCK_STREAM)
-        keylog, ours = _keylog_file(stack)
+        keylog, ours = keylog_file(stack, LAB)
         context = client_context(ca_pem, insecure, keylog)
         chosen.append(_Client(endpoint, target, context, keylog, ours))
         iface, host = capture_where(endpoint)

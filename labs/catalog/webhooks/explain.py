@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from labs.kit import Fact, Field, Packet, Recording, Section, Trace, make_trace
+from labs.kit import Recording, header, make_trace, requests_of, titled_steps
+from labs.model.trace import Fact, Field, Packet, Section, Trace
 
 from .result import Attempt, WebhookResult
 from .signature import signature_section
@@ -27,36 +28,6 @@ CHECKLIST = """\
    delivery to the sender, however well the work went.
 5. Never let a sender choose where it posts inside your network: a webhook
    URL is a request your server makes on someone else's say (SSRF)."""
-
-
-def header(p: Packet, name: str) -> str:
-    """A request header's value as the HTTP dissector read it ("" if absent)."""
-    layer = p.layer("HTTP")
-    found = next((f for f in layer.fields if f.name.lower() == name), None) if layer else None
-    return found.value if found else ""
-
-
-def requests_of(packets: tuple[Packet, ...]) -> list[tuple[Packet, Packet | None]]:
-    """Each HTTP request and the response on its connection, in order."""
-    out = []
-    for p in packets:
-        if p.field("http.request.method") is None:
-            continue
-        answer = next(
-            (
-                q
-                for q in packets
-                if q.index > p.index
-                and q.src == p.dst
-                and q.dst == p.src
-                and q.field("http.response.code")
-            ),
-            None,
-        )
-        out.append((p, answer))
-    # By time, not by index: a live capture may list a connection whose
-    # opener it identified late after the others.
-    return sorted(out, key=lambda pair: pair[0].time)
 
 
 def with_secret(packets: tuple[Packet, ...], secret: str) -> tuple[Packet, ...]:
@@ -304,12 +275,7 @@ def explain(rec: Recording[WebhookResult]) -> Trace:
         sections.append(receiver_log(res))
     sections += [forged(res), Section("What a receiver must do", CHECKLIST, "code")]
     names = labels(pairs, res)
-    steps = tuple(
-        replace(st, title=f"{st.title} ({name})")
-        if (name := names.get(frozenset((packets[st.packets[0]].src, packets[st.packets[0]].dst))))
-        else st
-        for st in trace.steps
-    )
+    steps = titled_steps(trace.steps, packets, names)
     return replace(
         trace, packets=packets, steps=steps, sections=tuple(sections), facts=facts(pairs, res)
     )

@@ -12,9 +12,9 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import FrameType
-from typing import Any, NoReturn, Protocol, Self
+from typing import Any, NoReturn, Protocol
 
 
 class QuietHandler(BaseHTTPRequestHandler):
@@ -46,55 +46,6 @@ class QuietHandler(BaseHTTPRequestHandler):
     def read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(min(length, 1 << 20)) if length > 0 else b""
-
-
-class HTTPService:
-    """A ThreadingHTTPServer on (host, port) served from a daemon thread.
-
-    Port 0 picks a free one; `port` says which once started. A context
-    manager: leaving the block stops the listener and waits for its thread.
-    """
-
-    def __init__(self, host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> None:
-        self.host = host
-        self.port = port
-        self._handler = handler
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def address(self) -> tuple[str, int]:
-        return (self.host, self.port)
-
-    def url(self, path: str = "/") -> str:
-        return f"http://{self.host}:{self.port}{path}"
-
-    def start(self) -> Self:
-        server = ThreadingHTTPServer((self.host, self.port), self._handler)
-        server.daemon_threads = True
-        # Handlers reach their service (counters, configuration) through the server.
-        server.service = self  # type: ignore[attr-defined]
-        self._server = server
-        self.port = server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 class Stoppable(Protocol):

@@ -33,7 +33,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from labs.drills.servers.background import HTTPService, OneLineParser, host_port, run_in_foreground
+from labs.drills.servers.background import OneLineParser, host_port, run_in_foreground
+from labs.kit import HTTPService
 
 BUFFER = 65536
 #: Seconds a relay thread waits in select() before checking for stop().

@@ -27,12 +27,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from labs.drills.servers.background import (
-    HTTPService,
     OneLineParser,
     QuietHandler,
     host_port,
     run_in_foreground,
 )
+from labs.kit import HTTPService
 
 SERVER_NAME = "tutor-lb"
 #: Headers that belong to one hop (RFC 9110 §7.6.1) and are not forwarded.

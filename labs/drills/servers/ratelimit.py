@@ -25,12 +25,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from labs.drills.servers.background import (
-    HTTPService,
     OneLineParser,
     QuietHandler,
     host_port,
     run_in_foreground,
 )
+from labs.kit import HTTPService
 
 SERVER_NAME = "quotes-api/1.0"
 
