@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         filter_trace,
         unknown_names,
     )
+    from labs.core.filter_typos import filter_typo
     from labs.core.spec import LabRequest, LabSpec, Option, Target
     from labs.core.system import Capability, libpcap_available, live_capture, namespaces
     from labs.dissect.conversations import Conversation
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from labs.drills.spec import Report as DrillReport
     from labs.drills.spec import State as DrillState
     from labs.model.trace import Trace
+    from labs.model.trace_file import read_trace_file
     from labs.registry import Availability, availability, get, simulated, specs
 
 #: What this facade hands on from other modules (name: module, name there),
@@ -42,9 +44,11 @@ _ELSEWHERE = {
         ("DisplayFilter", "compile_filter", "field_names", "filter_trace", "unknown_names"),
         "labs.core.display_filter",
     ),
+    "filter_typo": "labs.core.filter_typos",
     **dict.fromkeys(("DrillInfo", "Grade", "Hint", "ProbeResult"), "labs.drills.spec"),
     "DrillReport": "labs.drills.spec:Report",
     "DrillState": "labs.drills.spec:State",
+    "read_trace_file": "labs.model.trace_file",
     **dict.fromkeys(("Availability", "availability", "get", "simulated", "specs"), "labs.registry"),
     **dict.fromkeys(("LabRequest", "LabSpec", "Option", "Target"), "labs.core.spec"),
     **dict.fromkeys(
@@ -182,9 +186,10 @@ def conversations(trace: Trace) -> tuple[Conversation, ...]:
     return found(trace.packets)
 
 
-def follow_stream(trace: Trace, spec: str) -> tuple[Followed, str]:
+def follow_stream(trace: Trace, spec: str, where: str = "in this capture") -> tuple[Followed, str]:
     """`--follow [tcp:|udp:]N`: stream N's pieces and its text as `tshark -z
-    follow,tcp,ascii,N` prints it; BadInput when there is no such stream."""
+    follow,tcp,ascii,N` prints it; BadInput when there is no such stream
+    (`where` says which packets were looked in)."""
     from labs.dissect.follow import ascii_text, follow
 
     kind, _colon, number = spec.rpartition(":")
@@ -197,7 +202,7 @@ def follow_stream(trace: Trace, spec: str) -> tuple[Followed, str]:
     found = follow(trace.packets, kind, int(number))
     if found is None:
         raise BadInput(
-            f"There is no {kind.upper()} stream {number} in this capture.",
+            f"There is no {kind.upper()} stream {number} {where}.",
             "See them with --conversations (the first column is the stream number).",
         )
     return found, ascii_text(found)
@@ -373,11 +378,13 @@ __all__ = [
     "field_names",
     "follow_stream",
     "filter_trace",
+    "filter_typo",
     "get",
     "libpcap_available",
     "live_capture",
     "namespaces",
     "parse_decode_as",
+    "read_trace_file",
     "run_lab",
     "simulated",
     "specs",

@@ -113,7 +113,9 @@ def test_cli_lists_conversations_and_follows_a_stream() -> None:
     followed = tutor(path, "--follow", "1")
     assert followed.returncode == 0
     assert "POST /upload HTTP/1.1\n" in followed.stdout
-    assert "\treceived" not in followed.stdout and "\t153\n" in followed.stdout
+    assert "← #70  server 192.0.2.1:80 sent 153 bytes:\n" in followed.stdout
+    tshark = tutor(path, "--follow", "1", "--tshark")
+    assert "\treceived" not in tshark.stdout and "\t153\n" in tshark.stdout
     as_json = json.loads(tutor(path, "--conversations", "--json").stdout)
     assert [c["stream"] for c in as_json["conversations"]] == [0, 1, 2]
     assert as_json["conversations"][1]["bytes_ab"] == 6862 and as_json["packets"]

@@ -59,7 +59,7 @@ def test_header_steps_packets_sections_facts():
     lines = out.splitlines()
     assert lines[0] == "http-api · http://127.0.0.1/"
     assert "Captured live on lo." in out and "RECONSTRUCTED" not in out
-    assert "1. Open the connection  [tcp-connect]  at 0 µs, took 0 µs  packets 0" in out
+    assert "1. Open the connection  [tcp-connect]  at 0 µs, took 0 µs  packet 0" in out
     assert "2. Send the request  [request]  at 2.5 ms" in out
     assert "#1   +   2.5 ms  127.0.0.1:5000 → 127.0.0.1:80  HTTP GET /" in out
     assert "(inside the encrypted tunnel — not visible on the wire)" in out
@@ -154,9 +154,16 @@ def test_many_steps_are_counted_in_the_summary_and_listed_in_full():
     trace = _trace()
     many = replace(trace, steps=trace.steps * 8)
     short = render(many, full=False)
-    assert "16 steps: tcp-connect ×8, request ×8" in short
+    assert "16 steps: Open the connection ×8; Send the request ×8." in short
     assert "Open the connection  [tcp-connect]" not in short
-    assert "16. Send the request  [request]" in render(many)
+    numbered = replace(
+        many,
+        steps=tuple(replace(s, title=f"{s.title} ({i}. GET)") for i, s in enumerate(many.steps)),
+    )
+    assert "16 steps: Open the connection ×8; Send the request ×8." in render(numbered, full=False)
+    full = render(many)
+    assert "16. Send the request  [request]" in full
+    assert full.count("\nSteps\n") == 1  # one Steps part, not a count and then the list
 
 
 def test_tables_wrap_to_the_width():

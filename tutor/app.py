@@ -14,6 +14,7 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
@@ -21,6 +22,9 @@ from textual.message import Message
 
 from tutor.course import Course, Lesson
 from tutor.progress import Store
+
+if TYPE_CHECKING:
+    from tutor.screens.capture import CaptureRequest
 
 
 class TutorApp(App[None]):
@@ -40,12 +44,21 @@ class TutorApp(App[None]):
         Binding("L", "labs", "Labs"),
     ]
 
-    def __init__(self, course: Course, store: Store, start: str = "outline") -> None:
+    def __init__(
+        self,
+        course: Course,
+        store: Store,
+        start: str = "outline",
+        capture: CaptureRequest | None = None,
+    ) -> None:
         super().__init__()
         self.course = course
         self.store = store
         #: "outline", or "review" (`tutor glossary --review` opens straight on it).
         self.start = start
+        #: A capture file to open straight on (`tutor explain FILE --tui`):
+        #: its screen alone, which Escape closes as q does.
+        self.capture = capture
         #: SIGTERM arrived before the app could stop itself (see `on_sigterm`).
         self.sigterm_pending = False
 
@@ -68,6 +81,11 @@ class TutorApp(App[None]):
         # `run_tui` starts with the cycle collector off: on again after the first paint.
         self.call_after_refresh(gc.enable)
 
+        if self.capture is not None:
+            from tutor.screens.capture import CaptureScreen
+
+            self.push_screen(CaptureScreen(self.capture, quit_on_back=True))
+            return
         self.push_screen(OutlineScreen())
         if self.start == "review":
             self.action_review()
@@ -127,6 +145,11 @@ class TutorApp(App[None]):
                 self.screen.action_next_lesson()
 
         self.push_screen(QuizScreen(lesson), after)
+
+    def open_capture(self, request: CaptureRequest) -> None:
+        from tutor.screens.capture import CaptureScreen
+
+        self.push_screen(CaptureScreen(request))
 
     def open_lab(self, lesson: Lesson) -> None:
         from tutor.screens.lab import LabScreen
@@ -188,7 +211,10 @@ def _parse_course(root: Path) -> Course:
 
 
 def make_app(
-    course: Course | None = None, store: Store | None = None, start: str = "outline"
+    course: Course | None = None,
+    store: Store | None = None,
+    start: str = "outline",
+    capture: CaptureRequest | None = None,
 ) -> TutorApp:
     """The app, with the installed course and the learner's progress by default."""
     if course is None:
@@ -200,12 +226,13 @@ def make_app(
         from tutor.progress import open_or_memory
 
         store = open_or_memory()
-    return TutorApp(course, store, start)
+    return TutorApp(course, store, start, capture)
 
 
-def run(start: str = "outline") -> int:
-    """Run the app in this terminal; its exit code (143 after SIGTERM)."""
-    app = make_app(start=start)
+def run(start: str = "outline", capture: CaptureRequest | None = None) -> int:
+    """Run the app in this terminal; its exit code (143 after SIGTERM).
+    With `capture`, the app opens on that capture file alone."""
+    app = make_app(start=start, capture=capture)
 
     def early(signum: int, frame: FrameType | None) -> None:
         app.sigterm_pending = True  # before the app is up: it stops once it is

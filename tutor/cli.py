@@ -84,7 +84,12 @@ def _main(argv: Sequence[str] | None) -> int:
     # registering the others is most of a one-shot command's start-up
     # (`lab` imports every lab's spec, `lessons` the course); anything else
     # (`--help`, a misspelt command) gets them all for its message.
-    args = build_parser((words[0],) if words[0] in COMMANDS else COMMANDS).parse_args(argv)
+    parser = build_parser((words[0],) if words[0] in COMMANDS else COMMANDS)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # Said by the subcommand's parser, so the pointer is to its --help
+        # (`tutor explain --help`), where the flags it takes are listed.
+        innermost(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         return run_tui()
     if args.command in SENDS_NOTHING:
@@ -94,9 +99,25 @@ def _main(argv: Sequence[str] | None) -> int:
     from tutor.commands import run_command
 
     code = run_command(args.func, args)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        from tutor.commands import reader_gone
+
+        code = reader_gone()  # what was printed is not all read: not a failure
     if argv is None and args.command in SENDS_NOTHING:
         end_now(code)
     return code
+
+
+def innermost(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the deepest subcommand `args` chose (`tutor lab run`)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            sub = action.choices.get(getattr(args, action.dest, None) or "")
+            if sub is not None:
+                return innermost(sub, args)
+    return parser
 
 
 def end_now(code: int) -> None:

@@ -113,6 +113,22 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def fit_column(lad: Ladder, width: int, widest: int = 34, narrowest: int = 12) -> int:
+    """The column width that draws `lad` in `width` cells: the time (9
+    cells), a column per host but the last, and the last host's name (up to
+    16 cells of it) after its line; never wider than `widest` nor narrower
+    than `narrowest` (then the lines are longer than `width`)."""
+    if len(lad.hosts) < 2:
+        return widest
+    last = min(len(lad.hosts[-1]), 16)
+    return max(narrowest, min(widest, (width - 9 - last) // (len(lad.hosts) - 1)))
+
+
+def fit_line(line: str, width: int) -> str:
+    """`line` in `width` cells, cut with "…" (a ladder row must not wrap)."""
+    return _fit(line, width) if width > 1 else line
+
+
 def text_lines(lad: Ladder, column: int = COLUMN) -> list[str]:
     """The header line, then one line per arrow (in `lad.arrows` order)."""
     head = "".join(_fit(h, column - 1).ljust(column) for h in lad.hosts).rstrip()
@@ -225,6 +241,8 @@ __all__ = [
     "Arrow",
     "Ladder",
     "brief_lines",
+    "fit_column",
+    "fit_line",
     "ladder",
     "render_mermaid",
     "render_svg",

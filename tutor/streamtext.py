@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -15,9 +16,17 @@ def _size(n: int) -> str:
     )
 
 
-def conversations_text(found: tuple[Any, ...]) -> str:
+#: How the CLI follows a stream (the TUI says its own key instead).
+FOLLOW_FLAG = (
+    "Follow one with --follow N (TCP stream N) or --follow udp:N: its bytes as text, "
+    "both directions marked."
+)
+
+
+def conversations_text(found: tuple[Any, ...], follow: str = FOLLOW_FLAG) -> str:
     """A table per transport, as Wireshark's Statistics › Conversations: the
-    stream number, both endpoints, frames and bytes each way, start, duration."""
+    stream number, both endpoints, frames and bytes each way, start, duration;
+    then `follow`, the line saying how to follow one."""
     if not found:
         return "No TCP or UDP conversation in this capture.\n"
     out: list[str] = []
@@ -61,10 +70,7 @@ def conversations_text(found: tuple[Any, ...]) -> str:
             ]
             out.append("  ".join(cells).rstrip())
         out.append("")
-    out.append(
-        "Follow one with --follow N (TCP stream N) or --follow udp:N: its bytes as text, "
-        "both directions marked."
-    )
+    out.append(follow)
     return "\n".join(out) + "\n"
 
 
@@ -73,6 +79,60 @@ def conversations_json(trace_json: dict[str, Any], found: tuple[Any, ...]) -> st
     data = dict(trace_json)
     data["conversations"] = [asdict(c) for c in found]
     return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+#: The piece `labs.api.follow_stream` adds for bytes the capture never had.
+_MISSING = re.compile(rb"\[\d+ bytes missing in capture file\]\.")
+
+
+def _readable(data: bytes) -> str:
+    """Bytes as text: UTF-8 where it is, every byte that is not printable
+    text as a dot, CR LF line ends as plain line ends."""
+    text = data.decode("utf-8", "replace").replace("\r\n", "\n")
+    return "".join(c if c == "\n" or (c.isprintable() and c != "\ufffd") else "." for c in text)
+
+
+def follow_text(found: Any) -> str:
+    """A followed stream for a learner: a heading naming both ends and what
+    each sent, then every piece under a line saying which way it went, who
+    sent it and in which packet (`--follow N`; `--tshark` prints tshark's)."""
+    ends = ("client", "server")
+    sent = [sum(len(p.data) for p in found.pieces if p.node == n and not _gap(p)) for n in (0, 1)]
+    count = [sum(1 for p in found.pieces if p.node == n and not _gap(p)) for n in (0, 1)]
+    a, b = found.nodes
+    lines = [
+        f"{found.transport.upper()} stream {found.stream}: client {a} ⇄ server {b}",
+        f"  → client to server: {_pieces(sent[0], count[0])}; "
+        f"← server to client: {_pieces(sent[1], count[1])}",
+        "  (the client is the side whose packet came first; bytes that are not text are dots)",
+    ]
+    if not found.pieces:
+        lines += ["", "Neither side sent any data in this stream."]
+    for piece in found.pieces:
+        arrow = "→" if piece.node == 0 else "←"
+        who = f"{ends[piece.node]} {found.nodes[piece.node]}"
+        if _gap(piece):
+            size = int(piece.data[1:].split()[0])
+            lines += [
+                "",
+                f"{arrow} {size} bytes the {who} sent are missing from the capture "
+                f"(packet #{piece.packet} acknowledges them)",
+            ]
+            continue
+        size = len(piece.data)
+        lines += ["", f"{arrow} #{piece.packet}  {who} sent {size} byte{'s' if size != 1 else ''}:"]
+        lines += [
+            ("    " + line).rstrip() for line in _readable(piece.data).rstrip("\n").split("\n")
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _gap(piece: Any) -> bool:
+    return _MISSING.fullmatch(piece.data) is not None
+
+
+def _pieces(size: int, n: int) -> str:
+    return f"{size} byte{'s' if size != 1 else ''} in {n} piece{'s' if n != 1 else ''}"
 
 
 def follow_json(found: Any) -> str:

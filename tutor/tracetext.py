@@ -15,6 +15,7 @@ from collections import Counter
 from typing import Any, TextIO
 
 from labs.model.trace import MASK, Field, Packet, Section, Trace, mask_secrets, mask_value
+from tutor.durations import duration, durations, when
 from tutor.waterfall_text import timing_blocks
 
 #: Fields worth a line under each packet, in this order, when present.
@@ -70,14 +71,6 @@ class Loud(str):
     """A line the learner must not miss: the packets were not captured."""
 
 
-def duration(seconds: float) -> str:
-    if seconds < 0.001:
-        return f"{seconds * 1_000_000:.0f} µs"
-    if seconds < 1:
-        return f"{seconds * 1000:.1f} ms"
-    return f"{seconds:.2f} s"
-
-
 def _ranges(indexes: tuple[int, ...]) -> str:
     """0,1,2,5 -> "0-2, 5"."""
     out: list[str] = []
@@ -92,6 +85,11 @@ def _ranges(indexes: tuple[int, ...]) -> str:
     if run:
         out.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
     return ", ".join(out)
+
+
+def _packets(indexes: tuple[int, ...]) -> str:
+    """ "packet 8" or "packets 0-2, 5"."""
+    return f"packet{'s' if len(indexes) != 1 else ''} {_ranges(indexes)}"
 
 
 def _wrap(text: str, indent: str, width: int = WIDTH) -> str:
@@ -134,38 +132,52 @@ def header(trace: Trace, width: int = WIDTH, total: int | None = None) -> list[s
         return lines
     bits = [f"{n} packet{'s' if n != 1 else ''}"]
     if trace.started:
-        bits.insert(0, f"started {trace.started}")
+        bits.insert(0, f"started {when(trace.started)}")
     if trace.duration:
         bits.append(f"took {duration(trace.duration)}")
     text = ", ".join(bits)
-    lines.append(
-        text[:1].upper()
-        + text[1:]
-        + ". Packets count from #0; Wireshark numbers the same ones from 1."
-    )
+    text = f"{text[:1].upper()}{text[1:]}. #0 here is Wireshark's frame 1."
+    lines.append(_wrap(text, "", width))
     return lines
 
 
 def steps(trace: Trace, width: int = WIDTH, brief: bool = False) -> list[str]:
     """Every step with what it was; `brief`: one line each, or, past
-    MANY_STEPS, how many of each kind (the exchanges table says the rest)."""
+    MANY_STEPS, how many there are of each (`--full` lists them one by one)."""
     if not trace.steps:
         return []
     lines: list[str] = ["", Heading("Steps")]
     if brief and len(trace.steps) > MANY_STEPS:
         kinds = Counter(step.name for step in trace.steps)
-        said = ", ".join(f"{name} ×{n}" if n > 1 else name for name, n in kinds.items())
-        return [*lines, _wrap(f"{len(trace.steps)} steps: {said}", "  ", width)]
+        titles = {name: _title_of(trace, name) for name in kinds}
+        said = "; ".join(f"{titles[k]} ×{n}" if n > 1 else titles[k] for k, n in kinds.items())
+        return [*lines, _wrap(f"{len(trace.steps)} steps: {said}.", "  ", width)]
     for i, step in enumerate(trace.steps, 1):
         title = step.title or step.name
-        when = f"at {duration(step.start)}, took {duration(step.duration)}"
+        at, took = durations(step.start, step.duration)
+        times = f"at {at}, took {took}"
         if brief:
-            lines.append(f"  {i:>2}. {title}  ({when}; packets {_ranges(step.packets)})")
+            lines.append(f"  {i:>2}. {title}  ({times}; {_packets(step.packets)})")
             continue
-        lines.append(f"  {i:>2}. {title}  [{step.name}]  {when}  packets {_ranges(step.packets)}")
+        lines.append(f"  {i:>2}. {title}  [{step.name}]  {times}  {_packets(step.packets)}")
         if step.explain:
             lines.append(_wrap(step.explain, "      ", width))
     return lines
+
+
+def _title_of(trace: Trace, name: str) -> str:
+    """What the steps called `name` have in common in their titles ("Send the
+    request" of "Send the request (1. GET)" and "(2. GET)"), or the name."""
+    import os.path
+
+    titles = {step.title for step in trace.steps if step.name == name and step.title}
+    if len(titles) <= 1:
+        return titles.pop() if titles else name
+    common = os.path.commonprefix(sorted(titles))
+    if common not in titles:
+        common = common[: common.rfind(" ")] if " " in common else ""
+    common = common.rstrip(" (-:,;")
+    return common if len(common) >= 3 else name
 
 
 def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool, width: int = WIDTH) -> list[str]:
@@ -272,7 +284,7 @@ def facts(trace: Trace, width: int = WIDTH) -> list[str]:
     for f in trace.facts:
         evidence = []
         if f.packets:
-            evidence.append(f"packets {_ranges(f.packets)}")
+            evidence.append(_packets(f.packets))
         if f.filter:
             evidence.append(f.filter)
         tail = f" ({', '.join(evidence)})" if evidence else ""
@@ -300,13 +312,14 @@ def lines_of(
 ) -> list[str]:
     """The output as lines (headings marked), secrets masked. `filtered`: the
     display filter that chose `trace.packets` out of `total`."""
-    many = len(trace.steps) > MANY_STEPS
-    lines = header(trace, width, total) + steps(trace, width, brief=many or not full)
+    # One Steps part: each step in full output, a line each (or past
+    # MANY_STEPS a count of each kind) in the summary.
+    lines = header(trace, width, total) + steps(trace, width, brief=not full)
     first = summary_table(trace)
     if first is not None:
         lines += section(first, width)
     lines += facts(trace, width)
-    for title, block in timing_blocks(trace, full, show_secrets):
+    for title, block in timing_blocks(trace, full, show_secrets, width):
         lines += ["", Heading(title), *block]
     if filtered:
         n = len(trace.packets)
@@ -317,8 +330,6 @@ def lines_of(
         for p in trace.packets:
             lines += packet_lines(p, show_secrets=show_secrets, verbose=verbose, width=width)
     if full:
-        if many:
-            lines += steps(trace, width)
         for s in trace.sections:
             if s is not first:
                 lines += section(s, width)
@@ -369,7 +380,13 @@ def print_trace(trace: Trace, out: TextIO, **kw: Any) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(file=out, highlight=False, soft_wrap=True)
+    class Piped(Console):
+        def on_broken_pipe(self) -> None:
+            # rich exits 1 when the reader goes away (`| head`); the command
+            # ends quietly with 0 instead (tutor.commands.run_command).
+            raise BrokenPipeError
+
+    console = Piped(file=out, highlight=False, soft_wrap=True)
     width = console.width if console.is_terminal else WIDTH
     for line in lines_of(trace, width=width, **kw):
         style = "bold cyan" if isinstance(line, Heading) else ""

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from labs.model.trace import Phase, Trace, mask_secrets
 from tutor import ladder
+from tutor.durations import in_unit
 
 #: Phases shown at most; a busy capture's waterfall is cut (and says so).
 MAX_ROWS = 120
@@ -17,8 +18,21 @@ BAR = 40
 WIDTH = 78
 
 
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:9.1f} ms"
+def _span(phases: list[Phase] | tuple[Phase, ...]) -> float:
+    return max(p.end for p in phases) if phases else 0.0
+
+
+def _unit(phases: list[Phase] | tuple[Phase, ...]) -> str:
+    """One unit for the whole waterfall (its heading and every row), chosen
+    by how long it lasts: milliseconds up to a second, then seconds."""
+    return "s" if _span(phases) >= 1 else "ms"
+
+
+def _cut(text: str, width: int | None) -> str:
+    """`text` cut to `width` characters with "…" (a long URL as a label)."""
+    if width is None or len(text) <= width:
+        return text
+    return text[: max(width - 1, 1)] + "…"
 
 
 #: Steps made of many small probes and their answers (`tutor explain` names
@@ -69,21 +83,29 @@ def folded(trace: Trace) -> list[Phase]:
 
 
 def rows(
-    trace: Trace, width: int = BAR, show_secrets: bool = False, limit: int = MAX_ROWS
+    trace: Trace,
+    width: int = BAR,
+    show_secrets: bool = False,
+    limit: int = MAX_ROWS,
+    label_width: int | None = None,
 ) -> list[str]:
-    """The waterfall's lines: a heading per exchange, then a bar per phase."""
+    """The waterfall's lines: a heading per exchange (cut to `label_width`),
+    then a bar per phase, every time in the unit of the whole waterfall."""
     phases = folded(trace)
     if not phases:
         return []
     secrets = [] if show_secrets else trace.secret_values()
-    span = max(p.end for p in phases) or 1e-9
+    span = _span(phases) or 1e-9
+    unit = _unit(trace.waterfall)
     out: list[str] = []
     shown = -1
     for ph in phases[:limit]:
         if ph.exchange != shown:
             shown = ph.exchange
-            out.append(f"{ph.exchange + 1}. {mask_secrets(ph.label, secrets)}")
-        out.append(f"   {ph.name:<9}|{_bar(ph, span, width)}|{_ms(ph.end - ph.start)}")
+            label = f"{ph.exchange + 1}. {mask_secrets(ph.label, secrets)}"
+            out.append(_cut(label, label_width))
+        took = in_unit(ph.end - ph.start, unit, *((9, 1) if unit == "ms" else (10, 3)))
+        out.append(f"   {ph.name:<9}|{_bar(ph, span, width)}|{took}")
     if len(phases) > limit:
         out.append(f"   ... and {len(phases) - limit} more phases (--full shows them all).")
     return out
@@ -97,13 +119,16 @@ def _bar(ph: Phase, span: float, width: int) -> str:
     return " " * a + "█" * (b - a) + " " * (width - b)
 
 
-def block(trace: Trace, show_secrets: bool = False, limit: int = MAX_ROWS) -> list[str]:
-    """The waterfall's heading, its clock and its rows; [] when it has none."""
-    lines = rows(trace, show_secrets=show_secrets, limit=limit)
+def block(
+    trace: Trace, show_secrets: bool = False, limit: int = MAX_ROWS, width: int | None = None
+) -> list[str]:
+    """The waterfall's heading, its clock and its rows (labels cut to `width`);
+    [] when it has none."""
+    lines = rows(trace, show_secrets=show_secrets, limit=limit, label_width=width)
     if not lines:
         return []
-    total = max(p.end for p in trace.waterfall)
-    head = [f"Timing waterfall (0 to {total * 1000:.1f} ms from the first packet)"]
+    total = in_unit(_span(trace.waterfall), _unit(trace.waterfall))
+    head = [f"Timing waterfall (0 to {total} from the first packet)"]
     if trace.clock:
         head += _wrapped(f"Clock: {trace.clock}", "  ", WIDTH)
     return head + lines
@@ -129,12 +154,12 @@ def _wrapped(text: str, indent: str, width: int) -> list[str]:
 
 
 def timing_blocks(
-    trace: Trace, full: bool = True, show_secrets: bool = False
+    trace: Trace, full: bool = True, show_secrets: bool = False, width: int | None = None
 ) -> list[tuple[str, list[str]]]:
     """The CLI's timing part as (heading, lines): the waterfall with its
-    clock, then (in full output) the ladder diagram."""
+    clock (labels cut to `width`), then (in full output) the ladder diagram."""
     out: list[tuple[str, list[str]]] = []
-    water = block(trace, show_secrets, limit=MAX_ROWS if full else BRIEF_ROWS)
+    water = block(trace, show_secrets, limit=MAX_ROWS if full else BRIEF_ROWS, width=width)
     if water:
         out.append((water[0], water[1:]))
     # The summary must fit one screen: the ladder comes with --full (and on

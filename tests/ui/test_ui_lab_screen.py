@@ -139,7 +139,7 @@ async def test_the_packet_list_shows_the_password_after_S(course, secrets):
         row = table.get_row(str(password.index))
         said = " ".join(str(c) for c in row)
         secret = next(f for layer in password.layers for f in layer.fields if f.secret)
-        assert (secret.value in said) is secrets and ("********" in said) is not secrets
+        assert (secret.value in said) is secrets and ("••••" in said) is not secrets
         view = screen.query_one(PacketView)
         assert view.show_secrets is secrets
 

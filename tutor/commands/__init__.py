@@ -72,7 +72,7 @@ def run_command(func: Callable[[Any], int], args: Any) -> int:
     except KeyboardInterrupt:
         code = fail(STOPPED, 130)
     except BrokenPipeError:
-        return 0  # the reader went away (`| head`)
+        return reader_gone()
     except Exception as err:
         from labs.api import LabError
 
@@ -84,6 +84,113 @@ def run_command(func: Callable[[Any], int], args: Any) -> int:
             f"failed unexpectedly ({type(err).__name__}: {err}); TUTOR_DEBUG=1 shows details.", 1
         )
     return 128 + signal.SIGTERM if code == 130 and _terminated.is_set() else code
+
+
+def reader_gone() -> int:
+    """The reader of stdout went away (`| head`): not a failure. What is left
+    in stdout's buffer goes to /dev/null, so that flushing it at exit fails
+    neither loudly nor with exit 120."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+#: Flags that cannot go together: (flag, flag, why), as `conflict` checks them.
+CONFLICTS = (
+    ("--short", "--full", "--short prints only the summary, --full everything"),
+    ("--short", "--verbose", "--short prints only the summary, --verbose everything"),
+    ("--json", "--short", "--json prints the whole trace"),
+    ("--json", "--full", "--json prints the whole trace"),
+    ("--json", "--verbose", "--json prints the whole trace with every field"),
+    ("--json", "--diagram", "--diagram prints only the ladder diagram"),
+    ("--diagram", "--short", "--diagram prints only the ladder diagram"),
+    ("--diagram", "--full", "--diagram prints only the ladder diagram"),
+    ("--diagram", "--verbose", "--diagram prints only the ladder diagram"),
+    ("--conversations", "--follow", "list the streams first, then follow one"),
+    ("--follow", "--filter", "--follow prints every byte of one stream, not chosen packets"),
+    ("--follow", "--diagram", "--follow prints only the stream's bytes"),
+    ("--follow", "--short", "--follow prints only the stream's bytes"),
+    ("--follow", "--full", "--follow prints only the stream's bytes"),
+    ("--follow", "--verbose", "--follow prints only the stream's bytes"),
+    ("--json", "--tshark", "--json prints the stream as JSON"),
+    ("--conversations", "--diagram", "--conversations prints only the table"),
+    ("--conversations", "--short", "--conversations prints only the table"),
+    ("--conversations", "--full", "--conversations prints only the table"),
+    ("--conversations", "--verbose", "--conversations prints only the table"),
+)
+
+
+def conflict(args: argparse.Namespace) -> str | None:
+    """The first two flags of `args` that cannot go together, said in one
+    line, or None. (`--conversations --filter` goes together only with
+    --json, whose packets the filter chooses.)"""
+
+    def given(flag: str) -> bool:
+        value = getattr(args, flag.removeprefix("--").replace("-", "_"), None)
+        return value is not None and value is not False
+
+    for a, b, why in CONFLICTS:
+        if given(a) and given(b):
+            return f"{a} and {b} cannot be used together: {why}."
+    if given("--conversations") and given("--filter") and not given("--json"):
+        return (
+            "--conversations and --filter cannot be used together without --json: "
+            "the table counts every packet (with --json, --filter chooses its packets)."
+        )
+    if given("--tshark") and not given("--follow"):
+        return "--tshark goes with --follow N: it prints the stream as tshark does."
+    return None
+
+
+def note_client(trace: Any, client: str | None) -> None:
+    """A note on stderr when `--client IP[:PORT]` is no end of any packet
+    of `trace` (a mistyped address names nobody "your computer")."""
+    if not client:
+        return
+    import ipaddress
+
+    host, port = client, ""
+    if client.startswith("["):
+        host, _bracket, rest = client[1:].partition("]")
+        port = rest.removeprefix(":")
+    elif client.count(":") == 1:
+        host, port = client.split(":")
+    try:
+        want = ipaddress.ip_address(host)
+    except ValueError:
+        return  # check_client said so already
+    ends = ("ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "arp.src.proto_ipv4", "arp.dst.proto_ipv4")
+    ports = ("tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport")
+
+    def same(value: str) -> bool:
+        try:
+            return ipaddress.ip_address(value) == want
+        except ValueError:
+            return False
+
+    for p in trace.packets:
+        fields = [f for layer in p.layers for f in layer.fields]
+        seen = any(same(f.value) for f in fields if f.filter in ends)
+        if seen and (not port or any(f.value == port for f in fields if f.filter in ports)):
+            return
+    print(
+        f"tutor: note: no packet of this capture is from or to {client} (--client); "
+        "--conversations lists the ends it has.",
+        file=sys.stderr,
+    )
+
+
+def check_filter(expr: str | None) -> None:
+    """BadInput now, before a lab runs or a file is read, when `expr` is no
+    display filter."""
+    if expr:
+        from labs.api import compile_filter
+
+        compile_filter(expr)
 
 
 def add_output_flags(parser: argparse.ArgumentParser) -> None:
@@ -118,14 +225,20 @@ def add_output_flags(parser: argparse.ArgumentParser) -> None:
 
 def apply_filter(trace: Any, expr: str | None) -> Any:
     """The trace with only the packets `expr` selects (BadInput when it cannot
-    be read). When none matches because a name is in no packet (a likely
-    typo), stderr says so."""
+    be read, or names a field no packet has a keystroke or two from one they
+    have, as Wireshark refuses unknown fields). When none matches because a
+    name is in no packet, stderr says so."""
     if not expr:
         return trace
-    from labs.api import compile_filter, filter_trace, unknown_names
+    from labs.api import BadInput, compile_filter, filter_trace, filter_typo, unknown_names
 
+    flt = compile_filter(expr)
+    typo = filter_typo(flt, trace)
+    if typo is not None:
+        what = "field" if "." in typo[0] else "protocol"
+        raise BadInput(f"filter: no {what} {typo[0]}; did you mean {typo[1]}?")
     chosen = filter_trace(trace, expr)
-    missing = unknown_names(compile_filter(expr), trace)
+    missing = unknown_names(flt, trace)
     if not chosen.packets and missing:
         print(
             f"tutor: no packet matches --filter {expr!r}: none has {', '.join(missing)} "

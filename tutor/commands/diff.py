@@ -7,13 +7,8 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from tutor.commands import fail
-
 if TYPE_CHECKING:
     from labs.model.trace import Trace
-
-#: The most of a trace file read (a lab's trace is far smaller).
-MAX_BYTES = 256 * 1024 * 1024
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,16 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _load(path: str) -> Trace:
-    from labs.model.trace import from_json
+    from labs.api import read_trace_file
 
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read(MAX_BYTES + 1)
-        if len(text) > MAX_BYTES:
-            raise ValueError("too large")
-        return from_json(json.loads(text))
-    except (OSError, ValueError, TypeError, KeyError) as err:
-        raise SystemExit(fail(f"{path}: not a trace JSON file ({err}).")) from None
+    return read_trace_file(path)  # BadInput in words: one line, exit 2 (run_command)
 
 
 def run(args: argparse.Namespace) -> int:

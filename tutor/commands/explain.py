@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tutor.commands import add_output_flags, apply_filter, fail, print_trace
+from tutor.commands import (
+    add_output_flags,
+    apply_filter,
+    check_filter,
+    conflict,
+    fail,
+    note_client,
+    print_trace,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,13 +51,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--follow",
         metavar="[udp:]N",
-        help="print the bytes of TCP stream N (or UDP stream N) as text, both directions "
-        "marked (as tshark -z follow,tcp,ascii,N)",
+        help="print the bytes of TCP stream N (or UDP stream N) as text, each piece marked "
+        "with who sent it and in which packet",
+    )
+    p.add_argument(
+        "--tshark",
+        action="store_true",
+        help="with --follow: print the stream exactly as `tshark -q -z follow,tcp,ascii,N` does",
     )
     p.add_argument(
         "--show-secrets",
         action="store_true",
         help="show passwords, tokens and cookies instead of ••••",
+    )
+    p.add_argument(
+        "--tui",
+        action="store_true",
+        help="open the capture in the terminal UI (packets, fields and bytes, steps, timing, "
+        "conversations); up to 10,000 packets (--limit N opens the first N)",
     )
     p.set_defaults(func=run)
 
@@ -79,13 +98,30 @@ def check_client(text: str | None) -> None:
         ) from None
 
 
+def check_decode_as(items: list[str] | None) -> None:
+    """A port out of range said as such (labs.api reads the rest of PORT=PROTO)."""
+    from labs.api import BadInput
+
+    for item in items or ():
+        port = item.partition("=")[0].strip()
+        if port.isdigit() and not 0 < int(port) < 65536:
+            raise BadInput(f"--decode-as {item!r}: the port must be 1-65535.")
+
+
 def run(args: argparse.Namespace) -> int:
     from labs.api import LabError, explain_file, parse_decode_as
 
+    clash = conflict(args)
+    if clash:
+        return fail(clash)
     try:
         check_client(args.client)
+        check_decode_as(args.decode_as)
+        check_filter(args.filter)
     except LabError as err:
         return fail(str(err), err.exit_code)
+    if args.tui:
+        return _tui(args)
 
     try:
         if args.conversations or args.follow:
@@ -110,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
             decode_as=parse_decode_as(args.decode_as),
             client=args.client,
         )
+        note_client(trace, args.client)
         total = len(trace.packets)
         trace = apply_filter(trace, args.filter)
     except LabError as err:
@@ -137,11 +174,17 @@ def _streams(args: argparse.Namespace) -> int:
             decode_as=parse_decode_as(args.decode_as),
             client=args.client,
         )
+        note_client(trace, args.client)
         if not args.show_secrets:
             trace = masked(trace)
         if args.follow:
-            found, text = follow_stream(trace, args.follow)
-            sys.stdout.write(streamtext.follow_json(found) + "\n" if args.json else text)
+            where = f"in the first {args.limit} packets" if args.limit else "in this capture"
+            found, text = follow_stream(trace, args.follow, where)
+            if args.json:
+                text = streamtext.follow_json(found) + "\n"
+            elif not args.tshark:
+                text = streamtext.follow_text(found)
+            sys.stdout.write(text)
             return 0
     except LabError as err:
         return fail(str(err), err.exit_code)
@@ -152,3 +195,53 @@ def _streams(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(streamtext.conversations_text(convs))
     return 0
+
+
+#: What --tui cannot go with: each prints instead of opening the UI.
+TUI_PRINTS = (
+    "--json",
+    "--diagram",
+    "--follow",
+    "--conversations",
+    "--full",
+    "--short",
+    "--verbose",
+)
+
+
+def _tui(args: argparse.Namespace) -> int:
+    """`--tui`: the capture on the capture screen (`tutor.screens.capture`),
+    read there in a thread worker; the flags that print are refused."""
+    from pathlib import Path
+
+    from labs.api import LabError, parse_decode_as
+    from tutor.screens.capture import MAX_PACKETS, CaptureRequest
+
+    for flag in TUI_PRINTS:
+        if getattr(args, flag[2:], None):
+            return fail(
+                f"--tui and {flag} cannot be used together: {flag} prints, --tui opens the UI."
+            )
+    if args.limit is not None and not 0 < args.limit <= MAX_PACKETS:
+        return fail(
+            f"--limit with --tui must be 1 to {MAX_PACKETS}: the UI opens at most that many."
+        )
+    if not Path(args.file).is_file():
+        return fail(f"{args.file} is not a file: give a pcap or pcapng capture.")
+    if not sys.stdin.isatty() or not sys.stdout.isatty():
+        return fail("--tui needs a terminal: without one, leave it out to print the explanation.")
+    try:
+        decode_as = parse_decode_as(args.decode_as)
+    except LabError as err:
+        return fail(str(err), err.exit_code)
+    from tutor.app import run as run_app
+
+    request = CaptureRequest(
+        args.file,
+        limit=args.limit,
+        decode_as=decode_as,
+        client=args.client,
+        filter=args.filter or "",
+        show_secrets=args.show_secrets,
+    )
+    return run_app(capture=request)

@@ -13,7 +13,14 @@ import os
 import sys
 from typing import Any
 
-from tutor.commands import add_output_flags, apply_filter, fail, print_trace
+from tutor.commands import (
+    add_output_flags,
+    apply_filter,
+    check_filter,
+    conflict,
+    fail,
+    print_trace,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -168,8 +175,12 @@ def run_lab(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"  {message}", file=sys.stderr, flush=True)
 
+    clash = conflict(args)
+    if clash:
+        return fail(clash)
     try:
         request = _request(args)
+        check_filter(args.filter)  # before anything starts, not after the lab ran
         pcap = None if args.pcap is None else check_save_path(args.pcap)
         if pcap is not None:
             if simulated(request):

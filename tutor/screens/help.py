@@ -32,6 +32,10 @@ WIDGET_KEYS: dict[str, list[tuple[str, str]]] = {
         ("→", "In the filter: take the suggested field name"),
         ("enter", "In the target box: run against that target"),
     ],
+    "Capture file": [
+        ("↑ ↓", "Move through steps, packets or fields (tab moves between them)"),
+        ("home end", "First or last packet"),
+    ],
     "Labs": [("↑ ↓ enter", "Open a lab")],
     "Glossary": [
         ("type", "Search terms and aliases as you type"),
@@ -54,30 +58,50 @@ def _rows(bindings: list[Binding]) -> list[tuple[str, str]]:
     return rows
 
 
-def sections(app: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]]]]:
+Section = tuple[str, list[tuple[str, str]]]
+
+
+def sections(app: type[DOMNode]) -> list[Section]:
     """Every key, by where it works; `app` is the app's class (its own keys
     work everywhere), passed in so this module needs no import of it."""
+    from tutor.screens.capture import CaptureScreen
     from tutor.screens.glossary import GlossaryScreen
     from tutor.screens.lab import LabScreen
     from tutor.screens.lab_list import LabListScreen
     from tutor.screens.lesson import LessonScreen
-    from tutor.screens.outline import OutlineTree
+    from tutor.screens.outline import OutlineScreen, OutlineTree
     from tutor.screens.quiz import QuizScreen
     from tutor.screens.review import ReviewScreen
 
     def rows(cls: type[DOMNode]) -> list[tuple[str, str]]:
         return _rows([b for b in cls.BINDINGS if isinstance(b, Binding)])
 
-    return [
-        ("Everywhere", rows(app)),
-        ("Course outline", rows(OutlineTree) + WIDGET_KEYS["Course outline"]),
+    found = [
+        ("Course outline", rows(OutlineScreen) + rows(OutlineTree) + WIDGET_KEYS["Course outline"]),
         ("Lesson", rows(LessonScreen) + WIDGET_KEYS["Lesson"]),
         ("Quick check", rows(QuizScreen) + WIDGET_KEYS["Quick check"]),
         ("Glossary", rows(GlossaryScreen) + WIDGET_KEYS["Glossary"]),
         ("Lab", rows(LabScreen) + WIDGET_KEYS["Lab"]),
+        ("Capture file", rows(CaptureScreen) + WIDGET_KEYS["Capture file"]),
         ("Labs", rows(LabListScreen) + WIDGET_KEYS["Labs"]),
         ("Review", rows(ReviewScreen)),
     ]
+    return [("Everywhere", _except(rows(app), found)), *found]
+
+
+def _except(everywhere: list[tuple[str, str]], screens: list[Section]) -> list[tuple[str, str]]:
+    """The app's keys, each saying where a screen gives it another job
+    ("Review (in Lab: Run)"): r reviews everywhere but in a lab, where it runs it."""
+    out = []
+    for key, words in everywhere:
+        other = [
+            f"in {title}: {said}"
+            for title, rows in screens
+            for k, said in rows
+            if k == key and said != words
+        ]
+        out.append((key, f"{words} ({'; '.join(other)})" if other else words))
+    return out
 
 
 class HelpScreen(ModalScreen[None]):
@@ -92,9 +116,12 @@ class HelpScreen(ModalScreen[None]):
         # Each section a two-column grid: a description that wraps stays in
         # its column instead of running back under the keys.
         blocks = []
-        for title, rows in sections(type(self.app)):
+        found = sections(type(self.app))
+        # The keys' column as wide as the widest key, so descriptions get the rest.
+        keys = max(len(key) for _title, rows in found for key, _what in rows)
+        for title, rows in found:
             grid = Table.grid(padding=(0, 1))
-            grid.add_column(width=15, style="bold", no_wrap=True)
+            grid.add_column(width=min(keys, 15), style="bold", no_wrap=True)
             grid.add_column(ratio=1)
             for key, what in rows:
                 grid.add_row(Text(key), Text(what))

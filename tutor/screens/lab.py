@@ -19,39 +19,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import (
-    Button,
-    DataTable,
-    Footer,
-    Header,
-    Input,
-    Markdown,
-    OptionList,
-    Static,
-    TabbedContent,
-    TabPane,
-)
+from textual.widgets import Button, Footer, Header, Input, Static, TabbedContent
 
-from tutor.screens.lab_view import LabViewMixin
-from tutor.screens.trace_view import OneRowEach, fill_steps, fitted_banner, in_screen_words
-from tutor.widgets.diagrams import LadderView, TraceDiagrams
-from tutor.widgets.filter_bar import FilterBar
+from tutor.screens.trace_screen import TraceScreen
+from tutor.screens.trace_view import in_screen_words
 from tutor.widgets.lab_options import LabOptionsBar, screen_words
 from tutor.widgets.packet_table import PacketTable
-from tutor.widgets.packet_view import PacketView, Pane
 from tutor.widgets.predict import PredictPanel
 
 if TYPE_CHECKING:
-    from labs.model.trace import Packet, Trace
+    from labs.model.trace import Trace
     from tutor.content import Lesson
 
 
-class LabScreen(LabViewMixin, Screen[None]):
+class LabScreen(TraceScreen):
     """Run one lab and explore its trace."""
 
     SUB_TITLE = "Lab"
-    CSS_PATH = "lab.tcss"
 
     # The footer shows the few keys a first run needs, so it fits 80
     # columns; ? lists every key (the help reads these bindings).
@@ -95,10 +79,6 @@ class LabScreen(LabViewMixin, Screen[None]):
         self.lab = get(lab_id)
         self.lesson = lesson
         self.initial_target = target
-        self.trace: Trace | None = None
-        #: The packets the filter lets through (None: all of them).
-        self.shown: tuple[Packet, ...] | None = None
-        self.show_secrets = False
         self._cancel = threading.Event()
 
     # -- layout ---------------------------------------------------------------
@@ -121,22 +101,9 @@ class LabScreen(LabViewMixin, Screen[None]):
         if self.lab.options:
             yield LabOptionsBar(self.lab, id="lab-options")
         yield Static(Text(self._intro()), id="banner")
-        predicts = bool(self.lesson and self.lesson.predicts)
-        with TabbedContent(id="tabs", initial="predict-tab" if predicts else "wire-tab"):
-            if self.lesson and predicts:
-                with TabPane("Predict first", id="predict-tab"):
-                    yield PredictPanel(self.lesson, id="predict")
-            with TabPane("Packets", id="wire-tab"):
-                yield FilterBar(id="filter-bar")
-                with Horizontal(id="top"):
-                    yield OptionList(id="steps")
-                    yield PacketTable(id="packets", cursor_type="row", zebra_stripes=True)
-                yield PacketView(self.lab.id, topology=self.lab.needs == "netns", id="packet")
-            with TabPane("What it means", id="meaning-tab"):
-                with Pane(id="meaning-scroll"):
-                    yield Markdown("Run the lab to see what it means.")
-            with TabPane("Timing", id="timing-tab"):
-                yield TraceDiagrams(id="diagrams")
+        yield from self.compose_tabs(
+            self.lab.id, lesson=self.lesson, topology=self.lab.needs == "netns"
+        )
         yield Footer()
 
     def _intro(self) -> str:
@@ -162,7 +129,7 @@ class LabScreen(LabViewMixin, Screen[None]):
             self.notify("The lab is already running; x cancels it.")
             return
         self._cancel = threading.Event()
-        self._set_banner(f"Running {self.lab.id}… (x to cancel)", "warn")
+        self.set_banner(f"Running {self.lab.id}… (x to cancel)", "warn")
         # Disabling the focused button would hand focus to the target box,
         # where x and q would be typed instead of cancelling.
         self.show_tab(self.query_one(TabbedContent).active)
@@ -207,7 +174,7 @@ class LabScreen(LabViewMixin, Screen[None]):
     def action_cancel(self) -> None:
         if any(w.group == "lab" and w.is_running for w in self.workers):
             self._cancel.set()
-            self._set_banner(
+            self.set_banner(
                 "Stopping… the lab closes its servers and capture as soon as the step it is "
                 "in returns (a request already waiting may take until its timeout).",
                 "warn",
@@ -215,12 +182,12 @@ class LabScreen(LabViewMixin, Screen[None]):
 
     @on(Progress)
     def _progress(self, message: Progress) -> None:
-        self._set_banner(f"{message.text}  (x to cancel)", "warn")
+        self.set_banner(f"{message.text}  (x to cancel)", "warn")
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
         self.query_one("#run", Button).disabled = False
-        self._set_banner(in_screen_words(message.text, screen_words(self.lab)), "error")
+        self.set_banner(in_screen_words(message.text, screen_words(self.lab)), "error")
 
     @on(Finished)
     def _finished(self, message: Finished) -> None:
@@ -259,88 +226,10 @@ class LabScreen(LabViewMixin, Screen[None]):
         if self.query(PredictPanel):
             self.show_tab("predict-tab")
 
-    def _set_banner(self, text: str | OneRowEach, kind: str) -> None:
-        banner = self.query_one("#banner", Static)
-        banner.set_classes(kind)
-        banner.update(Text(text) if isinstance(text, str) else text)
-
-    # -- showing a trace ------------------------------------------------------
-
     def show_trace(self, trace: Trace) -> None:
-        self.trace = trace
-        self.shown = None
-        self.query_one(PacketView).secrets = trace.secret_values()
-        self._set_banner(*fitted_banner(trace))
-        fill_steps(self.query_one("#steps", OptionList), trace)
-        self.query_one(FilterBar).set_trace(trace)
-        self.refill_packets()
-        self.show_meaning()
-        self.query_one(TraceDiagrams).show(trace)
-        if trace.packets:
-            self.query_one(PacketView).show(trace.packets[0])
-        self.query_one("#packets", DataTable).focus()
+        super().show_trace(trace)
         self.sub_title = f"Lab · {trace.capture}"
         self.collapse_controls()
-
-    def refill_packets(self) -> None:
-        """List the packets the filter lets through, keeping the one selected."""
-        if self.trace is None:
-            return
-        table = self.query_one(PacketTable)
-        view = self.query_one(PacketView)
-        packets = self.trace.packets if self.shown is None else self.shown
-        table.fill(packets, narrow=self.is_narrow(), show_secrets=self.show_secrets)
-        row = table.row_of(view.packet.index) if view.packet is not None else None
-        if packets:
-            table.move_cursor(row=row or 0)
-
-    @on(FilterBar.Applied)
-    def _filtered(self, message: FilterBar.Applied) -> None:
-        self.shown = message.packets
-        self.refill_packets()
-
-    @on(DataTable.RowHighlighted, "#packets")
-    def _row(self, event: DataTable.RowHighlighted) -> None:
-        if self.trace is None or event.row_key.value is None:
-            return
-        packet = self.trace.packets[int(event.row_key.value)]
-        view = self.query_one(PacketView)
-        if packet is not view.packet:
-            view.show(packet)
-        self.query_one(LadderView).follow(packet.index)
-
-    @on(LadderView.Picked)
-    def _picked(self, event: LadderView.Picked) -> None:
-        """An arrow picked in the ladder selects its packet in the list (unless filtered out)."""
-        row = self.query_one(PacketTable).row_of(event.index)
-        if row is not None:
-            self.query_one(PacketTable).move_cursor(row=row)
-
-    @on(OptionList.OptionHighlighted, "#steps")
-    def _step(self, event: OptionList.OptionHighlighted) -> None:
-        if self.trace is None or event.option_id is None:
-            return
-        step = self.trace.steps[int(event.option_id.split("-")[1])]
-        row = self.query_one(PacketTable).row_of(step.packets[0]) if step.packets else None
-        if row is not None:
-            self.query_one(PacketTable).move_cursor(row=row)
-        self.query_one(PacketView).say(f"{step.title or step.name}: {step.explain}")
-
-    def select_evidence(self, packets: tuple[int, ...], filter_name: str | None) -> None:
-        """Jump to the evidence of a fact: its first packet, and the field."""
-        if self.trace is None or not packets:
-            return
-        # The last evidence packet is the answer (the SYN-ACK, the response).
-        index = packets[-1]
-        self.show_tab("wire-tab")
-        table = self.query_one(PacketTable)
-        if table.row_of(index) is None:  # hidden by the filter: show them all again
-            self.query_one("#filter", Input).value = ""
-            self.shown = None
-            self.refill_packets()
-        view = self.query_one(PacketView)
-        view.show(self.trace.packets[index], filter_name)
-        table.move_cursor(row=table.row_of(index) or 0)
 
     # -- other actions ----------------------------------------------------------
 

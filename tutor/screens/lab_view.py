@@ -30,6 +30,8 @@ NARROW, TINY, SHORT = 140, 100, 40
 class LabViewMixin(_Base):
     trace: Trace | None
     show_secrets: bool
+    #: What a key needing a trace says before there is one.
+    NO_TRACE_YET = "Run the lab first (r)."
 
     # -- fitting the terminal ------------------------------------------------
 
@@ -40,10 +42,13 @@ class LabViewMixin(_Base):
         """Set the size classes (also at mount, before the first resize, so a
         trace shown at once is laid out for this terminal)."""
         width, height = self.size if self.size.width else self.app.size
+        was_narrow = self.is_narrow()
         self.set_class(width < NARROW, "-narrow")
         self.set_class(width < TINY, "-tiny")
         self.set_class(height < SHORT, "-short")
-        if self.trace is not None:
+        # The list's columns change with -narrow; within it, the list lays
+        # itself out again when its own width changes (PacketTable.on_resize).
+        if self.trace is not None and self.is_narrow() != was_narrow:
             self.refill_packets()
 
     def is_narrow(self) -> bool:
@@ -141,7 +146,7 @@ class LabViewMixin(_Base):
 
     def action_save_pcap(self) -> None:
         if self.trace is None:
-            self.notify("Run the lab first (r).", severity="warning")
+            self.notify(self.NO_TRACE_YET, severity="warning")
             return
         from tutor.screens.save_pcap import SavePcapScreen, default_path, save
 
@@ -158,31 +163,36 @@ class LabViewMixin(_Base):
 
     def action_conversations(self) -> None:
         if self.trace is None:
-            self.notify("Run the lab first (r).", severity="warning")
+            self.notify(self.NO_TRACE_YET, severity="warning")
             return
         from labs.api import conversations
         from tutor.screens.streams import StreamsScreen
         from tutor.streamtext import conversations_text
 
-        text = conversations_text(conversations(self.trace))
+        text = conversations_text(
+            conversations(self.trace),
+            follow="To follow one, Esc, then F on one of its packets.",
+        )
         self.app.push_screen(StreamsScreen("Conversations", text))
 
     def action_follow(self) -> None:
         """Follow the stream of the packet on show (F)."""
         view = self.query_one(PacketView)
         if self.trace is None or view.packet is None:
-            self.notify("Run the lab first (r).", severity="warning")
+            self.notify(self.NO_TRACE_YET, severity="warning")
             return
         from labs.api import follow_stream, stream_of
-        from labs.model.trace import masked
+        from labs.model.trace import mask_secrets
         from tutor.screens.streams import StreamsScreen
 
         spec = stream_of(self.trace, view.packet.index)
         if spec is None:
             self.notify("This packet is in no TCP or UDP stream.", severity="warning")
             return
-        trace = self.trace if self.show_secrets else masked(self.trace)
-        _found, text = follow_stream(trace, spec)
+        _found, text = follow_stream(self.trace, spec)
+        if not self.show_secrets:
+            # The text masked, not the whole trace first: a large capture's is slow to copy.
+            text = mask_secrets(text, self.trace.secret_values())
         kind, number = spec.split(":")
         title = f"Follow {kind.upper()} stream {number} (node 1's pieces indented)"
         self.app.push_screen(StreamsScreen(title, text))

@@ -32,6 +32,7 @@ class OutlineScreen(TutorScreen[None]):
     """Modules → lessons. Resumes with the cursor on the last lesson read."""
 
     SUB_TITLE = "Course"
+    BINDINGS = [Binding("o", "open_capture", "Open capture", tooltip="Open a capture file")]
     #: Whether the screen has been shown once (its first ScreenResume finds
     #: the labels fresh from on_mount: redoing them would delay the first paint).
     _shown = False
@@ -121,6 +122,16 @@ class OutlineScreen(TutorScreen[None]):
         tree.border_title = (
             f"Course · {due} term{'s' if due != 1 else ''} due for review (r)" if due else "Course"
         )
+
+    def action_open_capture(self) -> None:
+        """o: a capture file, by its path, in the lab screen's panes."""
+        from tutor.screens.capture import CaptureRequest, OpenCaptureScreen
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.app.open_capture(CaptureRequest(path))
+
+        self.app.push_screen(OpenCaptureScreen(), chosen)
 
     # -- labels ------------------------------------------------------------------
 

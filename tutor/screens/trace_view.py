@@ -3,7 +3,9 @@ field labels with secrets masked, and the "What it means" Markdown."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
@@ -42,6 +44,23 @@ CUT, MORE = "…", "… (m: in full)"
 SEP = "  ·  "
 
 
+#: A live capture's note names the interface and the library that sniffed it
+#: (`labs.capture.live`); a learner needs the first, in words, not the second.
+_LIVE_ON = re.compile(r"Captured live on (\S+) with scapy")
+
+
+def _live_on(match: re.Match[str]) -> str:
+    iface = match[1]
+    where = "the loopback interface (lo)" if iface == "lo" else f"the network interface {iface}"
+    return f"Captured live on {where}"
+
+
+def learner_note(note: str) -> str:
+    """The capture note in a learner's words: "Captured live on lo with
+    scapy" says "Captured live on the loopback interface (lo)"."""
+    return _LIVE_ON.sub(_live_on, note)
+
+
 def capture_banner(trace: Trace) -> tuple[str, str]:
     """Two lines: what ran (the count and time before the longer parts), and
     how the packets were obtained."""
@@ -52,7 +71,7 @@ def capture_banner(trace: Trace) -> tuple[str, str]:
     )
     if trace.capture_note:
         # Each lab's own note names the kind and says what it means for this run.
-        text = trace.capture_note
+        text = learner_note(trace.capture_note)
     return f"{where}\n{text}", kind
 
 
@@ -128,13 +147,20 @@ def _table(body: str) -> str:
     return "\n".join(lines)
 
 
+#: The steps "What it means" lists: a capture file can have thousands, and
+#: each is a widget in the Markdown (the steps pane lists them all, cheaply).
+MEANING_STEPS = 60
+
+
 def meaning_blocks(trace: Trace, show_secrets: bool) -> list[tuple[str, str]]:
     """The lab's explanation as ("markdown" | "code", text) blocks: capture
     note, sections, facts, steps. Code sections stay separate so the screen
     can wrap them (a Markdown code fence would cut long lines off)."""
     text, _ = capture_banner(trace)
     blocks: list[tuple[str, str]] = []
-    parts = [f"# {trace.lab}: what it means", text.replace("\n", "  \n")]
+    # A capture file's trace is named for the file, not for `tutor explain`.
+    name = PurePath(trace.target).name if trace.capture == "file" else trace.lab
+    parts = [f"# {name}: what it means", text.replace("\n", "  \n")]
     secrets = [] if show_secrets else trace.secret_values()
     for section in trace.sections:
         parts.append(f"## {section.title}")
@@ -156,10 +182,13 @@ def meaning_blocks(trace: Trace, show_secrets: bool) -> list[tuple[str, str]]:
             )
     if trace.steps:
         parts.append("## Steps")
-        for step in trace.steps:
+        for step in trace.steps[:MEANING_STEPS]:
             parts.append(
                 f"- **{step.title or step.name}** ({step.start * 1000:.1f} ms): {step.explain}"
             )
+        if len(trace.steps) > MEANING_STEPS:
+            more = len(trace.steps) - MEANING_STEPS
+            parts.append(f"… and {more} more steps: the steps pane beside the packets lists all.")
     if parts:
         blocks.append(("markdown", "\n\n".join(parts)))
     return blocks
@@ -176,13 +205,20 @@ def in_screen_words(text: str, words: dict[str, str]) -> str:
 def fill_steps(steps: OptionList, trace: Trace) -> None:
     """The steps timeline: each step's name, when it started, and what it was."""
     steps.clear_options()
-    for n, step in enumerate(trace.steps):
-        label = Text.assemble(
-            (f"{step.name}", "bold"),
-            (f"  {step.start * 1000:.1f} ms\n", "dim"),
-            ("  " + (step.title or step.explain), ""),
-        )
-        steps.add_option(Option(label, id=f"step-{n}"))
+    # In one call: a large capture has hundreds of steps, each added alone lays the list out.
+    steps.add_options(
+        [
+            Option(
+                Text.assemble(
+                    (f"{step.name}", "bold"),
+                    (f"  {step.start * 1000:.1f} ms\n", "dim"),
+                    ("  " + (step.title or step.explain), ""),
+                ),
+                id=f"step-{n}",
+            )
+            for n, step in enumerate(trace.steps)
+        ]
+    )
 
 
 def fill_packets(table: DataTable[object], trace: Trace) -> None:

@@ -24,7 +24,7 @@ class LadderView(OptionList):
     """One option per packet: its arrow in the ladder."""
 
     DEFAULT_CSS = """
-    LadderView { height: 1fr; min-height: 8; border: round $panel; }
+    LadderView { height: 1fr; min-height: 8; border: round $panel; text-wrap: nowrap; }
     """
 
     @dataclass
@@ -33,11 +33,14 @@ class LadderView(OptionList):
 
         index: int
 
-    def show(self, trace: Trace, show_secrets: bool = False) -> str:
-        """Draw `trace`'s ladder; returns the heading line (the hosts) for the
+    def show(self, trace: Trace, width: int, show_secrets: bool = False) -> str:
+        """Draw `trace`'s ladder in `width` cells (narrower columns rather
+        than rows that wrap); returns the heading line (the hosts) for the
         pane to show above it, aligned with the columns."""
         lad = ladder.ladder(trace, show_secrets)
-        lines = ladder.text_lines(lad, column=max(22, min(34, 110 // max(1, len(lad.hosts)))))
+        lines = ladder.text_lines(lad, column=ladder.fit_column(lad, width))
+        lines = [ladder.fit_line(line, width) for line in lines]
+        highlighted = self.highlighted
         self.clear_options()
         self.add_options(
             [
@@ -45,6 +48,9 @@ class LadderView(OptionList):
                 for line, arr in zip(lines[1:], lad.arrows, strict=True)
             ]
         )
+        if highlighted is not None and highlighted < self.option_count:
+            with self.prevent(OptionList.OptionHighlighted):
+                self.highlighted = highlighted
         return lines[0]
 
     def follow(self, index: int) -> None:
@@ -79,6 +85,8 @@ class TraceDiagrams(Vertical):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.previous: Trace | None = None
+        #: The width the ladder was drawn for (drawn again when it changes).
+        self._drawn_width = 0
 
     def compose(self) -> ComposeResult:
         yield Static("Run the lab to see its timing.", id="waterfall")
@@ -104,7 +112,24 @@ class TraceDiagrams(Vertical):
                 or "  the same in meaning."
             )
         self.query_one("#compare", Static).update(Text(compare))
-        head = self.query_one(LadderView).show(trace)
+        self._draw_ladder()
+
+    def on_resize(self) -> None:
+        if self.trace is not None and self._ladder_width() != self._drawn_width:
+            self._draw_ladder()
+
+    def _ladder_width(self) -> int:
+        """The cells a ladder row has: the list's, or before it is laid out
+        (its tab not shown yet) the screen's less the border and scroll bar."""
+        view = self.query_one(LadderView)
+        width = view.scrollable_content_region.width or self.app.size.width - 4
+        return max(width - 1, 20)
+
+    def _draw_ladder(self) -> None:
+        if self.trace is None:
+            return
+        self._drawn_width = self._ladder_width()
+        head = self.query_one(LadderView).show(self.trace, self._drawn_width)
         # Two cells to the right: the list's border and padding.
         self.query_one("#ladder-head", Static).update(Text("  " + head, no_wrap=True))
 

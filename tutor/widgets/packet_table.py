@@ -11,16 +11,42 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from labs.model.trace import MASK
+
 if TYPE_CHECKING:
     from labs.model.trace import Packet
 
-#: What the packet list shows instead of a secret the dissector already hid.
-HIDDEN = "********"
+#: What the packet list shows instead of a secret the dissector already hid
+#: (the mask every output uses).
+HIDDEN = MASK
+#: The narrowest "What happened" before the addresses are shortened, then cut.
+MIN_WHAT = 20
+
+
+def _split(endpoint: str) -> tuple[str, str]:
+    """ "127.0.0.1:80" -> ("127.0.0.1", "80"); "[::1]:80" -> ("[::1]", "80");
+    an endpoint without a port (a MAC, ICMP's bare address) -> (it, "")."""
+    if endpoint.startswith("[") and "]:" in endpoint:
+        address, _colon, port = endpoint.rpartition(":")
+        return address, port
+    if endpoint.count(":") == 1:
+        address, _colon, port = endpoint.partition(":")
+        return address, port
+    return endpoint, ""
+
+
+def endpoints(src: str, dst: str, short: bool = False) -> str:
+    """ "SRC → DST"; `short`, the destination's address left out where it is
+    the source's (loopback): "127.0.0.1:41302 → :59133"."""
+    (a, a_port), (b, b_port) = _split(src), _split(dst)
+    if short and a == b and a_port and b_port:
+        return f"{src} → :{b_port}"
+    return f"{src} → {dst}"
 
 
 def summary_text(packet: Packet, show_secrets: bool) -> str:
     """The packet's line; with secrets shown, the value the summary hid
-    ("PASS ********" becomes the password the hex pane shows)."""
+    ("PASS ••••" becomes the password the hex pane shows)."""
     if not show_secrets or HIDDEN not in packet.summary:
         return packet.summary
     secret = next((f for layer in packet.layers for f in layer.fields if f.secret), None)
@@ -43,13 +69,17 @@ class PacketTable(DataTable[object]):
 
     def fill(self, packets: tuple[Packet, ...], *, narrow: bool, show_secrets: bool) -> None:
         """List `packets` (what never crossed the wire says so)."""
+        self._filled = (packets, narrow, show_secrets)
+        self._filled_width = self.size.width
         self.clear(columns=True)
+        short, ends_width = False, None
         # "#" not "No.": these count from 0, Wireshark's No. from 1 (the banner says so).
         if narrow:
+            what, short, ends_width = self._narrow_widths(packets)
             self.add_column("#")
             self.add_column("Time")
-            self.add_column("What happened", width=self._room_for_what(packets))
-            self.add_column("Source → Destination")
+            self.add_column("What happened", width=what)
+            self.add_column("Source → Destination", width=ends_width)
         else:
             self.add_columns("#", "Time", "Source", "Destination", "What happened")
         for p in packets:
@@ -62,26 +92,49 @@ class PacketTable(DataTable[object]):
             when = f"{p.time * 1000:.1f} ms"
             cells: tuple[str | Text, ...]
             if narrow:
-                cells = (str(p.index), when, summary, Text(f"{p.src} → {p.dst}"))
+                # Cut only when even the short form cannot fit: with "…", never a silent port.
+                ends = Text(endpoints(p.src, p.dst, short), no_wrap=True, overflow="ellipsis")
+                cells = (str(p.index), when, summary, ends)
             else:
                 cells = (str(p.index), when, Text(p.src), Text(p.dst), summary)
             self.add_row(*cells, key=str(p.index))
 
-    def _room_for_what(self, packets: tuple[Packet, ...]) -> int | None:
-        """In a narrow list, "What happened" as wide as its longest line but
-        no wider than leaves the addresses whole (a long summary is cut at
-        its end instead: its start says what happened, and a cut address
-        loses its port). None: as wide as its content (not laid out yet)."""
+    def on_resize(self) -> None:
+        """A narrow list is laid out for its width: lay it out again for the new one."""
+        packets, narrow, secrets = getattr(self, "_filled", ((), False, False))
+        if not narrow or not packets or self.size.width == getattr(self, "_filled_width", 0):
+            return
+        row = self.cursor_row
+        # The same rows, re-laid out: nothing for the screen to show anew
+        # (a field the screen selected in the packet stays selected).
+        with self.prevent(DataTable.RowHighlighted):
+            self.fill(packets, narrow=narrow, show_secrets=secrets)
+            self.move_cursor(row=row)
+
+    def _narrow_widths(self, packets: tuple[Packet, ...]) -> tuple[int | None, bool, int | None]:
+        """In a narrow list: the width of "What happened", whether the
+        addresses drop a repeated host ("127.0.0.1:41302 → :5913"), and the
+        width of the addresses when even that does not fit (cut with "…").
+        "What happened" is as wide as its longest line but no wider than
+        leaves the addresses whole (a long summary is cut at its end: its
+        start says what happened, and a cut address reads as another port).
+        None: as wide as its content (not laid out yet, or room for all)."""
         width = self.scrollable_content_region.width
         if not width or not packets:
-            return None
+            return None, False, None
+        if not self.show_vertical_scrollbar and len(packets) > self.size.height - 1:
+            width -= self.styles.scrollbar_size_vertical  # about to appear
         pad = 2 * self.cell_padding
         index = max(len(str(p.index)) for p in packets)
         when = max(len(f"{p.time * 1000:.1f} ms") for p in packets)
-        ends = max(len(f"{p.src} → {p.dst}") for p in packets)
-        left = width - (max(index, 1) + pad) - (max(when, 4) + pad) - (ends + pad) - pad
+        fixed = (max(index, 1) + pad) + (max(when, 4) + pad) + pad
         longest = max(len(p.summary) for p in packets) + 16  # room for "inside TLS: ", "[data 1] "
-        return max(min(left, longest), 20) if left < longest else None
+        for short in (False, True):
+            ends = max(len(endpoints(p.src, p.dst, short)) for p in packets)
+            left = width - fixed - (ends + pad)
+            if left >= min(longest, MIN_WHAT):
+                return (min(left, longest) if left < longest else None), short, None
+        return MIN_WHAT, True, max(width - fixed - MIN_WHAT - pad, 8)
 
     def row_of(self, index: int) -> int | None:
         """The row showing packet `index`, or None when the filter hides it."""
