@@ -120,6 +120,69 @@ def test_many_exchanges_give_the_same_waterfall(monkeypatch, seed):
         store.close()
 
 
+def _by_conversation(all_seens: list[Seen], parts: int = 2) -> list[SeenStore]:
+    """The Seens spread over stores a conversation at a time, as the two
+    processes read them (`labs.files.claims`)."""
+    stores = [SeenStore() for _ in range(parts)]
+    for s in all_seens:
+        stores[hash(frozenset((s.src, s.dst))) % parts].add(s)
+    return stores
+
+
+def _lasts(all_seens: list[Seen]) -> bytearray:
+    """`Survey.last` of Seens: 1 at each conversation's last packet."""
+    at = {frozenset((s.src, s.dst)): s.index for s in all_seens}
+    out = bytearray(len(all_seens))
+    for i in at.values():
+        out[i] = 1
+    return out
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_connections_closed_at_their_last_packet_give_the_same_waterfall(monkeypatch, seed):
+    """With `last`, the first pass keeps only the connections that may be
+    among the first exchanges (the others go to a file, read again only when
+    a DNS answer names their host), and pairs a conversation's DNS lookups
+    at its last packet (into a file)."""
+    _limit(monkeypatch, 8)
+    monkeypatch.setattr(seens, "_BATCH", 3)  # the lookups paired early go to their file
+    packets = _synthetic(random.Random(seed))
+    stores = _by_conversation(packets)
+    last = _lasts(packets)
+    dropped = 0
+    real_drop = seens._Conns._drop
+
+    def counting(self: seens._Conns, key: str, first: float) -> None:
+        nonlocal dropped
+        dropped += 1
+        real_drop(self, key, first)
+
+    monkeypatch.setattr(seens._Conns, "_drop", counting)
+    assert waterfall_of(stores, last) == from_seen(packets)
+    # The plan itself is the one every packet held in memory gives.
+    (closing, _), (holding, _) = seens._plan(stores, last), seens._plan(stores)
+    assert (closing.conns, closing.dns, closing.u) == (holding.conns, holding.dns, holding.u)
+    assert dropped, "no connection was ever dropped: the test proves nothing"
+    for store in stores:
+        store.close()
+
+
+@pytest.mark.parametrize("limit", [1, 2, 500])
+def test_the_stored_captures_give_the_same_waterfall_with_last(monkeypatch, limit):
+    from labs.files.survey import survey_stream
+
+    _limit(monkeypatch, limit)
+    for name in NAMES:
+        raws, _link = read_capture(PCAPS / name)
+        packets = dissect_all(raws)
+        compact = _Compact()
+        stores = _by_conversation([compact(p) for p in packets])
+        last = survey_stream(enumerate(raws)).last()
+        assert waterfall_of(stores, last) == wf.waterfall(packets), name
+        for store in stores:
+            store.close()
+
+
 def test_late_lookups_and_syns_are_left_out(monkeypatch):
     """What the second pass keeps does not grow with the capture: neither
     the DNS packets of late lookups nor the SYNs of late connections."""

@@ -17,7 +17,7 @@ Conversation 0 (packets of no conversation) belongs to side 0.
 from __future__ import annotations
 
 import mmap
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -40,7 +40,7 @@ class Claims:
                     got = table[conversation] = side + 1
         return got == side + 1
 
-    def owners(self, ids: Sequence[int]) -> bytearray:
+    def owners(self, ids: Iterable[int]) -> bytearray:
         """Which side read each packet, from each packet's conversation."""
         side = bytes(max(b - 1, 0) for b in self._table[:])
         return bytearray(side[k] for k in ids)

@@ -28,7 +28,7 @@ import gc
 import heapq
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import IO, Any
 
 from labs.files.batches import dump_batch, load_batches
 from labs.model.trace import Packet, Phase
@@ -163,14 +163,148 @@ def _lookups(dns: list[tuple[Any, ...]]) -> list[list[Any]]:
     return lookups
 
 
-def _plan(stores: Sequence[SeenStore]) -> tuple[_Plan, bool]:
+class _Conns:
+    """The first pass's TCP connections: [first time, first SYN-ACK, a SYN]
+    of each open one (`open`). With `last` (`last[i]`: packet i is the last
+    of its conversation, `labs.files.survey.Survey.last`) a connection is
+    closed at its last packet: its bound joins the MAX_EXCHANGES smallest
+    (`heap`, negated; `count` counts them all), and it is kept (`early`,
+    key -> first time) only while it may start by `u` (never later than
+    the MAX_EXCHANGES-th smallest bound met so far); one that cannot goes to
+    a file, read again only if a DNS answer names one of its hosts (`late`).
+    So a capture of many short connections keeps ~MAX_EXCHANGES of them."""
+
+    def __init__(self, last: Sequence[int]) -> None:
+        self.last = last
+        self.open: dict[str, list[Any]] = {}
+        self.heap: list[float] = []
+        self.count = 0
+        self.early: dict[str, float] = {}
+        self.late: set[str] = set()
+        self.spool: IO[str] | None = None
+        self.hosts: set[str] = set()
+
+    def add(self, index: int, key: str, time: float, bits: int) -> None:
+        c = self.open.get(key)
+        if c is None:
+            c = self.open[key] = [time, float("inf"), False]
+            self.hosts.update(_host(e) for e in key.split("\0"))
+        c[0] = min(c[0], time)
+        if bits == 0x12:
+            c[1] = min(c[1], time)
+        if bits == 0x02:
+            c[2] = True
+        if self.last and self.last[index]:
+            self._close(key, self.open.pop(key))
+
+    def _threshold(self) -> float:
+        return -self.heap[0] if len(self.heap) >= MAX_EXCHANGES else float("inf")
+
+    def _close(self, key: str, c: list[Any]) -> None:
+        if c[2] and c[1] != float("inf"):
+            self.count += 1
+            if len(self.heap) < MAX_EXCHANGES:
+                heapq.heappush(self.heap, -c[1])
+            elif -c[1] > self.heap[0]:
+                heapq.heapreplace(self.heap, -c[1])
+        if c[0] <= self._threshold():
+            self.early[key] = c[0]
+            if len(self.early) > 4 * MAX_EXCHANGES:
+                for k, first in list(self.early.items()):
+                    if first > self._threshold():
+                        self._drop(k, self.early.pop(k))
+        else:
+            self._drop(key, c[0])
+
+    def _drop(self, key: str, _first: float) -> None:
+        if self.spool is None:  # unnamed, 0600 (as `labs.files.streamjson.text_spool`)
+            self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
+        self.spool.write(key + "\n")
+        self.late.update(_host(e) for e in key.split("\0"))
+
+    def bounds(self) -> tuple[int, list[float]]:
+        """How many bounds the connections give, and the smallest of them
+        (at least the MAX_EXCHANGES smallest)."""
+        found = [c[1] for c in self.open.values() if c[2] and c[1] != float("inf")]
+        return self.count + len(found), found + [-b for b in self.heap]
+
+    def kept(self, u: float, named: set[str]) -> set[str]:
+        """The connections that may start by `u` or whose server a DNS answer names."""
+        firsts = (*((k, c[0]) for k, c in self.open.items()), *self.early.items())
+        out = {k for k, first in firsts if first <= u or _named(k, named)}
+        if self.spool is not None and self.late & named:
+            self.spool.seek(0)
+            for line in self.spool:
+                key = line[:-1]
+                if _named(key, named):
+                    out.add(key)
+        return out
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+
+
+def _named(key: str, named: set[str]) -> bool:
+    return any(_host(e) in named for e in key.split("\0"))
+
+
+def _plan(stores: Sequence[SeenStore], last: Sequence[int] = b"") -> tuple[_Plan, bool]:
     """The first pass: what the second keeps, and whether the packets
     crossed several interfaces. The exchanges of the waterfall are sorted by
     start and only the first MAX_EXCHANGES kept: a time `u` by which that
     many have surely started (a connection's handshake answered, a lookup
     no connection claims) leaves out every exchange that starts after it."""
-    conns: dict[str, list[Any]] = {}  # [first time, first SYN-ACK, a SYN]
-    dns: list[tuple[Any, ...]] = []  # (time, index, conversation, id, response, answers)
+    conns, dns = _Conns(last), _Dns(last)
+    try:
+        return _plan_with(stores, conns, dns)
+    finally:
+        conns.close()
+        dns.close()
+
+
+class _Dns:
+    """The first pass's DNS packets, (time, index, conversation, id,
+    response, answers), by conversation: with `last`, a conversation's
+    lookups (`_lookups`: a lookup never spans conversations) are paired at
+    its last packet and go to a file, so only open conversations' packets stay."""
+
+    def __init__(self, last: Sequence[int]) -> None:
+        self.last = last
+        self.open: dict[str, list[tuple[Any, ...]]] = {}
+        self.file: IO[bytes] | None = None
+        self.batch: list[list[Any]] = []
+
+    def add(self, entry: tuple[Any, ...]) -> None:
+        self.open.setdefault(entry[2], []).append(entry)
+
+    def passed(self, index: int, src: str, dst: str) -> None:
+        """Packet `index` (from `src` to `dst`) was read."""
+        if self.open and self.last and self.last[index]:
+            entries = self.open.pop(_conv(src, dst), None)
+            if entries is not None:
+                self.batch += _lookups(entries)
+                if len(self.batch) >= _BATCH:
+                    if self.file is None:
+                        self.file = tempfile.TemporaryFile("w+b")
+                    dump_batch(self.batch, self.file)
+                    self.batch = []
+
+    def lookups(self) -> Iterator[list[Any]]:
+        """Every lookup, [its start, its packets' indexes, its answer's addresses]."""
+        if self.file is not None:
+            self.file.seek(0)
+            for batch in load_batches(self.file):
+                yield from batch
+        yield from self.batch
+        yield from _lookups([e for entries in self.open.values() for e in entries])
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+def _plan_with(stores: Sequence[SeenStore], conns: _Conns, dns: _Dns) -> tuple[_Plan, bool]:
     named: set[str] = set()
     interfaces: set[str] = set()
     keys: set[tuple[str, ...]] = set()
@@ -182,55 +316,52 @@ def _plan(stores: Sequence[SeenStore]) -> tuple[_Plan, bool]:
                 continue
             interfaces.add(r[6])
             if _tcp(layers):
-                c = conns.get(key := _conv(src, dst))
-                if c is None:
-                    c = conns[key] = [time, float("inf"), False]
                 bits = _flags(values) & 0x12
-                c[0] = min(c[0], time)
-                if bits == 0x12:
-                    c[1] = min(c[1], time)
                 if bits == 0x02:
-                    c[2] = True
                     syn_ports.update(values.get("tcp.dstport", ()))
+                conns.add(r[0], _conv(src, dst), time, bits)
             elif "DNS" in layers:
-                if "TCP" in layers:
-                    continue  # not a lookup the waterfall pairs (nor a probe)
-                answers = (*values.get("dns.a", ()), *values.get("dns.aaaa", ()))
-                named.update(answers)
-                ident, response = _number(values, "dns.id"), _number(values, "dns.flags.response")
-                dns.append((time, r[0], _conv(src, dst), ident, response, answers))
+                if "TCP" not in layers:  # else not a lookup the waterfall pairs (nor a probe)
+                    answers = (*values.get("dns.a", ()), *values.get("dns.aaaa", ()))
+                    named.update(answers)
+                    ident = _number(values, "dns.id")
+                    response = _number(values, "dns.flags.response")
+                    dns.add((time, r[0], _conv(src, dst), ident, response, answers))
             elif (probe := _quoted_key(Seen(*r))) is not None:
                 keys.add(probe)
+            dns.passed(r[0], src, dst)
     several = len(interfaces) > 1
-    hosts = {_host(e) for key in conns for e in key.split("\0")}
+    hosts = conns.hosts
     # An upper bound of the start of exchanges that surely are distinct: a
     # connection's first (its handshake in it), a lookup no connection claims.
-    bounds = [c[1] for c in conns.values() if c[2] and c[1] != float("inf")]
-    lookups = _lookups(dns)
-    del dns
-    for lookup in lookups:
-        lookup[2] = bool(hosts.intersection(lookup[2]))  # claimable
-        if not lookup[2]:
-            bounds.append(lookup[0])
-    if len(bounds) < MAX_EXCHANGES:
+    count, bounds = conns.bounds()
+    for start, _found, answers in dns.lookups():
+        if not hosts.intersection(answers):  # claimable by no connection
+            bounds.append(start)
+            count += 1
+            if len(bounds) > 4 * MAX_EXCHANGES:
+                bounds = heapq.nsmallest(MAX_EXCHANGES, bounds)
+    if count < MAX_EXCHANGES:
         return _Plan(None, set()), several
     u = heapq.nsmallest(MAX_EXCHANGES, bounds)[-1]
-    kept = {
-        key
-        for key, c in conns.items()
-        if c[0] <= u or any(_host(e) in named for e in key.split("\0"))
-    }
+    kept = conns.kept(u, named)
     # A lookup that no connection can claim is an exchange of its own: one
     # that starts after `u` (all its packets after it) is too late to be shown.
-    indexes = {i for start, found, claimable in lookups if claimable or start <= u for i in found}
+    indexes = {
+        i
+        for start, found, answers in dns.lookups()
+        if start <= u or hosts.intersection(answers)
+        for i in found
+    }
     plan = _Plan(kept, indexes, u)
     plan.keys, plan.syn_ports = keys, syn_ports
     return plan, several
 
 
-def waterfall_of(stores: Sequence[SeenStore]) -> tuple[Phase, ...]:
-    """`from_seen` of every Seen in `stores`, reading only those it needs."""
-    plan, several = _plan(stores)
+def waterfall_of(stores: Sequence[SeenStore], last: Sequence[int] = b"") -> tuple[Phase, ...]:
+    """`from_seen` of every Seen in `stores`, reading only those it needs
+    (`last`: see `_Conns`)."""
+    plan, several = _plan(stores, last)
     kept: list[Seen] = []
     layer_sets: dict[frozenset[str], frozenset[str]] = {}
     for store in stores:

@@ -54,7 +54,10 @@ def text_spool() -> IO[str]:
 _BATCH = 4096
 #: Interned values kept at most (then the table starts again: the Seens go
 #: to a file, sharing only saves work, and must not grow with the capture).
-_INTERN_MAX = 8192
+#: Small: what repeats (a data segment's flags and length, the addresses)
+#: is met again at once, and the SYNs' and DNS messages' values, each new,
+#: filled a table of 8192 with ~3 MB that only the next clear gave back.
+_INTERN_MAX = 1024
 #: The layers whose fields the waterfall reads (`labs.model.waterfall.seen`).
 _READ_LAYERS = ("TCP", "UDP", "ICMP", "TLS", "HTTP", "FTP", "DNS")
 _PORTS = ("tcp.srcport", "tcp.dstport")
@@ -312,7 +315,7 @@ def finish(
     masker = Masker(s for share in shares for s in share.secrets) if mask else None
     expert = Expert()
     names = _step_names(_views(n, owner, shares), n, expert, last)
-    trace = replace(shell, waterfall=waterfall_of([share.seens for share in shares]))
+    trace = replace(shell, waterfall=waterfall_of([share.seens for share in shares], last))
     section = expert.section()
     if section is not None:
         trace = replace(trace, sections=(*trace.sections, section))

@@ -113,7 +113,14 @@ def _text(b: bytes) -> str:
     return b.decode("latin-1")
 
 
-@lru_cache(maxsize=4096)
+#: Lines remembered (least recently used go first): the lines that recur
+#: (a status line, the usual headers) stay; a request line with its own URI
+#: never comes again, and 4096 of them held ~4 MB (`tutor explain --json`
+#: grew with the capture until it was full).
+_LINES_KEPT = 256
+
+
+@lru_cache(maxsize=_LINES_KEPT)
 def line_fields(line: bytes, at: int, request: bool) -> tuple[Field, ...]:
     """The request line (method, URI, version) or status line (version, code,
     phrase). Remembered: the same status line and headers recur in a capture."""
@@ -183,7 +190,7 @@ def _method_explain(m: str) -> str:
     }.get(m, f"{m}: what to do with the resource.")
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=_LINES_KEPT)
 def header_field(line: bytes, at: int, request: bool) -> Field:
     name, colon, value = line.partition(b":")
     if not colon:
