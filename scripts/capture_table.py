@@ -29,6 +29,7 @@ GOPACKET = "Debian golang-github-google-gopacket-dev 1.1.19-3"
 PCAPY = "PyPI sdist pcapy-ng 2.1.0"
 #: Who made each capture's traffic (the scripts and packages say how).
 SOURCES = {
+    "any-sll2": "tcpdump -i any -y LINUX_SLL2: dig and dnsmasq, curl and http.server, ping",
     "arp": "arping",
     "dhcp": "dhclient and dnsmasq",
     "dns": "dig and dnsmasq (UDP, one TCP)",
@@ -37,6 +38,9 @@ SOURCES = {
     "ftp": "curl and pyftpdlib (passive)",
     "ftp-active": "curl -P and pyftpdlib; tftp put and in.tftpd",
     "ftp6": "curl and pyftpdlib over IPv6 (EPSV, EPRT)",
+    "ftp-lo2": "ftplib and pyftpdlib: EPRT, PORT to another loopback address",
+    "ftp-samehost": "ftplib and pyftpdlib on one host: EPRT, PORT to its own address",
+    "ftp-nat": "ftplib and pyftpdlib: PASV behind nftables DNAT (make_ftp_addresses.sh)",
     "h2c": "curl --http2-prior-knowledge and Node's http2",
     "http-gzip": "curl --compressed and Node's http (gzip, chunked; IPv4, IPv6)",
     "http-reassembly": "curl and python's http.server (make_http_pcaps.sh)",

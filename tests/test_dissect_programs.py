@@ -64,8 +64,9 @@ FIELDS = {
     "quic": "quic.header_form quic.fixed_bit quic.long.packet_type quic.version quic.dcil quic.dcid "
     "quic.scil quic.scid quic.token_length quic.length quic.spin_bit quic.packet_number_length "
     "quic.packet_number quic.frame_type quic.crypto.offset quic.crypto.length",
-    "ftp": "ftp.request.command ftp.request.arg ftp.response.code ftp.response.arg ftp.passive.port "
-    "ftp.active.cip ftp.active.port ftp.eprt.af ftp.eprt.ip ftp.eprt.port icmp.mtu",
+    "ftp": "ftp.request.command ftp.request.arg ftp.response.code ftp.response.arg ftp.passive.ip "
+    "ftp.passive.port ftp.passive.nat ftp.active.cip ftp.active.port ftp.active.nat ftp.eprt.af "
+    "ftp.eprt.ip ftp.eprt.ipv6 ftp.eprt.port ftp.epsv.ip ftp.epsv.ipv6 ftp.epsv.port icmp.mtu",
     "http2": "http2.type http2.length http2.flags http2.streamid http2.settings.id http2.header.name "
     "http2.header.value",
     "websocket": "websocket.opcode websocket.fin websocket.mask websocket.payload_length "
@@ -86,6 +87,8 @@ FIELDS = {
     "l2tp.seq_bit l2tp.offset_bit l2tp.priority l2tp.version l2tp.length l2tp.tunnel "
     "l2tp.session l2tp.Ns l2tp.Nr l2tp.offset l2tp.avp.mandatory l2tp.avp.hidden "
     "l2tp.avp.length l2tp.avp.vendor_id l2tp.avp.type l2tp.avp.message_type",
+    "sll": "sll.ifindex sll.src.eth sll.src.ipv4 sll.src.other sll.unused sll.ltype sll.gretype "
+    "sll.trailer",
     "common": "ip.src ip.dst ip.len udp.srcport udp.dstport udp.length tcp.srcport tcp.dstport "
     "tcp.len icmp.data_time eth.trailer",
 }

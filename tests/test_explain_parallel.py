@@ -100,7 +100,17 @@ def test_stored_captures_read_the_same_in_two_processes(name):
     assert _parallel(path) == _serial(path)
 
 
-@pytest.mark.parametrize("name", ["ftp.pcapng", "ftp6.pcapng", "ftp-active.pcapng", "tftp.pcapng"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ftp.pcapng",
+        "ftp6.pcapng",
+        "ftp-active.pcapng",
+        "ftp-lo2.pcapng",
+        "ftp-nat.pcapng",
+        "tftp.pcapng",
+    ],
+)
 def test_conversations_linked_across_are_read_the_same_in_two_processes(name):
     # FTP announces its data connection on the control one, TFTP's server
     # answers from a new port: two processes reading them apart named the
@@ -147,6 +157,7 @@ def test_any_split_by_conversation_reads_the_same():
 
     raws = _busy_capture()
     keys, syns = parallel.survey(raws)
+    streams = survey.survey_stream(enumerate(raws)).streams  # tcp.stream, udp.stream
     texts = Texts()
     serial = [texts.packet(p) for p in dissect_all(raws, client="127.0.0.1")]
     rng = random.Random(3)
@@ -156,7 +167,7 @@ def test_any_split_by_conversation_reads_the_same():
         got: dict[int, str] = {}
         for share in shares:
             sink = io.StringIO()
-            parallel._read(raws, share, None, "127.0.0.1", syns, sink)
+            parallel._read(raws, share, None, "127.0.0.1", syns, sink, streams)
             got.update(zip(share, sink.getvalue().splitlines(), strict=True))
         assert [got[i] for i in range(len(raws))] == serial
 

@@ -32,10 +32,10 @@ CASES = [
     ("EPRT", C4, S4, 20, "FTP-DATA", True),
     ("EPRT", "127.0.0.1", "127.0.0.1", 57008, "FTP-DATA", True),
     ("EPRT", "::1", "::1", 57009, "FTP-DATA", True),
-    # Tutor's FTP module sees no addresses: a loopback EPRT address stands for
-    # "both ends on one address", so these two go the other way in tshark.
-    ("EPRT", "127.0.0.1", "127.0.0.2", 57010, "FTP-DATA", False),
-    ("EPRT", S4, S4, 57011, "Data", False),
+    # One host on loopback but another address on each end; one host on a
+    # non-loopback address (real captures: tests/data/programs/ftp-lo2, ftp-samehost).
+    ("EPRT", "127.0.0.1", "127.0.0.2", 57010, "Data", True),
+    ("EPRT", S4, S4, 57011, "FTP-DATA", True),
 ]
 BODY = b"hello ftp data\n"
 

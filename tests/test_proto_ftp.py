@@ -164,6 +164,6 @@ def test_values_match_what_wireshark_shows(tmp_path):
 
 def test_packet_list_line_masks_the_password():
     (layer,) = dissect(b"PASS demo-password\r\n", 0, Stream())
-    assert summarize((layer,)) == "FTP PASS ********"
+    assert summarize((layer,)) == "FTP PASS ••••"
     (layer,) = dissect(b"150 Here.\r\n226 Done.\r\n", 0, Stream())
     assert summarize((layer,)) == "FTP 150 Here. | 226 Done."

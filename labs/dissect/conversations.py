@@ -1,8 +1,9 @@
 """Conversations (Wireshark's Statistics › Conversations, `tshark -z
 conv,tcp` / `-z conv,udp`): for each TCP or UDP conversation its two
 endpoints, frames and bytes each way, when it started and how long it
-lasted. Numbered as Wireshark numbers them (`tcp.stream`, `udp.stream`:
-in the order each conversation is first seen, from 0), so `--follow N`
+lasted. Numbered as Wireshark numbers them (`tcp.stream`, `udp.stream`,
+`Streams`: in the order each conversation is first seen, from 0; a new one
+when a SYN reuses a TCP conversation's ports), so `--follow N`
 (`labs.dissect.follow`) names the same one.
 
 Read from the dissected packets (their endpoints and sizes), not from the
@@ -12,10 +13,12 @@ plaintext recorded inside a TLS tunnel is not a conversation of its own).
 
 from __future__ import annotations
 
+import socket
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from labs.model.trace import Packet
+from labs.model.trace import Field, Packet
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,9 @@ def transport_of(p: Packet) -> str:
 
 
 def numbered(packets: Iterable[Packet]) -> list[tuple[Packet, str, int]]:
-    """(packet, transport, stream index) for each TCP/UDP packet on the wire,
-    the index counted per transport in order of first appearance."""
+    """(packet, transport, stream index) for each TCP/UDP packet on the wire:
+    its tcp.stream / udp.stream (`Streams`), or, in a trace written without
+    them, the index counted per transport in order of first appearance."""
     seen: dict[tuple[str, frozenset[str]], int] = {}
     counts = {"tcp": 0, "udp": 0}
     out = []
@@ -59,12 +63,141 @@ def numbered(packets: Iterable[Packet]) -> list[tuple[Packet, str, int]]:
         if not kind:
             continue
         key = (kind, frozenset((p.src, p.dst)))
-        index = seen.get(key)
-        if index is None:
-            index = seen[key] = counts[kind]
-            counts[kind] += 1
+        index = _stream_of(p, kind)
+        if index is not None:
+            seen[key] = index
+        else:
+            index = seen.get(key)
+            if index is None:
+                index = seen[key] = counts[kind]
+                counts[kind] += 1
         out.append((p, kind, index))
     return out
+
+
+def _stream_of(p: Packet, kind: str) -> int | None:
+    layer = next(layer for layer in p.layers if layer.name.lower() == kind)
+    f = layer.field(f"{kind}.stream")
+    return None if f is None else int(f.value)
+
+
+#: Where the IP header starts for each link type (as `labs.files.survey` reads it).
+_IP_AT = {"ethernet": 14, "linux-sll": 16, "linux-sll2": 20, "raw-ip": 0}
+_KINDS = {6: ("tcp", 1), 17: ("udp", 2)}
+
+
+class Streams:
+    """Wireshark's stream numbers (`tcp.stream`, `udp.stream`) as packets
+    are read: each TCP or UDP conversation (both ends, ip:port) numbered
+    from 0 per transport in the order a header of it first appears (one
+    quoted in an ICMP error too), and a TCP one again when a SYN opens a
+    new connection on its ports (`labs.dissect.tcp_analysis`). A capture
+    read in two processes shares the numbers of its first pass
+    (`labs.files.survey`), which meets every conversation in order."""
+
+    __slots__ = ("known", "counts", "kinds", "bases", "renewed", "given")
+
+    def __init__(self) -> None:
+        #: "tcp a b" (ends sorted) -> number
+        self.known: dict[str, int] = {}
+        self.counts = {"tcp": 0, "udp": 0}
+        #: a first pass's conversation number -> the transports met (bits)
+        self.kinds = bytearray()
+        #: a first pass's TCP conversation k, each way (2k: from its first
+        #: end): the sequence number relative numbers count from (as the
+        #: analysis keeps it; -1: none yet)
+        self.bases = array("q")
+        #: a conversation whose ports began new streams -> (from which
+        #: packet, number), in order
+        self.renewed: dict[str, list[tuple[int, int]]] = {}
+        #: the numbers of a whole capture, read again in one share of it
+        self.given = False
+
+    def number(self, transport: str, a: str, b: str, index: int) -> int:
+        """The stream number of packet `index` (a header of it) between `a` and `b`."""
+        key = f"{transport} {a} {b}" if a < b else f"{transport} {b} {a}"
+        n = self.known.get(key)
+        if n is None:
+            n = self.known[key] = self.counts[transport]
+            self.counts[transport] += 1
+        elif self.given and key in self.renewed:
+            n = next(n for start, n in reversed(self.renewed[key]) if start <= index)
+        return n
+
+    def renew(self, transport: str, a: str, b: str, index: int) -> None:
+        """The conversation's ports begin a new stream at packet `index`."""
+        if self.given:
+            return  # numbered already
+        key = f"{transport} {a} {b}" if a < b else f"{transport} {b} {a}"
+        old, n = self.known.get(key, -1), self.counts[transport]
+        self.known[key] = n
+        self.counts[transport] += 1
+        self.renewed.setdefault(key, [(-1, old)]).append((index, n))
+
+    def plain(self, i: int, k: int, ends: tuple[bytes, bytes], data: bytes, link: str) -> None:
+        """Number the conversation `k` of a first pass (`ends`: address
+        bytes then port bytes, sorted) from packet `i`, a plain IPv4/IPv6
+        TCP or UDP packet's bytes, as dissecting it would."""
+        at = _IP_AT[link]
+        v4 = data[at] >> 4 == 4
+        kinds = self.kinds
+        if len(kinds) <= k:
+            kinds.extend(bytes(k + 1 - len(kinds)))
+        if (data[at + 9] if v4 else data[at + 6]) == 17:
+            if not kinds[k] & 2:
+                kinds[k] |= 2
+                self.number("udp", _endpoint(ends[0]), _endpoint(ends[1]), i)
+            return
+        t = at + 20 if v4 else at + 40
+        flags, bases = data[t + 13], self.bases
+        if len(bases) < 2 * k + 2:
+            bases.extend([-1] * (2 * k + 2 - len(bases)))
+        elif flags & 0x12 != 0x02 and kinds[k] & 1 and min(bases[2 * k], bases[2 * k + 1]) >= 0:
+            return  # numbered, both ways' bases known, no SYN: nothing to learn
+        src = (data[at + 12 : at + 16] if v4 else data[at + 8 : at + 24]) + data[t : t + 2]
+        fwd = 2 * k if src == ends[0] else 2 * k + 1
+        rev = fwd ^ 1
+        seq = int.from_bytes(data[t + 4 : t + 8], "big")
+        if not kinds[k] & 1:
+            kinds[k] |= 1
+            self.number("tcp", _endpoint(ends[0]), _endpoint(ends[1]), i)
+        elif flags & 0x12 == 0x02 and bases[fwd] not in (-1, seq):
+            self.renew("tcp", _endpoint(ends[0]), _endpoint(ends[1]), i)
+            bases[fwd] = bases[rev] = -1
+        if bases[fwd] < 0:
+            bases[fwd] = seq if flags & 0x02 else (seq - 1) % (1 << 32)
+        if flags & 0x10 and bases[rev] < 0:
+            bases[rev] = (int.from_bytes(data[t + 8 : t + 12], "big") - 1) % (1 << 32)
+
+
+def _endpoint(half: bytes) -> str:
+    family = socket.AF_INET6 if len(half) == 18 else socket.AF_INET
+    ip, port = socket.inet_ntop(family, half[:-2]), int.from_bytes(half[-2:], "big")
+    return f"[{ip}]:{port}" if family == socket.AF_INET6 else f"{ip}:{port}"
+
+
+def stream_field(transport: str, n: int, at: int) -> Field:
+    """The `tcp.stream` / `udp.stream` Field (computed: no byte carries it)."""
+    key = (transport, n, at)
+    hit = _FIELDS.get(key)
+    if hit is None:
+        if len(_FIELDS) > 50_000:
+            _FIELDS.clear()
+        name = transport.upper()
+        hit = _FIELDS[key] = Field(
+            "Stream index",
+            f"{transport}.stream",
+            str(n),
+            f"{name} conversation {n}",
+            at,
+            0,
+            f"Wireshark's number for this {name} conversation (from 0, in the order they "
+            f"appear): {transport}.stream == {n} shows all of it. No byte carries it.",
+        )
+    return hit
+
+
+_FIELDS: dict[tuple[str, int, int], Field] = {}
 
 
 @dataclass(slots=True)
@@ -114,4 +247,11 @@ def conversations(packets: Iterable[Packet]) -> tuple[Conversation, ...]:
     )
 
 
-__all__ = ["Conversation", "conversations", "numbered", "transport_of"]
+__all__ = [
+    "Conversation",
+    "Streams",
+    "conversations",
+    "numbered",
+    "stream_field",
+    "transport_of",
+]

@@ -49,6 +49,7 @@ from typing import Any
 
 from labs.core.base import RawPacket
 from labs.dissect import idle, narrate
+from labs.dissect.conversations import Streams
 from labs.dissect.layers import Session, data_layer, dissect_layers, endpoint
 from labs.dissect.steps import default_steps
 from labs.model.trace import Fact, Packet, Section, Step, Trace
@@ -170,14 +171,17 @@ def dissect_some(
     decode_as: Mapping[int, str] | None = None,
     client: str | None = None,
     learned: Iterable[Learned] = (),
+    streams: Streams | None = None,
 ) -> Iterator[Packet]:
     """The packets at `indexes` (ascending) of `raws`, read exactly as
     `dissect_all` reads them, also when the other conversations are read
     elsewhere (`labs.files.parallel`): all a packet remembers is per conversation,
     except who is a client, which `learned` (the SYNs of the whole capture)
-    supplies before each packet that follows them."""
+    supplies before each packet that follows them (and `streams`, the
+    capture's stream numbers, `labs.files.survey`)."""
     t0 = raws[0].time if raws else 0.0
-    return dissect_stream(((i, raws[i]) for i in indexes), t0, decode_as, client, learned)
+    pairs = ((i, raws[i]) for i in indexes)
+    return dissect_stream(pairs, t0, decode_as, client, learned, streams=streams)
 
 
 def dissect_stream(
@@ -187,13 +191,15 @@ def dissect_stream(
     client: str | None = None,
     learned: Iterable[Learned] = (),
     last: Sequence[int] = b"",
+    streams: Streams | None = None,
 ) -> Iterator[Packet]:
     """`dissect_some` over (index, packet) pairs as they are read (ascending
     indexes), times counted from `t0` (the capture's first packet): nothing
     but what dissection remembers per conversation is kept, and with `last`
     (`last[i]` true: packet i is the last of its TCP or UDP conversation in
     the capture, as `labs.files.survey.Survey` finds) not even that once
-    the conversation is over."""
+    the conversation is over. `streams`: the stream numbers of the whole
+    capture (its first pass's) for the packets on the wire."""
     # One Session per origin: plaintext recorded inside a TLS tunnel shares
     # its endpoints with the TLS records on the wire, but not their protocol
     # nor their TCP numbering.
@@ -203,6 +209,9 @@ def dissect_stream(
         session = sessions.get(origin)
         if session is None:
             session = sessions[origin] = Session(decode_as, client, origin)
+            if streams is not None and origin == "wire":
+                streams.given = True
+                session.stream_index = streams
         return session
 
     pending = iter(learned)

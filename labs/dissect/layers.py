@@ -13,7 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from labs.dissect import proto
-from labs.dissect.proto import fast, inet, l2tp, ppp
+from labs.dissect import tcp_words as words
+from labs.dissect.conversations import stream_field
+from labs.dissect.proto import fast, icmp_ext, inet, l2tp3, link, ppp
 from labs.dissect.proto.base import APPS, HEADERS, plain_field, resent_layer
 from labs.dissect.proto.walk import spots
 from labs.dissect.session import Session, app_layers, data_layer, quoted_layers
@@ -32,18 +34,17 @@ def _parse(data: bytes, link: str) -> Any:
         # lazy: scapy takes about 0.2 s to import; paid on first use, not when labs load
         from scapy.layers.inet import IP, TCP, UDP
         from scapy.layers.inet6 import IPv6
-        from scapy.layers.l2 import CookedLinux, Ether
+        from scapy.layers.l2 import CookedLinux, CookedLinuxV2, Ether
         from scapy.packet import Raw
 
-        _PARSERS.update(ip=IP, ipv6=IPv6, ethernet=Ether, sll=CookedLinux, raw=Raw, stop=(TCP, UDP))
+        _PARSERS.update(ip=IP, ipv6=IPv6, ethernet=Ether, raw=Raw, stop=(TCP, UDP))
+        _PARSERS.update({"linux-sll": CookedLinux, "linux-sll2": CookedLinuxV2})
     if link in ("ieee80211", "radiotap") and link not in _PARSERS:
         from scapy.layers.dot11 import Dot11, RadioTap  # only for a Wi-Fi capture
 
         _PARSERS.update(ieee80211=Dot11, radiotap=RadioTap)
-    if link in ("ethernet", "ieee80211", "radiotap"):
+    if link in ("ethernet", "ieee80211", "radiotap", "linux-sll", "linux-sll2"):
         cls = _PARSERS[link]
-    elif link == "linux-sll":
-        cls = _PARSERS["sll"]
     elif data and data[0] >> 4 == 6:
         cls = _PARSERS["ipv6"]
     elif data and data[0] >> 4 == 4:
@@ -93,8 +94,8 @@ def dissect_layers(data: bytes, link: str, session: Session) -> tuple[list[Layer
         return [], ends
     chain = fast.parse(data, link)
     if chain is None:
-        if link == "ethernet" and _pppoe_at(data):
-            return _pppoe(data, session, ends), ends
+        if _pppoe_at(data, link):
+            return _pppoe(data, session, ends, link), ends
         return _scapy_layers(data, link, session, ends, 0, []), ends
     return _map_layers(chain, data, session, ends)
 
@@ -105,7 +106,7 @@ def _scapy_layers(
     """The layers of data[start:] (the whole packet, or the one a tunnel
     carries) as scapy dissects them, added to `layers`."""
     try:
-        chain = list(_parse(data[start:], link).iterpayloads())
+        chain = list(icmp_ext.whole_quote(_parse(data[start:], link)).iterpayloads())
     except Exception:
         layers.append(data_layer(data[start:], start, explain="Could not be decoded."))
         return layers
@@ -130,13 +131,16 @@ def _map_layers(
     if layers is None:
         layers = []
     analyzed = False
+    ip = ("", "")  # the addresses of the IP header just read
     for layer in chain:
         name = type(layer).__name__
         if name in ("Raw", "Padding"):
             payload = bytes(layer.load)
             if not payload:
                 continue
-            if name == "Padding":
+            if name == "Padding" and layers and layers[0].name.startswith("Linux cooked"):
+                layers.extend(link.cooked_trailer(payload, offset, len(data)))
+            elif name == "Padding":
                 layers.append(padding_layer(payload, offset))
             elif (
                 RESENT.intersection(session.analysis.flags)
@@ -147,7 +151,7 @@ def _map_layers(
                 # would count them twice in the stream's application state.
                 layers.append(resent_layer(payload, offset))
             elif ends["transport"] in ("tcp", "udp") and ends["sport"] is not None:
-                if ends["transport"] == "udp" and l2tp.PORT in (ends["sport"], ends["dport"]):
+                if ends["transport"] == "udp" and l2tp3.l2tp.PORT in (ends["sport"], ends["dport"]):
                     _l2tp(data, offset, offset + len(payload), session, ends, layers)
                     offset += len(payload)
                     continue
@@ -163,7 +167,9 @@ def _map_layers(
                         ends["transport"],
                     )
                 )
-            elif layers and layers[-1].name == "UDP (quoted)":
+            elif not ends["transport"] and layers and l2tp3.carried_by_ip(layers[-1]):
+                _l2tp(data, offset, offset + len(payload), session, ends, layers, over_ip=True)
+            elif layers and layers[-1].name in ("UDP (quoted)", "TCP (quoted)"):
                 layers.extend(quoted_layers(session, payload, offset, layers[-1]))
             else:
                 timed = inet.echo_time(layers[-1], payload, session.now) if layers else None
@@ -201,6 +207,10 @@ def _map_layers(
         if name == "TCP" and not analyzed and ends["src"]:
             analyzed = True
             lay = _analyze(session, lay, ends)
+        elif name in _STREAMED and ip:
+            lay = _streamed(session, lay, layer, ip)
+        if name in _IPS:
+            ip = (str(layer.src), str(layer.dst))
         layers.append(lay)
         offset += hlen
     if offset < len(data) and not layers:
@@ -212,34 +222,42 @@ def _map_layers(
 _PPPOE = (ppp.DISCOVERY.to_bytes(2, "big"), ppp.SESSION.to_bytes(2, "big"))
 
 
-def _pppoe_at(data: bytes) -> int:
-    """Where the PPPoE header of an Ethernet frame starts (after one VLAN
-    tag, as many providers send it), or 0 when the frame is not PPPoE."""
-    if data[12:14] in _PPPOE:
-        return 14
-    return 18 if data[12:14] == b"\x81\x00" and data[16:18] in _PPPOE else 0
+def _pppoe_at(data: bytes, link: str) -> int:
+    """Where the PPPoE header of an Ethernet frame (or a Linux cooked one,
+    whose type is 2 bytes later, or first in v2) starts (after one VLAN tag,
+    as many providers send it), or 0 when the frame is not PPPoE."""
+    at = {"ethernet": 12, "linux-sll": 14, "linux-sll2": 0}.get(link)
+    if at is None:
+        return 0
+    body = 20 if link == "linux-sll2" else at + 2
+    if data[at : at + 2] in _PPPOE:
+        return body
+    tagged = data[at : at + 2] == b"\x81\x00" and data[body + 2 : body + 4] in _PPPOE
+    return body + 4 if tagged else 0
 
 
-def _pppoe(data: bytes, session: Session, ends: dict[str, Any]) -> list[Layer]:
+def _pppoe(data: bytes, session: Session, ends: dict[str, Any], link: str) -> list[Layer]:
     """A PPPoE frame: Ethernet (and its VLAN tag), PPPoE and PPP, then the
     IP packet it carries read as any other, or the PPP control message;
     bytes after the PPPoE payload pad the Ethernet frame."""
-    at = _pppoe_at(data)
+    at = _pppoe_at(data, link)
     layers: list[Layer] = []
     offset = 0
-    for header in list(_parse(data[:at], "ethernet").iterpayloads()):
+    for header in list(_parse(data[:at], link).iterpayloads()):
         lay, hlen = HEADERS.get(type(header).__name__, _generic_layer)(header, offset, data)
         layers.append(lay)
         offset += hlen
         header.underlayer = None  # no cycle left for the paused collector
     try:
-        framed = ppp.pppoe(data, at, int.from_bytes(data[at - 2 : at], "big"))
+        kind = at - 2 if link != "linux-sll2" or at > 20 else 0  # the type, in v2 untagged first
+        framed = ppp.pppoe(data, at, int.from_bytes(data[kind : kind + 2], "big"))
     except (ValueError, IndexError):
         layers.append(data_layer(data[at:], at, explain="Could not be read as PPPoE."))
         return layers
     layers += framed.layers
     # Until an IP header inside names better ones, the frame's ends are its MAC addresses.
-    ends.update(src=layers[0].fields[1].value, dst=layers[0].fields[0].value, link=True)
+    src, dst = ppp.frame_ends(layers[0])
+    ends.update(src=src, dst=dst, link=True)
     end = min(len(data), at + 6 + int.from_bytes(data[at + 4 : at + 6], "big"))
     if framed.kind:
         _scapy_or_fast(data[:end], framed.inner_at, session, ends, layers)
@@ -249,7 +267,13 @@ def _pppoe(data: bytes, session: Session, ends: dict[str, Any]) -> list[Layer]:
 
 
 def _l2tp(
-    data: bytes, start: int, end: int, session: Session, ends: dict[str, Any], layers: list[Layer]
+    data: bytes,
+    start: int,
+    end: int,
+    session: Session,
+    ends: dict[str, Any],
+    layers: list[Layer],
+    over_ip: bool = False,
 ) -> None:
     """An L2TP message in data[start:end] (a UDP payload); the IP packet in
     its PPP frame is read as a packet of its own: its TCP analysis and its
@@ -257,11 +281,13 @@ def _l2tp(
     while the packet stays in the tunnel's conversation (`ends`), whose UDP
     datagram the narration describes."""
     try:
-        framed = l2tp.dissect(data, start, end)
+        framed = l2tp3.dissect(data, start, end, over_ip)
     except (ValueError, IndexError):
         layers.append(data_layer(data[start:end], start, explain="Could not be read as L2TP."))
         return
     layers += framed.layers
+    if not framed.kind and start < framed.inner_at < end:  # L2TPv3 data: its session's type unknown
+        layers.append(data_layer(data[framed.inner_at : end], framed.inner_at))
     if framed.kind:
         inner: dict[str, Any] = {"src": "", "dst": "", "sport": None, "dport": None}
         inner["transport"] = ""
@@ -276,6 +302,27 @@ def _scapy_or_fast(
     if chain is None:
         return _scapy_layers(data, "raw", session, ends, start, layers)
     return _map_layers(chain, data, session, ends, start, layers)[0]
+
+
+#: IP headers (an ICMP error's quote too) and the TCP/UDP headers numbered
+#: by conversation besides the TCP header `_analyze` reads (Wireshark numbers
+#: a conversation a header quoted in an ICMP error names, too).
+_IPS = frozenset(("IP", "IPv6", "IPerror", "IPerror6"))
+_STREAMED = {"UDP": "udp", "UDPerror": "udp", "TCPerror": "tcp"}
+
+
+def _streamed(session: Session, lay: Layer, header: Any, ip: tuple[str, str]) -> Layer:
+    """A UDP header (or a TCP/UDP header quoted in an ICMP error) with its
+    conversation's Wireshark stream number (tcp.stream, udp.stream)."""
+    try:
+        a, b = endpoint(ip[0], int(header.sport)), endpoint(ip[1], int(header.dport))
+    except (AttributeError, TypeError, ValueError):
+        return lay  # cut short before its ports
+    transport = _STREAMED[type(header).__name__]
+    n = session.stream_index.number(transport, a, b, session.index)
+    return Layer(
+        lay.name, lay.offset, lay.length, (*lay.fields, stream_field(transport, n, lay.offset))
+    )
 
 
 def _analyze(session: Session, tcp: Layer, ends: dict[str, Any]) -> Layer:
@@ -302,11 +349,22 @@ def _analyze(session: Session, tcp: Layer, ends: dict[str, Any]) -> Layer:
     except (KeyError, ValueError):
         return tcp  # a damaged header: nothing sure to say
     session.seq = segment.seq
-    found = session.tcp.analyze(segment, tcp.offset)
+    analyzer = session.tcp
+    found = analyzer.analyze(segment, tcp.offset)
+    if analyzer.reused:
+        session.stream_index.renew("tcp", segment.src, segment.dst, session.index)
+    n = session.stream_index.number("tcp", segment.src, segment.dst, session.index)
+    given = words.numbered(
+        tcp.fields,
+        analyzer.numbers,
+        bool(segment.flags & 0x10),
+        stream_field("tcp", n, tcp.offset),
+        tcp.offset,
+    )
     if not found.flags:
-        return tcp
+        return Layer(tcp.name, tcp.offset, tcp.length, given)
     session.analysis = found
-    return Layer(tcp.name, tcp.offset, tcp.length, (*tcp.fields, *found.fields))
+    return Layer(tcp.name, tcp.offset, tcp.length, (*given, *found.fields))
 
 
 def _reorders(session: Session, ends: dict[str, Any]) -> bool:

@@ -7,6 +7,7 @@ so the text can never disagree with the bytes shown beside it.
 
 from __future__ import annotations
 
+from labs.dissect.proto import tunnel
 from labs.dissect.proto.base import APPS
 from labs.dissect.roles import Roles, port_of
 from labs.model.trace import Field, Layer
@@ -112,6 +113,18 @@ def _tcp(
     return summary, f"{a} acknowledges everything {b} sent before byte {ack} (ACK)."
 
 
+#: The FTP fields that offer a data port, and where Wireshark 4.0 expects that
+#: connection (labs.dissect.proto.ftp_ports.linked_ports).
+_OFFERS = {"ftp.active.port": "PORT", "ftp.eprt.port": "EPRT", "ftp.passive.port": "PASV"}
+_EXPECTS = {
+    "PORT": "from the server's port 20",
+    "EPRT": "between port {port} on the address the client sent EPRT from and the address "
+    "EPRT names (one host talking to itself)",
+    "PASV": "at the address the server's reply named, and it goes to another (as behind NAT, "
+    "where the server names the router's public address)",
+}
+
+
 def _offered(
     layers: tuple[Layer, ...], src: str, dst: str, roles: Roles, line: str
 ) -> tuple[str, str]:
@@ -122,21 +135,18 @@ def _offered(
     names = [layer.name for layer in layers]
     if "FTP" in names:
         for f in layers[names.index("FTP")].fields:
-            if f.filter in ("ftp.active.port", "ftp.eprt.port"):
-                roles.offered[int(f.value)] = "PORT" if f.filter == "ftp.active.port" else "EPRT"
+            if f.filter in _OFFERS:
+                roles.offered[int(f.value)] = _OFFERS[f.filter]
     if not roles.offered or "Data" not in names:
         return "", ""
     port = next((p for p in (port_of(dst), port_of(src)) if p in roles.offered), None)
     if port is None:
         return "", ""
     command = roles.offered[port]
-    expects = (
-        "from the server's port 20"
-        if command == "PORT"
-        else "between the client's own address and itself"
-    )
+    expects = _EXPECTS[command].format(port=port)
+    who = "server" if command == "PASV" else "client"
     return (
-        f"FTP data on the connection the client offered with {command} (port {port}), the "
+        f"FTP data on the connection the {who} offered with {command} (port {port}), the "
         f"file or listing a command asked for. Wireshark 4.0 shows these bytes as plain data: "
         f"it expects this connection {expects}, so it does not link it to {command}",
         f"{line} of FTP data)",
@@ -174,8 +184,13 @@ def _end(sentence: str) -> str:
 
 
 def describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tuple[str, str]:
-    """(summary, sentence) for one packet."""
+    """(summary, sentence) for one packet; a packet an L2TP tunnel carries
+    by what it is, then by the tunnel (`labs.dissect.proto.tunnel`)."""
     try:
+        inside = tunnel.carried(layers, src, dst)
+        if inside is not None:
+            summary, sentence = _describe(inside.layers, inside.src, inside.dst, roles)
+            return summary, f"{sentence} {inside.words}"
         return _describe(layers, src, dst, roles)
     except (KeyError, ValueError, IndexError):
         # A damaged header missing fields the sentence needs: say only what is sure.
@@ -208,7 +223,8 @@ def _describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tu
         n = max((_num(fields, "udp.length") or 8) - 8, 0)
         phrase, summary = _app(layers)
         what = f": {phrase}" if phrase else ""
-        return summary or f"UDP {n} bytes", _end(f"{a} sends {b} a UDP datagram of {n} bytes{what}")
+        said = f"{a} sends {b} a UDP datagram carrying {n} bytes of data{what}"
+        return summary or f"UDP {n} bytes", _end(said)
     if kind == "ICMPv6":
         what = fields["icmpv6.type"].show
         return f"ICMPv6 {what}", f"{a} sends {b} an ICMPv6 {what}."

@@ -104,7 +104,7 @@ def _quoted(p: Packet) -> tuple[str, ...]:
     """The key of the packet an ICMP error quotes (as `probe_key` reads it)."""
     inside = False
     for layer in p.layers:
-        if layer.name in ("IPv4 (quoted)", "IPv6 in ICMPv6"):
+        if layer.name in ("IPv4 (quoted)", "IPv6 (quoted)"):
             inside = True  # an ICMPv6 echo quoted after it keeps its own name
         elif layer.name in ("UDP (quoted)", "TCP (quoted)"):
             f = {fl.filter: fl.value for fl in layer.fields}

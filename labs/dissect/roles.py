@@ -33,7 +33,7 @@ class Roles:
         #: conversations idle for a sweep: their entries in the three tables
         #: above as bytes (`labs.dissect.idle`), by "a b" (sorted ends)
         self.frozen: dict[str, bytes] = {}
-        #: data port -> the FTP command that offered it (PORT, EPRT), to say
+        #: data port -> the FTP command that offered it (PORT, EPRT, PASV), to say
         #: whose bytes a connection Wireshark shows as plain data carries
         self.offered: dict[int, str] = {}
         #: conversation (sorted ends) -> when a TCP segment last came to it

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from labs.dissect import idle, narrate
+from labs.dissect.conversations import Streams
 from labs.dissect.proto.base import APPS, App, Stream
 from labs.dissect.tcp_analysis import NOTHING, Analyzer, Found
 from labs.model.trace import Field, Layer
@@ -62,6 +63,8 @@ class Session:
         self._apps: dict[str, list[App]] = {}
         #: Wireshark's TCP analysis of the packets read so far
         self.tcp = Analyzer()
+        #: Wireshark's tcp.stream / udp.stream numbers (a first pass's, shared)
+        self.stream_index = Streams()
         #: the time and trace index of the packet being read (set by
         #: `labs.dissect.core.dissect_packet`; TCP analysis needs both)
         self.now = 0.0
@@ -180,6 +183,8 @@ def app_layers(
             # that reassembles (HTTP) says so rather than join bytes that do not follow.
             stream.state["tcp.analysis"] = session.analysis.flags
             stream.state["tcp.seq"] = session.seq
+            # Between which addresses (FTP compares them with the ones its commands name).
+            stream.state["addresses"] = (src, dst)
         return app.dissect(payload, offset, stream)
     except Exception:
         # A malformed or partial message: show the bytes rather than fail.
@@ -204,12 +209,15 @@ def _followed(
     return app.dissect(payload, offset, session.stream(client[0], client[1], "", 0))
 
 
-def quoted_layers(session: Session, payload: bytes, offset: int, udp: Layer) -> list[Layer]:
-    """The UDP payload an ICMP error quotes, read as the protocol its ports
-    name (as Wireshark reads it), each layer marked "(quoted)" so it is never
-    taken for the packet's own; read apart from the conversation's state."""
-    ports = [int(f.value) for f in udp.fields if f.filter in ("udp.srcport", "udp.dstport")]
-    apps = session.apps("udp")
+def quoted_layers(session: Session, payload: bytes, offset: int, head: Layer) -> list[Layer]:
+    """The UDP or TCP payload an ICMP error quotes (after `head`), read as
+    the protocol its ports name (as Wireshark reads it), each layer marked
+    "(quoted)" so it is never taken for the packet's own; read apart from
+    the conversation's state."""
+    transport = head.name.split(" ", 1)[0].lower()
+    ends = (f"{transport}.srcport", f"{transport}.dstport")
+    ports = [int(f.value) for f in head.fields if f.filter in ends]
+    apps = session.apps(transport)
     app = next((a for port in ports[::-1] for a in apps if port in a.ports), None)
     if app is not None and not app.follows_client:
         try:
@@ -217,5 +225,24 @@ def quoted_layers(session: Session, payload: bytes, offset: int, udp: Layer) -> 
         except Exception:
             found = []
         if found:
-            return [replace(lay, name=f"{lay.name} (quoted)") for lay in found]
+            return [_quoted(lay, transport) for lay in found]
     return [data_layer(payload, offset)]
+
+
+#: What the reader's own words on a TCP segment's bytes become in a quote.
+_QUOTE = (
+    "The start of the segment's data, as the ICMP error quotes it: a record or message "
+    "is read here only if the quote holds all of it (as Wireshark reads it)."
+)
+
+
+def _quoted(lay: Layer, transport: str) -> Layer:
+    """A layer read in a quoted payload, named as quoted; for TCP the words
+    on its unnamed runs of data (about a stream's segments and gaps) speak
+    of the quote instead."""
+    fields = lay.fields
+    if transport == "tcp":
+        fields = tuple(
+            replace(f, explain=_QUOTE) if f.filter is None and f.length > 4 else f for f in fields
+        )
+    return replace(lay, name=f"{lay.name} (quoted)", fields=fields)

@@ -48,6 +48,8 @@ class _Side:
     nextseq_time: float = 0.0
     maxseqtobeacked: int = 0
     lastack: int = 0
+    #: what Wireshark subtracts for relative numbers (-1: not known yet)
+    base: int = -1
     lastack_time: float = 0.0
     lastnondupack: int = 0
     dupacknum: int = 0
@@ -129,6 +131,11 @@ class Analyzer:
         self.count = 0
         #: conversation -> the number of the last segment read in it
         self.touched: dict[frozenset[str], int] = {}
+        #: the last segment's relative sequence, acknowledgment and next
+        #: sequence numbers (Wireshark's tcp.seq, tcp.ack, tcp.nxtseq)
+        self.numbers = (0, 0, 0)
+        #: the last segment opened a new connection on a conversation's ports
+        self.reused = False
 
     def _conversation(self, src: str, dst: str) -> _Conversation:
         key = frozenset((src, dst))
@@ -152,11 +159,19 @@ class Analyzer:
         computes them, no byte carries them) and a sentence for the learner."""
         conv = self._conversation(s.src, s.dst)
         fwd = conv.sides.get((s.src, s.dst))
+        self.reused = False
         if fwd is None:
+            fwd = conv.sides[(s.src, s.dst)] = _Side()
+        elif s.flags & (_SYN | _ACK) == _SYN and fwd.base >= 0 and s.seq != fwd.base:
+            # A new connection on the same ports (a SYN with another ISN):
+            # Wireshark starts a new conversation ("TCP Port numbers reused").
+            self.reused = True
+            conv = self.conversations[frozenset((s.src, s.dst))] = _Conversation()
             fwd = conv.sides[(s.src, s.dst)] = _Side()
         rev = conv.sides.get((s.dst, s.src))
         if rev is None:
             rev = conv.sides[(s.dst, s.src)] = _Side()
+        self.numbers = _relative(fwd, rev, s)
         self._handshake(conv, fwd, rev, s)
         flags, extra = _check(conv, fwd, rev, s)
         _remember(fwd, rev, s, flags)
@@ -181,6 +196,26 @@ class Analyzer:
                 conv.syn_time = s.time
         elif s.flags & _ACK and conv.syn_time is not None and conv.first_rtt is None:
             conv.first_rtt = s.time - conv.syn_time
+
+
+def _relative(fwd: _Side, rev: _Side, s: Segment) -> tuple[int, int, int]:
+    """Wireshark's relative numbers (its default): counted from the first
+    sequence number seen each way, the ISN when the SYN was captured, else
+    one before the first segment's (or the first ACK's) number, so a capture
+    that starts mid-connection counts from 1. An ACK number counts only
+    with the ACK flag (else it is the raw one); the next sequence number
+    counts the SYN and the FIN as one byte each."""
+    flags = s.flags
+    if fwd.base < 0:
+        fwd.base = s.seq if flags & _SYN else (s.seq - 1) % _MOD
+    ack = s.ack
+    if flags & _ACK:
+        if rev.base < 0:
+            rev.base = (ack - 1) % _MOD
+        ack = (ack - rev.base) % _MOD
+    seq = (s.seq - fwd.base) % _MOD
+    nxt = seq + s.seglen + 1 if flags & (_SYN | _FIN) else seq + s.seglen
+    return seq, ack, nxt % _MOD
 
 
 def _check(

@@ -201,4 +201,92 @@ def sentence(flags: list[str], extra: dict[str, float | int], seglen: int) -> st
     return _MEANING[first]
 
 
-__all__ = ["KINDS", "ORDER", "TAGS", "fields", "sentence", "tag"]
+def _seq(v: int, at: int) -> Field:
+    return Field(
+        "Sequence number (relative)",
+        "tcp.seq",
+        str(v),
+        f"{v} (relative)",
+        at + 4,
+        4,
+        f"Relative sequence number: byte {v} of what this side sends in this connection "
+        "(its SYN is byte 0); the raw number is tcp.seq_raw.",
+    )
+
+
+def _ack(v: int, at: int) -> Field:
+    return Field(
+        "Acknowledgment number (relative)",
+        "tcp.ack",
+        str(v),
+        f"{v} (relative)",
+        at + 8,
+        4,
+        f"Relative acknowledgment number: the other side's bytes before its byte {v} have "
+        "arrived; the raw number is tcp.ack_raw.",
+    )
+
+
+def _unacked(v: int, at: int) -> Field:
+    return Field(
+        "Acknowledgment number",
+        "tcp.ack",
+        str(v),
+        str(v),
+        at + 8,
+        4,
+        "No ACK flag: it means nothing here, and Wireshark shows the raw number.",
+    )
+
+
+def _nxtseq(v: int, at: int) -> Field:
+    return Field(
+        "Next sequence number (relative)",
+        "tcp.nxtseq",
+        str(v),
+        f"{v} (relative)",
+        at,
+        0,
+        f"Where this side's next segment starts: byte {v} (this one's start, plus its data, "
+        "plus one for a SYN or a FIN). Computed: no byte carries it.",
+    )
+
+
+_MAKERS = {"seq": _seq, "ack": _ack, "unacked": _unacked, "nxtseq": _nxtseq}
+_MEMO: dict[tuple[str, int, int], Field] = {}
+
+
+def _field(kind: str, v: int, at: int) -> Field:
+    """The Field, made once for each value and place (most repeat: 0, 1,
+    the same sizes in every connection)."""
+    key = (kind, v, at)
+    hit = _MEMO.get(key)
+    if hit is None:
+        if len(_MEMO) > 50_000:
+            _MEMO.clear()
+        hit = _MEMO[key] = _MAKERS[kind](v, at)
+    return hit
+
+
+def numbered(
+    given: tuple[Field, ...],
+    numbers: tuple[int, int, int],
+    acked: bool,
+    stream: Field | None,
+    at: int,
+) -> tuple[Field, ...]:
+    """The TCP header's fields (at byte `at`) with Wireshark's relative
+    numbers (and stream index) where Wireshark puts them: the stream index
+    and tcp.seq before the raw sequence number, tcp.nxtseq and tcp.ack
+    before the raw acknowledgment number."""
+    seq, ack, nxt = numbers
+    head: tuple[Field, ...] = (_field("seq", seq, at),)
+    if stream is not None:
+        head = (stream, *head)
+    mid = (_field("nxtseq", nxt, at), _field("ack" if acked else "unacked", ack, at))
+    if len(given) > 3 and given[2].filter == "tcp.seq_raw" and given[3].filter == "tcp.ack_raw":
+        return (*given[:2], *head, given[2], *mid, *given[3:])
+    return (*given, *head, *mid)
+
+
+__all__ = ["KINDS", "ORDER", "TAGS", "fields", "numbered", "sentence", "tag"]

@@ -28,18 +28,18 @@ from __future__ import annotations
 import os
 import pickle
 import signal
-from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, TextIO
 
 from labs.core.base import RawPacket
+from labs.dissect.conversations import Streams
 from labs.dissect.core import Learned, Syns, dissect_some, dissect_stream, paused_gc
 from labs.dissect.session import LINKED
 from labs.dissect.steps import View, view
 from labs.files.claims import Claims
 from labs.files.seens import collecting
 from labs.files.streamjson import Share, finish
-from labs.files.survey import Survey, survey, survey_stream
+from labs.files.survey import PacketIds, Survey, survey, survey_stream
 from labs.files.tracejson import Texts
 from labs.model.trace import Trace
 
@@ -51,12 +51,13 @@ def _read(
     client: str | None,
     learned: Sequence[Learned],
     sink: IO[str],
+    streams: Streams | None = None,
 ) -> list[View]:
     """The packets at `indexes` dissected as one process reads its share:
     each one's JSON text as one line of `sink`, and their Views."""
     texts = Texts()
     views: list[View] = []
-    for p in dissect_some(raws, indexes, decode_as, client, learned):
+    for p in dissect_some(raws, indexes, decode_as, client, learned, streams):
         sink.write(texts.packet(p) + "\n")
         views.append(view(p))
     return views
@@ -66,7 +67,7 @@ def _read(
 Source = Callable[[], Iterable[tuple[int, RawPacket]]]
 
 
-def _taker(split: tuple[Claims, array[int]], side: int) -> Callable[[int], bool]:
+def _taker(split: tuple[Claims, PacketIds], side: int) -> Callable[[int], bool]:
     """Whether `side` reads packet i: the side that met its conversation first."""
     claims, ids = split
     take = claims.take
@@ -82,11 +83,12 @@ def _read_share(
     client: str | None,
     learned: Iterable[Learned],
     last: Sequence[int],
+    streams: Streams,
     share: Share,
 ) -> None:
     """Dissect the packets `mine` says are `side`'s into `share`."""
     packets = ((i, r) for i, r in source() if mine(i))
-    share.read(collecting(dissect_stream(packets, t0, decode_as, client, learned, last)))
+    share.read(collecting(dissect_stream(packets, t0, decode_as, client, learned, last, streams)))
 
 
 def _child(write_fd: int, work: tuple[object, ...]) -> None:
@@ -190,7 +192,7 @@ def stream_parallel(
     """`write_json_parallel` of the `n` packets `source` gives (each process
     reads them again from `source`), shared as the survey `found` says."""
     claims = Claims(len(found.keys))
-    syns, ids = (found.syns, found.last()), found.ids
+    syns, ids = (found.syns, found.last(), found.streams), found.ids
     # Not needed any more (and the child would inherit them).
     found.keys, found._number = [], {}
     shares = (Share(), Share())
@@ -201,6 +203,7 @@ def stream_parallel(
             )
     finally:
         claims.close()
+        found.close()
         for share in shares:
             share.close()
 
@@ -210,8 +213,8 @@ def _fork_and_read(
     source: Source,
     n: int,
     t0: float,
-    split: tuple[Claims, array[int]],
-    syns: tuple[Syns, bytearray],
+    split: tuple[Claims, PacketIds],
+    syns: tuple[Syns, bytearray, Streams],
     shares: tuple[Share, Share],
     out: TextIO,
     decode_as: Mapping[int, str] | None,

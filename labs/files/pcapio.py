@@ -22,7 +22,7 @@ from labs.model.errors import BadInput
 from labs.model.trace import Trace
 
 #: Our link names -> pcap LINKTYPE_ values.
-LINKTYPES = {"ethernet": 1, "raw-ip": 101, "linux-sll": 113}
+LINKTYPES = {"ethernet": 1, "raw-ip": 101, "linux-sll": 113, "linux-sll2": 276}
 
 
 def _epoch(iso: str) -> float:

@@ -31,7 +31,7 @@ MAX_BYTES = 2 * 1024**3
 MAX_TIME = 253_402_300_799.0
 
 #: Link types read as our links; the value says how many leading bytes of a
-#: packet to drop first (a header we do not show: BSD loopback, Linux cooked v2).
+#: packet to drop first (a header we do not show: BSD loopback's address family).
 READABLE = {
     1: ("ethernet", 0),
     101: ("raw-ip", 0),
@@ -40,7 +40,7 @@ READABLE = {
     228: ("raw-ip", 0),  # LINKTYPE_IPV4
     229: ("raw-ip", 0),  # LINKTYPE_IPV6
     113: ("linux-sll", 0),
-    276: ("raw-ip", 20),  # Linux cooked v2 (Wireshark's "any"): header dropped
+    276: ("linux-sll2", 0),  # Linux cooked v2: what `tcpdump -i any` writes on newer libpcap
     0: ("raw-ip", 4),  # BSD loopback (macOS lo0): 4-byte family dropped
     108: ("raw-ip", 4),  # OpenBSD loopback
     105: ("ieee80211", 0),  # Wi-Fi frames without radio information
@@ -217,10 +217,8 @@ def _link(linktype: int, name: str) -> tuple[str, int]:
     )
 
 
-def _drop_note(linktype: int) -> str:
-    if linktype == 276:
-        return "Each packet's 20-byte Linux cooked (v2) header is not shown; bytes start at the IP header."
-    return "Each packet's 4-byte loopback header is not shown; bytes start at the IP header."
+#: Said when a header is dropped (only BSD loopback's is).
+_DROP_NOTE = "Each packet's 4-byte loopback header is not shown; bytes start at the IP header."
 
 
 def _time(seconds: float, out: Capture) -> float:
@@ -242,7 +240,7 @@ def _pcap(data: bytes | mmap.mmap, name: str, out: Capture) -> Iterator[RawPacke
     linktype = struct.unpack_from(endian + "I", data, 20)[0] & 0x0FFFFFFF
     link, drop = _link(linktype, name)
     if drop:
-        out.add_note(_drop_note(linktype))
+        out.add_note(_DROP_NOTE)
     record = struct.Struct(endian + "IIII")
     pos = 24
     while pos < size:
@@ -286,7 +284,7 @@ def _pcapng(data: bytes | mmap.mmap, name: str, out: Capture) -> Iterator[RawPac
             linktype = struct.unpack_from(endian + "H", body, 0)[0]
             link, drop = _link(linktype, name)
             if drop:
-                out.add_note(_drop_note(linktype))
+                out.add_note(_DROP_NOTE)
             interfaces.append((link, drop, _tsresol(body[8:], endian)))
         elif btype == 6:  # enhanced packet: interface, time (2x4), captured, original, data
             if len(body) < 20:

@@ -5,23 +5,32 @@ where they leave a doubt)."""
 
 from __future__ import annotations
 
+import marshal
+import os
 import socket
+import tempfile
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from labs.core.base import RawPacket
 from labs.dissect.core import Learned, Syns
 from labs.dissect.layers import Session, dissect_layers, endpoint
 from labs.dissect.narrate import opens
 
-#: Where the IP header starts for each link type (the ethertype is just before).
-_IP_AT = {"ethernet": 14, "linux-sll": 16, "raw-ip": 0}
+#: Where the IP header starts for each link type (the ethertype is just
+#: before, but first in a Linux cooked v2 header: `_TYPE_AT`).
+_IP_AT = {"ethernet": 14, "linux-sll": 16, "linux-sll2": 20, "raw-ip": 0}
+_TYPE_AT = {"linux-sll2": 0}
 
 #: A conversation: both (address bytes + port bytes), sorted.
 Key = tuple[bytes, bytes]
 
 #: L2TP's port, as the end of a Key's half.
 _L2TP = (1701).to_bytes(2, "big")
+
+
+#: ICMP and ICMPv6 errors (they quote the packet that caused them)
+_ERRORS = {1: frozenset((3, 4, 5, 11, 12)), 58: frozenset((1, 2, 3, 4))}
 
 
 def _scan(data: bytes, link: str) -> tuple[Key | None, tuple[str, str] | None, bool]:
@@ -34,7 +43,8 @@ def _scan(data: bytes, link: str) -> tuple[Key | None, tuple[str, str] | None, b
     if at is None or len(data) < at + 20:
         return None, None, False
     if at:
-        etype = int.from_bytes(data[at - 2 : at], "big")
+        kind = _TYPE_AT.get(link, at - 2)
+        etype = int.from_bytes(data[kind : kind + 2], "big")
         if etype == 0x0806:
             return None, None, True  # ARP
         if etype not in (0x0800, 0x86DD):
@@ -53,7 +63,9 @@ def _scan(data: bytes, link: str) -> tuple[Key | None, tuple[str, str] | None, b
     else:
         return None, None, False
     if proto in (1, 58):
-        return None, None, True  # ICMP quotes a TCP header only as "(quoted)"
+        # ICMP quotes a TCP header only as "(quoted)"; an error's quote gets
+        # its conversation's stream number, which a full dissection gives.
+        return None, None, len(data) <= t or data[t] not in _ERRORS[proto]
     # The whole transport header inside the IP packet and the capture.
     if proto not in (6, 17) or min(end, len(data)) < t + (20 if proto == 6 else 8):
         return None, None, False
@@ -89,25 +101,108 @@ def survey(raws: Iterable[RawPacket]) -> tuple[list[bytes | None], list[Learned]
     """Each packet's conversation and every SYN of the capture, read from
     the bytes; only packets the bytes leave in doubt are dissected."""
     found = survey_stream(enumerate(raws))
-    return [found.keys[k] for k in found.ids], list(found.syns)
+    try:
+        return [found.keys[k] for k in found.ids], list(found.syns)
+    finally:
+        found.close()
+
+
+#: Values kept in memory before they go to the file (and read back at once).
+_CHUNK = 1 << 16
+
+
+class PacketIds:
+    """Each packet's conversation number, in an unnamed temporary file
+    (4 bytes a packet would grow with the capture): read back by index, in
+    ascending order, a chunk at a time with `os.pread`, so a forked process
+    reads it with its own position."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile(buffering=0)
+        self.buffer = array("i")
+        self.count = 0
+        self._at, self._chunk = -1, array("i")
+
+    def append(self, k: int) -> None:
+        self.buffer.append(k)
+        self.count += 1
+        if len(self.buffer) >= _CHUNK:
+            self.file.write(self.buffer.tobytes())
+            self.buffer = array("i")
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i: int) -> int:
+        at = i // _CHUNK
+        if at != self._at:
+            self._chunk = self._read(at)
+            self._at = at
+        return self._chunk[i % _CHUNK]
+
+    def _read(self, at: int) -> array[int]:
+        written = (self.count - len(self.buffer)) // _CHUNK
+        if at >= written:
+            return self.buffer
+        chunk = array("i")
+        chunk.frombytes(os.pread(self.file.fileno(), _CHUNK * 4, at * _CHUNK * 4))
+        return chunk
+
+    def __iter__(self) -> Iterator[int]:
+        for at in range((self.count + _CHUNK - 1) // _CHUNK):
+            yield from self._read(at)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class SynFile(Syns):
+    """`Syns` whose full batches go to an unnamed temporary file (a capture
+    of many connections would keep ~50 bytes of each), read back with
+    `os.pread` so a forked process reads them with its own position."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.file = tempfile.TemporaryFile(buffering=0)
+
+    def append(self, syn: Learned) -> None:
+        self.batch.append(syn)
+        if len(self.batch) >= self.BATCH:
+            data = marshal.dumps(self.batch)
+            self.file.write(len(data).to_bytes(8, "little") + data)
+            self.batch = []
+
+    def __iter__(self) -> Iterator[Learned]:
+        fd, at = self.file.fileno(), 0
+        while len(head := os.pread(fd, 8, at)) == 8:
+            size = int.from_bytes(head, "little")
+            yield from marshal.loads(os.pread(fd, size, at + 8))
+            at += 8 + size
+        yield from self.batch
+
+    def close(self) -> None:
+        self.file.close()
 
 
 class Survey:
     """What the first pass over a capture found: each packet's conversation
-    as a number (`ids`, 4 bytes a packet), each conversation's key and last
-    packet, and every SYN of the capture."""
+    as a number (`ids`, in a file), each conversation's key and last
+    packet, and every SYN of the capture (in a file)."""
 
     def __init__(self) -> None:
-        self.ids = array("i")
+        self.ids = PacketIds()
         self.keys: list[bytes | None] = [None]  # both ends' bytes joined: ~0.1 KB less
-        self.syns = Syns()
+        self.syns = SynFile()
         #: each conversation's last packet; an L2TP tunnel seen (its inner conversations are not its own)
         self.lasts, self.tunnel = array("q", [0]), False
         self._number: dict[bytes | None, int] = {None: 0}
         self._scratch = Session()
+        #: Wireshark's stream numbers, every packet's (a full dissection's in `_scratch`)
+        self.streams = self._scratch.stream_index
 
     def add(self, i: int, raw: RawPacket) -> None:
         key, ends, sure = _scan(raw.data, raw.link)
+        self._scratch.index = i
         if not sure:
             key, ends = _exactly(raw, self._scratch)
         if ends is not None:
@@ -122,6 +217,11 @@ class Survey:
                 self.tunnel = True
         self.lasts[k] = i
         self.ids.append(k)
+        if sure and key is not None:  # its tcp.stream / udp.stream number
+            if self.tunnel and _L2TP in (key[0][-2:], key[1][-2:]):
+                dissect_layers(raw.data, raw.link, self._scratch)  # the tunnel's inner ones too
+            else:
+                self.streams.plain(i, k, key, raw.data, raw.link)
 
     def last(self) -> bytearray:
         """`dissect_stream`'s `last`: 1 for the last packet of each conversation (none with a tunnel)."""
@@ -130,6 +230,10 @@ class Survey:
             for i in self.lasts[1:]:
                 out[i] = 1
         return out
+
+    def close(self) -> None:
+        self.ids.close()
+        self.syns.close()
 
 
 def survey_stream(numbered: Iterable[tuple[int, RawPacket]]) -> Survey:
@@ -140,4 +244,4 @@ def survey_stream(numbered: Iterable[tuple[int, RawPacket]]) -> Survey:
     return found
 
 
-__all__ = ["Key", "Survey", "survey", "survey_stream"]
+__all__ = ["Key", "PacketIds", "Survey", "SynFile", "survey", "survey_stream"]

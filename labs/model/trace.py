@@ -6,7 +6,7 @@ JSON of trace format (`to_json`, docs/trace-format.md) and be read back (`from_j
 
 Byte positions (`offset`, `length`) always count within the packet's `hex`,
 whose first byte is given by the trace's `link` (``raw-ip``: the IP header;
-``ethernet``: the Ethernet header; ``linux-sll``: the Linux cooked header).
+``ethernet``: the Ethernet header; ``linux-sll``/``linux-sll2``: Linux cooked v1/v2).
 """
 
 from __future__ import annotations

@@ -84,8 +84,9 @@ def seen(p: Packet) -> Seen:
     quoted: dict[str, list[str]] = {}
     qtype = ""
     for layer in p.layers:
-        if not layer.name.startswith(_READ_LAYERS):
-            continue  # Ethernet, IP, ARP: none of their fields is read here
+        if not layer.name.startswith(_READ_LAYERS):  # Ethernet, IP, ARP: none is read here
+            values = {} if layer.name.startswith("L2TP") else values  # a tunnel: its cargo counts
+            continue
         into = quoted if layer.name.endswith("(quoted)") else values
         for f in layer.fields:
             if f.filter in READS:

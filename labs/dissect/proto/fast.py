@@ -317,14 +317,16 @@ def _types() -> dict[str, type[Light]]:
     if not _TYPES:
         from scapy.layers.inet import IP, TCP, UDP
         from scapy.layers.inet6 import IPv6
-        from scapy.layers.l2 import CookedLinux, Ether
+        from scapy.layers.l2 import CookedLinux, CookedLinuxV2, Ether
 
-        for c in (IP, TCP, UDP, IPv6, CookedLinux, Ether):
+        for c in (IP, TCP, UDP, IPv6, CookedLinux, CookedLinuxV2, Ether):
             _TYPES[c.__name__] = _light(c)
     return _TYPES
 
 
 _NEXT_ETHER = {0x0800: "IP", 0x86DD: "IPv6"}
+#: The link header each link starts with.
+_OUTER = {"ethernet": "Ether", "linux-sll": "CookedLinux", "linux-sll2": "CookedLinuxV2"}
 _NEXT_IP = {6: "TCP", 17: "UDP"}
 
 
@@ -342,8 +344,8 @@ def _parse(data: bytes, link: str) -> list[Any] | None:
     out: list[Any] = []
     pos = 0
     end = len(data)
-    if link in ("ethernet", "linux-sll"):
-        outer = _read(types["Ether" if link == "ethernet" else "CookedLinux"], data, 0)
+    if link in _OUTER:
+        outer = _read(types[_OUTER[link]], data, 0)
         if outer is None:
             return None
         out.append(outer)

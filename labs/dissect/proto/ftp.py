@@ -19,9 +19,16 @@ from scapy.fields import StrField, StrFixedLenField
 from scapy.packet import Packet
 
 from labs.dissect.proto.base import App, Stream, app
-from labs.dissect.proto.ftp_ports import address_fields, eprt_fields, epsv_field, linked_ports
+from labs.dissect.proto.ftp_ports import (
+    OFFERS,
+    address_fields,
+    eprt_fields,
+    epsv_field,
+    linked_ports,
+    nat_field,
+)
 from labs.dissect.proto.ftp_words import CLASSES, COMMANDS, REPLIES, reply_meaning
-from labs.model.trace import Field, Layer
+from labs.model.trace import MASK, Field, Layer
 
 CONTROL_PORT = 21
 DATA_PORT = 20
@@ -128,7 +135,7 @@ def _spots(line: Packet, start: int) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _request_fields(line: Packet, start: int, first: bool) -> list[Field]:
+def _request_fields(line: Packet, start: int, first: bool, sender: str | None) -> list[Field]:
     found = _spots(line, start)
     command = _text(line.getfieldval("command")).upper()
     arg = bytes(line.getfieldval("arg"))
@@ -169,15 +176,16 @@ def _request_fields(line: Packet, start: int, first: bool) -> list[Field]:
         )
     )
     if first and command == "PORT":
-        out += address_fields(
+        named = address_fields(
             arg, arg_off, "ftp.active.cip", "ftp.active.port", "where the client listens"
         )
+        out += named + nat_field(named[0], sender, "ftp.active.nat", start) if named else []
     elif first and command == "EPRT":
         out += eprt_fields(arg, arg_off)
     return out
 
 
-def _response_fields(line: Packet, start: int, first: bool) -> list[Field]:
+def _response_fields(line: Packet, start: int, first: bool, sender: str | None) -> list[Field]:
     found = _spots(line, start)
     code = _text(line.getfieldval("code"))
     arg = bytes(line.getfieldval("arg"))
@@ -209,11 +217,12 @@ def _response_fields(line: Packet, start: int, first: bool) -> list[Field]:
             )
         )
         if first and code == "227":
-            out += address_fields(
+            named = address_fields(
                 arg, arg_off, "ftp.passive.ip", "ftp.passive.port", "the client must connect to"
             )
+            out += named + nat_field(named[0], sender, "ftp.passive.nat", start) if named else []
         elif first and code == "229":
-            out += epsv_field(arg, arg_off)
+            out += epsv_field(arg, arg_off, sender)
     return out
 
 
@@ -235,19 +244,27 @@ def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
     position = offset
     layer: Any = parse_lines(payload)
     first = True
+    addresses: tuple[str, str] | None = stream.state.get("addresses")
+    sender = addresses[0] if addresses else None
     while isinstance(layer, FTPRequest | FTPResponse | FTPText):
         if isinstance(layer, FTPRequest):
-            fields += _request_fields(layer, position, first)
+            fields += _request_fields(layer, position, first, sender)
         elif isinstance(layer, FTPResponse):
-            fields += _response_fields(layer, position, first)
+            fields += _response_fields(layer, position, first, sender)
         else:
             fields += _text_fields(layer, position)
         position += len(layer.raw_packet_cache or b"")
         first = False
         layer = layer.payload
-    for port in linked_ports(fields):
+    for port in linked_ports(fields, addresses):
         # The data connection to come, as Wireshark learns it from this conversation.
         stream.expect[port] = "ftp-data"
+    if any(f.filter in OFFERS for f in fields):
+        # The narration calls the bytes on an offered port FTP data, linked or not
+        # (labs.dissect.narrate): a second process must not read them apart from this one.
+        from labs.dissect.session import LINKED
+
+        LINKED[0] = True
     return [Layer("FTP", offset, len(payload), tuple(fields))]
 
 
@@ -277,7 +294,8 @@ def describe(layers: tuple[Layer, ...]) -> str:
 
 
 def summarize(layers: tuple[Layer, ...]) -> str:
-    """The packet-list line: "FTP USER demo", "FTP PASS ********", "FTP 230 ..."."""
+    """The packet-list line: "FTP USER demo", "FTP PASS ••••" (always masked: a summary
+    is shown everywhere), "FTP 230 ..."."""
     for layer in layers:
         if layer.name != "FTP":
             continue
@@ -286,7 +304,7 @@ def summarize(layers: tuple[Layer, ...]) -> str:
             if f.name in ("Request command", "Response code", "Text"):
                 lines.append(f.value)
             elif f.name in ("Request arg", "Response arg") and lines:
-                lines[-1] += " " + ("*" * 8 if f.secret else f.value)
+                lines[-1] += " " + (MASK if f.secret else f.value)
         return "FTP " + " | ".join(lines) if lines else ""
     return ""
 

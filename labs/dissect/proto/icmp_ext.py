@@ -10,6 +10,8 @@ really is."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from labs.model.trace import Field
 
 #: Object classes (IANA "ICMP Extension Object Classes").
@@ -70,3 +72,32 @@ def fields(packet: bytes, icmp_at: int, ext_at: int) -> tuple[Field, ...]:
             out.append(_f("Object data", None, body.hex(":"), pos + 4, len(body)))
         pos += n
     return tuple(out)
+
+
+#: ICMPv4 errors that quote a packet (unreachable, time exceeded, parameter problem)
+_ERRORS = frozenset((3, 11, 12))
+
+
+def whole_quote(packet: Any) -> Any:
+    """`packet` (scapy's) with the quote of its ICMP error read whole when
+    the error gives no RFC 4884 length. scapy takes the bytes of an error of
+    144 bytes or more from the 137th on for extensions (RFC 4884's rule for
+    senders that give no length), so a long quote (Linux quotes up to 548
+    bytes of a packet too big for the link) lost its end there; Wireshark
+    4.0 reads the whole rest as the quote (`icmp.favor_icmp_mpls` is off)."""
+    for layer in packet.iterpayloads():
+        name = type(layer).__name__
+        if name not in ("ICMP", "ICMPv6DestUnreach", "ICMPv6TimeExceeded"):
+            continue
+        raw = bytes(layer.original or b"")
+        if layer.ext is None or len(raw) <= 8 or (name == "ICMP" and raw[0] not in _ERRORS):
+            return packet  # scapy read the quote where it ends
+        if raw[5 if name == "ICMP" else 4]:
+            return packet  # RFC 4884's length: extensions follow the quote
+        quote = raw[8:]
+        cls = layer.guess_payload_class(quote)
+        layer.ext, layer.extpad = None, b""
+        layer.remove_payload()
+        layer.add_payload(cls(quote, stop_dissection_after=packet.stop_dissection_after))
+        return packet
+    return packet

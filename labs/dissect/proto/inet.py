@@ -181,14 +181,16 @@ header("IPerror")(rules_mapper("IPv4 (quoted)", IP))
 _ipv6_fields = rules_mapper("IPv6", IPV6)
 
 
-@header("IPv6")
+@header("IPv6", "IPerror6")
 def ipv6_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
     """IPv6, with the version also under Wireshark's shared name ip.version
-    (Wireshark shows both, so a filter `ip.version == 6` finds the packet)."""
+    (Wireshark shows both, so a filter `ip.version == 6` finds the packet);
+    the header an ICMPv6 error quotes is named as quoted."""
     lay, length = _ipv6_fields(layer, start, packet)
     version = lay.fields[0]
     shared = replace(version, filter="ip.version")
-    return replace(lay, fields=(shared, *lay.fields)), length
+    name = "IPv6 (quoted)" if type(layer).__name__ == "IPerror6" else lay.name
+    return replace(lay, name=name, fields=(shared, *lay.fields)), length
 
 
 _icmp_fields = rules_mapper("ICMP", ICMP)

@@ -6,7 +6,8 @@ value); data messages carry one PPP frame each. Fields as Wireshark names
 them (l2tp.*, Wireshark 4.0).
 
 Read by hand, as `labs.dissect.proto.ppp` is: what the PPP frame carries is
-handed back to the IP reader (`labs.dissect.layers`)."""
+handed back to the IP reader (`labs.dissect.layers`). Version 3 is read by
+`labs.dissect.proto.l2tp3`, which shares the AVPs read here."""
 
 from __future__ import annotations
 
@@ -84,17 +85,7 @@ def dissect(data: bytes, start: int, end: int) -> Framed:
     at = start + 2
     if flags & 0x4000:
         size = u16(data, at)
-        fields.append(
-            field_at(
-                "Length",
-                "l2tp.length",
-                str(size),
-                at,
-                2,
-                f"The whole L2TP message is {size} bytes.",
-                f"{size} bytes",
-            )
-        )
+        fields.append(length_field(size, at, "L2TP message"))
         end = min(end, start + size) if size >= 6 else end
         at += 2
     tunnel, session = u16(data, at), u16(data, at + 2)
@@ -118,24 +109,7 @@ def dissect(data: bytes, start: int, end: int) -> Framed:
     ]
     at += 4
     if flags & 0x0800:
-        fields += [
-            field_at(
-                "Ns",
-                "l2tp.Ns",
-                str(u16(data, at)),
-                at,
-                2,
-                "This message's sequence number, so the receiver notices a lost one.",
-            ),
-            field_at(
-                "Nr",
-                "l2tp.Nr",
-                str(u16(data, at + 2)),
-                at + 2,
-                2,
-                "The next sequence number expected from the other end: an acknowledgement.",
-            ),
-        ]
+        fields += sequence_fields(data, at)
         at += 4
     if flags & 0x0200:
         pad = u16(data, at)
@@ -151,7 +125,7 @@ def dissect(data: bytes, start: int, end: int) -> Framed:
         )
         at += 2 + pad
     if control:
-        fields += _avps(data, at, end)
+        fields += avps(data, at, end)
         return Framed([Layer("L2TP", start, end - start, tuple(fields))])
     head = Layer("L2TP", start, at - start, tuple(fields))
     if at >= end:
@@ -160,7 +134,44 @@ def dissect(data: bytes, start: int, end: int) -> Framed:
     return Framed([head, *framed.layers], framed.inner_at, framed.kind)
 
 
-def _avps(data: bytes, at: int, end: int) -> list[Field]:
+def length_field(size: int, at: int, what: str) -> Field:
+    """The Length of an L2TP message (v2) or control message (v3)."""
+    return field_at(
+        "Length",
+        "l2tp.length",
+        str(size),
+        at,
+        2,
+        f"The whole {what} is {size} bytes.",
+        f"{size} bytes",
+    )
+
+
+def sequence_fields(data: bytes, at: int) -> list[Field]:
+    """Ns and Nr, the sequence numbers of a control message (L2TPv2 and v3)."""
+    return [
+        field_at(
+            "Ns",
+            "l2tp.Ns",
+            str(u16(data, at)),
+            at,
+            2,
+            "This message's sequence number, so the receiver notices a lost one.",
+        ),
+        field_at(
+            "Nr",
+            "l2tp.Nr",
+            str(u16(data, at + 2)),
+            at + 2,
+            2,
+            "The next sequence number expected from the other end: an acknowledgement.",
+        ),
+    ]
+
+
+def avps(data: bytes, at: int, end: int) -> list[Field]:
+    """The AVPs of a control message in data[at:end] (both versions), or
+    the mark of a message with none (a ZLB: an acknowledgement only)."""
     if at >= end:
         return [
             field_at(

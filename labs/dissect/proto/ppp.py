@@ -3,8 +3,9 @@ fibre line to an Internet provider carries IP. The modem first finds the
 provider's access concentrator (PPPoE discovery, EtherType 0x8863), then
 every packet travels in a PPPoE session (EtherType 0x8864) as a PPP frame:
 a protocol number (0x0021 IPv4, 0x0057 IPv6) then the packet, or a PPP
-control message (LCP keeps the link up, IPCP hands out the address).
-Fields as Wireshark names them (pppoe.*, pppoed.*, ppp.*, lcp.*, ipcp.*,
+control message (LCP keeps the link up, PAP or CHAP logs in, IPCP hands
+out the address). On Ethernet or in a Linux cooked capture (the header
+`tcpdump -i any` writes). Fields as Wireshark names them (pppoe.*, pppoed.*, ppp.*, lcp.*, ipcp.*,
 Wireshark 4.0).
 
 Read by hand: scapy's PPP layers bind themselves to Ethernet for the whole
@@ -15,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from labs.dissect.proto import ppp_auth
 from labs.model.trace import Field, Layer
 
 #: EtherTypes of PPPoE's two stages
@@ -117,6 +119,27 @@ class Framed:
     kind: str = ""
 
 
+#: Who a Linux cooked header's packet type says received the frame: the
+#: header keeps no destination address.
+_RECEIVER = {
+    "0": "this host",
+    "1": "everyone on the link",
+    "2": "a multicast group",
+    "3": "another host",
+    "4": "the other end of the link",
+}
+
+
+def frame_ends(head: Layer) -> tuple[str, str]:
+    """(sender, receiver) of a PPPoE frame by its Ethernet header, or by a
+    Linux cooked header (v1 or v2: the sender's address; no destination)."""
+    by = {f.filter or f.name: f.value for f in head.fields}
+    if "eth.src" in by:
+        return by["eth.src"], by.get("eth.dst", "")
+    src = by.get("sll.src.eth") or by.get("sll.src.ipv4") or by.get("sll.src.other", "")
+    return src, _RECEIVER.get(by.get("sll.pkttype", ""), "the other end of the link")
+
+
 def field_at(
     label: str, name: str | None, value: str, at: int, n: int, explain: str = "", show: str = ""
 ) -> Field:
@@ -205,8 +228,8 @@ def _tag_words(kind: int) -> str:
 
 def ppp(data: bytes, start: int, end: int, hdlc: bool = True) -> Framed:
     """A PPP frame at `start`: (in HDLC framing, L2TP's: address 0xff and
-    control 0x03 first, when present) the protocol, then LCP or IPCP, or
-    the packet it carries."""
+    control 0x03 first, when present) the protocol, then LCP or IPCP, PAP
+    or CHAP (`labs.dissect.proto.ppp_auth`), or the packet it carries."""
     fields: list[Field] = []
     at = start
     if hdlc and data[at : at + 2] == b"\xff\x03":
@@ -241,6 +264,8 @@ def ppp(data: bytes, start: int, end: int, hdlc: bool = True) -> Framed:
         return Framed([head], at, INNER[proto])
     if proto in (0xC021, 0x8021) and at + 4 <= end:
         return Framed([head, control(data, at, end, proto)])
+    if proto in ppp_auth.LAYERS and at + 4 <= end:
+        return Framed([head, ppp_auth.read(data, at, end, proto)])
     return Framed([head])
 
 

@@ -312,16 +312,30 @@ def tcp_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
     name = "TCP (quoted)" if type(layer).__name__ == "TCPerror" else "TCP"
     if name == "TCP (quoted)":
         # The start of a segment quoted in an ICMP error: Wireshark (4.0) gives
-        # it no raw sequence number and no segment length (no data is quoted).
-        fields = [
-            replace(f, filter=None) if f.filter == "tcp.seq_raw" else f
-            for f in fields
-            if f.filter != "tcp.len"
-        ]
+        # it no segment length, and under ICMPv4 no raw sequence number (it
+        # reads the sequence number early there; under ICMPv6 as usual).
+        # Its tcp.seq and tcp.ack are the raw numbers (no relative numbering,
+        # no tcp.nxtseq in an error's quote).
+        v6 = type(layer.underlayer).__name__ == "IPerror6"
+        fields = [q for f in fields if f.filter != "tcp.len" for q in _quoted(f, v6)]
     return Layer(name, start, length, tuple(fields)), length
 
 
 _OFFSET = attrgetter("offset")
+
+
+def _quoted(f: Field, v6: bool) -> tuple[Field, ...]:
+    """A quoted header's field as Wireshark (4.0) names it there: its
+    sequence and acknowledgment numbers also as tcp.seq and tcp.ack."""
+    if f.filter == "tcp.seq_raw":
+        seq = replace(f, filter="tcp.seq", explain=f.explain + _RAW)
+        return (seq, f) if v6 else (seq,)
+    if f.filter == "tcp.ack_raw":
+        return (replace(f, filter="tcp.ack", explain=f.explain + _RAW), f)
+    return (f,)
+
+
+_RAW = " In an ICMP error's quote Wireshark shows the raw number (no relative numbering)."
 
 
 _tcp_fields = Planned(TCP, skip=("reserved", "flags", "options"))
