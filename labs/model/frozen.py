@@ -1,9 +1,10 @@
-"""Frozen dataclasses made faster to build (`quick_init`)."""
+"""Frozen dataclasses made faster to build (`quick_init`), and their type hints read once (`type_hints`)."""
 
 from __future__ import annotations
 
 from dataclasses import MISSING, fields
-from typing import Any
+from functools import cache
+from typing import Any, get_type_hints
 
 
 def _quick(cls: type) -> None:
@@ -31,4 +32,10 @@ def quick_init(*classes: type) -> None:
         _quick(cls)
 
 
-__all__ = ["quick_init"]
+#: A dataclass's resolved annotations, once per class: reading a trace back
+#: builds an object per field of every packet, and `typing.get_type_hints`
+#: (which evaluates the string annotations each time) cost more than the rest.
+type_hints = cache(get_type_hints)
+
+
+__all__ = ["quick_init", "type_hints"]

@@ -15,9 +15,9 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
-from typing import Any, Protocol, get_args, get_origin, get_type_hints
+from typing import Any, Protocol, get_args, get_origin
 
-from labs.model.frozen import quick_init
+from labs.model.frozen import quick_init, type_hints
 
 #: How the packets of a trace were obtained.
 #: live: captured from a network interface;
@@ -349,7 +349,7 @@ def dumps(trace: Trace, indent: int | None = 2) -> str:
 
 
 def _build(cls: type, data: Any) -> Any:
-    hints = get_type_hints(cls)
+    hints = type_hints(cls)
     kwargs = {}
     for f in fields(cls):
         if f.name not in data:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from dataclasses import MISSING, fields, is_dataclass
 from pathlib import Path
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any, get_args, get_origin
 
 from labs.model.errors import BadInput
+from labs.model.frozen import type_hints
 from labs.model.trace import Trace, from_json
 
 #: The most of a trace file read (a lab's trace is far smaller).
@@ -84,7 +85,7 @@ def _problem(cls: type, data: Any, where: str) -> str:
     whose = f"its '{where}'" if where else "it"
     if not isinstance(data, dict):
         return f"{whose} is {_kind(data)}, not an object"
-    hints = get_type_hints(cls)
+    hints = type_hints(cls)
     required = [
         f.name
         for f in fields(cls)
