@@ -5,8 +5,15 @@ that knows nothing of CORS as --target; every Wireshark field against tshark."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +21,7 @@ from apilabs import TSHARK, check_with_tshark
 from labrun import run
 
 from labs.api import BadInput, LabError
+from labs.catalog.cors import leftovers
 from labs.catalog.http_api.server import ApiServer
 
 CHROMIUM = shutil.which("chromium")
@@ -28,14 +36,28 @@ FACTS = {
 }
 
 
+@pytest.fixture
+def own_tmp(monkeypatch) -> Iterator[Path]:
+    """A fresh, empty TMPDIR for this test's run (and the browser's): what is
+    left in it afterwards, the lab left behind. Short, unlike tmp_path: the
+    browser's socket path must fit in 107 bytes."""
+    tmp = Path(tempfile.mkdtemp(prefix="cors-"))
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR; restored afterwards
+    yield tmp
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def verdicts(trace: Any) -> list[str]:
     table = next(s for s in trace.sections if s.title.startswith("Each call"))
     return [row.split("\t")[2] for row in table.body.splitlines()[1:]]
 
 
 @needs_chromium
-def test_in_chromium(mode) -> None:
+def test_in_chromium(mode, own_tmp) -> None:
     trace = run("cors")
+    # Nothing left behind, not even Chromium's own org.chromium.Chromium.* singleton directory.
+    assert tempfile.gettempdir() == str(own_tmp) and list(own_tmp.iterdir()) == []
     assert trace.capture == mode
     assert {f.name: f.value for f in trace.facts} == FACTS
     assert verdicts(trace) == [
@@ -60,6 +82,18 @@ def test_in_chromium(mode) -> None:
         if p.field("http.request.method") and p.field("http.request.method").value == "OPTIONS"
     )
     assert "Chrome/" in pre.field("http.user_agent").value
+
+
+@needs_chromium
+def test_a_temp_dir_too_long_for_chromium_is_one_line(tmp_path, monkeypatch, reconstructed):
+    # Chromium itself would abort (its singleton socket's path is too long).
+    monkeypatch.setenv("TMPDIR", str(tmp_path / ("x" * 60)))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    (tmp_path / ("x" * 60)).mkdir()
+    with pytest.raises(LabError, match="too long for Chromium's socket") as err:
+        run("cors")
+    assert "\n" not in str(err.value) and "--no-browser" in err.value.hint
+    assert list((tmp_path / ("x" * 60)).iterdir()) == []
 
 
 def test_without_a_browser_says_so(mode) -> None:
@@ -121,3 +155,57 @@ def test_your_api_in_chromium_reconstructed_is_one_line(no_cors_api, reconstruct
 def test_bad_targets_are_one_line(target, why) -> None:
     with pytest.raises(BadInput, match=why):
         run("cors", target=target)
+
+
+def _chromium_groups(folder: Path) -> set[int]:
+    """The process groups of Chromium processes whose command line names `folder`."""
+    groups = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(folder).encode() in (entry / "cmdline").read_bytes():
+                groups.add(os.getpgid(int(entry.name)))
+        except OSError:
+            continue
+    return groups
+
+
+@needs_chromium
+def test_sigkill_leaves_a_browser_and_folder_that_doctor_removes(own_tmp) -> None:
+    env = {**os.environ, "TUTOR_HOME": str(own_tmp / "home"), "TUTOR_CAPTURE": "reconstructed"}
+    proc = subprocess.Popen(
+        [sys.executable, "-I", "-m", "tutor", "lab", "run", "cors"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not (found := sorted(own_tmp.glob("tutor-cors-*/org.chromium.Chromium.*"))):
+            assert time.monotonic() < deadline and proc.poll() is None, "Chromium never started"
+            time.sleep(0.005)
+        folder = found[0].parent
+        assert folder.name.startswith(f"tutor-cors-{proc.pid}-")
+        assert all(owner != proc.pid for _, owner, _ in leftovers.orphans())  # a live run's
+        proc.kill()
+        proc.wait(10)
+        assert folder.is_dir() and _chromium_groups(folder)  # the browser outlives its run
+        doctor = subprocess.run(
+            [sys.executable, "-I", "-m", "tutor", "doctor", "--cleanup"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert doctor.returncode == 0, doctor.stderr
+        assert f"left by cors run {proc.pid}" in doctor.stdout, doctor.stdout
+        assert not folder.exists()
+        deadline = time.monotonic() + 5
+        while _chromium_groups(folder) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _chromium_groups(folder)
+    finally:
+        proc.kill()
+        proc.wait(10)
+        for group in _chromium_groups(own_tmp):
+            os.killpg(group, signal.SIGKILL)

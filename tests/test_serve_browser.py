@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,12 +118,21 @@ def browser() -> Iterator[object]:
         "--disable-crash-reporter",
     ):
         options.add_argument(arg)
-    driver = webdriver.Chrome(options=options, service=Service(str(DRIVER)))
+    # Chromium leaves its org.chromium.Chromium.* singleton directory in its
+    # TMPDIR even on a clean exit: a short one of ours (its socket's path must
+    # fit 107 bytes), removed afterwards.
+    tmp = Path(tempfile.mkdtemp(prefix="chromium-"))
     try:
-        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": HOOK})
-        yield driver
+        service = Service(str(DRIVER), env={**os.environ, "TMPDIR": str(tmp)})
+        driver = webdriver.Chrome(options=options, service=service)
+        try:
+            driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": HOOK})
+            yield driver
+        finally:
+            driver.quit()
+        assert list(tmp.glob("org.chromium.Chromium.*")), "Chromium's temp files went elsewhere"
     finally:
-        driver.quit()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class Page:

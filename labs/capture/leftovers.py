@@ -18,6 +18,7 @@ import shutil
 import signal
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 _TEMP = re.compile(r"^tutor-[a-z0-9]+-(\d+)-[^/]+$")
@@ -109,19 +110,43 @@ def orphan_agents() -> list[int]:
     They die with their run (PR_SET_PDEATHSIG); this finds any that did not,
     e.g. from a tutor older than that."""
     found = []
-    for entry in os.listdir("/proc"):
+    for pid, cmdline in own_processes():
+        match = _AGENT.search(cmdline.replace(b"\0", b" ").decode("utf-8", "replace"))
+        since = started(pid)
+        if match and since is not None and gone(int(match.group(1)), since):
+            found.append(pid)
+    return found
+
+
+def own_processes(proc: str = "/proc") -> Iterator[tuple[int, bytes]]:
+    """(pid, command line, NUL-separated) of every process of this user."""
+    for entry in os.listdir(proc):
         if not entry.isdigit():
             continue
         try:
-            if os.stat(f"/proc/{entry}").st_uid != os.geteuid():
+            if os.stat(f"{proc}/{entry}").st_uid != os.geteuid():
                 continue
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+            with open(f"{proc}/{entry}/cmdline", "rb") as fh:
+                cmdline = fh.read(1 << 16)
         except OSError:
             continue
-        match = _AGENT.search(cmdline.decode("utf-8", "replace"))
-        since = started(int(entry))
-        if match and since is not None and gone(int(match.group(1)), since):
-            found.append(int(entry))
+        yield int(entry), cmdline
+
+
+def orphan_programs(
+    pattern: re.Pattern[bytes], program: bytes, proc: str = "/proc"
+) -> list[tuple[int, int, re.Match[bytes]]]:
+    """(pid, owner pid, match) of each of this user's `program` processes
+    whose command line matches `pattern`, its group `owner` the pid of the
+    run that started it, when that run is gone (a server a kill -9 left)."""
+    found = []
+    for pid, cmdline in own_processes(proc):
+        match = pattern.search(cmdline)
+        if match is None or program not in cmdline.split(b"\0")[0]:
+            continue
+        since = started(pid)
+        if since is not None and gone(int(match["owner"]), since):
+            found.append((pid, int(match["owner"]), match))
     return found
 
 
@@ -138,6 +163,8 @@ def kill_orphan_agents() -> list[int]:
 
 
 __all__ = [
+    "orphan_programs",
+    "own_processes",
     "gone",
     "kill_orphan_agents",
     "orphan_agents",

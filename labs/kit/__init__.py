@@ -13,6 +13,7 @@ engine packages directly and never from another lab.
 """
 
 from labs.capture.core import Capture
+from labs.capture.leftovers import orphan_programs
 from labs.capture.recorder import ConversationLog, Event
 from labs.capture.where import capture_where
 from labs.core.base import LabContext, RawPacket
@@ -37,8 +38,6 @@ from labs.model.errors import BadInput, Cancelled, LabError
 from labs.model.trace import Fact, Field, Layer, Packet, Section, Step, Trace
 
 __all__ = [
-    "HEADERS",
-    "KEYLOG_ENV",
     "BadInput",
     "Cancelled",
     "Capture",
@@ -47,7 +46,9 @@ __all__ = [
     "Event",
     "Fact",
     "Field",
+    "HEADERS",
     "HTTPService",
+    "KEYLOG_ENV",
     "LabContext",
     "LabError",
     "LabRequest",
@@ -71,6 +72,7 @@ __all__ = [
     "make_trace",
     "network_errors",
     "now",
+    "orphan_programs",
     "parse_host_port",
     "parse_url",
     "port_is_closed",

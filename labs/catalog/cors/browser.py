@@ -1,6 +1,10 @@
 """Debian's headless Chromium, run for one page: started in its own process
 group with a throwaway profile, reaching nothing but 127.0.0.1 (no name
 resolves, background services off), stopped by its group id afterwards.
+Its TMPDIR is the lab's own temporary directory (Chromium makes its
+org.chromium.Chromium.* singleton directory there and leaves it behind even
+on a clean exit), removed with everything else in it; named with this
+process's id, so `tutor doctor --cleanup` removes it after a kill -9.
 
 A live capture keeps only connections this process opened (so a learner's
 other clients never show up as the lab's); the browser is another process,
@@ -46,6 +50,9 @@ FLAGS = (
 _CONNECTED = re.compile(
     r'"local_address":"(?:127\.0\.0\.1|\[::1\]):(\d+)","remote_address":"[^"]*:(\d+)"'
 )
+#: Chromium's singleton socket inside its TMPDIR: the whole path must fit
+#: a Unix socket's 107 bytes, or Chromium aborts at start.
+_SOCKET = "/org.chromium.Chromium.XXXXXX/SingletonSocket"
 _CORS_ERROR = re.compile(r'"(Access to fetch at .*? blocked by CORS policy: .*?)"')
 
 
@@ -101,8 +108,15 @@ def open_page(
     binary = find()
     if binary is None:
         raise LabError("Chromium is not installed here.", "Run with --no-browser.")
-    home = tempfile.mkdtemp(prefix="tutor-cors-")
+    # The pid in the name: `tutor doctor --cleanup` removes it if this run is killed.
+    home = tempfile.mkdtemp(prefix=f"tutor-cors-{os.getpid()}-")
     stack.callback(shutil.rmtree, home, ignore_errors=True)
+    if len(os.fsencode(home + _SOCKET)) > 107:
+        raise LabError(
+            f"Chromium cannot start under the temporary directory {tempfile.gettempdir()}: "
+            "its path is too long for Chromium's socket.",
+            "Set TMPDIR to a shorter path (for example /tmp), or run with --no-browser.",
+        )
     netlog = Path(home) / "netlog.json"
     log = open(os.path.join(home, "stderr.log"), "w+b")  # noqa: SIM115 (closed by the stack)
     stack.callback(log.close)
@@ -115,6 +129,7 @@ def open_page(
         stdout=subprocess.DEVNULL,
         stderr=log,
         start_new_session=True,
+        env={**os.environ, "TMPDIR": home},
     )
     stack.callback(_stop, proc)
     deadline = time.monotonic() + timeout

@@ -8,39 +8,16 @@ from __future__ import annotations
 import os
 import re
 import signal
-from pathlib import Path
 
-_CONF = re.compile(rb"/tutor-dns-(\d+)-[^/\x00]+/unbound\.conf")
+from labs.kit import orphan_programs
 
-
-def _start_ticks(pid: int) -> int | None:
-    """When process `pid` started, in clock ticks since boot (None: no such process)."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return int(text.rsplit(")", 1)[1].split()[19])
+_CONF = re.compile(rb"/tutor-dns-(?P<owner>\d+)-[^/\x00]+/unbound\.conf")
 
 
 def orphans(proc: str = "/proc") -> list[tuple[int, int]]:
     """(unbound pid, owner pid) of every lab Unbound whose run is gone: no
     owner process, or one that started after Unbound did (a reused pid)."""
-    found = []
-    for entry in os.listdir(proc):
-        if not entry.isdigit():
-            continue
-        try:
-            cmdline = Path(f"{proc}/{entry}/cmdline").read_bytes()
-        except OSError:
-            continue
-        match = _CONF.search(cmdline)
-        if match is None or b"unbound" not in cmdline.split(b"\x00")[0]:
-            continue
-        pid, owner = int(entry), int(match.group(1))
-        born, owner_born = _start_ticks(pid), _start_ticks(owner)
-        if born is not None and (owner_born is None or owner_born > born):
-            found.append((pid, owner))
-    return found
+    return [(pid, owner) for pid, owner, _ in orphan_programs(_CONF, b"unbound", proc)]
 
 
 def cleanup_leftovers() -> list[str]:
