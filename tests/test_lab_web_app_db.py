@@ -179,10 +179,20 @@ def _cli(own_tmp: Path) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
+def _server_ready(folder: Path) -> bool:
+    """The folder's server is up: postmaster.pid names a server (initdb's
+    single-user runs write a negative pid) that says "ready" on line 8."""
+    try:
+        lines = (folder / "data" / "postmaster.pid").read_text().splitlines()
+    except OSError:
+        return False
+    return len(lines) > 7 and not lines[0].startswith("-") and lines[7].strip() == "ready"
+
+
 def _wait_for_server(own_tmp: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if any((d / "data" / "postmaster.pid").exists() for d in own_tmp.glob(PREFIX + "*")):
+        if any(_server_ready(d) for d in own_tmp.glob(PREFIX + "*")):
             return
         time.sleep(0.02)
     raise AssertionError("the lab's PostgreSQL never started")
@@ -197,16 +207,30 @@ def test_ctrl_c_stops_the_server_and_removes_its_files(own_tmp):
     _servers_gone(own_tmp)
 
 
+def _shm_segments() -> set[str]:
+    """System V shared memory segments by id (/proc/sysvipc/shm)."""
+    rows = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    return {row.split()[1] for row in rows}
+
+
 def test_kill_9_leftovers_are_found_and_removed(own_tmp):
+    posix_before = set(Path("/dev/shm").glob("PostgreSQL.*"))
     proc = _cli(own_tmp)
     _wait_for_server(own_tmp)
     proc.kill()
     proc.communicate(timeout=30)
-    assert list(own_tmp.glob(PREFIX + "*"))  # left behind, the server maybe running
+    folders = list(own_tmp.glob(PREFIX + "*"))
+    assert folders  # left behind, the server maybe running
+    pid_file = (folders[0] / "data" / "postmaster.pid").read_text().splitlines()
+    shmid = pid_file[6].split()[1]
+    assert shmid in _shm_segments()
     removed = cleanup_leftovers(str(own_tmp))
     assert removed and all("PostgreSQL files" in line for line in removed)
     time.sleep(0.5)  # the killed server's backends notice and exit
     _servers_gone(own_tmp)
+    # Its shared memory went too: the System V segment and no /dev/shm files.
+    assert shmid not in _shm_segments()
+    assert set(Path("/dev/shm").glob("PostgreSQL.*")) <= posix_before
 
 
 def test_json_output_holds_the_facts(reconstructed, own_tmp):

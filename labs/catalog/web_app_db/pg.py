@@ -17,6 +17,7 @@ killed process's pid in `owner`) and maybe a running server:
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
 import os
 import shutil
@@ -99,10 +100,13 @@ class PgServer:
             raise LabError(f"PostgreSQL could not be set up: {_last_line(done.stderr)}")
         self.port = free_port()
         # fsync off: the data is thrown away after the run, and it starts faster.
+        # Parallel queries' shared memory as files in the data directory
+        # (`mmap`), not in /dev/shm (`posix`, the default), where a killed
+        # server's segments would outlive the run.
         args = [
             str(bin_dir / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(self.port),
             "-k", str(self.dir), "-c", "fsync=off", "-c", "full_page_writes=off",
-            "-c", "synchronous_commit=off",
+            "-c", "synchronous_commit=off", "-c", "dynamic_shared_memory_type=mmap",
         ]  # fmt: skip
         log = open(self.dir / "server.log", "wb")  # noqa: SIM115 - closed right after Popen
         with log:
@@ -210,6 +214,7 @@ def cleanup_leftovers(root: str | None = None) -> list[str]:
         if _alive(owner):
             continue  # a run still going (this process's own included)
         pid = _postmaster(folder)
+        segment = _segment(folder)
         if pid is not None:
             # The whole session (the postmaster leads its own): its backends too,
             # which outlive a killed postmaster and write into the directory.
@@ -217,6 +222,8 @@ def cleanup_leftovers(root: str | None = None) -> list[str]:
                 with contextlib.suppress(OSError):
                     kill(pid, signal.SIGKILL)
         _remove_tree(folder)
+        if segment is not None:
+            _remove_segment(segment)
         removed.append(
             f"PostgreSQL files {folder}" + (f" and its server (pid {pid})" if pid else "")
         )
@@ -242,3 +249,30 @@ def _postmaster(folder: Path) -> int | None:
     except (OSError, ValueError, IndexError):
         return None
     return pid if str(folder).encode() in cmdline else None
+
+
+def _segment(folder: Path) -> tuple[str, str, str] | None:
+    """The System V shared memory segment the server made, as (key, id, its
+    creator's pid): line 7 of postmaster.pid and its first line. PostgreSQL
+    removes the segment when it stops, not when it is killed."""
+    try:
+        lines = (folder / "data" / "postmaster.pid").read_text().splitlines()
+        key, shmid = lines[6].split()
+        return key, shmid, lines[0].strip()
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _remove_segment(segment: tuple[str, str, str], table: str = "/proc/sysvipc/shm") -> None:
+    """Remove `segment` if it is still there with the same key, id and
+    creator (ids are reused once a segment is gone). Removing marks it: the
+    kernel frees it when the last exiting backend lets go of it."""
+    try:
+        with open(table) as fh:
+            rows = [line.split() for line in fh.read(1 << 20).splitlines()[1:]]
+    except OSError:
+        return
+    key, shmid, creator = segment
+    if any(row[:2] == [key, shmid] and row[4:5] == [creator] for row in rows):
+        # The standard library has no shmctl; libc's is one call (IPC_RMID = 0).
+        ctypes.CDLL(None, use_errno=True).shmctl(int(shmid), 0, None)
