@@ -15,7 +15,7 @@ from typing import Any
 from labs.dissect import proto
 from labs.dissect import tcp_words as words
 from labs.dissect.conversations import stream_field
-from labs.dissect.proto import fast, icmp_ext, inet, l2tp3, link, ppp
+from labs.dissect.proto import fast, icmp_ext, inet, l2tp, l2tp3, link, ppp
 from labs.dissect.proto.base import APPS, HEADERS, plain_field, resent_layer
 from labs.dissect.proto.walk import spots
 from labs.dissect.session import Session, app_layers, data_layer, quoted_layers
@@ -151,7 +151,7 @@ def _map_layers(
                 # would count them twice in the stream's application state.
                 layers.append(resent_layer(payload, offset))
             elif ends["transport"] in ("tcp", "udp") and ends["sport"] is not None:
-                if ends["transport"] == "udp" and l2tp3.l2tp.PORT in (ends["sport"], ends["dport"]):
+                if ends["transport"] == "udp" and l2tp.PORT in (ends["sport"], ends["dport"]):
                     _l2tp(data, offset, offset + len(payload), session, ends, layers)
                     offset += len(payload)
                     continue
