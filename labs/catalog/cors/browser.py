@@ -39,6 +39,8 @@ FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--disable-extensions",
+    # No crash reports (a page stopped by the lab is not a crash).
+    "--disable-crash-reporter",
     # Straight to the servers, whatever proxy the environment names; and no
     # name resolves, so nothing but 127.0.0.1 can be reached.
     "--no-proxy-server",
@@ -129,7 +131,9 @@ def open_page(
         stdout=subprocess.DEVNULL,
         stderr=log,
         start_new_session=True,
-        env={**os.environ, "TMPDIR": home},
+        # Its temporary, configuration and cache files (crash database
+        # included) in the run's folder, not the learner's ~/.config.
+        env={**os.environ, "TMPDIR": home, "XDG_CONFIG_HOME": home, "XDG_CACHE_HOME": home},
     )
     stack.callback(_stop, proc)
     deadline = time.monotonic() + timeout
