@@ -144,7 +144,33 @@ async def test_the_terms_due_title_the_outline_once_it_is_painted():
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         tree = app.screen.query_one(OutlineTree)
-        assert tree.border_title == "Course · 2 terms due for review (r)"
+        # Met, never reviewed: new terms to learn, not due for review.
+        assert tree.border_title == "Course · 2 new terms to learn (r)"
+
+
+async def test_the_title_and_the_review_tell_due_terms_from_new_ones():
+    from datetime import UTC, datetime, timedelta
+
+    from tutor.screens.review import ReviewScreen
+
+    store = Store.memory()
+    review = Review(store)
+    review.schedule(["tcp", "packet"], "lab:tcp-handshake")
+    review.grade("tcp", 1, datetime.now(UTC) - timedelta(hours=1))  # Again, an hour ago: due
+    app = make_app(load_course(FIXTURE), store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        tree = app.screen.query_one(OutlineTree)
+        assert tree.border_title == "Course · 1 due for review, 1 new (r)"
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen) and app.screen.current == "tcp"
+        count = app.screen.query_one("#count")
+        assert str(count.render()) == "1 due · 1 new · 0 reviewed"
+        await pilot.press("space", "3")
+        await pilot.pause()
+        assert app.screen.current == "packet"
+        assert str(count.render()) == "1 new · 1 reviewed"
 
 
 async def test_marks_change_when_coming_back_to_the_outline():

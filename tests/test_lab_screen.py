@@ -189,3 +189,21 @@ def test_saving_a_simulated_run_says_why_not(tmp_path, monkeypatch):
     message, ok = save(trace, str(tmp_path / "sim.pcap"))
     assert not ok and "simulated" in message.lower()
     assert not (tmp_path / "sim.pcap").exists()
+
+
+def test_trace_screens_share_their_pane_keys_and_keep_their_footer_order():
+    """The keys both trace screens have are declared once (trace_screen), and
+    each screen's footer keeps its order: the lab's starts with Run."""
+    from tutor.screens.capture import CaptureScreen
+    from tutor.screens.trace_screen import MORE_KEYS, PANE_KEYS
+
+    def keys(screen: type, shown: bool) -> list[str]:
+        merged = screen._merged_bindings.key_to_bindings.items()  # what footer and help read
+        return [k for k, (b, *_) in merged if b.show or not shown]
+
+    assert keys(LabScreen, shown=True) == ["r", "x", "slash", "z", "m", "escape"]
+    assert keys(CaptureScreen, shown=True) == ["slash", "z", "m", "d", "escape"]
+    for screen in (LabScreen, CaptureScreen):
+        declared = [id(b) for b in screen.BINDINGS]
+        assert all(id(b) in declared for b in PANE_KEYS + MORE_KEYS)
+    assert keys(LabScreen, shown=False)[-6:] == ["S", "c", "F", "g", "L", "escape"]

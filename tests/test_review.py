@@ -55,3 +55,24 @@ def test_new_terms_are_capped_per_day_and_counts_agree(tmp_path):
     review.grade(due[0], 3)
     # One new term started today: one fewer new term left for today.
     assert len(review.due_terms()) == NEW_PER_DAY - 1 == review.status().count
+
+
+def test_terms_met_are_new_until_graded_then_due(tmp_path):
+    """A first lab run meets many terms: they are new, to learn, not "due for
+    review" (the outline said "15 terms due for review" before any lesson);
+    a graded term falls due again at the date FSRS gives it."""
+    review = Review(Store.open(tmp_path))
+    assert review.status().title() == ""
+    review.schedule(["tcp", "udp", "dns"], "lab:http-api")
+    status = review.status()
+    assert (status.count, status.reviews, status.new) == (3, 0, 3)
+    assert status.title() == "3 new terms to learn"
+    now = datetime.now(UTC)
+    review.grade("tcp", 1, now)  # Again: due in minutes
+    later = (now + timedelta(hours=1)).timestamp()
+    assert review.queue(later) == (["tcp"], ["dns", "udp"])  # met together: by id
+    assert review.status(later).title() == "1 due for review, 2 new"
+    review.grade("udp", 4, now)  # Easy: days away (Good on a new card: minutes)
+    review.grade("dns", 4, now)
+    assert review.status(later).title() == "1 term due for review"
+    assert review.status(now.timestamp()).title() == ""

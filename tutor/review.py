@@ -27,12 +27,29 @@ GRADES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 
 @dataclass(frozen=True)
 class Due:
-    """How much review is waiting."""
+    """How much review is waiting. Like Anki's (and FSRS's) new cards and due
+    reviews: a term met in a lab or a lesson but never graded is new, to
+    learn; only a graded one falls due again."""
 
+    #: Terms to go through now: `reviews` + `new`.
     count: int
     scheduled: int
     #: When the next card falls due, if none is due now.
     next_due: datetime | None
+    #: Graded terms whose due date has come.
+    reviews: int = 0
+    #: Never-graded terms, within today's allowance (`NEW_PER_DAY`).
+    new: int = 0
+
+    def title(self) -> str:
+        """What is waiting, in a few words ("15 new terms to learn", "3 due
+        for review, 15 new": short enough for the outline's title at 80
+        columns); empty when nothing is."""
+        if self.reviews and self.new:
+            return f"{self.reviews} due for review, {self.new} new"
+        if self.reviews:
+            return f"{self.reviews} term{'s' if self.reviews != 1 else ''} due for review"
+        return f"{self.new} new term{'s' if self.new != 1 else ''} to learn" if self.new else ""
 
 
 class Review:
@@ -70,6 +87,11 @@ class Review:
         """Term ids to review now: reviewed terms that are due, the most overdue
         first, then new terms in the order they were met, up to today's
         allowance of new terms."""
+        reviews, new = self.queue(now)
+        return reviews + new
+
+    def queue(self, now: float | None = None) -> tuple[list[str], list[str]]:
+        """`due_terms` in its two parts: (due reviews, new terms)."""
         now = now if now is not None else time.time()
         reviewed = self.store.read(
             "SELECT term_id FROM review_card WHERE due <= ? AND term_id IN "
@@ -88,14 +110,15 @@ class Review:
             "(SELECT term_id FROM review_log) ORDER BY added, term_id LIMIT ?",
             (now, allowance),
         )
-        return [r["term_id"] for r in reviewed] + [r["term_id"] for r in new]
+        return [r["term_id"] for r in reviewed], [r["term_id"] for r in new]
 
     def status(self, now: float | None = None) -> Due:
         now = now if now is not None else time.time()
-        due = len(self.due_terms(now))
+        reviews, new = self.queue(now)
         total = self.store.read("SELECT count(*) AS n FROM review_card")[0]["n"]
         nxt = self.store.read("SELECT min(due) AS d FROM review_card WHERE due > ?", (now,))[0]["d"]
-        return Due(due, total, datetime.fromtimestamp(nxt, UTC) if nxt else None)
+        when = datetime.fromtimestamp(nxt, UTC) if nxt else None
+        return Due(len(reviews) + len(new), total, when, len(reviews), len(new))
 
     def grade(self, term_id: str, rating: int, now: datetime | None = None) -> datetime:
         """Record a grade (1 Again .. 4 Easy) and return when the term is due next."""

@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Input, Label, Static
 
-from tutor.screens.trace_screen import TraceScreen
+from tutor.screens.trace_screen import MORE_KEYS, PANE_KEYS, TraceScreen
 from tutor.screens.trace_view import SEP, OneRowEach, capture_banner
 from tutor.widgets.packet_table import PacketTable
 
@@ -79,16 +79,9 @@ class CaptureScreen(TraceScreen):
     NO_TRACE_YET = "The capture file is not read yet (or could not be)."
 
     BINDINGS = [
-        Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("z", "maximize_pane", "Maximise"),
-        Binding("m", "meaning", "Meaning"),
+        *PANE_KEYS,
         Binding("d", "timing", "Timing"),
-        Binding("w", "wire", "Packets", show=False),
-        Binding("S", "toggle_secrets", "Show/hide secrets", show=False),
-        Binding("c", "conversations", "Conversations", show=False),
-        Binding("F", "follow", "Follow stream", show=False),
-        Binding("g", "app.glossary", "Glossary", show=False),
-        Binding("L", "app.labs", "Labs", show=False),
+        *MORE_KEYS,
         Binding("escape", "back", "Close"),
     ]
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Markdown, Static
+from textual.widgets import DataTable, Markdown
 
-from tutor.screens.trace_view import meaning_blocks
+from tutor.screens.trace_view import meaning_blocks, meaning_widget
 from tutor.widgets.packet_table import PacketTable
 from tutor.widgets.packet_view import PacketView, Pane
 
@@ -56,7 +55,4 @@ def fill_meaning(scroll: Pane, trace: Trace | None) -> None:
     if trace is None:
         scroll.mount(Markdown("This probe kept no packets (the history holds only its summary)."))
         return
-    scroll.mount_all(
-        Markdown(text) if kind == "markdown" else Static(Text(text), classes="code")
-        for kind, text in meaning_blocks(trace, False)
-    )
+    scroll.mount_all(meaning_widget(kind, text) for kind, text in meaning_blocks(trace, False))

@@ -21,7 +21,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Static, TabbedContent
 
-from tutor.screens.trace_screen import TraceScreen
+from tutor.screens.trace_screen import MORE_KEYS, PANE_KEYS, TraceScreen
 from tutor.screens.trace_view import in_screen_words
 from tutor.widgets.lab_options import LabOptionsBar, screen_words
 from tutor.widgets.packet_table import PacketTable
@@ -42,21 +42,14 @@ class LabScreen(TraceScreen):
     BINDINGS = [
         Binding("r", "run", "Run"),
         Binding("x", "cancel", "Cancel"),
-        Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("z", "maximize_pane", "Maximise"),
-        Binding("m", "meaning", "Meaning"),
-        Binding("w", "wire", "Packets", show=False),
+        *PANE_KEYS,
         Binding("d", "timing", "Timing and ladder", show=False),
         Binding("t", "focus_target", "Target", show=False),
         Binding("o", "controls", "Show/hide target and options", show=False),
         Binding("p", "save_pcap", "Save pcap", show=False),
         Binding("f", "predictions", "Predictions", show=False),
         Binding("e", "evidence", "Evidence", show=False),
-        Binding("S", "toggle_secrets", "Show/hide secrets", show=False),
-        Binding("c", "conversations", "Conversations", show=False),
-        Binding("F", "follow", "Follow stream", show=False),
-        Binding("g", "app.glossary", "Glossary", show=False),
-        Binding("L", "app.labs", "Labs", show=False),
+        *MORE_KEYS,
         Binding("escape", "back", "Back"),
     ]
 

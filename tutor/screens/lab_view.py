@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Input, Markdown, Static, TabbedContent
+from textual.widgets import DataTable, Input, TabbedContent
 
-from tutor.screens.trace_view import meaning_blocks
+from tutor.screens.trace_view import meaning_blocks, meaning_widget
 from tutor.widgets.packet_view import PacketView
 
 if TYPE_CHECKING:
@@ -115,13 +114,14 @@ class LabViewMixin(_Base):
         self.show_tab("timing-tab")
 
     def show_meaning(self) -> None:
-        """Fill "What it means": Markdown, with code sections as wrapping blocks."""
+        """Fill "What it means": Markdown, with code sections as wrapping blocks
+        and tables laid out for the pane."""
         if self.trace is None:
             return
         scroll = self.query_one("#meaning-scroll", VerticalScroll)
         scroll.remove_children()
         widgets = [
-            Markdown(text) if kind == "markdown" else Static(Text(text), classes="code")
+            meaning_widget(kind, text)
             for kind, text in meaning_blocks(self.trace, self.show_secrets)
         ]
         scroll.mount_all(widgets)

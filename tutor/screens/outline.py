@@ -4,6 +4,7 @@ pane that describes whatever the cursor is on. The first screen of the app."""
 from __future__ import annotations
 
 from rich.console import RenderableType
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -26,6 +27,20 @@ class OutlineTree(Tree[Item]):
     """The course as a tree; enter opens the lesson under the cursor."""
 
     BINDINGS = [Binding("enter", "select_cursor", "Open")]
+
+    def render_label(self, node: TreeNode[Item], base_style: Style, style: Style) -> Text:
+        """The label, ending in "…" where the tree is too narrow for it (the
+        tree crops its lines: at 80 columns "splits the wor" read as whole)."""
+        label = super().render_label(node, base_style, style)
+        depth, parent = 0, node.parent
+        while parent is not None and parent is not self.root:
+            depth, parent = depth + 1, parent.parent
+        room = self.scrollable_content_region.width - depth * self.guide_depth
+        if 1 < room < label.cell_len:
+            label.truncate(room - 1, overflow="crop")
+            label.rstrip()  # "splits the…", not "splits the …"
+            label.append("…", style)
+        return label
 
 
 class OutlineScreen(TutorScreen[None]):
@@ -115,13 +130,12 @@ class OutlineScreen(TutorScreen[None]):
             self._describe(tree.cursor_node.data)
 
     def _show_due(self, tree: OutlineTree) -> None:
-        """The outline's title counts the glossary terms due for review."""
+        """The outline's title says what the review holds: terms due again,
+        and new terms (met in a lesson or a lab, never reviewed) to learn."""
         from tutor.review import Review
 
-        due = Review(self.app.store).status().count
-        tree.border_title = (
-            f"Course · {due} term{'s' if due != 1 else ''} due for review (r)" if due else "Course"
-        )
+        waiting = Review(self.app.store).status().title()
+        tree.border_title = f"Course · {waiting} (r)" if waiting else "Course"
 
     def action_open_capture(self) -> None:
         """o: a capture file, by its path, in the lab screen's panes."""

@@ -36,6 +36,8 @@ class ReviewScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.queue: list[str] = []
+        #: The terms in the queue never graded yet (new, to learn).
+        self.new: set[str] = set()
         self.current: str | None = None
         self.revealed = False
         self.done = 0
@@ -56,7 +58,9 @@ class ReviewScreen(Screen[None]):
 
     def on_mount(self) -> None:
         glossary = self.app.course.glossary  # type: ignore[attr-defined]
-        self.queue = [t for t in self.review.due_terms() if glossary.get(t) is not None]
+        reviews, new = self.review.queue()
+        self.queue = [t for t in reviews + new if glossary.get(t) is not None]
+        self.new = set(new)
         self._next()
 
     def _next(self) -> None:
@@ -76,12 +80,20 @@ class ReviewScreen(Screen[None]):
             return
         self.current = self.queue.pop(0)
         term = self.app.course.glossary.get(self.current)  # type: ignore[attr-defined]
-        self.query_one("#count", Static).update(f"{len(self.queue) + 1} due · {self.done} reviewed")
+        self.query_one("#count", Static).update(self._count())
         self.query_one("#term", Static).update(Text(term.term))
         self.query_one("#prompt", Static).update(
             "What does it mean, and why would an engineer mention it? Say it to yourself, then press space."
         )
         self.query_one("#answer", Static).update("")
+
+    def _count(self) -> str:
+        """What is left, the term on show included: "2 due · 13 new · 1 reviewed"."""
+        left = [self.current, *self.queue]
+        new = sum(t in self.new for t in left)
+        parts = [f"{len(left) - new} due"] if len(left) > new else []
+        parts += [f"{new} new"] if new else []
+        return " · ".join([*parts, f"{self.done} reviewed"])
 
     def action_reveal(self) -> None:
         if self.current is None or self.revealed:
@@ -103,6 +115,7 @@ class ReviewScreen(Screen[None]):
             self.action_reveal()
             return
         due = self.review.grade(self.current, rating)
+        self.new.discard(self.current)  # graded: if it comes again, it is due, not new
         self.done += 1
         if rating == 1:
             self.queue.append(self.current)  # again: see it once more this session

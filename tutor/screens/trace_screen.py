@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Markdown, OptionList, Static, TabbedContent, TabPane
@@ -26,6 +27,26 @@ from tutor.widgets.predict import PredictPanel
 if TYPE_CHECKING:
     from labs.model.trace import Packet, Trace
     from tutor.content import Lesson
+
+
+#: The panes' keys, the same on every trace screen, in footer order. Each
+#: screen lists them among its own (`[Run, Cancel, *PANE_KEYS, ...]`) rather
+#: than inheriting them as TraceScreen.BINDINGS: Textual puts a base class's
+#: keys first, and the lab's footer would no longer start with Run.
+PANE_KEYS = [
+    Binding("slash", "filter", "Filter", key_display="/"),
+    Binding("z", "maximize_pane", "Maximise"),
+    Binding("m", "meaning", "Meaning"),
+    Binding("w", "wire", "Packets", show=False),
+]
+#: The trace screens' keys the footer leaves to ? (after each screen's own).
+MORE_KEYS = [
+    Binding("S", "toggle_secrets", "Show/hide secrets", show=False),
+    Binding("c", "conversations", "Conversations", show=False),
+    Binding("F", "follow", "Follow stream", show=False),
+    Binding("g", "app.glossary", "Glossary", show=False),
+    Binding("L", "app.labs", "Labs", show=False),
+]
 
 
 class TraceScreen(LabViewMixin, Screen[None]):

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual.widgets import DataTable, OptionList
+from textual.widgets import DataTable, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from labs.model.trace import mask_secrets, mask_value, secret_parts
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
+    from textual.widget import Widget
 
     from labs.model.trace import Field, Packet, Trace
 
@@ -135,27 +136,16 @@ def masked_ranges(packet: Packet) -> list[tuple[int, int]]:
     return ranges
 
 
-def _table(body: str) -> str:
-    rows = [r.split("\t") for r in body.strip("\n").splitlines()]
-    if not rows:
-        return ""
-    width = max(len(r) for r in rows)
-    rows = [r + [""] * (width - len(r)) for r in rows]
-    esc = [[c.replace("|", "\\|") for c in r] for r in rows]
-    lines = ["| " + " | ".join(esc[0]) + " |", "|" + "---|" * width]
-    lines += ["| " + " | ".join(r) + " |" for r in esc[1:]]
-    return "\n".join(lines)
-
-
 #: The steps "What it means" lists: a capture file can have thousands, and
 #: each is a widget in the Markdown (the steps pane lists them all, cheaply).
 MEANING_STEPS = 60
 
 
 def meaning_blocks(trace: Trace, show_secrets: bool) -> list[tuple[str, str]]:
-    """The lab's explanation as ("markdown" | "code", text) blocks: capture
-    note, sections, facts, steps. Code sections stay separate so the screen
-    can wrap them (a Markdown code fence would cut long lines off)."""
+    """The lab's explanation as ("markdown" | "code" | "table", text) blocks:
+    capture note, sections, facts, steps. Code sections stay separate so the
+    screen can wrap them (a Markdown code fence would cut long lines off),
+    tables so their columns fit the pane (`tutor.widgets.fitted_table`)."""
     text, _ = capture_banner(trace)
     blocks: list[tuple[str, str]] = []
     # A capture file's trace is named for the file, not for `tutor explain`.
@@ -165,12 +155,10 @@ def meaning_blocks(trace: Trace, show_secrets: bool) -> list[tuple[str, str]]:
     for section in trace.sections:
         parts.append(f"## {section.title}")
         body = mask_secrets(section.body, secrets)
-        if section.kind == "code":
+        if section.kind in ("code", "table"):
             blocks.append(("markdown", "\n\n".join(parts)))
-            blocks.append(("code", body))
+            blocks.append((section.kind, body))
             parts = []
-        elif section.kind == "table":
-            parts.append(_table(body))
         else:
             parts.append(body)
     if trace.facts:
@@ -192,6 +180,17 @@ def meaning_blocks(trace: Trace, show_secrets: bool) -> list[tuple[str, str]]:
     if parts:
         blocks.append(("markdown", "\n\n".join(parts)))
     return blocks
+
+
+def meaning_widget(kind: str, text: str) -> Widget:
+    """One of `meaning_blocks` as the widget that shows it."""
+    if kind == "markdown":
+        return Markdown(text)
+    if kind == "table":
+        from tutor.widgets.fitted_table import FittedTable
+
+        return Static(FittedTable(text), classes="table")
+    return Static(Text(text), classes="code")
 
 
 def in_screen_words(text: str, words: dict[str, str]) -> str:
