@@ -133,6 +133,19 @@ def test_slow_and_fast_runs_differ_in_phase_times_and_facts():
     assert any(line.startswith("tcp.analysis.") for line in lines)
 
 
+def test_a_phase_that_took_no_time_is_said_in_words_not_as_a_ratio():
+    trace = golden("slow-network/rtt-200-loss-5/trace.json")
+    instant = replace(trace, waterfall=tuple(replace(ph, end=ph.start) for ph in trace.waterfall))
+    lines = [line for line in tracediff.diff(trace, instant) if line.startswith("phase ")]
+    assert lines and not any("0.0x" in line or "x)" in line for line in lines)
+    assert all(
+        line.endswith(" ms -> 0.0 ms (none in B: its packets share one timestamp)")
+        for line in lines
+    )
+    back = [line for line in tracediff.diff(instant, trace) if line.startswith("phase ")]
+    assert back and all("(none in A: its packets share one timestamp)" in line for line in back)
+
+
 def test_tutor_diff_cli(tmp_path):
     a = GOLDEN / "slow-network" / "simulated" / "trace.json"
     b = GOLDEN / "slow-network" / "rtt-200-loss-5" / "trace.json"

@@ -144,14 +144,19 @@ def test_live_target_follows_redirects_hop_by_hop(mode):
 
 
 def test_live_target_post_json_data(mode):
+    said: list[str] = []
     with ApiServer() as api:
         trace = run_lab(
             request(
                 api.url("/orders"),
                 headers=[f"Authorization: Bearer {API_KEY}"],
                 data='{"item": "cups", "quantity": 4}',
-            )
+            ),
+            progress=said.append,
         )
+    # An address needs no lookup: nothing may claim one.
+    assert "127.0.0.1 is an address: no DNS lookup needed." in said
+    assert not any(line.startswith("Looking up") for line in said)
     assert values(trace.wire_packets(), "http.request.method") == ["POST"]
     assert values(trace.wire_packets(), "http.response.code") == ["201"]
     body = trace.sections[1].body

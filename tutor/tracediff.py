@@ -72,6 +72,18 @@ def meaning(trace: Trace) -> Meaning:
     return Meaning(steps, flags, phases, statuses, headers, facts, len(trace.packets))
 
 
+def _ratio(was: float, now: float) -> str:
+    """How B's time compares with A's, in words where a ratio would mislead:
+    a phase whose first and last packet share one timestamp took no
+    measurable time, and no multiple of it means anything."""
+    if round(now, 1) == 0:
+        return "none in B: its packets share one timestamp"
+    if round(was, 1) == 0:
+        return "none in A: its packets share one timestamp"
+    ratio = now / was
+    return f"{ratio:.1f}x" if ratio >= 0.1 else f"1/{was / now:.0f} of A's time"
+
+
 def diff(a: Trace, b: Trace) -> list[str]:
     """What changed from run A to run B, one line each; [] when nothing did."""
     ma, mb = meaning(a), meaning(b)
@@ -90,8 +102,7 @@ def diff(a: Trace, b: Trace) -> list[str]:
         if was is None or now is None:
             out.append(f"phase {key}: {'only in B' if was is None else 'only in A'}")
         elif abs(now - was) >= MIN_MS and abs(now - was) >= MIN_SHARE * max(was, now):
-            times = f"{was:.1f} ms -> {now:.1f} ms"
-            out.append(f"phase {key}: {times} ({now / was if was else 0:.1f}x)")
+            out.append(f"phase {key}: {was:.1f} ms -> {now:.1f} ms ({_ratio(was, now)})")
     if ma.statuses != mb.statuses:
         out.append(
             f"status codes: {' '.join(ma.statuses) or '-'} -> {' '.join(mb.statuses) or '-'}"

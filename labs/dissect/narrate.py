@@ -7,6 +7,7 @@ so the text can never disagree with the bytes shown beside it.
 
 from __future__ import annotations
 
+from labs.dissect.patterns import host
 from labs.dissect.proto import tunnel
 from labs.dissect.proto.base import APPS
 from labs.dissect.roles import Roles, port_of
@@ -227,7 +228,8 @@ def _describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tu
         return summary or f"UDP {n} bytes", _end(said)
     if kind == "ICMPv6":
         what = fields["icmpv6.type"].show
-        return f"ICMPv6 {what}", f"{a} sends {b} an ICMPv6 {what}."
+        said = _neighbor(fields, a, b, dst)
+        return f"ICMPv6 {what}", said or f"{a} sends {b} an ICMPv6 {what}."
     if kind == "ICMP":
         t = _num(fields, "icmp.type")
         kind = fields["icmp.type"].show
@@ -244,16 +246,7 @@ def _describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tu
             )
         return f"ICMP {kind}", f"{a} sends {b} an ICMP {kind}."
     if kind == "ARP":
-        op = _num(fields, "arp.opcode")
-        who, tell = fields["arp.dst.proto_ipv4"].value, fields["arp.src.proto_ipv4"].value
-        if op == 1:
-            return (
-                "ARP request",
-                f"{fields['arp.src.hw_mac'].value} asks everyone on the local network: who has {who}? Tell {tell}.",
-            )
-        if op == 2:
-            return "ARP reply", f"{tell} answers: {tell} is at {fields['arp.src.hw_mac'].value}."
-        return "ARP", f"An ARP message (operation {op})."
+        return _arp(fields, roles)
     wifi = fields.get("wlan.fc.type_subtype")
     if wifi is not None:
         ssid = fields.get("wlan.ssid")
@@ -274,6 +267,60 @@ def _describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tu
         names,
         f"A packet this tool does not decode further ({names}); its bytes are shown as they are.",
     )
+
+
+def _neighbor(fields: dict[str, Field], a: str, b: str, dst: str) -> str:
+    """IPv6 Neighbor Discovery (RFC 4861), IPv6's ARP, in ARP's words; ""
+    for other ICMPv6. The hardware address is the frame's sender."""
+    kind = fields["icmpv6.type"].value
+    mac = fields["eth.src"].value if "eth.src" in fields else ""
+    if kind == "135" and "icmpv6.nd.ns.target_address" in fields:
+        target = fields["icmpv6.nd.ns.target_address"].value
+        if "ipv6.src" in fields and fields["ipv6.src"].value == "::":
+            return (
+                f"A machine checks that nobody else uses {target}: it asks who has it, from the "
+                "unspecified address :: (duplicate address detection)."
+            )
+        if dst.startswith("ff02::1:ff"):
+            return (
+                f"{a} asks the local network, by multicast to the solicited-node group of "
+                f"{target} ({b}): who has {target}?"
+            )
+        return f"{a} asks {b} directly whether it still has {target} (is it still reachable?)."
+    if kind == "136" and "icmpv6.nd.na.target_address" in fields:
+        target = fields["icmpv6.nd.na.target_address"].value
+        src = fields["ipv6.src"].value if "ipv6.src" in fields else ""
+        where = f"{target} is at {mac}" if src == target and mac else f"it answers for {target}"
+        solicited = fields.get("icmpv6.nd.na.flag.s")
+        if solicited is not None and solicited.value == "1":
+            return f"{a} answers {b}: {where}."
+        return f"{a} tells {b}, unasked, that {where.replace('it answers for', 'it has')}."
+    return ""
+
+
+def _yours(roles: Roles, address: str) -> bool:
+    """Whether `address` (no port) is the learner's own computer (`--client`)."""
+    return bool(roles.client) and host(roles.client or "") == address
+
+
+def _arp(fields: dict[str, Field], roles: Roles) -> tuple[str, str]:
+    """ARP (RFC 826) in the words IP packets use for the learner's own side:
+    the asker's hardware address, or the answerer, as "your computer"."""
+    op = _num(fields, "arp.opcode")
+    who, tell = fields["arp.dst.proto_ipv4"].value, fields["arp.src.proto_ipv4"].value
+    mac = fields["arp.src.hw_mac"].value
+    if op == 1:
+        asker = f"your computer ({mac})" if _yours(roles, tell) else mac
+        return (
+            "ARP request",
+            f"{asker} asks everyone on the local network: who has {who}? Tell {tell}.",
+        )
+    if op == 2:
+        if _yours(roles, tell):
+            return "ARP reply", f"your computer ({tell}) answers: {tell} is at {mac}."
+        to = f" your computer ({who})" if _yours(roles, who) else ""
+        return "ARP reply", f"{tell} answers{to}: {tell} is at {mac}."
+    return "ARP", f"An ARP message (operation {op})."
 
 
 def _cut_short(fields: dict[str, Field], layers: tuple[Layer, ...], a: str, b: str) -> str:

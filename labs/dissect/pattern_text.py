@@ -1,5 +1,5 @@
 """The explanation of a step that `labs.dissect.patterns` named (a
-traceroute, ARP, DHCP, a port scan), built from its packets' Views fed one
+traceroute, ARP, IPv6 neighbor discovery, DHCP, a port scan), built from its packets' Views fed one
 at a time, so that `steps.group` and the streamed `tutor explain --json`
 (which never holds a whole step) say the same words."""
 
@@ -231,6 +231,55 @@ class _ArpStory:
         )
 
 
+class _NdStory:
+    """ARP's story for IPv6 Neighbor Discovery (RFC 4861): each (asker,
+    address asked) pair, how often asked, and who answered."""
+
+    def __init__(self) -> None:
+        #: (asker, address asked) -> [times asked, answerer, its MAC]; the asker
+        #: "::" checks an address it wants (RFC 4862), "" marks an unasked answer
+        self.asked: dict[tuple[str, str], list[Any]] = {}
+
+    def add(self, v: View) -> None:
+        what = v.mark[:1]
+        if what == ("ns",):
+            self.asked.setdefault((v.src, v.mark[1]), [0, "", ""])[0] += 1
+        elif what == ("na",):
+            target = v.mark[1]
+            entry = (
+                self.asked.get((v.dst, target))
+                or self.asked.get(("::", target))
+                or self.asked.setdefault(("", target), [0, "", ""])
+            )
+            entry[1], entry[2] = v.src, v.mark[2]
+
+    def text(self) -> str:
+        said = []
+        for (asker, target), (times, src, mac) in self.asked.items():
+            often = f" ({times} times)" if times > 1 else ""
+            verb = "says, unasked," if not asker else "answers"
+            if src == target and mac:
+                answer = f"{target} {verb}{' that' if not asker else ':'} it is at {mac}"
+            else:
+                answer = f"{src} {verb} for {target}" + (f" (from {mac})" if mac else "")
+            if not asker:
+                said.append(answer)
+                continue
+            if asker == "::":
+                ask = (
+                    f"a machine checks that nobody else uses {target}{often} (duplicate address "
+                    "detection, RFC 4862)"
+                )
+            else:
+                ask = f"{asker} asks who has {target}{often}"
+            said.append(f"{ask}; {answer if src else 'no answer came'}")
+        return (
+            "Neighbor Discovery (RFC 4861), IPv6's ARP: a machine asks the local network which "
+            "hardware (MAC) address has an IPv6 address (neighbor solicitation), and the owner "
+            "answers (neighbor advertisement). " + "; ".join(said) + "."
+        )
+
+
 _DHCP_TYPES = {
     "1": "Discover",
     "2": "Offer",
@@ -294,7 +343,7 @@ class _DhcpStory:
         return " ".join(out)
 
 
-def story(name: str) -> _TraceStory | _ScanStory | _ArpStory | _DhcpStory | None:
+def story(name: str) -> _TraceStory | _ScanStory | _ArpStory | _NdStory | _DhcpStory | None:
     """A fresh accumulator for a step named `name`, or None when it is not a pattern's."""
     if name in TRACE.values():
         return _TraceStory()
@@ -302,6 +351,8 @@ def story(name: str) -> _TraceStory | _ScanStory | _ArpStory | _DhcpStory | None
         return _ScanStory()
     if name == "arp":
         return _ArpStory()
+    if name == "nd":
+        return _NdStory()
     if name == "dhcp":
         return _DhcpStory()
     return None

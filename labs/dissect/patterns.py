@@ -1,7 +1,7 @@
 """Patterns that span many packets and conversations, named from the packets
 alone: a traceroute (probes with rising TTL answered by routers' ICMP
-time-exceeded, then by the destination), ARP resolution, a DHCP lease and a
-port scan (one source probing many ports of one host).
+time-exceeded, then by the destination), ARP resolution and IPv6's own (neighbor
+discovery), a DHCP lease and a port scan (one source probing many ports of one host).
 
 `mark` reads what they need of a packet into its `View` (a TTL and a few
 strings); `Patterns` names each packet as `steps.Classifier` is fed them,
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 #: The step names of the patterns (a traceroute by the kind of its probes).
 TRACE = {"udp": "traceroute-udp", "icmp": "traceroute-icmp", "tcp": "traceroute-tcp"}
-NAMES = ("arp", "dhcp", *TRACE.values(), "scan")
+NAMES = ("arp", "nd", "dhcp", *TRACE.values(), "scan")
 
 #: ICMP and ICMPv6 types, by what they are.
 _TYPES = {
@@ -81,6 +81,8 @@ def mark(p: Packet, kind: str, bits: int) -> tuple[int, tuple[str, ...]]:
             facts = (what, _number(ident), _number(seq))
         elif what:
             facts = (what, *_quoted(p))
+        elif kind == "ICMPv6" and f.get("icmpv6.type") in ("135", "136"):
+            facts = _neighbor(p, f)
     elif kind == "ARP":
         f = {fl.filter: fl.value for layer in layers for fl in layer.fields}
         facts = ("arp", f.get("arp.opcode", ""), f.get("arp.src.hw_mac", ""))
@@ -98,6 +100,16 @@ def mark(p: Packet, kind: str, bits: int) -> tuple[int, tuple[str, ...]]:
             found = next((fl.value for fl in ip.fields if fl.filter in ("ip.ttl", "ipv6.hlim")), "")
             ttl = int(found) if found.isdigit() else 0
     return ttl, facts
+
+
+def _neighbor(p: Packet, f: dict[str | None, str]) -> tuple[str, ...]:
+    """("ns", target, sender's MAC) of a neighbor solicitation, ("na",
+    target, sender's MAC, solicited flag) of an advertisement (RFC 4861,
+    4.3-4.4): the MAC is the frame's source, "" without an Ethernet header."""
+    mac = next((fl.value for ly in p.layers for fl in ly.fields if fl.filter == "eth.src"), "")
+    if f["icmpv6.type"] == "135":
+        return ("ns", f.get("icmpv6.nd.ns.target_address", ""), mac)
+    return ("na", f.get("icmpv6.nd.na.target_address", ""), mac, f.get("icmpv6.nd.na.flag.s", ""))
 
 
 def _quoted(p: Packet) -> tuple[str, ...]:
@@ -191,6 +203,8 @@ class Patterns:
             return base  # data: no probe, no answer to one (most packets of a capture)
         if kind == "ARP":
             return "arp"
+        if kind == "ICMPv6" and v.mark[:1] in (("ns",), ("na",)):
+            return "nd"
         if v.mark[:1] == ("dhcp",):
             return "dhcp"
         claimed = self.convs.get(conv)

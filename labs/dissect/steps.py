@@ -1,14 +1,15 @@
 """Group a trace's packets into the phases a learner names: dns, tcp-connect,
 tls, request, response, close (plus "refused" for a SYN answered by RST and
-"data" for other payload), and the patterns of `labs.dissect.patterns`
-(arp, dhcp, a traceroute, a port scan), each with its start time and duration."""
+"data" for other payload), a TFTP transfer, and the patterns of
+`labs.dissect.patterns` (arp, IPv6 neighbor discovery, dhcp, a traceroute, a
+port scan), each with its start time and duration."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from labs.dissect import pattern_text
+from labs.dissect import app_steps, pattern_text
 from labs.dissect.narrate import field_map
 from labs.dissect.patterns import Patterns, mark
 from labs.model.trace import Packet, Step
@@ -21,9 +22,11 @@ TITLES = {
     "request": "Send the request",
     "response": "Receive the response",
     "data": "Exchange data",
+    "tftp": "Transfer a file (TFTP)",
     "retransmit": "Resend lost data (retransmission)",
     "close": "Close the connection",
     "arp": "Find the hardware address (ARP)",
+    "nd": "Find the hardware address (IPv6 Neighbor Discovery)",
     "dhcp": "Get an address (DHCP)",
     "traceroute-udp": "Trace the route (UDP probes)",
     "traceroute-icmp": "Trace the route (ICMP echo probes)",
@@ -65,6 +68,8 @@ class View(NamedTuple):
     mark: tuple[str, ...] = ()
     #: a TCP segment's sequence number as sent (else -1): where its bytes go
     seq: int = -1
+    #: what a DNS or TFTP step's explanation reads of the packet (`app_steps.facts`)
+    app: tuple[str, ...] = ()
 
 
 _NAMES: dict[tuple[str, ...], frozenset[str]] = {}
@@ -104,9 +109,10 @@ def view(p: Packet) -> View:
         else ()
     )
     ttl, facts = mark(p, kind, bits) if kind else (0, ())
+    app = app_steps.facts(p.layers) if "DNS" in names or "TFTP" in names else ()
     return View(
         p.index, p.time, p.src, p.dst, p.summary, names, kind, bits, seg, tls_setup, analysis,
-        ttl, facts, seq,
+        ttl, facts, seq, app,
     )  # fmt: skip
 
 
@@ -200,7 +206,7 @@ class Classifier:
             else:
                 name = current or "data"
         elif kind == "UDP":
-            name = "data"
+            name = "tftp" if "TFTP" in layer_names else "data"
         renames: list[tuple[int, str]] = []
         if refused is not None:
             renames.append((refused, "refused"))
@@ -240,7 +246,13 @@ class Run:
         self.listed: list[str] | dict[str, None] | None = (
             [] if name == "tcp-connect" else None if name in _COUNTED else {}
         )
-        self.story = pattern_text.story(name)
+        self.story = (
+            app_steps.DnsStory()
+            if name == "dns"
+            else app_steps.TftpStory()
+            if name == "tftp"
+            else pattern_text.story(name)
+        )
 
     def add(self, v: View) -> None:
         self.count += 1
@@ -251,7 +263,16 @@ class Run:
         elif self.listed is not None:
             self.listed[v.summary] = None
 
+    def title(self) -> str:
+        """The step's title: a TFTP step's names its files."""
+        if isinstance(self.story, app_steps.TftpStory):
+            return self.story.title()
+        return TITLES.get(self.name, self.name)
+
     def explain(self) -> str:
+        if isinstance(self.story, app_steps.DnsStory):
+            n = self.count
+            return f"{n} packet{'s' if n != 1 else ''} of DNS (RFC 1035): {self.story.text()}."
         if self.story is not None:
             return pattern_text.explain(self.count, self.story.text())
         first = self.first
@@ -280,8 +301,6 @@ def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str])
         )
     if name == "close":
         return f"{verb('close', 'closes')} the connection: each side says it is finished (FIN) or aborts (RST), and the other acknowledges."
-    if name == "dns":
-        return f"{count} of DNS: a question about a name and its answer."
     if name == "tls":
         return f"{verb('set', 'sets')} up encryption: the two sides agree on keys; from then on the content is unreadable on the wire."
     if name == "retransmit":
@@ -317,7 +336,7 @@ def group(packets: Sequence[View], names: list[str]) -> tuple[Step, ...]:
                 name=name,
                 packets=tuple(q.number for q in run),
                 explain=text.explain(),
-                title=TITLES.get(name, name),
+                title=text.title(),
                 start=round(run[0].time - t0, 6),
                 duration=round(run[-1].time - run[0].time, 6),
             )

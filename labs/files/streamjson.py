@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields, is_dataclass, replace
 from json.encoder import encode_basestring as _quote  # type: ignore[attr-defined]
+from operator import attrgetter
 from typing import IO, Any, TextIO
 
 from labs.dissect.expert import Expert
@@ -59,8 +60,9 @@ _BATCH = 4096
 #: filled a table of 8192 with ~3 MB that only the next clear gave back.
 _INTERN_MAX = 1024
 #: The layers whose fields the waterfall reads (`labs.model.waterfall.seen`).
-_READ_LAYERS = ("TCP", "UDP", "ICMP", "TLS", "HTTP", "FTP", "DNS")
+_READ_LAYERS = ("TCP", "UDP", "ICMP", "TLS", "HTTP", "FTP", "DNS", "TFTP")
 _PORTS = ("tcp.srcport", "tcp.dstport")
+_FILTER = attrgetter("filter")
 
 
 class _Compact:
@@ -74,6 +76,16 @@ class _Compact:
     def __init__(self) -> None:
         self.shared: dict[Any, Any] = {}
         self._none: dict[str, tuple[str, ...]] = {}
+        #: a layer's field names -> where the ones read are (the same few
+        #: layouts recur: the fields read are found without a Python loop)
+        self._wanted: dict[tuple[str | None, ...], tuple[int, ...]] = {}
+
+    def _plan(self, names: tuple[str | None, ...]) -> tuple[int, ...]:
+        if len(self._wanted) >= _INTERN_MAX:
+            self._wanted.clear()
+        found = tuple(i for i, n in enumerate(names) if n in READS or n == "dns.qry.type")
+        self._wanted[names] = found
+        return found
 
     def _one(self, key: Any, value: Any) -> Any:
         got = self.shared.get(key)
@@ -91,11 +103,18 @@ class _Compact:
             if not layer.name.startswith(_READ_LAYERS):
                 continue
             into = quoted if layer.name.endswith("(quoted)") else values
-            for f in layer.fields:
-                if f.filter in READS:
-                    into.setdefault(f.filter, []).append(f.value)  # type: ignore[arg-type]
-                elif f.filter == "dns.qry.type" and not qtype:
-                    qtype = f.show
+            fields = layer.fields
+            filters = tuple(map(_FILTER, fields))
+            wanted = self._wanted.get(filters)
+            if wanted is None:
+                wanted = self._plan(filters)
+            for i in wanted:
+                name = filters[i]
+                if name == "dns.qry.type":
+                    if not qtype:
+                        qtype = fields[i].show
+                else:
+                    into.setdefault(name, []).append(fields[i].value)  # type: ignore[arg-type]
         shared = self.shared
         names = ("layers", tuple(layer.name for layer in p.layers))
         layers = shared.get(names) or self._one(names, frozenset(names[1]))
@@ -237,7 +256,7 @@ def _steps(views: Iterator[View], names: bytearray) -> Iterator[Step]:
             name=name,
             packets=tuple(range(first.number, first.number + run.count)),
             explain=run.explain(),
-            title=TITLES.get(name, name),
+            title=run.title(),
             start=round(first.time - t0, 6),
             duration=round(v.time - first.time, 6),
         )

@@ -6,8 +6,7 @@ from the wire.
 
 It reads only dissected `Packet`s (their Wireshark-named fields), never the
 bytes again, so a lab's trace, a capture file and a stored run all get the
-same bars. The renderers draw `Trace.waterfall`; they never time anything.
-"""
+same bars. The renderers draw `Trace.waterfall`; they never time anything."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from labs.model.trace import Packet, Phase
+from labs.model.waterfall_tftp import transfers
 
 #: A busy capture file could hold thousands of connections: the waterfall
 #: keeps the first ones (a renderer could not show more anyway).
@@ -37,7 +37,8 @@ READS = frozenset(
     """tcp.flags tcp.len tcp.srcport tcp.dstport udp.srcport udp.dstport icmp.type icmp.code
     icmp.ident icmp.seq tls.handshake.type tls.handshake.extensions_server_name
     http.request.method http.request.uri ftp.request.command dns.id dns.flags.response
-    dns.qry.name dns.a dns.aaaa tls.handshake.extensions.supported_version""".split()
+    dns.qry.name dns.a dns.aaaa tls.handshake.extensions.supported_version tftp.opcode
+    tftp.source_file tftp.destination_file""".split()
 )
 
 
@@ -75,7 +76,7 @@ class Seen:
 
 
 #: The layers whose fields READS names (by the start of their names).
-_READ_LAYERS = ("TCP", "UDP", "ICMP", "TLS", "HTTP", "FTP", "DNS")
+_READ_LAYERS = ("TCP", "UDP", "ICMP", "TLS", "HTTP", "FTP", "DNS", "TFTP")
 
 
 def seen(p: Packet) -> Seen:
@@ -284,8 +285,8 @@ def _probe_pairs(pkts: Sequence[Seen]) -> list[tuple[Seen, Seen]]:
     for p in pkts:
         if "TCP" in p.layers and "ICMP" not in p.layers and _flags(p) & 0x12 != 0x02:
             continue  # TCP conversations are timed as connections
-        if "DNS" in p.layers:
-            continue
+        if "DNS" in p.layers or "TFTP" in p.layers:
+            continue  # timed as lookups and as transfers
         if p.number("icmp.type") == 3 and p.number("icmp.code") == 4:
             continue  # "fragmentation needed" answers a too-big segment, not a probe
         key = _quoted_key(p)
@@ -340,7 +341,7 @@ def from_seen(packets: Iterable[Seen], several: bool | None = None) -> tuple[Pha
     wire = [p for p in all_pkts if p.origin == "wire"]
     inside = [p for p in all_pkts if p.origin != "wire"]
     t0 = wire[0].time if wire else 0.0
-    groups: list[tuple[str, Phases]] = []
+    groups: list[tuple[str, Phases]] = transfers(wire)  # TFTP's, timed apart from probes
     several = len({p.interface for p in wire}) > 1 if several is None else several
     dns = _dns_pairs(wire)
     by_address: dict[str, list[int]] = {}
@@ -368,8 +369,7 @@ def from_seen(packets: Iterable[Seen], several: bool | None = None) -> tuple[Pha
         if k not in used_dns:
             what = f"DNS {qs[0].qtype} {qs[0].first('dns.qry.name') or ''}".split()
             groups.append((" ".join(what), [("dns", qs + ([a] if a else []))]))
-    for probe, answer in _probe_pairs(wire):
-        groups.append((probe.summary, [("answer", [probe, answer])]))
+    groups += [(q.summary, [("answer", [q, r])]) for q, r in _probe_pairs(wire)]
     groups.sort(key=lambda g: min(p.time for _n, pks in g[1] for p in pks))
     return tuple(_phases(groups[:MAX_EXCHANGES], t0))
 

@@ -16,6 +16,7 @@ HTTP inside the tunnel is added as packets marked "inside-tls".
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 from contextlib import ExitStack
@@ -117,6 +118,15 @@ def _yours(call: Caller, url: str, req: LabRequest) -> None:
          set_here=chosen)  # fmt: skip
 
 
+def _is_ip(host: str) -> bool:
+    """An IP literal: getaddrinfo reads it as it is, with no DNS query."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def record(req: LabRequest, ctx: LabContext) -> Recording[ApiResult]:
     target = check_url(req.target) if req.target else None
     insecure = bool(req.option("insecure"))
@@ -133,8 +143,13 @@ def record(req: LabRequest, ctx: LabContext) -> Recording[ApiResult]:
             return Plan(where["url"], (api.port, kept.port))
         where["url"] = target.geturl()
         port = target.port or (443 if target.scheme == "https" else 80)
-        ctx.say(f"Looking up {target.hostname} ...")
-        iface, host = capture_where(resolve(target.hostname or "", port, socket.SOCK_STREAM))
+        name = target.hostname or ""
+        ctx.say(
+            f"{name} is an address: no DNS lookup needed."
+            if _is_ip(name)
+            else f"Looking up {name} ..."
+        )
+        iface, host = capture_where(resolve(name, port, socket.SOCK_STREAM))
         return Plan(hide_password(where["url"]), (port,), iface=iface, host=host)
 
     def converse(cap: Capture, plan: Plan) -> ApiResult:

@@ -1,0 +1,222 @@
+"""The steps of application protocols that say what their packets did: a
+DNS step counts its questions and answers (RFC 1035), a TFTP step tells each
+transfer, its file, blocks and errors (RFC 1350), and is titled with the
+files ("Download notes.txt over TFTP").
+
+`facts` reads what they need of a packet into its `View.app` (a few
+strings, small enough to cross between processes); the stories are fed
+Views one at a time, so that `steps.group` and the streamed `tutor explain
+--json` say the same words."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from labs.dissect.patterns import host, port
+from labs.model.trace import Layer
+
+if TYPE_CHECKING:
+    from labs.dissect.steps import View
+
+_DNS = ("dns.flags.response", "dns.qry.type", "dns.qry.name", "dns.flags.rcode")
+_TFTP = (
+    "tftp.opcode",
+    "tftp.source_file",
+    "tftp.destination_file",
+    "tftp.block",
+    "data.len",
+    "tftp.error.code",
+    "tftp.error.message",
+)
+#: Questions named at most in a DNS step's explanation, files in a TFTP step's title.
+_LISTED = 5
+_TITLED = 2
+#: TFTP's well-known port, where a client sends its request (RFC 1350).
+_TFTP_PORT = "69"
+
+
+def facts(layers: tuple[Layer, ...]) -> tuple[str, ...]:
+    """("dns", qr, type, name, rcode) or ("tftp", opcode, file, block, data
+    length, error code, error message) of a packet; () for others. Shown
+    values (the type "A", the rcode "NXDOMAIN") as Wireshark shows them."""
+    for layer in layers:
+        if layer.name == "DNS":
+            dns = {fl.filter: fl for fl in reversed(layer.fields) if fl.filter in _DNS}
+            qr = dns["dns.flags.response"].value if "dns.flags.response" in dns else ""
+            return ("dns", qr, *(dns[n].show if n in dns else "" for n in _DNS[1:]))
+        if layer.name == "TFTP":
+            f = {fl.filter: fl.value for fl in reversed(layer.fields) if fl.filter in _TFTP}
+            shown = layer.field("tftp.error.code")
+            if shown is not None and shown.show != shown.value:
+                f["tftp.error.code"] += f" ({shown.show})"
+            if shown is not None and f.get("tftp.error.message") == shown.show:
+                f["tftp.error.message"] = ""  # the message only repeats the code's name
+            name = f.get("tftp.source_file") or f.get("tftp.destination_file", "")
+            return ("tftp", f.get("tftp.opcode", ""), name, *(f.get(n, "") for n in _TFTP[3:]))
+    return ()
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+class DnsStory:
+    """A DNS step's questions (type and name, in order) and answers."""
+
+    def __init__(self) -> None:
+        self.questions = 0
+        self.answers = 0
+        self.asked: dict[str, None] = {}
+        self.errors: dict[str, int] = {}
+
+    def add(self, v: View) -> None:
+        if v.app[:1] != ("dns",):
+            return
+        qr, qtype, name, rcode = v.app[1:5]
+        if qr == "1":
+            self.answers += 1
+            if rcode and rcode not in ("0", "NOERROR", "No error"):
+                self.errors[rcode] = self.errors.get(rcode, 0) + 1
+        else:
+            self.questions += 1
+        if name:
+            self.asked.setdefault(f"{qtype} {name}".strip(), None)
+
+    def text(self) -> str:
+        asked = list(self.asked)
+        listed = ", ".join(asked[:_LISTED])
+        if len(asked) > _LISTED:
+            listed += f" and {len(asked) - _LISTED} more"
+        about = f" ({listed})" if listed else ""
+        q, a = self.questions, self.answers
+        errors = ""
+        if self.errors and a == 1:
+            errors = f" ({next(iter(self.errors))})"
+        elif self.errors:
+            said = [f"{n} {rcode}" for rcode, n in self.errors.items()]
+            errors = (
+                f" ({said[0].replace(' ', ' of them ', 1)}{''.join(', ' + x for x in said[1:])})"
+            )
+        if not q:
+            return f"{'an answer' if a == 1 else _plural(a, 'answer')}{about}{errors}"
+        asks = "a question" if q == 1 else _plural(q, "question")
+        if not a:
+            return f"{asks}{about}; no answer in this step"
+        if a == q:
+            answers = "its answer" if q == 1 else f"their {a} answers"
+        else:
+            answers = _plural(a, "answer")
+        return f"{asks}{about} and {answers}{errors}"
+
+
+class _Transfer:
+    __slots__ = (
+        "client",
+        "server",
+        "file",
+        "write",
+        "port",
+        "blocks",
+        "size",
+        "last",
+        "error",
+        "options",
+    )
+
+    def __init__(self, client: str, server: str, file: str, write: bool):
+        self.client, self.server, self.file, self.write = client, server, file, write
+        self.port = ""
+        self.blocks: set[str] = set()
+        self.size = self.last = 0
+        self.error = ""
+        self.options = False
+
+
+class TftpStory:
+    """Each transfer (from its read or write request): who asked for which
+    file, the port the other side answered from, the blocks and bytes
+    carried, an error."""
+
+    def __init__(self) -> None:
+        self.transfers: list[_Transfer] = []
+        #: a client's endpoint -> its latest transfer
+        self.by_client: dict[str, _Transfer] = {}
+
+    def add(self, v: View) -> None:
+        if v.app[:1] != ("tftp",):
+            return
+        op, file, block, length, error, message = v.app[1:7]
+        if op in ("1", "2"):
+            t = _Transfer(v.src, v.dst, file, op == "2")
+            self.transfers.append(t)
+            self.by_client[v.src] = t
+            return
+        found = self.by_client.get(v.dst) or self.by_client.get(v.src)
+        if found is None:
+            found = _Transfer("", "", file, False)
+            self.transfers.append(found)
+            self.by_client[v.dst] = found
+        t = found
+        server_side = v.dst == t.client
+        if server_side and not t.port:
+            t.port = port(v.src)
+        if op == "3" and block not in t.blocks:
+            t.blocks.add(block)
+            n = int(length) if length.isdigit() else 0
+            t.size += n
+            t.last = n
+        elif op == "5":
+            t.error = f"error {error}" + (f': "{message}"' if message else "")
+        elif op == "6":
+            t.options = True
+
+    def title(self) -> str:
+        files = list(dict.fromkeys(t.file for t in self.transfers if t.file))
+        kinds = {t.write for t in self.transfers if t.file}
+        if not files:
+            return "Transfer a file over TFTP"
+        verb = "Transfer" if len(kinds) > 1 else "Upload" if kinds == {True} else "Download"
+        if len(files) > _TITLED:
+            return f"{verb} {len(files)} files over TFTP"
+        return f"{verb} {' and '.join(files)} over TFTP"
+
+    def text(self) -> str:
+        said, told = [], False
+        for t in self.transfers:
+            said.append(self._one(t, told))
+            told = told or bool(t.port and not t.error)
+        return "TFTP (RFC 1350): " + " ".join(said)
+
+    @staticmethod
+    def _one(t: _Transfer, told: bool) -> str:
+        what = "write" if t.write else "read"
+        if t.client:
+            out = f"{host(t.client)} asks {host(t.server)} to {what} {t.file or 'a file'}"
+        else:
+            out = "A transfer whose request came before the capture"
+        parts = []
+        if t.error:
+            parts.append(f"it answers with {t.error}")
+        elif t.port and port(t.server) == _TFTP_PORT and t.port != _TFTP_PORT:
+            parts.append(
+                f"it answers from port {t.port}"
+                + (
+                    ""
+                    if told
+                    else ", not 69: each transfer gets a port of its own (its transfer ID)"
+                )
+            )
+        if t.options:
+            parts.append("it accepts the options the client proposed (RFC 2347)")
+        if t.blocks:
+            sender = "the client" if t.write else "the server"
+            n = len(t.blocks)
+            parts.append(
+                f"{sender} sends {_plural(n, 'block')} ({t.size:,} bytes), each acknowledged "
+                "before the next"
+            )
+            if n > 1 and t.last < (t.size - t.last) // (n - 1):
+                parts.append(
+                    f"the last, {t.last} bytes, is shorter than the others, which ends the transfer"
+                )
+        return out + "".join(f"; {p}" for p in parts) + "."
