@@ -3,6 +3,7 @@ in-process, and once through the installed command on the real course."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -156,6 +157,17 @@ def test_the_installed_command_on_the_real_course(tmp_path):
 def test_review_with_nothing_due_says_so_without_opening_the_tui(capsys):
     assert main(["glossary", "--review"]) == 0
     assert "Nothing to review yet" in capsys.readouterr().out
+
+
+def test_review_without_a_terminal_says_what_waits_in_one_line(capsys, monkeypatch):
+    from tutor.review import Review
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal
+    Review(Store.open()).schedule(["tcp", "udp"], "lab:test")
+    assert main(["glossary", "--review"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    # Never graded: new terms to learn, not terms "due" (as the outline says).
+    assert len(err) == 1 and "2 new terms to learn, but --review needs a terminal" in err[0]
 
 
 async def test_review_start_opens_on_the_due_term():

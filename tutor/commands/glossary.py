@@ -26,7 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help='print JSON: [{"id", "term", "aliases", "short", "explain", "related", '
         '"source", "fields"}]',
     )
-    p.add_argument("--review", action="store_true", help="review the terms that are due")
+    p.add_argument(
+        "--review",
+        action="store_true",
+        help="review the terms that are due, and learn the new ones",
+    )
     p.set_defaults(func=run)
 
 
@@ -107,7 +111,7 @@ def review() -> int:
         # The review is full-screen: without a terminal it would wait forever.
         store.close()
         return fail(
-            f"{status.count} terms are due, but --review needs a terminal "
+            f"{status.title().capitalize()}, but --review needs a terminal "
             "(it is interactive): run it without a pipe or </dev/null."
         )
     app = make_app(store=store, start="review")
