@@ -23,6 +23,7 @@ from textual.widgets import Button, Footer, Header, Input, Static, TabbedContent
 
 from tutor.screens.trace_screen import MORE_KEYS, PANE_KEYS, TraceScreen
 from tutor.screens.trace_view import in_screen_words
+from tutor.widgets.fitted_input import FittedInput
 from tutor.widgets.lab_options import LabOptionsBar, screen_words
 from tutor.widgets.packet_table import PacketTable
 from tutor.widgets.predict import PredictPanel
@@ -85,15 +86,20 @@ class LabScreen(TraceScreen):
                     "The lab builds its own small network on this machine.", id="target-note"
                 )
             else:
-                yield Input(
+                empty = "(empty: the embedded server)"
+                yield FittedInput(
                     self.initial_target,
-                    placeholder=f"live target {self.lab.target.hint} (empty: the embedded server)",
+                    placeholders=(
+                        f"live target {self.lab.target.hint} {empty}",
+                        f"live target {empty}",
+                        empty,
+                    ),
                     id="target",
                 )
             yield Button("Run the lab", id="run", variant="primary")
         if self.lab.options:
             yield LabOptionsBar(self.lab, id="lab-options")
-        yield Static(Text(self._intro()), id="banner")
+        yield Static(Text(self._intro()), id="banner", classes="intro")
         yield from self.compose_tabs(
             self.lab.id, lesson=self.lesson, topology=self.lab.needs == "netns"
         )

@@ -10,7 +10,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Input, TabbedContent
 
 from tutor.screens.trace_view import meaning_blocks, meaning_widget
+from tutor.widgets.packet_table import PacketTable
 from tutor.widgets.packet_view import PacketView
+from tutor.widgets.step_list import StepList
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -24,6 +26,8 @@ else:
 #: Below this many columns the steps pane narrows and "What happened" comes first, and below TINY it goes
 #: (the steps stay in "What it means"); below SHORT rows the chrome folds.
 NARROW, TINY, SHORT = 140, 100, 40
+#: The steps pane's least width (it takes at most a third of the screen's).
+STEPS_MIN = 24
 
 
 class LabViewMixin(_Base):
@@ -49,6 +53,18 @@ class LabViewMixin(_Base):
         # itself out again when its own width changes (PacketTable.on_resize).
         if self.trace is not None and self.is_narrow() != was_narrow:
             self.refill_packets()
+        self.fit_steps()
+
+    def fit_steps(self) -> None:
+        """The steps pane is as wide as its longest row (`StepList`), but
+        leaves the packet list the width it needs and takes at most
+        a third of the screen: a longer title ends in "…"."""
+        if self.trace is None or not self.trace.packets:
+            return
+        width = self.size.width or self.app.size.width
+        need = self.query_one(PacketTable).least_width(self.trace.packets, self.is_narrow())
+        most = min(width - need, width // 3)
+        self.query_one(StepList).most = max(STEPS_MIN, most)
 
     def is_narrow(self) -> bool:
         return self.has_class("-narrow")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import ScrollableContainer, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
@@ -31,7 +31,8 @@ class StreamsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(f"[b]{self.title_text}[/b]  (Esc closes)")
-            with VerticalScroll():
+            # Both ways: a conversations table wider than the dialog scrolls, not cut.
+            with ScrollableContainer():
                 # markup off: a stream's bytes are shown as they are
                 yield Static(self.text, id="streams-text", markup=False)
 

@@ -17,12 +17,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Markdown, OptionList, Static, TabbedContent, TabPane
 
 from tutor.screens.lab_view import LabViewMixin
-from tutor.screens.trace_view import OneRowEach, fill_steps, fitted_banner
+from tutor.screens.trace_view import OneRowEach, fitted_banner
 from tutor.widgets.diagrams import LadderView, TraceDiagrams
 from tutor.widgets.filter_bar import FilterBar
 from tutor.widgets.packet_table import PacketTable
 from tutor.widgets.packet_view import PacketView, Pane
 from tutor.widgets.predict import PredictPanel
+from tutor.widgets.step_list import StepList
 
 if TYPE_CHECKING:
     from labs.model.trace import Packet, Trace
@@ -79,7 +80,7 @@ class TraceScreen(LabViewMixin, Screen[None]):
             with TabPane("Packets", id="wire-tab"):
                 yield FilterBar(id="filter-bar")
                 with Horizontal(id="top"):
-                    yield OptionList(id="steps")
+                    yield StepList(id="steps")
                     yield PacketTable(id="packets", cursor_type="row", zebra_stripes=True)
                 yield PacketView(lab_id, topology=topology, id="packet")
             with TabPane("What it means", id="meaning-tab"):
@@ -100,7 +101,8 @@ class TraceScreen(LabViewMixin, Screen[None]):
         self.shown = None
         self.query_one(PacketView).secrets = trace.secret_values()
         self.set_banner(*fitted_banner(trace))
-        fill_steps(self.query_one("#steps", OptionList), trace)
+        self.query_one(StepList).fill(trace)
+        self.fit_steps()
         self.query_one(FilterBar).set_trace(trace)
         self.refill_packets()
         self.show_meaning()

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual.widgets import DataTable, Markdown, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Markdown, Static
 
 from labs.model.trace import mask_secrets, mask_value, secret_parts
 
@@ -199,35 +198,3 @@ def in_screen_words(text: str, words: dict[str, str]) -> str:
     for flag, said in sorted(words.items(), key=lambda kv: -len(kv[0])):
         text = text.replace(flag, said)
     return text.replace("--timeout S waits longer", "a slower server may need the CLI's --timeout")
-
-
-def fill_steps(steps: OptionList, trace: Trace) -> None:
-    """The steps timeline: each step's name, when it started, and what it was."""
-    steps.clear_options()
-    # In one call: a large capture has hundreds of steps, each added alone lays the list out.
-    steps.add_options(
-        [
-            Option(
-                Text.assemble(
-                    (f"{step.name}", "bold"),
-                    (f"  {step.start * 1000:.1f} ms\n", "dim"),
-                    ("  " + (step.title or step.explain), ""),
-                ),
-                id=f"step-{n}",
-            )
-            for n, step in enumerate(trace.steps)
-        ]
-    )
-
-
-def fill_packets(table: DataTable[object], trace: Trace) -> None:
-    """The packet list; what never crossed the wire says so."""
-    table.clear()
-    for p in trace.packets:
-        summary = Text(p.summary)
-        if p.origin != "wire":
-            summary = Text.assemble(("inside TLS: ", "italic magenta"), p.summary)
-        if p.conversation and p.origin == "wire":
-            summary = Text.assemble((f"[{p.conversation}] ", "dim"), summary)
-        cells = (str(p.index), f"{p.time * 1000:.1f} ms", Text(p.src), Text(p.dst), summary)
-        table.add_row(*cells, key=str(p.index))

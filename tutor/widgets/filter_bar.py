@@ -16,9 +16,18 @@ from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
+from tutor.widgets.fitted_input import FittedInput
+
 if TYPE_CHECKING:
     from labs.model.trace import Packet, Trace
 
+#: The filter box's placeholder, the longest that fits the box first.
+EXAMPLES = (
+    "/ filter, e.g. dns · tcp.flags.syn == 1 · http.response.code >= 400 · !arp",
+    "/ filter, e.g. dns · tcp.flags.syn == 1 · !arp",
+    "/ filter, e.g. dns · !arp",
+    "/ filter",
+)
 #: The name being typed at the end of the box ("tcp.fl" in "dns || tcp.fl").
 _LAST_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*$")
 
@@ -62,8 +71,8 @@ class FilterBar(Horizontal):
         self.trace: Trace | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(
-            placeholder="/ filter, e.g. dns · tcp.flags.syn == 1 · http.response.code >= 400 · !arp",
+        yield FittedInput(
+            placeholders=EXAMPLES,
             suggester=self.suggester,
             compact=True,
             id="filter",

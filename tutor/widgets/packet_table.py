@@ -125,9 +125,7 @@ class PacketTable(DataTable[object]):
         if not self.show_vertical_scrollbar and len(packets) > self.size.height - 1:
             width -= self.styles.scrollbar_size_vertical  # about to appear
         pad = 2 * self.cell_padding
-        index = max(len(str(p.index)) for p in packets)
-        when = max(len(f"{p.time * 1000:.1f} ms") for p in packets)
-        fixed = (max(index, 1) + pad) + (max(when, 4) + pad) + pad
+        fixed = self._fixed(packets)
         longest = max(len(p.summary) for p in packets) + 16  # room for "inside TLS: ", "[data 1] "
         for short in (False, True):
             ends = max(len(endpoints(p.src, p.dst, short)) for p in packets)
@@ -135,6 +133,30 @@ class PacketTable(DataTable[object]):
             if left >= min(longest, MIN_WHAT):
                 return (min(left, longest) if left < longest else None), short, None
         return MIN_WHAT, True, max(width - fixed - MIN_WHAT - pad, 8)
+
+    def _fixed(self, packets: tuple[Packet, ...]) -> int:
+        """The cells of "#" and "Time", and of the padding of "What happened"."""
+        pad = 2 * self.cell_padding
+        index = max(len(str(p.index)) for p in packets)
+        when = max(len(f"{p.time * 1000:.1f} ms") for p in packets)
+        return (max(index, 1) + pad) + (max(when, 4) + pad) + pad
+
+    def least_width(self, packets: tuple[Packet, ...], narrow: bool) -> int:
+        """The narrowest the list of `packets` is readable in, scrollbar and
+        borders counted (the steps pane beside it may take the rest): narrow,
+        "What happened" MIN_WHAT wide and the addresses in their short form;
+        wide, each address whole in its column and twice that for what happened."""
+        if not packets:
+            return 0
+        pad = 2 * self.cell_padding
+        if narrow:
+            what = MIN_WHAT
+            ends = max(len(endpoints(p.src, p.dst, True)) for p in packets) + pad
+        else:
+            what = 2 * MIN_WHAT
+            ends = max(len(p.src) for p in packets) + max(len(p.dst) for p in packets) + 2 * pad
+        chrome = self.styles.scrollbar_size_vertical + self.styles.gutter.width
+        return self._fixed(packets) + what + ends + chrome
 
     def row_of(self, index: int) -> int | None:
         """The row showing packet `index`, or None when the filter hides it."""
