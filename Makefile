@@ -31,9 +31,12 @@ sysdeps:
 	else echo "not root: skipping system packages ($(SYSPKGS)); tests that need them are skipped"; fi
 
 # The linters, the type checker and the import contracts (pyproject.toml),
-# then the tests: all of it is what CI runs.
+# then the tests: all of it is what CI runs. Two test processes (pytest-xdist),
+# each taking whole files: the suite is mostly CPU, and a lab's namespaces,
+# servers and temporary files are named by the process that made them, so
+# the two never take each other's for their own.
 test: sysdeps $(STAMP) lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check tutor labs tests scripts

@@ -50,6 +50,15 @@ def _netns(pid: int) -> list[str]:
     return [line.split()[0] for line in out.splitlines() if line.startswith(f"tutor-{pid}-")]
 
 
+def _parent(pid: int) -> int | None:
+    """Process `pid`'s parent (a drill another test process started is not ours)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return next((int(x.split()[1]) for x in status.splitlines() if x.startswith("PPid:")), None)
+
+
 def _temps(pid: int) -> list[str]:
     return [n for n in os.listdir(tempfile.gettempdir()) if n.startswith(f"tutor-drill-{pid}-")]
 
@@ -155,7 +164,7 @@ def test_sigterm_while_starting_leaves_nothing(tutor_home):
         new = [
             n
             for n in set(os.listdir(tempfile.gettempdir())) - before
-            if n.startswith("tutor-drill-")
+            if n.startswith("tutor-drill-") and _parent(int(n.split("-")[2])) == cli.pid
         ]
         keeper = int(new[0].split("-")[2]) if new else None
         time.sleep(0.02)

@@ -206,7 +206,10 @@ def test_gateway_nat_with_a_rate_and_mtu_says_what_they_did():
 
 
 def _forwarders() -> set[int]:
-    out = subprocess.run(["pgrep", "-f", "slow_agent import main"], capture_output=True, text=True)
+    """This process's forwarders (an agent's command line names its parent),
+    so another test process's runs never count."""
+    mark = f"getppid\\(\\) == {os.getpid()} .*slow_agent import main"
+    out = subprocess.run(["pgrep", "-f", mark], capture_output=True, text=True)
     return {int(p) for p in out.stdout.split()}
 
 

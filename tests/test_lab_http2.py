@@ -55,7 +55,10 @@ def no_learner_keylog(monkeypatch):
 
 
 def _keylogs() -> set[str]:
-    return set(glob.glob(os.path.join(tempfile.gettempdir(), "tutor-http2-*.keys")))
+    """This process's key logs (named with its pid): another test process's
+    runs (pytest -n 2) never count."""
+    mine = f"tutor-http2-{os.getpid()}-*.keys"
+    return set(glob.glob(os.path.join(tempfile.gettempdir(), mine)))
 
 
 def _port(trace: Trace) -> int:

@@ -33,7 +33,10 @@ def no_learner_keylog(monkeypatch):
 
 
 def _keylogs() -> set[str]:
-    return set(glob.glob(os.path.join(tempfile.gettempdir(), "tutor-tls-*.keys")))
+    """This process's key logs (named with its pid): another test process's
+    runs (pytest -n 2) never count."""
+    mine = f"tutor-tls-{os.getpid()}-*.keys"
+    return set(glob.glob(os.path.join(tempfile.gettempdir(), mine)))
 
 
 def _run(target: str | None = None, timeout: float = 5, **options) -> Trace:
