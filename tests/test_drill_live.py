@@ -129,6 +129,7 @@ def test_drill_played_live(drill, seed, tutor_home, tmp_path):
     assert api.drill_stop(tutor_home) and api.drill_state(tutor_home) is None
 
 
+@pytest.mark.kills_runs
 def test_killed_keeper_is_cleaned_by_doctor(tutor_home):
     api.drill_start(tutor_home, "dns-nxdomain", 1)
     pid = _keeper(tutor_home)

@@ -169,6 +169,7 @@ def _chromium_groups(folder: Path) -> set[int]:
     return groups
 
 
+@pytest.mark.kills_runs
 @needs_chromium
 def test_sigkill_leaves_a_browser_and_folder_that_doctor_removes(own_tmp) -> None:
     env = {**os.environ, "TUTOR_HOME": str(own_tmp / "home"), "TUTOR_CAPTURE": "reconstructed"}

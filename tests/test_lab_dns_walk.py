@@ -175,6 +175,7 @@ def test_cancel_in_the_middle_stops_unbound_and_the_servers():
     assert unbounds() == []
 
 
+@pytest.mark.kills_runs
 @pytest.mark.needs_root
 @walk_here
 def test_a_killed_run_leaves_unbound_that_cleanup_kills(tmp_path):

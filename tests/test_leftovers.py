@@ -128,6 +128,7 @@ def test_only_dead_runs_and_only_ours_are_cleaned(tmp_path):
     assert mine.exists() and other.exists() and (target / "f").read_text() == "keep"
 
 
+@pytest.mark.kills_runs
 def test_an_orphaned_agent_is_found_and_killed():
     line = "os.getppid() == 999999999 or os._exit(1); from labs.netsim.ns_agent import main"
     fake = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep(60)  # {line}"])

@@ -188,6 +188,7 @@ def test_sigterm_or_ctrl_c_to_a_running_lab_leaves_nothing(signum, code):
     assert all_end(pids)
 
 
+@pytest.mark.kills_runs
 def test_cleanup_leftovers_removes_a_killed_runs_namespaces_and_processes():
     proc = start_child()
     names = child_namespaces(proc)

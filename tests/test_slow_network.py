@@ -258,6 +258,7 @@ def test_live_black_hole_hangs_and_is_explained():
     assert _ours() == []
 
 
+@pytest.mark.kills_runs
 @pytest.mark.needs_root
 @pytest.mark.parametrize("how", ["ctrl-c", "kill-9"])
 def test_namespaces_are_gone_after_ctrl_c_and_after_kill_9_and_cleanup(how, tmp_path):
