@@ -82,6 +82,17 @@ def test_in_chromium(mode, own_tmp) -> None:
         if p.field("http.request.method") and p.field("http.request.method").value == "OPTIONS"
     )
     assert "Chrome/" in pre.field("http.user_agent").value
+    # Each request's steps are titled by that request (its connection carries several).
+    for st in trace.steps:
+        for p in (trace.packets[i] for i in st.packets):
+            if p.field("http.request.method"):
+                said = (
+                    f"({p.field('http.request.method').value} {p.field('http.request.uri').value})"
+                )
+                assert st.title.endswith(said), (st.title, said)
+    titles = [st.title for st in trace.steps]
+    assert any(t.endswith("(GET /api/orders)") for t in titles)
+    assert any(t.endswith("(OPTIONS /api/orders)") for t in titles)
 
 
 @needs_chromium

@@ -1,6 +1,6 @@
 """HTTP as the dissected packets show it: a request header's value, each
 request paired with the response that answered it on its connection, and
-the steps titled by the connection they belong to."""
+the steps titled by the request they belong to."""
 
 from __future__ import annotations
 
@@ -42,14 +42,24 @@ def requests_of(packets: tuple[Packet, ...]) -> list[tuple[Packet, Packet | None
 
 
 def titled_steps(
-    steps: tuple[Step, ...], packets: tuple[Packet, ...], names: Mapping[frozenset[str], str]
+    steps: tuple[Step, ...], packets: tuple[Packet, ...], names: Mapping[int, str]
 ) -> tuple[Step, ...]:
-    """The steps, each titled "TITLE (NAME)" by the name of its connection
-    (`names`, by the two ends of the step's first packet); a step whose
-    connection has no name keeps its title."""
+    """The steps, each titled "TITLE (NAME)" by the request it belongs to
+    (`names`: request packet index -> name): the request in the step, else
+    the last one before it on its connection (a response, the close), else
+    the first one after it (the handshake). A connection can carry several
+    requests, so a name by connection would call them all by the last one's."""
+    by_conn: dict[frozenset[str], list[int]] = {}
+    for index in sorted(names):
+        p = packets[index]
+        by_conn.setdefault(frozenset((p.src, p.dst)), []).append(index)
     out = []
     for st in steps:
         first = packets[st.packets[0]]
-        name = names.get(frozenset((first.src, first.dst)))
-        out.append(replace(st, title=f"{st.title} ({name})") if name else st)
+        asked = by_conn.get(frozenset((first.src, first.dst)), [])
+        inside = [i for i in asked if i in st.packets]
+        before = [i for i in asked if i < st.packets[0]]
+        after = [i for i in asked if i > st.packets[-1]]
+        pick = inside[:1] or before[-1:] or after[:1]
+        out.append(replace(st, title=f"{st.title} ({names[pick[0]]})") if pick else st)
     return tuple(out)

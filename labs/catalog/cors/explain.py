@@ -179,6 +179,6 @@ def explain(rec: Recording[CorsResult]) -> Trace:
             "including those whose answers the browser then hid from the script.",
         )
     )
-    names = {frozenset((p.src, p.dst)): f"{_method(p)} {_uri(p)}" for p, _ in pairs}
+    names = {p.index: f"{_method(p)} {_uri(p)}" for p, _ in pairs}
     steps = titled_steps(trace.steps, trace.packets, names)
     return replace(trace, steps=steps, sections=tuple(sections), facts=facts(pairs, res))

@@ -121,7 +121,7 @@ def explain(rec: Recording[OAuthResult]) -> Trace:
     if res.notes:
         sections.append(Section("What the lab could not do there", "\n".join(res.notes)))
     names = {
-        frozenset((p.src, p.dst)): f"{c.flow}: {c.method} {c.path.split('?')[0]}"
+        p.index: f"{c.flow}: {c.method} {c.path.split('?')[0]}"
         for c, (p, _a) in zip(res.calls, pairs, strict=False)
     }
     steps = titled_steps(trace.steps, packets, names)

@@ -243,8 +243,8 @@ def _embedded_facts(
 
 def labels(
     pairs: list[tuple[Packet, Packet | None]], res: WebhookResult
-) -> dict[frozenset[str], str]:
-    """A short name for each connection, by its two ends, for the step titles."""
+) -> dict[int, str]:
+    """A short name for each request, by its packet index, for the step titles."""
     events = {a.webhook_id: a.event for a in res.attempts}
     tries: dict[str, int] = {}
     out = {}
@@ -257,7 +257,7 @@ def labels(
             name = f"{events.get(wid, 'event')} attempt {tries[wid]} -> receiver"
         else:
             name = f"you -> API: {p.field('http.request.uri').value}"  # type: ignore[union-attr]
-        out[frozenset((p.src, p.dst))] = name
+        out[p.index] = name
     return out
 
 
