@@ -241,9 +241,7 @@ def _embedded_facts(
     return out
 
 
-def labels(
-    pairs: list[tuple[Packet, Packet | None]], res: WebhookResult
-) -> dict[int, str]:
+def labels(pairs: list[tuple[Packet, Packet | None]], res: WebhookResult) -> dict[int, str]:
     """A short name for each request, by its packet index, for the step titles."""
     events = {a.webhook_id: a.event for a in res.attempts}
     tries: dict[str, int] = {}
