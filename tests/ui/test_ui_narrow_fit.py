@@ -95,8 +95,8 @@ async def test_help_says_where_an_app_key_does_something_else(app):
 
     found = dict(sections(type(app)))
     everywhere = dict(found["Everywhere"])
-    assert everywhere["r"] == "Review (in Lab: Run)"
+    assert everywhere["r"] == "Review (in Lab: Run; in Capture file: Read the file again)"
     assert everywhere["q"] == "Quit"  # no screen gives q another job
     assert ("o", "Open a capture file") in found["Course outline"]
     assert ("c", "Conversations") in found["Capture file"]
-    assert not any(k == "r" for k, _ in found["Capture file"])
+    assert ("r", "Read the file again") in found["Capture file"]

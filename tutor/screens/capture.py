@@ -19,10 +19,12 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Input, Label, Static
+from textual.worker import get_current_worker
 
 from tutor.screens.trace_screen import MORE_KEYS, PANE_KEYS, TraceScreen
 from tutor.screens.trace_view import SEP, OneRowEach, capture_banner
 from tutor.widgets.packet_table import PacketTable
+from tutor.widgets.packet_view import PacketView
 
 if TYPE_CHECKING:
     from labs.model.trace import Trace
@@ -78,9 +80,18 @@ class CaptureScreen(TraceScreen):
     SUB_TITLE = "Capture file"
     NO_TRACE_YET = "The capture file is not read yet (or could not be)."
 
+    # r reads the file again: on both trace screens r makes the trace (the
+    # lab screen's r runs the lab), so a learner coming from a lab gets the
+    # nearest thing, not the glossary review r opens elsewhere.
     BINDINGS = [
         *PANE_KEYS,
         Binding("d", "timing", "Timing"),
+        Binding(
+            "r",
+            "reload",
+            "Reload",
+            tooltip="Read the file again",
+        ),
         *MORE_KEYS,
         Binding("escape", "back", "Close"),
     ]
@@ -119,10 +130,15 @@ class CaptureScreen(TraceScreen):
             self.query_one("#filter", Input).value = self.request.filter
         self._load()
 
+    def action_reload(self) -> None:
+        self.set_banner(f"Reading {self.request.name} again…", "warn")
+        self._load()
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="capture")
     def _load(self) -> None:
         from labs.api import LabError, explain_file
 
+        worker = get_current_worker()
         request = self.request
         # One more than the screen opens: a file that has it is refused.
         limit = min(request.limit or MAX_PACKETS + 1, MAX_PACKETS + 1)
@@ -137,6 +153,8 @@ class CaptureScreen(TraceScreen):
                 self.Failed(f"Could not read {request.name}: {type(err).__name__}: {err}")
             )
         else:
+            if worker.is_cancelled:  # r again meanwhile: the newer read reports
+                return
             if len(trace.packets) > MAX_PACKETS:
                 self.post_message(self.Failed(too_many(request.name)))
             else:
@@ -144,9 +162,16 @@ class CaptureScreen(TraceScreen):
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
+        # A reload keeps the learner on the packet they were reading.
+        view = self.query_one(PacketView)
+        index = view.packet.index if view.packet is not None else None
+        first = self.trace is None
         self.show_trace(message.trace)
-        if self.request.show_secrets:
+        if first and self.request.show_secrets:
             self.action_toggle_secrets()
+        row = self.query_one(PacketTable).row_of(index) if index is not None else None
+        if row is not None:
+            self.query_one(PacketTable).move_cursor(row=row)
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:

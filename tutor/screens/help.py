@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -61,9 +62,19 @@ def _rows(bindings: list[Binding]) -> list[tuple[str, str]]:
 Section = tuple[str, list[tuple[str, str]]]
 
 
-def sections(app: type[DOMNode]) -> list[Section]:
+def works(here: DOMNode, binding: Binding) -> bool:
+    """Whether the key does something on `here` now, as its footer decides
+    (`check_action`): a lab opened without a lesson has no predictions."""
+    namespace, action, parameters = parse_action(binding.action)
+    node: DOMNode = here.app if namespace == "app" else here
+    return bool(node.check_action(action, parameters))
+
+
+def sections(app: type[DOMNode], here: DOMNode | None = None) -> list[Section]:
     """Every key, by where it works; `app` is the app's class (its own keys
-    work everywhere), passed in so this module needs no import of it."""
+    work everywhere), passed in so this module needs no import of it. The
+    section of `here` (the screen help was opened on) lists only the keys
+    that work on it now."""
     from tutor.screens.capture import CaptureScreen
     from tutor.screens.glossary import GlossaryScreen
     from tutor.screens.lab import LabScreen
@@ -74,7 +85,10 @@ def sections(app: type[DOMNode]) -> list[Section]:
     from tutor.screens.review import ReviewScreen
 
     def rows(cls: type[DOMNode]) -> list[tuple[str, str]]:
-        return _rows([b for b in cls.BINDINGS if isinstance(b, Binding)])
+        bindings = [b for b in cls.BINDINGS if isinstance(b, Binding)]
+        if isinstance(here, cls):
+            bindings = [b for b in bindings if works(here, b)]
+        return _rows(bindings)
 
     found = [
         ("Course outline", rows(OutlineScreen) + rows(OutlineTree) + WIDGET_KEYS["Course outline"]),
@@ -91,7 +105,8 @@ def sections(app: type[DOMNode]) -> list[Section]:
 
 def _except(everywhere: list[tuple[str, str]], screens: list[Section]) -> list[tuple[str, str]]:
     """The app's keys, each saying where a screen gives it another job
-    ("Review (in Lab: Run)"): r reviews everywhere but in a lab, where it runs it."""
+    ("Review (in Lab: Run; ...)"): r reviews everywhere but on the trace screens,
+    where it makes the trace (runs the lab, reads the file again)."""
     out = []
     for key, words in everywhere:
         other = [
@@ -116,7 +131,8 @@ class HelpScreen(ModalScreen[None]):
         # Each section a two-column grid: a description that wraps stays in
         # its column instead of running back under the keys.
         blocks = []
-        found = sections(type(self.app))
+        below = [s for s in self.app.screen_stack if s is not self]
+        found = sections(type(self.app), below[-1] if below else None)
         # The keys' column as wide as the widest key, so descriptions get the rest.
         keys = max(len(key) for _title, rows in found for key, _what in rows)
         for title, rows in found:

@@ -79,10 +79,13 @@ class FieldTree(Tree[NodeData]):
 
 
 class PacketView(Vertical):
+    # The tree has no horizontal scrollbar: it cost a row of the few an 80x24
+    # terminal leaves the tree, for one "▏". A label wider than the pane still
+    # scrolls (← →), and the narration above says the selected field whole.
     DEFAULT_CSS = """
     PacketView #narration { height: auto; max-height: 7; padding: 0 1; border: round $accent 50%; }
     PacketView #bottom { height: 1fr; }
-    PacketView #fields { width: 1fr; border: round $primary 40%; }
+    PacketView #fields { width: 1fr; border: round $primary 40%; scrollbar-size-horizontal: 0; }
     PacketView #side { width: 78; border: round $primary 40%; }
     PacketView #topology { height: auto; padding: 0 1; color: $accent; }
     PacketView.narrow #side { width: 46; }
