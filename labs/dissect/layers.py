@@ -10,6 +10,7 @@ builds Packets and Traces from these; `labs.dissect.session` holds the
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from labs.dissect import proto
@@ -309,6 +310,7 @@ def _scapy_or_fast(
 #: a conversation a header quoted in an ICMP error names, too).
 _IPS = frozenset(("IP", "IPv6", "IPerror", "IPerror6"))
 _STREAMED = {"UDP": "udp", "UDPerror": "udp", "TCPerror": "tcp"}
+_FILTER, _VALUE = attrgetter("filter"), attrgetter("value")
 
 
 def _streamed(session: Session, lay: Layer, header: Any, ip: tuple[str, str]) -> Layer:
@@ -328,10 +330,9 @@ def _streamed(session: Session, lay: Layer, header: Any, ip: tuple[str, str]) ->
 def _analyze(session: Session, tcp: Layer, ends: dict[str, Any]) -> Layer:
     """The TCP layer with Wireshark's `tcp.analysis.*` fields added, and
     `session.analysis` set for the narration."""
-    by: dict[str, str] = {}
-    for f in tcp.fields:
-        if f.filter and f.filter not in by:
-            by[f.filter] = f.value
+    # Each name's first field's value (the later ones are overwritten).
+    back = tcp.fields[::-1]
+    by: dict[str | None, str] = dict(zip(map(_FILTER, back), map(_VALUE, back), strict=True))
     try:
         wscale = by.get("tcp.options.wscale.shift")
         segment = Segment(

@@ -4,6 +4,8 @@ the Fields added under the TCP layer, and a sentence for the learner."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from labs.model.trace import Field
 
 #: Wireshark's field, its Expert Info text, and what it means for a learner.
@@ -252,19 +254,23 @@ def _nxtseq(v: int, at: int) -> Field:
     )
 
 
-_MAKERS = {"seq": _seq, "ack": _ack, "unacked": _unacked, "nxtseq": _nxtseq}
-_MEMO: dict[tuple[str, int, int], Field] = {}
+#: One table per kind of Field, by value << 32 | the header's offset (both
+#: below 2**32; an int key costs no tuple). Most values repeat (0, 1, the
+#: same sizes in every connection); a table is emptied when it grows too big.
+_SEQS: dict[int, Field] = {}
+_ACKS: dict[int, Field] = {}
+_UNACKED: dict[int, Field] = {}
+_NXTS: dict[int, Field] = {}
+_MEMO_MAX = 12_500
 
 
-def _field(kind: str, v: int, at: int) -> Field:
-    """The Field, made once for each value and place (most repeat: 0, 1,
-    the same sizes in every connection)."""
-    key = (kind, v, at)
-    hit = _MEMO.get(key)
-    if hit is None:
-        if len(_MEMO) > 50_000:
-            _MEMO.clear()
-        hit = _MEMO[key] = _MAKERS[kind](v, at)
+def _made(
+    memo: dict[int, Field], key: int, make: Callable[[int, int], Field], v: int, at: int
+) -> Field:
+    """The Field for `v` at `at`, made once while `memo` keeps it."""
+    if len(memo) > _MEMO_MAX:
+        memo.clear()
+    hit = memo[key] = make(v, at)
     return hit
 
 
@@ -280,13 +286,19 @@ def numbered(
     and tcp.seq before the raw sequence number, tcp.nxtseq and tcp.ack
     before the raw acknowledgment number."""
     seq, ack, nxt = numbers
-    head: tuple[Field, ...] = (_field("seq", seq, at),)
-    if stream is not None:
-        head = (stream, *head)
-    mid = (_field("nxtseq", nxt, at), _field("ack" if acked else "unacked", ack, at))
+    key = (seq << 32) | at
+    f_seq = _SEQS.get(key) or _made(_SEQS, key, _seq, seq, at)
+    key = (nxt << 32) | at
+    f_nxt = _NXTS.get(key) or _made(_NXTS, key, _nxtseq, nxt, at)
+    key = (ack << 32) | at
+    if acked:
+        f_ack = _ACKS.get(key) or _made(_ACKS, key, _ack, ack, at)
+    else:
+        f_ack = _UNACKED.get(key) or _made(_UNACKED, key, _unacked, ack, at)
+    head = (f_seq,) if stream is None else (stream, f_seq)
     if len(given) > 3 and given[2].filter == "tcp.seq_raw" and given[3].filter == "tcp.ack_raw":
-        return (*given[:2], *head, given[2], *mid, *given[3:])
-    return (*given, *head, *mid)
+        return given[:2] + head + (given[2], f_nxt, f_ack) + given[3:]
+    return given + head + (f_nxt, f_ack)
 
 
 __all__ = ["KINDS", "ORDER", "TAGS", "fields", "numbered", "sentence", "tag"]

@@ -37,6 +37,9 @@ class Rule:
     #: flags a window's explanation depends on): then it is reused for equal
     #: (value, layer_key(layer)).
     layer_key: Callable[[Any], Any] | None = None
+    #: False for values that (almost) never repeat (sequence numbers,
+    #: checksums): the Field is made each time, never looked for.
+    repeats: bool = True
 
 
 #: (rule, value, offset, length) -> Field. Most header fields repeat from
@@ -72,7 +75,7 @@ def text(v: Any) -> str:
 
 
 def make_field(rule: Rule, value: Any, offset: int, length: int, layer: Any = None) -> Field:
-    if rule.uses_layer and rule.layer_key is None:
+    if (rule.uses_layer and rule.layer_key is None) or not rule.repeats:
         return _make_field(rule, value, offset, length, layer)
     try:
         key: tuple[Any, ...] = (id(rule), value, offset, length)
@@ -91,16 +94,8 @@ def make_field(rule: Rule, value: Any, offset: int, length: int, layer: Any = No
 def _make_field(rule: Rule, value: Any, offset: int, length: int, layer: Any) -> Field:
     shown = rule.value(value)
     explain = rule.explain if isinstance(rule.explain, str) else rule.explain(value, layer)
-    return Field(
-        name=rule.label,
-        filter=rule.filter,
-        value=shown,
-        show=rule.show(value) if rule.show else shown,
-        offset=offset,
-        length=length,
-        explain=explain,
-        secret=rule.secret,
-    )
+    show = rule.show(value) if rule.show else shown
+    return Field(rule.label, rule.filter, shown, show, offset, length, explain, rule.secret)
 
 
 def plain_field(layer: Any, spot: Spot) -> Field:
@@ -175,7 +170,11 @@ class Planned:
             if n in self.skip:
                 continue
             rule = self.rules.get(n)
-            keyed = rule is not None and (not rule.uses_layer or rule.layer_key is not None)
+            keyed = (
+                rule is not None
+                and rule.repeats
+                and (not rule.uses_layer or rule.layer_key is not None)
+            )
             memo: dict[Any, Field] | None = {} if keyed else None
             steps.append((n, start + off, ln, rule, memo, rule.layer_key if rule else None))
         self.plans[(id(found), start)] = (found, steps)

@@ -124,6 +124,7 @@ TCP = {
         explain=_seq_explain,
         uses_layer=True,
         layer_key=_syn_bit,
+        repeats=False,
     ),
     "ack": Rule(
         "Acknowledgment number",
@@ -132,6 +133,7 @@ TCP = {
         explain=_ack_explain,
         uses_layer=True,
         layer_key=_ack_bit,
+        repeats=False,
     ),
     "dataofs": Rule(
         "Header length",
@@ -148,7 +150,11 @@ TCP = {
         layer_key=_syn_bit,
     ),
     "chksum": Rule(
-        "Checksum", "tcp.checksum", hex4, explain="Lets the receiver detect damaged data."
+        "Checksum",
+        "tcp.checksum",
+        hex4,
+        explain="Lets the receiver detect damaged data.",
+        repeats=False,
     ),
     "urgptr": Rule("Urgent pointer", "tcp.urgent_pointer", dec),
 }
@@ -350,7 +356,7 @@ UDP = {
         lambda v: f"{int(v)} bytes",
         lambda v, layer: f"The UDP header (8 bytes) plus {max(int(v) - 8, 0)} bytes of data.",
     ),
-    "chksum": Rule("Checksum", "udp.checksum", hex4),
+    "chksum": Rule("Checksum", "udp.checksum", hex4, repeats=False),
 }
 
 header("UDP")(rules_mapper("UDP", UDP))
