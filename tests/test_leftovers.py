@@ -193,3 +193,21 @@ def test_sigterm_of_a_two_process_explain_stops_its_child_at_once(tmp_path):
     assert (
         not Path(f"/proc/{child}").exists() or "zombie" in Path(f"/proc/{child}/status").read_text()
     )
+
+
+def test_a_sigterm_while_a_lab_closes_lands_after_everything_is_closed():
+    """The CLI turns SIGTERM into an exception wherever its main thread is;
+    one landing in a closing `finally` cut the ftp lab's folder removal short
+    (a CI run under load). The run's stack closes whole, then it lands."""
+    from labs.kit.run import ClosingStack
+    from tutor.commands import Terminated, sigterm_as_interrupt
+
+    closed: list[str] = []
+
+    def remove_folder() -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives half way
+        closed.append("the folder")
+
+    with pytest.raises(Terminated), sigterm_as_interrupt(), ClosingStack() as stack:
+        stack.callback(remove_folder)
+    assert closed == ["the folder"]

@@ -10,6 +10,7 @@ the clock, opening and settling the capture (live or reconstructed), the
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -59,7 +60,7 @@ def capture_run(
     Servers, the capture and anything `setup` entered into the stack are
     closed on the way out, also on error, cancel and Ctrl-C."""
     started, clock = now()
-    with ExitStack() as stack:
+    with ClosingStack() as stack:
         plan = setup(stack)
         cap = stack.enter_context(
             open_capture(
@@ -83,6 +84,33 @@ def capture_run(
     return recording(
         lab, plan.target, cap.kind, cap.note, raws, result, started, clock, cap.conversations()
     )
+
+
+class ClosingStack(ExitStack):
+    """An ExitStack whose closing Ctrl-C and SIGTERM do not cut short: the
+    CLI turns them into an exception wherever its main thread is, and one
+    landing inside a closing `finally` (a server's folder half removed)
+    would leave things behind. While it closes they are held; the first
+    lands once everything is closed. (The TUI runs labs off the main thread,
+    where no signal handler runs.)"""
+
+    def __exit__(self, *exc: Any) -> bool:
+        if threading.current_thread() is not threading.main_thread():
+            return bool(super().__exit__(*exc))
+        held: list[int] = []
+        # Python runs handlers in the main thread whichever thread the signal
+        # reached, so the handlers are swapped, not the thread's signal mask.
+        previous = {
+            signum: signal.signal(signum, lambda signum, frame: held.append(signum))
+            for signum in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            return bool(super().__exit__(*exc))
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            for first in held[:1]:
+                signal.raise_signal(first)
 
 
 @contextmanager
