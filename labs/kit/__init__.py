@@ -32,7 +32,7 @@ from labs.kit.exchange import header, requests_of, titled_steps
 from labs.kit.keylog import KEYLOG_ENV, keylog_file
 from labs.kit.net import network_errors
 from labs.kit.record import Recording, load_recording, save_recording
-from labs.kit.run import Plan, capture_run, make_trace, now, recording
+from labs.kit.run import Plan, capture_run, make_trace, now, recording, signals_held
 from labs.kit.serve import HTTPService
 from labs.model.errors import BadInput, Cancelled, LabError
 from labs.model.trace import Fact, Field, Layer, Packet, Section, Step, Trace
@@ -81,6 +81,7 @@ __all__ = [
     "resolve",
     "save_recording",
     "sender_ip",
+    "signals_held",
     "status_meaning",
     "titled_steps",
 ]

@@ -86,31 +86,38 @@ def capture_run(
     )
 
 
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block ends, then the first lands.
+    The CLI turns them into an exception wherever its main thread is; one
+    landing half way through making or removing something (a folder made
+    but not yet owned, a removal cut short) would leave it behind. Off the
+    main thread (the TUI's labs) no handler runs, so nothing to hold."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    # Python runs handlers in the main thread whichever thread the signal
+    # reached, so the handlers are swapped, not the thread's signal mask.
+    previous = {
+        signum: signal.signal(signum, lambda signum, frame: held.append(signum))
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for first in held[:1]:
+            signal.raise_signal(first)
+
+
 class ClosingStack(ExitStack):
-    """An ExitStack whose closing Ctrl-C and SIGTERM do not cut short: the
-    CLI turns them into an exception wherever its main thread is, and one
-    landing inside a closing `finally` (a server's folder half removed)
-    would leave things behind. While it closes they are held; the first
-    lands once everything is closed. (The TUI runs labs off the main thread,
-    where no signal handler runs.)"""
+    """An ExitStack that closes whole: Ctrl-C and SIGTERM wait (`signals_held`)."""
 
     def __exit__(self, *exc: Any) -> bool:
-        if threading.current_thread() is not threading.main_thread():
+        with signals_held():
             return bool(super().__exit__(*exc))
-        held: list[int] = []
-        # Python runs handlers in the main thread whichever thread the signal
-        # reached, so the handlers are swapped, not the thread's signal mask.
-        previous = {
-            signum: signal.signal(signum, lambda signum, frame: held.append(signum))
-            for signum in (signal.SIGINT, signal.SIGTERM)
-        }
-        try:
-            return bool(super().__exit__(*exc))
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-            for first in held[:1]:
-                signal.raise_signal(first)
 
 
 @contextmanager

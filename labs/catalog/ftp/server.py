@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,8 @@ from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler
 from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
+
+from labs.kit import signals_held
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"
@@ -96,9 +98,13 @@ def ftp_server(
     """Run a read-only FTP server on 127.0.0.1 (ephemeral control port).
     `without` names commands it answers with 500, like an older server
     (e.g. ("EPSV",))."""
-    # The pid in the name: `tutor doctor --cleanup` removes it if this run is killed.
-    root = Path(tempfile.mkdtemp(prefix=f"tutor-ftp-{os.getpid()}-"))
-    try:
+    with ExitStack() as stack:
+        # Made and owned with Ctrl-C and SIGTERM held: one landing in between
+        # would leave the folder behind. The pid in its name: `tutor doctor
+        # --cleanup` removes it if this run is killed.
+        with signals_held():
+            root = Path(tempfile.mkdtemp(prefix=f"tutor-ftp-{os.getpid()}-"))
+            stack.callback(shutil.rmtree, root, ignore_errors=True)
         _write_files(root, files)
         authorizer = DummyAuthorizer()
         # e: change directory, l: list, r: retrieve. Nothing that writes.
@@ -132,5 +138,3 @@ def ftp_server(
         finally:
             stop.set()
             thread.join(timeout=5)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
