@@ -10,7 +10,6 @@ builds Packets and Traces from these; `labs.dissect.session` holds the
 
 from __future__ import annotations
 
-from operator import attrgetter
 from typing import Any
 
 from labs.dissect import proto
@@ -18,9 +17,10 @@ from labs.dissect import tcp_words as words
 from labs.dissect.conversations import stream_field
 from labs.dissect.proto import fast, icmp_ext, inet, l2tp, l2tp3, link, ppp
 from labs.dissect.proto.base import APPS, HEADERS, plain_field, resent_layer
+from labs.dissect.proto.transport import tcp_fields
 from labs.dissect.proto.walk import spots
 from labs.dissect.session import Session, app_layers, data_layer, quoted_layers
-from labs.dissect.tcp_analysis import NOTHING, RESENT, Segment
+from labs.dissect.tcp_analysis import NOTHING, RESENT, Segment, header_numbers
 from labs.model.trace import Field, Layer
 
 __all__ = ["Session", "data_layer", "dissect_layers", "endpoint", "padding_layer"]
@@ -132,7 +132,7 @@ def _map_layers(
     if layers is None:
         layers = []
     analyzed = False
-    ip = ("", "")  # the addresses of the IP header just read
+    ip: Any = None  # the IP header just read
     for layer in chain:
         name = type(layer).__name__
         if name in ("Raw", "Padding"):
@@ -198,20 +198,27 @@ def _map_layers(
             ends["transport"] = name.lower()
             if name == "ARP":
                 ends["src"], ends["dst"] = str(layer.psrc), str(layer.pdst)
-        mapper = HEADERS.get(name, _generic_layer)
-        try:
-            lay, hlen = mapper(layer, offset, data)
-        except Exception:
-            lay, hlen = _generic_layer(layer, offset, data)
         # Only a TCP header under an IP header read as such belongs to a
         # conversation (a damaged packet may show TCP without one).
         if name == "TCP" and not analyzed and ends["src"]:
             analyzed = True
-            lay = _analyze(session, lay, ends)
-        elif name in _STREAMED and ip:
-            lay = _streamed(session, lay, layer, ip)
-        if name in _IPS:
-            ip = (str(layer.src), str(layer.dst))
+            try:
+                fields, hlen = tcp_fields(layer, offset, data)
+                tcp_name = "TCP"
+            except Exception:
+                lay, hlen = _generic_layer(layer, offset, data)
+                tcp_name, fields = lay.name, list(lay.fields)
+            lay = _analyze(session, tcp_name, fields, offset, hlen, ends)
+        else:
+            mapper = HEADERS.get(name, _generic_layer)
+            try:
+                lay, hlen = mapper(layer, offset, data)
+            except Exception:
+                lay, hlen = _generic_layer(layer, offset, data)
+            if name in _STREAMED:
+                lay = _streamed(session, lay, layer, ip)
+            elif name in _IPS:
+                ip = layer
         layers.append(lay)
         offset += hlen
     if offset < len(data) and not layers:
@@ -310,14 +317,15 @@ def _scapy_or_fast(
 #: a conversation a header quoted in an ICMP error names, too).
 _IPS = frozenset(("IP", "IPv6", "IPerror", "IPerror6"))
 _STREAMED = {"UDP": "udp", "UDPerror": "udp", "TCPerror": "tcp"}
-_FILTER, _VALUE = attrgetter("filter"), attrgetter("value")
 
 
-def _streamed(session: Session, lay: Layer, header: Any, ip: tuple[str, str]) -> Layer:
+def _streamed(session: Session, lay: Layer, header: Any, ip: Any) -> Layer:
     """A UDP header (or a TCP/UDP header quoted in an ICMP error) with its
-    conversation's Wireshark stream number (tcp.stream, udp.stream)."""
+    conversation's Wireshark stream number (tcp.stream, udp.stream); `ip`
+    is the IP header read before it (None: no addresses)."""
+    src, dst = ("", "") if ip is None else (str(ip.src), str(ip.dst))
     try:
-        a, b = endpoint(ip[0], int(header.sport)), endpoint(ip[1], int(header.dport))
+        a, b = endpoint(src, int(header.sport)), endpoint(dst, int(header.dport))
     except (AttributeError, TypeError, ValueError):
         return lay  # cut short before its ports
     transport = _STREAMED[type(header).__name__]
@@ -327,45 +335,45 @@ def _streamed(session: Session, lay: Layer, header: Any, ip: tuple[str, str]) ->
     )
 
 
-def _analyze(session: Session, tcp: Layer, ends: dict[str, Any]) -> Layer:
-    """The TCP layer with Wireshark's `tcp.analysis.*` fields added, and
+def _analyze(
+    session: Session, name: str, fields: Any, offset: int, length: int, ends: dict[str, Any]
+) -> Layer:
+    """The TCP layer of these header fields with Wireshark's computed ones
+    (relative numbers, `tcp.stream`, `tcp.analysis.*`) added, and
     `session.analysis` set for the narration."""
-    # Each name's first field's value (the later ones are overwritten).
-    back = tcp.fields[::-1]
-    by: dict[str | None, str] = dict(zip(map(_FILTER, back), map(_VALUE, back), strict=True))
     try:
-        wscale = by.get("tcp.options.wscale.shift")
-        segment = Segment(
-            endpoint(ends["src"], ends["sport"]),
-            endpoint(ends["dst"], ends["dport"]),
-            int(by["tcp.seq_raw"]),
-            int(by["tcp.ack_raw"]),
-            int(by["tcp.flags"], 16),
-            int(by["tcp.len"]),
-            int(by["tcp.window_size_value"]),
-            int(wscale) if wscale is not None else None,
-            session.now,
-            session.index,
-        )
+        seq, ack, bits, seglen, window, wscale = header_numbers(fields)
     except (KeyError, ValueError):
-        return tcp  # a damaged header: nothing sure to say
+        return Layer(name, offset, length, tuple(fields))  # a damaged header: nothing sure to say
+    segment = Segment(
+        endpoint(ends["src"], ends["sport"]),
+        endpoint(ends["dst"], ends["dport"]),
+        seq,
+        ack,
+        bits,
+        seglen,
+        window,
+        wscale,
+        session.now,
+        session.index,
+    )
     session.seq = segment.seq
     analyzer = session.tcp
-    found = analyzer.analyze(segment, tcp.offset)
+    found = analyzer.analyze(segment, offset)
     if analyzer.reused:
         session.stream_index.renew("tcp", segment.src, segment.dst, session.index)
     n = session.stream_index.number("tcp", segment.src, segment.dst, session.index)
     given = words.numbered(
-        tcp.fields,
+        tuple(fields),
         analyzer.numbers,
         bool(segment.flags & 0x10),
-        stream_field("tcp", n, tcp.offset),
-        tcp.offset,
+        stream_field("tcp", n, offset),
+        offset,
     )
     if not found.flags:
-        return Layer(tcp.name, tcp.offset, tcp.length, given)
+        return Layer(name, offset, length, given)
     session.analysis = found
-    return Layer(tcp.name, tcp.offset, tcp.length, (*given, *found.fields))
+    return Layer(name, offset, length, (*given, *found.fields))
 
 
 def _reorders(session: Session, ends: dict[str, Any]) -> bool:

@@ -7,6 +7,9 @@ so the text can never disagree with the bytes shown beside it.
 
 from __future__ import annotations
 
+from itertools import chain
+from operator import attrgetter
+
 from labs.dissect.patterns import host
 from labs.dissect.proto import tunnel
 from labs.dissect.proto.base import APPS
@@ -16,12 +19,18 @@ from labs.model.trace import Field, Layer
 
 def field_map(layers: tuple[Layer, ...]) -> dict[str, Field]:
     """Wireshark name -> the first field with that name (the outer header wins)."""
-    out: dict[str, Field] = {}
-    for layer in layers:
-        for f in layer.fields:
-            if f.filter and f.filter not in out:
-                out[f.filter] = f
-    return out
+    # Built backwards, so each name's first field is the one left.
+    if len(layers) == 1:
+        back = layers[0].fields[::-1]  # one header (the transport's): most calls
+    else:
+        back = tuple(chain.from_iterable(map(_FIELDS, layers)))[::-1]
+    out: dict[str | None, Field] = dict(zip(map(_FILTER, back), back, strict=True))
+    out.pop(None, None)
+    out.pop("", None)
+    return out  # type: ignore[return-value]
+
+
+_FIELDS, _FILTER, _NAME = attrgetter("fields"), attrgetter("filter"), attrgetter("name")
 
 
 #: How a layer quoted inside an ICMP error (the probe sent back) is named.
@@ -188,7 +197,7 @@ def describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tup
     """(summary, sentence) for one packet; a packet an L2TP tunnel carries
     by what it is, then by the tunnel (`labs.dissect.proto.tunnel`)."""
     try:
-        inside = tunnel.carried(layers, src, dst)
+        inside = tunnel.carried(layers, src, dst) if "L2TP" in map(_NAME, layers) else None
         if inside is not None:
             summary, sentence = _describe(inside.layers, inside.src, inside.dst, roles)
             return summary, f"{sentence} {inside.words}"

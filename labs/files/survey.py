@@ -199,6 +199,9 @@ class Survey:
         self._scratch = Session()
         #: Wireshark's stream numbers, every packet's (a full dissection's in `_scratch`)
         self.streams = self._scratch.stream_index
+        #: per conversation, the transports (1 TCP, 2 UDP) `Streams.plain`
+        #: has nothing more to learn from but a SYN
+        self._settled = bytearray()
 
     def add(self, i: int, raw: RawPacket) -> None:
         key, ends, sure = _scan(raw.data, raw.link)
@@ -221,7 +224,25 @@ class Survey:
             if self.tunnel and _L2TP in (key[0][-2:], key[1][-2:]):
                 dissect_layers(raw.data, raw.link, self._scratch)  # the tunnel's inner ones too
             else:
-                self.streams.plain(i, k, key, raw.data, raw.link)
+                self._plain(i, k, key, raw, ends is not None)
+
+    def _plain(self, i: int, k: int, key: Key, raw: RawPacket, syn: bool) -> None:
+        """`Streams.plain`, skipped where it would learn nothing: it reads a
+        conversation's stream number once, a TCP one's sequence bases each
+        way, and then only SYNs (which may begin a new stream)."""
+        data, at, settled = raw.data, _IP_AT[raw.link], self._settled
+        bit = 2 if (data[at + 9] if data[at] >> 4 == 4 else data[at + 6]) == 17 else 1
+        if k < len(settled) and settled[k] & bit and not syn:
+            return
+        streams = self.streams
+        streams.plain(i, k, key, data, raw.link)
+        if len(settled) <= k:
+            settled.extend(bytes(k + 1 - len(settled)))
+        bases = streams.bases
+        if bit == 2 or min(bases[2 * k], bases[2 * k + 1]) >= 0:
+            settled[k] |= bit
+        else:
+            settled[k] &= ~bit
 
     def last(self) -> bytearray:
         """`dissect_stream`'s `last`: 1 for the last packet of each conversation (none with a tunnel)."""

@@ -302,19 +302,31 @@ def _segment_length(seg: int, at: int) -> Field:
     return Field("Segment length", "tcp.len", str(seg), f"{seg} bytes", at, seg, explain)
 
 
-@header("TCP", "TCPerror")
-def tcp_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
+def tcp_fields(layer: Any, start: int, packet: bytes) -> tuple[list[Field], int]:
+    """A TCP header's fields, in byte order, and its length (`tcp_layer`
+    without the Layer: the conversation's analysis adds its own first)."""
     fields, found, length = _tcp_fields(layer, start, packet)
     fields.extend(_flag_fields((int(layer.reserved) << 9) | int(layer.flags), start + 12))
-    opts = next((f for f in found if f[0] == "options"), None)
-    if opts is not None and opts[2]:
-        at = start + opts[1]
-        fields.extend(_options(packet[at : at + opts[2]], at))
+    hit = _OPTIONS_AT.get(id(found))
+    if hit is None or hit[0] is not found:
+        if len(_OPTIONS_AT) >= 4096:
+            _OPTIONS_AT.clear()
+        where = next(((f[1], f[2]) for f in found if f[0] == "options"), (0, 0))
+        hit = _OPTIONS_AT[id(found)] = (found, *where)
+    if hit[2]:
+        at = start + hit[1]
+        fields.extend(_options(packet[at : at + hit[2]], at))
     payload = layer.payload
     fields.append(
         _segment_length(len(payload.load) if type(payload).__name__ == "Raw" else 0, start + length)
     )
     fields.sort(key=_OFFSET)
+    return fields, length
+
+
+@header("TCP", "TCPerror")
+def tcp_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
+    fields, length = tcp_fields(layer, start, packet)
     name = "TCP (quoted)" if type(layer).__name__ == "TCPerror" else "TCP"
     if name == "TCP (quoted)":
         # The start of a segment quoted in an ICMP error: Wireshark (4.0) gives
@@ -328,6 +340,9 @@ def tcp_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
 
 
 _OFFSET = attrgetter("offset")
+#: id(layout) -> (the layout, where its options start, their length): the
+#: same few layouts recur in every connection.
+_OPTIONS_AT: dict[int, tuple[Any, int, int]] = {}
 
 
 def _quoted(f: Field, v6: bool) -> tuple[Field, ...]:
@@ -364,4 +379,4 @@ header("UDP")(rules_mapper("UDP", UDP))
 # narration and key fields speak of the ICMP message, not of the probe.
 header("UDPerror")(rules_mapper("UDP (quoted)", UDP))
 
-__all__ = ["SERVICES", "flag_names", "port_explain", "tcp_layer"]
+__all__ = ["SERVICES", "flag_names", "port_explain", "tcp_fields", "tcp_layer"]
