@@ -12,6 +12,7 @@ import struct
 from pathlib import Path
 
 import pytest
+from test_ui_lab_screen import lab_screen
 from textual.binding import Binding
 from textual.widgets import DataTable, Static, Tree
 from textual.widgets._footer import FooterKey
@@ -127,11 +128,7 @@ async def test_the_field_tree_spends_no_row_on_a_horizontal_scrollbar(course):
     longest = next(f for f in packet.layers[-1].fields if f.filter == "http.file_data")
     async with make_app(course, Store.memory()).run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        screen = LabScreen("http-api")
-        pilot.app.push_screen(screen)
-        await pilot.pause()
-        screen.show_trace(trace)
-        await pilot.pause()
+        screen = await lab_screen(pilot, "http-api", trace)
         view = screen.query_one(PacketView)
         view.show(packet, longest.filter)
         await pilot.pause()
