@@ -9,6 +9,7 @@ import tempfile
 from contextlib import ExitStack, suppress
 
 from labs.capture.leftovers import temp_prefix
+from labs.kit.run import signals_held
 
 KEYLOG_ENV = "SSLKEYLOGFILE"
 
@@ -19,9 +20,10 @@ def keylog_file(stack: ExitStack, lab: str) -> tuple[str, bool]:
     given = os.environ.get(KEYLOG_ENV, "").strip()
     if given:
         return given, False
-    handle, path = tempfile.mkstemp(prefix=temp_prefix(lab), suffix=".keys")
-    os.close(handle)
-    stack.callback(_remove, path)
+    with signals_held():  # made and owned at once
+        handle, path = tempfile.mkstemp(prefix=temp_prefix(lab), suffix=".keys")
+        os.close(handle)
+        stack.callback(_remove, path)
     return path, True
 
 

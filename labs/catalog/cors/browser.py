@@ -28,7 +28,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from labs.kit import LabContext, LabError
+from labs.kit import LabContext, LabError, signals_held
 
 FLAGS = (
     "--headless=new",
@@ -111,8 +111,9 @@ def open_page(
     if binary is None:
         raise LabError("Chromium is not installed here.", "Run with --no-browser.")
     # The pid in the name: `tutor doctor --cleanup` removes it if this run is killed.
-    home = tempfile.mkdtemp(prefix=f"tutor-cors-{os.getpid()}-")
-    stack.callback(shutil.rmtree, home, ignore_errors=True)
+    with signals_held():  # made and owned at once
+        home = tempfile.mkdtemp(prefix=f"tutor-cors-{os.getpid()}-")
+        stack.callback(shutil.rmtree, home, ignore_errors=True)
     if len(os.fsencode(home + _SOCKET)) > 107:
         raise LabError(
             f"Chromium cannot start under the temporary directory {tempfile.gettempdir()}: "

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from labs.catalog.dns.walk import ROOT_NS
-from labs.kit import LabError
+from labs.kit import LabError, signals_held
 
 UNBOUND = "unbound"
 #: The start of its folder's name; the pid after it is the run's.
@@ -112,7 +112,8 @@ class Unbound:
         self.stop()
 
     def _start(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
+        with signals_held():  # made and owned at once: `stop` removes it
+            self.folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
         self.port = _free_port(self.address)
         conf = self.folder / "unbound.conf"
         _write(self.folder / "root.hints", HINTS.format(name=ROOT_NS, address=self.root))

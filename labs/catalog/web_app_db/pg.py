@@ -29,7 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from labs.kit import LabError, free_port
+from labs.kit import LabError, free_port, signals_held
 
 PREFIX = "tutor-pg-"
 #: The superuser that sets up the data, over the Unix socket only (trust).
@@ -77,8 +77,9 @@ class PgServer:
                 "PostgreSQL is not installed for this lab.",
                 "pip install pgserver (it ships the server in a Python package).",
             )
-        self.dir = Path(tempfile.mkdtemp(prefix=PREFIX, dir=base_dir()))
         try:
+            with signals_held():  # made and owned at once: `stop` removes it
+                self.dir = Path(tempfile.mkdtemp(prefix=PREFIX, dir=base_dir()))
             self._start(bin_dir)
         except BaseException:
             self.stop()
