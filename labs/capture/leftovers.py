@@ -163,11 +163,11 @@ def kill_orphan_agents() -> list[int]:
 
 
 __all__ = [
-    "orphan_programs",
-    "own_processes",
     "gone",
     "kill_orphan_agents",
     "orphan_agents",
+    "orphan_programs",
+    "own_processes",
     "remove_temp_leftovers",
     "started",
     "temp_leftovers",
