@@ -26,10 +26,7 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
 # looks for what the run left behind before cleaning it up itself; in the
 # meantime a lab starting in the other process (which first removes what
 # dead runs left) or its `doctor --cleanup` would remove it first. Other
-# tests share the turn; a `kills_runs` test waits for it alone. So does an
-# `alone` one: a live capture whose order mixes the kernel's timestamps with
-# the program's own (the plaintext inside TLS), which the other process's
-# load once put out of order. The lock
+# tests share the turn; a `kills_runs` test waits for it alone. The lock
 # files live in the run's pytest directory, which both processes share.
 
 
@@ -69,7 +66,7 @@ def _turns(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     node = request.node
-    alone = node.get_closest_marker("kills_runs") or node.get_closest_marker("alone")
+    alone = node.get_closest_marker("kills_runs")
     with turn(str(request.getfixturevalue("_turn_files")), alone is not None):
         yield
 

@@ -8,8 +8,6 @@ import sys
 import threading
 from pathlib import Path
 
-import pytest
-
 from labs.catalog.http_api.server import API_KEY, ApiServer
 from labs.core.spec import LabRequest
 from labs.dissect.narrate import field_map
@@ -166,7 +164,6 @@ def test_live_target_post_json_data(mode):
     assert "--data-raw" in trace.sections[-1].body
 
 
-@pytest.mark.alone  # the plaintext inside TLS is ordered by another clock (conftest)
 def test_https_wire_is_encrypted_and_the_inside_is_labelled(mode):
     with https_server() as url:
         target = url.replace("127.0.0.1", "localhost") + "/private/path?q=1"

@@ -26,10 +26,6 @@ from labs.kit import KEYLOG_ENV
 from labs.model.errors import BadInput, Cancelled, LabError
 from labs.model.trace import Trace
 
-#: Live runs order the plaintext inside TLS by the program's clock among the
-#: kernel's timestamps: alone under pytest -n (tests/conftest.py).
-pytestmark = pytest.mark.alone
-
 EMBEDDED_FACTS = {
     "h2_connections": "1",
     "h2_streams": "1, 3, 5",

@@ -24,10 +24,6 @@ from labs.model.errors import BadInput, Cancelled, LabError
 from labs.model.trace import Trace
 from labs.registry import get, run_lab
 
-#: Live runs order the plaintext inside TLS by the program's clock among the
-#: kernel's timestamps: alone under pytest -n (tests/conftest.py).
-pytestmark = pytest.mark.alone
-
 OTHER = {"/status": {"service": "other", "ok": True}}
 
 

@@ -4,16 +4,17 @@ the wire cannot show (plaintext inside TLS) and for explaining exchanges."""
 
 from __future__ import annotations
 
-import heapq
 import socket
 import threading
 import time
 from typing import Any
 
+from labs.capture.merge import Frame, place_inside
 from labs.capture.own_sockets import own_ports
 from labs.capture.reconstruct import Capture, rebuild
 from labs.capture.recorder import Address
 from labs.capture.sniff import Conn, frame_socket, pair_of, parse
+from labs.capture.stamps import stamps_on
 from labs.core.base import RawPacket
 from labs.model.errors import LabError
 
@@ -37,6 +38,10 @@ class LiveCapture(Capture):
         #: proved to be the lab's are put back together.
         self._frames: list[tuple[int, float, bytes]] = []
         self._arrived = 0
+        #: The program's clock when the sniffer read each frame kept (by arrival number).
+        self._reads: dict[int, float] = {}
+        #: Holds the kernel's receive stamps on (`labs.capture.stamps`).
+        self._stamps: socket.socket | None = None
         self._kept = 0
         self._dropped = 0
         self._tcp: dict[frozenset[Address], Conn] = {}
@@ -82,6 +87,7 @@ class LiveCapture(Capture):
         # lazy: scapy is slow to import; a capture that falls back never needs it
         from scapy.sendrecv import AsyncSniffer
 
+        self._stamps = stamps_on()  # before any traffic: frames dated on arrival, not on reading
         if self.strip:
             self._marker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             self._marker.bind(("127.0.0.1", 0))
@@ -129,6 +135,8 @@ class LiveCapture(Capture):
                 pass  # a sniffer that died already left nothing to stop
         if self._marker is not None:
             self._marker.close()
+        if self._stamps is not None:
+            self._stamps.close()
 
     @property
     def kind(self) -> str:  # type: ignore[override]
@@ -158,7 +166,7 @@ class LiveCapture(Capture):
     # -- the sniffer thread ---------------------------------------------------
 
     def _on_frame(self, pkt: Any) -> None:
-        frame, t = bytes(pkt), float(pkt.time)
+        frame, t, read = bytes(pkt), float(pkt.time), time.time()
         data = frame
         if self.strip:
             if frame[12:14] not in (b"\x08\x00", b"\x86\xdd"):
@@ -177,10 +185,12 @@ class LiveCapture(Capture):
                 elif verdict == "yes":
                     self._frames.append((self._arrived, t, data))
                     self._kept += len(data)
+                    self._reads[self._arrived] = read
                 elif verdict == "maybe" and info is not None:
                     opener = self._openers[frozenset((info[1], info[2]))]
                     self._maybe.append((self._arrived, t, data, opener))
                     self._kept += len(data)
+                    self._reads[self._arrived] = read
                 if verdict == "yes" and info is not None and info[0] == "tcp":
                     _, src, dst, flags = info
                     self._tcp.setdefault(frozenset((src, dst)), Conn()).see(src, flags)
@@ -320,19 +330,24 @@ class LiveCapture(Capture):
         with self._cond:
             mine = self._lab_ports()
             frames = self._frames + [(n, t, d) for n, t, d, f in self._maybe if self._ours(f, mine)]
+            reads = dict(self._reads)
         frames.sort(key=lambda frame: frame[0])
         out = [
-            RawPacket(t, data, link, self.iface, self._names.get(pair_of(data, self.strip), ""))
-            for _n, t, data in frames
+            Frame(
+                RawPacket(
+                    t, data, link, self.iface, self._names.get(pair_of(data, self.strip), "")
+                ),
+                reads[n],
+            )
+            for n, t, data in frames
         ]
         # Captured frames stay in the order the kernel handed them over (as a
         # pcap keeps them): on lo a reply's timestamp can precede its
         # question's by a few microseconds, and sorting by time would put the
-        # answer first. Only the plaintext rebuilt from inside TLS is merged
-        # in by time.
-        inside = rebuild([log for log in self.recorder.logs("inside-tls")])
-        inside.sort(key=lambda r: r.time)
-        return list(heapq.merge(out, inside, key=lambda r: r.time)) if inside else out
+        # answer first. Only the plaintext rebuilt from inside TLS goes in
+        # among them, never before the frames that carried it.
+        inside = rebuild(self.recorder.logs("inside-tls"))
+        return place_inside(out, inside, self.strip)
 
 
 class _NamedSocket(socket.socket):
