@@ -206,4 +206,4 @@ def test_trace_screens_share_their_pane_keys_and_keep_their_footer_order():
     for screen in (LabScreen, CaptureScreen):
         declared = [id(b) for b in screen.BINDINGS]
         assert all(id(b) in declared for b in PANE_KEYS + MORE_KEYS)
-    assert keys(LabScreen, shown=False)[-6:] == ["S", "c", "F", "g", "L", "escape"]
+    assert keys(LabScreen, shown=False)[-7:] == ["S", "c", "F", "g", "R", "L", "escape"]

@@ -9,27 +9,17 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input, Static, TabbedContent
-from ui_helpers import SIZE, text
+from ui_helpers import SIZE, loaded, text
 
 from tutor.app import make_app
 from tutor.progress import Store
 from tutor.screens import capture
-from tutor.screens.capture import CaptureRequest, CaptureScreen, OpenCaptureScreen
+from tutor.screens.capture import CaptureRequest, OpenCaptureScreen
 from tutor.screens.outline import OutlineScreen
 from tutor.screens.streams import StreamsScreen
 
 PCAPS = Path(__file__).resolve().parent.parent / "data" / "pcaps"
 HTTP = PCAPS / "http.pcap"
-
-
-async def loaded(pilot) -> CaptureScreen:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
-    screen = pilot.app.screen
-    assert isinstance(screen, CaptureScreen)
-    return screen
 
 
 @pytest.mark.parametrize("size", [(80, 24), SIZE], ids=lambda s: f"{s[0]}x{s[1]}")

@@ -103,28 +103,42 @@ async def test_no_lab_no_lab_key(app):
         assert not app.screen.query("#run-lab")
 
 
-async def test_help_lists_every_key(app):
+async def help_text(pilot) -> str:
+    await pilot.press("question_mark")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, HelpScreen)
+    listed = "\n".join(text(x) for x in pilot.app.screen.query(Static))
+    await pilot.press("escape")
+    await pilot.pause()
+    return listed
+
+
+async def test_help_lists_the_keys_of_the_screen_it_opens_on(app):
+    from tutor.screens.quiz import QuizScreen
+
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("question_mark")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
-        listed = "\n".join(text(x) for x in app.screen.query(Static))
-        for words in (
-            "Quit",
-            "Glossary",
-            "Review",
-            "Quick check",
-            "Run the lab",
-            "Terms",
-            "1-9",
-            "Try again",
-            "Search",
-        ):
-            assert words in listed
-        await pilot.press("escape")
-        await pilot.pause()
+        listed = await help_text(pilot)
+        assert listed.startswith("Keys: Course outline")
+        for words in ("Quit", "Glossary", "Review", "Labs", "Open a capture", "Fold or unfold"):
+            assert words in listed, words
+        for words in ("Quick check", "Run the lab", "Try again", "Read the file again"):
+            assert words not in listed, words  # other screens' keys
         assert isinstance(app.screen, OutlineScreen)
+        screen = await open_packets(pilot)
+        listed = await help_text(pilot)
+        assert listed.startswith("Keys: Lesson")
+        for words in ("Quick check", "Terms", "Review", "Quit"):
+            assert words in listed, words
+        assert ("Run the lab" in listed) == bool(screen.lesson.lab)
+        assert "Open a capture" not in listed
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, QuizScreen)
+        listed = await help_text(pilot)
+        assert listed.startswith("Keys: Quick check") and "1-9" in listed
+        assert "Terms" not in listed  # the lesson's, under it
+        assert "Try again" not in listed  # only once the check is over (as the footer)
 
 
 async def test_scroll_position_is_remembered(app, new_app):

@@ -75,5 +75,21 @@ def test_lab_screen_on_a_stored_capture(snap_compare, course, size):
 
 
 def test_help_at_80x24(snap_compare, course):
-    """Help's wrapped descriptions stay in their column."""
-    assert snap_compare(app_with_progress(course), terminal_size=(80, 24), press=["question_mark"])
+    """Help on the capture screen (`tutor explain FILE --tui`): its keys only,
+    all of them at 80x24, wrapped descriptions staying in their column."""
+    from pathlib import Path
+
+    from tutor.screens.capture import CaptureRequest
+
+    pcap = Path(__file__).resolve().parent.parent / "data" / "pcaps" / "http.pcap"
+    app = make_app(course, Store.memory(), capture=CaptureRequest(str(pcap)))
+
+    async def loaded(pilot) -> None:
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        pilot.app.clear_notifications()  # the terms that joined the review
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=loaded)

@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tutor.screens.capture import CaptureScreen
 
 FIXTURE = Path(__file__).parent.parent / "data" / "course"
 SIZE = (120, 36)
+
+
+async def loaded(pilot: object) -> CaptureScreen:
+    """The capture screen once its file has been read (the worker done, the
+    panes filled)."""
+    from tutor.screens.capture import CaptureScreen
+
+    await pilot.pause()  # type: ignore[attr-defined]
+    await pilot.app.workers.wait_for_complete()  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    screen = pilot.app.screen  # type: ignore[attr-defined]
+    assert isinstance(screen, CaptureScreen)
+    return screen
 
 
 def text(widget: object) -> str:

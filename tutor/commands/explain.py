@@ -68,7 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--tui",
         action="store_true",
         help="open the capture in the terminal UI (packets, fields and bytes, steps, timing, "
-        "conversations); up to 10,000 packets (--limit N opens the first N)",
+        "conversations, a review of the glossary terms it shows); up to 10,000 packets "
+        "(--limit N opens the first N)",
     )
     p.set_defaults(func=run)
 

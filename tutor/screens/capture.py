@@ -6,6 +6,7 @@ takes a while, and the screen says so meanwhile instead of freezing."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from tutor.widgets.packet_view import PacketView
 
 if TYPE_CHECKING:
     from labs.model.trace import Trace
+    from tutor.screens.trace_screen import Deck
 
 #: The most packets the screen opens. Every packet is dissected into memory
 #: before the first is shown (some 0.5 ms each on a small machine, and a
@@ -93,12 +95,14 @@ class CaptureScreen(TraceScreen):
             tooltip="Read the file again",
         ),
         *MORE_KEYS,
-        Binding("escape", "back", "Close"),
+        Binding("escape", "back", "Close", tooltip="Close the file (ends tutor explain --tui)"),
     ]
 
     @dataclass
     class Loaded(Message):
         trace: Trace
+        #: Glossary terms the trace showed that joined the review deck now.
+        added: int = 0
 
     @dataclass
     class Failed(Message):
@@ -109,6 +113,8 @@ class CaptureScreen(TraceScreen):
         self.request = request
         #: Opened by `tutor explain --tui`: Escape ends the app, as q does.
         self.quit_on_back = quit_on_back
+        #: When the trace on show was read (a failed reload keeps it: says so).
+        self.read_at = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -128,14 +134,14 @@ class CaptureScreen(TraceScreen):
         self.query_one(PacketTable).fill((), narrow=self.is_narrow(), show_secrets=False)
         if self.request.filter:
             self.query_one("#filter", Input).value = self.request.filter
-        self._load()
+        self._load(self.review_deck())
 
     def action_reload(self) -> None:
         self.set_banner(f"Reading {self.request.name} again…", "warn")
-        self._load()
+        self._load(self.review_deck())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="capture")
-    def _load(self) -> None:
+    def _load(self, deck: Deck | None) -> None:
         from labs.api import LabError, explain_file
 
         worker = get_current_worker()
@@ -158,7 +164,9 @@ class CaptureScreen(TraceScreen):
             if len(trace.packets) > MAX_PACKETS:
                 self.post_message(self.Failed(too_many(request.name)))
             else:
-                self.post_message(self.Loaded(trace))
+                # Here, not on screen: 10,000 packets' fields take some 0.15 s.
+                added = self.schedule_terms(trace, deck) if deck else 0
+                self.post_message(self.Loaded(trace, added))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -166,19 +174,35 @@ class CaptureScreen(TraceScreen):
         view = self.query_one(PacketView)
         index = view.packet.index if view.packet is not None else None
         first = self.trace is None
+        self.read_at = time.strftime("%H:%M:%S")
         self.show_trace(message.trace)
         if first and self.request.show_secrets:
             self.action_toggle_secrets()
         row = self.query_one(PacketTable).row_of(index) if index is not None else None
         if row is not None:
             self.query_one(PacketTable).move_cursor(row=row)
+        added = message.added
+        if added:
+            terms = f"{added} glossary term{'s' if added != 1 else ''}"
+            self.notify(f"{terms} this capture shows joined your review: R reviews them.")
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
-        self.set_banner(" ".join(message.text.split()), "error")
+        said = " ".join(message.text.split())
+        if self.trace is not None:
+            # A reload failed: the panes still hold the file as it was read
+            # before, which the learner must not take for what it holds now.
+            count = len(self.trace.packets)
+            said = (
+                f"Reading it again failed: the packets below are still the {count} "
+                f"read at {self.read_at}. {said}"
+            )
+            self.sub_title = f"Capture file · {self.request.name} · reading of {self.read_at}"
+        self.set_banner(said, "error")
 
     def show_trace(self, trace: Trace) -> None:
         super().show_trace(trace)
+        self.sub_title = f"Capture file · {self.request.name}"
         self.set_banner(file_banner(trace, self.request.name), "live")
 
     async def action_back(self) -> None:

@@ -3,6 +3,8 @@ list cannot drift from what the keys really do."""
 
 from __future__ import annotations
 
+import textwrap
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -31,11 +33,14 @@ WIDGET_KEYS: dict[str, list[tuple[str, str]]] = {
         ("↑ ↓", "Move through steps, packets or fields (tab moves between them)"),
         ("home end", "First or last packet"),
         ("→", "In the filter: take the suggested field name"),
+        ("enter esc", "In the filter: back to the packets"),
         ("enter", "In the target box: run against that target"),
     ],
     "Capture file": [
         ("↑ ↓", "Move through steps, packets or fields (tab moves between them)"),
         ("home end", "First or last packet"),
+        ("→", "In the filter: take the suggested field name"),
+        ("enter esc", "In the filter: back to the packets"),
     ],
     "Labs": [("↑ ↓ enter", "Open a lab")],
     "Glossary": [
@@ -44,6 +49,11 @@ WIDGET_KEYS: dict[str, list[tuple[str, str]]] = {
         ("tab", "Move between search, results and entry"),
     ],
 }
+
+
+#: Widget keys that work only where an action does (a lab that builds its
+#: own network has no target box): the row, and the screen's action.
+WIDGET_NEEDS = {("enter", "In the target box: run against that target"): "focus_target"}
 
 
 def _rows(bindings: list[Binding]) -> list[tuple[str, str]]:
@@ -62,19 +72,18 @@ def _rows(bindings: list[Binding]) -> list[tuple[str, str]]:
 Section = tuple[str, list[tuple[str, str]]]
 
 
-def works(here: DOMNode, binding: Binding) -> bool:
+def works(here: DOMNode, binding: Binding, node: DOMNode | None = None) -> bool:
     """Whether the key does something on `here` now, as its footer decides
-    (`check_action`): a lab opened without a lesson has no predictions."""
+    (`check_action`): a lab opened without a lesson has no predictions.
+    `node` is who binds it, when not `here` (the app, for its own keys)."""
     namespace, action, parameters = parse_action(binding.action)
-    node: DOMNode = here.app if namespace == "app" else here
-    return bool(node.check_action(action, parameters))
+    owner = here.app if namespace == "app" else node or here
+    return bool(owner.check_action(action, parameters))
 
 
-def sections(app: type[DOMNode], here: DOMNode | None = None) -> list[Section]:
-    """Every key, by where it works; `app` is the app's class (its own keys
-    work everywhere), passed in so this module needs no import of it. The
-    section of `here` (the screen help was opened on) lists only the keys
-    that work on it now."""
+def _screens() -> list[tuple[str, tuple[type[DOMNode], ...]]]:
+    """Each screen help knows, by its title there, with the classes whose
+    keys it lists (the screen first, then widgets of it with keys of their own)."""
     from tutor.screens.capture import CaptureScreen
     from tutor.screens.glossary import GlossaryScreen
     from tutor.screens.lab import LabScreen
@@ -84,23 +93,57 @@ def sections(app: type[DOMNode], here: DOMNode | None = None) -> list[Section]:
     from tutor.screens.quiz import QuizScreen
     from tutor.screens.review import ReviewScreen
 
-    def rows(cls: type[DOMNode]) -> list[tuple[str, str]]:
-        bindings = [b for b in cls.BINDINGS if isinstance(b, Binding)]
-        if isinstance(here, cls):
-            bindings = [b for b in bindings if works(here, b)]
-        return _rows(bindings)
-
-    found = [
-        ("Course outline", rows(OutlineScreen) + rows(OutlineTree) + WIDGET_KEYS["Course outline"]),
-        ("Lesson", rows(LessonScreen) + WIDGET_KEYS["Lesson"]),
-        ("Quick check", rows(QuizScreen) + WIDGET_KEYS["Quick check"]),
-        ("Glossary", rows(GlossaryScreen) + WIDGET_KEYS["Glossary"]),
-        ("Lab", rows(LabScreen) + WIDGET_KEYS["Lab"]),
-        ("Capture file", rows(CaptureScreen) + WIDGET_KEYS["Capture file"]),
-        ("Labs", rows(LabListScreen) + WIDGET_KEYS["Labs"]),
-        ("Review", rows(ReviewScreen)),
+    return [
+        ("Course outline", (OutlineScreen, OutlineTree)),
+        ("Lesson", (LessonScreen,)),
+        ("Quick check", (QuizScreen,)),
+        ("Glossary", (GlossaryScreen,)),
+        ("Lab", (LabScreen,)),
+        ("Capture file", (CaptureScreen,)),
+        ("Labs", (LabListScreen,)),
+        ("Review", (ReviewScreen,)),
     ]
-    return [("Everywhere", _except(rows(app), found)), *found]
+
+
+def _bindings(cls: type[DOMNode]) -> list[Binding]:
+    return [b for b in vars(cls).get("BINDINGS", ()) if isinstance(b, Binding)]
+
+
+def sections(app: type[DOMNode], here: DOMNode | None = None) -> list[Section]:
+    """Every key, by where it works; `app` is the app's class (its own keys
+    work everywhere), passed in so this module needs no import of it. The
+    section of `here` lists only the keys that work on it now."""
+
+    def rows(title: str, classes: tuple[type[DOMNode], ...]) -> list[tuple[str, str]]:
+        bindings = [b for cls in classes for b in _bindings(cls)]
+        if isinstance(here, classes[0]):
+            bindings = [b for b in bindings if works(here, b)]
+        return _rows(bindings) + WIDGET_KEYS.get(title, [])
+
+    found = [(title, rows(title, classes)) for title, classes in _screens()]
+    return [("Everywhere", _except(rows("", (app,)), found)), *found]
+
+
+def sections_here(app: type[DOMNode], here: DOMNode) -> list[Section]:
+    """What help shows on `here`: the keys that work on it now (as its footer
+    decides), then the app's keys that work everywhere and that `here` gives
+    no other job (on the capture screen r reads the file again: no Review).
+    Another screen's keys are for its own help: a learner who opened a capture
+    file with `tutor explain --tui` never sees a lab's Run."""
+    title, classes = next(
+        ((t, c) for t, c in _screens() if isinstance(here, c[0])),
+        (str(getattr(here, "SUB_TITLE", "") or "This screen"), (type(here),)),
+    )
+    bindings = [b for cls in classes for b in _bindings(cls)]
+    widgets = [
+        row
+        for row in WIDGET_KEYS.get(title, [])
+        if row not in WIDGET_NEEDS or here.check_action(WIDGET_NEEDS[row], ())
+    ]
+    own = _rows([b for b in bindings if works(here, b)]) + widgets
+    taken = {b.key for b in bindings}
+    everywhere = [b for b in _bindings(app) if b.key not in taken and works(here, b, node=here.app)]
+    return [(title, own), ("Everywhere", _rows(everywhere))]
 
 
 def _except(everywhere: list[tuple[str, str]], screens: list[Section]) -> list[tuple[str, str]]:
@@ -119,8 +162,31 @@ def _except(everywhere: list[tuple[str, str]], screens: list[Section]) -> list[t
     return out
 
 
+def _block(title: str | None, rows: list[tuple[str, str]], keys: int) -> Group:
+    """A section as a two-column grid: a description that wraps stays in its
+    column instead of running back under the keys."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=min(keys, 15), style="bold", no_wrap=True)
+    grid.add_column(ratio=1)
+    for key, what in rows:
+        grid.add_row(Text(key), Text(what))
+    head = [Text(title, style="bold")] if title is not None else []
+    return Group(*head, grid, Text(""))
+
+
+def _cut(heights: list[int], after: int) -> int:
+    """Where the screen's rows (`heights`: lines each) go on into the second
+    column, above the `after` lines of the app's keys, so the two columns are
+    as even as they can be."""
+    return min(
+        range(len(heights) + 1),
+        key=lambda i: max(sum(heights[:i]), sum(heights[i:]) + after),
+    )
+
+
 class HelpScreen(ModalScreen[None]):
-    """Every key in the app; escape or ? closes."""
+    """The keys of the screen help was opened on, and the app's that work
+    there too; escape or ? closes."""
 
     BINDINGS = [
         Binding("escape", "close", "Close"),
@@ -128,29 +194,32 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        # Each section a two-column grid: a description that wraps stays in
-        # its column instead of running back under the keys.
-        blocks = []
         below = [s for s in self.app.screen_stack if s is not self]
-        found = sections(type(self.app), below[-1] if below else None)
+        found = sections_here(type(self.app), below[-1]) if below else sections(type(self.app))
         # The keys' column as wide as the widest key, so descriptions get the rest.
         keys = max(len(key) for _title, rows in found for key, _what in rows)
-        for title, rows in found:
-            grid = Table.grid(padding=(0, 1))
-            grid.add_column(width=min(keys, 15), style="bold", no_wrap=True)
-            grid.add_column(ratio=1)
-            for key, what in rows:
-                grid.add_row(Text(key), Text(what))
-            blocks.append(Group(Text(title, style="bold"), grid, Text("")))
         # Two columns, so every key fits on one screen without scrolling.
-        half = (len(blocks) + 1) // 2
+        if below:
+            (title, own), (other, everywhere) = found
+            head = f"[b]Keys: {title}[/b]  [dim]escape or ? closes[/dim]\n"
+            # The dialog's width (app.tcss #help) less its frame, halved, less the keys.
+            inner = min(self.app.size.width * 9 // 10, 110) - 6
+            width = max(inner // 2 - 2 - min(keys, 15) - 1, 10)
+            heights = [len(textwrap.wrap(what, width)) or 1 for _key, what in own]
+            cut = _cut(heights, 2 + sum(len(textwrap.wrap(w, width)) for _k, w in everywhere))
+            left = [_block(None, own[:cut], keys)]
+            right = [_block(None, own[cut:], keys)] if own[cut:] else []
+            right.append(_block(other, everywhere, keys))
+        else:
+            head = "[b]Keys[/b]  [dim]escape or ? closes · the footer shows what works here[/dim]\n"
+            blocks = [_block(title, rows, keys) for title, rows in found]
+            half = (len(blocks) + 1) // 2
+            left, right = blocks[:half], blocks[half:]
         with VerticalScroll(id="help", classes="dialog"):
-            yield Static(
-                "[b]Keys[/b]  [dim]escape or ? closes · the footer shows what works here[/dim]\n"
-            )
+            yield Static(head)
             with Horizontal():
-                yield Static(Group(*blocks[:half]), classes="help-column")
-                yield Static(Group(*blocks[half:]), classes="help-column")
+                yield Static(Group(*left), classes="help-column")
+                yield Static(Group(*right), classes="help-column")
 
     def on_mount(self) -> None:
         self.query_one("#help").focus()

@@ -193,16 +193,7 @@ class LabScreen(TraceScreen):
         self.query_one("#run", Button).disabled = False
         self.show_trace(message.trace)
         self._check_predictions(message.trace)
-        self._schedule_terms(message.trace)
-
-    def _schedule_terms(self, trace: Trace) -> None:
-        """Glossary terms whose Wireshark fields this trace showed join the review deck."""
-        course = getattr(self.app, "course", None)
-        store = getattr(self.app, "store", None)
-        if course is not None and store is not None:
-            from tutor.review import Review
-
-            Review(store).schedule_seen(course.glossary.terms, trace)
+        self.schedule_terms(message.trace)
 
     def _check_predictions(self, trace: Trace) -> None:
         panels = self.query(PredictPanel)

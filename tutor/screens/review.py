@@ -70,7 +70,7 @@ class ReviewScreen(Screen[None]):
             status = self.review.status()
             later = f" The next term is due {when(status.next_due)}." if status.next_due else ""
             if status.scheduled == 0:
-                text = "Nothing to review yet: terms join your review deck when you meet them in a lesson or a lab."
+                text = "Nothing to review yet: terms join your review deck when you meet them in a lesson, a lab or a capture file."
             else:
                 text = f"All done for now: you reviewed {self.done} term{'s' if self.done != 1 else ''}.{later}"
             self.query_one("#term", Static).update("Review")

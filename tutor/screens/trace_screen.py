@@ -27,7 +27,11 @@ from tutor.widgets.step_list import StepList
 
 if TYPE_CHECKING:
     from labs.model.trace import Packet, Trace
-    from tutor.content import Lesson
+    from tutor.content import Lesson, Term
+    from tutor.progress import Store
+
+    #: The review deck: the glossary's terms, and the store that keeps the deck.
+    Deck = tuple[tuple[Term, ...], Store]
 
 
 #: The panes' keys, the same on every trace screen, in footer order. Each
@@ -46,6 +50,9 @@ MORE_KEYS = [
     Binding("c", "conversations", "Conversations", show=False),
     Binding("F", "follow", "Follow stream", show=False),
     Binding("g", "app.glossary", "Glossary", show=False),
+    # r makes the trace here (runs the lab, reads the file again): R is the
+    # glossary review r opens elsewhere, the terms this trace showed among it.
+    Binding("R", "app.review", "Review", tooltip="Review the glossary terms you met", show=False),
     Binding("L", "app.labs", "Labs", show=False),
 ]
 
@@ -122,6 +129,30 @@ class TraceScreen(LabViewMixin, Screen[None]):
         row = table.row_of(view.packet.index) if view.packet is not None else None
         if packets:
             table.move_cursor(row=row or 0)
+
+    @on(FilterBar.Done)
+    def _filter_done(self) -> None:
+        self.query_one("#packets", DataTable).focus()
+
+    def review_deck(self) -> Deck | None:
+        """The glossary's terms and the progress store the review deck is in,
+        read here, so a worker thread can schedule a trace's terms."""
+        course = getattr(self.app, "course", None)
+        store = getattr(self.app, "store", None)
+        return (course.glossary.terms, store) if course is not None and store else None
+
+    def schedule_terms(self, trace: Trace, deck: Deck | None = None) -> int:
+        """Glossary terms whose Wireshark fields this trace showed join the
+        review deck (R, or r elsewhere); how many were new to it. With `deck`
+        (`review_deck`), safe in a worker: a large capture's fields take a
+        while to go through."""
+        deck = deck or self.review_deck()
+        if deck is None:
+            return 0
+        from tutor.review import Review
+
+        terms, store = deck
+        return Review(store).schedule_seen(terms, trace)
 
     @on(FilterBar.Applied)
     def _filtered(self, message: FilterBar.Applied) -> None:

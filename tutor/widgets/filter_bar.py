@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.suggester import Suggester
@@ -50,7 +51,12 @@ class FieldSuggester(Suggester):
 
 
 class FilterBar(Horizontal):
-    """One line: the filter box and what it selected (or why it cannot)."""
+    """One line: the filter box and what it selected (or why it cannot).
+    Enter or Escape in the box hands the keys back to the packet list (`Done`):
+    Escape would otherwise reach the screen, whose Escape leaves it (and ends
+    `tutor explain --tui`) while the learner only meant to leave the box."""
+
+    BINDINGS = [Binding("escape", "done", "Back to the packets", show=False)]
 
     DEFAULT_CSS = """
     FilterBar { height: 1; }
@@ -64,6 +70,9 @@ class FilterBar(Horizontal):
         """The packets to list: None means every packet."""
 
         packets: tuple[Packet, ...] | None
+
+    class Done(Message):
+        """The learner left the box (Enter or Escape): the filter stays applied."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -85,6 +94,14 @@ class FilterBar(Horizontal):
         self.trace = trace
         self.suggester.names = field_names(trace)
         self.apply(self.query_one("#filter", Input).value)
+
+    @on(Input.Submitted, "#filter")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.Done())
+
+    def action_done(self) -> None:
+        self.post_message(self.Done())
 
     @on(Input.Changed, "#filter")
     def _changed(self, event: Input.Changed) -> None:
