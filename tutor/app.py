@@ -116,6 +116,20 @@ class TutorApp(App[None]):
             return
         self.push_screen(GlossaryScreen(term_id or None))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Review and Labs are not offered on the screen they open: there the
+        key would do nothing (the footer said "r Review" on the review)."""
+        here = self.screen_stack[-1] if self.screen_stack else None
+        if action == "review":
+            from tutor.screens.review import ReviewScreen
+
+            return not isinstance(here, ReviewScreen)
+        if action == "labs":
+            from tutor.screens.lab_list import LabListScreen
+
+            return not isinstance(here, LabListScreen)
+        return True
+
     def action_review(self) -> None:
         from tutor.screens.review import ReviewScreen
 

@@ -148,3 +148,18 @@ async def test_the_field_tree_spends_no_row_on_a_horizontal_scrollbar(course):
         tree.focus()
         await pilot.press("right")
         assert tree.scroll_x > 0
+
+
+@pytest.mark.parametrize("opens", ["review", "labs"])
+async def test_the_footer_does_not_offer_the_screen_already_open(course, opens):
+    """On the review the footer said "r Review" (and on the lab list "L Labs"):
+    keys that would do nothing there."""
+    app = make_app(course, Store.memory())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        key = {"review": "r", "labs": "L"}[opens]
+        await pilot.press(key)
+        await pilot.pause()
+        footer = {k.key for k in app.screen.query(FooterKey)}
+        assert key not in footer, footer
+        assert "q" in footer  # the footer is there, only that key is not
