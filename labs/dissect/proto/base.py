@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from labs.dissect.proto.planread import generate
 from labs.dissect.proto.walk import Layout, Spot, layout
 from labs.model.trace import Field, Layer
 
@@ -149,6 +150,12 @@ _STEP_MEMO_MAX = 2048
 _Step = tuple[str, int, int, Rule | None, dict[Any, Field] | None, Callable[[Any], Any] | None]
 
 
+#: Uses of a plan before it gets generated code (`labs.dissect.proto.planread`):
+#: the layouts of a capture's ordinary headers reach it at once; a damaged
+#: header's own layout never does, and costs no compilation.
+_GENERATE_AFTER = 16
+
+
 class Planned:
     """Fields of one kind of header by its `rules`, planned once per layout
     (which rule applies at which offset) because the same layouts recur in
@@ -160,9 +167,10 @@ class Planned:
     def __init__(self, rules: dict[str, Rule], skip: tuple[str, ...] = ()):
         self.rules = rules
         self.skip = skip
-        self.plans: dict[tuple[int, int], tuple[Layout, list[_Step]]] = {}
+        #: (id(layout), start) -> [layout, steps, uses, generated code or None]
+        self.plans: dict[tuple[int, int], list[Any]] = {}
 
-    def _plan(self, found: Layout, start: int) -> list[_Step]:
+    def _plan(self, found: Layout, start: int) -> list[Any]:
         if len(self.plans) >= _PLANS_MAX:
             self.plans.clear()  # layouts that are not shared (damaged headers)
         steps: list[_Step] = []
@@ -177,42 +185,52 @@ class Planned:
             )
             memo: dict[Any, Field] | None = {} if keyed else None
             steps.append((n, start + off, ln, rule, memo, rule.layer_key if rule else None))
-        self.plans[(id(found), start)] = (found, steps)
-        return steps
+        plan = self.plans[(id(found), start)] = [found, steps, 0, None]
+        return plan
 
     def __call__(self, layer: Any, start: int, packet: bytes) -> tuple[list[Field], Layout, int]:
         found, length = layout(layer, start, packet)
         plan = self.plans.get((id(found), start))
-        steps = plan[1] if plan is not None and plan[0] is found else self._plan(found, start)
+        if plan is None or plan[0] is not found:
+            plan = self._plan(found, start)
+        code = plan[3]
+        if code is not None:
+            try:
+                return code(layer, layer.fields.get), found, length
+            except (TypeError, ValueError):
+                pass  # the loop below takes the slow paths
+        else:
+            plan[2] += 1
+            if plan[2] >= _GENERATE_AFTER:
+                plan[3] = generate(plan[1], _one, Field)
         values = layer.fields
-        out: list[Field] = []
-        append = out.append
-        for field_name, at, ln, rule, memo, layer_key in steps:
-            value = values.get(field_name)
-            if memo is not None:
-                key = value if layer_key is None else (value, layer_key(layer))
+        return [_one(step, layer, values.get(step[0])) for step in plan[1]], found, length
+
+
+def _one(step: _Step, layer: Any, value: Any) -> Field:
+    """The Field of one planned field (`Planned`) of `layer`, whose value is `value`."""
+    _name, at, ln, rule, memo, layer_key = step
+    if memo is not None:
+        key = value if layer_key is None else (value, layer_key(layer))
+        try:
+            hit = memo.get(key)
+        except TypeError:  # an unhashable value (a list)
+            hit = None
+        if hit is not None:
+            return hit
+    if rule is not None:
+        try:
+            made = _make_field(rule, value, at, ln, layer)
+        except (TypeError, ValueError):
+            pass
+        else:
+            if memo is not None and len(memo) < _STEP_MEMO_MAX:
                 try:
-                    hit = memo.get(key)
-                except TypeError:  # an unhashable value (a list)
-                    hit = None
-                if hit is not None:
-                    append(hit)
-                    continue
-            if rule is not None:
-                try:
-                    made = _make_field(rule, value, at, ln, layer)
-                except (TypeError, ValueError):
+                    memo[key] = made
+                except TypeError:
                     pass
-                else:
-                    if memo is not None and len(memo) < _STEP_MEMO_MAX:
-                        try:
-                            memo[key] = made
-                        except TypeError:
-                            pass
-                    append(made)
-                    continue
-            append(plain_field(layer, Spot(field_name, value, at, ln)))
-        return out, found, length
+            return made
+    return plain_field(layer, Spot(_name, value, at, ln))
 
 
 def rules_mapper(name: str, rules: dict[str, Rule]) -> HeaderMapper:

@@ -12,7 +12,11 @@ the caller falls back to a full scapy dissection.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
+
+from labs.dissect.proto.fastread import _BITS_OP, _GROUP, _OTHER, _RUN, reader, rest
 
 _CLASSES: dict[str, type[Light]] = {}
 
@@ -119,16 +123,6 @@ def _light(scapy_cls: Any) -> type[Light]:
     return cls
 
 
-#: What _read does for the next field(s): read a run of byte-aligned fields
-#: with one struct call, a group of bit fields filling whole bytes through
-#: one memo lookup, one bit field through the memo, or any other field
-#: through its own getfield.
-_RUN, _GROUP, _BITS_OP, _OTHER = 0, 1, 2, 3
-#: Values remembered per bit group (version and header length, flags and
-#: fragment offset take a handful of values across a capture).
-_GROUP_MEMO_MAX = 4096
-
-
 def _struct_field(f: Any) -> bool:
     """A field whose getfield is scapy's plain struct read (`Field.getfield`)."""
     from scapy.fields import Field
@@ -205,25 +199,6 @@ def _empty_when(f: Any) -> _Sized | None:
     return _Sized(length_from) if callable(length_from) else None
 
 
-def _group(op: tuple[Any, ...], layer: Light, s: bytes) -> tuple[tuple[str, Any], ...]:
-    """The values of a group of bit fields that fills `op[2]` whole bytes."""
-    fields, size, memo = op[1], op[2], op[3]
-    window = s[:size]
-    hit = memo.get(window)
-    if hit is None:
-        rest: Any = window
-        out = []
-        for f in fields:
-            rest, value = f.getfield(layer, rest)
-            out.append((f.name, value))
-        if rest:
-            raise ValueError("short bit fields")  # parse() then leaves it to scapy
-        hit = tuple(out)
-        if len(memo) < _GROUP_MEMO_MAX:
-            memo[window] = hit
-    return hit
-
-
 class _Converter:
     """A field's m2i with its results remembered when they come from bytes
     (addresses: a capture repeats the same few)."""
@@ -245,83 +220,26 @@ class _Converter:
         return hit
 
 
-#: (bit field, the bytes it spans, bit position) -> (bytes used, new bit position, value).
-#: A header's bit fields (version and length, flags, fragment offset) take
-#: a handful of values across a capture; reading bits is scapy's slowest getfield.
-_BITS: dict[tuple[Any, bytes, int], tuple[int, int, Any]] = {}
+def _read(cls: type[Light], data: bytes, start: int, end: int) -> Light | None:
+    """Packet.do_dissect's loop over the header at data[start:end] (used
+    when `labs.dissect.proto.fastread` has no generated reader for `cls`)."""
+    return rest(cls(), data, start, start, end, cls.plan)
 
 
-def _bits(f: Any, layer: Light, s: Any) -> tuple[Any, Any]:
-    data, bn = s if isinstance(s, tuple) else (s, 0)
-    window = data[: (f.size + bn - 1) // 8 + 1]
-    key = (f, window, bn)
-    hit = _BITS.get(key)
-    if hit is None:
-        rest, value = f.getfield(layer, (window, bn) if bn else window)
-        left, bits = rest if isinstance(rest, tuple) else (rest, 0)
-        hit = (len(window) - len(left), bits, value)
-        if len(_BITS) < 65536:
-            _BITS[key] = hit
-    used, bits, value = hit
-    return ((data[used:], bits) if bits else data[used:]), value
+#: header class name -> its reader: (data, start, end) -> Light or None.
+_READERS: dict[str, Callable[[bytes, int, int], Light | None]] = {}
 
 
-def _read(cls: type[Light], data: bytes, start: int) -> Light | None:
-    """Packet.do_dissect's loop over the header at data[start:]."""
-    layer = cls()
-    values = layer.fields
-    s: Any = data[start:]
-    for op in cls.plan:
-        kind = op[0]
-        if kind == _RUN:
-            st = op[1]
-            if type(s) is not bytes or len(s) < st.size:
-                return None  # a short or misaligned header: scapy reads it
-            for (name, conv), raw in zip(op[2], st.unpack_from(s), strict=True):
-                values[name] = raw if conv is None else conv(layer, raw)
-            s = s[st.size :]
-            continue
-        if kind == _GROUP:
-            if type(s) is not bytes or len(s) < op[2]:
-                return None
-            for name, value in _group(op, layer, s):
-                values[name] = value
-            s = s[op[2] :]
-            continue
-        f = op[1]
-        if kind == _BITS_OP:
-            s, val = _bits(f, layer, s)
-        elif op[2] is not None and type(s) is bytes and op[2].length_from(layer) == 0:
-            sized = op[2]
-            if sized.empty_is_list:
-                val = []  # no options
-            else:
-                rest, val = f.getfield(layer, s)
-                sized.empty_is_list = rest is s and val == []
-                s = rest
-        else:
-            s, val = f.getfield(layer, s)
-        if f.isconditional and val is None:
-            return None  # conditional layouts are left to scapy
-        values[f.name] = val
-    if isinstance(s, tuple):
-        return None
-    layer.raw_packet_cache = data[start : len(data) - len(s)] if s else data[start:]
-    return layer
-
-
-_TYPES: dict[str, type[Light]] = {}
-
-
-def _types() -> dict[str, type[Light]]:
-    if not _TYPES:
+def _readers() -> dict[str, Callable[[bytes, int, int], Light | None]]:
+    if not _READERS:
         from scapy.layers.inet import IP, TCP, UDP
         from scapy.layers.inet6 import IPv6
         from scapy.layers.l2 import CookedLinux, CookedLinuxV2, Ether
 
         for c in (IP, TCP, UDP, IPv6, CookedLinux, CookedLinuxV2, Ether):
-            _TYPES[c.__name__] = _light(c)
-    return _TYPES
+            cls = _light(c)
+            _READERS[c.__name__] = reader(cls) or partial(_read, cls)
+    return _READERS
 
 
 _NEXT_ETHER = {0x0800: "IP", 0x86DD: "IPv6"}
@@ -340,15 +258,14 @@ def parse(data: bytes, link: str) -> list[Any] | None:
 
 
 def _parse(data: bytes, link: str) -> list[Any] | None:
-    types = _types()
-    out: list[Any] = []
+    readers = _READERS or _readers()
     pos = 0
-    end = len(data)
+    end = size = len(data)
+    outer = None
     if link in _OUTER:
-        outer = _read(types[_OUTER[link]], data, 0)
+        outer = readers[_OUTER[link]](data, 0, size)
         if outer is None:
             return None
-        out.append(outer)
         pos = len(outer.raw_packet_cache)
         name = _NEXT_ETHER.get(outer.fields["type" if link == "ethernet" else "proto"])
     else:
@@ -356,7 +273,7 @@ def _parse(data: bytes, link: str) -> list[Any] | None:
         name = "IP" if version == 4 else "IPv6" if version == 6 else None
     if name is None:
         return None
-    ip = _read(types[name], data, pos)
+    ip = readers[name](data, pos, size)
     if ip is None:
         return None
     f = ip.fields
@@ -371,9 +288,8 @@ def _parse(data: bytes, link: str) -> list[Any] | None:
         nxt = _NEXT_IP.get(f["nh"])
     if nxt is None:
         return None
-    out.append(ip)
     pos += hlen
-    transport = _read(types[nxt], data[:end], pos)
+    transport = readers[nxt](data, pos, end)
     if transport is None:
         return None
     pos += len(transport.raw_packet_cache)
@@ -382,13 +298,15 @@ def _parse(data: bytes, link: str) -> list[Any] | None:
         if length < 8:
             return None
         end = min(end, pos - 8 + length)
-    out.append(transport)
-    chain: list[Any] = out[:]
+    chain: list[Any] = [ip, transport] if outer is None else [outer, ip, transport]
+    if outer is not None:
+        outer.payload = ip
+    ip.payload = transport
     if pos < end:
-        chain.append(Raw(data[pos:end]))
-    if end < len(data):
+        transport.payload = Raw(data[pos:end])
+        chain.append(transport.payload)
+    if end < size:
         chain.append(Padding(data[end:]))
-    for a, b in zip(chain, chain[1:], strict=False):
-        if isinstance(a, Light):
-            a.payload = b
+        if pos >= end:
+            transport.payload = chain[-1]
     return chain

@@ -306,22 +306,38 @@ def tcp_fields(layer: Any, start: int, packet: bytes) -> tuple[list[Field], int]
     """A TCP header's fields, in byte order, and its length (`tcp_layer`
     without the Layer: the conversation's analysis adds its own first)."""
     fields, found, length = _tcp_fields(layer, start, packet)
-    fields.extend(_flag_fields((int(layer.reserved) << 9) | int(layer.flags), start + 12))
     hit = _OPTIONS_AT.get(id(found))
     if hit is None or hit[0] is not found:
         if len(_OPTIONS_AT) >= 4096:
             _OPTIONS_AT.clear()
         where = next(((f[1], f[2]) for f in found if f[0] == "options"), (0, 0))
-        hit = _OPTIONS_AT[id(found)] = (found, *where)
-    if hit[2]:
-        at = start + hit[1]
-        fields.extend(_options(packet[at : at + hit[2]], at))
+        last = max((max(off, 14) for _name, off, _n in found), default=14)
+        hit = _OPTIONS_AT[id(found)] = (found, *where, _flags_at(found), last)
     payload = layer.payload
-    fields.append(
-        _segment_length(len(payload.load) if type(payload).__name__ == "Raw" else 0, start + length)
+    seg = _segment_length(
+        len(payload.load) if type(payload).__name__ == "Raw" else 0, start + length
     )
-    fields.sort(key=_OFFSET)
-    return fields, length
+    flags = _flag_fields((int(layer.reserved) << 9) | int(layer.flags), start + 12)
+    if hit[2] or hit[3] is None or length < hit[4]:
+        fields.extend(flags)
+        if hit[2]:
+            at = start + hit[1]
+            fields.extend(_options(packet[at : at + hit[2]], at))
+        fields.append(seg)
+        fields.sort(key=_OFFSET)
+        return fields, length
+    # Already in byte order: what `sort` would give, without sorting.
+    split = hit[3]
+    return [*fields[:split], *flags, *fields[split:], seg], length
+
+
+def _flags_at(found: Any) -> int | None:
+    """Where the flag fields (bytes 12-13) go among the planned fields of a
+    TCP layout, when those are in byte order around them (else None: sort)."""
+    offsets = [off for name, off, _n in found if name not in _tcp_fields.skip]
+    split = sum(off <= 12 for off in offsets)
+    ordered = offsets == sorted(offsets) and all(off >= 14 for off in offsets[split:])
+    return split if ordered else None
 
 
 @header("TCP", "TCPerror")
@@ -340,9 +356,10 @@ def tcp_layer(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
 
 
 _OFFSET = attrgetter("offset")
-#: id(layout) -> (the layout, where its options start, their length): the
-#: same few layouts recur in every connection.
-_OPTIONS_AT: dict[int, tuple[Any, int, int]] = {}
+#: id(layout) -> (the layout, where its options start, their length, where the
+#: flag fields go (`_flags_at`), the least header length for that order (the
+#: segment length comes last)): the same few layouts recur in every connection.
+_OPTIONS_AT: dict[int, tuple[Any, int, int, int | None, int]] = {}
 
 
 def _quoted(f: Field, v6: bool) -> tuple[Field, ...]:
