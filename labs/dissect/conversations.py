@@ -17,6 +17,7 @@ import socket
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from labs.model.trace import Field, Packet
 
@@ -86,6 +87,12 @@ _IP_AT = {"ethernet": 14, "linux-sll": 16, "linux-sll2": 20, "raw-ip": 0}
 _KINDS = {6: ("tcp", 1), 17: ("udp", 2)}
 
 
+class _Indexed(Protocol):
+    """Numbers read by index (`labs.files.survey.PacketIds`)."""
+
+    def __getitem__(self, i: int) -> int: ...
+
+
 class Streams:
     """Wireshark's stream numbers (`tcp.stream`, `udp.stream`) as packets
     are read: each TCP or UDP conversation (both ends, ip:port) numbered
@@ -93,9 +100,11 @@ class Streams:
     quoted in an ICMP error too), and a TCP one again when a SYN opens a
     new connection on its ports (`labs.dissect.tcp_analysis`). A capture
     read in two processes shares the numbers of its first pass
-    (`labs.files.survey`), which meets every conversation in order."""
+    (`labs.files.survey`), which meets every conversation in order: each
+    plain packet's number (`handed`), by name only those a full dissection
+    asked for (so what is kept of them does not grow with the capture)."""
 
-    __slots__ = ("known", "counts", "kinds", "bases", "renewed", "given")
+    __slots__ = ("known", "counts", "kinds", "bases", "renewed", "given", "asked", "names", "each")
 
     def __init__(self) -> None:
         #: "tcp a b" (ends sorted) -> number
@@ -112,10 +121,26 @@ class Streams:
         self.renewed: dict[str, list[tuple[int, int]]] = {}
         #: the numbers of a whole capture, read again in one share of it
         self.given = False
+        #: a first pass (`labs.files.survey`): the names a full dissection asked for
+        self.asked: set[str] | None = None
+        #: a first pass's conversation k -> its names (2k TCP, 2k + 1 UDP)
+        self.names: list[str | None] = []
+        #: packet index -> its number (2n; 2n + 1 for UDP; -1: asked by name)
+        self.each: _Indexed | None = None
 
     def number(self, transport: str, a: str, b: str, index: int) -> int:
         """The stream number of packet `index` (a header of it) between `a` and `b`."""
+        each = self.each
+        if each is not None:
+            found = each[index]
+            if found >= 0 and found & 1 == (transport == "udp"):
+                return found >> 1
         key = f"{transport} {a} {b}" if a < b else f"{transport} {b} {a}"
+        if self.asked is not None:
+            self.asked.add(key)
+        return self._number(transport, key, index)
+
+    def _number(self, transport: str, key: str, index: int) -> int:
         n = self.known.get(key)
         if n is None:
             n = self.known[key] = self.counts[transport]
@@ -129,10 +154,40 @@ class Streams:
         if self.given:
             return  # numbered already
         key = f"{transport} {a} {b}" if a < b else f"{transport} {b} {a}"
+        if self.asked is not None:
+            self.asked.add(key)
+        self._renew(transport, key, index)
+
+    def _renew(self, transport: str, key: str, index: int) -> None:
         old, n = self.known.get(key, -1), self.counts[transport]
         self.known[key] = n
         self.counts[transport] += 1
         self.renewed.setdefault(key, [(-1, old)]).append((index, n))
+
+    def current(self, k: int, udp: int) -> int:
+        """The number the first pass's conversation `k` (its UDP one if
+        `udp`, else its TCP one) has now, as `each` keeps it."""
+        return self.known[self.names[2 * k + udp]] * 2 + udp  # type: ignore[index]
+
+    def _name(self, k: int, udp: int, ends: tuple[bytes, bytes]) -> str:
+        names = self.names
+        if len(names) <= 2 * k + udp:
+            names.extend([None] * (2 * k + 2 - len(names)))
+        a, b, kind = _endpoint(ends[0]), _endpoint(ends[1]), "udp" if udp else "tcp"
+        key = f"{kind} {a} {b}" if a < b else f"{kind} {b} {a}"
+        names[2 * k + udp] = key
+        return key
+
+    def handed(self, each: _Indexed) -> None:
+        """The first pass is over: the processes that read the capture again
+        take each plain packet's number from `each` (see `current`); only
+        the names a full dissection asked for stay (a full dissection asks
+        for the same again)."""
+        asked = self.asked or set()
+        self.known = {key: n for key, n in self.known.items() if key in asked}
+        self.renewed = {key: v for key, v in self.renewed.items() if key in asked}
+        self.kinds, self.bases, self.names, self.asked = bytearray(), array("q"), [], None
+        self.each = each
 
     def plain(self, i: int, k: int, ends: tuple[bytes, bytes], data: bytes, link: str) -> None:
         """Number the conversation `k` of a first pass (`ends`: address
@@ -146,7 +201,7 @@ class Streams:
         if (data[at + 9] if v4 else data[at + 6]) == 17:
             if not kinds[k] & 2:
                 kinds[k] |= 2
-                self.number("udp", _endpoint(ends[0]), _endpoint(ends[1]), i)
+                self._number("udp", self._name(k, 1, ends), i)
             return
         t = at + 20 if v4 else at + 40
         flags, bases = data[t + 13], self.bases
@@ -160,9 +215,9 @@ class Streams:
         seq = int.from_bytes(data[t + 4 : t + 8], "big")
         if not kinds[k] & 1:
             kinds[k] |= 1
-            self.number("tcp", _endpoint(ends[0]), _endpoint(ends[1]), i)
+            self._number("tcp", self._name(k, 0, ends), i)
         elif flags & 0x12 == 0x02 and bases[fwd] not in (-1, seq):
-            self.renew("tcp", _endpoint(ends[0]), _endpoint(ends[1]), i)
+            self._renew("tcp", self.names[2 * k] or self._name(k, 0, ends), i)
             bases[fwd] = bases[rev] = -1
         if bases[fwd] < 0:
             bases[fwd] = seq if flags & 0x02 else (seq - 1) % (1 << 32)
@@ -181,10 +236,10 @@ def stream_field(transport: str, n: int, at: int) -> Field:
     key = (transport, n, at)
     hit = _FIELDS.get(key)
     if hit is None:
-        # A stream's number recurs only while it is going: a few thousand
-        # cover the conversations open at once (50,000 held ~25 MB at 200,000
-        # packets of short connections, most of them over).
-        if len(_FIELDS) > 4096:
+        # A stream's number recurs only while it is going: a thousand cover
+        # the conversations open at once (50,000 held ~25 MB at 200,000
+        # packets of short connections, most of them over; 4,096 ~2.5 MB).
+        if len(_FIELDS) > 1024:
             _FIELDS.clear()
         name = transport.upper()
         hit = _FIELDS[key] = Field(

@@ -139,8 +139,9 @@ def dissect_all(
         return tuple(dissect_some(raws, range(len(raws)), decode_as, client))
 
 
-#: A SYN read elsewhere: (its index, origin, sender, receiver).
-Learned = tuple[int, str, str, str]
+#: A SYN read elsewhere: (its index, origin, sender, receiver, and the last
+#: packet that names the sender, the receiver; -1: not known).
+Learned = tuple[int, str, str, str, int, int]
 
 
 class Syns:
@@ -218,9 +219,12 @@ def dissect_stream(
     upcoming = next(pending, None)
     for i, r in numbered:
         while upcoming is not None and upcoming[0] < i:
-            session_for(upcoming[1]).roles.learn(upcoming[2], upcoming[3])
+            _, origin, src, dst, src_last, dst_last = upcoming
+            session_for(origin).roles.learn(src, dst, src_last, dst_last)
             upcoming = next(pending, None)
-        packet, ends = _dissect(r, i, t0, session_for(r.origin))
+        session = session_for(r.origin)
+        session.roles.expire(i)
+        packet, ends = _dissect(r, i, t0, session)
         yield packet
         if last and last[i] and ends["transport"] in ("tcp", "udp") and ends["sport"] is not None:
             a = endpoint(ends["src"], ends["sport"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from itertools import chain
 from operator import attrgetter
+from typing import Any
 
 from labs.dissect.patterns import host
 from labs.dissect.proto import tunnel
@@ -18,16 +19,27 @@ from labs.model.trace import Field, Layer
 
 
 def field_map(layers: tuple[Layer, ...]) -> dict[str, Field]:
-    """Wireshark name -> the first field with that name (the outer header wins)."""
+    """Wireshark name -> the first field with that name (the outer header wins).
+    The dict is shared: callers read it, never change it."""
     # Built backwards, so each name's first field is the one left.
     if len(layers) == 1:
-        back = layers[0].fields[::-1]  # one header (the transport's): most calls
+        layer = layers[0]
+        if layer is _LAST[0]:
+            return _LAST[1]
+        back = layer.fields[::-1]  # one header (the transport's): most calls
     else:
         back = tuple(chain.from_iterable(map(_FIELDS, layers)))[::-1]
     out: dict[str | None, Field] = dict(zip(map(_FILTER, back), back, strict=True))
     out.pop(None, None)
     out.pop("", None)
+    if len(layers) == 1:
+        _LAST[0], _LAST[1] = layers[0], out
     return out  # type: ignore[return-value]
+
+
+#: The last single layer mapped and its map: the narration maps a packet's TCP
+#: header, then the step view (`labs.dissect.steps.view`) maps the same Layer.
+_LAST: list[Any] = [None, None]
 
 
 _FIELDS, _FILTER, _NAME = attrgetter("fields"), attrgetter("filter"), attrgetter("name")
@@ -173,7 +185,7 @@ def _relative(number: int | None, isn: int | None) -> int | None:
 def _app(layers: tuple[Layer, ...]) -> tuple[str, str]:
     """(narration phrase, summary) offered by the application protocol module."""
     for layer in layers:
-        app = APPS.get(layer.name.lower().split(" ")[0])
+        app = APPS.get(_APP_KEYS.get(layer.name) or _app_key(layer.name))
         if app is not None:
             try:
                 phrase = app.describe(layers)
@@ -184,6 +196,17 @@ def _app(layers: tuple[Layer, ...]) -> tuple[str, str]:
             if phrase or summary:
                 return phrase, summary
     return "", ""
+
+
+#: layer name -> the App it would belong to ("HTTP body" -> "http")
+_APP_KEYS: dict[str, str] = {}
+
+
+def _app_key(name: str) -> str:
+    key = _APP_KEYS[name] = name.lower().split(" ")[0]
+    if len(_APP_KEYS) > 4096:
+        _APP_KEYS.clear()
+    return key
 
 
 _KINDS = ("TCP", "UDP", "ICMP", "ICMPv6", "ARP")
@@ -280,9 +303,16 @@ def _describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tu
 
 def _neighbor(fields: dict[str, Field], a: str, b: str, dst: str) -> str:
     """IPv6 Neighbor Discovery (RFC 4861), IPv6's ARP, in ARP's words; ""
-    for other ICMPv6. The hardware address is the frame's sender."""
+    for other ICMPv6. The hardware addresses are the options' (RFC 4861 4.6.1),
+    not the frame's sender."""
     kind = fields["icmpv6.type"].value
-    mac = fields["eth.src"].value if "eth.src" in fields else ""
+    mine = fields.get("icmpv6.opt.src_linkaddr")
+    gives = (
+        f" It gives its own hardware address, {mine.value} (source link-layer address option), "
+        "so the answer needs no asking back."
+        if mine is not None
+        else ""
+    )
     if kind == "135" and "icmpv6.nd.ns.target_address" in fields:
         target = fields["icmpv6.nd.ns.target_address"].value
         if "ipv6.src" in fields and fields["ipv6.src"].value == "::":
@@ -293,13 +323,19 @@ def _neighbor(fields: dict[str, Field], a: str, b: str, dst: str) -> str:
         if dst.startswith("ff02::1:ff"):
             return (
                 f"{a} asks the local network, by multicast to the solicited-node group of "
-                f"{target} ({b}): who has {target}?"
+                f"{target} ({b}): who has {target}?{gives}"
             )
-        return f"{a} asks {b} directly whether it still has {target} (is it still reachable?)."
+        return (
+            f"{a} asks {b} directly whether it still has {target} (is it still reachable?).{gives}"
+        )
     if kind == "136" and "icmpv6.nd.na.target_address" in fields:
         target = fields["icmpv6.nd.na.target_address"].value
-        src = fields["ipv6.src"].value if "ipv6.src" in fields else ""
-        where = f"{target} is at {mac}" if src == target and mac else f"it answers for {target}"
+        given = fields.get("icmpv6.opt.target_linkaddr")
+        where = (
+            f"{target} is at {given.value} (target link-layer address option)"
+            if given is not None
+            else f"it has {target} (it gives no link-layer address option)"
+        )
         solicited = fields.get("icmpv6.nd.na.flag.s")
         if solicited is not None and solicited.value == "1":
             return f"{a} answers {b}: {where}."

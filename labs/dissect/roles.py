@@ -4,9 +4,37 @@ computer"), and the handshake numbers that let it count bytes from 1."""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 
 from labs.dissect import idle
+
+
+class Ends:
+    """Endpoints to forget once the last packet that names them is read
+    (as the first pass over a capture finds it, `labs.files.survey`): who is
+    a client must not grow with a capture of many short connections. Each
+    endpoint has one such packet, so it is waited for once."""
+
+    def __init__(self) -> None:
+        self.heap: list[tuple[int, str]] = []
+        self.waited: set[str] = set()
+
+    def after(self, end: str, last: int) -> None:
+        """No packet after `last` names `end` (-1: not known)."""
+        if last >= 0 and end not in self.waited:
+            self.waited.add(end)
+            heapq.heappush(self.heap, (last, end))
+
+    def gone(self, index: int) -> list[str]:
+        """The endpoints no packet from `index` on names (each given once)."""
+        heap = self.heap
+        out = []
+        while heap and heap[0][0] < index:
+            end = heapq.heappop(heap)[1]
+            self.waited.discard(end)
+            out.append(end)
+        return out
 
 
 class Roles:
@@ -39,6 +67,8 @@ class Roles:
         #: conversation (sorted ends) -> when a TCP segment last came to it
         self._touched: dict[tuple[str, str], int] = {}
         self._count = 0
+        #: the clients and servers to forget after their last packet
+        self._ends = Ends()
 
     def touch(self, src: str, dst: str) -> None:
         """A TCP segment between `src` and `dst` is read: what was frozen of
@@ -63,11 +93,24 @@ class Roles:
         self.learn(src, dst)
         self.syns[(src, dst)] = 1
 
-    def learn(self, src: str, dst: str) -> None:
+    def learn(self, src: str, dst: str, src_last: int = -1, dst_last: int = -1) -> None:
         """A SYN from `src` to `dst` was seen (here, or in another process
-        reading other conversations of the same capture)."""
+        reading other conversations of the same capture); no packet after
+        `src_last` names `src`, nor after `dst_last` `dst` (-1: not known)."""
         self.clients.add(src)
         self.servers.add(dst)
+        if src_last >= 0 or dst_last >= 0:
+            self._ends.after(src, src_last)
+            self._ends.after(dst, dst_last)
+
+    def expire(self, index: int) -> None:
+        """Packet `index` is next: forget the clients and servers no packet
+        from it on names (what `is_client` says of every later packet stays)."""
+        heap = self._ends.heap
+        if heap and heap[0][0] < index:
+            for end in self._ends.gone(index):
+                self.clients.discard(end)
+                self.servers.discard(end)
 
     def is_client(self, src: str, dst: str) -> bool:
         if src in self.clients or dst in self.servers:

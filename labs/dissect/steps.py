@@ -6,12 +6,14 @@ port scan), each with its start time and duration."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import NamedTuple
 
 from labs.dissect import app_steps, pattern_text
 from labs.dissect.narrate import field_map
 from labs.dissect.patterns import Patterns, mark
+from labs.dissect.roles import Ends
 from labs.model.trace import Packet, Step
 
 TITLES = {
@@ -23,6 +25,7 @@ TITLES = {
     "response": "Receive the response",
     "data": "Exchange data",
     "tftp": "Transfer a file (TFTP)",
+    "tftp-next": "Transfer a file (TFTP)",  # the next transfer (`labs.dissect.tftp_steps`)
     "retransmit": "Resend lost data (retransmission)",
     "close": "Close the connection",
     "arp": "Find the hardware address (ARP)",
@@ -72,11 +75,17 @@ class View(NamedTuple):
     app: tuple[str, ...] = ()
 
 
+#: the layers' names -> the first word of each (`View.names`)
 _NAMES: dict[tuple[str, ...], frozenset[str]] = {}
+_NAME = attrgetter("name")
 
 
 def view(p: Packet) -> View:
-    transport = next((n for n in p.layers if n.name in _KINDS), None)
+    transport = None
+    for layer in p.layers:
+        if layer.name in _KINDS:
+            transport = layer
+            break
     kind = transport.name if transport else ""
     bits = seg = 0
     seq = -1
@@ -85,13 +94,13 @@ def view(p: Packet) -> View:
         bits = int(f["tcp.flags"].value, 16) if "tcp.flags" in f else 0
         seg = int(f["tcp.len"].value) if "tcp.len" in f else 0
         seq = int(f["tcp.seq_raw"].value) if "tcp.seq_raw" in f else -1
-    first_words = tuple(layer.name.split(" ", 1)[0] for layer in p.layers)
-    names = _NAMES.get(first_words)
+    layer_names = tuple(map(_NAME, p.layers))
+    names = _NAMES.get(layer_names)
     if names is None:
         # One frozenset per kind of packet, not per packet: a capture has few kinds.
-        names = frozenset(first_words)
+        names = frozenset(name.split(" ", 1)[0] for name in layer_names)
         if len(_NAMES) < 4096:
-            _NAMES[first_words] = names
+            _NAMES[layer_names] = names
     tls_setup = "TLS" in names and any(
         fl.filter == "tls.record.content_type" and fl.value in ("20", "21", "22")
         for layer in p.layers
@@ -153,18 +162,42 @@ class Classifier:
     What it remembers of each conversation is one int (`state`: a capture
     of many short connections keeps ~0.2 KB of each), and with `last`
     (`last[i]` true: packet i is the last of its TCP or UDP conversation,
-    as `labs.files.survey.Survey.last` finds) not even that once it is over."""
+    as `labs.files.survey.Survey.last` finds) not even that once it is over;
+    with `syns` (the capture's SYNs as the survey gives them, `Learned`) a
+    client is forgotten after the last packet that names it."""
 
-    def __init__(self, last: Sequence[int] = b"") -> None:
+    def __init__(
+        self, last: Sequence[int] = b"", syns: Iterable[tuple[int, str, str, str, int, int]] = ()
+    ) -> None:
         self.last = last
         self.state: dict[str, int] = {}
         self.clients: set[str] = set()
+        #: a client was ever seen (`clients` forgets them)
+        self.any_client = False
         self.count = 0
         self.patterns = Patterns()
+        self._syns = iter(syns)
+        self._syn = next(self._syns, None)
+        self._ends = Ends()
+
+    def _expire(self, i: int) -> None:
+        """Packet `i` is next: forget the clients no packet from it on names."""
+        syn = self._syn
+        if syn is not None and syn[0] < i:
+            while syn is not None and syn[0] < i:
+                self._ends.after(syn[2], syn[4])
+                syn = next(self._syns, None)
+            self._syn = syn
+        heap = self._ends.heap
+        if heap and heap[0][0] < i:
+            for end in self._ends.gone(i):
+                self.clients.discard(end)
 
     def feed(self, p: View) -> tuple[str, list[tuple[int, str]]]:
         i = self.count
         self.count += 1
+        if self._syn is not None or self._ends.heap:
+            self._expire(i)
         clients = self.clients
         conv = _conv(p)
         state = self.state.get(conv, -1)
@@ -182,7 +215,9 @@ class Classifier:
             if bits & 0x02:
                 if not bits & 0x10:
                     clients.add(p.src)
+                    self.any_client = True
                     syn_at = i
+                    closing = False  # a new connection on ports an earlier one closed
                 name = "tcp-connect"
             elif bits & 0x04 and current == "tcp-connect" and p.dst in clients and not seg:
                 name = "refused"
@@ -198,7 +233,7 @@ class Classifier:
                 elif "HTTP" in layer_names or "TLS" in layer_names:
                     name = (
                         "response"
-                        if p.dst in clients or (not clients and _is_reply(p))
+                        if p.dst in clients or (not self.any_client and _is_reply(p))
                         else "request"
                     )
                 else:
@@ -317,6 +352,12 @@ def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str])
     return f"{count}: {listed}" + ("" if listed.endswith(".") else ".")
 
 
+def shown(name: str) -> str:
+    """The step name a learner sees: the names that only keep two steps apart
+    (`labs.dissect.tftp_steps`) are shown as the step they are."""
+    return "tftp" if name == "tftp-next" else name
+
+
 def group(packets: Sequence[View], names: list[str]) -> tuple[Step, ...]:
     """Consecutive packets with the same step name form one Step."""
     steps: list[Step] = []
@@ -330,10 +371,9 @@ def group(packets: Sequence[View], names: list[str]) -> tuple[Step, ...]:
         text.add(p)
         if i + 1 < len(packets) and names[i + 1] == names[i]:
             continue
-        name = names[i]
         steps.append(
             Step(
-                name=name,
+                name=shown(names[i]),
                 packets=tuple(q.number for q in run),
                 explain=text.explain(),
                 title=text.title(),

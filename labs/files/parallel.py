@@ -191,6 +191,7 @@ def stream_parallel(
 ) -> None:
     """`write_json_parallel` of the `n` packets `source` gives (each process
     reads them again from `source`), shared as the survey `found` says."""
+    found.finish()
     claims = Claims(len(found.keys))
     syns, ids = (found.syns, found.last(), found.streams), found.ids
     # Not needed any more (and the child would inherit them).
@@ -255,9 +256,9 @@ def _fork_and_read(
             for share in shares:
                 share.clear()
             _read_share(source, lambda i: True, 0, t0, decode_as, client, *syns, shares[0])
-            finish(trace, n, None, shares[:1], out, mask, syns[1])
+            finish(trace, n, None, shares[:1], out, mask, syns[1], syns[0])
             return
-        finish(trace, n, split[0].owners(split[1]), shares, out, mask, syns[1])
+        finish(trace, n, split[0].owners(split[1]), shares, out, mask, syns[1], syns[0])
     finally:
         if pid and received is None:  # stopped (Ctrl-C) or failed: the child must not outlive us
             os.kill(pid, signal.SIGKILL)

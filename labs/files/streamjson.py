@@ -29,7 +29,7 @@ from operator import attrgetter
 from typing import IO, Any, TextIO
 
 from labs.dissect.expert import Expert
-from labs.dissect.steps import TITLES, Classifier, Run, View, view
+from labs.dissect.steps import TITLES, Classifier, Run, View, shown, view
 from labs.files.batches import dump_batch, load_batches
 from labs.files.seens import SeenStore, waterfall_of
 from labs.files.tracejson import Texts, write_parts
@@ -62,7 +62,7 @@ _INTERN_MAX = 1024
 #: The layers whose fields the waterfall reads (`labs.model.waterfall.seen`).
 _READ_LAYERS = ("TCP", "UDP", "ICMP", "TLS", "HTTP", "FTP", "DNS", "TFTP")
 _PORTS = ("tcp.srcport", "tcp.dstport")
-_FILTER = attrgetter("filter")
+_FILTER, _NAME = attrgetter("filter"), attrgetter("name")
 
 
 class _Compact:
@@ -116,7 +116,7 @@ class _Compact:
                 else:
                     into.setdefault(name, []).append(fields[i].value)  # type: ignore[arg-type]
         shared = self.shared
-        names = ("layers", tuple(layer.name for layer in p.layers))
+        names = ("layers", tuple(map(_NAME, p.layers)))
         layers = shared.get(names) or self._one(names, frozenset(names[1]))
         summary = p.summary
         if "TCP" in layers and "ICMP" not in layers:
@@ -223,11 +223,15 @@ _CODE = {name: code for code, name in enumerate(_NAMES)}
 
 
 def _step_names(
-    views: Iterator[View], n: int, expert: Expert, last: Sequence[int] = b""
+    views: Iterator[View],
+    n: int,
+    expert: Expert,
+    last: Sequence[int] = b"",
+    syns: Iterable[tuple[int, str, str, str, int, int]] = (),
 ) -> bytearray:
     """Each packet's step name (a code into _NAMES), as `classify` names them."""
     names = bytearray(n)
-    classifier = Classifier(last)
+    classifier = Classifier(last, syns)
     for i, v in enumerate(views):
         name, renames = classifier.feed(v)
         names[i] = _CODE[name]
@@ -253,7 +257,7 @@ def _steps(views: Iterator[View], names: bytearray) -> Iterator[Step]:
             continue
         first = run.first
         yield Step(
-            name=name,
+            name=shown(name),
             packets=tuple(range(first.number, first.number + run.count)),
             explain=run.explain(),
             title=run.title(),
@@ -326,14 +330,15 @@ def finish(
     out: TextIO,
     mask: bool = False,
     last: Sequence[int] = b"",
+    syns: Iterable[tuple[int, str, str, str, int, int]] = (),
 ) -> None:
     """Write the trace JSON of `shell` (everything but its steps, packets,
     waterfall and expert section) with the `n` packets the `shares` read
-    (`owner[i]`: which share read packet i; None: all in the first; `last`:
-    see `labs.dissect.steps.Classifier`)."""
+    (`owner[i]`: which share read packet i; None: all in the first; `last`,
+    `syns`: see `labs.dissect.steps.Classifier`)."""
     masker = Masker(s for share in shares for s in share.secrets) if mask else None
     expert = Expert()
-    names = _step_names(_views(n, owner, shares), n, expert, last)
+    names = _step_names(_views(n, owner, shares), n, expert, last, syns)
     trace = replace(shell, waterfall=waterfall_of([share.seens for share in shares], last))
     section = expert.section()
     if section is not None:

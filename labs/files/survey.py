@@ -168,6 +168,11 @@ class SynFile(Syns):
     def append(self, syn: Learned) -> None:
         self.batch.append(syn)
         if len(self.batch) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """The batch to the file (what the first pass made of it is then freed)."""
+        if self.batch:
             data = marshal.dumps(self.batch)
             self.file.write(len(data).to_bytes(8, "little") + data)
             self.batch = []
@@ -197,8 +202,12 @@ class Survey:
         self.lasts, self.tunnel = array("q", [0]), False
         self._number: dict[bytes | None, int] = {None: 0}
         self._scratch = Session()
-        #: Wireshark's stream numbers, every packet's (a full dissection's in `_scratch`)
+        #: Wireshark's stream numbers, every packet's (a full dissection's in
+        #: `_scratch`), and each packet's as `Streams.each` keeps it
         self.streams = self._scratch.stream_index
+        self.streams.asked = set()
+        self.numbers = PacketIds()
+        self.finished = False
         #: per conversation, the transports (1 TCP, 2 UDP) `Streams.plain`
         #: has nothing more to learn from but a SYN
         self._settled = bytearray()
@@ -209,7 +218,7 @@ class Survey:
         if not sure:
             key, ends = _exactly(raw, self._scratch)
         if ends is not None:
-            self.syns.append((i, raw.origin, *ends))
+            self.syns.append((i, raw.origin, *ends, -1, -1))
         name = None if key is None else key[0] + key[1]
         k = self._number.get(name)
         if k is None:
@@ -220,21 +229,24 @@ class Survey:
                 self.tunnel = True
         self.lasts[k] = i
         self.ids.append(k)
+        number = -1
         if sure and key is not None:  # its tcp.stream / udp.stream number
             if self.tunnel and _L2TP in (key[0][-2:], key[1][-2:]):
                 dissect_layers(raw.data, raw.link, self._scratch)  # the tunnel's inner ones too
             else:
-                self._plain(i, k, key, raw, ends is not None)
+                number = self._plain(i, k, key, raw, ends is not None)
+        self.numbers.append(number)
 
-    def _plain(self, i: int, k: int, key: Key, raw: RawPacket, syn: bool) -> None:
+    def _plain(self, i: int, k: int, key: Key, raw: RawPacket, syn: bool) -> int:
         """`Streams.plain`, skipped where it would learn nothing: it reads a
         conversation's stream number once, a TCP one's sequence bases each
-        way, and then only SYNs (which may begin a new stream)."""
+        way, and then only SYNs (which may begin a new stream). The packet's
+        number as `Streams.each` keeps it."""
         data, at, settled = raw.data, _IP_AT[raw.link], self._settled
         bit = 2 if (data[at + 9] if data[at] >> 4 == 4 else data[at + 6]) == 17 else 1
-        if k < len(settled) and settled[k] & bit and not syn:
-            return
         streams = self.streams
+        if k < len(settled) and settled[k] & bit and not syn:
+            return streams.current(k, bit - 1)
         streams.plain(i, k, key, data, raw.link)
         if len(settled) <= k:
             settled.extend(bytes(k + 1 - len(settled)))
@@ -243,6 +255,7 @@ class Survey:
             settled[k] |= bit
         else:
             settled[k] &= ~bit
+        return streams.current(k, bit - 1)
 
     def last(self) -> bytearray:
         """`dissect_stream`'s `last`: 1 for the last packet of each conversation (none with a tunnel)."""
@@ -252,8 +265,42 @@ class Survey:
                 out[i] = 1
         return out
 
+    def finish(self) -> None:
+        """The capture is read: its stream numbers handed on (`Streams.handed`),
+        each SYN with the last packet that names each of its ends (so who
+        is a client can be forgotten after it, `labs.dissect.roles.Ends`),
+        and what only the first pass needed dropped."""
+        if self.finished:
+            return
+        self.finished = True
+        self.streams.handed(self.numbers)
+        self._settled, self._scratch = bytearray(), Session()
+        ends: dict[bytes, int] = {}
+        if not self.tunnel:  # else its inner conversations' ends are not in `keys`
+            for syn in self.syns:
+                for name in syn[2:4]:
+                    end = _half(name)
+                    if end is not None:
+                        ends[end] = -1
+        if not ends:
+            return
+        lasts = self.lasts
+        for k, key in enumerate(self.keys):
+            if key is not None:
+                cut = len(key) // 2
+                for half in (key[:cut], key[cut:]):
+                    if ends.get(half, lasts[k]) < lasts[k]:
+                        ends[half] = lasts[k]
+        syns, self.syns = self.syns, SynFile()
+        for i, origin, src, dst, _, _ in syns:
+            after = (ends.get(_half(src) or b"", -1), ends.get(_half(dst) or b"", -1))
+            self.syns.append((i, origin, src, dst, *after))
+        self.syns.flush()
+        syns.close()
+
     def close(self) -> None:
         self.ids.close()
+        self.numbers.close()
         self.syns.close()
 
 
@@ -262,7 +309,22 @@ def survey_stream(numbered: Iterable[tuple[int, RawPacket]]) -> Survey:
     found = Survey()
     for i, raw in numbered:
         found.add(i, raw)
+    found.finish()
     return found
+
+
+def _half(end: str) -> bytes | None:
+    """An endpoint ("IP:PORT", "[IPv6]:PORT") as a `Key`'s half; None if it is not one."""
+    head, sep, port = end.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        return None
+    ip = head[1:-1] if head.startswith("[") else head
+    try:
+        return socket.inet_pton(socket.AF_INET6 if ":" in ip else socket.AF_INET, ip) + int(
+            port
+        ).to_bytes(2, "big")
+    except (OSError, ValueError):
+        return None
 
 
 __all__ = ["Key", "PacketIds", "Survey", "SynFile", "survey", "survey_stream"]
