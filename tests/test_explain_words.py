@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from scapy.compat import raw
-from scapy.layers.inet6 import ICMPv6ND_NA, ICMPv6ND_NS, IPv6
+from scapy.layers.inet6 import ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr, IPv6
 from scapy.layers.l2 import Ether
 from test_explain_patterns import steps_of
 
@@ -54,20 +54,23 @@ def test_arp_names_your_computer_as_ip_lines_do():
     assert plain == "192.0.2.1 answers: 192.0.2.1 is at ea:1d:6c:97:8b:00."
 
 
-def test_tftp_is_a_step_titled_with_its_file():
+def test_each_tftp_transfer_is_a_step_titled_with_its_file():
     trace = trace_of(PROGRAMS / "tftp.pcapng")
-    assert [s.name for s in trace.steps] == ["tftp"]
-    (only,) = trace.steps
-    assert only.title == "Download notes.txt and missing.txt over TFTP"
-    text = only.explain
-    assert text.startswith(
-        "14 packets: TFTP (RFC 1350): 192.0.2.2 asks 192.0.2.1 to read notes.txt;"
+    # Two transfers one after the other: a step each (steps of one name in a
+    # row would be one, so the second is "tftp-next").
+    assert [s.name for s in trace.steps] == ["tftp", "tftp-next"]
+    first, second = trace.steps
+    assert first.packets == tuple(range(11)) and second.packets == (11, 12, 13)
+    assert first.title == "Download notes.txt over TFTP"
+    assert second.title == "Download missing.txt over TFTP"
+    assert first.explain.startswith(
+        "11 packets: TFTP (RFC 1350): 192.0.2.2 asks 192.0.2.1 to read notes.txt;"
     )
-    assert "it answers from port 53739, not 69" in text
-    assert "4 blocks (1,800 bytes)" in text
-    assert (
-        "192.0.2.2 asks 192.0.2.1 to read missing.txt; it answers with error 1 (File not found)"
-        in text
+    assert "it answers from port 53739, not 69" in first.explain
+    assert "4 blocks (1,800 bytes)" in first.explain
+    assert second.explain == (
+        "3 packets: TFTP (RFC 1350): 192.0.2.2 asks 192.0.2.1 to read missing.txt; it answers "
+        "with error 1 (File not found)."
     )
     labels = [ph.label for ph in trace.waterfall]
     assert labels == ["TFTP download notes.txt"] * 3 + ["TFTP download missing.txt"] * 2
@@ -97,7 +100,12 @@ def test_neighbor_discovery_is_ipv6_arp():
         / IPv6(src=A6, dst="ff02::1:ff00:b")
         / ICMPv6ND_NS(tgt=B6)
     )
-    answer = Ether(src=MAC_B, dst=MAC_A) / IPv6(src=B6, dst=A6) / ICMPv6ND_NA(tgt=B6, S=1, R=0)
+    answer = (
+        Ether(src=MAC_B, dst=MAC_A)
+        / IPv6(src=B6, dst=A6)
+        / ICMPv6ND_NA(tgt=B6, S=1, R=0)
+        / ICMPv6NDOptDstLLAddr(lladdr=MAC_B)
+    )
     dad = (
         Ether(src=MAC_A, dst="33:33:ff:00:00:0c")
         / IPv6(src="::", dst="ff02::1:ff00:c")
@@ -120,7 +128,9 @@ def test_neighbor_discovery_is_ipv6_arp():
         "fe80::a asks the local network, by multicast to the solicited-node group of fe80::b "
         "(ff02::1:ff00:b): who has fe80::b?"
     )
-    assert packets[1].explain == "fe80::b answers fe80::a: fe80::b is at 02:00:00:00:00:0b."
+    assert packets[1].explain == (
+        "fe80::b answers fe80::a: fe80::b is at 02:00:00:00:00:0b (target link-layer address option)."
+    )
     assert packets[2].explain == (
         "A machine checks that nobody else uses fe80::c: it asks who has it, from the "
         "unspecified address :: (duplicate address detection)."
@@ -131,7 +141,10 @@ def test_neighbor_discovery_in_a_capture_is_its_own_step():
     trace = trace_of(PCAPS / "frag-nd.pcap")
     (nd,) = named(trace, "nd")
     assert nd.packets == (4, 5)
-    assert "fe80::1 says, unasked, that it is at 02:fc:00:00:00:01" in nd.explain
+    # No target link-layer address option: the frame's sender is not said to be it.
+    assert "fe80::1 says, unasked, that it has fe80::1, with no link-layer address option" in (
+        nd.explain
+    )
     assert "fe80::1 asks who has fe80::2; no answer came." in nd.explain
 
 

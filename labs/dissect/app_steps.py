@@ -37,7 +37,8 @@ _TFTP_PORT = "69"
 
 def facts(layers: tuple[Layer, ...]) -> tuple[str, ...]:
     """("dns", qr, type, name, rcode) or ("tftp", opcode, file, block, data
-    length, error code, error message) of a packet; () for others. Shown
+    length, error code, error message, block size accepted) of a packet; ()
+    for others. Shown
     values (the type "A", the rcode "NXDOMAIN") as Wireshark shows them."""
     for layer in layers:
         if layer.name == "DNS":
@@ -52,7 +53,16 @@ def facts(layers: tuple[Layer, ...]) -> tuple[str, ...]:
             if shown is not None and f.get("tftp.error.message") == shown.show:
                 f["tftp.error.message"] = ""  # the message only repeats the code's name
             name = f.get("tftp.source_file") or f.get("tftp.destination_file", "")
-            return ("tftp", f.get("tftp.opcode", ""), name, *(f.get(n, "") for n in _TFTP[3:]))
+            size = ""  # the block size an option acknowledgment accepts (RFC 2348)
+            if f.get("tftp.opcode") == "6":
+                options = [
+                    fl for fl in layer.fields if fl.filter and fl.filter.startswith("tftp.option")
+                ]
+                for key, value in zip(options[::2], options[1::2], strict=False):
+                    if key.value.lower() == "blksize":
+                        size = value.value
+            tail = (f.get(n, "") for n in _TFTP[3:])
+            return ("tftp", f.get("tftp.opcode", ""), name, *tail, size)
     return ()
 
 

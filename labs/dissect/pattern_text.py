@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from labs.dissect.app_steps import TftpStory
 from labs.dissect.patterns import MAX_PROBE_TTL, TRACE, Key, answer_key, host, port, probe_key
 
 if TYPE_CHECKING:
@@ -236,32 +237,38 @@ class _NdStory:
     address asked) pair, how often asked, and who answered."""
 
     def __init__(self) -> None:
-        #: (asker, address asked) -> [times asked, answerer, its MAC]; the asker
+        #: (asker, address asked) -> [times asked, answerer, the MAC it gives,
+        #: the asker's own MAC (options, "" without)]; the asker
         #: "::" checks an address it wants (RFC 4862), "" marks an unasked answer
         self.asked: dict[tuple[str, str], list[Any]] = {}
 
     def add(self, v: View) -> None:
         what = v.mark[:1]
         if what == ("ns",):
-            self.asked.setdefault((v.src, v.mark[1]), [0, "", ""])[0] += 1
+            entry = self.asked.setdefault((v.src, v.mark[1]), [0, "", "", ""])
+            entry[0] += 1
+            entry[3] = entry[3] or v.mark[2]
         elif what == ("na",):
             target = v.mark[1]
             entry = (
                 self.asked.get((v.dst, target))
                 or self.asked.get(("::", target))
-                or self.asked.setdefault(("", target), [0, "", ""])
+                or self.asked.setdefault(("", target), [0, "", "", ""])
             )
             entry[1], entry[2] = v.src, v.mark[2]
 
     def text(self) -> str:
         said = []
-        for (asker, target), (times, src, mac) in self.asked.items():
+        for (asker, target), (times, src, mac, own) in self.asked.items():
             often = f" ({times} times)" if times > 1 else ""
+            if own:
+                often += f", giving its own hardware address {own}"
             verb = "says, unasked," if not asker else "answers"
-            if src == target and mac:
-                answer = f"{target} {verb}{' that' if not asker else ':'} it is at {mac}"
+            said_how = f"{src} {verb}{' that' if not asker else ':'}"
+            if mac:  # the target link-layer address option (RFC 4861 4.6.1)
+                answer = f"{said_how} {'it' if src == target else target} is at {mac}"
             else:
-                answer = f"{src} {verb} for {target}" + (f" (from {mac})" if mac else "")
+                answer = f"{said_how} it has {target}, with no link-layer address option"
             if not asker:
                 said.append(answer)
                 continue
@@ -343,8 +350,13 @@ class _DhcpStory:
         return " ".join(out)
 
 
-def story(name: str) -> _TraceStory | _ScanStory | _ArpStory | _NdStory | _DhcpStory | None:
-    """A fresh accumulator for a step named `name`, or None when it is not a pattern's."""
+def story(
+    name: str,
+) -> _TraceStory | _ScanStory | _ArpStory | _NdStory | _DhcpStory | TftpStory | None:
+    """A fresh accumulator for a step named `name`, or None when it is not a pattern's
+    (a TFTP transfer's after another: `labs.dissect.tftp_steps`)."""
+    if name == "tftp-next":
+        return TftpStory()
     if name in TRACE.values():
         return _TraceStory()
     if name == "scan":

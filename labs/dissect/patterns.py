@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from labs.dissect.tftp_steps import Transfers
 from labs.model.trace import Packet
 
 if TYPE_CHECKING:
@@ -103,10 +104,12 @@ def mark(p: Packet, kind: str, bits: int) -> tuple[int, tuple[str, ...]]:
 
 
 def _neighbor(p: Packet, f: dict[str | None, str]) -> tuple[str, ...]:
-    """("ns", target, sender's MAC) of a neighbor solicitation, ("na",
-    target, sender's MAC, solicited flag) of an advertisement (RFC 4861,
-    4.3-4.4): the MAC is the frame's source, "" without an Ethernet header."""
-    mac = next((fl.value for ly in p.layers for fl in ly.fields if fl.filter == "eth.src"), "")
+    """("ns", target, the asker's MAC) of a neighbor solicitation, ("na",
+    target, the target's MAC, solicited flag) of an advertisement (RFC 4861,
+    4.3-4.4): each MAC as its link-layer address option gives it (source in
+    a solicitation, target in an advertisement), "" without one."""
+    named = "icmpv6.opt.src_linkaddr" if f["icmpv6.type"] == "135" else "icmpv6.opt.target_linkaddr"
+    mac = next((fl.value for ly in p.layers for fl in ly.fields if fl.filter == named), "")
     if f["icmpv6.type"] == "135":
         return ("ns", f.get("icmpv6.nd.ns.target_address", ""), mac)
     return ("na", f.get("icmpv6.nd.na.target_address", ""), mac, f.get("icmpv6.nd.na.flag.s", ""))
@@ -196,8 +199,11 @@ class Patterns:
         #: TCP conversations (as `steps` keys them) a traceroute or a scan opened, and which
         self.convs: dict[str, str] = {}
         self.scans = _Scans()
+        self.tftp = Transfers()
 
     def name(self, i: int, v: View, conv: str, base: str, renames: list[tuple[int, str]]) -> str:
+        if base == "tftp":
+            return self.tftp.name(v)  # each transfer a step of its own
         kind = v.kind
         if kind == "TCP" and v.seg and not v.bits & 0x02:
             return base  # data: no probe, no answer to one (most packets of a capture)

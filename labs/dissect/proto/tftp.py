@@ -92,8 +92,9 @@ def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
                              "The transfer's file, as the request named it (not in this packet)."))  # fmt: skip
         if op in (3, 4):
             block = int.from_bytes(body[:2], "big")
+            size = int(state.get("blksize", 512))
             fields.append(_f("Block", "tftp.block", str(block), at, 2,
-                             "Which 512-byte block; an ACK names the block it confirms."))  # fmt: skip
+                             f"Which {size}-byte block; an ACK names the block it confirms."))  # fmt: skip
             data = body[2:]
             if op == 3:
                 fields.append(
@@ -108,7 +109,7 @@ def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
                     )
                 )
                 fields.append(_f("Length", "data.len", str(len(data)), at + 2, len(data),
-                                 "Shorter than 512 bytes: the last block." if len(data) < 512 else ""))  # fmt: skip
+                                 f"Shorter than {size} bytes: the last block." if len(data) < size else ""))  # fmt: skip
         elif op == 5:
             code = int.from_bytes(body[:2], "big")
             message = _strings(body[2:], at + 2)
@@ -127,7 +128,12 @@ def dissect(payload: bytes, offset: int, stream: Stream) -> list[Layer]:
                 text, m_at, m_len = message[0]
                 fields.append(_f("Error message", "tftp.error.message", text, m_at, m_len))
         elif op == 6:
-            fields += _options(_strings(body, at))
+            options = _options(_strings(body, at))
+            fields += options
+            # The block size the server accepts (RFC 2348): its data blocks come in this size.
+            for key, value in zip(options[::2], options[1::2], strict=True):
+                if key.value.lower() == "blksize" and value.value.isdigit():
+                    state["blksize"] = int(value.value)
     return [Layer("TFTP", offset, len(payload), tuple(fields))]
 
 
