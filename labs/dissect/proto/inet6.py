@@ -139,3 +139,94 @@ _FRAGMENT = {
 }
 # IPv6 routers never fragment: only the sender does, with this header (RFC 8200 section 4.5).
 header("IPv6ExtHdrFragment")(rules_mapper("IPv6 Fragment header", _FRAGMENT))
+
+
+# Neighbor Discovery options (RFC 4861 section 4.6), after the fixed part of
+# a solicitation, advertisement or router message: type, length in 8-byte
+# units, then the value. Read from the bytes, as Wireshark names them.
+_OPTIONS = {
+    1: "Source link-layer address",
+    2: "Target link-layer address",
+    3: "Prefix information",
+    4: "Redirected header",
+    5: "MTU",
+    14: "Nonce",
+}
+_LINKADDR = {
+    1: (
+        "icmpv6.opt.src_linkaddr",
+        "The sender's own hardware (MAC) address, so the receiver can answer it "
+        "(and note it) without asking.",
+    ),
+    2: (
+        "icmpv6.opt.target_linkaddr",
+        'The hardware (MAC) address of the target address: the answer to "who has it?".',
+    ),
+}
+
+
+def _mac(b: bytes) -> str:
+    return b.hex(":")
+
+
+@header("ICMPv6NDOptSrcLLAddr", "ICMPv6NDOptDstLLAddr", "ICMPv6NDOptMTU", "ICMPv6NDOptUnknown")
+def nd_option(layer: Any, start: int, packet: bytes) -> tuple[Layer, int]:
+    """One option, as Wireshark's icmpv6.opt.*: type, length (in 8-byte
+    units), and the link-layer address, MTU or nonce it carries."""
+    kind = packet[start] if start < len(packet) else 0
+    units = packet[start + 1] if start + 1 < len(packet) else 0
+    size = min(max(units * 8, 2), len(packet) - start)
+    name = _OPTIONS.get(kind, f"Option {kind}")
+    value = packet[start + 2 : start + size]
+    fields = [
+        Field("ICMPv6 Option", "icmpv6.opt", "", name, start, size),
+        Field("Type", "icmpv6.opt.type", str(kind), f"{name} ({kind})", start, 1),
+        Field(
+            "Length",
+            "icmpv6.opt.length",
+            str(units),
+            f"{units} ({units * 8} bytes)",
+            start + 1,
+            1,
+            "The option's length in 8-byte units, its type and length bytes included.",
+        ),
+    ]
+    title = name
+    if kind in _LINKADDR and len(value) >= 6:
+        mac = _mac(value[:6])
+        title = f"{name} : {mac}"
+        fields.append(Field("Link-layer address", "icmpv6.opt.linkaddr", mac, mac, start + 2, 6))
+        named, meaning = _LINKADDR[kind]
+        fields.append(Field(name, named, mac, mac, start + 2, 6, meaning))
+    elif kind == 5 and len(value) >= 6:
+        mtu = int.from_bytes(value[2:6], "big")
+        title = f"MTU : {mtu}"
+        fields.append(Field("Reserved", "icmpv6.opt.reserved", "", "", start + 2, 2))
+        fields.append(
+            Field(
+                "MTU",
+                "icmpv6.opt.mtu",
+                str(mtu),
+                f"{mtu} bytes",
+                start + 4,
+                4,
+                "The largest packet this link carries: hosts on it send no bigger one.",
+            )
+        )
+    elif kind == 14 and value:
+        nonce = _mac(value)
+        fields.append(
+            Field(
+                "Nonce",
+                "icmpv6.opt.nonce",
+                nonce,
+                nonce,
+                start + 2,
+                len(value),
+                "A random number a duplicate address check carries, so the host can tell "
+                "its own solicitation looped back from another host's (RFC 7527).",
+            )
+        )
+    elif value:
+        fields.append(Field("Data", None, value.hex(":"), value.hex(":"), start + 2, len(value)))
+    return Layer(f"ICMPv6 Option ({title})", start, size, tuple(fields)), size
