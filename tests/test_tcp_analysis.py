@@ -23,7 +23,7 @@ TSHARK = shutil.which("tshark")
 FLAGS = (
     "retransmission fast_retransmission spurious_retransmission out_of_order lost_segment "
     "ack_lost_segment duplicate_ack zero_window zero_window_probe zero_window_probe_ack "
-    "window_full window_update keep_alive keep_alive_ack"
+    "window_full window_update keep_alive keep_alive_ack reused_ports"
 ).split()
 VALUES = ("duplicate_ack_num", "duplicate_ack_frame", "rto_frame", "rto")
 NAMES = [f"tcp.analysis.{n}" for n in (*FLAGS, *VALUES)]

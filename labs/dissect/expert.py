@@ -37,7 +37,7 @@ _KINDS = (
     ("out_of_order", "out-of-order segment", "out-of-order segments",
      "data older than what already arrived, soon after it: overtaken on the way, or resent"),
     ("duplicate_ack", "duplicate ACK", "duplicate ACKs",
-     "the receiver repeating its acknowledgment: data after a gap arrived, the gap did not"),
+     "the receiver repeating its acknowledgment: later data arrived while earlier bytes were still missing"),
     ("zero_window", "zero window", "zero windows",
      "the receiver's buffer was full: the sender had to stop and wait"),
     ("zero_window_probe", "zero window probe", "zero window probes",
@@ -48,6 +48,9 @@ _KINDS = (
      "a check that the other side is still there on an idle connection (nothing wrong)"),
     ("window_update", "window update", "window updates",
      "the receiver announcing it has room again (nothing wrong)"),
+    ("reused_ports", "port pair reused", "port pairs reused",
+     "a new connection on the same two ports as an earlier one: a conversation of its own "
+     "(nothing wrong; Wireshark notes it)"),
 )  # fmt: skip
 
 
@@ -82,6 +85,12 @@ class Expert:
     def add(self, v: View) -> None:
         if v.kind == "TCP":
             self.tcp = True
+            if "reused_ports" in v.analysis:
+                # Another initial sequence number: this side's bytes (both
+                # sides' for a new connection's SYN) start anew.
+                self.bytes.pop((v.src, v.dst), None)
+                if not v.bits & 0x10:
+                    self.bytes.pop((v.dst, v.src), None)
             if v.seq >= 0:
                 self._place(v)
         for flag in v.analysis:

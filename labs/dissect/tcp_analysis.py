@@ -3,7 +3,8 @@
 Wireshark follows each direction of a TCP conversation: the next sequence
 number it expects, the last ACK and window it saw, how many duplicate ACKs
 came in a row. From these it flags retransmissions, duplicate ACKs, lost
-and out-of-order segments, zero windows and keep-alives. The checks below
+and out-of-order segments, zero windows and keep-alives, and a SYN (or
+SYN/ACK) that starts over on a conversation's ports. The checks below
 are the same checks, in the same order and with the same thresholds, as
 Wireshark's `tcp_analyze_sequence_number` (packet-tcp.c), so each flag is
 the one tshark sets for that packet (tests/test_tcp_analysis.py compares);
@@ -16,13 +17,12 @@ add under the TCP layer and one sentence for the learner.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 from labs.dissect import idle
 from labs.dissect import tcp_words as words
+from labs.dissect.tcp_header import header_numbers
 from labs.model.trace import Field
 
 _SYN, _FIN, _RST, _ACK = 0x02, 0x01, 0x04, 0x10
@@ -71,6 +71,10 @@ class _Conversation:
     sides: dict[tuple[str, str], _Side] = field(default_factory=dict)
     syn_time: float | None = None
     first_rtt: float | None = None
+    #: a FIN or RST was seen, and the index of the first packet: what is
+    #: said of it when a new connection reuses its ports
+    ended: bool = False
+    first: int = -1
 
 
 _SIDE = tuple(f.name for f in fields(_Side))
@@ -79,12 +83,12 @@ _SIDE = tuple(f.name for f in fields(_Side))
 def _freeze(conv: _Conversation) -> bytes:
     """`conv` as bytes, all of it: `_thaw` gives it back the same."""
     sides = [(k, tuple(getattr(side, n) for n in _SIDE)) for k, side in conv.sides.items()]
-    return idle.freeze((sides, conv.syn_time, conv.first_rtt))
+    return idle.freeze((sides, conv.syn_time, conv.first_rtt, conv.ended, conv.first))
 
 
 def _thaw(blob: bytes) -> _Conversation:
-    sides, syn_time, first_rtt = idle.thaw(blob)
-    return _Conversation({k: _Side(*values) for k, values in sides}, syn_time, first_rtt)
+    sides, *rest = idle.thaw(blob)
+    return _Conversation({k: _Side(*values) for k, values in sides}, *rest)
 
 
 #: Segments read between two looks for idle conversations.
@@ -120,33 +124,6 @@ class Segment:
     time: float
     #: the packet's index in the trace (Wireshark's frame number is one more)
     index: int
-
-
-#: A TCP header's field names without options, as `proto.transport.tcp_fields` orders them.
-_PLAIN = (
-    *("tcp.srcport", "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw", "tcp.hdr_len", "tcp.flags"),
-    *("tcp.flags.fin", "tcp.flags.syn", "tcp.flags.reset", "tcp.flags.push", "tcp.flags.ack"),
-    *("tcp.flags.urg", "tcp.window_size_value", "tcp.checksum", "tcp.urgent_pointer", "tcp.len"),
-)
-_FILTER, _VALUE = attrgetter("filter"), attrgetter("value")
-#: the places (in `_PLAIN`), then the names, of what `header_numbers` reads
-_AT, _NAMED = itemgetter(2, 3, 5, 15, 12), itemgetter(*(_PLAIN[i] for i in (2, 3, 5, 15, 12)))
-
-
-def header_numbers(fields: Sequence[Field]) -> tuple[int, int, int, int, int, int | None]:
-    """(raw sequence number, raw acknowledgment number, flags, segment
-    length, window, window scale or None) from a TCP header's fields (each
-    name's first); KeyError or ValueError when one is missing or unreadable."""
-    if len(fields) == 16 and tuple(map(_FILTER, fields)) == _PLAIN:  # most headers: no options
-        seq, ack, bits, seglen, window = map(_VALUE, _AT(fields))
-        wscale = None
-    else:
-        back = fields[::-1]  # each name's first field's value (the later ones are overwritten)
-        by: dict[str | None, str] = dict(zip(map(_FILTER, back), map(_VALUE, back), strict=True))
-        seq, ack, bits, seglen, window = _NAMED(by)
-        wscale = by.get("tcp.options.wscale.shift")
-    scale = int(wscale) if wscale is not None else None
-    return int(seq), int(ack), int(bits, 16), int(seglen), int(window), scale
 
 
 class Analyzer:
@@ -188,22 +165,38 @@ class Analyzer:
         computes them, no byte carries them) and a sentence for the learner."""
         conv = self._conversation(s.src, s.dst)
         fwd = conv.sides.get((s.src, s.dst))
-        self.reused = False
+        self.reused = reused = False
+        ended, earlier = conv.ended, conv.first
+        if conv.first < 0:
+            conv.first = s.index
         if fwd is None:
             fwd = conv.sides[(s.src, s.dst)] = _Side()
-        elif s.flags & (_SYN | _ACK) == _SYN and fwd.base >= 0 and s.seq != fwd.base:
-            # A new connection on the same ports (a SYN with another ISN):
-            # Wireshark starts a new conversation ("TCP Port numbers reused").
-            self.reused = True
-            conv = self.conversations[frozenset((s.src, s.dst))] = _Conversation()
-            fwd = conv.sides[(s.src, s.dst)] = _Side()
+        elif s.flags & _SYN and fwd.base >= 0 and s.seq != fwd.base:
+            # Another initial sequence number on known ports: "TCP Port numbers
+            # reused" (Wireshark's dissect_tcp, before the analysis). A SYN
+            # opens a new conversation; a SYN/ACK stays in this one, its side
+            # counted from its new number.
+            reused = True
+            if s.flags & _ACK:
+                fwd.base = s.seq
+            else:
+                self.reused = True
+                conv = self.conversations[frozenset((s.src, s.dst))] = _Conversation()
+                conv.first = s.index
+                fwd = conv.sides[(s.src, s.dst)] = _Side()
         rev = conv.sides.get((s.dst, s.src))
         if rev is None:
             rev = conv.sides[(s.dst, s.src)] = _Side()
+        if s.flags & (_FIN | _RST):
+            conv.ended = True
         self.numbers = _relative(fwd, rev, s)
         self._handshake(conv, fwd, rev, s)
         flags, extra = _check(conv, fwd, rev, s)
         _remember(fwd, rev, s, flags)
+        if reused:
+            flags.insert(0, "reused_ports")
+            extra["ended"], extra["earlier"] = ended, earlier
+            extra["synack"] = bool(s.flags & _ACK)
         if not flags:
             return NOTHING
         shown = sorted(flags, key=words.ORDER.index)

@@ -30,6 +30,10 @@ KINDS: dict[str, tuple[str, str]] = {
     "window_update": ("TCP window update", "window update"),
     "keep_alive": ("TCP keep-alive segment", "keep-alive"),
     "keep_alive_ack": ("ACK to a TCP keep-alive segment", "keep-alive ACK"),
+    "reused_ports": (
+        "A new tcp session is started with the same ports as an earlier session in this trace",
+        "ports reused",
+    ),
 }
 
 #: Wireshark's Info-column tag for each flag (what tshark prints before the summary).
@@ -48,6 +52,7 @@ TAGS = {
     "window_update": "TCP Window Update",
     "keep_alive": "TCP Keep-Alive",
     "keep_alive_ack": "TCP Keep-Alive ACK",
+    "reused_ports": "TCP Port numbers reused",
 }
 
 
@@ -57,6 +62,7 @@ ORDER = (
     "spurious_retransmission",
     "retransmission",
     "out_of_order",
+    "reused_ports",
     "lost_segment",
     "ack_lost_segment",
     "keep_alive",
@@ -169,7 +175,27 @@ _MEANING = {
     "keep_alive": "A segment that repeats the last byte, only to check the other side is "
     "still there on an idle connection.",
     "keep_alive_ack": "The answer to a keep-alive: still here.",
+    "reused_ports": "A new connection on the same two ports as an earlier one in this capture: "
+    "Wireshark counts it as a conversation of its own.",
 }
+
+
+def _reused(extra: dict[str, float | int]) -> str:
+    if extra.get("synack"):
+        return (
+            "This side answers with another initial sequence number than it used before on "
+            "these two ports: a new connection on the same ports (Wireshark's \"TCP Port numbers "
+            'reused"), so its bytes are counted afresh from here.'
+        )
+    head = f"A new connection on the same two ports as the one begun at #{extra['earlier']}: "
+    if extra.get("ended"):
+        return (
+            head + "that one had finished, so this is a new conversation, with a stream of its own."
+        )
+    return head + (
+        "the capture never showed that one end (no FIN or RST), but this SYN starts from "
+        "another initial sequence number, so it is a new conversation, with a stream of its own."
+    )
 
 
 def sentence(flags: list[str], extra: dict[str, float | int], seglen: int) -> str:
@@ -178,6 +204,8 @@ def sentence(flags: list[str], extra: dict[str, float | int], seglen: int) -> st
         return ""
     first = flags[-1] if "lost_segment" in flags[:-1] else flags[0]
     n = seglen
+    if first == "reused_ports":
+        return _reused(extra)
     if first == "retransmission":
         since = extra.get("since_last")
         what = f"the same {n} bytes again" if n else "the same segment again"
@@ -198,7 +226,7 @@ def sentence(flags: list[str], extra: dict[str, float | int], seglen: int) -> st
     if first == "duplicate_ack":
         return (
             f"Duplicate ACK (number {extra['duplicate_ack_num']}): the receiver asks again for "
-            "the same byte; data after a gap arrived, the gap did not."
+            "the same byte: later data arrived while earlier bytes were still missing."
         )
     return _MEANING[first]
 

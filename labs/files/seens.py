@@ -144,7 +144,7 @@ def _number(values: dict[str, tuple[str, ...]], name: str) -> int | None:
 
 
 def _lookups(dns: list[tuple[Any, ...]]) -> list[list[Any]]:
-    """`labs.model.waterfall._dns_pairs` of the DNS packets as `_plan` keeps them:
+    """`labs.model.waterfall_dns.lookups` of the DNS packets as `_plan` keeps them:
     each lookup as [its start, its packets' indexes, its answer's addresses]."""
     lookups: list[list[Any]] = []
     open_: dict[tuple[str, int | None], int] = {}

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from labs.model.trace import Packet, Phase
+from labs.model.waterfall_dns import lookups
 from labs.model.waterfall_tftp import transfers
 
 #: A busy capture file could hold thousands of connections: the waterfall
@@ -240,27 +241,6 @@ def _tcp_phases(conn: _Conn) -> list[Phases]:
     return exchanges
 
 
-def _dns_pairs(pkts: Sequence[Seen]) -> list[tuple[list[Seen], Seen | None]]:
-    """Each lookup: its queries (a retry with the same id is the same lookup,
-    as a stub resolver's second try after a lost datagram) and its answer."""
-    lookups: list[tuple[list[Seen], Seen | None]] = []
-    open_: dict[tuple[frozenset[str], int | None], int] = {}
-    for p in pkts:
-        if "DNS" not in p.layers or "TCP" in p.layers:
-            continue
-        key = (_endpoints(p), p.number("dns.id"))
-        if p.number("dns.flags.response") in (0, None):
-            if key in open_:
-                lookups[open_[key]][0].append(p)
-            else:
-                open_[key] = len(lookups)
-                lookups.append(([p], None))
-        elif key in open_:
-            k = open_.pop(key)
-            lookups[k] = (lookups[k][0], p)
-    return lookups
-
-
 def _quoted_key(p: Seen) -> tuple[str, ...] | None:
     """Ports or echo id/seq of a probe, read from the probe or from the copy
     an ICMP error quotes (a traceroute probe and its answer share it)."""
@@ -303,12 +283,27 @@ def _probe_pairs(pkts: Sequence[Seen]) -> list[tuple[Seen, Seen]]:
     return pairs
 
 
-def _connections(wire: list[Seen]) -> dict[frozenset[str], _Conn]:
-    conns: dict[frozenset[str], _Conn] = {}
+def _connections(wire: list[Seen]) -> dict[tuple[frozenset[str], int], _Conn]:
+    """The TCP connections, by their two ends and, when a SYN reuses the ends
+    of a connection that already closed (FIN or RST), a count: the same ports
+    again are a new connection (Wireshark's "TCP Port numbers reused")."""
+    conns: dict[tuple[frozenset[str], int], _Conn] = {}
+    latest: dict[frozenset[str], int] = {}
     for p in wire:
         if "TCP" not in p.layers or "ICMP" in p.layers:
             continue
-        conn = conns.setdefault(_endpoints(p), _Conn())
+        ends = _endpoints(p)
+        n = latest.setdefault(ends, 0)
+        conn = conns.get((ends, n))
+        if (
+            conn is not None
+            and _flags(p) & 0x12 == 0x02
+            and any(_flags(q) & 0x05 for q in conn.packets)
+        ):
+            n = latest[ends] = n + 1
+            conn = None
+        if conn is None:
+            conn = conns[(ends, n)] = _Conn()
         if _flags(p) & 0x12 == 0x02:
             conn.client = p.src
         elif not conn.packets:
@@ -343,7 +338,7 @@ def from_seen(packets: Iterable[Seen], several: bool | None = None) -> tuple[Pha
     t0 = wire[0].time if wire else 0.0
     groups: list[tuple[str, Phases]] = transfers(wire)  # TFTP's, timed apart from probes
     several = len({p.interface for p in wire}) > 1 if several is None else several
-    dns = _dns_pairs(wire)
+    dns = lookups(wire)
     by_address: dict[str, list[int]] = {}
     for k, (_qs, a) in enumerate(dns):
         for address in (*a.values.get("dns.a", ()), *a.values.get("dns.aaaa", ())) if a else ():
