@@ -220,6 +220,12 @@ class Analyzer:
             conv.first_rtt = s.time - conv.syn_time
 
 
+def _us(seconds: float) -> int:
+    """A time difference in whole microseconds, as tshark compares a pcap's times
+    (two epoch floats differ ~0.2 µs off: equal times once read as "less")."""
+    return round(seconds * 1_000_000)
+
+
 def _relative(fwd: _Side, rev: _Side, s: Segment) -> tuple[int, int, int]:
     """Wireshark's relative numbers (its default): counted from the first
     sequence number seen each way, the ISN when the SYN was captured, else
@@ -307,11 +313,20 @@ def _after_checks(
     not_advanced = bool(fwd.nextseq) and _lt(seq, fwd.nextseq)
     if seglen > 1 and (fwd.nextseq - 1) % _MOD == seq:
         not_advanced = False
-    if not_advanced and rev.dupacknum >= 2 and rev.lastack == seq and t - rev.lastack_time < 0.02:
+    if (
+        not_advanced
+        and rev.dupacknum >= 2
+        and rev.lastack == seq
+        and _us(t - rev.lastack_time) < 20_000
+    ):
         out.append("fast_retransmission")
         return out, extra
-    threshold = conv.first_rtt if conv.first_rtt else 0.003
-    if not_advanced and t - fwd.nextseq_time < threshold and fwd.nextseq != (seq + seglen) % _MOD:
+    threshold = _us(conv.first_rtt) if conv.first_rtt else 3000
+    if (
+        not_advanced
+        and _us(t - fwd.nextseq_time) < threshold
+        and fwd.nextseq != (seq + seglen) % _MOD
+    ):
         out.append("out_of_order")
         return out, extra
     if seglen > 0 and rev.lastack and not _gt(seq + seglen, rev.lastack):
