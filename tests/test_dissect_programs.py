@@ -89,6 +89,8 @@ FIELDS = {
     "l2tp.avp.length l2tp.avp.vendor_id l2tp.avp.type l2tp.avp.message_type",
     "sll": "sll.ifindex sll.src.eth sll.src.ipv4 sll.src.other sll.unused sll.ltype sll.gretype "
     "sll.trailer",
+    "ndp": "icmpv6.opt.type icmpv6.opt.length icmpv6.opt.linkaddr icmpv6.opt.src_linkaddr "
+    "icmpv6.opt.target_linkaddr icmpv6.opt.mtu icmpv6.opt.nonce",
     "common": "ip.src ip.dst ip.len udp.srcport udp.dstport udp.length tcp.srcport tcp.dstport "
     "tcp.len icmp.data_time eth.trailer",
 }
