@@ -64,11 +64,21 @@ def test_a_misspelt_name_is_refused_with_what_was_meant(capsys):
     pcap = str(PCAPS / "http.pcap")
     for typo, meant in (("tcp.prot == 80", "field tcp.prot; did you mean tcp.port?"),
                         ("tpc.port == 80", "field tpc.port; did you mean tcp.port?"),
-                        ("htp", "protocol htp; did you mean http?")):  # fmt: skip
+                        ("htp", "protocol htp; did you mean http?"),
+                        # a slip between protocol and last part, and a plural lost
+                        ("tcp.flgs.syn == 1", "field tcp.flgs.syn; did you mean tcp.flags.syn?"),
+                        ("tcp.analysis.retransmissions",
+                         "field tcp.analysis.retransmissions; did you mean "
+                         "tcp.analysis.retransmission?")):  # fmt: skip
         code, out, err = run(capsys, "explain", pcap, "--filter", typo, "--short")
         assert code == 2 and out == "" and err == f"tutor: filter: no {meant}\n", typo
-    # Real fields this capture lacks are no typo: today's note, exit 0.
-    for real in ("udp.port == 53", "tcp.flags.res == 1", "ipv6.src == ::1"):
+    # A name of a protocol tutor decodes that Wireshark does not know: refused as tshark does.
+    code, out, err = run(capsys, "explain", pcap, "--filter", "tcp.bogus == 1", "--short")
+    assert code == 2 and err == "tutor: filter: Wireshark has no field tcp.bogus\n"
+    # Real fields this capture lacks are no typo: today's note, exit 0, even one
+    # a keystroke from a field the capture has (dhcp.option.ntp_server, nntp_server).
+    for real in ("udp.port == 53", "tcp.flags.res == 1", "ipv6.src == ::1",
+                 "ip.flags.mf == 1", "dhcp.option.nntp_server", "wlan.fc.type == 0"):  # fmt: skip
         code, _, err = run(capsys, "explain", pcap, "--filter", real, "--short")
         assert code == 0 and "none has" in err, real
 

@@ -226,7 +226,7 @@ def add_output_flags(parser: argparse.ArgumentParser) -> None:
 def apply_filter(trace: Any, expr: str | None) -> Any:
     """The trace with only the packets `expr` selects (BadInput when it cannot
     be read, or names a field no packet has a keystroke or two from one they
-    have, as Wireshark refuses unknown fields). When none matches because a
+    have, or one Wireshark does not know, as Wireshark refuses unknown fields). When none matches because a
     name is in no packet, stderr says so."""
     if not expr:
         return trace
@@ -236,6 +236,8 @@ def apply_filter(trace: Any, expr: str | None) -> Any:
     typo = filter_typo(flt, trace)
     if typo is not None:
         what = "field" if "." in typo[0] else "protocol"
+        if typo[1] is None:
+            raise BadInput(f"filter: Wireshark has no {what} {typo[0]}")
         raise BadInput(f"filter: no {what} {typo[0]}; did you mean {typo[1]}?")
     chosen = filter_trace(trace, expr)
     missing = unknown_names(flt, trace)
