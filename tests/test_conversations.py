@@ -160,3 +160,14 @@ async def test_the_lab_screen_shows_conversations_and_follows_a_stream() -> None
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen
+
+
+def test_followed_binary_bytes_are_dots_and_text_keeps_its_letters() -> None:
+    """A DNS reply whose ID bytes (0xc6 0x85) happen to spell a UTF-8 letter
+    is binary: every byte that is no printable ASCII is a dot, as Wireshark's
+    Follow shows it. A JSON body with an accented letter is text and keeps it."""
+    from tutor.streamtext import _readable
+
+    reply = b"\xc6\x85\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\x04shop\x07example\x00"
+    assert _readable(reply) == ".............shop.example."
+    assert _readable('{"item": "café"}\r\n'.encode()) == '{"item": "café"}\n'

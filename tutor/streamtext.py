@@ -85,10 +85,22 @@ def conversations_json(trace_json: dict[str, Any], found: tuple[Any, ...]) -> st
 _MISSING = re.compile(rb"\[\d+ bytes missing in capture file\]\.")
 
 
+#: Bytes that do not occur in text: control characters other than tab, CR, LF.
+_BINARY = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _readable(data: bytes) -> str:
-    """Bytes as text: UTF-8 where it is, every byte that is not printable
-    text as a dot, CR LF line ends as plain line ends."""
-    text = data.decode("utf-8", "replace").replace("\r\n", "\n")
+    """Bytes as text, every byte that is not printable text as a dot and CR
+    LF line ends as plain line ends. A piece with control bytes in it is
+    binary (a DNS message, a TLS record): read byte by byte as ASCII, as
+    Wireshark's Follow does, since two of its bytes that happen to form a
+    UTF-8 letter ("ƅ" from a DNS ID) are no text. A piece of text is read
+    as UTF-8, so "café" in a JSON body stays "café"."""
+    if _BINARY.search(data):
+        text = data.decode("ascii", "replace")
+    else:
+        text = data.decode("utf-8", "replace")
+    text = text.replace("\r\n", "\n")
     return "".join(c if c == "\n" or (c.isprintable() and c != "\ufffd") else "." for c in text)
 
 
