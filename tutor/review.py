@@ -1,11 +1,12 @@
 """Spaced-repetition review of glossary terms, scheduled by FSRS (the `fsrs`
-package): terms the learner met in a lesson or a lab become cards; due
-cards come first; each grade (Again, Hard, Good, Easy) sets the next due
-date. Cards and grades live in the progress database (tables `review_card`
+package): terms the learner met in a lesson, or read about in a lab's or a
+capture's packets (`Met`), become cards; due cards come first; each grade
+(Again, Hard, Good, Easy) sets the next due date. Cards and grades live in the progress database (tables `review_card`
 and `review_log`, created by migration 2 in `tutor.progress`)."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,7 +14,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from labs.model.trace import Trace
     from tutor.content import Term
     from tutor.progress import Store
 
@@ -58,21 +58,16 @@ class Review:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def schedule_seen(self, terms: Iterable[Term], trace: Trace) -> int:
-        """Schedule the terms whose Wireshark fields a lab's trace showed."""
-        seen = {
-            f.filter for p in trace.packets for layer in p.layers for f in layer.fields if f.filter
-        }
-        return self.schedule(
-            [t.id for t in terms if seen.intersection(t.fields)], f"lab:{trace.lab}"
-        )
-
     def schedule(self, term_ids: Iterable[str], source: str) -> int:
         """Add cards for terms not yet in the deck, due now. Returns how many were added."""
+        return len(self.add(term_ids, source))
+
+    def add(self, term_ids: Iterable[str], source: str) -> list[str]:
+        """`schedule`, returning the ids that were new to the deck."""
         from fsrs import Card
 
         now = time.time()
-        added = 0
+        added = []
         with self.store.write() as db:
             for term_id in dict.fromkeys(term_ids):
                 card = Card()
@@ -80,8 +75,13 @@ class Review:
                     "INSERT INTO review_card VALUES (?, ?, ?, ?, ?) ON CONFLICT (term_id) DO NOTHING",
                     (term_id, card.to_json(), now, source, now),
                 )
-                added += cur.rowcount
+                if cur.rowcount:
+                    added.append(term_id)
         return added
+
+    def in_deck(self) -> set[str]:
+        """The ids of every term with a card."""
+        return {r["term_id"] for r in self.store.read("SELECT term_id FROM review_card")}
 
     def due_terms(self, now: float | None = None) -> list[str]:
         """Term ids to review now: reviewed terms that are due, the most overdue
@@ -154,3 +154,40 @@ def when(due: datetime, now: datetime | None = None) -> str:
             n = round(seconds / size)
             return f"in {n} {unit}{'s' if n != 1 else ''}"
     return "soon"
+
+
+class Met:
+    """Which glossary terms a learner meets reading a trace. A term is met when
+    the text on screen about a packet, a field or a step names it (its name or
+    an alias, as a whole word) and the term is about one of the fields that
+    text is about (the glossary's `fields`). Field names alone reach far too
+    many: `ip.src` is listed by seven terms, NAT and traceroute among them, and
+    a capture's first packet touched some forty; the words said about its
+    bytes name the two or three the learner just read about."""
+
+    def __init__(self, terms: Iterable[Term]) -> None:
+        self.by_field: dict[str, list[Term]] = {}
+        for term in terms:
+            for name in term.fields:
+                self.by_field.setdefault(name, []).append(term)
+        self._words: dict[str, re.Pattern[str]] = {}
+
+    def named(self, fields: Iterable[str], text: str) -> list[Term]:
+        """The terms about `fields` that `text` names, in the order it names them."""
+        found: dict[str, tuple[int, Term]] = {}
+        for name in fields:
+            for term in self.by_field.get(name, ()):
+                if term.id in found:
+                    continue
+                match = self._pattern(term).search(text)
+                if match:
+                    found[term.id] = (match.start(), term)
+        return [term for _at, term in sorted(found.values(), key=lambda f: f[0])]
+
+    def _pattern(self, term: Term) -> re.Pattern[str]:
+        pattern = self._words.get(term.id)
+        if pattern is None:
+            # Whole words only: "IP" is not met in "ZIP", nor "ACK" in "packet".
+            names = "|".join(re.escape(n) for n in (term.term, *term.aliases) if n)
+            pattern = self._words[term.id] = re.compile(rf"(?<!\w)(?:{names})(?!\w)", re.I)
+        return pattern

@@ -1,9 +1,9 @@
 """The capture screen as a new user meets it (`tutor explain FILE --tui`, where
 it is the only screen): a reload that fails says the packets shown are the
-previous reading; the glossary terms the capture showed join the review,
-which R opens; help lists the capture screen's keys, not a lab's; Enter and
-Escape in the filter box go back to the packet list instead of ending the app;
-a conversations table wider than the terminal says how to scroll to the rest."""
+previous reading; help lists the capture screen's keys, not a lab's; Enter and
+Escape in the filter box go back to the packet list instead of ending the app.
+(The conversations dialog's keys: test_ui_dialog_footer; the glossary terms
+that join the review: test_ui_terms_met.)"""
 
 from __future__ import annotations
 
@@ -15,11 +15,8 @@ from ui_helpers import SIZE, loaded, text
 
 from tutor.app import make_app
 from tutor.progress import Store
-from tutor.review import Review
 from tutor.screens.capture import CaptureRequest
 from tutor.screens.help import HelpScreen
-from tutor.screens.review import ReviewScreen
-from tutor.screens.streams import StreamsScreen
 
 HTTP = Path(__file__).resolve().parent.parent / "data" / "pcaps" / "http.pcap"
 
@@ -64,32 +61,6 @@ async def test_a_first_read_that_fails_says_only_why(course, tmp_path):
         assert "still" not in said
 
 
-async def test_the_terms_a_capture_showed_are_reviewed_with_R(course):
-    store = Store.memory()
-    app = make_app(course, store, capture=CaptureRequest(str(HTTP)))
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = await loaded(pilot)
-        deck = Review(store).due_terms()
-        # The fixture glossary's terms with fields http.pcap has (tcp.flags, ip.src, ...).
-        assert {"tcp", "ip-address", "port"} <= set(deck)
-        said = [n.message for n in app._notifications]
-        assert (
-            f"{len(deck)} glossary terms this capture shows joined your review: R reviews them."
-            in said
-        )
-        await pilot.press("R")
-        await pilot.pause()
-        assert isinstance(app.screen, ReviewScreen)
-        assert app.screen.current in deck
-        await pilot.press("escape")
-        await pilot.pause()
-        assert app.screen is screen and app.return_code is None
-        app.clear_notifications()
-        await pilot.press("r")  # read again: nothing new joins, nothing said
-        await loaded(pilot)
-        assert not [n for n in app._notifications if "review" in n.message]
-
-
 async def test_help_on_a_capture_lists_its_keys_not_a_labs(course):
     app = make_app(course, Store.memory(), capture=CaptureRequest(str(HTTP)))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -131,31 +102,6 @@ async def test_enter_and_escape_in_the_filter_go_back_to_the_packets(course):
         await pilot.press("escape")  # from the list, Escape closes as the footer says
         await pilot.pause()
         assert app.return_code == 0
-
-
-async def test_a_conversations_table_wider_than_the_terminal_says_how_to_scroll(course):
-    app = make_app(course, Store.memory(), capture=CaptureRequest(str(HTTP)))
-    async with app.run_test(size=(80, 24)) as pilot:
-        await loaded(pilot)
-        await pilot.press("c")
-        await pilot.pause()
-        await pilot.pause()
-        assert isinstance(app.screen, StreamsScreen)
-        title = text(app.screen.query_one("#streams-title", Static))
-        assert "← → scroll sideways" in title
-        scroll = app.screen.query_one("#streams-scroll")
-        await pilot.press("right", "right")
-        await pilot.pause()
-        assert scroll.scroll_x > 0
-    async with make_app(course, Store.memory(), capture=CaptureRequest(str(HTTP))).run_test(
-        size=(160, 40)
-    ) as pilot:
-        await loaded(pilot)
-        await pilot.press("c")
-        await pilot.pause()
-        await pilot.pause()
-        title = text(pilot.app.screen.query_one("#streams-title", Static))
-        assert "Esc closes" in title and "sideways" not in title
 
 
 async def test_help_on_a_lab_without_a_target_box_says_nothing_of_one(course):

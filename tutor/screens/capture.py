@@ -18,10 +18,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Input, Label, Static
 from textual.worker import get_current_worker
 
+from tutor.screens.base import Dialog
 from tutor.screens.trace_screen import MORE_KEYS, PANE_KEYS, TraceScreen
 from tutor.screens.trace_view import SEP, OneRowEach, capture_banner
 from tutor.widgets.packet_table import PacketTable
@@ -29,7 +29,6 @@ from tutor.widgets.packet_view import PacketView
 
 if TYPE_CHECKING:
     from labs.model.trace import Trace
-    from tutor.screens.trace_screen import Deck
 
 #: The most packets the screen opens. Every packet is dissected into memory
 #: before the first is shown (some 0.5 ms each on a small machine, and a
@@ -101,8 +100,6 @@ class CaptureScreen(TraceScreen):
     @dataclass
     class Loaded(Message):
         trace: Trace
-        #: Glossary terms the trace showed that joined the review deck now.
-        added: int = 0
 
     @dataclass
     class Failed(Message):
@@ -134,14 +131,14 @@ class CaptureScreen(TraceScreen):
         self.query_one(PacketTable).fill((), narrow=self.is_narrow(), show_secrets=False)
         if self.request.filter:
             self.query_one("#filter", Input).value = self.request.filter
-        self._load(self.review_deck())
+        self._load()
 
     def action_reload(self) -> None:
         self.set_banner(f"Reading {self.request.name} again…", "warn")
-        self._load(self.review_deck())
+        self._load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="capture")
-    def _load(self, deck: Deck | None) -> None:
+    def _load(self) -> None:
         from labs.api import LabError, explain_file
 
         worker = get_current_worker()
@@ -164,9 +161,7 @@ class CaptureScreen(TraceScreen):
             if len(trace.packets) > MAX_PACKETS:
                 self.post_message(self.Failed(too_many(request.name)))
             else:
-                # Here, not on screen: 10,000 packets' fields take some 0.15 s.
-                added = self.schedule_terms(trace, deck) if deck else 0
-                self.post_message(self.Loaded(trace, added))
+                self.post_message(self.Loaded(trace))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -181,10 +176,6 @@ class CaptureScreen(TraceScreen):
         row = self.query_one(PacketTable).row_of(index) if index is not None else None
         if row is not None:
             self.query_one(PacketTable).move_cursor(row=row)
-        added = message.added
-        if added:
-            terms = f"{added} glossary term{'s' if added != 1 else ''}"
-            self.notify(f"{terms} this capture shows joined your review: R reviews them.")
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
@@ -212,7 +203,7 @@ class CaptureScreen(TraceScreen):
             self.dismiss(None)
 
 
-class OpenCaptureScreen(ModalScreen[str | None]):
+class OpenCaptureScreen(Dialog[str | None]):
     """Asks for a capture file's path (o on the course outline); dismisses
     with the path of an existing file, or None when cancelled."""
 
@@ -227,7 +218,7 @@ class OpenCaptureScreen(ModalScreen[str | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def compose(self) -> ComposeResult:
+    def compose_dialog(self) -> ComposeResult:
         with Vertical():
             yield Label(
                 "Open a capture file (pcap or pcapng, from Wireshark, tcpdump or a lab's "

@@ -13,8 +13,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.dom import DOMNode
-from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from tutor.screens.base import Dialog
 
 #: Keys that widgets handle themselves, which no BINDINGS list names.
 WIDGET_KEYS: dict[str, list[tuple[str, str]]] = {
@@ -184,16 +185,16 @@ def _cut(heights: list[int], after: int) -> int:
     )
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     """The keys of the screen help was opened on, and the app's that work
-    there too; escape or ? closes."""
+    there too; escape or ? closes (its footer says escape)."""
 
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("question_mark", "close", "Close", key_display="?"),
     ]
 
-    def compose(self) -> ComposeResult:
+    def compose_dialog(self) -> ComposeResult:
         below = [s for s in self.app.screen_stack if s is not self]
         found = sections_here(type(self.app), below[-1]) if below else sections(type(self.app))
         # The keys' column as wide as the widest key, so descriptions get the rest.
@@ -201,7 +202,7 @@ class HelpScreen(ModalScreen[None]):
         # Two columns, so every key fits on one screen without scrolling.
         if below:
             (title, own), (other, everywhere) = found
-            head = f"[b]Keys: {title}[/b]  [dim]escape or ? closes[/dim]\n"
+            head = f"[b]Keys: {title}[/b]\n"
             # The dialog's width (app.tcss #help) less its frame, halved, less the keys.
             inner = min(self.app.size.width * 9 // 10, 110) - 6
             width = max(inner // 2 - 2 - min(keys, 15) - 1, 10)

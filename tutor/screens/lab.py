@@ -193,7 +193,6 @@ class LabScreen(TraceScreen):
         self.query_one("#run", Button).disabled = False
         self.show_trace(message.trace)
         self._check_predictions(message.trace)
-        self.schedule_terms(message.trace)
 
     def _check_predictions(self, trace: Trace) -> None:
         panels = self.query(PredictPanel)

@@ -18,7 +18,7 @@ class ReviewScreen(Screen[None]):
     SUB_TITLE = "Review"
 
     DEFAULT_CSS = """
-    ReviewScreen #card { width: 90; height: auto; margin: 1 2; padding: 1 2; border: round $primary; }
+    ReviewScreen #card { width: 1fr; max-width: 90; height: auto; margin: 1 2; padding: 1 2; border: round $primary; }
     ReviewScreen #term { text-style: bold; color: $accent; }
     ReviewScreen #answer { margin-top: 1; }
     ReviewScreen #count { padding: 0 2; color: $text-muted; }
@@ -63,8 +63,19 @@ class ReviewScreen(Screen[None]):
         self.new = set(new)
         self._next()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Space until the answer is shown, then the grades, as the card on
+        show allows: the footer keeps to the keys that do something (and fits
+        80 columns, which all of them at once did not)."""
+        if action == "reveal":
+            return self.current is not None and not self.revealed
+        if action == "grade":
+            return self.current is not None and self.revealed
+        return True
+
     def _next(self) -> None:
         self.revealed = False
+        self.refresh_bindings()
         if not self.queue:
             self.current = None
             status = self.review.status()
@@ -99,6 +110,7 @@ class ReviewScreen(Screen[None]):
         if self.current is None or self.revealed:
             return
         self.revealed = True
+        self.refresh_bindings()
         term = self.app.course.glossary.get(self.current)  # type: ignore[attr-defined]
         aliases = f"Also called: {', '.join(term.aliases)}\n\n" if term.aliases else ""
         grades = "   ".join(f"{k} {v}" for k, v in GRADES.items())
@@ -109,11 +121,8 @@ class ReviewScreen(Screen[None]):
         )
 
     def action_grade(self, rating: int) -> None:
-        if self.current is None:
-            return
-        if not self.revealed:
-            self.action_reveal()
-            return
+        if self.current is None or not self.revealed:
+            return  # graded only once the answer is seen (`check_action`)
         due = self.review.grade(self.current, rating)
         self.new.discard(self.current)  # graded: if it comes again, it is due, not new
         self.done += 1

@@ -10,8 +10,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label
+
+from tutor.screens.base import Dialog
 
 if TYPE_CHECKING:
     from labs.model.trace import Trace
@@ -41,7 +42,7 @@ def save(trace: Trace, path: str) -> tuple[str, bool]:
     return f"Saved {count} packets to {path}{note}. Open it in Wireshark.{also}", True
 
 
-class SavePcapScreen(ModalScreen[str | None]):
+class SavePcapScreen(Dialog[str | None]):
     """Dismisses with the chosen path, or None when cancelled."""
 
     DEFAULT_CSS = """
@@ -57,7 +58,7 @@ class SavePcapScreen(ModalScreen[str | None]):
         super().__init__()
         self.default = default
 
-    def compose(self) -> ComposeResult:
+    def compose_dialog(self) -> ComposeResult:
         with Vertical():
             yield Label(
                 "Save the packets as a pcap file (Wireshark opens it). Enter saves, Esc cancels."

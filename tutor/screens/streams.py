@@ -9,11 +9,32 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import ScrollableContainer, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from tutor.screens.base import Dialog
 
-class StreamsScreen(ModalScreen[None]):
+
+class StreamText(ScrollableContainer):
+    """The text, scrolling both ways: a conversations table wider than the
+    dialog scrolls, not cut. Its arrow keys are in the dialog's footer only
+    when there is somewhere to scroll that way."""
+
+    BINDINGS = [
+        Binding("up", "scroll_up", "Scroll", key_display="↑ ↓"),
+        Binding("down", "scroll_down", "Scroll", show=False),
+        Binding("left", "scroll_left", "Sideways", key_display="← →"),
+        Binding("right", "scroll_right", "Sideways", show=False),
+    ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("scroll_up", "scroll_down"):
+            return self.max_scroll_y > 0
+        if action in ("scroll_left", "scroll_right"):
+            return self.max_scroll_x > 0
+        return True
+
+
+class StreamsScreen(Dialog[None]):
     DEFAULT_CSS = """
     StreamsScreen { align: center middle; }
     StreamsScreen > Vertical {
@@ -29,31 +50,20 @@ class StreamsScreen(ModalScreen[None]):
         self.title_text = title
         self.text = text
 
-    def compose(self) -> ComposeResult:
+    def compose_dialog(self) -> ComposeResult:
         with Vertical():
-            yield Label(self._title(wide=False), id="streams-title")
-            # Both ways: a conversations table wider than the dialog scrolls, not cut.
-            with ScrollableContainer(id="streams-scroll"):
+            yield Label(Text(self.title_text, style="bold"), id="streams-title")
+            with StreamText(id="streams-scroll"):
                 # markup off: a stream's bytes are shown as they are
                 yield Static(self.text, id="streams-text", markup=False)
 
-    def _title(self, wide: bool) -> Text:
-        # Wider than the dialog (the conversations table at 80 columns): the
-        # columns past its edge are there, and the title says how to reach them.
-        keys = "Esc closes · ← → scroll sideways" if wide else "Esc closes"
-        return Text.assemble((self.title_text, "bold"), f"  ({keys})")
-
     def on_mount(self) -> None:
         self.query_one("#streams-scroll").focus()
-        self.call_after_refresh(self._fit)
+        self.call_after_refresh(self.refresh_bindings)
 
     def on_resize(self) -> None:
-        self.call_after_refresh(self._fit)
-
-    def _fit(self) -> None:
-        scroll = self.query_one("#streams-scroll", ScrollableContainer)
-        wide = scroll.virtual_size.width > scroll.scrollable_content_region.width
-        self.query_one("#streams-title", Label).update(self._title(wide))
+        # Whether the text is wider or taller than the dialog: the footer's arrows.
+        self.call_after_refresh(self.refresh_bindings)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -8,14 +8,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.markup import escape
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tutor.content import Term
+from tutor.screens.base import Dialog
 
 
-class TermPicker(ModalScreen[str | None]):
+class TermPicker(Dialog[str | None]):
     """Dismisses with the chosen term's id, or None."""
 
     BINDINGS = [Binding("escape", "cancel", "Close")]
@@ -24,7 +24,7 @@ class TermPicker(ModalScreen[str | None]):
         super().__init__()
         self.terms = terms
 
-    def compose(self) -> ComposeResult:
+    def compose_dialog(self) -> ComposeResult:
         with Vertical(id="term-picker", classes="dialog"):
             yield Static("[b]Terms in this lesson[/b]  [dim]enter opens · escape closes[/dim]")
             yield OptionList(

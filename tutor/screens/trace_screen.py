@@ -26,12 +26,13 @@ from tutor.widgets.predict import PredictPanel
 from tutor.widgets.step_list import StepList
 
 if TYPE_CHECKING:
-    from labs.model.trace import Packet, Trace
-    from tutor.content import Lesson, Term
-    from tutor.progress import Store
+    from collections.abc import Iterable
 
-    #: The review deck: the glossary's terms, and the store that keeps the deck.
-    Deck = tuple[tuple[Term, ...], Store]
+    from textual.timer import Timer
+
+    from labs.model.trace import Packet, Trace
+    from tutor.content import Lesson
+    from tutor.review import Met
 
 
 #: The panes' keys, the same on every trace screen, in footer order. Each
@@ -57,6 +58,19 @@ MORE_KEYS = [
 ]
 
 
+#: Seconds without a new term before the notification names the ones that joined.
+JOIN_WAIT = 1.0
+
+
+def joined(names: list[str]) -> str:
+    """ "Joined your review: SYN, Sequence number. R reviews them." """
+    if len(names) > 4:
+        shown = f"{len(names)} terms, {', '.join(names[:3])} and {len(names) - 3} more"
+    else:
+        shown = ", ".join(names)
+    return f"Joined your review: {shown}. R reviews {'it' if len(names) == 1 else 'them'}."
+
+
 class TraceScreen(LabViewMixin, Screen[None]):
     """Shows one trace in the shared panes (`compose_tabs`, `show_trace`)."""
 
@@ -68,6 +82,12 @@ class TraceScreen(LabViewMixin, Screen[None]):
         #: The packets the filter lets through (None: all of them).
         self.shown: tuple[Packet, ...] | None = None
         self.show_secrets = False
+        #: Which glossary terms the words on show name, and the deck's terms (`meet`).
+        self._met: Met | None = None
+        self._in_deck: set[str] = set()
+        #: Terms that joined the deck since the last notification, and its timer.
+        self._joined: list[str] = []
+        self._joined_timer: Timer | None = None
 
     def compose_tabs(
         self,
@@ -134,25 +154,45 @@ class TraceScreen(LabViewMixin, Screen[None]):
     def _filter_done(self) -> None:
         self.query_one("#packets", DataTable).focus()
 
-    def review_deck(self) -> Deck | None:
-        """The glossary's terms and the progress store the review deck is in,
-        read here, so a worker thread can schedule a trace's terms."""
+    # -- the glossary terms the learner meets --------------------------------
+
+    @on(PacketView.Read)
+    def _read(self, message: PacketView.Read) -> None:
+        self.meet(message.fields, message.text)
+
+    def meet(self, fields: Iterable[str], text: str) -> None:
+        """The glossary terms `text` names about `fields` (`tutor.review.Met`)
+        join the review deck (R), and a notification names them once the
+        learner stops a moment: one, not one per packet passed on the way."""
         course = getattr(self.app, "course", None)
         store = getattr(self.app, "store", None)
-        return (course.glossary.terms, store) if course is not None and store else None
+        if course is None or store is None or self.trace is None:
+            return
+        from tutor.review import Met, Review
 
-    def schedule_terms(self, trace: Trace, deck: Deck | None = None) -> int:
-        """Glossary terms whose Wireshark fields this trace showed join the
-        review deck (R, or r elsewhere); how many were new to it. With `deck`
-        (`review_deck`), safe in a worker: a large capture's fields take a
-        while to go through."""
-        deck = deck or self.review_deck()
-        if deck is None:
-            return 0
-        from tutor.review import Review
+        if self._met is None:
+            self._met = Met(course.glossary.terms)
+            self._in_deck = Review(store).in_deck()
+        # Read from memory, not the database: every packet passed by says something.
+        new = [t for t in self._met.named(fields, text) if t.id not in self._in_deck]
+        if not new:
+            return
+        added = set(Review(store).add([t.id for t in new], f"lab:{self.trace.lab}"))
+        self._in_deck.update(t.id for t in new)
+        self._joined.extend(t.term for t in new if t.id in added)
+        if self._joined_timer is not None:
+            self._joined_timer.stop()
+        self._joined_timer = self.set_timer(JOIN_WAIT, self._say_joined)
 
-        terms, store = deck
-        return Review(store).schedule_seen(terms, trace)
+    def on_unmount(self) -> None:
+        # Closed before the wait was over: the terms that joined are still said.
+        self._say_joined()
+
+    def _say_joined(self) -> None:
+        names, self._joined = self._joined, []
+        self._joined_timer = None
+        if names:
+            self.notify(joined(names))
 
     @on(FilterBar.Applied)
     def _filtered(self, message: FilterBar.Applied) -> None:
@@ -187,6 +227,14 @@ class TraceScreen(LabViewMixin, Screen[None]):
         if row is not None:
             self.query_one(PacketTable).move_cursor(row=row)
         self.query_one(PacketView).say(f"{step.title or step.name}: {step.explain}")
+        fields = {
+            f.filter
+            for i in step.packets
+            for layer in self.trace.packets[i].layers
+            for f in layer.fields
+            if f.filter
+        }
+        self.meet(fields, step.explain)
 
     def select_evidence(self, packets: tuple[int, ...], filter_name: str | None) -> None:
         """Jump to the evidence of a fact: its first packet, and the field."""

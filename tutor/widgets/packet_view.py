@@ -7,12 +7,14 @@ the layers under it folded to one line that still says what they carry."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Static, Tree
 
 from labs.model.trace import mask_secrets
@@ -96,6 +98,14 @@ class PacketView(Vertical):
     PacketView.tiny-height #topology { display: none; }
     """
 
+    @dataclass
+    class Read(Message):
+        """Words about `fields` are on show for the learner to read (a packet's
+        narration, a field's explanation): the glossary terms they name are met."""
+
+        fields: tuple[str, ...]
+        text: str
+
     def __init__(self, lab_id: str, topology: bool = False, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.lab_id = lab_id
@@ -172,6 +182,8 @@ class PacketView(Vertical):
             topology.refresh(layout=True)  # its height follows the drawing
         inside = "Inside the encrypted tunnel — not visible on the wire. "
         self.say(("" if packet.origin == "wire" else inside) + packet.explain)
+        fields = tuple(f.filter for layer in packet.layers for f in layer.fields if f.filter)
+        self.post_message(self.Read(fields, packet.explain))
         self._hex(None)
         if target is not None:
             if target.parent is not None:
@@ -220,6 +232,8 @@ class PacketView(Vertical):
         self._hex((fld.offset, fld.length))
         where = f"bytes {fld.offset}–{fld.offset + fld.length - 1}" if fld.length else "computed"
         filt = f"  Wireshark: {fld.filter}" if fld.filter else ""
-        self.say(
-            f"{field_label(fld, self.show_secrets)}  ({where}){filt}\n{fld.explain or packet.explain}"
-        )
+        label, explain = field_label(fld, self.show_secrets), fld.explain or packet.explain
+        self.say(f"{label}  ({where}){filt}\n{explain}")
+        if fld.filter:
+            # Not the filter's name: "ip.src" does not say "IP" to a learner.
+            self.post_message(self.Read((fld.filter,), f"{label}\n{explain}"))
