@@ -12,7 +12,8 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Markdown, Static
 
-from labs.model.trace import mask_secrets, mask_value, secret_parts
+from labs.model.trace import mask_secrets, secret_parts
+from tutor.tracetext import field_value
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -113,14 +114,12 @@ def fitted_banner(trace: Trace) -> tuple[OneRowEach, str]:
 
 
 def field_label(field: Field, show_secrets: bool) -> str:
-    value = field.show or field.value
+    """A field as the CLI writes it (`field_value`: "40 bytes", not "40 bytes (40)")."""
+    value = field_value(field, show_secrets)
     if field.secret and not show_secrets:
-        value = f"{mask_value(field.name, value)} {MASKED}"
-    raw = ""
-    if field.value and field.value != field.show and not (field.secret and not show_secrets):
-        raw = f" ({field.value})"
+        value = f"{value} {MASKED}"
     filt = f"  [{field.filter}]" if field.filter else ""
-    return f"{field.name}: {value}{raw}{filt}"
+    return f"{field.name}: {value}{filt}"
 
 
 def masked_ranges(packet: Packet) -> list[tuple[int, int]]:
