@@ -8,29 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from fresh_python import python
 
 from tutor.cli import COMMANDS, build_parser
 
 ROOT = Path(__file__).parent.parent
-
-
-def python(code: str) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.splitlines()[-1])
 
 
 def test_explain_loads_no_routes_interfaces_labs_or_wifi():

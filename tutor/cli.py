@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import gc
 import importlib
 import os
 import sys
@@ -48,8 +49,6 @@ def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
 
 
 def run_tui() -> int:
-    import gc
-
     # Starting allocates some fifty thousand objects that live as long as
     # the app (Textual, the course, the stylesheet): collecting cycles among
     # them while they are made is a tenth of the time to the first screen.
@@ -80,6 +79,19 @@ def _main(argv: Sequence[str] | None) -> int:
         # imports every command and lab spec: a tenth of a second before the
         # first screen).
         return run_tui()
+    if list(words) == ["--version"]:
+        # Nothing to parse: building the parser (every command, every lab's
+        # spec) was all of its time. The line argparse's version action prints.
+        sys.stdout.write(f"tutor {__version__}\n")
+        return 0
+    one_shot = argv is None and words[0] in SENDS_NOTHING
+    if one_shot:
+        # What a one-shot command's start-up makes (its modules, scapy's
+        # tables of names) lives until the process ends, yet the collector
+        # scanned it again and again as it grew: a twentieth of explaining
+        # a small file. Off until scapy is imported, then all of it is
+        # frozen out of every later collection.
+        gc.disable()
     # `tutor CMD ...` parses the same with only CMD registered, and
     # registering the others is most of a one-shot command's start-up
     # (`lab` imports every lab's spec, `lessons` the course); anything else
@@ -96,6 +108,9 @@ def _main(argv: Sequence[str] | None) -> int:
         from labs.api import skip_routes
 
         skip_routes()
+    if one_shot:
+        gc.freeze()
+        gc.enable()
     from tutor.commands import run_command
 
     code = run_command(args.func, args)

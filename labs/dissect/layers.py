@@ -15,9 +15,10 @@ from typing import Any
 from labs.dissect import proto
 from labs.dissect import tcp_words as words
 from labs.dissect.conversations import stream_field
-from labs.dissect.proto import fast, icmp_ext, inet, l2tp, l2tp3, link, ppp
-from labs.dissect.proto.base import APPS, HEADERS, plain_field, resent_layer
+from labs.dissect.proto import fast, icmp_ext, inet, link
+from labs.dissect.proto.base import HEADERS, plain_field, resent_layer
 from labs.dissect.proto.transport import tcp_fields
+from labs.dissect.proto.tunnel_marks import L2TP_PORT, PPPOE_DISCOVERY, PPPOE_SESSION, carried_by_ip
 from labs.dissect.proto.walk import spots
 from labs.dissect.session import Session, app_layers, data_layer, quoted_layers
 from labs.dissect.tcp_analysis import NOTHING, RESENT, Segment, header_numbers
@@ -32,6 +33,8 @@ def _parse(data: bytes, link: str) -> Any:
     """The scapy packet for `data`, dissected down to TCP/UDP (their payload
     stays raw so protocol choice is ours, not scapy's port bindings)."""
     if not _PARSERS:
+        # The mappers of headers only scapy reads (IPv6 extension headers, 802.11).
+        proto.load_headers()
         # lazy: scapy takes about 0.2 s to import; paid on first use, not when labs load
         from scapy.layers.inet import IP, TCP, UDP
         from scapy.layers.inet6 import IPv6
@@ -87,7 +90,6 @@ def _generic_layer(layer: Any, offset: int, packet: bytes) -> tuple[Layer, int]:
 
 def dissect_layers(data: bytes, link: str, session: Session) -> tuple[list[Layer], dict[str, Any]]:
     """Layers of one packet, and its endpoints {src, dst, sport, dport, transport}."""
-    proto.load()
     session.analysis = NOTHING
     session.seq = None
     ends: dict[str, Any] = {"src": "", "dst": "", "sport": None, "dport": None, "transport": ""}
@@ -152,7 +154,7 @@ def _map_layers(
                 # would count them twice in the stream's application state.
                 layers.append(resent_layer(payload, offset))
             elif ends["transport"] in ("tcp", "udp") and ends["sport"] is not None:
-                if ends["transport"] == "udp" and l2tp.PORT in (ends["sport"], ends["dport"]):
+                if ends["transport"] == "udp" and L2TP_PORT in (ends["sport"], ends["dport"]):
                     _l2tp(data, offset, offset + len(payload), session, ends, layers)
                     offset += len(payload)
                     continue
@@ -168,7 +170,7 @@ def _map_layers(
                         ends["transport"],
                     )
                 )
-            elif not ends["transport"] and layers and l2tp3.carried_by_ip(layers[-1]):
+            elif not ends["transport"] and layers and carried_by_ip(layers[-1]):
                 _l2tp(data, offset, offset + len(payload), session, ends, layers, over_ip=True)
             elif layers and layers[-1].name in ("UDP (quoted)", "TCP (quoted)"):
                 layers.extend(quoted_layers(session, payload, offset, layers[-1]))
@@ -227,7 +229,7 @@ def _map_layers(
 
 
 #: EtherTypes of PPPoE discovery and session frames
-_PPPOE = (ppp.DISCOVERY.to_bytes(2, "big"), ppp.SESSION.to_bytes(2, "big"))
+_PPPOE = (PPPOE_DISCOVERY.to_bytes(2, "big"), PPPOE_SESSION.to_bytes(2, "big"))
 
 
 def _pppoe_at(data: bytes, link: str) -> int:
@@ -248,6 +250,8 @@ def _pppoe(data: bytes, session: Session, ends: dict[str, Any], link: str) -> li
     """A PPPoE frame: Ethernet (and its VLAN tag), PPPoE and PPP, then the
     IP packet it carries read as any other, or the PPP control message;
     bytes after the PPPoE payload pad the Ethernet frame."""
+    from labs.dissect.proto import ppp  # the reader of a tunnel, for a capture that has one
+
     at = _pppoe_at(data, link)
     layers: list[Layer] = []
     offset = 0
@@ -288,6 +292,8 @@ def _l2tp(
     protocol's state follow its own addresses and ports (as Wireshark's do),
     while the packet stays in the tunnel's conversation (`ends`), whose UDP
     datagram the narration describes."""
+    from labs.dissect.proto import l2tp3  # the reader of a tunnel, for a capture that has one
+
     try:
         framed = l2tp3.dissect(data, start, end, over_ip)
     except (ValueError, IndexError):
@@ -379,7 +385,7 @@ def _analyze(
 def _reorders(session: Session, ends: dict[str, Any]) -> bool:
     """The conversation's protocol puts resent bytes in place itself (`App.reorders`)."""
     conv = frozenset(((ends["src"], ends["sport"]), (ends["dst"], ends["dport"])))
-    app = APPS.get(session.proto(conv) or "")
+    app = proto.app_named(session.proto(conv) or "")
     return app is not None and app.reorders
 
 

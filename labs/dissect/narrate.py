@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from itertools import chain
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labs.dissect.patterns import host
-from labs.dissect.proto import tunnel
-from labs.dissect.proto.base import APPS
+from labs.dissect.proto import app_named
 from labs.dissect.roles import Roles, port_of
 from labs.model.trace import Field, Layer
+
+if TYPE_CHECKING:
+    from labs.dissect.proto.tunnel import Carried
 
 
 def field_map(layers: tuple[Layer, ...]) -> dict[str, Field]:
@@ -185,7 +187,7 @@ def _relative(number: int | None, isn: int | None) -> int | None:
 def _app(layers: tuple[Layer, ...]) -> tuple[str, str]:
     """(narration phrase, summary) offered by the application protocol module."""
     for layer in layers:
-        app = APPS.get(_APP_KEYS.get(layer.name) or _app_key(layer.name))
+        app = app_named(_APP_KEYS.get(layer.name) or _app_key(layer.name))
         if app is not None:
             try:
                 phrase = app.describe(layers)
@@ -216,11 +218,19 @@ def _end(sentence: str) -> str:
     return sentence if sentence.endswith((".", "?", "!")) else sentence + "."
 
 
+def _carried(layers: tuple[Layer, ...], src: str, dst: str) -> Carried | None:
+    """What an L2TP tunnel carries, by the module imported for the first
+    packet with a tunnel (a capture without one never needs it)."""
+    from labs.dissect.proto import tunnel
+
+    return tunnel.carried(layers, src, dst)
+
+
 def describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tuple[str, str]:
     """(summary, sentence) for one packet; a packet an L2TP tunnel carries
     by what it is, then by the tunnel (`labs.dissect.proto.tunnel`)."""
     try:
-        inside = tunnel.carried(layers, src, dst) if "L2TP" in map(_NAME, layers) else None
+        inside = _carried(layers, src, dst) if "L2TP" in map(_NAME, layers) else None
         if inside is not None:
             summary, sentence = _describe(inside.layers, inside.src, inside.dst, roles)
             return summary, f"{sentence} {inside.words}"

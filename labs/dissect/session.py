@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from labs.dissect import idle, narrate
+from labs.dissect import idle, narrate, proto
 from labs.dissect.conversations import Streams
-from labs.dissect.proto.base import APPS, App, Stream
+from labs.dissect.proto.base import App, Stream
 from labs.dissect.tcp_analysis import NOTHING, Analyzer, Found
 from labs.model.trace import Field, Layer
 
@@ -60,7 +60,6 @@ class Session:
         # A port a lab names for its protocol is where its server listens
         # (also for the plaintext recorded inside that server's tunnel).
         self.roles = narrate.Roles(client, [int(k) for k in decode_as or {}])
-        self._apps: dict[str, list[App]] = {}
         #: Wireshark's TCP analysis of the packets read so far
         self.tcp = Analyzer()
         #: Wireshark's tcp.stream / udp.stream numbers (a first pass's, shared)
@@ -78,15 +77,6 @@ class Session:
         #: conversation -> when a packet last came to it (in `proto` calls)
         self._touched: dict[idle.Conv, int] = {}
         self._calls = 0
-
-    def apps(self, transport: str) -> list[App]:
-        """The application protocols that may ride on `transport` here."""
-        found = self._apps.get(transport)
-        if found is None:
-            found = self._apps[transport] = [
-                a for a in APPS.values() if transport in a.transport and a.name not in self.excluded
-            ]
-        return found
 
     def proto(self, conv: idle.Conv) -> str | None:
         """The protocol chosen for `conv`, if any; a frozen conversation
@@ -140,19 +130,15 @@ def _app_name(
     if not name and payload.startswith(b"PRI * HTTP/2.0\r\n"):
         name = "http2"  # the HTTP/2 preface says so on any port (h2c on 8080)
     if not name:
-        apps = session.apps(transport)
-        for port in (dport, sport):
-            name = next((a.name for a in apps if port in a.ports), "")
-            if name:
-                break
-        if not name:
-            name = next((a.name for a in apps if a.detect and a.detect(payload)), "")
+        name = proto.by_port(transport, dport, session.excluded)
+        name = name or proto.by_port(transport, sport, session.excluded)
+        name = name or proto.detected(transport, payload, session.excluded)
     if name == "http" and b"\r\nupgrade: websocket" in payload[:4096].lower():
         # An HTTP request asking to switch to WebSocket: the websocket module
         # reads the handshake and the frames that follow on this connection.
         name = "websocket"
-    chosen = APPS.get(name)
-    if chosen and transport not in chosen.transport and f"{name}-{transport}" in APPS:
+    chosen = proto.app_named(name)
+    if chosen and transport not in chosen.transport and proto.app_named(f"{name}-{transport}"):
         # The same protocol framed for this transport (DNS over TCP has a length prefix).
         name = f"{name}-{transport}"
     if name and (transport == "tcp" or (chosen is not None and chosen.sticky)):
@@ -171,7 +157,7 @@ def app_layers(
     transport: str,
 ) -> list[Layer]:
     name = _app_name(session, src, sport, dst, dport, transport, payload)
-    app = APPS.get(name)
+    app = proto.app_named(name)
     if app is None:
         return [data_layer(payload, offset)]
     try:
@@ -217,8 +203,8 @@ def quoted_layers(session: Session, payload: bytes, offset: int, head: Layer) ->
     transport = head.name.split(" ", 1)[0].lower()
     ends = (f"{transport}.srcport", f"{transport}.dstport")
     ports = [int(f.value) for f in head.fields if f.filter in ends]
-    apps = session.apps(transport)
-    app = next((a for port in ports[::-1] for a in apps if port in a.ports), None)
+    names = (proto.by_port(transport, port, session.excluded) for port in ports[::-1])
+    app = proto.app_named(next((name for name in names if name), ""))
     if app is not None and not app.follows_client:
         try:
             found = app.dissect(payload, offset, Stream())

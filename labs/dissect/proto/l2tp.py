@@ -14,8 +14,6 @@ from __future__ import annotations
 from labs.dissect.proto.ppp import Framed, field_at, ppp, u16
 from labs.model.trace import Field, Layer
 
-PORT = 1701
-
 MESSAGE_TYPES = {
     1: "Start_Control_Request",
     2: "Start_Control_Reply",

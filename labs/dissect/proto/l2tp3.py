@@ -16,15 +16,6 @@ from labs.dissect.proto import l2tp
 from labs.dissect.proto.ppp import Framed, field_at, u16
 from labs.model.trace import Field, Layer
 
-#: IP protocol number of L2TPv3 straight on IP
-IP_PROTO = 115
-
-
-def carried_by_ip(layer: Layer) -> bool:
-    """Whether this IP header says L2TPv3 follows."""
-    proto = layer.field("ip.proto") or layer.field("ipv6.nxt")
-    return proto is not None and proto.value == str(IP_PROTO)
-
 
 def dissect(data: bytes, start: int, end: int, over_ip: bool = False) -> Framed:
     """The L2TP message in data[start:end]: a UDP payload of either

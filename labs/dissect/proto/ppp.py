@@ -17,10 +17,8 @@ import ipaddress
 from dataclasses import dataclass
 
 from labs.dissect.proto import ppp_auth
+from labs.dissect.proto.tunnel_marks import PPPOE_DISCOVERY as DISCOVERY
 from labs.model.trace import Field, Layer
-
-#: EtherTypes of PPPoE's two stages
-DISCOVERY, SESSION = 0x8863, 0x8864
 
 PROTOCOLS = {
     0x0021: "IPv4",
