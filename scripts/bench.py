@@ -299,6 +299,12 @@ def main() -> None:
     args = parser.parse_args()
     tutor = [PY, "-m", "tutor"]
     rows: list[Row] = []
+    # Measure what a learner's second run costs: pip compiles an installed
+    # package's bytecode, and an editable one is compiled on its first run,
+    # unless PYTHONDONTWRITEBYTECODE is set (as on some build machines) and
+    # every run compiles every module again, a third of a small file's time.
+    subprocess.run([PY, "-m", "compileall", "-q", "tutor", "labs"], cwd=ROOT, check=True)
+    rows.append(("bytecode", "compiled", "tutor and labs, before anything is measured"))
 
     t, _, _ = best([PY, "-c", "import scapy.all, requests"], args.runs)
     rows.append(("import scapy.all + requests", f"{t:.2f} s", "fresh interpreter"))
