@@ -103,21 +103,56 @@ def test_a_real_second_connection_on_the_same_ports_is_flagged_and_said():
     assert [i for i, r in enumerate(rows) if r.endswith(" 1")] == [11]
     syn = trace.packets[11]
     assert syn.summary.startswith("[TCP Port numbers reused] ")
+    # Each conversation named by its tcp.stream, as the packets' own field gives it.
+    old, new = _stream(trace.packets[0]), _stream(syn)
+    assert (old, new) == ("0", "1")
     assert (
-        "A new connection on the same two ports as the one begun at #0: that one had "
-        "finished, so this is a new conversation" in syn.explain
+        f"A new connection on the same two ports as TCP conversation {old} (tcp.stream == "
+        f"{old}, its first packet #0): that one had finished, so this SYN begins TCP "
+        f"conversation {new} (tcp.stream == {new}), a conversation of its own." in syn.explain
     )
     wrong = next(s for s in trace.sections if s.title == "What went wrong")
     row = next(r for r in wrong.body.splitlines() if "reused" in r)
     assert row.startswith("1 port pair reused\t#11\t")
 
 
+def _stream(packet) -> str:  # type: ignore[no-untyped-def]
+    return next(f.value for f in packet.fields("tcp.stream"))
+
+
 def test_a_reused_pair_that_never_finished_is_said_so():
     trace = explain_file_of(_written())
     said = trace.packets[15].explain  # a SYN with another ISN, the old connection open
-    assert "as the one begun at #12:" in said and "never showed that one end" in said
+    assert "as TCP conversation 2 (tcp.stream == 2, its first packet #12):" in said
+    assert "never showed that one end" in said and "begins TCP conversation 3 " in said
+    assert [_stream(trace.packets[i]) for i in (12, 15)] == ["2", "3"]
     assert "had finished" in trace.packets[17].explain  # after the reset
-    assert "answers with another initial sequence number" in trace.packets[7].explain
+    said = trace.packets[7].explain  # a SYN/ACK with another ISN: no new stream
+    assert "answers with another initial sequence number" in said
+    assert "still counts it in TCP conversation 0 (only a SYN begins a new one)" in said
+    said = trace.packets[6].explain  # the first SYN again after the close
+    assert said.startswith(
+        "Retransmission: this SYN starts from initial sequence number 100, the one this side "
+        "already used in TCP conversation 0, though that connection had finished"
+    )
+    assert _stream(trace.packets[6]) == "0"
+
+
+@pytest.mark.parametrize("parallel_from", [10**9, 1], ids=["one-process", "two-processes"])
+def test_the_conversations_are_named_alike_in_two_processes(parallel_from, monkeypatch):
+    """The stream numbers a first pass gives to the second: the same words."""
+    import io
+    import json
+
+    from labs.files import explain
+    from labs.files.explain import write_explain_json
+
+    monkeypatch.setattr(explain, "_can_fork", lambda: True)
+    out = io.StringIO()
+    write_explain_json(PCAPS / "tcp-reuse.pcap", out, parallel_from=parallel_from)
+    said = json.loads(out.getvalue())["packets"][11]["explain"]
+    assert "as TCP conversation 0 (tcp.stream == 0, its first packet #0)" in said
+    assert "begins TCP conversation 1 (tcp.stream == 1)" in said
 
 
 def explain_file_of(raws: list[RawPacket]):  # type: ignore[no-untyped-def]

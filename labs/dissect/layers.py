@@ -369,6 +369,7 @@ def _analyze(
     if analyzer.reused:
         session.stream_index.renew("tcp", segment.src, segment.dst, session.index)
     n = session.stream_index.number("tcp", segment.src, segment.dst, session.index)
+    found = analyzer.numbered(found, n)
     given = words.numbered(
         tuple(fields),
         analyzer.numbers,

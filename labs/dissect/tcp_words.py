@@ -181,20 +181,45 @@ _MEANING = {
 
 
 def _reused(extra: dict[str, float | int]) -> str:
+    stream, earlier = int(extra.get("stream", -1)), int(extra.get("earlier_stream", -1))
     if extra.get("synack"):
+        kept = (
+            f" Wireshark still counts it in TCP conversation {stream} (only a SYN begins a new one)."
+            if stream >= 0
+            else ""
+        )
         return (
             "This side answers with another initial sequence number than it used before on "
             "these two ports: a new connection on the same ports (Wireshark's \"TCP Port numbers "
-            'reused"), so its bytes are counted afresh from here.'
+            'reused"), so its bytes are counted afresh from here.' + kept
         )
-    head = f"A new connection on the same two ports as the one begun at #{extra['earlier']}: "
+    if stream < 0 or earlier < 0:
+        # Not told the tcp.stream numbers: the earlier connection by its first packet.
+        head = f"A new connection on the same two ports as the one begun at #{extra['earlier']}: "
+        own = "a new conversation, with a stream of its own."
+    else:
+        head = (
+            f"A new connection on the same two ports as TCP conversation {earlier} "
+            f"(tcp.stream == {earlier}, its first packet #{extra['earlier']}): "
+        )
+        own = f"TCP conversation {stream} (tcp.stream == {stream}), a conversation of its own."
     if extra.get("ended"):
-        return (
-            head + "that one had finished, so this is a new conversation, with a stream of its own."
-        )
+        return head + f"that one had finished, so this SYN begins {own}"
     return head + (
         "the capture never showed that one end (no FIN or RST), but this SYN starts from "
-        "another initial sequence number, so it is a new conversation, with a stream of its own."
+        f"another initial sequence number, so it begins {own}"
+    )
+
+
+def _again(extra: dict[str, float | int]) -> str:
+    """A SYN with the initial sequence number its side already used, after
+    the conversation ended: the same SYN, not a new connection."""
+    stream = int(extra.get("stream", -1))
+    conv = f"TCP conversation {stream}" if stream >= 0 else "this conversation"
+    return (
+        f"Retransmission: this SYN starts from initial sequence number {extra['again_isn']}, "
+        f"the one this side already used in {conv}, though that connection had finished: "
+        f"the same SYN again, not a new connection, so Wireshark keeps it in {conv}."
     )
 
 
@@ -206,6 +231,8 @@ def sentence(flags: list[str], extra: dict[str, float | int], seglen: int) -> st
     n = seglen
     if first == "reused_ports":
         return _reused(extra)
+    if first == "retransmission" and "again_isn" in extra:
+        return _again(extra)
     if first == "retransmission":
         since = extra.get("since_last")
         what = f"the same {n} bytes again" if n else "the same segment again"

@@ -35,8 +35,8 @@ PHASES = {
 
 #: Every field the waterfall reads: `seen` keeps only these.
 READS = frozenset(
-    """tcp.flags tcp.len tcp.srcport tcp.dstport udp.srcport udp.dstport icmp.type icmp.code
-    icmp.ident icmp.seq tls.handshake.type tls.handshake.extensions_server_name
+    """tcp.flags tcp.len tcp.stream tcp.srcport tcp.dstport udp.srcport udp.dstport icmp.type
+    icmp.code icmp.ident icmp.seq tls.handshake.type tls.handshake.extensions_server_name
     http.request.method http.request.uri ftp.request.command dns.id dns.flags.response
     dns.qry.name dns.a dns.aaaa tls.handshake.extensions.supported_version tftp.opcode
     tftp.source_file tftp.destination_file""".split()
@@ -284,27 +284,31 @@ def _probe_pairs(pkts: Sequence[Seen]) -> list[tuple[Seen, Seen]]:
 
 
 def _connections(wire: list[Seen]) -> dict[tuple[frozenset[str], int], _Conn]:
-    """The TCP connections, by their two ends and, when a SYN reuses the ends
-    of a connection that already closed (FIN or RST), a count: the same ports
-    again are a new connection (Wireshark's "TCP Port numbers reused")."""
+    """The TCP connections as tshark tells them apart (tcp.stream): the same
+    ends again are a new one only from a SYN with another initial sequence
+    number, not the old SYN again after the close (a retransmission). In a
+    trace without stream numbers, any SYN after a FIN or RST on the ends."""
     conns: dict[tuple[frozenset[str], int], _Conn] = {}
     latest: dict[frozenset[str], int] = {}
     for p in wire:
         if "TCP" not in p.layers or "ICMP" in p.layers:
             continue
         ends = _endpoints(p)
-        n = latest.setdefault(ends, 0)
-        conn = conns.get((ends, n))
-        if (
-            conn is not None
-            and _flags(p) & 0x12 == 0x02
-            and any(_flags(q) & 0x05 for q in conn.packets)
-        ):
-            n = latest[ends] = n + 1
-            conn = None
+        syn = _flags(p) & 0x12 == 0x02
+        stream = p.number("tcp.stream")
+        if stream is None:
+            n = latest.setdefault(ends, 0)
+            conn = conns.get((ends, -1 - n))
+            if conn is not None and syn and any(_flags(q) & 0x05 for q in conn.packets):
+                n = latest[ends] = n + 1
+                conn = None
+            key = (ends, -1 - n)  # never a stream number
+        else:
+            key = (ends, stream)
+            conn = conns.get(key)
         if conn is None:
-            conn = conns[(ends, n)] = _Conn()
-        if _flags(p) & 0x12 == 0x02:
+            conn = conns[key] = _Conn()
+        if syn:
             conn.client = p.src
         elif not conn.packets:
             conn.client = p.src if _tcp_len(p) else p.dst
