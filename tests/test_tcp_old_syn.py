@@ -16,8 +16,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_tcp_reused_ports import _written
+from test_tcp_reused_ports import _tcp, _written
 
+from labs.core.base import RawPacket
 from labs.files import explain
 from labs.files.explain import explain_file, write_explain_json
 from labs.files.pcapio import write_pcap
@@ -119,3 +120,127 @@ def test_each_waterfall_connection_is_one_tcp_stream(name, tmp_path):
     # these connections carries one exchange at most).
     answered = {stream[p.index] for p in trace.packets if _field(p, "tcp.flags") == "0x0012"}
     assert sorted(s for (s,) in seen.values()) == sorted(answered)
+
+
+def _steps(path: Path) -> list[tuple[str, tuple[int, ...]]]:
+    return [(s.name, s.packets) for s in explain_file(path).steps]
+
+
+def test_the_old_syn_and_what_answers_it_are_one_step_not_a_refusal():
+    """The old SYN and its answers were told as two refused connections and
+    two handshakes, though the server answered the SYN with a SYN-ACK."""
+    trace = explain_file(OLD_SYN)
+    assert [(s.name, s.packets) for s in trace.steps] == [
+        ("tcp-connect", (0, 1, 2)),
+        ("data", (3, 4, 5, 6)),
+        ("close", (7, 8, 9)),
+        ("old-syn", (10, 11, 12, 13, 14, 15)),
+        ("tcp-connect", (16, 17, 18)),
+        ("data", (19, 20, 21, 22)),
+        ("close", (23, 24, 25)),
+    ]
+    packets = trace.packets
+    isn, synack = (_field(packets[i], "tcp.seq_raw") for i in (0, 11))
+    told = trace.steps[3].explain
+    assert f"sends its first SYN again, with the initial sequence number that connection began with ({isn})" in told  # fmt: skip
+    assert "answers it with a SYN-ACK (2 times), as to a new connection" in told
+    assert f"no ACK acknowledges that SYN-ACK (it would answer {int(synack) + 1})" in told
+    assert "Resets (RST) from 127.0.0.1:47311 and 127.0.0.1:47312 end it." in told
+
+
+def _conversations() -> list[RawPacket]:
+    a, b = _tcp("10.0.0.1", "10.0.0.2", 1000, 80), _tcp("10.0.0.2", "10.0.0.1", 80, 1000)
+    c, cb = _tcp("10.0.0.1", "10.0.0.3", 1001, 80), _tcp("10.0.0.3", "10.0.0.1", 80, 1001)
+    d, db = _tcp("10.0.0.1", "10.0.0.4", 1002, 80), _tcp("10.0.0.4", "10.0.0.1", 80, 1002)
+    e, eb = _tcp("10.0.0.1", "10.0.0.5", 1003, 80), _tcp("10.0.0.5", "10.0.0.1", 80, 1003)
+    packets = [
+        *(a("S", 100), b("RA", 0, 101)),  # refused: the reset acknowledges the SYN
+        *(c("S", 200), cb("SA", 900, 201), c("A", 201, 901), cb("RA", 901, 201)),  # answered
+        *(d("S", 300), db("R", 0)),  # a reset without ACK answers no SYN
+        *(e("S", 400), eb("RA", 0, 999)),  # acknowledges another number
+        *(a("S", 500), b("SA", 700, 501), a("A", 501, 650)),  # an ACK short of the SYN-ACK
+    ]
+    return [RawPacket(1_700_000_000 + i / 10, p, "ethernet") for i, p in enumerate(packets)]
+
+
+def test_refused_needs_a_reset_that_answers_the_syn_and_nothing_else(tmp_path):
+    path = tmp_path / "resets.pcap"
+    write_pcap(_conversations(), path)
+    trace = explain_file(path)
+    names = {i: s.name for s in trace.steps for i in s.packets}
+    assert [names[i] for i in range(10)] == ["refused"] * 2 + ["tcp-connect"] * 3 + ["close"] + [
+        "tcp-connect",
+        "close",
+        "tcp-connect",
+        "close",
+    ]
+    # The packets' own sentences agree: only the reset that answers the SYN refuses.
+    said = [trace.packets[i].explain for i in (1, 5, 7, 9)]
+    assert said[0] == "10.0.0.2:80 refuses the conversation (RST): nothing is listening on port 80."
+    for told, (n, port) in zip(said[1:], ((3, 1001), (4, 1002), (5, 1003)), strict=True):
+        assert told.endswith(f"10.0.0.{n}:80 aborts the conversation with 10.0.0.1:{port} at once (RST).")  # fmt: skip
+
+
+def test_an_ack_short_of_the_syn_ack_completes_no_handshake(tmp_path):
+    """The client's ACK from TIME-WAIT after the server's SYN-ACK to the old
+    SYN was told as completing the handshake."""
+    packets = explain_file(OLD_SYN).packets
+    seq, ack = (_field(packets[12], n) for n in ("tcp.seq_raw", "tcp.ack_raw"))
+    synack = int(_field(packets[11], "tcp.seq_raw"))
+    fins = [int(_field(packets[i], "tcp.seq_raw")) for i in (7, 8)]
+    assert (int(seq), int(ack)) == (fins[0] + 1, fins[1] + 1)
+    told = packets[12].explain
+    assert told.startswith(
+        "127.0.0.1:47312 answers 127.0.0.1:47311's SYN-ACK with an ACK that does not "
+        f"acknowledge it: it acknowledges {ack}, not {synack + 1} (that SYN-ACK's number + 1), "
+        f"so no handshake completes. {ack} is one past 127.0.0.1:47311's FIN and {seq} one "
+        "past 127.0.0.1:47312's own"
+    )
+    assert "TIME-WAIT" in told and "RFC 9293, section 3.10.7.4" in told
+    assert "handshake is complete" not in told
+    for i in (2, 18):  # the real handshakes still complete
+        assert packets[i].explain.endswith("the three-way handshake is complete.")
+    # An ACK short of the SYN-ACK with no earlier connection: no TIME-WAIT story.
+    path = tmp_path / "short.pcap"
+    write_pcap(_conversations(), path)
+    short = explain_file(path).packets[12].explain
+    assert short.endswith("acknowledges 650, not 701 (that SYN-ACK's number + 1), so no handshake completes.")  # fmt: skip
+
+
+def test_what_went_wrong_says_which_segments_came_again():
+    trace = explain_file(OLD_SYN)
+    (body,) = [s.body for s in trace.sections if s.title == "What went wrong"]
+    rows = {r.split("\t")[0]: r.split("\t")[1:] for r in body.splitlines()[1:]}
+    assert "2 retransmissions" not in rows
+    packets, meaning = rows["1 SYN again after the close"]
+    assert packets == "#10" and "keeps it in the old conversation: not a new connection" in meaning
+    packets, meaning = rows["1 SYN-ACK resent"]
+    assert packets == "#14" and meaning.startswith("the answer to a SYN sent again: no ACK of it")
+    # #11 stays in tcp.stream 0: not "a conversation of its own", and its
+    # "previous segment not captured" is the jump to its new number, not lost data.
+    assert rows["1 port pair reused"][0] == "#16"
+    packets, meaning = rows["1 SYN-ACK with a new number"]
+    assert packets == "#11" and "keeps it in the same conversation" in meaning
+    assert not any("not captured" in seen for seen in rows)
+
+
+def test_the_syn_ack_sent_again_is_said_as_such():
+    packets = explain_file(OLD_SYN).packets
+    again = packets[14]
+    rto, frame = _field(again, "tcp.analysis.rto"), _field(again, "tcp.analysis.rto_frame")
+    synack = int(_field(packets[11], "tcp.seq_raw"))
+    assert _field(again, "tcp.seq_raw") == str(synack)
+    assert again.explain.startswith(
+        f"Retransmission: the same SYN-ACK again, {float(rto):.3g} s after #{int(frame) - 1}: "
+        f"no ACK acknowledging it (one answering {synack + 1}) came"
+    )
+    assert "timer ran out" not in again.explain.split(". ")[0]
+
+
+@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed")
+def test_the_syn_ack_sent_again_is_timed_as_tshark_times_it():
+    names = ["tcp.analysis.rto", "tcp.analysis.rto_frame", "tcp.seq_raw"]
+    (theirs,) = [row for row in _tsharks(OLD_SYN, names) if row[0] != "-"][1:]
+    assert theirs == ["1.007014000", "12", "473402710"]
+    packets = explain_file(OLD_SYN).packets
+    assert [_field(packets[14], n) for n in names] == theirs

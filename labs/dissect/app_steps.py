@@ -10,6 +10,7 @@ Views one at a time, so that `steps.group` and the streamed `tutor explain
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from labs.dissect.patterns import host, port
@@ -230,3 +231,93 @@ class TftpStory:
                     f"the last, {t.last} bytes, is shorter than the others, which ends the transfer"
                 )
         return out + "".join(f"; {p}" for p in parts) + "."
+
+
+def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str]) -> str:
+    """The explanation of a step of `n` packets, the first from `src` to
+    `dst`; `summaries` (in order) are read for "tcp-connect" and for the
+    steps that list what they hold ("data", "other")."""
+    count = f"{n} packet{'s' if n != 1 else ''}"
+
+    def verb(plural: str, single: str) -> str:
+        return f"{count} {plural if n != 1 else single}"
+
+    if name == "tcp-connect":
+        return (
+            f"{verb('open', 'opens')} a TCP connection between {src} and {dst}: "
+            + ", ".join(s.removeprefix("TCP ") for s in summaries)
+            + "."
+        )
+    if name == "refused":
+        return (
+            f"{src} tries to open a connection to {dst}, which answers with a reset (RST): "
+            "nothing listens there."
+        )
+    if name == "close":
+        return f"{verb('close', 'closes')} the connection: each side says it is finished (FIN) or aborts (RST), and the other acknowledges."
+    if name == "tls":
+        return f"{verb('set', 'sets')} up encryption: the two sides agree on keys; from then on the content is unreadable on the wire."
+    if name == "retransmit":
+        return (
+            f"{verb('resend', 'resends')} data sent before, whose acknowledgment did not come "
+            "(lost on the way, or late); the other side's ACKs say what it still misses."
+        )
+    if name == "request":
+        return f"{verb('carry', 'carries')} the request from {src} to {dst}."
+    if name == "response":
+        return f"{verb('carry', 'carries')} the response from {src} back to {dst}."
+    listed = "; ".join(dict.fromkeys(summaries))
+    # A summary may end a sentence of its own ("226 Transfer complete.").
+    return f"{count}: {listed}" + ("" if listed.endswith(".") else ".")
+
+
+class OldSynStory:
+    """An "old-syn" step (`labs.dissect.steps`): a closed connection's first
+    SYN sent again, with its old initial sequence number, and what answers
+    it, each said from the packets' flags and numbers."""
+
+    def __init__(self) -> None:
+        self.syn: View | None = None
+        self.synack: View | None = None
+        self.synacks = 0
+        #: an ACK from the SYN's side acknowledged the SYN-ACK (its number + 1)
+        self.completed = False
+        self.resets: dict[str, None] = {}
+        self.listed: list[str] = []
+
+    def add(self, v: View) -> None:
+        # "[TCP Retransmission] TCP SYN" -> "SYN": the flags, not the tags.
+        self.listed.append(v.summary.rpartition("] ")[2].removeprefix("TCP "))
+        bits = v.bits
+        if bits & 0x12 == 0x02 and self.syn is None:
+            self.syn = v
+        elif bits & 0x12 == 0x12:
+            self.synacks += 1
+            self.synack = self.synack or v
+        elif bits & 0x04:
+            self.resets[v.src] = None
+        elif self.synack is not None and v.src == self.synack.dst:
+            self.completed |= v.ack == (self.synack.seq + 1) % 2**32
+
+    def text(self, n: int) -> str:
+        listed = ", ".join(self.listed)
+        syn, synack = self.syn, self.synack
+        if syn is None:
+            return f"{_plural(n, 'packet')} answering a closed connection's first SYN sent again: {listed}."
+        out = (
+            f"{_plural(n, 'packet')} after the connection between {syn.src} and {syn.dst} had "
+            f"ended: {syn.src} sends its first SYN again, with the initial sequence number that "
+            f"connection began with ({syn.seq}), so Wireshark calls it a retransmission and "
+            "keeps it in that conversation, not a new connection."
+        )
+        if synack is not None:
+            times = f" ({self.synacks} times)" if self.synacks > 1 else ""
+            out += f" {synack.src} answers it with a SYN-ACK{times}, as to a new connection"
+            out += (
+                ", and the handshake completes."
+                if self.completed
+                else f", but no ACK acknowledges that SYN-ACK (it would answer {(synack.seq + 1) % 2**32})."
+            )
+        if self.resets:
+            out += f" Resets (RST) from {' and '.join(self.resets)} end it."
+        return f"{out} Packets: {listed}."

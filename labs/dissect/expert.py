@@ -24,6 +24,13 @@ _KINDS = (
     ("retransmission", "retransmission", "retransmissions",
      "data sent again because no acknowledgment came in time: a segment or its ACK was lost "
      "(or only late), and the sender's timer ran out"),
+    ("syn_again", "SYN again after the close", "SYNs again after the close",
+     "the SYN that began a connection, with the same initial sequence number, after that "
+     "connection had ended: Wireshark calls it a retransmission and keeps it in the old "
+     "conversation: not a new connection (a late copy, or sent again)"),
+    ("synack_again", "SYN-ACK resent", "SYN-ACKs resent",
+     "the answer to a SYN sent again: no ACK of it reached that side in time (it was lost, or "
+     "what came acknowledged something else), or the SYN came again"),
     ("fast_retransmission", "fast retransmission", "fast retransmissions",
      "data sent again at once, without waiting for the timer, because duplicate ACKs said a "
      "segment was missing"),
@@ -51,6 +58,11 @@ _KINDS = (
     ("reused_ports", "port pair reused", "port pairs reused",
      "a new connection on the same two ports as an earlier one: a conversation of its own "
      "(nothing wrong; Wireshark notes it)"),
+    ("reused_answer", "SYN-ACK with a new number", "SYN-ACKs with a new number",
+     "an answer to a SYN (SYN-ACK) from another initial sequence number than its side used "
+     "before on these ports: Wireshark notes the ports reused but keeps it in the same "
+     "conversation (only a SYN begins a new one); when Wireshark also flags it 'previous "
+     "segment not captured', that is the jump to the new number, not lost data"),
 )  # fmt: skip
 
 
@@ -98,6 +110,13 @@ class Expert:
                 "fast_retransmission" in v.analysis or "spurious_retransmission" in v.analysis
             ):
                 continue
+            if flag == "retransmission" and v.bits & 0x02:
+                # A handshake's segment sent again: said as what it is.
+                flag = "synack_again" if v.bits & 0x10 else "syn_again" if v.again else flag
+            elif v.bits & 0x12 == 0x12 and "reused_ports" in v.analysis:
+                if flag == "lost_segment":
+                    continue  # the jump to its new number: said in its own row
+                flag = "reused_answer" if flag == "reused_ports" else flag
             n, numbers = self.found.get(flag, (0, []))
             if n < _SHOWN:
                 numbers.append(v.number)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from labs.dissect.patterns import host
 from labs.dissect.proto import app_named
 from labs.dissect.roles import Roles, port_of
+from labs.dissect.tcp_words import reset, stray_ack
 from labs.model.trace import Field, Layer
 
 if TYPE_CHECKING:
@@ -94,22 +95,16 @@ def _tcp(
     if syn and not ackf:
         mss = _num(fields, "tcp.options.mss_val")
         tail = f" and segments up to {mss} bytes" if mss else ""
-        return (
-            summary,
-            f"{a} asks {b} to open a conversation (SYN), proposing sequence number {seq}{tail}.",
-        )
+        said = f"{a} asks {b} to open a conversation (SYN), proposing sequence number {seq}{tail}."
+        return summary, said
     if syn and ackf:
         roles.syns[(dst, src)] = 2
         return summary, (
             f"{a} agrees to open the conversation (SYN, ACK): it acknowledges the SYN "
             f"by answering {ack} (the other side's number + 1) and starts its own numbering at {seq}."
         )
-    if rst:
-        if roles.syns.get((dst, src)) == 1:
-            return summary, (
-                f"{a} refuses the conversation (RST): nothing is listening on port {port_of(src)}."
-            )
-        return summary, f"{a} aborts the conversation with {b} at once (RST)."
+    if rst:  # a refusal only when it acknowledges the SYN, which nothing else answered
+        return summary, reset(a, b, port_of(src), ack if ackf else None, roles.syns.get((dst, src)) == 1, roles.isn.get((dst, src)))  # fmt: skip
     if fin and seq is not None:
         roles.fin[(src, dst)] = (seq + seg) % 2**32
     if fin and not seg:
@@ -127,6 +122,9 @@ def _tcp(
             sentence += " The same segment carries a FIN: these are its last bytes; it will send nothing more."
         return line, sentence
     if roles.syns.get((src, dst)) == 2:
+        stray = stray_ack(a, b, seq, ack, roles.isn.get((dst, src)), roles.fin.get((src, dst)), roles.fin.get((dst, src)))  # fmt: skip
+        if stray:  # short of the SYN-ACK it answers: not its handshake's last ACK
+            return summary, stray
         roles.syns[(src, dst)] = 3
         return summary, f"{a} acknowledges {b}'s SYN (ACK): the three-way handshake is complete."
     if ack is not None and roles.fin.get((dst, src)) == (ack - 1) % 2**32:

@@ -1,6 +1,7 @@
 """Group a trace's packets into the phases a learner names: dns, tcp-connect,
-tls, request, response, close (plus "refused" for a SYN answered by RST and
-"data" for other payload), a TFTP transfer, and the patterns of
+tls, request, response, close (plus "refused" for a SYN answered by RST,
+"old-syn" for a closed connection's first SYN sent again and "data" for
+other payload), a TFTP transfer, and the patterns of
 `labs.dissect.patterns` (arp, IPv6 neighbor discovery, dhcp, a traceroute, a
 port scan), each with its start time and duration."""
 
@@ -14,12 +15,14 @@ from labs.dissect import app_steps, pattern_text
 from labs.dissect.narrate import field_map
 from labs.dissect.patterns import Patterns, mark
 from labs.dissect.roles import Ends
+from labs.dissect.tcp_words import AGAIN
 from labs.model.trace import Packet, Step
 
 TITLES = {
     "dns": "Look up the name (DNS)",
     "tcp-connect": "Open the connection (TCP handshake)",
     "refused": "Connection refused",
+    "old-syn": "The first SYN again, after the close",
     "tls": "Set up encryption (TLS handshake)",
     "request": "Send the request",
     "response": "Receive the response",
@@ -73,6 +76,11 @@ class View(NamedTuple):
     seq: int = -1
     #: what a DNS or TFTP step's explanation reads of the packet (`app_steps.facts`)
     app: tuple[str, ...] = ()
+    #: a TCP segment's acknowledgment number with the ACK flag (else -1)
+    ack: int = -1
+    #: a SYN the analysis found to be its conversation's first SYN sent
+    #: again after that connection closed (`labs.dissect.tcp_words.AGAIN`)
+    again: bool = False
 
 
 #: the layers' names -> the first word of each (`View.names`)
@@ -88,12 +96,14 @@ def view(p: Packet) -> View:
             break
     kind = transport.name if transport else ""
     bits = seg = 0
-    seq = -1
+    seq = ack = -1
     if transport is not None and kind == "TCP":
         f = field_map((transport,))
         bits = int(f["tcp.flags"].value, 16) if "tcp.flags" in f else 0
         seg = int(f["tcp.len"].value) if "tcp.len" in f else 0
         seq = int(f["tcp.seq_raw"].value) if "tcp.seq_raw" in f else -1
+        if bits & 0x10 and "tcp.ack_raw" in f:
+            ack = int(f["tcp.ack_raw"].value)
     layer_names = tuple(map(_NAME, p.layers))
     names = _NAMES.get(layer_names)
     if names is None:
@@ -117,11 +127,13 @@ def view(p: Packet) -> View:
         if transport is not None and kind == "TCP" and p.summary.startswith("[")
         else ()
     )
+    # The analysis's own mark (no Wireshark name) on an old SYN sent again.
+    again = bool(analysis) and any(f.name == AGAIN for f in transport.fields)  # type: ignore[union-attr]
     ttl, facts = mark(p, kind, bits) if kind else (0, ())
     app = app_steps.facts(p.layers) if "DNS" in names or "TFTP" in names else ()
     return View(
         p.index, p.time, p.src, p.dst, p.summary, names, kind, bits, seg, tls_setup, analysis,
-        ttl, facts, seq, app,
+        ttl, facts, seq, app, ack, again,
     )  # fmt: skip
 
 
@@ -148,9 +160,12 @@ def classify(packets: Sequence[View]) -> list[str]:
 _STEPS = tuple(TITLES)
 _CODES = {name: code for code, name in enumerate(_STEPS)}
 #: A conversation's state, one int: the code of its current step name, this
-#: bit once it closes, and (shifted) one more than the position of its last SYN.
+#: bit once it closes, this one once a SYN-ACK answered its last SYN, then
+#: (shifted: `_SYN`) one more than that SYN's sequence number and (shifted
+#: again) one more than its position.
 _CLOSING = 32
-_SYN_SHIFT = 6
+_ANSWERED = 64
+_SYN = 7
 
 
 class Classifier:
@@ -202,8 +217,8 @@ class Classifier:
         conv = _conv(p)
         state = self.state.get(conv, -1)
         current = _STEPS[state & 31] if state >= 0 else None
-        syn_at = (state >> _SYN_SHIFT) - 1 if state >= 0 else -1
-        closing = state >= 0 and bool(state & _CLOSING)
+        syn = state >> _SYN if state >= 0 else 0  # decoded only when a reset needs it
+        flags = state & (_CLOSING | _ANSWERED) if state >= 0 else 0
         layer_names = p.names
         kind = p.kind
         name = "other"
@@ -212,18 +227,37 @@ class Classifier:
             name = "dns"
         elif kind == "TCP":
             bits, seg = p.bits, p.seg
-            if bits & 0x02:
+            if (
+                bits & 0x12 == 0x02
+                and p.again
+                or (current == "old-syn" and not seg and not bits & 0x01 and bits & 0x12 != 0x02)
+            ):
+                # The closed connection's first SYN again, and what answers
+                # it: no new connection (tshark keeps it in the old stream).
+                name = "old-syn"
+            elif bits & 0x02:
                 if not bits & 0x10:
                     clients.add(p.src)
                     self.any_client = True
-                    syn_at = i
-                    closing = False  # a new connection on ports an earlier one closed
+                    syn = (i + 1) << 33 | (p.seq + 1)
+                    flags = 0  # a new connection on ports an earlier one closed
+                else:
+                    flags |= _ANSWERED
                 name = "tcp-connect"
-            elif bits & 0x04 and current == "tcp-connect" and p.dst in clients and not seg:
+            elif (
+                bits & 0x04
+                and current == "tcp-connect"
+                and p.dst in clients
+                and not seg
+                and not flags & _ANSWERED
+                and syn & 0x1_FFFF_FFFF  # a SYN was seen, and this acknowledges it:
+                and p.ack == syn & 0xFFFF_FFFF  # its number + 1
+            ):
+                # A reset that acknowledges the SYN, which nothing else answered.
                 name = "refused"
-                refused = syn_at if syn_at >= 0 else None
-            elif bits & 0x05 or closing:
-                closing = True
+                refused = (syn >> 33) - 1 if syn >> 33 else None
+            elif bits & 0x05 or flags & _CLOSING:
+                flags |= _CLOSING
                 name = "close"
             elif seg and _RESENT.intersection(p.analysis):
                 name = "retransmit"
@@ -254,9 +288,7 @@ class Classifier:
             self.state.pop(conv, None)
             self.patterns.convs.pop(conv, None)
         else:
-            self.state[conv] = (
-                (syn_at + 1) << _SYN_SHIFT | (_CLOSING if closing else 0) | _CODES[name]
-            )
+            self.state[conv] = syn << _SYN | flags | _CODES[name]
         return name, renames
 
 
@@ -286,6 +318,8 @@ class Run:
             if name == "dns"
             else app_steps.TftpStory()
             if name == "tftp"
+            else app_steps.OldSynStory()
+            if name == "old-syn"
             else pattern_text.story(name)
         )
 
@@ -308,48 +342,14 @@ class Run:
         if isinstance(self.story, app_steps.DnsStory):
             n = self.count
             return f"{n} packet{'s' if n != 1 else ''} of DNS (RFC 1035): {self.story.text()}."
+        if isinstance(self.story, app_steps.OldSynStory):
+            return self.story.text(self.count)
         if self.story is not None:
             return pattern_text.explain(self.count, self.story.text())
         first = self.first
-        return explain_run(self.name, self.count, first.src, first.dst, list(self.listed or ()))
-
-
-def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str]) -> str:
-    """The explanation of a step of `n` packets, the first from `src` to
-    `dst`; `summaries` (in order) are read for "tcp-connect" and for the
-    steps that list what they hold ("data", "other")."""
-    count = f"{n} packet{'s' if n != 1 else ''}"
-
-    def verb(plural: str, single: str) -> str:
-        return f"{count} {plural if n != 1 else single}"
-
-    if name == "tcp-connect":
-        return (
-            f"{verb('open', 'opens')} a TCP connection between {src} and {dst}: "
-            + ", ".join(s.removeprefix("TCP ") for s in summaries)
-            + "."
+        return app_steps.explain_run(
+            self.name, self.count, first.src, first.dst, list(self.listed or ())
         )
-    if name == "refused":
-        return (
-            f"{src} tries to open a connection to {dst}, which answers with a reset (RST): "
-            "nothing listens there."
-        )
-    if name == "close":
-        return f"{verb('close', 'closes')} the connection: each side says it is finished (FIN) or aborts (RST), and the other acknowledges."
-    if name == "tls":
-        return f"{verb('set', 'sets')} up encryption: the two sides agree on keys; from then on the content is unreadable on the wire."
-    if name == "retransmit":
-        return (
-            f"{verb('resend', 'resends')} data sent before, whose acknowledgment did not come "
-            "(lost on the way, or late); the other side's ACKs say what it still misses."
-        )
-    if name == "request":
-        return f"{verb('carry', 'carries')} the request from {src} to {dst}."
-    if name == "response":
-        return f"{verb('carry', 'carries')} the response from {src} back to {dst}."
-    listed = "; ".join(dict.fromkeys(summaries))
-    # A summary may end a sentence of its own ("226 Transfer complete.").
-    return f"{count}: {listed}" + ("" if listed.endswith(".") else ".")
 
 
 def shown(name: str) -> str:

@@ -148,6 +148,8 @@ class Analyzer:
         flags, extra = check(conv.first_rtt, fwd, rev, s)
         remember(fwd, rev, s, flags)
         self._conv, self._unsaid = conv, None
+        if s.flags & SYN and "retransmission" in flags:
+            extra["handshake"] = 2 if s.flags & ACK else 1
         if reused:
             flags.insert(0, "reused_ports")
             extra["ended"], extra["earlier"] = ended, earlier

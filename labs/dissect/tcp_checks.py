@@ -167,6 +167,10 @@ def _after_checks(
         # times in whole microseconds, as a pcap keeps them, tshark's value exactly).
         extra["rto"] = round(t - sent, 6)
         extra["rto_frame"] = frame
+        if since is not None and int(since[1]) == seq and s.flags & SYN:
+            # Timed from this very SYN (or SYN-ACK) sent before, which no ACK
+            # covered since: its sequence number, + 1 for an answer to it.
+            extra["unanswered"] = seq
         last = fwd.sent.get(seq)
         if last is not None:
             extra["since_last"] = t - last[0]

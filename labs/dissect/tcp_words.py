@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from labs.dissect.tcp_checks import MOD
 from labs.model.trace import Field
 
 #: Wireshark's field, its Expert Info text, and what it means for a learner.
@@ -58,22 +59,16 @@ TAGS = {
 
 #: The order Wireshark adds the flags to the tree (and, reversed, to the Info column).
 ORDER = (
-    "fast_retransmission",
-    "spurious_retransmission",
-    "retransmission",
-    "out_of_order",
-    "reused_ports",
-    "lost_segment",
-    "ack_lost_segment",
-    "keep_alive",
-    "window_update",
-    "window_full",
-    "keep_alive_ack",
-    "duplicate_ack",
-    "zero_window_probe",
-    "zero_window",
+    "fast_retransmission", "spurious_retransmission", "retransmission", "out_of_order",
+    "reused_ports", "lost_segment", "ack_lost_segment", "keep_alive", "window_update",
+    "window_full", "keep_alive_ack", "duplicate_ack", "zero_window_probe", "zero_window",
     "zero_window_probe_ack",
-)
+)  # fmt: skip
+
+
+#: The name of the Field (no Wireshark name: tutor's own) that marks a SYN as
+#: its conversation's first SYN sent again after the connection ended.
+AGAIN = "The first SYN again, after the close"
 
 
 def tag(flag: str, extra: dict[str, float | int]) -> str:
@@ -98,7 +93,14 @@ def fields(flags: list[str], extra: dict[str, float | int], at: int) -> list[Fie
     ]
     for name in flags:
         text, short = KINDS[name]
-        out.append(Field(text, f"tcp.analysis.{name}", "", short, at, 0, _MEANING[name]))
+        meaning = _MEANING[name]
+        if name == "retransmission" and "again_isn" in extra:
+            meaning = "This SYN was sent before: it began this conversation, which has ended since."
+        elif name == "retransmission" and extra.get("handshake") == 2 and extra.get("unanswered"):
+            meaning = "This SYN-ACK was sent before, and no ACK of it came since."
+        elif extra.get("synack") and name in ("reused_ports", "lost_segment"):
+            meaning = _NEW_NUMBER[name]
+        out.append(Field(text, f"tcp.analysis.{name}", "", short, at, 0, meaning))
         if name in ("fast_retransmission", "spurious_retransmission"):
             # Wireshark marks these as retransmissions too (a filter on
             # tcp.analysis.retransmission finds every kind).
@@ -106,54 +108,20 @@ def fields(flags: list[str], extra: dict[str, float | int], at: int) -> list[Fie
             out.append(Field(text, "tcp.analysis.retransmission", "", short, at, 0, ""))
         if name == "duplicate_ack":
             num, frame = extra["duplicate_ack_num"], extra["duplicate_ack_frame"]
-            out.append(
-                Field(
-                    "Duplicate ACK number",
-                    "tcp.analysis.duplicate_ack_num",
-                    str(num),
-                    str(num),
-                    at,
-                    0,
-                )
-            )
-            out.append(
-                Field(
-                    "Duplicate to the ACK in frame",
-                    "tcp.analysis.duplicate_ack_frame",
-                    str(frame),
-                    f"packet #{int(frame) - 1}",
-                    at,
-                    0,
-                )
-            )
+            out.append(Field("Duplicate ACK number", f"{_A}duplicate_ack_num", str(num), str(num), at, 0))  # fmt: skip
+            out.append(Field("Duplicate to the ACK in frame", f"{_A}duplicate_ack_frame", str(frame), f"packet #{int(frame) - 1}", at, 0))  # fmt: skip
         if name == "retransmission" and extra.get("rto_frame"):
-            rto = extra["rto"]
-            out.append(
-                Field(
-                    "The RTO for this segment was",
-                    "tcp.analysis.rto",
-                    f"{rto:.9f}",
-                    f"{rto:.3f} s",
-                    at,
-                    0,
-                    "Retransmission timeout: how long after the highest-numbered segment "
-                    "this copy was sent.",
-                )
-            )
-            frame = int(extra["rto_frame"])
-            out.append(
-                Field(
-                    "RTO based on delta from frame",
-                    "tcp.analysis.rto_frame",
-                    str(frame),
-                    f"packet #{frame - 1}",
-                    at,
-                    0,
-                )
-            )
+            rto, frame = extra["rto"], int(extra["rto_frame"])
+            out.append(Field("The RTO for this segment was", f"{_A}rto", f"{rto:.9f}", f"{rto:.3f} s", at, 0, _RTO))  # fmt: skip
+            out.append(Field("RTO based on delta from frame", f"{_A}rto_frame", str(frame), f"packet #{frame - 1}", at, 0))  # fmt: skip
+    if "again_isn" in extra:
+        isn = str(extra["again_isn"])
+        out.append(Field(AGAIN, None, isn, f"initial sequence number {isn}", at, 0, _again(extra)))
     return out
 
 
+_A = "tcp.analysis."
+_RTO = "Retransmission timeout: how long after the highest-numbered segment this copy was sent."
 _MEANING = {
     "retransmission": "The sender sent these bytes before; no acknowledgment came in time, "
     "so it sends them again.",
@@ -177,6 +145,15 @@ _MEANING = {
     "keep_alive_ack": "The answer to a keep-alive: still here.",
     "reused_ports": "A new connection on the same two ports as an earlier one in this capture: "
     "Wireshark counts it as a conversation of its own.",
+}
+
+
+#: What the flags of a SYN-ACK from another initial sequence number mean.
+_NEW_NUMBER = {
+    "reused_ports": "Another initial sequence number from this side on these ports: Wireshark "
+    "notes it, but keeps a SYN-ACK in its conversation (only a SYN begins a new one).",
+    "lost_segment": "The jump is this SYN-ACK's new initial sequence number: no data of its "
+    "connection comes before it.",
 }
 
 
@@ -223,6 +200,48 @@ def _again(extra: dict[str, float | int]) -> str:
     )
 
 
+def _synack_again(extra: dict[str, float | int]) -> str:
+    """A SYN-ACK sent again that no ACK acknowledged (Wireshark times it
+    from that SYN-ACK, still unacknowledged: tcp.analysis.rto_frame)."""
+    return (
+        f"Retransmission: the same SYN-ACK again, {float(extra['rto']):.3g} s after "
+        f"#{int(extra['rto_frame']) - 1}: no ACK acknowledging it (one answering "
+        f"{(int(extra['unanswered']) + 1) % 2**32}) came, so this side still waits for the "
+        "handshake to complete and answers the SYN again."
+    )
+
+
+def reset(a: str, b: str, port: int | None, ack: int | None, alone: bool, isn: int | None) -> str:
+    """A reset from `a` to `b`: a refusal when it acknowledges (`ack`) the
+    SYN `b` sent (initial sequence number `isn`) and nothing else answered
+    that SYN (`alone`), as a closed port answers (RFC 9293, section 3.10.7.1)."""
+    if alone and ack is not None and isn is not None and ack == (isn + 1) % MOD:
+        return f"{a} refuses the conversation (RST): nothing is listening on port {port}."
+    return f"{a} aborts the conversation with {b} at once (RST)."
+
+
+def stray_ack(
+    a: str, b: str, seq: int | None, ack: int | None, isn: int | None, *fins: int | None
+) -> str:
+    """What an ACK from `a` after `b`'s SYN-ACK (initial sequence number
+    `isn`) is when it falls short of that SYN-ACK, else "": `fins`, the
+    sequence numbers of the FINs `a` and `b` sent before on these ports."""
+    if ack is None or isn is None or (ack - isn - 1) % MOD < MOD // 2:
+        return ""
+    out = (
+        f"{a} answers {b}'s SYN-ACK with an ACK that does not acknowledge it: it acknowledges "
+        f"{ack}, not {(isn + 1) % MOD} (that SYN-ACK's number + 1), so no handshake completes."
+    )
+    if None not in fins and (seq, ack) == tuple((f + 1) % MOD for f in fins if f is not None):
+        out += (
+            f" {ack} is one past {b}'s FIN and {seq} one past {a}'s own: the numbers the earlier "
+            "connection ended with. A side that still keeps that ended connection (as the one "
+            "that closed first does, in TIME-WAIT) answers a segment it cannot accept with an "
+            "ACK of where it stands (RFC 9293, section 3.10.7.4)."
+        )
+    return out
+
+
 def sentence(flags: list[str], extra: dict[str, float | int], seglen: int) -> str:
     """One sentence for the learner about what the flags mean here."""
     if not flags:
@@ -233,6 +252,8 @@ def sentence(flags: list[str], extra: dict[str, float | int], seglen: int) -> st
         return _reused(extra)
     if first == "retransmission" and "again_isn" in extra:
         return _again(extra)
+    if first == "retransmission" and extra.get("handshake") == 2 and extra.get("unanswered"):
+        return _synack_again(extra)
     if first == "retransmission":
         since = extra.get("since_last")
         what = f"the same {n} bytes again" if n else "the same segment again"
@@ -356,4 +377,15 @@ def numbered(
     return given + head + (f_nxt, f_ack)
 
 
-__all__ = ["KINDS", "ORDER", "TAGS", "fields", "numbered", "sentence", "tag"]
+__all__ = [
+    "AGAIN",
+    "KINDS",
+    "ORDER",
+    "TAGS",
+    "fields",
+    "numbered",
+    "reset",
+    "sentence",
+    "stray_ack",
+    "tag",
+]
