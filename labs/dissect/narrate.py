@@ -287,15 +287,10 @@ def _describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tu
         return f"ICMP {kind}", f"{a} sends {b} an ICMP {kind}."
     if kind == "ARP":
         return _arp(fields, roles)
-    wifi = fields.get("wlan.fc.type_subtype")
-    if wifi is not None:
-        ssid = fields.get("wlan.ssid")
-        named = f' for the network "{ssid.show}"' if ssid is not None and ssid.length else ""
-        return (
-            f"802.11 {wifi.show}" + (f', SSID="{ssid.show}"' if ssid is not None else ""),
-            f"{a} → {b}: {wifi.explain.rstrip('.')}{named}. A Wi-Fi frame seen over the air "
-            "(a card in monitor mode), before any IP packet.",
-        )
+    if "wlan.fc.type_subtype" in fields:
+        from labs.dissect.proto.wifi import told  # only a Wi-Fi capture needs it
+
+        return told(fields, a, b)
     phrase, summary = _app(layers)  # a link-layer message: PPPoE discovery, PPP's LCP
     if summary:
         return summary, _end(f"{a} sends {b} {phrase}")

@@ -12,6 +12,7 @@ and byte orders differ from Wireshark's (radiotap is little-endian, the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -29,7 +30,7 @@ SUBTYPES = {
 SAYS = {
     (0, 8): "an access point announces its network (about ten times a second)",
     (0, 4): "a device looks for networks (or for one network by name)",
-    (0, 5): "an access point answers a probe: here is my network",
+    (0, 5): "an access point answers a device's probe with its network's details",
     (0, 11): "a device and an access point start joining (authentication)",
     (0, 0): "a device asks to join the network",
     (0, 1): "the access point lets the device join",
@@ -41,6 +42,24 @@ SAYS = {
     (2, 8): "data: a packet travelling over the radio",
     (2, 0): "data: a packet travelling over the radio",
 }
+
+
+def told(fields: Mapping[str, Field], a: str, b: str) -> tuple[str, str]:
+    """A frame's summary and sentence from its fields (`a`, `b`: its addresses)."""
+    kind, ssid = fields["wlan.fc.type_subtype"], fields.get("wlan.ssid")
+    named = ""
+    if ssid and ssid.length:
+        asks = kind.value == "0x0004"  # a probe request names the network it looks for
+        named = f' It asks for the network "{ssid.show}".' if asks else ""
+        named = named or f' The network\'s name (SSID) is "{ssid.show}".'
+    # A control frame (an acknowledgement, clear-to-send) names only its receiver.
+    who = f"{a} → {b}" if a else f"To {b}"
+    alone = " Frames like this carry only the receiver's address." if not a else ""
+    return (
+        f"802.11 {kind.show}" + (f', SSID="{ssid.show}"' if ssid is not None else ""),
+        f"{who}: {kind.explain}{named}{alone} A Wi-Fi frame seen over the air "
+        "(a card in monitor mode), before any IP packet.",
+    )
 
 
 def _f(
