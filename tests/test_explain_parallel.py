@@ -10,33 +10,17 @@ import random
 from pathlib import Path
 
 import pytest
+from explain_runs import children, serial
+from explain_runs import parallel as parallel_json
 from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.layers.inet6 import IPv6
 
 from labs.core.base import RawPacket
 from labs.dissect.layers import Session
 from labs.files import explain, parallel, survey
-from labs.files.explain import explain_file, write_explain_json
 from labs.files.pcapio import read_capture, write_pcap
-from labs.files.tracejson import write_json
 
 PCAPS = Path(__file__).parent / "data" / "pcaps"
-
-
-def _children() -> set[str]:
-    return set(Path(f"/proc/self/task/{os.getpid()}/children").read_text().split())
-
-
-def _serial(path: Path, **kw: object) -> str:
-    out = io.StringIO()
-    write_json(explain_file(path, **kw), out)  # type: ignore[arg-type]
-    return out.getvalue()
-
-
-def _parallel(path: Path, **kw: object) -> str:
-    out = io.StringIO()
-    write_explain_json(path, out, parallel_from=1, **kw)  # type: ignore[arg-type]
-    return out.getvalue()
 
 
 @pytest.fixture(autouse=True)
@@ -44,9 +28,9 @@ def forking(monkeypatch):
     """Fork even with pytest's helper threads around, and check that every
     child is reaped."""
     monkeypatch.setattr(explain, "_can_fork", lambda: True)
-    before = _children()
+    before = children()
     yield
-    assert _children() == before
+    assert children() == before
 
 
 def _seg(src, dst, sport, dport, flags, seq, ack, data=b"", v6=False):
@@ -97,7 +81,7 @@ def _busy_capture() -> list[RawPacket]:
 @pytest.mark.parametrize("name", sorted(p.name for p in PCAPS.iterdir()))
 def test_stored_captures_read_the_same_in_two_processes(name):
     path = PCAPS / name
-    assert _parallel(path) == _serial(path)
+    assert parallel_json(path) == serial(path)
 
 
 @pytest.mark.parametrize(
@@ -116,7 +100,7 @@ def test_conversations_linked_across_are_read_the_same_in_two_processes(name):
     # answers from a new port: two processes reading them apart named the
     # data as plain UDP/TCP, so the capture is read again in one.
     path = Path(__file__).parent / "data" / "programs" / name
-    assert _parallel(path) == _serial(path)
+    assert parallel_json(path) == serial(path)
 
 
 def test_busy_capture_reads_the_same_in_two_processes(tmp_path):
@@ -125,9 +109,9 @@ def test_busy_capture_reads_the_same_in_two_processes(tmp_path):
     raws, _link = read_capture(path)
     keys, syns = parallel.survey(raws)
     assert len(set(keys)) >= 6 and len(syns) >= 6  # conversations for both processes
-    assert _parallel(path) == _serial(path)
-    assert _parallel(path, client="127.0.0.1") == _serial(path, client="127.0.0.1")
-    assert _parallel(path, limit=20) == _serial(path, limit=20)
+    assert parallel_json(path) == serial(path)
+    assert parallel_json(path, client="127.0.0.1") == serial(path, client="127.0.0.1")
+    assert parallel_json(path, limit=20) == serial(path, limit=20)
 
 
 def test_what_the_bytes_tell_is_what_dissection_tells():
@@ -146,7 +130,7 @@ def test_what_the_bytes_tell_is_what_dissection_tells():
 def test_a_failed_child_leaves_its_share_to_the_parent(monkeypatch):
     monkeypatch.setattr(parallel, "_child", lambda fd, work: os._exit(3))
     path = PCAPS / "http.pcap"
-    assert _parallel(path) == _serial(path)
+    assert parallel_json(path) == serial(path)
 
 
 def test_any_split_by_conversation_reads_the_same():
@@ -179,7 +163,7 @@ def test_stopping_the_parent_kills_and_reaps_the_child(monkeypatch):
 
     monkeypatch.setattr(parallel, "_receive", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        _parallel(PCAPS / "http.pcap")
+        parallel_json(PCAPS / "http.pcap")
 
 
 def test_each_conversation_is_read_by_the_one_process_that_met_it_first():

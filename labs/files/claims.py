@@ -17,7 +17,7 @@ Conversation 0 (packets of no conversation) belongs to side 0.
 from __future__ import annotations
 
 import mmap
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 
@@ -45,8 +45,22 @@ class Claims:
         side = bytes(max(b - 1, 0) for b in self._table[:])
         return bytearray(side[k] for k in ids)
 
+    def sides(self, ids: Iterable[int]) -> Iterable[int]:
+        """`owners`, read again from `ids` at each iteration: no table of a
+        byte a packet (it grew the peak memory with the capture)."""
+        side = bytes(max(b - 1, 0) for b in self._table[:])
+        return _Sides(side, ids)
+
     def close(self) -> None:
         self._table.close()
+
+
+class _Sides:
+    def __init__(self, side: bytes, ids: Iterable[int]) -> None:
+        self.side, self.ids = side, ids
+
+    def __iter__(self) -> Iterator[int]:
+        return map(self.side.__getitem__, self.ids)
 
 
 __all__ = ["Claims"]

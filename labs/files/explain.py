@@ -18,6 +18,7 @@ from labs.core.base import RawPacket
 from labs.dissect.core import build_trace
 from labs.dissect.expert import expert_section
 from labs.dissect.steps import view
+from labs.files.firstpass import Pass, first_pass, surveyed
 from labs.files.parallel import stream_parallel, stream_serial
 from labs.files.pcapio import read_capture
 from labs.files.pcapread import Capture, open_capture
@@ -63,7 +64,7 @@ def _check_limit(limit: int | None) -> None:
         raise BadInput("--limit must be at least 1.")
 
 
-def _note(path: str | Path, total: int, limit: int | None, info: Capture) -> str:
+def _note(path: str | Path, total: int, limit: int | None, info: Capture | Pass) -> str:
     name = Path(path).name
     note = f"Read from the capture file {name}: {total} packet{'s' if total != 1 else ''}"
     if limit and total > limit:
@@ -132,32 +133,26 @@ def write_explain_json(
     dropped, so memory does not grow with the capture
     (`labs.files.streamjson`). A capture of `parallel_from` packets or more
     is dissected in two processes (`labs.files.parallel`) when this machine
-    has two CPUs for it."""
+    has two CPUs for it, after a first pass in a third (`labs.files.firstpass`)."""
     _check_limit(limit)
     with open_capture(path) as stream:
-        fork = _can_fork()
-        found = Survey() if fork else None
-        total, first, last = 0, None, None
         # First pass: count, and (when two processes may read) which
         # conversation each packet belongs to.
-        for i, raw in enumerate(stream):
-            total += 1
-            if limit is None or i < limit:
-                if first is None:
-                    first = raw
-                last = raw
-                if found is not None:
-                    found.add(i, raw)
+        found: Survey | None = None
+        if _can_fork() and (limit is None or limit >= parallel_from):
+            done, found = surveyed(stream, limit)
+        else:
+            done = first_pass(stream, limit, None)
+        total = done.total
         n = min(total, limit) if limit else total
-        link = first.link if first else "raw-ip"
-        note = _note(path, total, limit, stream.info)
+        note = _note(path, total, limit, done)
         # Everything but the packets and their steps, exactly as explain_file has it.
-        shell = _trace(path, [], link, note, decode_as, client)
+        shell = _trace(path, [], done.link, note, decode_as, client)
         t0 = 0.0
-        if first is not None and last is not None:
-            t0 = first.time
+        if done.start is not None and done.end is not None:
+            t0 = done.start
             started = datetime.fromtimestamp(t0, UTC).isoformat()
-            shell = replace(shell, started=started, duration=round(last.time - t0, 6))
+            shell = replace(shell, started=started, duration=round(done.end - t0, 6))
 
         def source() -> Iterable[tuple[int, RawPacket]]:
             return islice(enumerate(stream), n)
@@ -165,7 +160,8 @@ def write_explain_json(
         if found is not None and n >= parallel_from:
             stream_parallel(shell, source, n, t0, found, out, decode_as, client, mask)
         else:
-            del found
+            if found is not None:
+                found.close()
             stream_serial(shell, source, n, t0, out, decode_as, client, mask)
 
 

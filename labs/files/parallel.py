@@ -9,9 +9,11 @@ Two processes:
 What dissection remembers is per conversation (its protocol, TLS records
 and HTTP bodies across segments, byte counts from its handshake), except
 who is a client, which a SYN tells for every later packet. So a first
-pass over the capture reads each packet's conversation from its bytes;
-then this process and a forked child each read the capture file again
-from its start, and each conversation goes to the one that meets it first
+pass over the capture reads each packet's conversation from its bytes
+(in a forked child of its own, `labs.files.firstpass`, so that its tables
+never weigh on the processes that read the packets); then this process
+and a forked child each read the capture file again from its start, and
+each conversation goes to the one that meets it first
 (`labs.files.claims`: both end together however fast each runs), with the
 packets' global numbers and time origin and every SYN of the capture
 learned before the packet that follows it. Each side writes its packets (their JSON, Views and waterfall
@@ -37,6 +39,7 @@ from labs.dissect.core import Learned, Syns, dissect_some, dissect_stream, pause
 from labs.dissect.session import LINKED
 from labs.dissect.steps import View, view
 from labs.files.claims import Claims
+from labs.files.forked import fork
 from labs.files.seens import collecting
 from labs.files.streamjson import Share, finish
 from labs.files.survey import PacketIds, Survey, survey, survey_stream
@@ -152,15 +155,6 @@ def stream_serial(
         share.close()
 
 
-def _die_with(parent: int) -> None:
-    """The child ends when its parent does, even by SIGKILL (PR_SET_PDEATHSIG)."""
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent was already gone
-        os._exit(1)
-
-
 def write_json_parallel(
     trace: Trace,
     raws: Sequence[RawPacket],
@@ -192,7 +186,7 @@ def stream_parallel(
     """`write_json_parallel` of the `n` packets `source` gives (each process
     reads them again from `source`), shared as the survey `found` says."""
     found.finish()
-    claims = Claims(len(found.keys))
+    claims = Claims(found.conversations())
     syns, ids = (found.syns, found.last(), found.streams), found.ids
     # Not needed any more (and the child would inherit them).
     found.keys, found._number = [], {}
@@ -215,28 +209,16 @@ def _fork_and_read(
     n: int,
     t0: float,
     split: tuple[Claims, PacketIds],
-    syns: tuple[Syns, bytearray, Streams],
+    syns: tuple[Syns, Sequence[int], Streams],
     shares: tuple[Share, Share],
     out: TextIO,
     decode_as: Mapping[int, str] | None,
     client: str | None,
     mask: bool,
 ) -> None:
-    read_fd, write_fd = os.pipe()
-    # Ctrl-C and SIGTERM wait while forking: one arriving in between would
-    # run its handler in both processes and leave the child unwatched.
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     LINKED[0] = False
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # the child
-        os.close(read_fd)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        _die_with(parent)
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        _child(write_fd, (source, _taker(split, 1), 1, t0, decode_as, client, *syns, shares[1]))
-    os.close(write_fd)
+    work = (source, _taker(split, 1), 1, t0, decode_as, client, *syns, shares[1])
+    pid, read_fd, held = fork(lambda write_fd: _child(write_fd, work))
     received = None
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held signal lands here
@@ -258,7 +240,7 @@ def _fork_and_read(
             _read_share(source, lambda i: True, 0, t0, decode_as, client, *syns, shares[0])
             finish(trace, n, None, shares[:1], out, mask, syns[1], syns[0])
             return
-        finish(trace, n, split[0].owners(split[1]), shares, out, mask, syns[1], syns[0])
+        finish(trace, n, split[0].sides(split[1]), shares, out, mask, syns[1], syns[0])
     finally:
         if pid and received is None:  # stopped (Ctrl-C) or failed: the child must not outlive us
             os.kill(pid, signal.SIGKILL)

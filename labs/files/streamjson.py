@@ -11,8 +11,10 @@ the secrets met.
 
 `finish` then writes the document in its order (the steps before the
 packets): it reads the Views back twice in capture order (the step names
-first, since a reset may rename an earlier SYN "refused"; then the steps,
-one run of packets at a time), copies each packet's line back, and
+first, to a temporary file since a reset may rename an earlier SYN
+"refused", `labs.files.batches.Codes`; then the steps, one run of packets
+at a time), in the order the packets' conversations tell which process
+read each (no table of a byte a packet), copies each packet's line back, and
 masks the secrets in every text when asked, as `labs.model.trace.masked` does.
 The bytes are those `write_json` writes for `explain_file`
 (tests/test_golden_explain.py; tests/test_explain_stream.py for masking).
@@ -30,7 +32,7 @@ from typing import IO, Any, TextIO
 
 from labs.dissect.expert import Expert
 from labs.dissect.steps import TITLES, Classifier, Run, View, shown, view
-from labs.files.batches import dump_batch, load_batches
+from labs.files.batches import Codes, dump_batch, load_batches
 from labs.files.seens import SeenStore, waterfall_of
 from labs.files.tracejson import Texts, write_parts
 from labs.model.trace import (
@@ -207,15 +209,15 @@ def _records(metas: IO[bytes]) -> Iterator[tuple[Any, ...]]:
         yield from batch
 
 
-def _views(n: int, owner: Sequence[int] | None, shares: Sequence[Share]) -> Iterator[View]:
+def _views(n: int, owner: Iterable[int] | None, shares: Sequence[Share]) -> Iterator[View]:
     """The Views of packets 0..n-1 in capture order, from the share that read each."""
     records = [_records(share.metas) for share in shares]
     if owner is None:
         for record in records[0]:
             yield View(*record)
         return
-    for i in range(n):
-        yield View(*next(records[owner[i]]))
+    for side in owner:
+        yield View(*next(records[side]))
 
 
 _NAMES = tuple(TITLES)
@@ -228,33 +230,36 @@ def _step_names(
     expert: Expert,
     last: Sequence[int] = b"",
     syns: Iterable[tuple[int, str, str, str, int, int]] = (),
-) -> bytearray:
+) -> Codes:
     """Each packet's step name (a code into _NAMES), as `classify` names them."""
-    names = bytearray(n)
+    names = Codes()
     classifier = Classifier(last, syns)
-    for i, v in enumerate(views):
+    for v in views:
         name, renames = classifier.feed(v)
-        names[i] = _CODE[name]
+        names.append(_CODE[name])
         for at, new in renames:
-            names[at] = _CODE[new]
+            names.set(at, _CODE[new])
         expert.add(v)
     return names
 
 
-def _steps(views: Iterator[View], names: bytearray) -> Iterator[Step]:
+def _steps(views: Iterator[View], names: Iterable[int]) -> Iterator[Step]:
     """`group`'s Steps, one run of packets at a time."""
-    n = len(names)
     t0 = 0.0
     run: Run | None = None
+    codes = iter(names)
+    code = next(codes, 0)
     for i, v in enumerate(views):
-        name = _NAMES[names[i]]
+        name = _NAMES[code]
         if run is None:
             run = Run(name, v)
             if i == 0:
                 t0 = v.time
         run.add(v)
-        if i + 1 < n and names[i + 1] == names[i]:
+        following = next(codes, -1)  # -1: none follows
+        if following == code:
             continue
+        code = following
         first = run.first
         yield Step(
             name=shown(name),
@@ -325,7 +330,7 @@ class Masker:
 def finish(
     shell: Trace,
     n: int,
-    owner: Sequence[int] | None,
+    owner: Iterable[int] | None,
     shares: Sequence[Share],
     out: TextIO,
     mask: bool = False,
@@ -334,26 +339,30 @@ def finish(
 ) -> None:
     """Write the trace JSON of `shell` (everything but its steps, packets,
     waterfall and expert section) with the `n` packets the `shares` read
-    (`owner[i]`: which share read packet i; None: all in the first; `last`,
+    (`owner`: which share read each packet, in order, read again at each
+    iteration; None: all in the first; `last`,
     `syns`: see `labs.dissect.steps.Classifier`)."""
     masker = Masker(s for share in shares for s in share.secrets) if mask else None
     expert = Expert()
     names = _step_names(_views(n, owner, shares), n, expert, last, syns)
-    trace = replace(shell, waterfall=waterfall_of([share.seens for share in shares], last))
-    section = expert.section()
-    if section is not None:
-        trace = replace(trace, sections=(*trace.sections, section))
-    steps: Iterable[Step] = _steps(_views(n, owner, shares), names)
-    lines = _lines(n, owner, shares)
-    if masker is not None and masker.secrets:
-        trace = masker.walk(trace)
-        steps = (masker.walk(step) for step in steps)
-        texts = Texts()
-        lines = (masker.line(line, texts) for line in lines)
-    write_parts(trace, lines, out, steps=steps)
+    try:
+        trace = replace(shell, waterfall=waterfall_of([share.seens for share in shares], last))
+        section = expert.section()
+        if section is not None:
+            trace = replace(trace, sections=(*trace.sections, section))
+        steps: Iterable[Step] = _steps(_views(n, owner, shares), names)
+        lines = _lines(n, owner, shares)
+        if masker is not None and masker.secrets:
+            trace = masker.walk(trace)
+            steps = (masker.walk(step) for step in steps)
+            texts = Texts()
+            lines = (masker.line(line, texts) for line in lines)
+        write_parts(trace, lines, out, steps=steps)
+    finally:
+        names.close()
 
 
-def _lines(n: int, owner: Sequence[int] | None, shares: Sequence[Share]) -> Iterator[str]:
+def _lines(n: int, owner: Iterable[int] | None, shares: Sequence[Share]) -> Iterator[str]:
     for share in shares:
         share.lines.seek(0)
     reads = [share.lines.readline for share in shares]
@@ -361,8 +370,8 @@ def _lines(n: int, owner: Sequence[int] | None, shares: Sequence[Share]) -> Iter
         for _ in range(n):
             yield reads[0]()[:-1]
         return
-    for i in range(n):
-        yield reads[owner[i]]()[:-1]
+    for side in owner:
+        yield reads[side]()[:-1]
 
 
 __all__ = ["Masker", "Share", "finish", "packet_secrets", "text_spool"]

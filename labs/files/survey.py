@@ -1,7 +1,9 @@
 """The first pass over a capture read in two processes (`labs.files.parallel`):
 each packet's conversation, each conversation's last packet and every SYN,
 read straight from the bytes where they are plain (a full dissection only
-where they leave a doubt)."""
+where they leave a doubt). Its tables grow with the capture's conversations:
+for a large capture it runs in a forked process (`labs.files.firstpass`),
+which writes what the readers need to files and sends back the rest."""
 
 from __future__ import annotations
 
@@ -13,9 +15,11 @@ from array import array
 from collections.abc import Iterable, Iterator
 
 from labs.core.base import RawPacket
+from labs.dissect.conversations import Streams
 from labs.dissect.core import Learned, Syns
 from labs.dissect.layers import Session, dissect_layers, endpoint
 from labs.dissect.narrate import opens
+from labs.files.marks import Marks
 
 #: Where the IP header starts for each link type (the ethertype is just
 #: before, but first in a Linux cooked v2 header: `_TYPE_AT`).
@@ -107,8 +111,12 @@ def survey(raws: Iterable[RawPacket]) -> tuple[list[bytes | None], list[Learned]
         found.close()
 
 
-#: Values kept in memory before they go to the file (and read back at once).
-_CHUNK = 1 << 16
+#: What a first pass run in a forked process sends back (`Survey.sealed`).
+Sealed = tuple[int, Marks, bool, Streams]
+
+#: Values kept in memory before they go to the file (and read back at once):
+#: few enough (16 KB) that a capture of any size soon fills a chunk.
+_CHUNK = 1 << 12
 
 
 class PacketIds:
@@ -120,15 +128,25 @@ class PacketIds:
     def __init__(self) -> None:
         self.file = tempfile.TemporaryFile(buffering=0)
         self.buffer = array("i")
-        self.count = 0
+        #: the numbers appended, and how many of them are in the file
+        self.count = self.stored = 0
         self._at, self._chunk = -1, array("i")
 
     def append(self, k: int) -> None:
         self.buffer.append(k)
         self.count += 1
         if len(self.buffer) >= _CHUNK:
-            self.file.write(self.buffer.tobytes())
-            self.buffer = array("i")
+            self.seal()
+
+    def seal(self) -> None:
+        """Every number to the file (a process forked before it was filled reads them all there)."""
+        self.file.write(self.buffer.tobytes())
+        self.stored, self.buffer = self.count, array("i")
+
+    def adopt(self, count: int) -> None:
+        """The file holds `count` numbers, all sealed (by a forked process)."""
+        self.count = self.stored = count
+        self.buffer, self._at = array("i"), -1
 
     def __len__(self) -> int:
         return self.count
@@ -141,8 +159,7 @@ class PacketIds:
         return self._chunk[i % _CHUNK]
 
     def _read(self, at: int) -> array[int]:
-        written = (self.count - len(self.buffer)) // _CHUNK
-        if at >= written:
+        if at * _CHUNK >= self.stored:
             return self.buffer
         chunk = array("i")
         chunk.frombytes(os.pread(self.file.fileno(), _CHUNK * 4, at * _CHUNK * 4))
@@ -160,6 +177,9 @@ class SynFile(Syns):
     """`Syns` whose full batches go to an unnamed temporary file (a capture
     of many connections would keep ~50 bytes of each), read back with
     `os.pread` so a forked process reads them with its own position."""
+
+    #: SYNs a batch (each reader loads one batch at a time: ~0.15 MB)
+    BATCH = 512
 
     def __init__(self) -> None:
         super().__init__()
@@ -198,6 +218,12 @@ class Survey:
         self.ids = PacketIds()
         self.keys: list[bytes | None] = [None]  # both ends' bytes joined: ~0.1 KB less
         self.syns = SynFile()
+        #: where `finish` writes the SYNs again, opened now: a first pass run
+        #: in a forked process (`labs.files.firstpass`) writes into it
+        self._rewritten = SynFile()
+        #: `last()` and the number of conversations, as a forked first pass sent them
+        self._last: Marks | None = None
+        self._conversations = 0
         #: each conversation's last packet; an L2TP tunnel seen (its inner conversations are not its own)
         self.lasts, self.tunnel = array("q", [0]), False
         self._number: dict[bytes | None, int] = {None: 0}
@@ -257,12 +283,18 @@ class Survey:
             settled[k] &= ~bit
         return streams.current(k, bit - 1)
 
-    def last(self) -> bytearray:
+    def conversations(self) -> int:
+        """How many conversations the pass numbered (the packets of none count as one)."""
+        return len(self.keys) if self._last is None else self._conversations
+
+    def last(self) -> Marks:
         """`dissect_stream`'s `last`: 1 for the last packet of each conversation (none with a tunnel)."""
-        out = bytearray(len(self.ids))
+        if self._last is not None:
+            return self._last
+        out = Marks(len(self.ids))
         if not self.tunnel:
             for i in self.lasts[1:]:
-                out[i] = 1
+                out.mark(i)
         return out
 
     def finish(self) -> None:
@@ -291,17 +323,41 @@ class Survey:
                 for half in (key[:cut], key[cut:]):
                     if ends.get(half, lasts[k]) < lasts[k]:
                         ends[half] = lasts[k]
-        syns, self.syns = self.syns, SynFile()
+        syns, self.syns = self.syns, self._rewritten
         for i, origin, src, dst, _, _ in syns:
             after = (ends.get(_half(src) or b"", -1), ends.get(_half(dst) or b"", -1))
             self.syns.append((i, origin, src, dst, *after))
         self.syns.flush()
         syns.close()
 
+    def sealed(self) -> Sealed:
+        """What a finished pass run in a forked process sends back (its files
+        all written): the number of conversations, `last()`, whether the
+        SYNs were written again, and the stream numbers kept by name."""
+        self.ids.seal()
+        self.numbers.seal()
+        self.syns.flush()
+        streams, self.streams.each = self.streams, None
+        return self.conversations(), self.last(), self.syns is self._rewritten, streams
+
+    def adopt(self, sealed: Sealed, packets: int) -> None:
+        """This pass as a forked process made it (`sealed`), over `packets` packets."""
+        self._conversations, last, rewritten, self.streams = sealed
+        self._last = last
+        self.ids.adopt(packets)
+        self.numbers.adopt(packets)
+        if rewritten:
+            self.syns.close()
+            self.syns = self._rewritten
+        self.streams.each = self.numbers
+        self.keys, self._number = [], {}
+        self.finished = True
+
     def close(self) -> None:
         self.ids.close()
         self.numbers.close()
         self.syns.close()
+        self._rewritten.close()
 
 
 def survey_stream(numbered: Iterable[tuple[int, RawPacket]]) -> Survey:
@@ -327,4 +383,4 @@ def _half(end: str) -> bytes | None:
         return None
 
 
-__all__ = ["Key", "PacketIds", "Survey", "SynFile", "survey", "survey_stream"]
+__all__ = ["Key", "PacketIds", "Sealed", "Survey", "SynFile", "survey", "survey_stream"]

@@ -48,8 +48,11 @@ class Rule:
 #: Field saves building it, and lets the JSON writer reuse its text.
 _MEMO: dict[tuple[int, Any, int, int], Field] = {}
 #: Bounded so memory does not grow with a capture: values that never repeat
-#: (DNS IDs, sequence numbers) would fill it; the ones that do refill it at once.
-_MEMO_MAX = 20_000
+#: (DNS IDs, client ports) would fill it; the ones that do refill it at once.
+#: Small, so a capture fills it early (in a few thousand packets): filled
+#: only between 20,000 and 200,000 packets, 20,000 entries (~6 MB) made the
+#: peak memory of `tutor explain --json` grow with the capture.
+_MEMO_MAX = 1024
 
 
 def dec(v: Any) -> str:
@@ -140,9 +143,12 @@ def header(*class_names: str) -> Callable[[HeaderMapper], HeaderMapper]:
 
 
 _PLANS_MAX = 4096
-#: Fields remembered per planned field: enough for the values that repeat
-#: (ports, flags, addresses); sequence numbers and checksums never do.
-_STEP_MEMO_MAX = 2048
+#: Fields remembered per planned field, then forgotten all at once (the
+#: recent ones are what repeats: a connection's ports, the flags, the
+#: addresses); sequence numbers and checksums never do. Few, for the same
+#: reason as `_MEMO_MAX`: 2,048 a field, kept for good, filled with the
+#: ports of short connections only after ~20,000 packets.
+_STEP_MEMO_MAX = 256
 
 #: One planned field: scapy name, absolute offset, length, rule, the Fields
 #: already made for it by value (None: not reusable), and what else of the
@@ -224,7 +230,9 @@ def _one(step: _Step, layer: Any, value: Any) -> Field:
         except (TypeError, ValueError):
             pass
         else:
-            if memo is not None and len(memo) < _STEP_MEMO_MAX:
+            if memo is not None:
+                if len(memo) >= _STEP_MEMO_MAX:
+                    memo.clear()  # in place: generated code holds this dict
                 try:
                     memo[key] = made
                 except TypeError:
