@@ -156,7 +156,10 @@ async def test_the_lab_screen_shows_conversations_and_follows_a_stream() -> None
         await pilot.pause()
         assert isinstance(app.screen, StreamsScreen)
         shown = str(app.screen.query_one("#streams-text", Static).render())
-        assert "Filter: tcp.stream eq 1" in shown and "POST /upload HTTP/1.1" in shown
+        # As `tutor explain --follow 1` words it, not tshark's raw format.
+        assert "← #70  server 192.0.2.1:80 sent 153 bytes:" in shown
+        assert "POST /upload HTTP/1.1" in shown
+        assert "Filter: tcp.stream" not in shown and "Node 0:" not in shown
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen

@@ -39,6 +39,17 @@ class TutorApp(App[None]):
         Binding("q", "quit", "Quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help", key_display="?"),
+        # F1 too, the help key of most programs; a priority key, so it works
+        # while typing in a box, where ? is a character of the search.
+        Binding(
+            "f1",
+            "help",
+            "Help",
+            key_display="F1",
+            show=False,
+            priority=True,
+            tooltip="Help, also while typing",
+        ),
         Binding("g", "glossary", "Glossary"),
         Binding("r", "review", "Review"),
         Binding("L", "labs", "Labs"),
@@ -88,7 +99,9 @@ class TutorApp(App[None]):
             return
         self.push_screen(OutlineScreen())
         if self.start == "review":
-            self.action_review()
+            from tutor.screens.review import ReviewScreen
+
+            self.push_screen(ReviewScreen(quit_on_back=True))
         if self.store.notice:
             self.notify(self.store.notice, severity="warning", timeout=12)
         broken = {p.path for p in self.course.problems}

@@ -112,6 +112,17 @@ class Review:
         )
         return [r["term_id"] for r in reviewed], [r["term_id"] for r in new]
 
+    def waiting(self, now: float | None = None) -> int:
+        """New terms due but past today's allowance: they come `NEW_PER_DAY`
+        a day on the days after."""
+        now = now if now is not None else time.time()
+        unstarted = self.store.read(
+            "SELECT count(*) AS n FROM review_card WHERE due <= ? AND term_id NOT IN "
+            "(SELECT term_id FROM review_log)",
+            (now,),
+        )[0]["n"]
+        return max(0, unstarted - len(self.queue(now)[1]))
+
     def status(self, now: float | None = None) -> Due:
         now = now if now is not None else time.time()
         reviews, new = self.queue(now)

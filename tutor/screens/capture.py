@@ -203,6 +203,20 @@ class CaptureScreen(TraceScreen):
             self.dismiss(None)
 
 
+#: The first four bytes of a pcap file (either byte order, micro- or
+#: nanosecond timestamps) and of a pcapng file (its Section Header Block): a
+#: file without one is no capture, said at once, before anything is parsed.
+CAPTURE_MAGICS = frozenset(
+    {
+        b"\xd4\xc3\xb2\xa1",
+        b"\xa1\xb2\xc3\xd4",
+        b"\x4d\x3c\xb2\xa1",
+        b"\xa1\xb2\x3c\x4d",
+        b"\x0a\x0d\x0d\x0a",
+    }
+)
+
+
 class OpenCaptureScreen(Dialog[str | None]):
     """Asks for a capture file's path (o on the course outline); dismisses
     with the path of an existing file, or None when cancelled."""
@@ -214,7 +228,9 @@ class OpenCaptureScreen(Dialog[str | None]):
         border: thick $primary; background: $surface;
     }
     OpenCaptureScreen Label { width: 100%; }
-    OpenCaptureScreen #open-error { color: $text-error; }
+    OpenCaptureScreen #open-error {
+        color: $text-error; height: 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -236,11 +252,24 @@ class OpenCaptureScreen(Dialog[str | None]):
         path = Path(text).expanduser()
         if not path.is_file():
             said = "is a directory" if path.is_dir() else "is not there"
-            self.query_one("#open-error", Label).update(
-                Text(f"{text} {said}: give a capture file.")
-            )
+            self._say(f"{path.name or text} {said}: give a capture file.")
+            return
+        try:
+            with path.open("rb") as f:
+                head = f.read(4)
+        except OSError as err:
+            self._say(f"{path.name} cannot be read ({err.strerror}).")
+            return
+        if head not in CAPTURE_MAGICS:
+            # Refused here, in the dialog, with the words `tutor explain` uses:
+            # not as the banner over three empty panes.
+            self._say(f"{path.name} is not a pcap or pcapng capture file.")
             return
         self.dismiss(str(path))
+
+    def _say(self, text: str) -> None:
+        """Why the path cannot be opened, in one line (the dialog stays)."""
+        self.query_one("#open-error", Label).update(Text(text))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -26,6 +26,25 @@ class GlossaryScreen(TutorScreen[None]):
         Binding("slash", "focus_search", "Search", key_display="/"),
         Binding("down", "move(1)", "Next result", show=False, key_display="↓"),
         Binding("up", "move(-1)", "Previous result", show=False, key_display="↑"),
+        # While the search box has the focus, ? and q are typed into it: the
+        # footer says the keys that still get help and quit (priority, as the
+        # app's own are: else the app's hidden ones would take their place).
+        Binding(
+            "f1",
+            "typing_help",
+            "Help",
+            key_display="F1",
+            priority=True,
+            tooltip="Help, also while typing in the search box",
+        ),
+        Binding(
+            "ctrl+q",
+            "typing_quit",
+            "Quit",
+            key_display="^q",
+            priority=True,
+            tooltip="Quit, also while typing in the search box",
+        ),
     ]
 
     def __init__(self, term_id: str | None = None) -> None:
@@ -111,6 +130,25 @@ class GlossaryScreen(TutorScreen[None]):
         self.query_one("#search", Input).focus()
 
     # -- actions -------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("typing_help", "typing_quit"):
+            # Elsewhere the footer says "? Help" and "q Quit"; F1 and ctrl+q
+            # work all the same (the app's keys).
+            return isinstance(self.focused, Input)
+        return True
+
+    def action_typing_help(self) -> None:
+        self.app.action_help()
+
+    async def action_typing_quit(self) -> None:
+        await self.app.action_quit()
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    def on_descendant_blur(self) -> None:
+        self.refresh_bindings()
 
     def action_back(self) -> None:
         self.dismiss()

@@ -200,15 +200,18 @@ class LabViewMixin(_Base):
         from labs.api import follow_stream, stream_of
         from labs.model.trace import mask_secrets
         from tutor.screens.streams import StreamsScreen
+        from tutor.streamtext import follow_text
 
         spec = stream_of(self.trace, view.packet.index)
         if spec is None:
             self.notify("This packet is in no TCP or UDP stream.", severity="warning")
             return
-        _found, text = follow_stream(self.trace, spec)
+        # In the learner's words, as `tutor explain --follow N` says it (tshark's
+        # own format is for the CLI's --tshark).
+        text = follow_text(follow_stream(self.trace, spec)[0])
         if not self.show_secrets:
             # The text masked, not the whole trace first: a large capture's is slow to copy.
             text = mask_secrets(text, self.trace.secret_values())
         kind, number = spec.split(":")
-        title = f"Follow {kind.upper()} stream {number} (node 1's pieces indented)"
+        title = f"Follow {kind.upper()} stream {number}: what each side sent"
         self.app.push_screen(StreamsScreen(title, text))

@@ -36,6 +36,11 @@ class QuizScreen(TutorScreen[bool]):
         *(Binding(str(n), f"answer({n - 1})", show=False) for n in range(2, 10)),
         Binding("n", "next", "Next"),
         Binding("t", "retry", "Try again"),
+        # The footer fits 80 columns (it was cut at "L La"): the app's other
+        # keys work here and are listed in the help (?), not in the footer.
+        Binding("g", "app.glossary", "Glossary", show=False),
+        Binding("r", "app.review", "Review", show=False),
+        Binding("L", "app.labs", "Labs", show=False),
     ]
 
     def __init__(self, lesson: Lesson) -> None:

@@ -9,7 +9,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from tutor.review import GRADES, Review, when
+from tutor.review import GRADES, NEW_PER_DAY, Review, when
 
 
 class ReviewScreen(Screen[None]):
@@ -31,16 +31,22 @@ class ReviewScreen(Screen[None]):
         Binding("3", "grade(3)", "Good", key_display="3"),
         Binding("4", "grade(4)", "Easy", key_display="4"),
         Binding("escape", "back", "Back"),
+        Binding("escape", "leave", "End review", tooltip="End the review and quit"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, quit_on_back: bool = False) -> None:
         super().__init__()
+        #: Opened by `tutor glossary --review`: Esc ends the app, back to the
+        #: shell the learner came from (not the course outline under it).
+        self.quit_on_back = quit_on_back
         self.queue: list[str] = []
         #: The terms in the queue never graded yet (new, to learn).
         self.new: set[str] = set()
         self.current: str | None = None
         self.revealed = False
         self.done = 0
+        #: New terms past today's allowance (a capture can add 30 at once).
+        self.waiting = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -61,6 +67,7 @@ class ReviewScreen(Screen[None]):
         reviews, new = self.review.queue()
         self.queue = [t for t in reviews + new if glossary.get(t) is not None]
         self.new = set(new)
+        self.waiting = self.review.waiting()
         self._next()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -71,6 +78,10 @@ class ReviewScreen(Screen[None]):
             return self.current is not None and not self.revealed
         if action == "grade":
             return self.current is not None and self.revealed
+        if action == "back":
+            return not self.quit_on_back
+        if action == "leave":
+            return self.quit_on_back
         return True
 
     def _next(self) -> None:
@@ -83,10 +94,17 @@ class ReviewScreen(Screen[None]):
             if status.scheduled == 0:
                 text = "Nothing to review yet: terms join your review deck when you meet them in a lesson, a lab or a capture file."
             else:
-                text = f"All done for now: you reviewed {self.done} term{'s' if self.done != 1 else ''}.{later}"
+                wait = (
+                    f" {self.waiting} more new terms wait: {NEW_PER_DAY} new a day."
+                    if self.waiting
+                    else ""
+                )
+                text = f"All done for now: you reviewed {self.done} term{'s' if self.done != 1 else ''}.{wait}{later}"
             self.query_one("#term", Static).update("Review")
             self.query_one("#prompt", Static).update(Text(text))
-            self.query_one("#answer", Static).update("Esc goes back.")
+            self.query_one("#answer", Static).update(
+                "Esc ends the review." if self.quit_on_back else "Esc goes back."
+            )
             self.query_one("#count", Static).update("")
             return
         self.current = self.queue.pop(0)
@@ -99,11 +117,17 @@ class ReviewScreen(Screen[None]):
         self.query_one("#answer", Static).update("")
 
     def _count(self) -> str:
-        """What is left, the term on show included: "2 due · 13 new · 1 reviewed"."""
+        """What is left, the term on show included: "2 due · 13 new · 1
+        reviewed", and the new terms that wait for later days ("14 new
+        today; 20 more wait: 15 new a day"), which the capture or lab that
+        added them counted as joining the review."""
         left = [self.current, *self.queue]
         new = sum(t in self.new for t in left)
         parts = [f"{len(left) - new} due"] if len(left) > new else []
-        parts += [f"{new} new"] if new else []
+        if self.waiting:
+            parts += [f"{new} new today; {self.waiting} more wait: {NEW_PER_DAY} new a day"]
+        elif new:
+            parts += [f"{new} new"]
         return " · ".join([*parts, f"{self.done} reviewed"])
 
     def action_reveal(self) -> None:
@@ -133,3 +157,6 @@ class ReviewScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    async def action_leave(self) -> None:
+        await self.app.action_quit()

@@ -48,9 +48,10 @@ class SavePcapScreen(Dialog[str | None]):
     DEFAULT_CSS = """
     SavePcapScreen { align: center middle; }
     SavePcapScreen > Vertical {
-        width: 90; height: auto; padding: 1 2;
+        width: 90; max-width: 100%; height: auto; padding: 1 2;
         border: thick $primary; background: $surface;
     }
+    SavePcapScreen Label { width: 100%; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 

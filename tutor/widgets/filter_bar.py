@@ -33,6 +33,16 @@ EXAMPLES = (
 _LAST_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*$")
 
 
+def typo_text(name: str, meant: str | None) -> str:
+    """A name no packet has that is a misspelling or that Wireshark does not
+    know, in the CLI's words ("no field tcp.flgs.syn; did you mean
+    tcp.flags.syn?")."""
+    what = "field" if "." in name else "protocol"
+    if meant is None:
+        return f"Wireshark has no {what} {name}"
+    return f"no {what} {name}; did you mean {meant}?"
+
+
 class FieldSuggester(Suggester):
     """Completes the name being typed with a name this trace shows (→ takes it)."""
 
@@ -62,7 +72,7 @@ class FilterBar(Horizontal):
     FilterBar { height: 1; }
     FilterBar Input { width: 1fr; }
     FilterBar #filter-status { width: auto; max-width: 60%; padding: 0 1; color: $text-muted; }
-    FilterBar #filter-status.error { color: $text-error; text-style: bold; }
+    FilterBar #filter-status.error { color: $text-error; text-style: bold; max-width: 72%; }
     """
 
     @dataclass
@@ -118,13 +128,20 @@ class FilterBar(Horizontal):
             status.update(Text(f"{len(self.trace.packets)} packets"))
             self.post_message(self.Applied(None))
             return
-        from labs.api import BadInput, compile_filter, unknown_names
+        from labs.api import BadInput, compile_filter, filter_typo, unknown_names
 
         try:
             flt = compile_filter(text)
         except BadInput as err:
             status.add_class("error")
             status.update(Text(err.message.split(": ", 1)[-1]))
+            return
+        typo = filter_typo(flt, self.trace)
+        if typo is not None:
+            # Refused as the CLI's --filter refuses it (and Wireshark an unknown
+            # name): an error, the last good list kept, not "0 of 22".
+            status.add_class("error")
+            status.update(Text(typo_text(*typo)))
             return
         chosen = tuple(p for p in self.trace.packets if flt.matches(p))
         said = f"{len(chosen)} of {len(self.trace.packets)}"

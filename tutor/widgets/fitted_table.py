@@ -7,6 +7,7 @@ before the others give anything ("What went wrong" at 120 columns: "8" over
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,45 +27,128 @@ LABEL = 24
 def column_widths(rows: list[list[str]], room: int) -> list[int]:
     """Widths for the columns of `rows` in `room` cells (dividers not counted).
 
-    All natural widths when they fit. Otherwise a label keeps its width (a
-    column no wider than `LABEL` cells or a third of the room, and at most
-    half of it: "5 segments not captured" reads whole), and the other columns
-    share what is left in proportion to their widths, none narrower than its
-    longest word."""
+    All natural widths when they fit. Otherwise each column first gets its
+    longest word ("computer", "192.0.2.10"); when those do not all fit, its
+    longest word up to `NAME` cells or the widest cap that fits, whichever is
+    less (a longer word is a name or an address, and breaks after a dot).
+    Then a label a few cells short (an eighth of the room) takes its whole
+    width (a column no wider than `LABEL` cells or a third of the room, and
+    at most half of it: "5 segments not captured" reads whole) if the room
+    left allows; the rest goes where it saves the
+    table the most lines, and what saves none is shared in proportion to
+    what each column still lacks."""
     count = max((len(r) for r in rows), default=0)
     cols = [[r[k] if k < len(r) else "" for r in rows] for k in range(count)]
     natural = [max((cell_len(c) for c in col), default=0) or 1 for col in cols]
     if sum(natural) <= room:
         return natural
-    fair = max(1, room // max(count, 1))
-    words = [
-        min(fair, max((cell_len(w) for c in col for w in c.split()), default=1)) for col in cols
-    ]
+    longest = [max((cell_len(w) for c in col for w in c.split()), default=1) for col in cols]
+    cap = max(longest)
+    if sum(longest) > room:
+        while cap > 1 and sum(min(w, cap) for w in longest) > room:
+            cap -= 1
+        cap = min(cap, NAME)
+    widths = [min(w, cap) for w in longest]
+    left = room - sum(widths)
     label = max(room // 3, min(LABEL, room // 2))
-    whole = sorted((k for k in range(count) if natural[k] <= label), key=natural.__getitem__)
-    while (
-        whole
-        and sum(natural[k] for k in whole) + sum(words[k] for k in range(count) if k not in whole)
-        > room
-    ):
-        whole.pop()  # the widest label gives way: the others need their words
-    widths = {k: natural[k] for k in whole}
-    flex = [k for k in range(count) if k not in widths]
-    left = room - sum(widths.values())
-    while flex:
-        total = sum(natural[k] for k in flex)
-        share = {k: left * natural[k] // total for k in flex}
-        narrow = [k for k in flex if share[k] < words[k]]
-        if not narrow:
-            widths.update(share)
-            widest = max(flex, key=natural.__getitem__)
-            widths[widest] += left - sum(share.values())  # rounding's leftovers
+    for k in sorted(range(count), key=lambda k: natural[k] - widths[k]):
+        short = natural[k] - widths[k]
+        if natural[k] <= label and short <= min(left, room // 8):
+            left -= short
+            widths[k] = natural[k]
+    if len(rows) * count <= MANY_CELLS:
+        left = _fewest_lines(cols, widths, natural, left)
+    while left > 0:
+        lack = {k: natural[k] - widths[k] for k in range(count) if natural[k] > widths[k]}
+        if not lack:
             break
-        for k in narrow:
-            widths[k] = words[k]
-            left -= words[k]
-            flex.remove(k)
-    return [max(1, widths[k]) for k in range(count)]
+        total = sum(lack.values())
+        share = {k: min(lack[k], left * lack[k] // total) for k in lack}
+        if not any(share.values()):
+            share[max(lack, key=lack.__getitem__)] = 1  # rounding's leftovers
+        for k, more in share.items():
+            widths[k] += more
+            left -= more
+    return [max(1, w) for w in widths]
+
+
+#: A word longer than this may break (after a dot) when the columns' longest
+#: words do not all fit: "api.edge.shop." / "example.", not "compute" / "r".
+NAME = 12
+#: Past this many cells, `_fewest_lines` is not tried (it wraps each cell at
+#: several widths): the room is shared in proportion instead.
+MANY_CELLS = 600
+
+
+def _fewest_lines(cols: list[list[str]], widths: list[int], natural: list[int], left: int) -> int:
+    """Give `left` cells, a few at a time, to the column where they save the
+    table the most lines per cell (`widths` changed in place); returns the
+    cells no widening could save a line with."""
+    known: dict[tuple[str, int], int] = {}
+
+    def lines(text: str, width: int) -> int:
+        if (text, width) not in known:
+            known[text, width] = wrap_cell(text, width).count("\n") + 1
+        return known[text, width]
+
+    count, height = len(cols), len(cols[0]) if cols else 0
+    while left > 0:
+        now = [[lines(col[r], widths[k]) for k, col in enumerate(cols)] for r in range(height)]
+        total = sum(max(row) for row in now)
+        best: tuple[float, int, int] | None = None
+        for k in range(count):
+            others = [max((n for j, n in enumerate(row) if j != k), default=0) for row in now]
+            for more in range(1, min(left, natural[k] - widths[k]) + 1):
+                rows = sum(
+                    max(o, lines(cols[k][r], widths[k] + more)) for r, o in enumerate(others)
+                )
+                if rows < total:
+                    gain = (total - rows) / more
+                    if best is None or gain > best[0]:
+                        best = (gain, k, more)
+                    break
+        if best is None:
+            break
+        widths[best[1]] += best[2]
+        left -= best[2]
+    return left
+
+
+#: Where a word too long for its column may break: after these characters
+#: ("api.edge.shop." / "example."), so no line starts inside a name's label.
+BREAKS = re.compile(r"(?<=[./:;,=&?-])")
+
+
+def wrap_cell(text: str, width: int) -> str:
+    """`text` in lines of at most `width` cells, broken between words, a word
+    longer than the line after a dot, slash or colon where it has one, and cut
+    only where it has none."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        parts = [word] if cell_len(word) <= width else _pieces(word, width)
+        for n, part in enumerate(parts):
+            gap = " " if line and n == 0 else ""
+            if line and cell_len(line) + len(gap) + cell_len(part) > width:
+                lines.append(line)
+                line, gap = "", ""
+            line += gap + part
+    if line or not lines:
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _pieces(word: str, width: int) -> list[str]:
+    """`word` cut into pieces of at most `width` cells, at `BREAKS` when one
+    falls in the line, else at the width."""
+    pieces: list[str] = []
+    rest = word
+    while cell_len(rest) > width:
+        cuts = [m.start() for m in BREAKS.finditer(rest) if 0 < m.start() <= width]
+        at = cuts[-1] if cuts else width
+        pieces.append(rest[:at])
+        rest = rest[at:]
+    return [*pieces, rest] if rest else pieces
 
 
 @dataclass(frozen=True)
@@ -84,8 +168,11 @@ class FittedTable:
         count = max(len(r) for r in rows)
         room = max(count, options.max_width - 4 - GAP * (count - 1))  # 4: the outer edges
         table = Table(box=box.ROUNDED, show_lines=True, header_style="bold")
-        for n, width in enumerate(column_widths(rows, room)):
-            table.add_column(rows[0][n] if n < len(rows[0]) else "", width=width, overflow="fold")
-        for row in rows[1:]:
-            table.add_row(*row, *[""] * (count - len(row)))
+        widths = column_widths(rows, room)
+        cells = [[*r, *[""] * (count - len(r))] for r in rows]
+        wrapped = [[wrap_cell(c, w) for c, w in zip(r, widths, strict=True)] for r in cells]
+        for n, width in enumerate(widths):
+            table.add_column(wrapped[0][n], width=width, overflow="fold")
+        for row in wrapped[1:]:
+            table.add_row(*row)
         yield table
