@@ -35,7 +35,7 @@ from labs.dissect.core import dissect_all
 from labs.dissect.steps import classify, default_steps, view
 from labs.files import explain
 from labs.files.explain import explain_file, write_explain_json
-from labs.files.streamjson import _CODE, _steps
+from labs.files.streamjson import _CODE, BEGINS, _steps
 from labs.files.tracejson import write_json
 from labs.model.trace import Step, Trace
 from tutor.waterfall_text import rows
@@ -59,8 +59,9 @@ def step(trace: Trace, name: str) -> Step:
 def steps_of(packets: list[object], link: str = "raw-ip") -> tuple[Step, ...]:
     raws = [RawPacket(i * 0.001, raw(p), link) for i, p in enumerate(packets)]  # type: ignore[arg-type]
     views = [view(p) for p in dissect_all(raws)]
-    names = classify(views)
-    streamed = tuple(_steps(iter(views), bytearray(_CODE[n] for n in names)))
+    names, starts = classify(views)
+    codes = bytearray(_CODE[n] | (BEGINS if i in starts else 0) for i, n in enumerate(names))
+    streamed = tuple(_steps(iter(views), codes))
     listed = default_steps(dissect_all(raws))
     assert streamed == listed  # the streamed path says the same
     return listed

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from labs.dissect.app_steps import TftpStory
 from labs.dissect.patterns import MAX_PROBE_TTL, TRACE, Key, answer_key, host, port, probe_key
 
 if TYPE_CHECKING:
@@ -352,11 +351,8 @@ class _DhcpStory:
 
 def story(
     name: str,
-) -> _TraceStory | _ScanStory | _ArpStory | _NdStory | _DhcpStory | TftpStory | None:
-    """A fresh accumulator for a step named `name`, or None when it is not a pattern's
-    (a TFTP transfer's after another: `labs.dissect.tftp_steps`)."""
-    if name == "tftp-next":
-        return TftpStory()
+) -> _TraceStory | _ScanStory | _ArpStory | _NdStory | _DhcpStory | None:
+    """A fresh accumulator for a step named `name`, or None when it is not a pattern's."""
     if name in TRACE.values():
         return _TraceStory()
     if name == "scan":

@@ -7,7 +7,7 @@ port scan), each with its start time and duration."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -28,7 +28,6 @@ TITLES = {
     "response": "Receive the response",
     "data": "Exchange data",
     "tftp": "Transfer a file (TFTP)",
-    "tftp-next": "Transfer a file (TFTP)",  # the next transfer (`labs.dissect.tftp_steps`)
     "retransmit": "Resend lost data (retransmission)",
     "close": "Close the connection",
     "arp": "Find the hardware address (ARP)",
@@ -143,17 +142,22 @@ def _conv(p: View) -> str:
     return f"{a}\0{b}" if a <= b else f"{b}\0{a}"
 
 
-def classify(packets: Sequence[View]) -> list[str]:
-    """A step name for each packet. Pure ACKs join their conversation's
-    current step, so a handshake's last ACK counts as part of the connect."""
+def classify(packets: Sequence[View]) -> tuple[list[str], set[int]]:
+    """A step name for each packet, and the packets that begin a step of
+    their own whatever the name before them. Pure ACKs join their
+    conversation's current step, so a handshake's last ACK counts as part
+    of the connect."""
     names: list[str] = []
+    starts: set[int] = set()
     classifier = Classifier()
-    for p in packets:
+    for i, p in enumerate(packets):
         name, renames = classifier.feed(p)
         for at, new in renames:
             names[at] = new
         names.append(name)
-    return names
+        if classifier.begins:
+            starts.add(i)
+    return names, starts
 
 
 #: The step names, by code (a conversation's state keeps its current one's).
@@ -190,6 +194,9 @@ class Classifier:
         #: a client was ever seen (`clients` forgets them)
         self.any_client = False
         self.count = 0
+        #: the packet just fed begins a step of its own even if the one
+        #: before has its step name (a TFTP transfer after another)
+        self.begins = False
         self.patterns = Patterns()
         self._syns = iter(syns)
         self._syn = next(self._syns, None)
@@ -280,6 +287,7 @@ class Classifier:
         if refused is not None:
             renames.append((refused, "refused"))
         claimed = self.patterns.name(i, p, conv, name, renames)
+        self.begins = name == "tftp" and self.patterns.tftp.begins
         if claimed != name:
             # A pattern's packet: a refused SYN it probed keeps the pattern's name.
             renames = [r for r in renames if r[1] != "refused"]
@@ -352,14 +360,11 @@ class Run:
         )
 
 
-def shown(name: str) -> str:
-    """The step name a learner sees: the names that only keep two steps apart
-    (`labs.dissect.tftp_steps`) are shown as the step they are."""
-    return "tftp" if name == "tftp-next" else name
-
-
-def group(packets: Sequence[View], names: list[str]) -> tuple[Step, ...]:
-    """Consecutive packets with the same step name form one Step."""
+def group(
+    packets: Sequence[View], names: list[str], starts: Container[int] = ()
+) -> tuple[Step, ...]:
+    """Consecutive packets with the same step name form one Step, except
+    that a packet in `starts` begins one of its own."""
     steps: list[Step] = []
     t0 = packets[0].time if packets else 0.0
     run: list[View] = []
@@ -369,11 +374,11 @@ def group(packets: Sequence[View], names: list[str]) -> tuple[Step, ...]:
         if text is None:
             text = Run(names[i], p)
         text.add(p)
-        if i + 1 < len(packets) and names[i + 1] == names[i]:
+        if i + 1 < len(packets) and names[i + 1] == names[i] and i + 1 not in starts:
             continue
         steps.append(
             Step(
-                name=shown(names[i]),
+                name=names[i],
                 packets=tuple(q.number for q in run),
                 explain=text.explain(),
                 title=text.title(),
@@ -386,7 +391,7 @@ def group(packets: Sequence[View], names: list[str]) -> tuple[Step, ...]:
 
 
 def steps_of(views: Sequence[View]) -> tuple[Step, ...]:
-    return group(views, classify(views))
+    return group(views, *classify(views))
 
 
 def default_steps(packets: tuple[Packet, ...]) -> tuple[Step, ...]:

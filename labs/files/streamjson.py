@@ -31,7 +31,7 @@ from operator import attrgetter
 from typing import IO, Any, TextIO
 
 from labs.dissect.expert import Expert
-from labs.dissect.steps import TITLES, Classifier, Run, View, shown, view
+from labs.dissect.steps import TITLES, Classifier, Run, View, view
 from labs.files.batches import Codes, dump_batch, load_batches
 from labs.files.seens import SeenStore, waterfall_of
 from labs.files.tracejson import Texts, write_parts
@@ -222,6 +222,9 @@ def _views(n: int, owner: Iterable[int] | None, shares: Sequence[Share]) -> Iter
 
 _NAMES = tuple(TITLES)
 _CODE = {name: code for code, name in enumerate(_NAMES)}
+#: Added to a packet's code when it begins a step of its own whatever the
+#: name before it (`Classifier.begins`: a TFTP transfer after another).
+BEGINS = 0x80
 
 
 def _step_names(
@@ -231,14 +234,15 @@ def _step_names(
     last: Sequence[int] = b"",
     syns: Iterable[tuple[int, str, str, str, int, int]] = (),
 ) -> Codes:
-    """Each packet's step name (a code into _NAMES), as `classify` names them."""
+    """Each packet's step name (a code into _NAMES, plus BEGINS where
+    `classify` says a step begins), as `classify` names them."""
     names = Codes()
     classifier = Classifier(last, syns)
     for v in views:
         name, renames = classifier.feed(v)
-        names.append(_CODE[name])
+        names.append(_CODE[name] | (BEGINS if classifier.begins else 0))
         for at, new in renames:
-            names.set(at, _CODE[new])
+            names.set(at, _CODE[new])  # a renamed SYN never begins a TFTP transfer
         expert.add(v)
     return names
 
@@ -250,19 +254,19 @@ def _steps(views: Iterator[View], names: Iterable[int]) -> Iterator[Step]:
     codes = iter(names)
     code = next(codes, 0)
     for i, v in enumerate(views):
-        name = _NAMES[code]
+        name = _NAMES[code & ~BEGINS]
         if run is None:
             run = Run(name, v)
             if i == 0:
                 t0 = v.time
         run.add(v)
         following = next(codes, -1)  # -1: none follows
-        if following == code:
+        if following == code & ~BEGINS:  # the same name, and no step begins there
             continue
         code = following
         first = run.first
         yield Step(
-            name=shown(name),
+            name=name,
             packets=tuple(range(first.number, first.number + run.count)),
             explain=run.explain(),
             title=run.title(),
