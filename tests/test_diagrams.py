@@ -129,7 +129,8 @@ def test_slow_and_fast_runs_differ_in_phase_times_and_facts():
     fast = golden("slow-network/simulated/trace.json")
     lines = tracediff.diff(fast, slow)
     assert any(line.startswith("phase ") and " ms -> " in line for line in lines)
-    assert "fact rtt_ms: 100 -> " in "\n".join(lines)
+    # A fact is said in the learner's words, with its unit.
+    assert "fact Round trip (SYN to SYN-ACK): 100 ms -> " in "\n".join(lines)
     assert any(line.startswith("tcp.analysis.") for line in lines)
 
 
@@ -139,8 +140,7 @@ def test_a_phase_that_took_no_time_is_said_in_words_not_as_a_ratio():
     lines = [line for line in tracediff.diff(trace, instant) if line.startswith("phase ")]
     assert lines and not any("0.0x" in line or "x)" in line for line in lines)
     assert all(
-        line.endswith(" ms -> 0.0 ms (none in B: its packets share one timestamp)")
-        for line in lines
+        line.endswith(" -> 0 µs (none in B: its packets share one timestamp)") for line in lines
     )
     back = [line for line in tracediff.diff(instant, trace) if line.startswith("phase ")]
     assert back and all("(none in A: its packets share one timestamp)" in line for line in back)
@@ -153,7 +153,7 @@ def test_tutor_diff_cli(tmp_path):
         [*TUTOR, "diff", str(a), str(b)], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 0, out.stderr
-    assert "fact rtt_ms" in out.stdout
+    assert "fact Round trip (SYN to SYN-ACK)" in out.stdout
     js = subprocess.run(
         [*TUTOR, "diff", str(a), str(b), "--json"],
         cwd=ROOT,

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from labs.model.trace import Trace
+from tutor.timetext import took
 
 #: Fields that change on every run and say nothing about what happened.
 VOLATILE = frozenset(
@@ -102,7 +103,8 @@ def diff(a: Trace, b: Trace) -> list[str]:
         if was is None or now is None:
             out.append(f"phase {key}: {'only in B' if was is None else 'only in A'}")
         elif abs(now - was) >= MIN_MS and abs(now - was) >= MIN_SHARE * max(was, now):
-            out.append(f"phase {key}: {was:.1f} ms -> {now:.1f} ms ({_ratio(was, now)})")
+            said = f"{took(was / 1000)} -> {took(now / 1000)}"
+            out.append(f"phase {key}: {said} ({_ratio(was, now)})")
     if ma.statuses != mb.statuses:
         out.append(
             f"status codes: {' '.join(ma.statuses) or '-'} -> {' '.join(mb.statuses) or '-'}"
@@ -111,14 +113,20 @@ def diff(a: Trace, b: Trace) -> list[str]:
         out.append(f"header only in A: {h}")
     for h in sorted(mb.headers - ma.headers):
         out.append(f"header only in B: {h}")
+    # Compared by name, the key; said in the learner's words with units.
+    words = {f.name: f.reads() for trace in (a, b) for f in trace.facts}
     for name in sorted(set(ma.facts) | set(mb.facts)):
-        before, after = ma.facts.get(name), mb.facts.get(name)
-        if before != after:
-            out.append(
-                f"fact {name}: {before if before is not None else '-'} -> "
-                f"{after if after is not None else '-'}"
-            )
+        if ma.facts.get(name) != mb.facts.get(name):
+            label = words[name][0]
+            before, after = (_fact(t, name) for t in (a, b))
+            out.append(f"fact {label}: {before} -> {after}")
     return out
+
+
+def _fact(trace: Trace, name: str) -> str:
+    """The fact's value with its unit, or "-" when the trace has none."""
+    fact = trace.fact(name)
+    return fact.reads()[1] if fact is not None else "-"
 
 
 def render(a: Trace, b: Trace, names: tuple[str, str] = ("A", "B")) -> str:

@@ -11,12 +11,16 @@ unless the learner asks to see them.
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any, TextIO
 
 from labs.model.trace import MASK, Field, Packet, Section, Trace, mask_secrets, mask_value
-from tutor.durations import duration, durations, when
-from tutor.waterfall_text import timing_blocks
+from tutor.durations import when
+from tutor.steptext import packets_said, step_lines
+from tutor.texttable import table
+from tutor.timetext import span, took, waterfall
+
+#: The one formatter of a duration on the command line (`tutor.timetext.took`).
+duration = took
 
 #: Fields worth a line under each packet, in this order, when present.
 KEY_FIELDS = (
@@ -59,8 +63,6 @@ _CAPTURES = {
 }
 
 WIDTH = 100
-#: Past this many steps the summary counts them by kind instead of listing them.
-MANY_STEPS = 12
 
 
 class Heading(str):
@@ -71,25 +73,9 @@ class Loud(str):
     """A line the learner must not miss: the packets were not captured."""
 
 
-def _ranges(indexes: tuple[int, ...]) -> str:
-    """0,1,2,5 -> "0-2, 5"."""
-    out: list[str] = []
-    run: list[int] = []
-    for i in indexes:
-        if run and i == run[-1] + 1:
-            run.append(i)
-            continue
-        if run:
-            out.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
-        run = [i]
-    if run:
-        out.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
-    return ", ".join(out)
-
-
 def _packets(indexes: tuple[int, ...]) -> str:
     """ "packet 8" or "packets 0-2, 5"."""
-    return f"packet{'s' if len(indexes) != 1 else ''} {_ranges(indexes)}"
+    return packets_said(indexes)
 
 
 def _wrap(text: str, indent: str, width: int = WIDTH) -> str:
@@ -119,7 +105,8 @@ def field_value(f: Field, show_secrets: bool) -> str:
 
 
 def header(trace: Trace, width: int = WIDTH, total: int | None = None) -> list[str]:
-    lines: list[str] = [Heading(f"{trace.lab} · {trace.target}" if trace.target else trace.lab)]
+    title = f"{trace.lab} · {trace.target}" if trace.target else trace.lab
+    lines: list[str] = [Heading(_wrap(title, "", width))]
     loud = _LOUD.get(trace.capture)
     if loud:
         lines.append(Loud(_wrap(f"!! {loud}", "", width)))
@@ -133,51 +120,23 @@ def header(trace: Trace, width: int = WIDTH, total: int | None = None) -> list[s
     bits = [f"{n} packet{'s' if n != 1 else ''}"]
     if trace.started:
         bits.insert(0, f"started {when(trace.started)}")
-    if trace.duration:
-        bits.append(f"took {duration(trace.duration)}")
-    text = ", ".join(bits)
+    spread = span(trace)
+    if total is None or total == len(trace.packets):
+        bits[-1] += f" over {took(spread)}" if n > 1 else ""
+    if trace.duration and trace.capture != "file" and trace.duration > spread:
+        # Two times that differ, each said for what it is: the run also
+        # started the lab's servers and its capture, which no packet shows.
+        bits.append(f"the whole run took {took(trace.duration)}, starting its servers included")
+    text = "; ".join(bits)
     text = f"{text[:1].upper()}{text[1:]}. #0 here is Wireshark's frame 1."
     lines.append(_wrap(text, "", width))
     return lines
 
 
 def steps(trace: Trace, width: int = WIDTH, brief: bool = False) -> list[str]:
-    """Every step with what it was; `brief`: one line each, or, past
-    MANY_STEPS, how many there are of each (`--full` lists them one by one)."""
-    if not trace.steps:
-        return []
-    lines: list[str] = ["", Heading("Steps")]
-    if brief and len(trace.steps) > MANY_STEPS:
-        kinds = Counter(step.name for step in trace.steps)
-        titles = {name: _title_of(trace, name) for name in kinds}
-        said = "; ".join(f"{titles[k]} ×{n}" if n > 1 else titles[k] for k, n in kinds.items())
-        return [*lines, _wrap(f"{len(trace.steps)} steps: {said}.", "  ", width)]
-    for i, step in enumerate(trace.steps, 1):
-        title = step.title or step.name
-        at, took = durations(step.start, step.duration)
-        times = f"at {at}, took {took}"
-        if brief:
-            lines.append(f"  {i:>2}. {title}  ({times}; {_packets(step.packets)})")
-            continue
-        lines.append(f"  {i:>2}. {title}  [{step.name}]  {times}  {_packets(step.packets)}")
-        if step.explain:
-            lines.append(_wrap(step.explain, "      ", width))
-    return lines
-
-
-def _title_of(trace: Trace, name: str) -> str:
-    """What the steps called `name` have in common in their titles ("Send the
-    request" of "Send the request (1. GET)" and "(2. GET)"), or the name."""
-    import os.path
-
-    titles = {step.title for step in trace.steps if step.name == name and step.title}
-    if len(titles) <= 1:
-        return titles.pop() if titles else name
-    common = os.path.commonprefix(sorted(titles))
-    if common not in titles:
-        common = common[: common.rfind(" ")] if " " in common else ""
-    common = common.rstrip(" (-:,;")
-    return common if len(common) >= 3 else name
+    """The Steps part (`tutor.steptext`): every step by its title and times;
+    `brief`: a line each, or past MANY_STEPS how many there are of each kind."""
+    return ["", Heading("Steps"), *step_lines(trace, width, brief)] if trace.steps else []
 
 
 def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool, width: int = WIDTH) -> list[str]:
@@ -226,47 +185,8 @@ def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool, width: int = W
     return lines
 
 
-def table(body: str, width: int = WIDTH, indent: int = 2) -> list[str]:
-    """Tab-separated rows (the first a header) as columns that fit `width`:
-    long cells wrap inside their column (rich lays the columns out)."""
-    import io
-
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    rows = [r.split("\t") for r in body.splitlines() if r.strip()]
-    if not rows:
-        return []
-    grid = Table(
-        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True, header_style=""
-    )
-    # Column widths chosen here rather than by rich, which cut names such as
-    # api.edge.shop.example. mid-word while other columns had room: the widest
-    # column gives way first, and no column narrower than its longest word
-    # until all are (then words are cut).
-    count = len(rows[0])
-    cells = [[r[k] if k < len(r) else "" for r in rows] for k in range(count)]
-    widths = [max(len(c) for c in col) for col in cells]
-    words = [max((len(w) for c in col for w in c.split()), default=1) for col in cells]
-    room = max(count, width - indent - 2 * (count - 1))
-    while sum(widths) > room:
-        over = [k for k in range(count) if widths[k] > words[k]] or range(count)
-        k = max(over, key=lambda k: widths[k])
-        if widths[k] <= 1:
-            break
-        widths[k] -= 1
-    for name, w in zip(rows[0], widths, strict=True):
-        grid.add_column(name, overflow="fold", width=w)
-    for row in rows[1:]:
-        grid.add_row(*row, *[""] * (len(rows[0]) - len(row)))
-    out = io.StringIO()
-    Console(file=out, width=width - indent, color_system=None, highlight=False).print(grid)
-    return [" " * indent + line.rstrip() for line in out.getvalue().splitlines() if line.strip()]
-
-
 def section(s: Section, width: int = WIDTH) -> list[str]:
-    lines: list[str] = ["", Heading(s.title)]
+    lines: list[str] = ["", Heading(_wrap(s.title, "", width))]
     if s.kind == "code":
         lines += ["    " + line for line in s.body.splitlines()]
     elif s.kind == "table":
@@ -277,7 +197,10 @@ def section(s: Section, width: int = WIDTH) -> list[str]:
     return lines
 
 
-def facts(trace: Trace, width: int = WIDTH) -> list[str]:
+def facts(trace: Trace, width: int = WIDTH, brief: bool = False) -> list[str]:
+    """What the run proves, in the learner's words ("Packets in the
+    handshake: 3"), each with its evidence; the explanation under each
+    except in the summary (`brief`), which keeps to a line a fact."""
     if not trace.facts:
         return []
     lines: list[str] = ["", Heading("What this run shows")]
@@ -288,8 +211,9 @@ def facts(trace: Trace, width: int = WIDTH) -> list[str]:
         if f.filter:
             evidence.append(f.filter)
         tail = f" ({', '.join(evidence)})" if evidence else ""
-        lines.append(f"  {f.name} = {f.value}{tail}")
-        if f.explain:
+        label, value = f.reads()
+        lines.append(_wrap(f"{label}: {value}{tail}", "  ", width - 4).replace("\n  ", "\n      "))
+        if f.explain and not brief:
             lines.append(_wrap(f.explain, "      ", width))
     return lines
 
@@ -318,8 +242,8 @@ def lines_of(
     first = summary_table(trace)
     if first is not None:
         lines += section(first, width)
-    lines += facts(trace, width)
-    for title, block in timing_blocks(trace, full, show_secrets, width):
+    lines += facts(trace, width, brief=not full)
+    for title, block in waterfall(trace, full, show_secrets, width):
         lines += ["", Heading(title), *block]
     if filtered:
         n = len(trace.packets)
@@ -338,7 +262,8 @@ def lines_of(
         what = [f"every packet ({total or len(trace.packets)})"] if not filtered else []
         what += [f"{more} more section{'s' if more != 1 else ''}"] if more else []
         if what:
-            lines += ["", f"--full shows {' and '.join(what)}; --filter EXPR picks packets."]
+            said = f"--full shows {' and '.join(what)}; --filter EXPR picks packets."
+            lines += ["", _wrap(said, "", width)]
     secrets = [] if show_secrets else trace.secret_values()
     if not secrets:
         return lines
@@ -347,7 +272,7 @@ def lines_of(
     note = f"Secrets (credentials, cookies, API keys) are shown as {MASK}; --show-secrets reveals them."
     # In a summary the note joins the --full line, so the summary fits a screen.
     gap = [] if not full and masked and str(masked[-1]).startswith("--full") else [""]
-    return [*masked, *gap, note]
+    return [*masked, *gap, _wrap(note, "", width)]
 
 
 def render(

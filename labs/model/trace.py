@@ -193,14 +193,20 @@ class Phase:
 
 @dataclass(frozen=True)
 class Fact:
-    """Something the trace proves, with its evidence, for predict-then-observe
-    questions ("the handshake took 3 packets": packets 0-2, tcp.flags)."""
+    """Something the trace proves, with evidence, for predict-then-observe questions: a learner
+    reads `label` and `value` with its `unit` ("65495 bytes"); `name` is the key to look it up."""
 
     name: str
     value: str
     explain: str
     packets: tuple[int, ...] = ()
     filter: str | None = None
+    label: str = ""
+    unit: str = ""
+
+    def reads(self) -> tuple[str, str]:
+        """(what it is, its value with its unit); predictions compare `value` alone."""
+        return self.label or self.name.replace("_", " "), f"{self.value} {self.unit}".strip()
 
 
 @dataclass(frozen=True)
@@ -348,14 +354,9 @@ def dumps(trace: Trace, indent: int | None = 2) -> str:
     return json.dumps(to_json(trace), indent=indent, ensure_ascii=False)
 
 
-def _build(cls: type, data: Any) -> Any:
-    hints = type_hints(cls)
-    kwargs = {}
-    for f in fields(cls):
-        if f.name not in data:
-            continue
-        kwargs[f.name] = _convert(hints[f.name], data[f.name])
-    return cls(**kwargs)
+def _build(cls: type, d: Any) -> Any:
+    h = type_hints(cls)
+    return cls(**{f.name: _convert(h[f.name], d[f.name]) for f in fields(cls) if f.name in d})
 
 
 def _convert(tp: Any, value: Any) -> Any:
@@ -369,8 +370,7 @@ def _convert(tp: Any, value: Any) -> Any:
 
 def from_json(data: dict[str, Any]) -> Trace:
     """Read back what `to_json` wrote (unknown keys are ignored)."""
-    trace: Trace = _build(Trace, data)
-    return trace
+    return _build(Trace, data)
 
 
 def loads(text: str) -> Trace:

@@ -65,7 +65,7 @@ async def test_a_second_run_is_compared_with_the_first():
         await pilot.pause()
         compare = str(pane.query_one("#compare", Static).render())
         assert compare.startswith("Compared with your previous run:")
-        assert "fact rtt_ms: 100 -> " in compare
+        assert "fact Round trip (SYN to SYN-ACK): 100 ms -> 200 ms" in compare
 
 
 def test_timing_pane_snapshot(snap_compare):

@@ -62,10 +62,10 @@ def loopback() -> Check:
                     client.recv(1)
     except OSError as exc:
         return Check("loopback", False, f"127.0.0.1 is not usable ({exc}); no lab can run.")
-    ms = (time.perf_counter() - started) * 1000
-    return Check(
-        "loopback", True, f"127.0.0.1 works (a connection and a byte each way: {ms:.1f} ms)."
-    )
+    from tutor.timetext import took
+
+    said = took(time.perf_counter() - started)
+    return Check("loopback", True, f"127.0.0.1 works (a connection and a byte each way: {said}).")
 
 
 def default_route() -> Check:

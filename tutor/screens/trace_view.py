@@ -163,9 +163,8 @@ def meaning_blocks(trace: Trace, show_secrets: bool) -> list[tuple[str, str]]:
         parts.append("## What this trace proves")
         for fact in trace.facts:
             where = f" (packets {', '.join(map(str, fact.packets))})" if fact.packets else ""
-            parts.append(
-                f"- **{fact.name.replace('_', ' ')}: {fact.value}** — {fact.explain}{where}"
-            )
+            label, value = fact.reads()
+            parts.append(f"- **{label}: {value}** — {fact.explain}{where}")
     if trace.steps:
         parts.append("## Steps")
         for step in trace.steps[:MEANING_STEPS]:

@@ -118,6 +118,7 @@ def facts(pairs: list[tuple[Packet, Packet | None]], res: CorsResult) -> tuple[F
                 "The preflight is an OPTIONS request.",
                 (opts[0].index,),
                 "http.request.method",
+                label="Method of the preflight request",
             )
         )
     gets = [p for p, _ in pairs if _method(p) == "GET"]
@@ -130,6 +131,7 @@ def facts(pairs: list[tuple[Packet, Packet | None]], res: CorsResult) -> tuple[F
                 "A plain GET is a request a form could send: no preflight before it.",
                 (gets[0].index,),
                 "http.request.method",
+                label="Preflight before a plain GET",
             )
         )
     if res.embedded:
@@ -146,6 +148,7 @@ def facts(pairs: list[tuple[Packet, Packet | None]], res: CorsResult) -> tuple[F
                     "which stored it and answered.",
                     (p.index, a.index),
                     "http.response.code",
+                    label="The blocked request reached the server anyway",
                 )
             )
         sent = any(_method(p) == "DELETE" for p, _ in pairs)
@@ -157,6 +160,7 @@ def facts(pairs: list[tuple[Packet, Packet | None]], res: CorsResult) -> tuple[F
                 "The DELETE's preflight was refused, so the DELETE itself never left the browser.",
                 tuple(p.index for p in ask),
                 "http.request.method",
+                label="DELETE sent after its preflight was refused",
             )
         )
     return tuple(out)

@@ -71,6 +71,7 @@ def lookup_facts(lookups: tuple[Lookup, ...]) -> tuple[Fact, ...]:
             "no connection set up first.",
             (q.index,),
             "ip.proto",
+            label="The question travels on",
         )
     ]
     if first.response is not None:
@@ -82,6 +83,7 @@ def lookup_facts(lookups: tuple[Lookup, ...]) -> tuple[Fact, ...]:
                 f"({ref(first.response.index)}) with the same ID {q.id}.",
                 first.packets,
                 "dns.flags.response",
+                label="Packets in one lookup",
             )
         )
         facts.append(
@@ -91,6 +93,7 @@ def lookup_facts(lookups: tuple[Lookup, ...]) -> tuple[Fact, ...]:
                 "The AA flag of the first answer: did the zone's own server answer?",
                 (first.response.index,),
                 "dns.flags.authoritative",
+                label="First answer from the zone's own server (AA flag)",
             )
         )
         pointers = _pointer_targets(first.response)
@@ -104,6 +107,7 @@ def lookup_facts(lookups: tuple[Lookup, ...]) -> tuple[Fact, ...]:
                     f"back to offset {target} instead of repeating the name.",
                     (first.response.index,),
                     "dns.resp.name",
+                    label="A repeated name points back to byte",
                 )
             )
     answered = [lk for lk in lookups if lk.response is not None]
@@ -116,6 +120,7 @@ def lookup_facts(lookups: tuple[Lookup, ...]) -> tuple[Fact, ...]:
                 f"{nx.qname} does not exist: the answer in {ref(nx.index)} has RCODE 3.",
                 (nx.index,),
                 "dns.flags.rcode",
+                label="Answer for a name that does not exist",
             )
         )
     for lk in answered:
@@ -130,6 +135,8 @@ def lookup_facts(lookups: tuple[Lookup, ...]) -> tuple[Fact, ...]:
                     f"cached for {direct[0].ttl} seconds.",
                     (lk.response.index,),
                     "dns.resp.ttl",
+                    label="How long the A record may be cached (TTL)",
+                    unit="s",
                 )
             )
             break
@@ -145,6 +152,7 @@ def lookup_facts(lookups: tuple[Lookup, ...]) -> tuple[Fact, ...]:
                     f"{ref(lk.response.index)} before the address.",
                     (lk.response.index,),
                     "dns.cname",
+                    label="CNAME records before the address",
                 )
             )
             break

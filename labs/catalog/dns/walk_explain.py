@@ -64,14 +64,14 @@ def walk_facts(hops: tuple[Hop, ...]) -> list[Fact]:
             "walk_servers", str(len(asked)),
             f"For the first question the resolver asked {len(asked)} servers: "
             + ", ".join(short(a) for a in asked) + ".",
-            tuple(h.lookup.query.index for h in walk), "ip.dst",
+            tuple(h.lookup.query.index for h in walk), "ip.dst", label="Servers the resolver asked for the first question",
         ))  # fmt: skip
         referrals = [h for h in walk if h.kind == "referral"]
         facts.append(Fact(
             "referrals", str(len(referrals)),
             f"{len(referrals)} answers on the way were referrals: no answer records, NS "
             "records in the authority section.",
-            tuple(h.lookup.response.index for h in referrals if h.lookup.response), "dns.count.answers",
+            tuple(h.lookup.response.index for h in referrals if h.lookup.response), "dns.count.answers", label="Referrals on the way (ask another server)",
         ))  # fmt: skip
         owners = [
             (h, h.lookup.response)
@@ -84,7 +84,7 @@ def walk_facts(hops: tuple[Hop, ...]) -> list[Fact]:
                 "aa_set_by", short(hop.asked),
                 f"Only {short(hop.asked)}'s answer in {ref(answer.index)} has the AA flag: it "
                 "owns the zone. The copy the resolver passes on has AA 0.",
-                (answer.index,), "dns.flags.authoritative",
+                (answer.index,), "dns.flags.authoritative", label="Who set the AA flag (the zone's owner)",
             ))  # fmt: skip
     if len(stubs) > 1 and first.lookup.query.qname == stubs[1].lookup.query.qname:
         second = stubs[1]
@@ -95,7 +95,7 @@ def walk_facts(hops: tuple[Hop, ...]) -> list[Fact]:
             "second_lookup_packets", str(len(packets)),
             f"The same question again: {len(packets)} packets, "
             + ("nobody else asked: the cache answered." if not extra else "the resolver asked again."),
-            tuple(sorted(packets)), "dns.flags.response",
+            tuple(sorted(packets)), "dns.flags.response", label="Packets when the same question comes again",
         )]  # fmt: skip
         ttl1, ttl2 = first_ttl(first), first_ttl(second)
         r1, r2 = first.lookup.response, second.lookup.response
@@ -104,7 +104,7 @@ def walk_facts(hops: tuple[Hop, ...]) -> list[Fact]:
             facts.append(Fact(
                 "cached_ttl", change,
                 f"The first answer said TTL {ttl1}, the cached one {ttl2}: the cache counts down.",
-                (r1.index, r2.index), "dns.resp.ttl",
+                (r1.index, r2.index), "dns.resp.ttl", label="TTL in the cached answer, against the first",
             ))  # fmt: skip
     return facts
 

@@ -148,6 +148,7 @@ def ftp_facts(trace: Trace) -> tuple[Fact, ...]:
             + ". FTP uses one connection for commands and a new one for every listing or file.",
             tuple(syns),
             "tcp.flags.syn",
+            label="TCP connections opened",
         )
     )
     password = request(control_lines(wire), "PASS")
@@ -160,6 +161,7 @@ def ftp_facts(trace: Trace) -> tuple[Fact, ...]:
                 f"({len(password.arg)} characters): anyone who can see the traffic can read it.",
                 (password.index,),
                 "ftp.request.arg",
+                label="Password readable on the wire",
             )
         )
     formula = _formula_fact(wire)
@@ -181,6 +183,7 @@ def _formula_fact(wire: tuple[Packet, ...]) -> Fact | None:
             f"Packet {p.index} names the data port as two numbers: {port.show}{where}.",
             (p.index,) + ((used.index,) if used else ()),
             "ftp.response.arg" if name == "ftp.passive.port" else "ftp.request.arg",
+            label="How the data port is written",
         )
     return None
 

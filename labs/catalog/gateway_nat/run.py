@@ -172,6 +172,7 @@ def _facts(raws: tuple[RawPacket, ...], pkts: list[Any], pairs: list[Pair]) -> t
                 f"On the Internet side the packet comes from {after.src}, not {before.src}.",
                 (first.before, first.after),
                 "ip.src",
+                label="Who the server sees as the sender",
             )
         )
         changed = [n for n in ("src", "dst") if getattr(before, n) != getattr(after, n)]
@@ -187,6 +188,7 @@ def _facts(raws: tuple[RawPacket, ...], pkts: list[Any], pairs: list[Pair]) -> t
                 else "See the before/after table.",
                 (first.before, first.after),
                 "ip.src",
+                label="Address the gateway rewrites going out",
             )
         )
     lan = [i for i, r in enumerate(raws) if "lan" in r.interface.lower()]
@@ -203,6 +205,7 @@ def _facts(raws: tuple[RawPacket, ...], pkts: list[Any], pairs: list[Pair]) -> t
                 else "No ARP request came before the first IP packet on the LAN side.",
                 (arp if arp is not None else ip_first or 0,),
                 "arp.opcode",
+                label="ARP before the first IP packet",
             )
         )
     return tuple(facts)

@@ -157,6 +157,7 @@ def facts(packets: tuple[Packet, ...], result: Http2Result) -> tuple[Fact, ...]:
                 "The ClientHello offered h2 and http/1.1; the server chose this one.",
                 (hello.index,),
                 "tls.handshake.extensions_alpn_str",
+                label="Protocol the server chose (ALPN)",
             )
         )
     syns = [p for p in wire if connection(p) == H2 and flags(p) & 0x12 == 0x02]
@@ -168,6 +169,7 @@ def facts(packets: tuple[Packet, ...], result: Http2Result) -> tuple[Fact, ...]:
                 f"All {len(result.http2.streams)} HTTP/2 calls shared this many TCP connections.",
                 tuple(p.index for p in syns),
                 "tcp.flags.syn",
+                label="TCP connections for the HTTP/2 calls",
             )
         )
     reqs = requests(packets)
@@ -181,6 +183,7 @@ def facts(packets: tuple[Packet, ...], result: Http2Result) -> tuple[Fact, ...]:
                 "(odd), the server would use even numbers.",
                 tuple(dict.fromkeys(p.index for p, _f in reqs)),
                 "http2.streamid",
+                label="Stream numbers of the requests",
             )
         )
     first = next(
@@ -194,6 +197,7 @@ def facts(packets: tuple[Packet, ...], result: Http2Result) -> tuple[Fact, ...]:
                 "Right after the 24-byte preface, the client's first frame.",
                 (first[0].index,),
                 "http2.type",
+                label="The client's first HTTP/2 frame",
             )
         )
     if len(reqs) > 1:
@@ -206,6 +210,7 @@ def facts(packets: tuple[Packet, ...], result: Http2Result) -> tuple[Fact, ...]:
                 "(HPACK sends headers already sent as table indexes).",
                 tuple(dict.fromkeys(p.index for p, _f in reqs[:2])),
                 "http2.length",
+                label="Second request's headers smaller (HPACK)",
             )
         )
     up = next(((p, f) for p, f in all_frames(packets) if kind(f) == "WINDOW_UPDATE"), None)
@@ -217,6 +222,7 @@ def facts(packets: tuple[Packet, ...], result: Http2Result) -> tuple[Fact, ...]:
                 "Who sent the first WINDOW_UPDATE: the side receiving the big body.",
                 (up[0].index,),
                 "http2.window_update.window_size_increment",
+                label="Who sent the first WINDOW_UPDATE",
             )
         )
     bye = next(((p, f) for p, f in all_frames(packets) if kind(f) == "GOAWAY"), None)
@@ -228,6 +234,7 @@ def facts(packets: tuple[Packet, ...], result: Http2Result) -> tuple[Fact, ...]:
                 "Who said GOAWAY first: the lab's client, once its calls were answered.",
                 (bye[0].index,),
                 "http2.goaway.error",
+                label="Who sent GOAWAY first",
             )
         )
     return tuple(out)

@@ -12,6 +12,14 @@ import ipaddress
 from labs.catalog.http_api.explain import Exchange, split_head
 from labs.kit import Fact, Packet, Section
 
+#: What the learner reads for each exchange's status fact (its name is the key).
+STATUS_LABELS = {
+    "status_without_key": "Status without an API key",
+    "status_created": "Status after creating an order",
+    "status_revalidated": "Status when the ETag still matches",
+    "status_rate_limited": "Status of a report asked for too soon",
+}
+
 
 def _flags(p: Packet) -> int:
     return p.number("tcp.flags") or 0
@@ -65,6 +73,7 @@ def facts_for(packets: tuple[Packet, ...], exchanges: list[Exchange]) -> tuple[F
                 "connection exists before any HTTP byte is sent.",
                 shake,
                 "tcp.flags",
+                label="Packets to open a connection",
             )
         )
     responses = _responses(packets, exchanges)
@@ -83,6 +92,7 @@ def facts_for(packets: tuple[Packet, ...], exchanges: list[Exchange]) -> tuple[F
                 f"Exchange {ex.number} ({ex.why}) was answered {code}.",
                 (p.index,),
                 "http.response.code",
+                label=STATUS_LABELS.get(ex.fact, f"Status of exchange {ex.number}"),
             )
         )
     if exchanges:
@@ -109,6 +119,7 @@ def _user_agent(packets: tuple[Packet, ...], ex: Exchange) -> list[Fact]:
             f"The lab never set User-Agent; the request carried {agent!r}, added by {who}.",
             evidence,
             "http.user_agent",
+            label="Who set the User-Agent header",
         )
     ]
 

@@ -105,13 +105,13 @@ def connection_facts(packets: tuple[Packet, ...], res: ApiResult) -> tuple[Fact,
             "keepalive_handshakes", str(len(kept.syns)),
             f"{len(kept.requests)} requests to the keep-alive server took {len(kept.syns)} "
             "TCP handshake(s).",
-            tuple(p.index for p in kept.syns), "tcp.flags.syn",
+            tuple(p.index for p in kept.syns), "tcp.flags.syn", label="TCP handshakes with keep-alive",
         ))  # fmt: skip
     if closed.requests:
         facts.append(Fact(
             "close_handshakes", str(len(closed.syns)),
             f"{len(closed.requests)} requests to the server that answers Connection: close "
             f"took {len(closed.syns)} TCP handshakes.",
-            tuple(p.index for p in closed.syns), "tcp.flags.syn",
+            tuple(p.index for p in closed.syns), "tcp.flags.syn", label="TCP handshakes with Connection: close",
         ))  # fmt: skip
     return tuple(facts)

@@ -13,6 +13,13 @@ from labs.model.trace import Fact, Field, Packet, Section, Trace
 from .result import OAuthResult
 from .tokens import jwt_section, pkce_section, refresh_section
 
+#: What the learner reads for each call's status fact (its name is the key).
+STATUS_LABELS = {
+    "wrong_verifier_status": "Status for the code without its verifier",
+    "tampered_status": "Status for a token with changed claims",
+    "expired_status": "Status for an expired token",
+}
+
 
 def secret_values(res: OAuthResult) -> list[str]:
     """Everything a thief could use: secrets, codes, verifiers, tokens and
@@ -73,6 +80,7 @@ def facts(
                     f"{call.why}: answered {code}.",
                     (answer.index,),
                     "http.response.code",
+                    label=STATUS_LABELS.get(call.fact, f"Status: {call.why}"),
                 )
             )
         uri = req.field("http.request.uri")
@@ -85,6 +93,7 @@ def facts(
                     "The login request names how the challenge was made from the verifier.",
                     (req.index,),
                     "http.request.uri",
+                    label="How the PKCE challenge was made",
                 )
             )
     server = pairs[0][0].dst if pairs else ""
@@ -101,6 +110,7 @@ def facts(
                 "base64url, joined by dots.",
                 (body.index,),
                 "http.file_data",
+                label="Parts of the access token (JWT)",
             )
         )
     return tuple(out)

@@ -100,7 +100,14 @@ def _first_byte_ms(run: SlowResult, took: float, packets: tuple[int, int]) -> Fa
     if step != ASKED_MS:
         why += (f" The question is about --delay {ASKED_MS}: {trips} round trips there are "
                 f"{trips * ASKED_MS} ms.")  # fmt: skip
-    return Fact("first_byte_ms", f"{trips * step:g} ms", why, packets, "tcp.flags")
+    return Fact(
+        "first_byte_ms",
+        f"{trips * step:g} ms",
+        why,
+        packets,
+        "tcp.flags",
+        label="Time to the first byte, in whole round trips",
+    )
 
 
 def _facts(
@@ -112,19 +119,22 @@ def _facts(
     if rtt >= 0.005 and "connect" in by:
         syn = by["connect"].packets[0]
         facts.append(Fact("rtt_ms", f"{rtt * 1000:.0f}", "SYN to SYN-ACK on the wire.",
-                          _handshake(phases, packets) or (), "tcp.flags"))  # fmt: skip
-        for name, fact in (("connect", "connect_round_trips"), ("tls", "tls_round_trips")):
+                          _handshake(phases, packets) or (), "tcp.flags", label="Round trip (SYN to SYN-ACK)", unit="ms"))  # fmt: skip
+        for name, fact, label in (
+            ("connect", "connect_round_trips", "Round trips to connect"),
+            ("tls", "tls_round_trips", "Round trips for the TLS handshake"),
+        ):
             if name in by and by[name].end > by[name].start:  # a handshake that finished
                 ph = by[name]
                 facts.append(Fact(fact, f"{(ph.end - ph.start) / rtt:.0f}",
                                   f"{(ph.end - ph.start) * 1000:.0f} ms at {rtt * 1000:.0f} ms a round trip.",
-                                  ph.packets, "tcp.flags" if name == "connect" else "tls.handshake.type"))  # fmt: skip
+                                  ph.packets, "tcp.flags" if name == "connect" else "tls.handshake.type", label=label))  # fmt: skip
         if "download" in by:
             first_byte = by["download"].packets[0]
             took = packets[first_byte].time - packets[syn].time
             facts.append(Fact("first_byte_round_trips", f"{took / rtt:.0f}",
                               f"SYN to the answer's first byte: {took * 1000:.0f} ms, "
-                              f"{took / rtt:.2f} round trips.", (syn, first_byte), "tcp.flags"))  # fmt: skip
+                              f"{took / rtt:.2f} round trips.", (syn, first_byte), "tcp.flags", label="Round trips to the first byte"))  # fmt: skip
             facts.append(_first_byte_ms(run, took, (syn, first_byte)))
     if run.loss_pct:
         # Data sent again, under whichever name tshark gives it: one that
@@ -135,7 +145,7 @@ def _facts(
                           f"{len(resent)} segment(s) sent again ({', '.join(sorted({f.flag for f in resent}))})."
                           if resent else "No segment was sent again this time.",
                           tuple(f.index for f in resent[:20]),
-                          resent[0].flag if resent else "tcp.analysis.retransmission"))  # fmt: skip
+                          resent[0].flag if resent else "tcp.analysis.retransmission", label="Data sent again"))  # fmt: skip
     if run.mtu:
         icmp = [
             p.index for p in packets if p.number("icmp.type") == 3 and p.number("icmp.code") == 4
@@ -143,16 +153,16 @@ def _facts(
         facts.append(Fact("frag_needed_seen", "yes" if icmp else "no",
                           "ICMP type 3 code 4 reached your laptop." if icmp else
                           "No ICMP 'fragmentation needed' reached your laptop.",
-                          tuple(icmp[:5]), "icmp.code"))  # fmt: skip
+                          tuple(icmp[:5]), "icmp.code", label="ICMP 'fragmentation needed' received"))  # fmt: skip
         ptb = [p.index for p in packets if p.number("icmpv6.type") == 2]
         if run.ipv6:
             facts.append(Fact("packet_too_big_seen", "yes" if ptb else "no",
                               "ICMPv6 type 2 reached your laptop." if ptb else
                               "No ICMPv6 'packet too big' reached your laptop.",
-                              tuple(ptb[:5]), "icmpv6.type"))  # fmt: skip
+                              tuple(ptb[:5]), "icmpv6.type", label="ICMPv6 'packet too big' received"))  # fmt: skip
         hung = any(c.timed_out for c in run.calls)
         facts.append(Fact("upload_hangs", "yes" if hung else "no",
-                          "A call gave up waiting." if hung else "Every call finished.", (), None))  # fmt: skip
+                          "A call gave up waiting." if hung else "Every call finished.", (), None, label="An upload hung"))  # fmt: skip
     return facts
 
 

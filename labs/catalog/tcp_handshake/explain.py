@@ -100,6 +100,7 @@ def story_facts(story: Story) -> tuple[Fact, ...]:
             f"From the SYN ({ref(syn)}) to the ACK that completes the handshake ({ref(story.ack)}).",
             tuple(s.index for s in hs),
             "tcp.flags",
+            label="Packets in the handshake",
         ),
         Fact(
             "syn_ack_number",
@@ -109,6 +110,7 @@ def story_facts(story: Story) -> tuple[Fact, ...]:
             f"The SYN-ACK acknowledges {synack.ack}; the client's ISN was {syn.seq}.",
             (syn.index, synack.index),
             "tcp.ack_raw",
+            label="The SYN-ACK acknowledges",
         ),
         Fact(
             "client_port_kind",
@@ -119,6 +121,7 @@ def story_facts(story: Story) -> tuple[Fact, ...]:
             else f"The client used port {cport}, below 1024.",
             (syn.index,),
             "tcp.srcport",
+            label="Kind of port the client used",
         ),
     ]
     mss = syn.mss
@@ -130,6 +133,8 @@ def story_facts(story: Story) -> tuple[Fact, ...]:
                 f"The biggest chunk of data the client will take in one segment ({ref(syn)}).",
                 (syn.index,),
                 "tcp.options.mss_val",
+                label="Largest segment the client takes (MSS)",
+                unit="bytes",
             )
         )
     if story.rst is not None and story.knock is not None:
@@ -141,6 +146,7 @@ def story_facts(story: Story) -> tuple[Fact, ...]:
                 f"{story.rst.flag_names} ({ref(story.rst)}).",
                 (story.rst.index,),
                 "tcp.flags.reset",
+                label="A closed port answers",
             )
         )
     return tuple(facts)

@@ -126,6 +126,7 @@ def tls_facts(packets: tuple[Packet, ...], exchange: Exchange) -> tuple[Fact, ..
                 "client connected to an IP address.",
                 (hello.index,),
                 "tls.handshake.extensions_server_name",
+                label="Server name readable on the wire (SNI)",
             )
         )
     seen = path_seen_on_wire(packets, exchange)
@@ -140,6 +141,7 @@ def tls_facts(packets: tuple[Packet, ...], exchange: Exchange) -> tuple[Fact, ..
             f"{line!r}: the path travelled only inside encrypted records.",
             tuple(seen or wire),
             None,
+            label="Request path readable on the wire",
         )
     )
     first = next(
@@ -155,6 +157,7 @@ def tls_facts(packets: tuple[Packet, ...], exchange: Exchange) -> tuple[Fact, ..
                 f"{HANDSHAKE_TYPES.get(kind, kind)}: the client speaks first.",
                 (first.index,),
                 "tls.handshake.type",
+                label="First TLS message",
             )
         )
     return tuple(facts)

@@ -217,6 +217,7 @@ def _facts(hops: list[Hop], topo: Topology) -> tuple[Fact, ...]:
                 f"The probe sent with TTL 1 was answered by {first.responder}.",
                 (first.probe, first.answer or 0),
                 "ip.src",
+                label="Who answered the TTL 1 probe",
             )
         )
     if answered and answered[-1].reached:
@@ -227,6 +228,7 @@ def _facts(hops: list[Hop], topo: Topology) -> tuple[Fact, ...]:
                 f"{len(hops)} TTL values were needed to reach {answered[-1].responder}.",
                 tuple(h.answer or 0 for h in answered),
                 "icmp.type",
+                label="Hops to the destination",
             )
         )
     expired = [h for h in answered if not h.reached]
@@ -239,6 +241,7 @@ def _facts(hops: list[Hop], topo: Topology) -> tuple[Fact, ...]:
                 "The ICMP type of every router's answer (11: time exceeded).",
                 tuple(h.answer or 0 for h in expired),
                 "icmp.type",
+                label="ICMP type of the routers' answers",
             )
         )
     return tuple(facts)

@@ -211,28 +211,28 @@ def _page_facts(packets: tuple[Packet, ...], by: dict[str, Window], result: DbRe
     if naive is not None:
         out.append(Fact("queries_naive_page", str(len(naive.queries)),
                         "SQL queries the N+1 page sent: 1 for the list and 1 per customer.",
-                        tuple(q.sent for q in naive.queries), "pgsql.query"))  # fmt: skip
+                        tuple(q.sent for q in naive.queries), "pgsql.query", label="SQL queries for the N+1 page"))  # fmt: skip
     if joined is not None:
         out.append(Fact("queries_join_page", str(len(joined.queries)),
                         "SQL queries the same page sent with a JOIN.",
-                        tuple(q.sent for q in joined.queries), "pgsql.query"))  # fmt: skip
+                        tuple(q.sent for q in joined.queries), "pgsql.query", label="SQL queries for the page with a JOIN"))  # fmt: skip
         if joined.queries:
             q = joined.queries[0]
             out.append(Fact("data_rows_join_page", str(q.rows),
                             "Data row messages in the JOIN's answer: one per row of the result.",
-                            (q.done,), "pgsql.type"))  # fmt: skip
+                            (q.done,), "pgsql.type", label="Data rows in the JOIN's answer"))  # fmt: skip
     if naive is not None and joined is not None:
         faster = "join" if joined.seconds < naive.seconds else "n+1"
         out.append(Fact("faster_page", faster,
                         f"Measured: N+1 {_ms(naive.seconds)}, JOIN {_ms(joined.seconds)}.",
                         (naive.request, naive.response, joined.request, joined.response),
-                        "http.request.method"))  # fmt: skip
+                        "http.request.method", label="The faster page"))  # fmt: skip
     if fresh is not None:
         setup = before_first_query(packets, fresh, result.db_port)
         out.append(Fact("round_trips_before_query", str(len(setup)),
                         "Round trips a new connection needs before its first query (startup, "
                         "then the two SCRAM messages), after the TCP handshake.",
-                        tuple(p.index for p in setup), "pgsql.type"))  # fmt: skip
+                        tuple(p.index for p in setup), "pgsql.type", label="Round trips before the first query"))  # fmt: skip
     if len(result.plans) >= 2:
         out.append(
             Fact(
@@ -243,11 +243,12 @@ def _page_facts(packets: tuple[Packet, ...], by: dict[str, Window], result: DbRe
                 "The plan EXPLAIN shows for the lookup before the index exists.",
                 (),
                 "",
+                label="Query plan without the index",
             )
         )
         out.append(Fact("plan_with_index", "Index Scan" if "Index" in result.plans[1] else
                         result.plans[1].split("\n", 1)[0].split("  ")[0],
-                        "The plan once the index exists.", (), ""))  # fmt: skip
+                        "The plan once the index exists.", (), "", label="Query plan with the index"))  # fmt: skip
     return out
 
 
@@ -256,19 +257,19 @@ def _wire_facts(packets: tuple[Packet, ...]) -> list[Fact]:
     queries = [p for p in packets if p.field("pgsql.query") is not None]
     out.append(Fact("sql_readable", "yes" if queries else "no",
                     "The SQL text can be read by anyone who sees the database hop (no TLS).",
-                    tuple(p.index for p in queries[:1]), "pgsql.query"))  # fmt: skip
+                    tuple(p.index for p in queries[:1]), "pgsql.query", label="SQL readable on the wire"))  # fmt: skip
     mech = [p for p in packets if p.field("pgsql.auth.sasl.mech") is not None]
     if mech:
         out.append(Fact("auth_method", mech[0].field("pgsql.auth.sasl.mech").value,  # type: ignore[union-attr]
                         "How the client proves who it is.", (mech[0].index,),
-                        "pgsql.auth.sasl.mech"))  # fmt: skip
+                        "pgsql.auth.sasl.mech", label="How the client proves who it is"))  # fmt: skip
         clear = [p for p in packets if p.field("pgsql.password") is not None]
         proofs = [p for p in packets if p.field("pgsql.auth.sasl.data") is not None]
         out.append(Fact("password_on_wire", "yes" if clear else "no",
                         "Whether a password message crossed the wire (SCRAM sends only a "
                         "challenge and a proof computed from it).",
                         tuple(p.index for p in clear or proofs),
-                        "pgsql.password" if clear else "pgsql.auth.sasl.data"))  # fmt: skip
+                        "pgsql.password" if clear else "pgsql.auth.sasl.data", label="Password sent on the wire"))  # fmt: skip
     return out
 
 
@@ -298,8 +299,26 @@ def _result_facts(result: DbResult) -> list[Fact]:
         said = f"{len(rows)} row{'s' * (len(rows) != 1)} of {width} column{'s' * (width != 1)}"
         ordered = json.dumps([width, rows], ensure_ascii=False)
         unordered = json.dumps([width, sorted(rows, key=json.dumps)], ensure_ascii=False)
-        out.append(Fact(f"rows_{n}", _digest(ordered), f"{said}, in this order.", (), ""))
-        out.append(Fact(f"set_{n}", _digest(unordered), f"{said}, in any order.", (), ""))
+        out.append(
+            Fact(
+                f"rows_{n}",
+                _digest(ordered),
+                f"{said}, in this order.",
+                (),
+                "",
+                label=f"Rows of query {n}, in order",
+            )
+        )
+        out.append(
+            Fact(
+                f"set_{n}",
+                _digest(unordered),
+                f"{said}, in any order.",
+                (),
+                "",
+                label=f"Rows of query {n}, in any order",
+            )
+        )
     return out
 
 

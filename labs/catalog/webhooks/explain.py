@@ -169,6 +169,7 @@ def facts(pairs: list[tuple[Packet, Packet | None]], res: WebhookResult) -> tupl
                 "the client.",
                 (first.index,),
                 "tcp.dstport",
+                label="Who opens the webhook's connection",
             )
         )
         out.append(
@@ -177,6 +178,7 @@ def facts(pairs: list[tuple[Packet, Packet | None]], res: WebhookResult) -> tupl
                 "HMAC-SHA256",
                 "webhook-signature v1 is an HMAC with SHA-256 over id.timestamp.body.",
                 (first.index,),
+                label="Signature algorithm",
             )
         )
     for event, fact in (("order.paid", "paid_attempts"),):
@@ -190,6 +192,7 @@ def facts(pairs: list[tuple[Packet, Packet | None]], res: WebhookResult) -> tupl
                     f"{event} was POSTed {len(tries)} times before a 2xx came back.",
                     tuple(p.index for p, _ in tries),
                     "http.request.method",
+                    label=f"Attempts to deliver {event}",
                 )
             )
             same = len({header(p, "webhook-id") for p, _ in tries}) == 1
@@ -199,6 +202,7 @@ def facts(pairs: list[tuple[Packet, Packet | None]], res: WebhookResult) -> tupl
                     "yes" if same else "no",
                     "Every attempt of the event carried the same webhook-id.",
                     tuple(p.index for p, _ in tries),
+                    label="Retries carry the same webhook-id",
                 )
             )
     out += _embedded_facts(res, sent, hooks)
@@ -223,6 +227,7 @@ def _embedded_facts(
                     f"order.shipped arrived {len(evidence)} times (same webhook-id) and "
                     "was processed once.",
                     evidence,
+                    label="Times the twice-sent order.shipped was processed",
                 )
             )
     fake = [(p, a) for p, a in hooks if header(p, "webhook-id") == "msg_forged"]
@@ -236,6 +241,7 @@ def _embedded_facts(
                 "The forged event's answer.",
                 (answer.index,),
                 "http.response.code",
+                label="Status for a forged event",
             )
         )
     return out

@@ -132,6 +132,7 @@ def facts(packets: tuple[Packet, ...], result: WsResult) -> tuple[Fact, ...]:
                 "The server's answer to the Upgrade request: 101 Switching Protocols.",
                 (answer.index,),
                 "http.response.code",
+                label="Status for the Upgrade request",
             )
         )
     accept = next((p for p in main if p.field("http.sec_websocket_accept")), None)
@@ -144,6 +145,7 @@ def facts(packets: tuple[Packet, ...], result: WsResult) -> tuple[Fact, ...]:
                 "base64(SHA-1(key + GUID)) equals the server's Sec-WebSocket-Accept.",
                 (accept.index,),
                 "http.sec_websocket_accept",
+                label="Sec-WebSocket-Accept matches the key",
             )
         )
     framed = [p for p in main if opcodes(p)]
@@ -158,6 +160,7 @@ def facts(packets: tuple[Packet, ...], result: WsResult) -> tuple[Fact, ...]:
                 "Every frame the client sent had the mask bit set.",
                 tuple(p.index for p in ups),
                 "websocket.mask",
+                label="Client's frames masked",
             )
         )
     if downs:
@@ -169,6 +172,7 @@ def facts(packets: tuple[Packet, ...], result: WsResult) -> tuple[Fact, ...]:
                 "Frames from the server are never masked.",
                 tuple(p.index for p in downs),
                 "websocket.mask",
+                label="Server's frames masked",
             )
         )
     pong = next((p for p in downs if "10" in opcodes(p)), None)
@@ -180,6 +184,7 @@ def facts(packets: tuple[Packet, ...], result: WsResult) -> tuple[Fact, ...]:
                 "A Ping is answered by a Pong (opcode 10) carrying the same bytes.",
                 (pong.index,),
                 "websocket.opcode",
+                label="Answer to a Ping",
             )
         )
     close = next((p for p in ups if "8" in opcodes(p)), None)
@@ -192,6 +197,7 @@ def facts(packets: tuple[Packet, ...], result: WsResult) -> tuple[Fact, ...]:
                 "The status code in the client's Close frame (1000: a normal closure).",
                 (close.index,),
                 "websocket.payload.close.status_code",
+                label="Close code from the client",
             )
         )
     if result.idle is not None:
@@ -206,6 +212,7 @@ def facts(packets: tuple[Packet, ...], result: WsResult) -> tuple[Fact, ...]:
                     "Who closed the quiet connection first (the first FIN or RST).",
                     (fin.index,),
                     "tcp.flags.fin",
+                    label="Who closed the quiet connection",
                 )
             )
             out.append(
@@ -215,6 +222,7 @@ def facts(packets: tuple[Packet, ...], result: WsResult) -> tuple[Fact, ...]:
                     "What the client reported: 1006, closed without a Close frame.",
                     (fin.index,),
                     "tcp.flags.fin",
+                    label="Close code the client reported when idle",
                 )
             )
     return tuple(out)

@@ -1,0 +1,152 @@
+"""A lab's table (tab-separated rows, the first a header) as text columns that
+fit the terminal: every column at least as wide as its longest word, cells
+wrapped at word boundaries, and the room left over given where it saves the
+most lines. When even that leaves a column a word or two wide, the widest
+column goes under its row ("What came back: ..."): at 80 columns a table of
+DNS hops then reads two lines a hop instead of six."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+GAP = "  "
+
+
+@lru_cache(maxsize=8192)
+def wrap(text: str, width: int) -> tuple[str, ...]:
+    """`text` in lines of at most `width` characters, broken between words
+    (a word longer than a line is cut: only when no width lets it whole)."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        while len(word) > width:
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return (*lines, line) if line or not lines else tuple(lines)
+
+
+def _height(columns: list[list[str]], widths: list[int]) -> int:
+    """Lines the rows take (the header's included) at these widths."""
+    return sum(
+        max(len(wrap(col[r], w)) for col, w in zip(columns, widths, strict=True))
+        for r in range(len(columns[0]))
+    )
+
+
+def _widths(columns: list[list[str]], room: int) -> list[int]:
+    """Each column's width: whole cells when they fit; else never narrower
+    than the column's longest word, the rest shared so the rows take the
+    fewest lines."""
+    full = [max(len(c) for c in col) for col in columns]
+    if sum(full) <= room:
+        return full
+    least = [max((len(w) for c in col for w in c.split()), default=1) for col in columns]
+    # Widest first: short columns stay whole while the longest one wraps; no
+    # column narrower than its longest word until all are (then words are cut).
+    widest = full[:]
+    while sum(widest) > room:
+        over = [k for k in range(len(widest)) if widest[k] > least[k]] or range(len(widest))
+        k = max(over, key=lambda k: widest[k])
+        if widest[k] <= 1:
+            break
+        widest[k] -= 1
+    if sum(least) > room:
+        return widest
+    # Fewest lines: from every column's longest word, each character where it saves most.
+    widths = least[:]
+    for _ in range(room - sum(least)):
+        open_ = [k for k in range(len(columns)) if widths[k] < full[k]]
+        if not open_:
+            break
+        widths[max(open_, key=lambda k: _gain(columns, widths, full, k))] += 1
+    return widths if _height(columns, widths) < _height(columns, widest) else widest
+
+
+def _gain(columns: list[list[str]], widths: list[int], full: list[int], k: int) -> tuple[int, ...]:
+    """What one more character for column `k` gives: lines saved in the
+    table, lines saved in the column, characters it still lacks."""
+    wider = widths[:k] + [widths[k] + 1] + widths[k + 1 :]
+    own = sum(len(wrap(c, widths[k])) - len(wrap(c, widths[k] + 1)) for c in columns[k])
+    return (_height(columns, widths) - _height(columns, wider), own, full[k] - widths[k])
+
+
+def _grid(columns: list[list[str]], widths: list[int], indent: str) -> list[list[str]]:
+    """Each row's lines, the columns side by side."""
+    out = []
+    for r in range(len(columns[0])):
+        cells = [wrap(col[r], w) for col, w in zip(columns, widths, strict=True)]
+        tall = max(len(c) for c in cells)
+        out.append(
+            [
+                indent
+                + GAP.join(
+                    (c[i] if i < len(c) else "").ljust(w)
+                    for c, w in zip(cells, widths, strict=True)
+                ).rstrip()
+                for i in range(tall)
+            ]
+        )
+    return out
+
+
+def table(body: str, width: int, indent: int = 2) -> list[str]:
+    """Tab-separated rows (the first a header) as lines of at most `width`."""
+    rows = [r.split("\t") for r in body.splitlines() if r.strip()]
+    if not rows:
+        return []
+    count = len(rows[0])
+    rows = [[c.strip() for c in (r + [""] * count)[:count]] for r in rows]
+    columns = [[r[k] for r in rows] for k in range(count)]
+    pad = " " * indent
+    room = max(count, width - indent - len(GAP) * (count - 1))
+    widths = _widths(columns, room)
+    lines = _laid(columns, widths, pad)
+    if count > 2:
+        under = _under(columns, width, pad)
+        if under is not None and len(under) < len(lines):
+            return under
+    return lines
+
+
+def _laid(columns: list[list[str]], widths: list[int], pad: str) -> list[str]:
+    grid = _grid(columns, widths, pad)
+    rule = pad + "─" * (sum(widths) + len(GAP) * (len(widths) - 1))
+    return [*grid[0], rule, *(line for row in grid[1:] for line in row)]
+
+
+def _under(columns: list[list[str]], width: int, pad: str) -> list[str] | None:
+    """The table with its widest column (never the first) under each row,
+    as "Header: value" lined up with the second column; None when there is
+    no room for the rest either."""
+    k = max(range(1, len(columns)), key=lambda i: max(len(c) for c in columns[i]))
+    rest = columns[:k] + columns[k + 1 :]
+    room = width - len(pad) - len(GAP) * (len(rest) - 1)
+    if room < 10 * len(rest):
+        return None
+    widths = _widths(rest, room)
+    grid = _grid(rest, widths, pad)
+    hang = pad + " " * (widths[0] + len(GAP))
+    lines = _laid(rest, widths, pad)[: len(grid[0]) + 1]
+    head = columns[k][0]
+    for r, row in enumerate(grid[1:], 1):
+        lines += row
+        if columns[k][r]:
+            said = wrap(f"{head}: {columns[k][r]}", max(20, width - len(hang)))
+            lines += [hang + said[0], *(hang + "  " + s for s in _rewrap(said[1:], width, hang))]
+    return lines
+
+
+def _rewrap(rest: tuple[str, ...], width: int, hang: str) -> tuple[str, ...]:
+    """The continuation lines of an under-row cell, two columns further in."""
+    return wrap(" ".join(rest), max(20, width - len(hang) - 2)) if rest else ()
+
+
+__all__ = ["table", "wrap"]
