@@ -88,3 +88,13 @@ async def test_a_banner_that_fits_is_shown_whole(app):
         rows = shown(screen.query_one("#banner", Static))
         assert rows[1] == "Captured live."
         assert "…" not in " ".join(rows) and "Wireshark's No. 1" in rows[0]
+
+
+def test_a_capture_files_banner_says_its_span_in_the_clis_units():
+    """'14 packets in 0.00 s' said a 2.8 ms capture took no time."""
+    from labs.api import explain_file
+    from tutor.screens.capture import file_banner
+
+    trace = explain_file(Path(__file__).parent.parent / "data" / "pcaps" / "tls.pcap")
+    head = file_banner(trace, "tls.pcap").lines[0]
+    assert f"{len(trace.packets)} packets over 2.8 ms" in head, head
