@@ -91,3 +91,35 @@ def test_conversations_that_are_over_are_forgotten_and_read_the_same(monkeypatch
     assert names[-2:] == ["request", "request"]  # clients were seen: the ports do not decide
     assert held <= 1
     found.close()
+
+
+def test_with_one_cpu_one_process_reads_it_all_and_still_forgets(monkeypatch, tmp_path):
+    """On a machine with one CPU the capture is read in one process, after the
+    same survey: conversations that are over are forgotten there too (without
+    it, every client of the capture stayed in memory), and the JSON is the same."""
+    import io
+
+    from labs.files import explain
+    from labs.files.explain import explain_file, write_explain_json
+    from labs.files.pcapio import write_pcap
+    from labs.files.tracejson import write_json
+
+    path = tmp_path / "short-connections.pcap"
+    write_pcap(_capture(), path)
+    want = io.StringIO()
+    write_json(explain_file(path), want)
+    sessions: list[Session] = []
+
+    class Kept(Session):
+        def __init__(self, *args: object) -> None:
+            super().__init__(*args)  # type: ignore[arg-type]
+            sessions.append(self)
+
+    monkeypatch.setattr(core, "Session", Kept)
+    monkeypatch.setattr(explain, "_can_fork", lambda: False)  # one CPU
+    monkeypatch.setattr(explain, "_fork_safe", lambda: True)  # pytest's threads aside
+    got = io.StringIO()
+    write_explain_json(path, got, parallel_from=1)
+    assert got.getvalue() == want.getvalue()
+    (session,) = sessions
+    assert len(session.roles.clients) + len(session.roles.servers) <= 3

@@ -139,7 +139,7 @@ def write_explain_json(
         # First pass: count, and (when two processes may read) which
         # conversation each packet belongs to.
         found: Survey | None = None
-        if _can_fork() and (limit is None or limit >= parallel_from):
+        if (_can_fork() or _fork_safe()) and (limit is None or limit >= parallel_from):
             done, found = surveyed(stream, limit)
         else:
             done = first_pass(stream, limit, None)
@@ -157,19 +157,26 @@ def write_explain_json(
         def source() -> Iterable[tuple[int, RawPacket]]:
             return islice(enumerate(stream), n)
 
-        if found is not None and n >= parallel_from:
+        if found is not None and n >= parallel_from and _can_fork():
             stream_parallel(shell, source, n, t0, found, out, decode_as, client, mask)
         else:
-            if found is not None:
+            # One CPU: one process reads it all, forgetting what the survey
+            # says is over, as the two processes would.
+            if found is not None and n < parallel_from:
                 found.close()
-            stream_serial(shell, source, n, t0, out, decode_as, client, mask)
+                found = None
+            stream_serial(shell, source, n, t0, out, decode_as, client, mask, found)
 
 
 def _can_fork() -> bool:
-    """Two CPUs for this process, fork available, and no threads a fork
-    would leave behind in the child."""
+    """Two CPUs for this process, and a fork is safe (`_fork_safe`)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return hasattr(os, "fork") and (cpus or 1) >= 2 and threading.active_count() == 1
+    return (cpus or 1) >= 2 and _fork_safe()
+
+
+def _fork_safe() -> bool:
+    """Fork available, and no threads a fork would leave behind in the child."""
+    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 __all__ = ["DECODERS", "PARALLEL_FROM", "explain_file", "parse_decode_as", "write_explain_json"]

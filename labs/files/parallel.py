@@ -144,15 +144,26 @@ def stream_serial(
     decode_as: Mapping[int, str] | None = None,
     client: str | None = None,
     mask: bool = False,
+    found: Survey | None = None,
 ) -> None:
-    """`write_json_streamed` of the `n` packets `source` gives, read as they come."""
+    """`write_json_streamed` of the `n` packets `source` gives, read as they
+    come. With a survey (`found`), conversations that are over are forgotten
+    as the two processes forget them, so memory stays flat in one process too."""
     share = Share()
     try:
         with paused_gc():
-            share.read(collecting(dissect_stream(source(), t0, decode_as, client)))
-            finish(trace, n, None, [share], out, mask)
+            if found is None:
+                share.read(collecting(dissect_stream(source(), t0, decode_as, client)))
+                finish(trace, n, None, [share], out, mask)
+                return
+            found.finish()
+            syns = (found.syns, found.last(), found.streams)
+            _read_share(source, lambda i: True, 0, t0, decode_as, client, *syns, share)
+            finish(trace, n, None, [share], out, mask, syns[1], syns[0])
     finally:
         share.close()
+        if found is not None:
+            found.close()
 
 
 def write_json_parallel(
