@@ -219,7 +219,7 @@ def test_live_capture_only_the_labs_traffic(server):
         stop.set()
         noisy.join(5)
         other.close()
-    assert cap.kind == "live" and "Captured live on lo" in cap.note
+    assert cap.kind == "live" and "Captured live on the loopback interface (lo)" in cap.note
     assert took < 1.5  # settles on the marker and the close, not on a fixed wait
     assert not sniffer_threads()
     raws = cap.packets()

@@ -103,7 +103,8 @@ def test_glossary_exact_match_prints_the_entry(capsys):
     assert code == 0
     assert out.startswith("TCP\n  also called: Transmission Control Protocol\n")
     assert "Source: RFC 9293" in out and "Related: Packet, Port" in out
-    assert "Lessons: packets" in out and "tcp.flags, tcp.seq" in out
+    assert "Lessons that use it:\n  module 1, lesson 1: " in out and "(tutor show packets)" in out
+    assert "tcp.flags, tcp.seq" in out
 
 
 def test_glossary_lists_matches(capsys):

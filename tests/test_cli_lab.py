@@ -49,7 +49,9 @@ def test_lab_list(capsys, unprivileged):
     assert code == 0
     for lab in ("http-api", "tcp-handshake", "dns", "tls", "ftp", "traceroute", "gateway-nat"):
         assert lab in out
-    assert "reconstructed: TUTOR_CAPTURE=reconstructed" in out
+    flat = " ".join(out.split())
+    assert "Here: reconstructed, it records the bytes" in flat
+    assert "Why: TUTOR_CAPTURE=reconstructed" in flat
     code, out, _ = run(capsys, "lab", "list", "--json")
     labs = {lab["id"]: lab for lab in json.loads(out)}
     assert labs["http-api"]["version"] == "reconstructed" and labs["http-api"]["module"] == 6

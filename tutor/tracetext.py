@@ -185,6 +185,22 @@ def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool, width: int = W
     return lines
 
 
+def legend(trace: Trace, width: int = WIDTH) -> list[str]:
+    """Once, before the fields: what the bracket after each one means, with
+    the first field shown as the example."""
+    first = next((f for p in trace.packets for la in p.layers for f in la.fields if f.length), None)
+    if first is None:
+        return []
+    said = (
+        f"Each field: its name, its Wireshark filter name (if it has one) = its value, then "
+        f"[where it "
+        f"starts+how many bytes it takes], counting bytes from the start of the packet "
+        f"(the first byte is 0): [{first.offset}+{first.length}] is {first.length} "
+        f"byte{'s' if first.length != 1 else ''} from byte {first.offset}."
+    )
+    return [_wrap(said, "  ", width)]
+
+
 def section(s: Section, width: int = WIDTH) -> list[str]:
     lines: list[str] = ["", Heading(_wrap(s.title, "", width))]
     if s.kind == "code":
@@ -250,6 +266,8 @@ def lines_of(
         lines += ["", Heading(f"Packets matching {filtered}: {n} of {total}")]
     elif full and trace.packets:
         lines += ["", Heading("Packets")]
+    if (full or filtered) and verbose:
+        lines += legend(trace, width)
     if full or filtered:
         for p in trace.packets:
             lines += packet_lines(p, show_secrets=show_secrets, verbose=verbose, width=width)

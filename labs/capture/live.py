@@ -69,7 +69,9 @@ class LiveCapture(Capture):
         """The BPF expression for the lab's traffic (shown to the learner)."""
         parts = [f"port {p}" for p in sorted(self.ports)]
         if self.port_range:
-            parts.append(f"portrange {self.port_range[0]}-{self.port_range[1]}")
+            low, high = self.port_range
+            # "portrange 53-53" is "port 53" said the long way.
+            parts.append(f"port {low}" if low == high else f"portrange {low}-{high}")
         protos = {"tcp": "tcp", "udp": "udp", "any": "(tcp or udp)"}[self.proto]
         expr = f"{protos} and ({' or '.join(parts)})" if parts else protos
         if self.host:
@@ -146,10 +148,15 @@ class LiveCapture(Capture):
     def note(self) -> str:
         if self._fallback is not None:
             return self._fallback.note
+        where = (
+            "the loopback interface (lo), the machine talking to itself"
+            if self.iface == "lo"
+            else f"the network interface {self.iface}"
+        )
         note = (
-            f"Captured live on {self.iface} with scapy, filtered to this lab's own traffic "
-            f"({self.lab_filter()}): every header and byte is "
-            "exactly what crossed the interface"
+            f"Captured live on {where}, keeping only this lab's own traffic (capture filter "
+            f"for tcpdump or Wireshark: {self.lab_filter()}): every header and byte "
+            "is exactly what crossed the interface"
         )
         if self._dropped:
             note += f" (after {self._kept} bytes, {self._dropped} more were seen but not kept)"

@@ -9,7 +9,7 @@ import textwrap
 from dataclasses import asdict
 
 from tutor.commands import fail
-from tutor.content import Course, Term
+from tutor.content import Course, Lesson, Term
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,6 +40,14 @@ def term_json(term: Term) -> dict[str, object]:
     return data
 
 
+def where(course: Course, lesson: Lesson) -> str:
+    """ "module 6, lesson 1": where a lesson sits, as the outline numbers it."""
+    module = next((m for m in course.modules if m.number == lesson.module), None)
+    if module is None or lesson not in module.lessons:
+        return f"module {lesson.module}"
+    return f"module {lesson.module}, lesson {module.lessons.index(lesson) + 1}"
+
+
 def entry(course: Course, term: Term) -> str:
     out = [term.term]
     if term.aliases:
@@ -51,7 +59,8 @@ def entry(course: Course, term: Term) -> str:
         out.append(f"Related: {', '.join(related)}")
     lessons = course.lessons_using(term.id)
     if lessons:
-        out.append(f"Lessons: {', '.join(x.id for x in lessons)}")
+        out.append("Lessons that use it:")
+        out += [f"  {where(course, x)}: {x.title} (tutor show {x.id})" for x in lessons]
     if term.fields:
         out.append(f"In the labs (Wireshark fields): {', '.join(term.fields)}")
     return "\n".join(out)

@@ -101,13 +101,36 @@ def run_list(args: argparse.Namespace) -> int:
     columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else 0
     for info, avail in rows:
         print(f"{info.id:<{width}}  module {info.module:>{digits}}  {info.title}")
-        why = f"{avail.version}: {avail.reason}"
+        why = here(avail.version, avail.reason)
         if columns > len(indent) + 20:
             print(textwrap.fill(why, columns - 1, initial_indent=indent, subsequent_indent=indent))
         else:
             print(indent + why)
     print("\nRun one with `tutor lab run LAB` (add --help for its options).")
     return 0
+
+
+#: What each version of a lab does on this machine, in a learner's words.
+VERSIONS = {
+    "live": "captures the real packets as they cross this machine.",
+    "reconstructed": "records the bytes the lab's programs sent and received, and rebuilds "
+    "the packet headers around them (they are not captured).",
+    "namespaces": "builds a small network of real routers inside this machine (Linux "
+    "network namespaces) and captures the packets crossing it.",
+    "simulated": "computes the packets from a model of the network; nothing is sent.",
+}
+#: Said after a reason that names root: what root is, and how to run as it.
+ROOT = " (Root is the administrator account: `sudo tutor lab run LAB` runs a lab as root.)"
+
+
+def here(version: str, reason: str) -> str:
+    """What the lab does here, in words, then why only where it does less
+    than it could: when it runs in full, the reason is an internal note
+    ("Running as root with iproute2") the learner has no use for."""
+    said = f"Here: {version}, it {VERSIONS.get(version, 'runs.')}"
+    if version in ("live", "namespaces"):
+        return said
+    return f"{said} Why: {reason}" + (ROOT if "root" in reason else "")
 
 
 def add_lab_flags(parser: argparse.ArgumentParser) -> None:

@@ -107,11 +107,10 @@ class LabScreen(TraceScreen):
 
     def _intro(self) -> str:
         from labs.api import availability
+        from tutor.commands.lab import here  # the lab list's words for it
 
         avail = availability(self.lab)
-        return (
-            f"{self.lab.summary}\nPress r to run it. This machine: {avail.version} — {avail.reason}"
-        )
+        return f"{self.lab.summary}\nPress r to run it. {here(avail.version, avail.reason)}"
 
     def on_mount(self) -> None:
         self.fit()

@@ -33,6 +33,7 @@ class LabListScreen(Screen[None]):
 
     def on_mount(self) -> None:
         from labs.api import availability, specs
+        from tutor.commands.lab import here
 
         options = self.query_one("#labs", OptionList)
         for info in specs():
@@ -43,7 +44,7 @@ class LabListScreen(Screen[None]):
             label.add_column(ratio=1)
             label.add_row(info.id, f"module {info.module} · {info.title}")
             label.add_row("", info.summary)
-            label.add_row("", Text(f"here: {avail.version} — {avail.reason}", style="dim"))
+            label.add_row("", Text(here(avail.version, avail.reason), style="dim"))
             options.add_option(Option(label, id=info.id))
         options.highlighted = 0
         options.focus()

@@ -1,5 +1,5 @@
-"""The sections of the dns lab's recursive walk: the walk as a table,
-referrals and glue, the RD/RA/AA flags, the cached second answer and its
+"""The sections of the dns lab's recursive walk: the walk as a table, who
+is who by address (the ladder names hosts by address only), referrals and glue, the RD/RA/AA flags, the cached second answer and its
 TTL, DNS's TTL beside IP's, and where the lab differs from the Internet.
 Every number is read from this run's packets."""
 
@@ -15,7 +15,7 @@ def walk_sections(hops: tuple[Hop, ...], trace: Trace, res: DnsResult) -> tuple[
     stubs = [h for h in hops if h.stub]
     first, walked = stubs[0], any(not h.stub for h in hops)
     walk = during(hops, first)
-    made = [_missing(hops, trace), _table(hops)]
+    made = [_missing(hops, trace), _table(hops), _who(hops, res)]
     if walked:
         made += [_referral(walk), _flags(first, walk)]
     if len(stubs) > 1 and stubs[1].lookup.query.qname == first.lookup.query.qname:
@@ -41,8 +41,24 @@ def _table(hops: tuple[Hop, ...]) -> Section:
         rows.append(
             f"{packets}\t{who}\t{q.qtype} {q.qname}\t{back}\t{resp.bit(10)}\t{q.bit(8)}\t{resp.bit(7)}"
         )
-    return Section("The walk: who asked whom (dns.flags.authoritative, recdesired, recavail)",
-                   "\n".join(rows), kind="table")  # fmt: skip
+    return Section(
+        "The walk: who asked whom. AA: authoritative answer, RD: recursion desired, RA: "
+        "recursion available (dns.flags.authoritative, dns.flags.recdesired, dns.flags.recavail)",
+        "\n".join(rows),
+        kind="table",
+    )
+
+
+def _who(hops: tuple[Hop, ...], res: DnsResult) -> Section | None:
+    """The key to the ladder diagram, which names hosts by address only."""
+    seen = {a for h in hops for a in (h.lookup.query.src, h.lookup.query.dst)}
+    rows = ["Address\tWho it is"]
+    for address, role in res.roles:
+        if any(end.rpartition(":")[0] == address for end in seen):
+            rows.append(f"{address}\t{role}")
+    if len(rows) == 1:
+        return None
+    return Section("Who is who: the addresses in the ladder", "\n".join(rows), kind="table")
 
 
 def _missing(hops: tuple[Hop, ...], trace: Trace) -> Section | None:
@@ -183,10 +199,16 @@ def _differences() -> Section:
         "Where this lab differs from the Internet",
         "One server at each level (the real root has 13 names and over a thousand sites), "
         "on loopback addresses 127.53.N.x instead of the Internet. The priming question "
-        "(NS for the root) is what real resolvers do at start. DNSSEC checking is off: the "
-        "lab's zones are not signed, and the resolver's own questions carry the CD bit "
-        "(checking disabled, dns.flags.checkdisable) as Unbound's always do. QNAME minimisation is off here, so each server sees the "
-        "whole question, as in the lesson; Unbound turns it on by default (Unbound 1.17, "
-        "Debian 12) and then tells the root only 'example.' and the TLD only 'shop.example.', "
-        "for privacy (RFC 9156).",
+        "(NS for the root) is what real resolvers do at start.\n\n"
+        "DNSSEC, the DNS security extensions, adds signatures to records so that a resolver "
+        "can check an answer really comes from the zone's owner, unchanged (RFC 4033). It "
+        "is off here: the lab's zones are not signed. The resolver's own questions still "
+        "carry the CD bit (checking disabled, dns.flags.checkdisable), as Unbound's always "
+        "do: it asks the server not to check signatures on the resolver's behalf (RFC 4035, "
+        "section 3.2.2).\n\n"
+        "QNAME minimisation (RFC 9156) is a privacy measure: the resolver tells each server "
+        "only as much of the name as that server needs to send it on. It is off here, so "
+        "each server sees the whole question, as in the lesson; Unbound turns it on by "
+        "default (Unbound 1.17, Debian 12) and then tells the root only 'example.' and the "
+        "TLD only 'shop.example.'.",
     )

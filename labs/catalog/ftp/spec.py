@@ -8,7 +8,8 @@ SPEC = LabSpec(
     id="ftp",
     title="Fetch a file over FTP",
     module=8,
-    summary="Login, LIST and RETR over a control and separate data connections, in clear text.",
+    summary="Log in, list a folder and download a file, all readable by anyone on the path; "
+    "commands and files travel on separate connections (USER, PASS, LIST, RETR).",
     package=__package__ or "",
     target=Target("url", "ftp://[user@]HOST[:PORT][/PATH]"),
     options=(

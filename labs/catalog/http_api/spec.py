@@ -41,7 +41,8 @@ SPEC = LabSpec(
     id="http-api",
     title="Call an API",
     module=6,
-    summary="GET/POST/... with requests: status, headers, JSON, auth, 404, 429, redirects, ETag.",
+    summary="Calls to an API and what comes back: status codes, headers, JSON, credentials, "
+    "not found (404), too many requests (429), redirects, caching with ETag (GET, POST...).",
     package=__package__ or "",
     target=Target("url", "http(s)://HOST[:PORT]/PATH"),
     # The embedded API's ten calls are fixed; these describe a call to yours.

@@ -47,7 +47,8 @@ def story_steps(story: Story, packets: tuple[Packet, ...]) -> tuple[Step, ...]:
             "tcp-connect",
             "Open the connection",
             story.handshake,
-            f"{len(story.handshake)} packets open the connection: SYN (client ISN {syn.seq}), "
+            f"{len(story.handshake)} packets open the connection: SYN (the client's initial "
+            f"sequence number, its ISN: {syn.seq}), "
             f"SYN-ACK (server ISN {synack.seq}, ack {synack.ack}), ACK (ack {ack.ack}).",
         )
     ]
@@ -107,7 +108,8 @@ def story_facts(story: Story) -> tuple[Fact, ...]:
             "client ISN + 1"
             if synack.ack == syn.next_seq
             else f"client ISN + {(synack.ack - syn.seq) % MOD}",
-            f"The SYN-ACK acknowledges {synack.ack}; the client's ISN was {syn.seq}.",
+            f"The SYN-ACK acknowledges {synack.ack}; the client's initial sequence number "
+            f"(ISN) was {syn.seq}.",
             (syn.index, synack.index),
             "tcp.ack_raw",
             label="The SYN-ACK acknowledges",
@@ -181,7 +183,10 @@ def story_sections(
 def _handshake_table(story: Story) -> Section:
     syn, synack, ack = story.syn, story.synack, story.ack
     rows = [
-        (syn, f"Let's talk. My numbering starts at my ISN, {syn.seq}."),
+        (
+            syn,
+            f"Let's talk. My numbering starts at my initial sequence number (ISN), {syn.seq}.",
+        ),
         (synack, f"Yes. My ISN is {synack.seq}; {_plus_one(synack, syn, 'your')}."),
         (ack, f"Got it: {_plus_one(ack, synack, 'your')}. The connection is open."),
     ]
@@ -200,7 +205,8 @@ def _plus_one(ack: Segment, syn: Segment, whose: str) -> str:
 
 def _handshake_notes(story: Story, reconstructed: bool) -> Section:
     body = (
-        "Each side starts numbering its bytes at a random point, its ISN, so that a "
+        "Each side starts numbering its bytes at a random point, its initial sequence "
+        "number (ISN), so that a "
         "stray packet from an old connection cannot be mistaken for this one. An ack "
         "always names the next byte expected; a SYN counts as one byte, which is why "
         f"the SYN-ACK says {story.synack.ack} and not {story.syn.seq}. Wireshark shows "

@@ -8,7 +8,8 @@ SPEC = LabSpec(
     id="tcp-handshake",
     title="Open and close a TCP connection",
     module=4,
-    summary="SYN, SYN-ACK, ACK; one line of data; FIN; then a closed port answers RST.",
+    summary="How two programs open a connection, send a line each way and close it, and "
+    "what a port where nothing listens answers (the packets SYN, SYN-ACK, ACK, FIN, RST).",
     package=__package__ or "",
     target=Target("host-port", "HOST:PORT"),
 )

@@ -10,7 +10,8 @@ SPEC = LabSpec(
     id="traceroute",
     title="Trace the route through routers",
     module=3,
-    summary="TTL-limited probes through two real routers; each hop answers time-exceeded.",
+    summary="Find the two routers on the way to a server: each probe may cross one more "
+    "router than the last, and the router where it runs out says so (TTL, ICMP time exceeded).",
     package=__package__ or "",
     target=Target("none", "(none: the lab builds its own network)"),
     needs="netns",

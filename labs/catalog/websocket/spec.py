@@ -8,8 +8,9 @@ SPEC = LabSpec(
     id="websocket",
     title="WebSocket: a connection that stays open",
     module=6,
-    summary="The HTTP Upgrade (Sec-WebSocket-Key and Accept), text, binary, ping/pong and "
-    "close frames, client masking, and why a proxy's idle timeout kills a quiet socket.",
+    summary="A connection that stays open: it starts as an HTTP request (Upgrade, "
+    "Sec-WebSocket-Key and Accept), then text, binary, ping/pong and close messages, "
+    "client masking, and why a proxy's idle timeout kills a quiet socket.",
     package=__package__ or "",
     target=Target("url", "ws://HOST:PORT/PATH of a WebSocket echo server"),
     options=(
