@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from labs.model.trace import Packet, Trace, mask_secrets
+from tutor.timetext import CELL, took, took_cell
 
 #: The most arrows drawn; a long capture is cut (and says so).
 MAX_ARROWS = 400
 COLUMN = 30
+#: Cells before the first host's line: the arrow's time (`took_cell`) and a space.
+TIME = CELL + 1
 
 
 @dataclass(frozen=True)
@@ -114,14 +117,14 @@ def _fit(text: str, width: int) -> str:
 
 
 def fit_column(lad: Ladder, width: int, widest: int = 34, narrowest: int = 12) -> int:
-    """The column width that draws `lad` in `width` cells: the time (9
+    """The column width that draws `lad` in `width` cells: the time (TIME
     cells), a column per host but the last, and the last host's name (up to
     16 cells of it) after its line; never wider than `widest` nor narrower
     than `narrowest` (then the lines are longer than `width`)."""
     if len(lad.hosts) < 2:
         return widest
     last = min(len(lad.hosts[-1]), 16)
-    return max(narrowest, min(widest, (width - 9 - last) // (len(lad.hosts) - 1)))
+    return max(narrowest, min(widest, (width - TIME - last) // (len(lad.hosts) - 1)))
 
 
 def fit_line(line: str, width: int) -> str:
@@ -132,7 +135,7 @@ def fit_line(line: str, width: int) -> str:
 def text_lines(lad: Ladder, column: int = COLUMN) -> list[str]:
     """The header line, then one line per arrow (in `lad.arrows` order)."""
     head = "".join(_fit(h, column - 1).ljust(column) for h in lad.hosts).rstrip()
-    lines = ["         " + head]
+    lines = [" " * TIME + head]
     for arr in lad.arrows:
         row = [" "] * (column * (len(lad.hosts) - 1) + 1)
         for c in range(len(lad.hosts)):
@@ -152,14 +155,22 @@ def text_lines(lad: Ladder, column: int = COLUMN) -> list[str]:
             else:
                 line[0] = "<"
             row[a:b] = line
-        lines.append(f"{arr.time:8.3f} " + "".join(row).rstrip())
+        lines.append(f"{took_cell(arr.time)} " + "".join(row).rstrip())
     return lines
 
 
-def brief_lines(trace: Trace, limit: int, show_secrets: bool = False) -> list[str]:
-    """The ladder's first `limit` arrows, for the CLI's summary; says how to get all."""
+def brief_lines(
+    trace: Trace, limit: int, show_secrets: bool = False, width: int | None = None
+) -> list[str]:
+    """The ladder's first `limit` arrows, for the CLI's summary; says how to
+    get all. Given a `width` (the terminal's), narrower columns where COLUMN
+    would not fit it, and no line longer: a wrapped row breaks the ladder."""
     lad = ladder(trace, show_secrets, limit=limit)
-    lines = text_lines(lad)
+    if width is None:
+        lines = text_lines(lad)
+    else:
+        column = min(COLUMN, fit_column(lad, width))
+        lines = [fit_line(line, width) for line in text_lines(lad, column)]
     if lad.cut:
         lines.append(
             f"  ... {lad.cut} more packets: --diagram text (or mermaid, svg) draws them all."
@@ -169,7 +180,7 @@ def brief_lines(trace: Trace, limit: int, show_secrets: bool = False) -> list[st
 
 def render_text(trace: Trace, show_secrets: bool = False) -> str:
     lad = ladder(trace, show_secrets)
-    out = ["Ladder diagram (time in s from the first packet; one arrow per packet)"]
+    out = ["Ladder diagram (time after the first packet; one arrow per packet)"]
     out += text_lines(lad)
     if lad.cut:
         out.append(f"... and {lad.cut} more packets (cut at {MAX_ARROWS}).")
@@ -189,7 +200,7 @@ def render_mermaid(trace: Trace, show_secrets: bool = False) -> str:
     for arr in lad.arrows:
         lines.append(
             f"    H{arr.src}->>H{arr.dst}: {arr.index} {_mermaid_text(arr.label)} "
-            f"({arr.time * 1000:.1f} ms)"
+            f"({took(arr.time)})"
         )
     if lad.cut:
         lines.append(f"    Note over H0: {lad.cut} more packets not drawn")
@@ -216,7 +227,7 @@ def render_svg(trace: Trace, show_secrets: bool = False) -> str:
         out.append(f'<line x1="{x}" y1="32" x2="{x}" y2="{height - 10}" stroke="#999"/>')
     for n, arr in enumerate(lad.arrows):
         y = top + step * n
-        out.append(f'<text x="6" y="{y + 4}" fill="#666">{arr.time:.3f} s</text>')
+        out.append(f'<text x="6" y="{y + 4}" fill="#666">{took(arr.time)}</text>')
         x1, x2 = xs[arr.src], xs[arr.dst]
         if x1 == x2:
             out.append(f'<text x="{x1 + 6}" y="{y + 4}">{escape(arr.label)}</text>')

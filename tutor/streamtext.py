@@ -44,8 +44,11 @@ def conversations_text(found: tuple[Any, ...], follow: str = FOLLOW_FLAG) -> str
             "bytes",
             "B→A frames",
             "bytes",
-            "start",
-            "duration",
+            # In seconds with Wireshark's decimals, unlike `took` elsewhere:
+            # the columns read as Statistics › Conversations' Rel Start and
+            # Duration, to compare one with the other. The heading says the unit.
+            "start (s)",
+            "duration (s)",
         )
         table = [head] + [
             (
@@ -57,8 +60,8 @@ def conversations_text(found: tuple[Any, ...], follow: str = FOLLOW_FLAG) -> str
                 _size(c.bytes_ab),
                 str(c.frames_ba),
                 _size(c.bytes_ba),
-                f"{c.start:.6f} s",
-                f"{c.duration:.4f} s",
+                f"{c.start:.6f}",
+                f"{c.duration:.4f}",
             )
             for c in rows
         ]

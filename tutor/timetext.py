@@ -1,40 +1,33 @@
-"""Times as the CLI prints them: one formatter (`took`) for every duration
-on the command line, and the timing waterfall drawn with it.
+"""Times as the app prints them: one formatter (`took`) for every duration
+and every time since the first packet, and its fixed-width companion
+(`took_cell`) for a column of them (the waterfall's, the ladder's, the
+packet list's).
 
 Each time gets the unit that suits it, so a time never reads "0.0 ms" or
 "0.000 s" when it is not zero: µs below a millisecond, ms below ten seconds
-(so the times of one run compare at a glance), then seconds and minutes.
+(so the times of one run compare at a glance), then seconds and minutes
+(`labs.model.timewords`, where the drills' probes use it too). This module
+imports nothing of the app, so every renderer can use it.
 """
 
 from __future__ import annotations
 
-from labs.model.trace import Trace, mask_secrets
-from tutor import ladder
-from tutor.waterfall_text import BRIEF_ROWS, MAX_ROWS, folded
+from typing import TYPE_CHECKING
 
-#: Width of a waterfall bar: with the phase's name and time it fits 80 columns.
-BAR = 40
+from labs.model.timewords import took
+
+if TYPE_CHECKING:
+    from labs.model.trace import Trace
+
+#: Cells of a time in a column: every `took` under ten minutes fits ("9 min 59 s").
+CELL = 10
 
 
-def took(seconds: float) -> str:
-    """A duration or a time since the first packet: "0 µs", "<1 µs", "711 µs",
-    "2.8 ms", "613 ms", "2730 ms", "12.5 s", "2 min 5 s"."""
-    if seconds <= 0:
-        return "0 µs"
-    micro = seconds * 1_000_000
-    if micro < 0.5:
-        return "<1 µs"  # a nanosecond capture's gap: not zero, and not a whole µs
-    if round(micro) < 1000:
-        return f"{micro:.0f} µs"
-    milli = seconds * 1000
-    if round(milli, 1) < 100:
-        return f"{milli:.1f} ms"
-    if round(milli) < 10_000:
-        return f"{milli:.0f} ms"
-    if round(seconds, 1) < 60:
-        return f"{seconds:.1f} s"
-    whole = round(seconds)
-    return f"{whole // 60} min {whole % 60} s"
+def took_cell(seconds: float, width: int = CELL) -> str:
+    """`took(seconds)` right-aligned in `width` cells, for a column of times
+    ("    2.8 ms" over "    613 ms"): the same words as `took`, so a time in a
+    column reads as it does in a sentence. A longer time is not cut."""
+    return took(seconds).rjust(width)
 
 
 def span(trace: Trace) -> float:
@@ -43,61 +36,15 @@ def span(trace: Trace) -> float:
     return max(times) - min(times) if times else 0.0
 
 
-def _bar(start: float, end: float, total: float, width: int) -> str:
-    a = min(int(start / total * width), width - 1)
-    b = min(max(a + 1, round(end / total * width)), width)
-    return " " * a + "█" * (b - a) + " " * (width - b)
-
-
-def _cut(text: str, width: int | None) -> str:
-    if width is None or len(text) <= width:
-        return text
-    return text[: max(width - 1, 1)] + "…"
-
-
 def waterfall(
     trace: Trace, full: bool = True, show_secrets: bool = False, width: int | None = None
 ) -> list[tuple[str, list[str]]]:
-    """The CLI's timing part as (heading, lines): the waterfall (a heading
-    per exchange, cut to `width`; a bar and the time it took per phase, each
-    time in its own unit), its clock, then in full output the ladder diagram."""
-    out: list[tuple[str, list[str]]] = []
-    phases = folded(trace)
-    if phases:
-        total = max(ph.end for ph in phases)
-        secrets = [] if show_secrets else trace.secret_values()
-        limit = MAX_ROWS if full else BRIEF_ROWS
-        lines = _clock(trace.clock)
-        shown = -1
-        for ph in phases[:limit]:
-            if ph.exchange != shown:
-                shown = ph.exchange
-                lines.append(_cut(f"{ph.exchange + 1}. {mask_secrets(ph.label, secrets)}", width))
-            bar = _bar(ph.start, ph.end, total or 1e-9, BAR)
-            lines.append(f"   {ph.name:<9}|{bar}|{took(ph.end - ph.start):>9}")
-        if len(phases) > limit:
-            lines.append(f"   ... and {len(phases) - limit} more phases (--full shows them all).")
-        # Timed from the packets, unlike the header's "the whole run took"
-        # (which counts starting the lab's servers too): the header says so.
-        head = f"Timing waterfall (0 to {took(total)} after the first packet)"
-        out.append((head, lines))
-    if trace.packets and full:
-        out.append(("Ladder diagram (time in s; one arrow per packet)",
-                    ladder.brief_lines(trace, ladder.MAX_ARROWS, show_secrets)))  # fmt: skip
-    return out
+    """The CLI's timing part as (heading, lines): `waterfall_text.timing_blocks`."""
+    # Imported here, not above: the waterfall and the ladder draw their
+    # times with `took`, so they import this module.
+    from tutor.waterfall_text import timing_blocks
+
+    return timing_blocks(trace, full, show_secrets, width)
 
 
-def _clock(clock: str, width: int = 78) -> list[str]:
-    """The clock's note, wrapped to fit 80 columns like the bars."""
-    lines: list[str] = []
-    line = "Clock:"
-    for word in clock.split():
-        if len(line) + 3 + len(word) > width:
-            lines.append("  " + line)
-            line = word
-        else:
-            line = f"{line} {word}"
-    return [*lines, "  " + line] if clock else []
-
-
-__all__ = ["span", "took", "waterfall"]
+__all__ = ["CELL", "span", "took", "took_cell", "waterfall"]

@@ -1,7 +1,8 @@
-"""The timing waterfall of a trace as text bars (the CLI, and the TUI's
-waterfall pane): one row per phase, grouped by exchange, bars on a common
-time axis. It draws `Trace.waterfall` as the lab measured it; it never
-times anything itself."""
+"""The timing waterfall of a trace as text bars (the CLI, the TUI's
+waterfall pane and the drills' reports): one row per phase, grouped by
+exchange, bars on a common time axis, each time written by `took` as
+everywhere else. It draws `Trace.waterfall` as the lab measured it; it
+never times anything itself."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import replace
 
 from labs.model.trace import Phase, Trace, mask_secrets
 from tutor import ladder
-from tutor.durations import in_unit
+from tutor.timetext import took, took_cell
 
 #: Phases shown at most; a busy capture's waterfall is cut (and says so).
 MAX_ROWS = 120
@@ -20,12 +21,6 @@ WIDTH = 78
 
 def _span(phases: list[Phase] | tuple[Phase, ...]) -> float:
     return max(p.end for p in phases) if phases else 0.0
-
-
-def _unit(phases: list[Phase] | tuple[Phase, ...]) -> str:
-    """One unit for the whole waterfall (its heading and every row), chosen
-    by how long it lasts: milliseconds up to a second, then seconds."""
-    return "s" if _span(phases) >= 1 else "ms"
 
 
 def _cut(text: str, width: int | None) -> str:
@@ -90,13 +85,12 @@ def rows(
     label_width: int | None = None,
 ) -> list[str]:
     """The waterfall's lines: a heading per exchange (cut to `label_width`),
-    then a bar per phase, every time in the unit of the whole waterfall."""
+    then a bar per phase and the time it took, right-aligned."""
     phases = folded(trace)
     if not phases:
         return []
     secrets = [] if show_secrets else trace.secret_values()
     span = _span(phases) or 1e-9
-    unit = _unit(trace.waterfall)
     out: list[str] = []
     shown = -1
     for ph in phases[:limit]:
@@ -104,8 +98,7 @@ def rows(
             shown = ph.exchange
             label = f"{ph.exchange + 1}. {mask_secrets(ph.label, secrets)}"
             out.append(_cut(label, label_width))
-        took = in_unit(ph.end - ph.start, unit, *((9, 1) if unit == "ms" else (10, 3)))
-        out.append(f"   {ph.name:<9}|{_bar(ph, span, width)}|{took}")
+        out.append(f"   {ph.name:<9}|{_bar(ph, span, width)}|{took_cell(ph.end - ph.start)}")
     if len(phases) > limit:
         out.append(f"   ... and {len(phases) - limit} more phases (--full shows them all).")
     return out
@@ -127,8 +120,9 @@ def block(
     lines = rows(trace, show_secrets=show_secrets, limit=limit, label_width=width)
     if not lines:
         return []
-    total = in_unit(_span(trace.waterfall), _unit(trace.waterfall))
-    head = [f"Timing waterfall (0 to {total} from the first packet)"]
+    # Timed from the packets, unlike the CLI header's "the whole run took"
+    # (which counts starting the lab's servers too): the heading says so.
+    head = [f"Timing waterfall (0 to {took(_span(trace.waterfall))} after the first packet)"]
     if trace.clock:
         head += _wrapped(f"Clock: {trace.clock}", "  ", WIDTH)
     return head + lines
@@ -165,8 +159,8 @@ def timing_blocks(
     # The summary must fit one screen: the ladder comes with --full (and on
     # its own with --diagram text).
     if trace.packets and full:
-        out.append(("Ladder diagram (time in s; one arrow per packet)",
-                    ladder.brief_lines(trace, ladder.MAX_ARROWS, show_secrets)))  # fmt: skip
+        out.append(("Ladder diagram (time after the first packet; one arrow per packet)",
+                    ladder.brief_lines(trace, ladder.MAX_ARROWS, show_secrets, width)))  # fmt: skip
     return out
 
 

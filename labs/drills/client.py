@@ -13,6 +13,8 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from labs.model.timewords import took as words_for
+
 DNS_TIMEOUT = 3.0
 CONNECT_TIMEOUT = 2.0
 READ_TIMEOUT = 3.0
@@ -39,7 +41,7 @@ def resolve(name: str, server: str) -> dict[str, Any]:
     reply = DNSRecord.parse(raw)
     rcode = RCODE.get(reply.header.rcode)
     answers = [(str(rr.rdata), rr.ttl) for rr in reply.rr if rr.rtype == QTYPE.A]
-    details = [["server", server], ["rcode", str(rcode)], ["time", f"{took * 1000:.0f} ms"]]
+    details = [["server", server], ["rcode", str(rcode)], ["time", words_for(took)]]
     details += [["answer", f"{a} (TTL {ttl} s)"] for a, ttl in answers]
     if reply.header.rcode == 3:
         words = f"{server} says {name} does not exist (NXDOMAIN): there is no such name."
@@ -51,7 +53,7 @@ def resolve(name: str, server: str) -> dict[str, Any]:
                 "dns": took}  # fmt: skip
     address, ttl = answers[0]
     words = (
-        f"{name} is {address}, says {server}, after {took * 1000:.0f} ms; it may be kept "
+        f"{name} is {address}, says {server}, after {words_for(took)}; it may be kept "
         f"(cached) for {ttl} more seconds."
     )
     return {"outcome": "answer", "words": words, "details": details, "address": address,

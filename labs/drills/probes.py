@@ -12,6 +12,7 @@ from labs.core.base import RawPacket
 from labs.drills.spec import ProbeResult
 from labs.drills.world import CLIENT, IFACE_NAMES
 from labs.model.errors import BadInput
+from labs.model.timewords import took as words_for
 from labs.model.trace import Trace
 
 KINDS = ("resolve", "connect", "fetch", "trace")
@@ -128,7 +129,7 @@ def result(
 ) -> ProbeResult:
     arg = {"resolve": "name", "trace": "host", "fetch": "url"}.get(args["kind"])
     shown = args[arg] if arg else f"{args['host']}:{args['port']}"
-    timings = [(k, f"{v * 1000:.0f} ms") for k, v in (got.get("timings") or {}).items()]
+    timings = [(k, words_for(v)) for k, v in (got.get("timings") or {}).items()]
     details = tuple((str(a), str(b)) for a, b in got.get("details", ())) + tuple(timings)
     words = got.get("words", "")
     if sim:

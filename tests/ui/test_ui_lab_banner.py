@@ -57,7 +57,9 @@ async def test_the_banner_after_a_run_fits_and_points_to_the_full_note(app, size
         rows = shown(banner)
         assert len(rows) == 2, rows
         assert rows[0].startswith("tcp-handshake → 127.0.0.1:43395")
-        assert "3.60 s" in rows[0], rows  # not wrapped off to a row the banner lacks
+        # As `took` says it everywhere ("3.60 s" was the banner's own spelling),
+        # and not wrapped off to a row the banner lacks.
+        assert "22 packets in 3600 ms" in rows[0], rows
         # In a learner's words: the interface said, no library named.
         assert rows[1].startswith("Captured live on the loopback interface (lo)"), rows
         assert "scapy" not in " ".join(rows)

@@ -206,12 +206,13 @@ def run_probe(args: argparse.Namespace) -> int:
         print()
         print_trace(result.trace, sys.stdout, full=True)
         return 0
+    from tutor.timetext import took_cell
     from tutor.waterfall_text import block
 
     print(f"\nPackets ({len(result.trace.packets)}; `capture -- {kind} ...` explains each):")
     for p in result.trace.packets[:20]:
         print(
-            f"  {p.index + 1:>3} {p.time:8.3f}s  {p.interface[:22]:<22} {p.src} → {p.dst}  {p.summary}"
+            f"  {p.index + 1:>3} {took_cell(p.time)}  {p.interface[:22]:<22} {p.src} → {p.dst}  {p.summary}"
         )
     lines = block(result.trace)
     if lines:
@@ -257,10 +258,12 @@ def run_answer(args: argparse.Namespace) -> int:
         part = getattr(grade, name)
         verdict = "right" if part.right else f"wrong (the answer: {part.correct})"
         print(f"{name:<6} {part.given}: {verdict}")
+    from tutor.timetext import took
+
     print("\nAll three right." if grade.correct else "\nNot quite.")
     print(f"\n{grade.explanation}")
     print(
-        f"\nTime {grade.seconds:.0f} s, hints {grade.hints_used}. `tutor drill report` writes it up."
+        f"\nTime {took(grade.seconds)}, hints {grade.hints_used}. `tutor drill report` writes it up."
     )
     return 0
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from labs.model.trace import Packet, Trace
+from tutor.timetext import took
 
 
 def _code(value: str) -> str:
@@ -70,7 +71,7 @@ def markdown(rep: Any) -> str:
         if grade.note:
             lines += ["", f"My note: {grade.note}"]
         lines += ["", grade.explanation, "",
-                  f"Time: {grade.seconds:.0f} s; hints used: {grade.hints_used}.", ""]  # fmt: skip
+                  f"Time: {took(grade.seconds)}; hints used: {grade.hints_used}.", ""]  # fmt: skip
         ev, found = grade.found.evidence, grade.found
         lines += ["## The evidence", "",
                   f"Display filter: `{ev.filter}`; field `{ev.field}` = `{ev.value}`: {ev.says}.", ""]  # fmt: skip

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.widgets import Markdown, Static
 
 from labs.model.trace import mask_secrets, secret_parts
+from tutor.timetext import took
 from tutor.tracetext import field_value
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def capture_banner(trace: Trace) -> tuple[str, str]:
     text, kind = BANNERS.get(trace.capture, (trace.capture, "warn"))
     where = (
         f"{trace.lab} → {trace.target}{SEP}{len(trace.packets)} packets in "
-        f"{trace.duration:.2f} s{SEP}#0 here is Wireshark's No. 1"
+        f"{took(trace.duration)}{SEP}#0 here is Wireshark's No. 1"
     )
     if trace.capture_note:
         # Each lab's own note names the kind and says what it means for this run.
@@ -168,9 +169,7 @@ def meaning_blocks(trace: Trace, show_secrets: bool) -> list[tuple[str, str]]:
     if trace.steps:
         parts.append("## Steps")
         for step in trace.steps[:MEANING_STEPS]:
-            parts.append(
-                f"- **{step.title or step.name}** ({step.start * 1000:.1f} ms): {step.explain}"
-            )
+            parts.append(f"- **{step.title or step.name}** ({took(step.start)}): {step.explain}")
         if len(trace.steps) > MEANING_STEPS:
             more = len(trace.steps) - MEANING_STEPS
             parts.append(f"… and {more} more steps: the steps pane beside the packets lists all.")

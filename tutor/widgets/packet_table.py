@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from labs.model.trace import MASK
+from tutor.timetext import took
 
 if TYPE_CHECKING:
     from labs.model.trace import Packet
@@ -89,7 +90,7 @@ class PacketTable(DataTable[object]):
             if p.conversation and p.origin == "wire":
                 summary = Text.assemble((f"[{p.conversation}] ", "dim"), summary)
             summary.overflow = "ellipsis"  # cut to leave the addresses whole: say so
-            when = f"{p.time * 1000:.1f} ms"
+            when = Text(took(p.time), justify="right")  # ends aligned: "711 µs" over "2.8 ms"
             cells: tuple[str | Text, ...]
             if narrow:
                 # Cut only when even the short form cannot fit: with "…", never a silent port.
@@ -138,7 +139,7 @@ class PacketTable(DataTable[object]):
         """The cells of "#" and "Time", and of the padding of "What happened"."""
         pad = 2 * self.cell_padding
         index = max(len(str(p.index)) for p in packets)
-        when = max(len(f"{p.time * 1000:.1f} ms") for p in packets)
+        when = max(len(took(p.time)) for p in packets)
         return (max(index, 1) + pad) + (max(when, 4) + pad) + pad
 
     def least_width(self, packets: tuple[Packet, ...], narrow: bool) -> int:

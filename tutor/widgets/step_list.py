@@ -15,6 +15,8 @@ from textual.reactive import reactive
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from tutor.timetext import took
+
 if TYPE_CHECKING:
     from textual.geometry import Size
 
@@ -25,7 +27,7 @@ def step_prompt(step: Step) -> Text:
     """A step's two rows: its name (bold) and start, then its title."""
     return Text.assemble(
         (step.name, "bold"),
-        (f"  {step.start * 1000:.1f} ms", "dim"),
+        (f"  {took(step.start)}", "dim"),
         "\n ",
         step.title or step.explain,
     )
