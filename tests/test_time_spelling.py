@@ -97,10 +97,10 @@ def test_the_steps_and_the_banner_say_times_as_took():
     for step in trace.steps:
         assert f"**{step.title}** ({took(step.start)}):" in meaning, step
     head, _ = capture_banner(trace)
-    assert f"{len(trace.packets)} packets in 2.8 ms" in head.splitlines()[0], head
+    assert f"{len(trace.packets)} packets over 2.8 ms" in head.splitlines()[0], head
     assert "0.00 s" not in head
-    zero = replace(trace, duration=0.0)
-    assert "packets in 0 µs" in capture_banner(zero)[0]
+    one = replace(trace, packets=trace.packets[:1])
+    assert "1 packet over 0 µs" in capture_banner(one)[0]
 
 
 def test_the_conversations_table_keeps_wiresharks_seconds_and_says_so():

@@ -30,6 +30,11 @@ def took_cell(seconds: float, width: int = CELL) -> str:
     return took(seconds).rjust(width)
 
 
+def packets(n: int) -> str:
+    """ "1 packet", "22 packets": the count a time goes with."""
+    return f"{n} packet{'s' if n != 1 else ''}"
+
+
 def span(trace: Trace) -> float:
     """Seconds from the first packet to the last."""
     times = [p.time for p in trace.packets]
@@ -47,4 +52,4 @@ def waterfall(
     return timing_blocks(trace, full, show_secrets, width)
 
 
-__all__ = ["CELL", "span", "took", "took_cell", "waterfall"]
+__all__ = ["CELL", "packets", "span", "took", "took_cell", "waterfall"]

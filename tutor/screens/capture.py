@@ -24,7 +24,7 @@ from textual.worker import get_current_worker
 from tutor.screens.base import Dialog
 from tutor.screens.trace_screen import MORE_KEYS, PANE_KEYS, TraceScreen
 from tutor.screens.trace_view import SEP, OneRowEach, capture_banner
-from tutor.timetext import took
+from tutor.timetext import packets, took
 from tutor.widgets.packet_table import PacketTable
 from tutor.widgets.packet_view import PacketView
 
@@ -70,7 +70,7 @@ def file_banner(trace: Trace, name: str) -> OneRowEach:
     text, _kind = capture_banner(trace)
     note = text.split("\n", 1)[1]
     head = (
-        f"{name}{SEP}{len(trace.packets)} packets over {took(trace.duration)}"
+        f"{name}{SEP}{packets(len(trace.packets))} over {took(trace.duration)}"
         f"{SEP}#0 here is Wireshark's No. 1"
     )
     return OneRowEach((head, note))

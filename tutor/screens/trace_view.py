@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.widgets import Markdown, Static
 
 from labs.model.trace import mask_secrets, secret_parts
-from tutor.timetext import took
+from tutor.timetext import packets, span, took
 from tutor.tracetext import field_value
 
 if TYPE_CHECKING:
@@ -68,8 +68,8 @@ def capture_banner(trace: Trace) -> tuple[str, str]:
     how the packets were obtained."""
     text, kind = BANNERS.get(trace.capture, (trace.capture, "warn"))
     where = (
-        f"{trace.lab} → {trace.target}{SEP}{len(trace.packets)} packets in "
-        f"{took(trace.duration)}{SEP}#0 here is Wireshark's No. 1"
+        f"{trace.lab} → {trace.target}{SEP}{packets(len(trace.packets))} over "
+        f"{took(span(trace))}{SEP}#0 here is Wireshark's No. 1"
     )
     if trace.capture_note:
         # Each lab's own note names the kind and says what it means for this run.
