@@ -11,7 +11,8 @@ from pathlib import Path
 
 from labs.model.trace import Trace, loads
 from tutor import ladder, waterfall_text
-from tutor.timetext import took, took_cell, waterfall
+from tutor.timetext import took, took_cell
+from tutor.waterfall_text import timing_blocks
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 #: A number with decimals and no unit, or a unit-less "0.000": the old columns.
@@ -72,7 +73,7 @@ def test_each_waterfall_row_ends_with_its_time_as_took():
 
 def test_the_cli_and_the_timing_pane_draw_one_waterfall():
     trace = tls()
-    (head, lines), (ladder_head, _) = waterfall(trace, full=True)
+    (head, lines), (ladder_head, _) = timing_blocks(trace, full=True)
     assert [head, *lines] == waterfall_text.block(trace)
     assert "in s" not in ladder_head
 

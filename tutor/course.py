@@ -167,3 +167,10 @@ class Course:
 
     def lessons_using(self, term_id: str) -> tuple[Lesson, ...]:
         return tuple(x for x in self.lessons if term_id in x.terms)
+
+    def place(self, lesson: Lesson) -> str:
+        """ "module 6, lesson 1": where a lesson sits, as the outline numbers it."""
+        module = next((m for m in self.modules if m.number == lesson.module), None)
+        if module is None or lesson not in module.lessons:
+            return f"module {lesson.module}"
+        return f"module {lesson.module}, lesson {module.lessons.index(lesson) + 1}"

@@ -41,15 +41,4 @@ def span(trace: Trace) -> float:
     return max(times) - min(times) if times else 0.0
 
 
-def waterfall(
-    trace: Trace, full: bool = True, show_secrets: bool = False, width: int | None = None
-) -> list[tuple[str, list[str]]]:
-    """The CLI's timing part as (heading, lines): `waterfall_text.timing_blocks`."""
-    # Imported here, not above: the waterfall and the ladder draw their
-    # times with `took`, so they import this module.
-    from tutor.waterfall_text import timing_blocks
-
-    return timing_blocks(trace, full, show_secrets, width)
-
-
-__all__ = ["CELL", "packets", "span", "took", "took_cell", "waterfall"]
+__all__ = ["CELL", "packets", "span", "took", "took_cell"]

@@ -17,7 +17,8 @@ from labs.model.trace import MASK, Field, Packet, Section, Trace, mask_secrets, 
 from tutor.durations import when
 from tutor.steptext import packets_said, step_lines
 from tutor.texttable import table
-from tutor.timetext import span, took, waterfall
+from tutor.timetext import span, took
+from tutor.waterfall_text import timing_blocks
 
 #: The one formatter of a duration on the command line (`tutor.timetext.took`).
 duration = took
@@ -259,7 +260,7 @@ def lines_of(
     if first is not None:
         lines += section(first, width)
     lines += facts(trace, width, brief=not full)
-    for title, block in waterfall(trace, full, show_secrets, width):
+    for title, block in timing_blocks(trace, full, show_secrets, width):
         lines += ["", Heading(title), *block]
     if filtered:
         n = len(trace.packets)

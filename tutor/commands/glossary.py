@@ -9,7 +9,7 @@ import textwrap
 from dataclasses import asdict
 
 from tutor.commands import fail
-from tutor.content import Course, Lesson, Term
+from tutor.content import Course, Term
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,14 +40,6 @@ def term_json(term: Term) -> dict[str, object]:
     return data
 
 
-def where(course: Course, lesson: Lesson) -> str:
-    """ "module 6, lesson 1": where a lesson sits, as the outline numbers it."""
-    module = next((m for m in course.modules if m.number == lesson.module), None)
-    if module is None or lesson not in module.lessons:
-        return f"module {lesson.module}"
-    return f"module {lesson.module}, lesson {module.lessons.index(lesson) + 1}"
-
-
 def entry(course: Course, term: Term) -> str:
     out = [term.term]
     if term.aliases:
@@ -60,7 +52,7 @@ def entry(course: Course, term: Term) -> str:
     lessons = course.lessons_using(term.id)
     if lessons:
         out.append("Lessons that use it:")
-        out += [f"  {where(course, x)}: {x.title} (tutor show {x.id})" for x in lessons]
+        out += [f"  {course.place(x)}: {x.title} (tutor show {x.id})" for x in lessons]
     if term.fields:
         out.append(f"In the labs (Wireshark fields): {', '.join(term.fields)}")
     return "\n".join(out)

@@ -78,9 +78,7 @@ def entry_markup(course: Course, term: Term) -> str:
     lessons = course.lessons_using(term.id)
     if lessons:
         lines += ["", "[b]Lessons that use it[/b]"]
-        from tutor.commands.glossary import where  # "module 2, lesson 5", as the CLI says it
-
-        lines += [f"  • {where(course, x)}: {escape(x.title)}" for x in lessons]
+        lines += [f"  • {course.place(x)}: {escape(x.title)}" for x in lessons]
     if term.fields:
         lines += ["", "[b]Where a lab shows it[/b] [dim](Wireshark field names)[/dim]"]
         lines.append("  " + ", ".join(escape(f) for f in term.fields))
