@@ -3,6 +3,8 @@ sections, facts, and secrets masked wherever they appear."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from labs.model.trace import Fact, Field, Layer, Packet, Section, Step, Trace
 from tutor.tracetext import MASK, duration, render
 
@@ -81,7 +83,7 @@ def test_header_steps_packets_sections_facts():
 def test_secrets_masked_in_fields_and_sentences():
     out = render(_trace())
     assert "abc123" not in out
-    assert f"Authorization = Bearer {MASK}" in out and f"with Bearer {MASK}." in out
+    assert f"http.authorization = Bearer {MASK}" in out and f"with Bearer {MASK}." in out
     shown = render(_trace(), show_secrets=True)
     assert "Bearer abc123" in shown and "--show-secrets" not in shown
 
@@ -222,3 +224,13 @@ def test_colour_on_a_terminal_only(monkeypatch):
     print_trace(_trace(), plain, full=False)
     # NO_COLOR takes the colour away (bold stays, as no-color.org allows).
     assert "\x1b[1;36m" not in plain.getvalue() and "36m" not in plain.getvalue()
+
+
+def test_a_secret_key_field_is_listed_once():
+    """FTP's PASS line read "ftp.request.arg = •••• · Request arg = ••••"."""
+    from labs.api import explain_file
+
+    path = Path(__file__).parent / "data" / "programs" / "ftp.pcapng"
+    out = render(explain_file(path))
+    line = next(x for x in out.splitlines() if "ftp.request.arg = " in x)
+    assert "Request arg = " not in out, line

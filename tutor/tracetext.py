@@ -175,11 +175,12 @@ def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool, width: int = W
         for name in KEY_FIELDS
         if name in by_filter
     ]
+    # Each secret too (that it is there is the lesson), unless a key field said it.
     keys += [
-        f"{f.name} = {mask_value(f.name, f.value) if not show_secrets else f.value}"
+        f"{f.filter or f.name} = {mask_value(f.name, f.value) if not show_secrets else f.value}"
         for layer in p.layers
         for f in layer.fields
-        if f.secret
+        if f.secret and f.filter not in KEY_FIELDS
     ]
     if keys:
         lines.append(_wrap(" · ".join(keys), "      ", width))
