@@ -88,6 +88,8 @@ class FilterBar(Horizontal):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.suggester = FieldSuggester()
         self.trace: Trace | None = None
+        #: what the list shows since the last filter that could be applied
+        self.shown = ""
 
     def compose(self) -> ComposeResult:
         yield FittedInput(
@@ -125,6 +127,7 @@ class FilterBar(Horizontal):
             status.update("")
             return
         if not text.strip():
+            self.shown = f"all {len(self.trace.packets)} packets"
             status.update(Text(f"{len(self.trace.packets)} packets"))
             self.post_message(self.Applied(None))
             return
@@ -133,15 +136,13 @@ class FilterBar(Horizontal):
         try:
             flt = compile_filter(text)
         except BadInput as err:
-            status.add_class("error")
-            status.update(Text(err.message.split(": ", 1)[-1]))
+            self._refused(err.message.split(": ", 1)[-1])
             return
         typo = filter_typo(flt, self.trace)
         if typo is not None:
             # Refused as the CLI's --filter refuses it (and Wireshark an unknown
             # name): an error, the last good list kept, not "0 of 22".
-            status.add_class("error")
-            status.update(Text(typo_text(*typo)))
+            self._refused(typo_text(*typo))
             return
         chosen = tuple(p for p in self.trace.packets if flt.matches(p))
         said = f"{len(chosen)} of {len(self.trace.packets)}"
@@ -149,4 +150,14 @@ class FilterBar(Horizontal):
         if missing:
             said += f" · no packet has {', '.join(missing)}"
         status.update(Text(said))
+        self.shown = f"{len(chosen)} of {len(self.trace.packets)}, for {text.strip()}"
         self.post_message(self.Applied(chosen))
+
+    def _refused(self, why: str) -> None:
+        """`why` the filter cannot be applied, and what the list still shows
+        (the packets of the last filter that could be, often a shorter one
+        typed on the way: say which)."""
+        status = self.query_one("#filter-status", Static)
+        status.add_class("error")
+        still = f" · the list still shows {self.shown}" if self.shown else ""
+        status.update(Text(why + still))
