@@ -34,7 +34,7 @@ def test_text_explains_each_packet_and_masks_the_token():
     assert "HTTP GET /orders?page=1" in out and "HTTP 201 Created" in out
     assert "your computer (127.0.0.1:" in out
     assert "s3cr3t-token" not in out and "k-123" not in out
-    assert "Authorization = Bearer ••••" in out and "--show-secrets" in out
+    assert "http.authorization = Bearer ••••" in " ".join(out.split()) and "--show-secrets" in out
 
 
 def test_show_secrets_reveals_them():
