@@ -98,7 +98,18 @@ FIELDS = {
 NAMES = list(dict.fromkeys([*COMPARED, *" ".join(FIELDS.values()).split()]))
 
 #: Differences that remain, per capture and mode: {(packet index, field), ...}.
-KNOWN: dict[str, set[tuple[int, str]]] = {}
+KNOWN: dict[str, set[tuple[int, str]]] = {
+    # tutor puts a retransmission on timeout that fills a gap in place, as tshark
+    # does with tcp.reassemble_out_of_order on (tests/test_tcp_resent.py); tshark
+    # 4.0 by default drops it, so never completes the response tutor reads in #69.
+    "lossy-http reassembled": {
+        (69, name)
+        for name in (
+            "http.response.version http.response.code http.response.phrase "
+            "http.content_type http.content_length tcp.segment.count tcp.reassembled.length"
+        ).split()
+    },
+}
 
 
 #: Packets tutor shows only as data where tshark decodes them, per capture.

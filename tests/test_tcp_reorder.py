@@ -74,15 +74,18 @@ def test_a_fast_retransmission_fills_the_gap_and_completes_the_message() -> None
     assert "early" not in stream.state and "held" not in stream.state
 
 
-def test_a_retransmission_on_timeout_is_not_put_in_place() -> None:
-    """As tshark 4.0: only a fast retransmission joins the reassembly."""
+def test_a_retransmission_on_timeout_fills_a_gap_but_is_else_a_copy() -> None:
+    """As tshark with tcp.reassemble_out_of_order on: resent bytes that the
+    segments kept after a gap wait for complete the message; a copy of bytes
+    read already is only a copy."""
     stream = Stream()
     msg = HEAD + BODY
     _send(stream, 0, msg[:40])
     _send(stream, 55, msg[55:], "lost_segment")
-    resent = _send(stream, 40, msg[40:55], "retransmission")
-    assert [layer.name for layer in resent] == ["TCP payload"]
-    assert "held" in stream.state  # still waiting: never read
+    done = _send(stream, 40, msg[40:55], "retransmission")
+    assert [layer.name for layer in done] == ["HTTP", "Data"]
+    again = _send(stream, 40, msg[40:55], "retransmission")
+    assert [layer.name for layer in again] == ["TCP payload"]
 
 
 def test_only_the_new_bytes_of_an_overlap_are_read() -> None:

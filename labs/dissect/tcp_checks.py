@@ -44,6 +44,8 @@ class Side:
     #: by sequence number: when this side last sent data starting there,
     #: and the wait before that copy (to tell a timer backing off)
     sent: dict[int, tuple[float, float | None]] = field(default_factory=dict)
+    #: when this side last sent an ACK number other than the one before
+    ackmoved_time: float = 0.0
 
 
 @dataclass(slots=True)  # not frozen: one per TCP packet, and a frozen __init__ costs ~5x
@@ -172,6 +174,14 @@ def _after_checks(
             # covered since: its sequence number, + 1 for an answer to it.
             extra["unanswered"] = seq
         last = fwd.sent.get(seq)
+        sent = last[0] if last is not None else fwd.nextseq_time
+        if seglen and rev.lastack_time > sent and not gt(rev.lastack, seq):
+            # The receiver's latest ACK came after the copy before (or, that copy
+            # not captured, after the newest data) and still asks for these
+            # bytes: the waits since it, and since the last ACK that moved (which
+            # restarts the sender's timer, RFC 6298 5.3), tell ACKs from a timer.
+            extra["quiet"] = round(t - rev.lastack_time, 6)
+            extra["moved"] = round(t - rev.ackmoved_time, 6)
         if last is not None:
             extra["since_last"] = t - last[0]
             if last[1]:
@@ -200,6 +210,8 @@ def remember(fwd: Side, rev: Side, s: Segment, flags: list[str]) -> None:
     if (s.seq == fwd.maxseqtobeacked or not fwd.maxseqtobeacked) and not probe:
         fwd.maxseqtobeacked = fwd.nextseq
     fwd.window = s.window
+    if s.ack != fwd.lastack:
+        fwd.ackmoved_time = s.time
     fwd.lastack = s.ack
     fwd.lastack_time = s.time
     fwd.last_flags = frozenset(flags)

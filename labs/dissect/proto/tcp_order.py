@@ -11,9 +11,10 @@ the message names every segment it came from. A segment beyond the held
 message after a gap, or one with no message held, is read as it is and the
 module says the gap out loud. Bytes already read
 are not read twice; only the new bytes of a fast retransmission that
-overlaps what came before are. Like Wireshark 4.0 (`tcp.no_subdissector_on_error`,
-`tcp.reassemble_out_of_order` off), a retransmission on timeout and a segment
-TCP analysis calls out of order are not put in place.
+overlaps what came before are. A retransmission on timeout is put in place
+only when it brings bytes that kept segments wait for, as Wireshark does with
+`tcp.reassemble_out_of_order` on (by default Wireshark 4.0 drops it, and the
+kept bytes are never read); a segment TCP analysis calls out of order is not.
 
 `by_length` does the same for messages whose header gives their length
 (TLS records), message by message, as Wireshark keeps each one's bytes.
@@ -62,9 +63,7 @@ def dissect(
         if _RESENT.intersection(flags):
             return [resent_layer(payload, offset)]
         return read(payload, offset, stream, flags, None)
-    if "retransmission" in flags:
-        # Wireshark hands neither a retransmission on timeout nor bytes out of
-        # order to its reassembly (only a fast retransmission): neither does tutor.
+    if "retransmission" in flags and not _fills(st, seq, n, nxt):
         return [resent_layer(payload, offset)]
     if "out_of_order" in flags:
         return read(payload, offset, stream, flags, None)
@@ -99,6 +98,13 @@ def dissect(
     if not pulled:
         return read(data, at, stream, clean, None)
     return [_clamp(layer, at, at + own) for layer in read(data, at, stream, clean, at + own)]
+
+
+def _fills(st: dict[str, Any], seq: int, n: int, nxt: int) -> bool:
+    """Whether a segment brings the missing bytes that segments kept after a
+    gap wait for: put in place then, as Wireshark does with
+    `tcp.reassemble_out_of_order` on (else the kept bytes are never read)."""
+    return bool(st.get("early")) and ahead(seq, nxt) <= 0 < ahead((seq + n) % _MOD, nxt)
 
 
 def _keep(st: dict[str, Any], seq: int, payload: bytes, offset: int, gap: int, proto: str) -> Layer:
