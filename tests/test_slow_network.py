@@ -313,7 +313,8 @@ def test_live_trace_json_round_trips(tmp_path):
 #: The fields the lab's explanation reads, compared with tshark on every packet.
 READ = (
     "ip.len ip.id ip.flags ip.ttl ip.proto ip.src ip.dst tcp.srcport tcp.dstport tcp.seq_raw "
-    "tcp.ack_raw tcp.flags tcp.len tcp.window_size_value tcp.options.mss_val udp.srcport "
+    "tcp.ack_raw tcp.flags tcp.len tcp.window_size_value tcp.window_size "
+    "tcp.window_size_scalefactor tcp.options.mss_val udp.srcport "
     "udp.dstport dns.id dns.qry.name dns.a icmp.type icmp.code icmp.mtu tls.handshake.type "
     "tls.handshake.extensions_server_name arp.opcode "
     "icmpv6.type icmpv6.code icmpv6.mtu dns.aaaa"

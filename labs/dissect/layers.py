@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labs.dissect import proto
+from labs.dissect import proto, tcp_window
 from labs.dissect import tcp_words as words
 from labs.dissect.conversations import stream_field
 from labs.dissect.proto import fast, icmp_ext, inet, link
@@ -336,16 +336,17 @@ def _streamed(session: Session, lay: Layer, header: Any, ip: Any) -> Layer:
         return lay  # cut short before its ports
     transport = _STREAMED[type(header).__name__]
     n = session.stream_index.number(transport, a, b, session.index)
-    return Layer(
-        lay.name, lay.offset, lay.length, (*lay.fields, stream_field(transport, n, lay.offset))
-    )
+    fields = (*lay.fields, stream_field(transport, n, lay.offset))
+    if transport == "tcp":
+        fields = tcp_window.quoted(fields, session.tcp, a, b, lay.offset)
+    return Layer(lay.name, lay.offset, lay.length, fields)
 
 
 def _analyze(
     session: Session, name: str, fields: Any, offset: int, length: int, ends: dict[str, Any]
 ) -> Layer:
     """The TCP layer of these header fields with Wireshark's computed ones
-    (relative numbers, `tcp.stream`, `tcp.analysis.*`) added, and
+    (relative numbers, `tcp.stream`, the scaled window, `tcp.analysis.*`) added, and
     `session.analysis` set for the narration."""
     try:
         seq, ack, bits, seglen, window, wscale = header_numbers(fields)
@@ -377,6 +378,7 @@ def _analyze(
         stream_field("tcp", n, offset),
         offset,
     )
+    given = tcp_window.scaled(given, analyzer, segment, offset)
     if not found.flags:
         return Layer(name, offset, length, given)
     session.analysis = found
