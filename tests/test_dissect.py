@@ -213,7 +213,7 @@ def test_handshake_and_refused_steps():
     assert trace.steps[1].start == 3.0 and trace.steps[0].duration == 2.0
     assert "your computer (127.0.0.1:51514)" in trace.packets[0].explain
     assert "handshake is complete" in trace.packets[2].explain
-    assert "nothing is listening on port 9" in trace.packets[4].explain
+    assert "nothing listens on port 9, or a firewall rejected" in trace.packets[4].explain
 
 
 def test_fast_path_matches_full_scapy_dissection(monkeypatch):

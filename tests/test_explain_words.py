@@ -153,12 +153,13 @@ def test_a_dns_step_counts_its_questions():
     assert first.explain == (
         "10 packets of DNS (RFC 1035): 5 questions (A shop.example, AAAA shop.example, "
         "MX shop.example, TXT shop.example, A nothere.example) and their 5 answers (1 of them "
-        "NXDOMAIN)."
+        "NXDOMAIN); 5 lookups, each answered in 91 µs to 14.1 ms: most of the step's 356 ms is "
+        "time between them."
     )
     two = trace_of(PCAPS / "dns.pcap").steps[0]
     assert two.explain == (
         "4 packets of DNS (RFC 1035): 2 questions (A shop.example, A nope.example) and their "
-        "2 answers (1 of them NXDOMAIN)."
+        "2 answers (1 of them NXDOMAIN); 2 lookups, each answered in 459 µs to 1.3 ms."
     )
     one = trace_of(PCAPS / "edns.pcap").steps[0]
     assert (

@@ -48,7 +48,7 @@ def test_http_sentences_name_method_uri_and_status():
 def test_refused_connection():
     syn, rst = _packets("refused.pcap")
     port = syn.dst.rsplit(":", 1)[1]
-    assert f"nothing is listening on port {port}" in rst.explain
+    assert f"nothing listens on port {port}, or a firewall rejected" in rst.explain
 
 
 def test_dns_answer_and_nxdomain():

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from labs.dissect.patterns import host, port
+from labs.model.timewords import took
 from labs.model.trace import Layer
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ def facts(layers: tuple[Layer, ...]) -> tuple[str, ...]:
     for others. Shown
     values (the type "A", the rcode "NXDOMAIN") as Wireshark shows them."""
     for layer in layers:
-        if layer.name == "DNS":
+        # Over TCP, a message in several segments is read on its last one.
+        if layer.name == "DNS" or layer.name.startswith("DNS (reassembled"):
             dns = {fl.filter: fl for fl in reversed(layer.fields) if fl.filter in _DNS}
             qr = dns["dns.flags.response"].value if "dns.flags.response" in dns else ""
             return ("dns", qr, *(dns[n].show if n in dns else "" for n in _DNS[1:]))
@@ -79,17 +81,30 @@ class DnsStory:
         self.answers = 0
         self.asked: dict[str, None] = {}
         self.errors: dict[str, int] = {}
+        #: (client, server, type, name) -> when the question was sent
+        self.pending: dict[tuple[str, str, str, str], float] = {}
+        #: how long each answered question waited for its answer
+        self.waits: list[float] = []
+        self.first = self.last = 0.0
 
     def add(self, v: View) -> None:
         if v.app[:1] != ("dns",):
             return
         qr, qtype, name, rcode = v.app[1:5]
+        if not self.questions and not self.answers:
+            self.first = v.time
+        self.last = v.time
         if qr == "1":
             self.answers += 1
+            asked = self.pending.pop((v.dst, v.src, qtype, name), None)
+            if asked is not None and len(self.waits) < 4096:
+                self.waits.append(v.time - asked)
             if rcode and rcode not in ("0", "NOERROR", "No error"):
                 self.errors[rcode] = self.errors.get(rcode, 0) + 1
         else:
             self.questions += 1
+            if len(self.pending) < 4096:
+                self.pending.setdefault((v.src, v.dst, qtype, name), v.time)
         if name:
             self.asked.setdefault(f"{qtype} {name}".strip(), None)
 
@@ -117,7 +132,21 @@ class DnsStory:
             answers = "its answer" if q == 1 else f"their {a} answers"
         else:
             answers = _plural(a, "answer")
-        return f"{asks}{about} and {answers}{errors}"
+        return f"{asks}{about} and {answers}{errors}{self._timing()}"
+
+    def _timing(self) -> str:
+        """How long the lookups took, when a step holds several: its own time
+        is mostly the pauses between them, not DNS being slow."""
+        waits = self.waits
+        if len(waits) < 2:
+            return ""
+        low, high = took(min(waits)), took(max(waits))
+        each = f"in {low}" if low == high else f"in {low} to {high}"
+        lookups = f"{len(waits)} lookups, each answered {each}"
+        span = self.last - self.first
+        if span > 2 * sum(waits):
+            return f"; {lookups}: most of the step's {took(span)} is time between them"
+        return f"; {lookups}"
 
 
 class _Transfer:
@@ -249,9 +278,13 @@ def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str])
             + "."
         )
     if name == "refused":
+        # A firewall that rejects with a reset sends the very packets a closed
+        # port does: the packets cannot tell the two apart.
+        port = dst.rpartition(":")[2]
+        where = f"on port {port}" if port.isdigit() else "there"
         return (
             f"{src} tries to open a connection to {dst}, which answers with a reset (RST): "
-            "nothing listens there."
+            f"nothing listens {where}, or a firewall rejected the connection on its behalf."
         )
     if name == "close":
         return f"{verb('close', 'closes')} the connection: each side says it is finished (FIN) or aborts (RST), and the other acknowledges."
@@ -259,8 +292,8 @@ def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str])
         return f"{verb('set', 'sets')} up encryption: the two sides agree on keys; from then on the content is unreadable on the wire."
     if name == "retransmit":
         return (
-            f"{verb('resend', 'resends')} data sent before, whose acknowledgment did not come "
-            "(lost on the way, or late); the other side's ACKs say what it still misses."
+            f"{verb('resend', 'resends')} data sent before that the other side's ACKs had not "
+            "covered yet (lost on the way, or late); those ACKs say what it still misses."
         )
     if name == "request":
         return f"{verb('carry', 'carries')} the request from {src} to {dst}."

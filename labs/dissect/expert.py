@@ -4,15 +4,19 @@ Counts the TCP analysis flags of every packet (`labs.dissect.tcp_analysis`)
 and says, kind by kind, what each means and which packets show it, worst
 first. Then the gaps no segment ever filled: bytes of a direction that never
 came before the capture ended (Wireshark flags only the jump, "previous
-segment not captured", whether it is filled later or not). Built from the
-light Views steps are grouped from, so a capture read in two processes gets
-the same section.
+segment not captured", whether it is filled later or not). Then what is not
+TCP's analysis but went wrong all the same: resets (Wireshark's expert info
+tcp.connection.rst, a warning), DNS answers with an error code
+(dns.flags.rcode), and the longest silences (`labs.dissect.silences`).
+Built from the light Views steps are grouped from, so a capture read in two
+processes gets the same section.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from labs.dissect.silences import Silences
 from labs.dissect.steps import View
 from labs.model.trace import Section
 
@@ -21,9 +25,14 @@ TITLE = "What went wrong"
 #: flag -> (one, many, what it means), worst first. A fast or spurious
 #: retransmission is also flagged a retransmission; it is counted as its own kind.
 _KINDS = (
+    ("reset", "reset (RST)", "resets (RST)",
+     "a side aborted the connection at once (Wireshark's warning 'Connection reset'): nothing "
+     "listens on the port, or a firewall rejected the connection on its behalf, or a program "
+     "gave up on it"),
     ("retransmission", "retransmission", "retransmissions",
-     "data sent again because no acknowledgment came in time: a segment or its ACK was lost "
-     "(or only late), and the sender's timer ran out"),
+     "data sent again: no ACK had covered these bytes yet (a segment or its ACK was lost, or "
+     "only late); each packet says whether the receiver's ACKs asking for them or the "
+     "sender's timer came first"),
     ("syn_again", "SYN again after the close", "SYNs again after the close",
      "the SYN that began a connection, with the same initial sequence number, after that "
      "connection had ended: Wireshark calls it a retransmission and keeps it in the old "
@@ -93,10 +102,19 @@ class Expert:
         self.found: dict[str, tuple[int, list[int]]] = {}
         #: (from, to) -> the byte ranges it sent that were seen
         self.bytes: dict[tuple[str, str], Seen] = {}
+        #: DNS error code ("NXDOMAIN", ...) -> (how many, the first numbers, the names)
+        self.dns: dict[str, tuple[int, list[int], list[str]]] = {}
+        self.silences = Silences()
 
     def add(self, v: View) -> None:
+        self.silences.add(v)
+        if v.app[:2] == ("dns", "1") and v.app[4] not in ("", "0", "NOERROR", "No error"):
+            self._dns_error(v)
         if v.kind == "TCP":
             self.tcp = True
+            if v.bits & 0x04:
+                # Wireshark's tcp.connection.rst: on every segment with RST.
+                self._count("reset", v.number)
             if "reused_ports" in v.analysis:
                 # Another initial sequence number: this side's bytes (both
                 # sides' for a new connection's SYN) start anew.
@@ -117,13 +135,26 @@ class Expert:
                 if flag == "lost_segment":
                     continue  # the jump to its new number: said in its own row
                 flag = "reused_answer" if flag == "reused_ports" else flag
-            n, numbers = self.found.get(flag, (0, []))
-            if n < _SHOWN:
-                numbers.append(v.number)
-            self.found[flag] = (n + 1, numbers)
+            self._count(flag, v.number)
+
+    def _count(self, flag: str, number: int) -> None:
+        n, numbers = self.found.get(flag, (0, []))
+        if n < _SHOWN:
+            numbers.append(number)
+        self.found[flag] = (n + 1, numbers)
+
+    def _dns_error(self, v: View) -> None:
+        n, numbers, names = self.dns.get(v.app[4], (0, [], []))
+        if n < _SHOWN:
+            numbers.append(v.number)
+        if v.app[3] and v.app[3] not in names and len(names) < _SHOWN:
+            names.append(v.app[3])
+        self.dns[v.app[4]] = (n + 1, numbers, names)
 
     def section(self) -> Section | None:
-        if not self.tcp:
+        dns = [_dns_row(code, *found) for code, found in self.dns.items()]
+        silences = self.silences.rows()
+        if not self.tcp and not dns and not silences:
             return None
         rows = ["Seen\tPackets\tWhat it means"]
         for flag, one, many, meaning in _KINDS:
@@ -131,11 +162,13 @@ class Expert:
             if n:
                 rows.append(f"{n} {one if n == 1 else many}\t{_listed(numbers, n)}\t{meaning}")
         rows += [_gap_row(key, seen) for key, seen in self.bytes.items() if len(seen.spans) > 1]
+        rows += dns + silences
         if len(rows) == 1:
             return Section(
                 TITLE,
                 "Nothing that Wireshark's TCP analysis flags (its Expert Info): no retransmission, "
-                "no lost or out-of-order segment, no duplicate ACK, no full or zero window.",
+                "no reset, no lost or out-of-order segment, no duplicate ACK, no full or zero "
+                "window; no DNS error, and no long silence.",
             )
         # A table: the text output shows it at the top, with the steps.
         return Section(TITLE, "\n".join(rows), "table")
@@ -201,3 +234,23 @@ def _gap_row(key: tuple[str, str], seen: Seen) -> str:
         "resent. Wireshark flags only the jump ('previous segment not captured'); these bytes "
         "were lost for good (the connection stalled or was cut) or the capture missed them"
     )
+
+
+#: DNS error codes (dns.flags.rcode as Wireshark shows it; RFC 1035, 2136) -> what it says
+_RCODES = {
+    "FORMERR": "format error: the server could not read the question",
+    "SERVFAIL": "server failure: the server, or a server it asked, is broken or unreachable, "
+    "or DNSSEC validation failed",
+    "NXDOMAIN": "no such name: the name does not exist (a typo, or a name not yet published)",
+    "NOTIMP": "not implemented: the server does not answer this kind of question",
+    "REFUSED": "refused: the server will not answer (its policy: not this client, or not "
+    "this name)",
+}
+
+
+def _dns_row(code: str, n: int, numbers: list[int], names: list[str]) -> str:
+    """A row for the DNS answers with error code `code`."""
+    meaning = _RCODES.get(code, f"{code}: an error")
+    about = f" for {', '.join(names)}" if names else ""
+    answers = "DNS answer" if n == 1 else "DNS answers"
+    return f"{n} {code} {answers}\t{_listed(numbers, n)}\tthe answer{about} says {meaning}"

@@ -230,7 +230,8 @@ class Classifier:
         kind = p.kind
         name = "other"
         refused = None
-        if "DNS" in layer_names:
+        if "DNS" in layer_names or "DNS-TCP" in layer_names:
+            # DNS-TCP: a segment with part of a DNS message, in the lookup's step.
             name = "dns"
         elif kind == "TCP":
             bits, seg = p.bits, p.seg

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from labs.dissect.tcp_checks import MOD
+from labs.model.timewords import took
 from labs.model.trace import Field
 
 #: Wireshark's field, its Expert Info text, and what it means for a learner.
@@ -55,7 +56,6 @@ TAGS = {
     "keep_alive_ack": "TCP Keep-Alive ACK",
     "reused_ports": "TCP Port numbers reused",
 }
-
 
 #: The order Wireshark adds the flags to the tree (and, reversed, to the Info column).
 ORDER = (
@@ -123,8 +123,8 @@ def fields(flags: list[str], extra: dict[str, float | int], at: int) -> list[Fie
 _A = "tcp.analysis."
 _RTO = "Retransmission timeout: how long after the highest-numbered segment this copy was sent."
 _MEANING = {
-    "retransmission": "The sender sent these bytes before; no acknowledgment came in time, "
-    "so it sends them again.",
+    "retransmission": "The sender sent these bytes before, and no acknowledgment covered them "
+    "yet: it sends them again.",
     "fast_retransmission": "Sent again at once, without waiting for the timer: the receiver "
     "repeated the same ACK (duplicate ACKs), which says a segment went missing.",
     "spurious_retransmission": "Sent again although the receiver had already acknowledged "
@@ -146,7 +146,6 @@ _MEANING = {
     "reused_ports": "A new connection on the same two ports as an earlier one in this capture: "
     "Wireshark counts it as a conversation of its own.",
 }
-
 
 #: What the flags of a SYN-ACK from another initial sequence number mean.
 _NEW_NUMBER = {
@@ -212,11 +211,11 @@ def _synack_again(extra: dict[str, float | int]) -> str:
 
 
 def reset(a: str, b: str, port: int | None, ack: int | None, alone: bool, isn: int | None) -> str:
-    """A reset from `a` to `b`: a refusal when it acknowledges (`ack`) the
-    SYN `b` sent (initial sequence number `isn`) and nothing else answered
-    that SYN (`alone`), as a closed port answers (RFC 9293, section 3.10.7.1)."""
+    """A reset from `a` to `b`: a refusal when it acknowledges (`ack`) the SYN `b` sent (ISN
+    `isn`) and nothing else answered it (`alone`), as a closed port does (RFC 9293 3.10.7.1)."""
     if alone and ack is not None and isn is not None and ack == (isn + 1) % MOD:
-        return f"{a} refuses the conversation (RST): nothing is listening on port {port}."
+        why = "or a firewall rejected the connection on its behalf"
+        return f"{a} refuses the conversation (RST): nothing listens on port {port}, {why}."
     return f"{a} aborts the conversation with {b} at once (RST)."
 
 
@@ -242,12 +241,32 @@ def stray_ack(
     return out
 
 
-def sentence(flags: list[str], extra: dict[str, float | int], seglen: int) -> str:
-    """One sentence for the learner about what the flags mean here."""
+def _resent(extra: dict[str, float | int], what: str) -> str:
+    """Why it came again: `quiet`, the wait after an ACK still asking for it."""
+    since, before, quiet = (extra.get(k) for k in ("since_last", "previous_wait", "quiet"))
+    if quiet is not None and quiet < 0.2:
+        # Under 200 ms (Linux's TCP_RTO_MIN) since an ACK that moved: no timer ran out.
+        timer = " without waiting for its timer" if extra.get("moved", 1) < 0.2 else ""
+        return (
+            f"Retransmission: {what}, {took(quiet)} after the receiver's last ACK, which still "
+            "asked for them: its acknowledgments showed these bytes missing, and the sender "
+            f"sent them again{timer}."
+        )
+    why = f", {since:.3g} s later" if since is not None else ""
+    why += ": the earlier copy or its acknowledgment was lost"
+    if quiet is not None:
+        why = f": the receiver's last ACK still asked for them, and no ACK came for {took(quiet)}"
+    back = since and before and 1.6 < since / before < 2.5
+    return f"Retransmission: {what}{why}, so the sender's timer ran out" + (
+        "; the wait doubled, which is TCP backing off." if back else "."
+    )
+
+
+def sentence(flags: list[str], extra: dict[str, float | int], n: int) -> str:
+    """One sentence for the learner about what the flags mean here (`n`: data bytes)."""
     if not flags:
         return ""
     first = flags[-1] if "lost_segment" in flags[:-1] else flags[0]
-    n = seglen
     if first == "reused_ports":
         return _reused(extra)
     if first == "retransmission" and "again_isn" in extra:
@@ -255,17 +274,7 @@ def sentence(flags: list[str], extra: dict[str, float | int], seglen: int) -> st
     if first == "retransmission" and extra.get("handshake") == 2 and extra.get("unanswered"):
         return _synack_again(extra)
     if first == "retransmission":
-        since = extra.get("since_last")
-        what = f"the same {n} bytes again" if n else "the same segment again"
-        gap = f", {since:.3g} s later" if since is not None else ""
-        before = extra.get("previous_wait")
-        backoff = ""
-        if since is not None and before and 1.6 < since / before < 2.5:
-            backoff = "; the wait doubled, which is TCP backing off"
-        return (
-            f"Retransmission: {what}{gap}: the earlier copy or its acknowledgment was lost, "
-            f"so the sender's timer ran out{backoff}."
-        )
+        return _resent(extra, f"the same {n} bytes again" if n else "the same segment again")
     if first == "fast_retransmission":
         return (
             f"Fast retransmission: these {n} bytes sent again at once, because the receiver "
