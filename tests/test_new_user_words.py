@@ -232,3 +232,19 @@ def test_lessons_say_their_words_at_first_use(capsys, lesson, words):
     assert main(["show", lesson]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert words in out
+
+
+def test_a_traceroute_probes_port_is_not_only_called_ephemeral():
+    """traceroute's probe to 33434 was explained only as "picked by the
+    operating system for this one conversation"."""
+    from labs.api import explain_file
+
+    path = Path(__file__).parent / "data" / "programs" / "traceroute.pcapng"
+    probe = next(
+        f
+        for p in explain_file(path).packets
+        for layer in p.layers
+        for f in layer.fields
+        if f.filter == "udp.dstport" and f.value == "33434"
+    )
+    assert "traceroute sends its probes to (33434 and up)" in probe.explain

@@ -16,20 +16,8 @@ from labs.dissect.proto.base import (
     hex4,
     rules_mapper,
 )
+from labs.dissect.proto.port_words import SERVICES, port_explain
 from labs.model.trace import Field, Layer
-
-SERVICES = {
-    20: "FTP data",
-    21: "FTP",
-    22: "SSH",
-    25: "SMTP",
-    53: "DNS",
-    80: "HTTP",
-    123: "NTP",
-    443: "HTTPS",
-    5353: "multicast DNS",
-    8080: "HTTP (alternate)",
-}
 
 #: scapy's flag bits, lowest first, with Wireshark's short names and field names.
 FLAG_BITS = (
@@ -58,18 +46,6 @@ _SHOWN_BITS = ("FIN", "SYN", "RST", "PSH", "ACK", "URG")
 
 def flag_names(bits: int) -> list[str]:
     return [name for bit, name, _f, _e in FLAG_BITS if bits & bit]
-
-
-def port_explain(v: Any, layer: Any = None) -> str:
-    port = int(v)
-    if port in SERVICES:
-        return f"Port {port} is the usual port for {SERVICES[port]}."
-    if port >= 32768:
-        return (
-            f"Port {port} is a high-numbered port, typically picked by the operating system "
-            "for this one conversation (an ephemeral port)."
-        )
-    return f"Port {port}: which program on that computer the data is for."
 
 
 def _flags_explain(bits: int) -> str:
@@ -109,8 +85,8 @@ def _window_explain(v: Any, layer: Any) -> str:
     if int(layer.flags) & 0x002:
         return f"The sender can receive {int(v)} bytes before it must be acknowledged (never scaled in a SYN)."
     return (
-        f"Receive window: room for {int(v)} more bytes, multiplied by the scale factor "
-        "agreed in the handshake (if any)."
+        f"Receive window: {int(v)}, multiplied by the scale the handshake set when both "
+        "SYNs carried the window-scale option."
     )
 
 
