@@ -85,46 +85,107 @@ def ladder(trace: Trace, show_secrets: bool = False, limit: int = MAX_ARROWS) ->
     hosts: list[str] = []
     arrows = []
     packets = trace.packets[:limit]
-    t0 = packets[0].time if packets else 0.0
     column = _columns(packets)
+    client = _client(packets)
+    if client is not None:
+        hosts.append(column(client))
     for p in packets:
         a, b = column(p.src), column(p.dst)
         for h in (a, b):
             if h not in hosts:
                 hosts.append(h)
         label = mask_secrets(_label(p), secrets)
-        arrows.append(Arrow(p.index, hosts.index(a), hosts.index(b), label, p.time - t0))
+        # A packet's time is already after the capture's first packet, as
+        # the packet list writes it: a filtered ladder keeps those times.
+        arrows.append(Arrow(p.index, hosts.index(a), hosts.index(b), label, p.time))
     return Ladder(tuple(hosts), tuple(arrows), max(0, len(trace.packets) - limit))
 
 
+def _client(packets: tuple[Packet, ...]) -> str | None:
+    """The endpoint drawn leftmost: the sender of the first SYN (or the one a
+    SYN-ACK answers); without one, the sender of the capture's first packet
+    (#0); and where a filter left neither, the end of the first TCP or UDP
+    packet on the higher port (a client's port is picked from the high,
+    ephemeral range); else None. So a filtered ladder puts the hosts on the
+    sides the whole capture's does."""
+    for p in packets:
+        flags = p.number("tcp.flags")
+        if flags is not None and flags & 0x12 == 0x02:
+            return p.src
+        if flags is not None and flags & 0x12 == 0x12:
+            return p.dst
+    if not packets or packets[0].index == 0:
+        return None  # the first packet's sender comes first anyway
+    for p in packets:
+        for proto in ("tcp", "udp"):
+            sport, dport = p.number(f"{proto}.srcport"), p.number(f"{proto}.dstport")
+            if sport is not None and dport is not None and sport != dport:
+                return p.src if sport > dport else p.dst
+    return None
+
+
 def _label(p: Packet) -> str:
-    text = p.summary
-    if p.origin != "wire":
-        text += " (inside TLS)"
-    flags = [
-        f.filter.rsplit(".", 1)[1]
-        for layer in p.layers
-        for f in layer.fields
-        if f.filter and f.filter.startswith("tcp.analysis.")
-    ]
-    if flags:
-        text += f" [{', '.join(flags)}]"  # tshark's expert flags, by their field names
-    return text
+    """The packet's summary, as the packet list shows it (tshark's expert
+    notes, such as "[TCP Dup ACK 15#1]", are already in it)."""
+    return p.summary + (" (inside TLS)" if p.origin != "wire" else "")
 
 
 def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def fit_column(lad: Ladder, width: int, widest: int = 34, narrowest: int = 12) -> int:
-    """The column width that draws `lad` in `width` cells: the time (TIME
-    cells), a column per host but the last, and the last host's name (up to
-    16 cells of it) after its line; never wider than `widest` nor narrower
-    than `narrowest` (then the lines are longer than `width`)."""
+def _names(lad: Ladder, narrowest: int) -> list[int]:
+    """Each gap's width (between host i and i+1) that writes the host names
+    whole, the last one ending at its line after the one before it."""
+    need = [max(narrowest, len(h) + 2) for h in lad.hosts[:-1]]
+    if need:
+        need[-1] = max(need[-1], len(lad.hosts[-2]) + len(lad.hosts[-1]) + 1)
+    return need
+
+
+def _needs(lad: Ladder, narrowest: int) -> list[int]:
+    """Each gap's width that draws every label and host name whole."""
+    need = _names(lad, narrowest)
+    for arr in lad.arrows:
+        lo, hi = sorted((arr.src, arr.dst))
+        if lo == hi:
+            if lo < len(need):
+                need[lo] = max(need[lo], len(arr.label) + 4)  # "(label)" after the line
+            continue
+        # An arrow's label has its span less 4 cells ("|- label >|").
+        per = -(-(len(arr.label) + 5) // (hi - lo))
+        for g in range(lo, hi):
+            need[g] = max(need[g], per)
+    return need
+
+
+def fit_column(lad: Ladder, width: int, narrowest: int = 12) -> tuple[int, ...]:
+    """The gaps between the hosts' lines that draw `lad` in `width` cells:
+    the time (TIME cells), the gaps and the last line. Each gap as wide as
+    its labels need; where they need more than `width` has, the widest ones
+    cut down evenly, but not below what the host names need (where those
+    fit) nor below `narrowest` (then the lines are longer than `width`)."""
     if len(lad.hosts) < 2:
-        return widest
-    last = min(len(lad.hosts[-1]), 16)
-    return max(narrowest, min(widest, (width - TIME - last) // (len(lad.hosts) - 1)))
+        return ()
+    need = _needs(lad, narrowest)
+    room = width - TIME - 1
+    if sum(need) <= room:
+        return tuple(need)
+    floor = _names(lad, narrowest)
+    floor = floor if sum(floor) <= room else [narrowest] * len(need)
+    cap = max(need)
+    while (
+        cap > narrowest
+        and sum(max(f, min(n, cap)) for f, n in zip(floor, need, strict=True)) > room
+    ):
+        cap -= 1
+    gaps = [max(f, min(n, cap)) for f, n in zip(floor, need, strict=True)]
+    spare = room - sum(gaps)
+    for g, n in enumerate(need):  # the cells left over, to the gaps still short
+        if spare > 0 and n > gaps[g]:
+            gaps[g] += 1
+            spare -= 1
+    return tuple(gaps)
 
 
 def fit_line(line: str, width: int) -> str:
@@ -132,21 +193,35 @@ def fit_line(line: str, width: int) -> str:
     return _fit(line, width) if width > 1 else line
 
 
-def text_lines(lad: Ladder, column: int = COLUMN) -> list[str]:
-    """The header line, then one line per arrow (in `lad.arrows` order)."""
-    head = "".join(_fit(h, column - 1).ljust(column) for h in lad.hosts).rstrip()
+def text_lines(lad: Ladder, column: int | tuple[int, ...] = COLUMN) -> list[str]:
+    """The header line, then one line per arrow (in `lad.arrows` order).
+    `column`: the gap between two hosts' lines, or each gap (`fit_column`)."""
+    n = len(lad.hosts)
+    gaps = (column,) * max(0, n - 1) if isinstance(column, int) else column
+    xs = [sum(gaps[:c]) for c in range(n)]
+    head = "".join(_fit(h, g - 1).ljust(g) for h, g in zip(lad.hosts, gaps, strict=False))
+    if n > 1:
+        # The last name ends at its line where it has the room: the cells
+        # after the last line stay free for the arrows' labels.
+        last = lad.hosts[-1]
+        start = xs[-1] + 1 - len(last)
+        before = head.rstrip()
+        head = (before.ljust(start) if start >= len(before) + 2 else head) + last
+    else:
+        head = "".join(lad.hosts)
+    head = head.rstrip()
     lines = [" " * TIME + head]
     for arr in lad.arrows:
-        row = [" "] * (column * (len(lad.hosts) - 1) + 1)
-        for c in range(len(lad.hosts)):
-            row[c * column] = "|"
+        row = [" "] * ((xs[-1] if xs else 0) + 1)
+        for x in xs:
+            row[x] = "|"
         lo, hi = sorted((arr.src, arr.dst))
         if lo == hi:
             body = f"({arr.label})"
-            start = lo * column + 2
+            start = xs[lo] + 2
             row[start : start + len(body)] = list(body)
         else:
-            a, b = lo * column + 1, hi * column
+            a, b = xs[lo] + 1, xs[hi]
             span = b - a
             text = f" {_fit(arr.label, span - 4)} "
             line = list(("-" * ((span - len(text)) // 2) + text).ljust(span, "-"))
@@ -163,14 +238,14 @@ def brief_lines(
     trace: Trace, limit: int, show_secrets: bool = False, width: int | None = None
 ) -> list[str]:
     """The ladder's first `limit` arrows, for the CLI's summary; says how to
-    get all. Given a `width` (the terminal's), narrower columns where COLUMN
-    would not fit it, and no line longer: a wrapped row breaks the ladder."""
+    get all. Given a `width` (the terminal's), columns as wide as the labels
+    need and the width allows (`fit_column`), and no line longer: a wrapped
+    row breaks the ladder."""
     lad = ladder(trace, show_secrets, limit=limit)
     if width is None:
         lines = text_lines(lad)
     else:
-        column = min(COLUMN, fit_column(lad, width))
-        lines = [fit_line(line, width) for line in text_lines(lad, column)]
+        lines = [fit_line(line, width) for line in text_lines(lad, fit_column(lad, width))]
     if lad.cut:
         lines.append(
             f"  ... {lad.cut} more packets: --diagram text (or mermaid, svg) draws them all."

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from labs.model.trace import Phase, Trace, mask_secrets
 from tutor import ladder
-from tutor.timetext import took, took_cell
+from tutor.timetext import CELL, took, took_cell
 
 #: Phases shown at most; a busy capture's waterfall is cut (and says so).
 MAX_ROWS = 120
@@ -21,6 +21,41 @@ WIDTH = 78
 
 def _span(phases: list[Phase] | tuple[Phase, ...]) -> float:
     return max(p.end for p in phases) if phases else 0.0
+
+
+def _heading(trace: Trace) -> str:
+    """The heading with the bars' range, and where the packets go on after
+    it (a connection's goodbye, an idle tail), the last packet's time: the
+    range alone reads as the capture's span."""
+    span = _span(trace.waterfall)
+    last = max((p.time for p in trace.packets), default=0.0)
+    more = f"; packets until {took(last)}" if last > span and took(last) != took(span) else ""
+    return f"Timing waterfall (0 to {took(span)} after the first packet{more})"
+
+
+def _cell(ph: Phase) -> str:
+    """The phase's time as `took_cell`; a phase of one packet (a request or
+    an answer that fit in one) says so, rather than a "0 µs" read as "instant"."""
+    if len(ph.packets) == 1:
+        return "1 packet".rjust(CELL)
+    return took_cell(ph.end - ph.start)
+
+
+#: What a request's rows measure: their names alone do not say where one ends
+#: and the next begins, and a request sent in one packet takes no time.
+LEGEND = {
+    "request": 'its first packet to its last ("1 packet": it fit in one)',
+    "wait": "the request's last packet to the answer's first",
+    "download": "the answer's first packet to its last",
+}
+
+
+def _legend(phases: list[Phase]) -> list[str]:
+    """A line per LEGEND phase among `phases`, aligned with the rows' names."""
+    names = {ph.name for ph in phases}
+    if "request" not in names:
+        return []
+    return [f"  {name + ':':<10}{text}" for name, text in LEGEND.items() if name in names]
 
 
 def _cut(text: str, width: int | None) -> str:
@@ -98,7 +133,7 @@ def rows(
             shown = ph.exchange
             label = f"{ph.exchange + 1}. {mask_secrets(ph.label, secrets)}"
             out.append(_cut(label, label_width))
-        out.append(f"   {ph.name:<9}|{_bar(ph, span, width)}|{took_cell(ph.end - ph.start)}")
+        out.append(f"   {ph.name:<9}|{_bar(ph, span, width)}|{_cell(ph)}")
     if len(phases) > limit:
         out.append(f"   ... and {len(phases) - limit} more phases (--full shows them all).")
     return out
@@ -113,18 +148,23 @@ def _bar(ph: Phase, span: float, width: int) -> str:
 
 
 def block(
-    trace: Trace, show_secrets: bool = False, limit: int = MAX_ROWS, width: int | None = None
+    trace: Trace,
+    show_secrets: bool = False,
+    limit: int = MAX_ROWS,
+    width: int | None = None,
+    legend: bool = True,
 ) -> list[str]:
-    """The waterfall's heading, its clock and its rows (labels cut to `width`);
-    [] when it has none."""
+    """The waterfall's heading, its clock, what the request's rows measure
+    (with `legend`) and its rows (labels cut to `width`); [] when it has none."""
     lines = rows(trace, show_secrets=show_secrets, limit=limit, label_width=width)
     if not lines:
         return []
     # Timed from the packets, unlike the CLI header's "the whole run took"
     # (which counts starting the lab's servers too): the heading says so.
-    head = [f"Timing waterfall (0 to {took(_span(trace.waterfall))} after the first packet)"]
+    head = [_heading(trace)]
     if trace.clock:
         head += _wrapped(f"Clock: {trace.clock}", "  ", WIDTH)
+    head += _legend(folded(trace)[:limit]) if legend else []
     return head + lines
 
 
@@ -153,7 +193,9 @@ def timing_blocks(
     """The CLI's timing part as (heading, lines): the waterfall with its
     clock (labels cut to `width`), then (in full output) the ladder diagram."""
     out: list[tuple[str, list[str]]] = []
-    water = block(trace, show_secrets, limit=MAX_ROWS if full else BRIEF_ROWS, width=width)
+    water = block(
+        trace, show_secrets, limit=MAX_ROWS if full else BRIEF_ROWS, width=width, legend=full
+    )
     if water:
         out.append((water[0], water[1:]))
     # The summary must fit one screen: the ladder comes with --full (and on
