@@ -47,6 +47,19 @@ def _capture() -> list[RawPacket]:
     return [RawPacket(1_700_000_000 + i / 1000, d) for i, d in enumerate(data)]
 
 
+def _kept_sessions(monkeypatch) -> list[Session]:
+    """Every dissection Session made from now on, to look inside afterwards."""
+    sessions: list[Session] = []
+
+    class Kept(Session):
+        def __init__(self, *args: object) -> None:
+            super().__init__(*args)  # type: ignore[arg-type]
+            sessions.append(self)
+
+    monkeypatch.setattr(core, "Session", Kept)
+    return sessions
+
+
 def test_conversations_that_are_over_are_forgotten_and_read_the_same(monkeypatch):
     raws = _capture()
     found = survey_stream(enumerate(raws))
@@ -57,14 +70,7 @@ def test_conversations_that_are_over_are_forgotten_and_read_the_same(monkeypatch
     assert all(0 <= syn[0] < syn[4] and syn[4] < len(raws) for syn in syns)  # the client's last
     assert all(syn[5] == len(raws) - 1 for syn in syns)  # the server's: the last packet
 
-    sessions: list[Session] = []
-
-    class Kept(Session):
-        def __init__(self, *args: object) -> None:
-            super().__init__(*args)  # type: ignore[arg-type]
-            sessions.append(self)
-
-    monkeypatch.setattr(core, "Session", Kept)
+    sessions = _kept_sessions(monkeypatch)
     clients: list[int] = []
     texts = Texts()
     read = []
@@ -108,14 +114,7 @@ def test_with_one_cpu_one_process_reads_it_all_and_still_forgets(monkeypatch, tm
     write_pcap(_capture(), path)
     want = io.StringIO()
     write_json(explain_file(path), want)
-    sessions: list[Session] = []
-
-    class Kept(Session):
-        def __init__(self, *args: object) -> None:
-            super().__init__(*args)  # type: ignore[arg-type]
-            sessions.append(self)
-
-    monkeypatch.setattr(core, "Session", Kept)
+    sessions = _kept_sessions(monkeypatch)
     monkeypatch.setattr(explain, "_can_fork", lambda: False)  # one CPU
     monkeypatch.setattr(explain, "_fork_safe", lambda: True)  # pytest's threads aside
     got = io.StringIO()
