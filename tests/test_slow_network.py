@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -263,6 +264,7 @@ def test_live_black_hole_hangs_and_is_explained():
 @pytest.mark.parametrize("how", ["ctrl-c", "kill-9"])
 def test_namespaces_are_gone_after_ctrl_c_and_after_kill_9_and_cleanup(how, tmp_path):
     env = {**os.environ, "TUTOR_HOME": str(tmp_path)}
+    key_logs = set(Path(tempfile.gettempdir()).glob("tutor-keys-*"))  # the laptop agent's
     proc = subprocess.Popen(
         [*TUTOR, "lab", "run", "slow-network", "--delay", "300", "--json"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -289,6 +291,8 @@ def test_namespaces_are_gone_after_ctrl_c_and_after_kill_9_and_cleanup(how, tmp_
         )
         assert out.returncode == 0, out.stderr
     assert _ours(proc.pid) == []
+    # The agents were stopped with SIGKILL mid-call: their TLS key log folder too is gone.
+    assert set(Path(tempfile.gettempdir()).glob("tutor-keys-*")) <= key_logs
 
 
 @pytest.mark.needs_root

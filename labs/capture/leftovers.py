@@ -18,7 +18,7 @@ import shutil
 import signal
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 _TEMP = re.compile(r"^tutor-[a-z0-9]+-(\d+)-[^/]+$")
@@ -85,8 +85,35 @@ def temp_leftovers(directory: str | None = None) -> list[Path]:
 def remove_temp_leftovers(directory: str | None = None) -> list[str]:
     """Remove `temp_leftovers()`; returns the paths removed. A symlink is
     removed itself, never followed."""
+    return _remove(temp_leftovers(directory))
+
+
+def remove_temp_of(pids: Collection[int], directory: str | None = None) -> list[str]:
+    """Remove the temporary files and directories the processes `pids` made
+    (agents just stopped with SIGKILL, which no `finally` of theirs survives)."""
+    where = Path(directory or tempfile.gettempdir())
+    try:
+        names = os.listdir(where)
+    except OSError:
+        return []
+    theirs = []
+    for name in names:
+        match = _TEMP.match(name)
+        if match and int(match.group(1)) in pids and _owned(where / name):
+            theirs.append(where / name)
+    return _remove(theirs)
+
+
+def _owned(path: Path) -> bool:
+    try:
+        return os.lstat(path).st_uid == os.geteuid()
+    except OSError:
+        return False
+
+
+def _remove(paths: list[Path]) -> list[str]:
     removed = []
-    for path in temp_leftovers(directory):
+    for path in paths:
         try:
             if stat.S_ISDIR(os.lstat(path).st_mode):
                 shutil.rmtree(path)
@@ -169,6 +196,7 @@ __all__ = [
     "orphan_programs",
     "own_processes",
     "remove_temp_leftovers",
+    "remove_temp_of",
     "started",
     "temp_leftovers",
     "temp_prefix",

@@ -32,7 +32,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from labs.capture.leftovers import gone
+from labs.capture.leftovers import gone, remove_temp_of
 from labs.core.base import LabContext
 from labs.model.errors import LabError
 from labs.netsim.routes import RouteEntry
@@ -279,13 +279,16 @@ class Network:
         return agent
 
     def teardown(self) -> list[str]:
-        """Stop our agents, kill whatever else runs inside, delete the namespaces."""
+        """Stop our agents, kill whatever else runs inside, delete the namespaces,
+        and remove the temporary files the agents made (a TLS key log)."""
+        pids = {agent.proc.pid for agent in self.agents}
         for agent in self.agents:
             try:
                 agent.stop()
             except (OSError, subprocess.TimeoutExpired):
                 pass
         self.agents.clear()
+        remove_temp_of(pids)
         removed = [name for name in self.created if _remove(name)]
         self.created.clear()
         return removed

@@ -235,7 +235,10 @@ def _call(
 def call(args: dict[str, Any]) -> dict[str, Any]:
     timeout = float(args["timeout"])
     address, tries = _lookup(args["dns"], timeout)
-    with tempfile.TemporaryDirectory(prefix="tutor-keys-") as tmp:
+    # Named after this process, as every temporary folder of a lab: the
+    # network's teardown stops agents with SIGKILL, so this `with` may never
+    # end, and the teardown (or a later cleanup) removes it by that name.
+    with tempfile.TemporaryDirectory(prefix=f"tutor-keys-{os.getpid()}-") as tmp:
         keylog = os.path.join(tmp, "keys")
         context = ssl.create_default_context(cadata=args["ca"])
         context.minimum_version = ssl.TLSVersion.TLSv1_3
