@@ -92,3 +92,11 @@ def test_dns_over_tcp_is_one_lookup_step():
     assert steps[1].explain == (
         "5 packets of DNS (RFC 1035): a question (TXT example.com) and its answer."
     )
+
+
+def test_a_step_list_has_no_full_stop_before_a_semicolon():
+    """FTP's step read "FTP 220 pyftpdlib 2.2.0 ready.; TCP ACK; ..."."""
+    path = Path(__file__).parent / "data" / "programs" / "ftp.pcapng"
+    steps = explain_file(path).steps
+    assert any("ready; TCP ACK" in s.explain for s in steps)
+    assert not any(".;" in s.explain for s in steps)

@@ -299,8 +299,10 @@ def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str])
         return f"{verb('carry', 'carries')} the request from {src} to {dst}."
     if name == "response":
         return f"{verb('carry', 'carries')} the response from {src} back to {dst}."
-    listed = "; ".join(dict.fromkeys(summaries))
-    # A summary may end a sentence of its own ("226 Transfer complete.").
+    # A summary may end a sentence of its own ("220 ready.", "226 Transfer
+    # complete."): no ".;" between two, and no second full stop at the end.
+    pieces = list(dict.fromkeys(summaries))
+    listed = "; ".join([p.removesuffix(".") for p in pieces[:-1]] + pieces[-1:])
     return f"{count}: {listed}" + ("" if listed.endswith(".") else ".")
 
 

@@ -44,10 +44,11 @@ _KINDS = (
      "data sent again at once, without waiting for the timer, because duplicate ACKs said a "
      "segment was missing"),
     ("spurious_retransmission", "spurious retransmission", "spurious retransmissions",
-     "data sent again that the receiver had already acknowledged: the ACK was slow, not lost"),
+     "data sent again that the receiver had already acknowledged: the copy was not needed "
+     "(the sender gave up waiting too soon, or the ACK was slow)"),
     ("lost_segment", "segment not captured", "segments not captured",
      "a jump in the sequence numbers: data before it was lost on the way, or the capture "
-     "missed it (normal at the start of a capture)"),
+     "missed it (as one started in the middle of a conversation does)"),
     ("ack_lost_segment", "ACK of unseen data", "ACKs of unseen data",
      "an acknowledgment of bytes the capture never saw: the capture missed them"),
     ("out_of_order", "out-of-order segment", "out-of-order segments",
