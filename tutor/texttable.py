@@ -1,81 +1,32 @@
 """A lab's table (tab-separated rows, the first a header) as text columns that
-fit the terminal: every column at least as wide as its longest word, cells
-wrapped at word boundaries, and the room left over given where it saves the
-most lines. When even that leaves a column a word or two wide, the widest
-column goes under its row ("What came back: ..."): at 80 columns a table of
-DNS hops then reads two lines a hop instead of six."""
+fit the terminal, with the capture screen's rules (`tutor.widgets.fitted_table`:
+every column at least its longest word where it can, cells wrapped between
+words, the room left over given where it saves the most lines). When even
+that leaves a column a word or two wide, the widest column goes under its row
+("What came back: ..."): at 80 columns a table of DNS hops then reads two
+lines a hop instead of six."""
 
 from __future__ import annotations
 
 from functools import lru_cache
+
+from tutor.widgets.fitted_table import column_widths, wrap_cell
 
 GAP = "  "
 
 
 @lru_cache(maxsize=8192)
 def wrap(text: str, width: int) -> tuple[str, ...]:
-    """`text` in lines of at most `width` characters, broken between words
-    (a word longer than a line is cut: only when no width lets it whole)."""
-    lines: list[str] = []
-    line = ""
-    for word in text.split():
-        while len(word) > width:
-            if line:
-                lines.append(line)
-                line = ""
-            lines.append(word[:width])
-            word = word[width:]
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    return (*lines, line) if line or not lines else tuple(lines)
-
-
-def _height(columns: list[list[str]], widths: list[int]) -> int:
-    """Lines the rows take (the header's included) at these widths."""
-    return sum(
-        max(len(wrap(col[r], w)) for col, w in zip(columns, widths, strict=True))
-        for r in range(len(columns[0]))
-    )
+    """`text` in lines of at most `width` cells, as the screen wraps a cell
+    (`wrap_cell`: between words, a long name after a dot)."""
+    return tuple(wrap_cell(text, width).split("\n"))
 
 
 def _widths(columns: list[list[str]], room: int) -> list[int]:
-    """Each column's width: whole cells when they fit; else never narrower
-    than the column's longest word, the rest shared so the rows take the
-    fewest lines."""
-    full = [max(len(c) for c in col) for col in columns]
-    if sum(full) <= room:
-        return full
-    least = [max((len(w) for c in col for w in c.split()), default=1) for col in columns]
-    # Widest first: short columns stay whole while the longest one wraps; no
-    # column narrower than its longest word until all are (then words are cut).
-    widest = full[:]
-    while sum(widest) > room:
-        over = [k for k in range(len(widest)) if widest[k] > least[k]] or range(len(widest))
-        k = max(over, key=lambda k: widest[k])
-        if widest[k] <= 1:
-            break
-        widest[k] -= 1
-    if sum(least) > room:
-        return widest
-    # Fewest lines: from every column's longest word, each character where it saves most.
-    widths = least[:]
-    for _ in range(room - sum(least)):
-        open_ = [k for k in range(len(columns)) if widths[k] < full[k]]
-        if not open_:
-            break
-        widths[max(open_, key=lambda k: _gain(columns, widths, full, k))] += 1
-    return widths if _height(columns, widths) < _height(columns, widest) else widest
-
-
-def _gain(columns: list[list[str]], widths: list[int], full: list[int], k: int) -> tuple[int, ...]:
-    """What one more character for column `k` gives: lines saved in the
-    table, lines saved in the column, characters it still lacks."""
-    wider = widths[:k] + [widths[k] + 1] + widths[k + 1 :]
-    own = sum(len(wrap(c, widths[k])) - len(wrap(c, widths[k] + 1)) for c in columns[k])
-    return (_height(columns, widths) - _height(columns, wider), own, full[k] - widths[k])
+    """The screen's rule for column widths (`column_widths`), so a table reads
+    the same in the terminal and on the capture screen."""
+    rows = [list(r) for r in zip(*columns, strict=True)]
+    return column_widths(rows, room)
 
 
 def _grid(columns: list[list[str]], widths: list[int], indent: str) -> list[list[str]]:
