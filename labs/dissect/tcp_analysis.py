@@ -109,6 +109,19 @@ class Analyzer:
             self._sweep()
         return conv
 
+    def scales(self, src: str, dst: str) -> tuple[int, int]:
+        """The window-scale state (`Side.win_scale`) of the direction `src` to
+        `dst` and of the other one, -1 for a side never seen; an idle
+        conversation is read where it is kept, not put back."""
+        key = frozenset((src, dst))
+        conv = self.conversations.get(key)
+        if conv is None:
+            blob = self.frozen.get(" ".join(sorted(key)))
+            conv = _thaw(blob) if blob is not None else None
+        sides = conv.sides if conv is not None else {}
+        fwd, rev = sides.get((src, dst)), sides.get((dst, src))
+        return (fwd.win_scale if fwd else -1, rev.win_scale if rev else -1)
+
     def _sweep(self) -> None:
         """Freeze the conversations no segment came to since the last sweep."""
         for key in idle.idle(self.touched, self.count - _SWEEP):

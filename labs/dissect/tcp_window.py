@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from labs.dissect.tcp_analysis import Analyzer, _thaw
+from labs.dissect.tcp_analysis import Analyzer
 from labs.dissect.tcp_checks import SYN, Segment
 from labs.model.trace import Field
 
@@ -44,8 +44,7 @@ def scale_of(fwd: int, rev: int) -> int:
 def scaled(given: tuple[Field, ...], analyzer: Analyzer, s: Segment, at: int) -> tuple[Field, ...]:
     """`with_window` for the segment `s` the `analyzer` has just read (its
     TCP header at byte `at`, its fields `given`)."""
-    sides = analyzer.conversations[frozenset((s.src, s.dst))].sides
-    scale = scale_of(sides[(s.src, s.dst)].win_scale, sides[(s.dst, s.src)].win_scale)
+    scale = scale_of(*analyzer.scales(s.src, s.dst))
     return with_window(given, s.window, bool(s.flags & SYN), scale, at)
 
 
@@ -59,17 +58,9 @@ def quoted(
     flags = next((f for f in given if f.filter == "tcp.flags"), None)
     if window is None or flags is None:
         return given  # the quote ends before the window
-    key = frozenset((src, dst))
-    conv = analyzer.conversations.get(key)
-    if conv is None and " ".join(sorted(key)) in analyzer.frozen:
-        # An idle conversation, kept as bytes: read, not put back.
-        conv = _thaw(analyzer.frozen[" ".join(sorted(key))])
-    fwd = rev = UNKNOWN
-    if conv is not None:
-        fwd = conv.sides[(src, dst)].win_scale if (src, dst) in conv.sides else UNKNOWN
-        rev = conv.sides[(dst, src)].win_scale if (dst, src) in conv.sides else UNKNOWN
     syn = bool(int(flags.value, 16) & SYN)
-    return with_window(given, int(window.value), syn, scale_of(fwd, rev), at, in_error=True)
+    scale = scale_of(*analyzer.scales(src, dst))
+    return with_window(given, int(window.value), syn, scale, at, in_error=True)
 
 
 #: (raw window << 32 | header offset << 7 | scale + 2 << 2 | in_error << 1 | syn) -> the
