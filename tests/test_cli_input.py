@@ -102,7 +102,7 @@ def test_a_followed_stream_reads_as_text_and_tsharks_format_stays(capsys):
     code, out, _ = run(capsys, "explain", pcap, "--follow", "1")
     lines = out.splitlines()
     assert code == 0 and lines[0] == "TCP stream 1: client 192.0.2.2:50674 ⇄ server 192.0.2.1:80"
-    assert "→ #60  client 192.0.2.2:50674 sent 1448 bytes:" in lines
+    assert "→ #61  client 192.0.2.2:50674 sent 1448 bytes:" in lines
     assert "    POST /upload HTTP/1.1" in lines and "Node 0:" not in out
     assert any(line.startswith("← #") and "server 192.0.2.1:80 sent" in line for line in lines)
     code, out, _ = run(capsys, "explain", pcap, "--follow", "1", "--tshark")
@@ -136,4 +136,4 @@ def test_the_summary_at_80_columns():
     steps = lines[lines.index("Steps") + 1]
     assert steps.startswith("  15 steps: Open the connection (TCP handshake); Send the request ×4")
     full = render(trace, width=80)
-    assert "  packet 12" in full and "packets 12" not in full
+    assert "  packet 13" in full and "packets 13" not in full  # No. 13, a DNS query

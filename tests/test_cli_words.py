@@ -29,7 +29,7 @@ def _mss_trace(**kw: object) -> Trace:
     fact = Fact(
         "client_mss",
         "65495",
-        "The biggest chunk of data the client will take in one segment (#0).",
+        "The biggest chunk of data the client will take in one segment (#1).",
         (0,),
         "tcp.options.mss_val",
         label="Largest segment the client takes (MSS)",
@@ -41,7 +41,7 @@ def _mss_trace(**kw: object) -> Trace:
 
 def test_a_fact_reads_in_words_with_its_unit_not_by_its_key():
     summary = render(_mss_trace(), full=False)
-    said = "  Largest segment the client takes (MSS): 65495 bytes (packet 0, tcp.options.mss_val)"
+    said = "  Largest segment the client takes (MSS): 65495 bytes (packet 1, tcp.options.mss_val)"
     assert said in summary.splitlines()
     assert "client_mss" not in summary and "The biggest chunk" not in summary
     assert "The biggest chunk of data" in render(_mss_trace())  # --full explains it
@@ -81,7 +81,7 @@ def test_the_tui_and_tutor_diff_use_the_same_words():
 
 def test_steps_are_said_by_their_titles_never_their_ids():
     full = render(golden("explain/tls.pcap.json"))
-    assert "1. Open the connection (TCP handshake)  at 0 µs, took 44 µs  packets 0-2" in full
+    assert "1. Open the connection (TCP handshake)  at 0 µs, took 44 µs  packets 1-3" in full
     assert not re.search(r"\[(tcp-connect|tls|request|response|close|other)\]", full)
     walk = golden("dns/recursive/trace.json")
     steps = render(walk, full=False, width=80).split("\nSteps\n")[1].split("\n\n")[0]

@@ -147,6 +147,10 @@ async def test_a_drill_played_to_the_right_diagnosis(course, session):
         verdict = screen.query_one("#verdict", Markdown).source
         assert "Right" in verdict and "✗" not in verdict
         assert "dns.flags.rcode" in verdict and "in your probe #1" in verdict
+        # The packet the grade found (the fake's: index 2) is named by the number
+        # its row in the packet list shows, Wireshark's No.
+        shown = table.get_row("2")[0]
+        assert shown == "3" and "- in your probe #1, packet #3\n" in verdict
         assert "answered" in banner(screen)
         assert all(r.disabled for r in screen.query(RadioSet))
 

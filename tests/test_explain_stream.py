@@ -79,4 +79,4 @@ def test_what_went_wrong_counts_past_the_packets_it_lists():
     ]  # fmt: skip
     section = expert_section(views)
     assert section is not None
-    assert "12 retransmissions\t#0, #1, #2, #3, #4, #5, #6, #7 and 4 more\t" in section.body
+    assert "12 retransmissions\t#1, #2, #3, #4, #5, #6, #7, #8 and 4 more\t" in section.body

@@ -26,7 +26,7 @@ def went_wrong(trace: Trace) -> list[list[str]]:
 
 def test_a_reset_is_what_went_wrong_as_tshark_warns():
     # `tshark -q -z expert` on both: "Warns (1): Connection reset (RST)".
-    for name, number in (("refused.pcap", "#1"), ("tls.pcap", "#13")):
+    for name, number in (("refused.pcap", "#2"), ("tls.pcap", "#14")):
         rows = went_wrong(explain_file(PCAPS / name))
         assert [row[:2] for row in rows] == [["1 reset (RST)", number]], name
         assert "a firewall rejected the connection" in rows[0][2]
@@ -34,11 +34,11 @@ def test_a_reset_is_what_went_wrong_as_tshark_warns():
 
 def test_a_dns_error_answer_is_what_went_wrong():
     rows = went_wrong(explain_file(PROGRAMS / "dns.pcapng"))
-    assert rows[0][:2] == ["1 NXDOMAIN DNS answer", "#9"]
+    assert rows[0][:2] == ["1 NXDOMAIN DNS answer", "#10"]
     assert rows[0][2].startswith("the answer for nothere.example says no such name")
     # A capture with no TCP in it has the section too when a lookup failed.
     rows = went_wrong(explain_file(PCAPS / "dns.pcap"))
-    assert rows[0][:2] == ["1 NXDOMAIN DNS answer", "#3"]
+    assert rows[0][:2] == ["1 NXDOMAIN DNS answer", "#4"]
 
 
 def test_the_json_stream_has_the_same_section():
@@ -56,15 +56,15 @@ def test_the_long_silences_are_named_with_what_was_waited_for():
     rows = went_wrong(explain_file(PCAPS / "lossy-http.pcapng"))
     silences = [row for row in rows if row[0].endswith(" silent")]
     assert [row[:2] for row in silences] == [
-        ["206 ms silent", "#6, #7"],
-        ["220 ms silent", "#64, #65"],
+        ["206 ms silent", "#7, #8"],
+        ["220 ms silent", "#65, #66"],
     ]
     assert silences[0][2].startswith("32% of the capture's time: ")
     assert silences[1][2].startswith("35% of the capture's time: ")
-    # #6 acknowledged all the client had received: the server took its time.
-    assert "192.0.2.2:40608 had acknowledged everything (#6)" in silences[0][2]
+    # #7 acknowledged all the client had received: the server took its time.
+    assert "192.0.2.2:40608 had acknowledged everything (#7)" in silences[0][2]
     assert "the wait was 192.0.2.1:8080's" in silences[0][2]
-    # #65 is data sent again: the server's timer ran out.
+    # #66 is data sent again: the server's timer ran out.
     assert (
         "192.0.2.1:8080 waiting for an acknowledgment that did not come, then sending data again"
         in silences[1][2]

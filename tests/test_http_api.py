@@ -230,4 +230,4 @@ def test_kept_alive_fields_equal_tsharks_on_the_saved_pcap(mode, tmp_path):
     keeping = [p for p in wire if str(kept_port) in (p.src + p.dst)]
     syn = next(p for p in keeping if flag_bits(p) & 0x12 == 0x02)
     first = next(p for p in keeping if "http.response.code" in field_map(p.layers))
-    assert f"came {(first.time - syn.time) * 1000:.1f} ms after its SYN (#{syn.index})" in body
+    assert f"came {(first.time - syn.time) * 1000:.1f} ms after its SYN (#{syn.index + 1})" in body

@@ -88,7 +88,8 @@ def test_data_is_acked_at_seq_plus_length():
     assert answer.length == 40 and not st.from_client(answer)
     acker = st.acked_by(line)
     assert acker is not None and acker.index == 4 and acker.ack == line.seq + 12
-    assert "ack 3202620320 = 3202620308 (seq of #3) + 12" in ack_relation(acker, line)
+    # The text names the line by its number in the packet list (Wireshark's No.), index + 1.
+    assert "ack 3202620320 = 3202620308 (seq of #4) + 12" in ack_relation(acker, line)
 
 
 def test_close_and_knock():
@@ -129,7 +130,7 @@ def test_sections_use_this_capture_numbers():
     assert table.kind == "table"
     rows = [row.split("\t") for row in table.body.splitlines()]
     assert rows[0][:5] == ["Packet", "From", "Flags", "seq", "ack"]
-    assert rows[2][:5] == ["#1", "server", "SYN, ACK", "719979249", "3202620308"]
+    assert rows[2][:5] == ["#2", "server", "SYN, ACK", "719979249", "3202620308"]
     options = sections["Options in the SYN and SYN-ACK"].body
     assert "MSS 65495" in options and "64 x 1024 = 65536" in options
     closing = sections["Closing: FIN versus RST"].body

@@ -123,7 +123,7 @@ def test_what_went_wrong_lists_each_kind_with_its_packets():
         r for r in rows if r.endswith("timer ran out") or "retransmissions\t" in r
     )
     assert retransmissions.startswith(f"{len(flagged)} retransmission")
-    assert all(f"#{i}" in retransmissions for i in sorted(flagged)[:8])
+    assert all(f"#{i + 1}" in retransmissions for i in sorted(flagged)[:8])  # frame numbers
     # A capture without trouble says so; one without TCP has no such section
     # unless something else went wrong (a DNS error, a long silence).
     calm = explain_file(PCAPS / "http.pcap")

@@ -216,14 +216,14 @@ def test_what_went_wrong_says_which_segments_came_again():
     rows = {r.split("\t")[0]: r.split("\t")[1:] for r in body.splitlines()[1:]}
     assert "2 retransmissions" not in rows
     packets, meaning = rows["1 SYN again after the close"]
-    assert packets == "#10" and "keeps it in the old conversation: not a new connection" in meaning
+    assert packets == "#11" and "keeps it in the old conversation: not a new connection" in meaning
     packets, meaning = rows["1 SYN-ACK resent"]
-    assert packets == "#14" and meaning.startswith("the answer to a SYN sent again: no ACK of it")
-    # #11 stays in tcp.stream 0: not "a conversation of its own", and its
+    assert packets == "#15" and meaning.startswith("the answer to a SYN sent again: no ACK of it")
+    # #12 stays in tcp.stream 0: not "a conversation of its own", and its
     # "previous segment not captured" is the jump to its new number, not lost data.
-    assert rows["1 port pair reused"][0] == "#16"
+    assert rows["1 port pair reused"][0] == "#17"
     packets, meaning = rows["1 SYN-ACK with a new number"]
-    assert packets == "#11" and "keeps it in the same conversation" in meaning
+    assert packets == "#12" and "keeps it in the same conversation" in meaning
     assert not any("not captured" in seen for seen in rows)
 
 
@@ -234,7 +234,7 @@ def test_the_syn_ack_sent_again_is_said_as_such():
     synack = int(_field(packets[11], "tcp.seq_raw"))
     assert _field(again, "tcp.seq_raw") == str(synack)
     assert again.explain.startswith(
-        f"Retransmission: the same SYN-ACK again, {float(rto):.3g} s after #{int(frame) - 1}: "
+        f"Retransmission: the same SYN-ACK again, {float(rto):.3g} s after #{frame}: "  # tshark's frame number, as the text says it
         f"no ACK acknowledging it (one answering {synack + 1}) came"
     )
     assert "timer ran out" not in again.explain.split(". ")[0]

@@ -108,12 +108,12 @@ def test_a_real_second_connection_on_the_same_ports_is_flagged_and_said():
     assert (old, new) == ("0", "1")
     assert (
         f"A new connection on the same two ports as TCP conversation {old} (tcp.stream == "
-        f"{old}, its first packet #0): that one had finished, so this SYN begins TCP "
+        f"{old}, its first packet #1): that one had finished, so this SYN begins TCP "
         f"conversation {new} (tcp.stream == {new}), a conversation of its own." in syn.explain
     )
     wrong = next(s for s in trace.sections if s.title == "What went wrong")
     row = next(r for r in wrong.body.splitlines() if "reused" in r)
-    assert row.startswith("1 port pair reused\t#11\t")
+    assert row.startswith("1 port pair reused\t#12\t")  # Wireshark's frame 12
 
 
 def _stream(packet) -> str:  # type: ignore[no-untyped-def]
@@ -123,7 +123,7 @@ def _stream(packet) -> str:  # type: ignore[no-untyped-def]
 def test_a_reused_pair_that_never_finished_is_said_so():
     trace = explain_file_of(_written())
     said = trace.packets[15].explain  # a SYN with another ISN, the old connection open
-    assert "as TCP conversation 2 (tcp.stream == 2, its first packet #12):" in said
+    assert "as TCP conversation 2 (tcp.stream == 2, its first packet #13):" in said
     assert "never showed that one end" in said and "begins TCP conversation 3 " in said
     assert [_stream(trace.packets[i]) for i in (12, 15)] == ["2", "3"]
     assert "had finished" in trace.packets[17].explain  # after the reset
@@ -151,7 +151,7 @@ def test_the_conversations_are_named_alike_in_two_processes(parallel_from, monke
     out = io.StringIO()
     write_explain_json(PCAPS / "tcp-reuse.pcap", out, parallel_from=parallel_from)
     said = json.loads(out.getvalue())["packets"][11]["explain"]
-    assert "as TCP conversation 0 (tcp.stream == 0, its first packet #0)" in said
+    assert "as TCP conversation 0 (tcp.stream == 0, its first packet #1)" in said
     assert "begins TCP conversation 1 (tcp.stream == 1)" in said
 
 

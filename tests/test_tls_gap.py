@@ -128,8 +128,8 @@ def test_a_header_cut_at_a_segment_end_is_read_with_the_next_segment() -> None:
 def test_a_gap_never_filled_is_said_with_its_bytes_and_packet() -> None:
     body = _went_wrong(GAP)
     row = next(line for line in body.splitlines() if "never captured" in line)
-    assert row.startswith("1428 bytes never captured\t#44\t")
-    assert "[2001:db8:3::80]:443 to [2001:db8:1::10]:35372: 1428 bytes before #44" in row
+    assert row.startswith("1428 bytes never captured\t#45\t")  # tshark's frame 45
+    assert "[2001:db8:3::80]:443 to [2001:db8:1::10]:35372: 1428 bytes before #45" in row
 
 
 def test_gaps_filled_later_are_not_said() -> None:

@@ -70,13 +70,13 @@ def test_header_steps_packets_sections_facts():
     lines = out.splitlines()
     assert lines[0] == "http-api · http://127.0.0.1/"
     assert "Captured live on lo." in out and "RECONSTRUCTED" not in out
-    assert "1. Open the connection  at 0 µs  packet 0" in out
+    assert "1. Open the connection  at 0 µs  packet 1" in out  # Wireshark's No.
     assert "2. Send the request  at 2.5 ms" in out
-    assert "#1   +   2.5 ms  127.0.0.1:5000 → 127.0.0.1:80  HTTP GET /" in out
+    assert "#2   +   2.5 ms  127.0.0.1:5000 → 127.0.0.1:80  HTTP GET /" in out
     assert "(inside the encrypted tunnel — not visible on the wire)" in out
     assert "    curl http://127.0.0.1/" in out
     assert "  name  value" in out and "  Host  127.0.0.1" in out
-    assert "Packets to open a connection: 3 (packets 0-2, tcp.flags)" in out
+    assert "Packets to open a connection: 3 (packets 1-3, tcp.flags)" in out
     assert "the whole run took 1500 ms" in out
 
 
@@ -144,7 +144,7 @@ def test_icmp_errors_show_the_routers_fields_not_the_quoted_probes(monkeypatch):
     errors = [p for p in trace.packets if any(x.name.endswith(" (quoted)") for x in p.layers)]
     assert errors
     text = render(trace)
-    block = text[text.index(f"#{errors[0].index} ") :].split("\n  #", 1)[0]
+    block = text[text.index(f"#{errors[0].index + 1} ") :].split("\n  #", 1)[0]
     assert "icmp.type = " in block and "udp.length" not in block
 
 
@@ -199,7 +199,7 @@ def test_filtered_output_lists_the_matching_packets_out_of_all():
     one = replace(trace, packets=trace.packets[1:])
     out = render(one, full=False, filtered="http", total=2)
     assert "2 packets" in out  # the header counts the whole run
-    assert "Packets matching http: 1 of 2" in out and "#1 " in out
+    assert "Packets matching http: 1 of 2" in out and "#2 " in out
 
 
 def test_colour_on_a_terminal_only(monkeypatch):

@@ -8,6 +8,7 @@ import os.path
 import re
 from collections import Counter
 
+from labs.model.numbers import number
 from labs.model.trace import Trace
 from tutor.timetext import took
 
@@ -20,7 +21,8 @@ BRIEF_RUNS = 4
 
 
 def packets_said(indexes: tuple[int, ...], most: int | None = None) -> str:
-    """ "packet 8" or "packets 0-2, 5" (past `most` runs: "and 12 more")."""
+    """The packets at `indexes` by the numbers a learner reads (Wireshark's
+    No.): "packet 9" or "packets 1-3, 6" (past `most` runs: "and 12 more")."""
     runs: list[str] = []
     run: list[int] = []
     for i in (*indexes, -2):
@@ -28,7 +30,8 @@ def packets_said(indexes: tuple[int, ...], most: int | None = None) -> str:
             run.append(i)
             continue
         if run:
-            runs.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
+            first, last = number(run[0]), number(run[-1])
+            runs.append(f"{first}-{last}" if len(run) > 1 else str(first))
         run = [i]
     said = ", ".join(runs[:most])
     if most is not None and len(runs) > most:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
+from labs.model.numbers import number
 from labs.model.trace import MASK, Field, Packet, Section, Trace, mask_secrets, mask_value
 from tutor.durations import when
 from tutor.steptext import packets_said, step_lines
@@ -75,7 +76,7 @@ class Loud(str):
 
 
 def _packets(indexes: tuple[int, ...]) -> str:
-    """ "packet 8" or "packets 0-2, 5"."""
+    """ "packet 9" or "packets 1-3, 6" (Wireshark's No.)."""
     return packets_said(indexes)
 
 
@@ -129,7 +130,7 @@ def header(trace: Trace, width: int = WIDTH, total: int | None = None) -> list[s
         # started the lab's servers and its capture, which no packet shows.
         bits.append(f"the whole run took {took(trace.duration)}, starting its servers included")
     text = "; ".join(bits)
-    text = f"{text[:1].upper()}{text[1:]}. #0 here is Wireshark's frame 1."
+    text = f"{text[:1].upper()}{text[1:]}. Packet numbers are Wireshark's (No.)."
     lines.append(_wrap(text, "", width))
     return lines
 
@@ -142,7 +143,7 @@ def steps(trace: Trace, width: int = WIDTH, brief: bool = False) -> list[str]:
 
 def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool, width: int = WIDTH) -> list[str]:
     where = f"  {p.src} → {p.dst}" if p.src or p.dst else ""
-    lines = [f"  #{p.index:<3} +{duration(p.time):>9}{where}  {p.summary}"]
+    lines = [f"  #{number(p.index):<3} +{duration(p.time):>9}{where}  {p.summary}"]
     if p.origin == "inside-tls":
         lines.append("      (inside the encrypted tunnel — not visible on the wire)")
     if p.explain:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from labs.dissect.silences import Silences
 from labs.dissect.steps import View
+from labs.model.numbers import ref
 from labs.model.trace import Section
 
 TITLE = "What went wrong"
@@ -76,12 +77,13 @@ _KINDS = (
 )  # fmt: skip
 
 
-#: Packet numbers listed per kind; the rest are counted.
+#: Packets listed per kind; the rest are counted.
 _SHOWN = 8
 
 
-def _listed(numbers: list[int], total: int) -> str:
-    shown = ", ".join(f"#{n}" for n in numbers[:_SHOWN])
+def _listed(indexes: list[int], total: int) -> str:
+    """The first packets of a kind by the numbers a learner reads: "#28, #34"."""
+    shown = ", ".join(ref(n) for n in indexes[:_SHOWN])
     return shown + (f" and {total - _SHOWN} more" if total > _SHOWN else "")
 
 
@@ -227,7 +229,7 @@ def _gap_row(key: tuple[str, str], seen: Seen) -> str:
     """A row for a direction whose bytes have gaps no segment filled."""
     gaps = [(b[0] - a[1], b[2]) for a, b in zip(seen.spans, seen.spans[1:], strict=False)]
     missing = sum(n for n, _at in gaps)
-    before = ", ".join(f"{n} bytes before #{at}" for n, at in gaps[:_SHOWN])
+    before = ", ".join(f"{n} bytes before {ref(at)}" for n, at in gaps[:_SHOWN])
     more = f" and {len(gaps) - _SHOWN} more gaps" if len(gaps) > _SHOWN else ""
     return (
         f"{missing} bytes never captured\t{_listed([at for _n, at in gaps], len(gaps))}\t"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 from typing import TYPE_CHECKING
 
+from labs.model.numbers import ref
 from labs.model.timewords import took
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class Silences:
         )
         return [
             # A short label: the table's first column is as wide as its longest.
-            f"{took(gap)} silent\t#{a}, #{b}\t{gap / span:.0%} of the capture's time: {waited}"
+            f"{took(gap)} silent\t{ref(a)}, {ref(b)}\t{gap / span:.0%} of the capture's time: {waited}"
             for gap, _at, waited, a, b in named
         ]
 
@@ -79,33 +80,35 @@ def _waited(a: View, b: View) -> str:
         what = "its SYN-ACK" if b.bits & 0x12 == 0x12 else "its SYN" if b.bits & 0x02 else "data"
         return (
             f"{b.src} waiting for an acknowledgment that did not come, then sending {what} "
-            f"again (#{b.number}, a retransmission: its timer ran out)"
+            f"again ({ref(b.number)}, a retransmission: its timer ran out)"
         )
     if b.kind == "TCP" and "keep_alive" in b.analysis:
         return (
             f"the connection idle, with nothing to send: {b.src} then checks that the other "
-            f"side is still there (#{b.number}, a keep-alive)"
+            f"side is still there ({ref(b.number)}, a keep-alive)"
         )
     if b.kind == "TCP" and b.bits & 0x12 == 0x02:
         return (
             f"nothing was waiting for an answer; {b.src} opened a new connection "
-            f"(#{b.number}) only then, so the wait was on its side"
+            f"({ref(b.number)}) only then, so the wait was on its side"
         )
     if b.app[:1] == ("dns",) and a.app[:1] == ("dns",):
         if b.app[1] == "1" and a.app[1] == "0" and b.src == a.dst:
-            return f"waiting for {b.src}'s answer to the DNS question #{a.number}"
+            return f"waiting for {b.src}'s answer to the DNS question {ref(a.number)}"
         if b.app[1] == "0":
             return (
                 f"no question was waiting for an answer; {b.src} asked its next one "
-                f"(#{b.number}) only then, so the wait was on its side"
+                f"({ref(b.number)}) only then, so the wait was on its side"
             )
     if b.kind == "TCP" and a.kind == "TCP" and b.src == a.dst and b.dst == a.src:
         if a.seg or a.bits & 0x03:
-            return f"waiting for {b.src}'s answer to #{a.number}"
+            return f"waiting for {b.src}'s answer to {ref(a.number)}"
         return (
-            f"{a.src} had acknowledged everything (#{a.number}), so nothing was owed to it: "
-            f"the wait was {b.src}'s, before it sent #{b.number}"
+            f"{a.src} had acknowledged everything ({ref(a.number)}), so nothing was owed to it: "
+            f"the wait was {b.src}'s, before it sent {ref(b.number)}"
         )
     if b.kind == "TCP" and a.kind == "TCP" and b.src == a.src and b.dst == a.dst:
-        return f"{b.src} sending nothing for this long, then #{b.number}: the wait was on its side"
+        return (
+            f"{b.src} sending nothing for this long, then {ref(b.number)}: the wait was on its side"
+        )
     return ""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from labs.dissect.tcp_checks import MOD
+from labs.model.numbers import ref
 from labs.model.timewords import took
 from labs.model.trace import Field
 
@@ -73,8 +74,8 @@ AGAIN = "The first SYN again, after the close"
 
 def tag(flag: str, extra: dict[str, float | int]) -> str:
     if flag == "duplicate_ack":
-        # Wireshark's "Dup ACK 17#1" names its frame 17; tutor numbers packets from 0.
-        return f"TCP Dup ACK {int(extra['duplicate_ack_frame']) - 1}#{extra['duplicate_ack_num']}"
+        # Wireshark's "Dup ACK 17#1": the ACK it repeats is frame 17, tutor's #17 too.
+        return f"TCP Dup ACK {int(extra['duplicate_ack_frame'])}#{extra['duplicate_ack_num']}"
     return TAGS[flag]
 
 
@@ -109,11 +110,11 @@ def fields(flags: list[str], extra: dict[str, float | int], at: int) -> list[Fie
         if name == "duplicate_ack":
             num, frame = extra["duplicate_ack_num"], extra["duplicate_ack_frame"]
             out.append(Field("Duplicate ACK number", f"{_A}duplicate_ack_num", str(num), str(num), at, 0))  # fmt: skip
-            out.append(Field("Duplicate to the ACK in frame", f"{_A}duplicate_ack_frame", str(frame), f"packet #{int(frame) - 1}", at, 0))  # fmt: skip
+            out.append(Field("Duplicate to the ACK in frame", f"{_A}duplicate_ack_frame", str(frame), f"packet #{int(frame)}", at, 0))  # fmt: skip
         if name == "retransmission" and extra.get("rto_frame"):
             rto, frame = extra["rto"], int(extra["rto_frame"])
             out.append(Field("The RTO for this segment was", f"{_A}rto", f"{rto:.9f}", f"{rto:.3f} s", at, 0, _RTO))  # fmt: skip
-            out.append(Field("RTO based on delta from frame", f"{_A}rto_frame", str(frame), f"packet #{frame - 1}", at, 0))  # fmt: skip
+            out.append(Field("RTO based on delta from frame", f"{_A}rto_frame", str(frame), f"packet #{frame}", at, 0))  # fmt: skip
     if "again_isn" in extra:
         isn = str(extra["again_isn"])
         out.append(Field(AGAIN, None, isn, f"initial sequence number {isn}", at, 0, _again(extra)))
@@ -159,24 +160,21 @@ _NEW_NUMBER = {
 def _reused(extra: dict[str, float | int]) -> str:
     stream, earlier = int(extra.get("stream", -1)), int(extra.get("earlier_stream", -1))
     if extra.get("synack"):
-        kept = (
-            f" Wireshark still counts it in TCP conversation {stream} (only a SYN begins a new one)."
-            if stream >= 0
-            else ""
-        )
+        kept = f" Wireshark still counts it in TCP conversation {stream} (only a SYN begins a new one)."
         return (
             "This side answers with another initial sequence number than it used before on "
             "these two ports: a new connection on the same ports (Wireshark's \"TCP Port numbers "
-            'reused"), so its bytes are counted afresh from here.' + kept
+            'reused"), so its bytes are counted afresh from here.' + (kept if stream >= 0 else "")
         )
+    first = ref(int(extra["earlier"]))  # the earlier connection's first packet, as numbered
     if stream < 0 or earlier < 0:
         # Not told the tcp.stream numbers: the earlier connection by its first packet.
-        head = f"A new connection on the same two ports as the one begun at #{extra['earlier']}: "
+        head = f"A new connection on the same two ports as the one begun at {first}: "
         own = "a new conversation, with a stream of its own."
     else:
         head = (
             f"A new connection on the same two ports as TCP conversation {earlier} "
-            f"(tcp.stream == {earlier}, its first packet #{extra['earlier']}): "
+            f"(tcp.stream == {earlier}, its first packet {first}): "
         )
         own = f"TCP conversation {stream} (tcp.stream == {stream}), a conversation of its own."
     if extra.get("ended"):
@@ -204,7 +202,7 @@ def _synack_again(extra: dict[str, float | int]) -> str:
     from that SYN-ACK, still unacknowledged: tcp.analysis.rto_frame)."""
     return (
         f"Retransmission: the same SYN-ACK again, {float(extra['rto']):.3g} s after "
-        f"#{int(extra['rto_frame']) - 1}: no ACK acknowledging it (one answering "
+        f"#{int(extra['rto_frame'])}: no ACK acknowledging it (one answering "
         f"{(int(extra['unanswered']) + 1) % 2**32}) came, so this side still waits for the "
         "handshake to complete and answers the SYN again."
     )

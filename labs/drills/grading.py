@@ -9,6 +9,7 @@ from typing import Any
 from labs.core.display_filter import filter_trace
 from labs.drills.spec import Choice, Found, Grade, Part, ProbeResult, Variant
 from labs.model.errors import BadInput
+from labs.model.numbers import number
 from labs.model.trace import Trace
 
 
@@ -46,7 +47,7 @@ def grade(
     found = find(v, traces)
     ev = v.evidence
     where = (
-        f"Your probe {found.probe_number} shows it: packet {found.packet + 1} has "
+        f"Your probe {found.probe_number} shows it: packet {number(found.packet)} has "
         f"{ev.field} = {ev.value} ({ev.says})"
         if found.probe_number is not None and found.packet is not None
         else f"The probe that shows it: `{ev.probe}`; look for {ev.field} = {ev.value} ({ev.says})"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from labs.model.numbers import number
 from labs.model.trace import Packet, Trace
 from tutor.timetext import took
 
@@ -80,7 +81,7 @@ def markdown(rep: Any) -> str:
         if trace is not None and found.packet is not None:
             p = trace.packets[found.packet]
             lines += [
-                f"Probe {found.probe_number}, packet {found.packet + 1} ({p.interface}): "
+                f"Probe {found.probe_number}, packet {number(found.packet)} ({p.interface}): "
                 f"{p.src} → {p.dst}, {p.summary}.",
                 "",
                 *_fields(p),

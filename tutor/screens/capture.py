@@ -69,10 +69,8 @@ def file_banner(trace: Trace, name: str) -> OneRowEach:
     ("Read from the capture file ...": not a live capture)."""
     text, _kind = capture_banner(trace)
     note = text.split("\n", 1)[1]
-    head = (
-        f"{name}{SEP}{packets(len(trace.packets))} over {took(trace.duration)}"
-        f"{SEP}#0 here is Wireshark's No. 1"
-    )
+    # No word on numbering: the packet list's "No." column is Wireshark's No.
+    head = f"{name}{SEP}{packets(len(trace.packets))} over {took(trace.duration)}"
     return OneRowEach((head, note))
 
 

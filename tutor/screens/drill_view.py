@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from textual.markup import escape
 
+from labs.model.numbers import ref
+
 if TYPE_CHECKING:
     from labs.api import DrillState, Grade, Hint, ProbeResult
 
@@ -133,8 +135,8 @@ def grade_markdown(grade: Grade, state: DrillState) -> str:
     lines.append(f"- display filter: `{ev.filter}` — field `{ev.field}` = `{ev.value}`")
     if found.probe_number is not None:
         packet = ""
-        if found.packet is not None:  # the list counts from 0, Wireshark's No. from 1
-            packet = f", packet #{found.packet} (Wireshark's No. {found.packet + 1})"
+        if found.packet is not None:  # numbered as the probe's packet list and Wireshark do
+            packet = f", packet {ref(found.packet)}"
         lines.append(f"- in your probe #{found.probe_number}{packet}")
     else:
         lines.append("- you did not run the probe that shows it; try it now.")

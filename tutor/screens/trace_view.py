@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.widgets import Markdown, Static
 
 from labs.model.trace import mask_secrets, secret_parts
+from tutor.steptext import packets_said
 from tutor.timetext import packets, span, took
 from tutor.tracetext import field_value
 
@@ -64,13 +65,17 @@ def learner_note(note: str) -> str:
 
 
 def capture_banner(trace: Trace) -> tuple[str, str]:
-    """Two lines: what ran (the count and time before the longer parts), and
-    how the packets were obtained."""
+    """Two lines: what ran (a lab and its target, or the capture file read;
+    the count and time before the longer parts), and how the packets were
+    obtained."""
     text, kind = BANNERS.get(trace.capture, (trace.capture, "warn"))
-    where = (
-        f"{trace.lab} → {trace.target}{SEP}{packets(len(trace.packets))} over "
-        f"{took(span(trace))}{SEP}#0 here is Wireshark's No. 1"
-    )
+    count = f"{packets(len(trace.packets))} over {took(span(trace))}"
+    if trace.capture == "file":
+        # `tutor explain FILE` is no lab and has no target: the file is what
+        # the learner opened, said as the capture screen's banner says it.
+        where = f"Capture file {PurePath(trace.target).name}{SEP}{count}"
+    else:
+        where = f"{trace.lab} → {trace.target}{SEP}{count}"
     if trace.capture_note:
         # Each lab's own note names the kind and says what it means for this run.
         text = learner_note(trace.capture_note)
@@ -163,7 +168,7 @@ def meaning_blocks(trace: Trace, show_secrets: bool) -> list[tuple[str, str]]:
     if trace.facts:
         parts.append("## What this trace proves")
         for fact in trace.facts:
-            where = f" (packets {', '.join(map(str, fact.packets))})" if fact.packets else ""
+            where = f" ({packets_said(fact.packets)})" if fact.packets else ""
             label, value = fact.reads()
             parts.append(f"- **{label}: {value}** — {fact.explain}{where}")
     if trace.steps:

@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from labs.model.numbers import number
 from labs.model.trace import MASK
 from tutor.timetext import took
 
@@ -74,15 +75,16 @@ class PacketTable(DataTable[object]):
         self._filled_width = self.size.width
         self.clear(columns=True)
         short, ends_width = False, None
-        # "#" not "No.": these count from 0, Wireshark's No. from 1 (the banner says so).
+        # "No." as in Wireshark: each row's number is Wireshark's No. (from 1), the
+        # number `frame.number == N` finds; the row's key stays the packet's index.
         if narrow:
             what, short, ends_width = self._narrow_widths(packets)
-            self.add_column("#")
+            self.add_column("No.")
             self.add_column("Time")
             self.add_column("What happened", width=what)
             self.add_column("Source → Destination", width=ends_width)
         else:
-            self.add_columns("#", "Time", "Source", "Destination", "What happened")
+            self.add_columns("No.", "Time", "Source", "Destination", "What happened")
         for p in packets:
             summary = Text(summary_text(p, show_secrets))
             if p.origin != "wire":
@@ -95,9 +97,9 @@ class PacketTable(DataTable[object]):
             if narrow:
                 # Cut only when even the short form cannot fit: with "…", never a silent port.
                 ends = Text(endpoints(p.src, p.dst, short), no_wrap=True, overflow="ellipsis")
-                cells = (str(p.index), when, summary, ends)
+                cells = (str(number(p.index)), when, summary, ends)
             else:
-                cells = (str(p.index), when, Text(p.src), Text(p.dst), summary)
+                cells = (str(number(p.index)), when, Text(p.src), Text(p.dst), summary)
             self.add_row(*cells, key=str(p.index))
 
     def on_resize(self) -> None:
@@ -136,11 +138,11 @@ class PacketTable(DataTable[object]):
         return MIN_WHAT, True, max(width - fixed - MIN_WHAT - pad, 8)
 
     def _fixed(self, packets: tuple[Packet, ...]) -> int:
-        """The cells of "#" and "Time", and of the padding of "What happened"."""
+        """The cells of "No." and "Time", and of the padding of "What happened"."""
         pad = 2 * self.cell_padding
-        index = max(len(str(p.index)) for p in packets)
+        no = max(len(str(number(p.index))) for p in packets)
         when = max(len(took(p.time)) for p in packets)
-        return (max(index, 1) + pad) + (max(when, 4) + pad) + pad
+        return (max(no, 3) + pad) + (max(when, 4) + pad) + pad
 
     def least_width(self, packets: tuple[Packet, ...], narrow: bool) -> int:
         """The narrowest the list of `packets` is readable in, scrollbar and

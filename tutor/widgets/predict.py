@@ -14,6 +14,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, RadioSet, Static
 
+from tutor.steptext import packets_said
 from tutor.widgets.marked import MarkedRadioButton
 
 if TYPE_CHECKING:
@@ -118,11 +119,7 @@ class PredictPanel(VerticalScroll):
                     else f"you predicted {predict.choices[o.chosen]!r}"
                 )
                 verdict = "✓ Right" if o.correct else "✗ Not this time"
-                where = (
-                    f" Evidence: packet{'s' if len(o.packets) > 1 else ''} {', '.join(map(str, o.packets))}"
-                    if o.packets
-                    else ""
-                )
+                where = f" Evidence: {packets_said(o.packets)}" if o.packets else ""
                 field = f" ({o.filter})" if o.filter else ""
                 text = f"{verdict}: {said}; your trace shows {o.observed!r}. {o.explain}{where}{field}."
                 result.add_class("right" if o.correct else "wrong")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from labs.kit import Recording, header, make_trace, requests_of, titled_steps
+from labs.model.numbers import number
 from labs.model.trace import Fact, Packet, Section, Trace
 
 from .result import CorsResult
@@ -66,13 +67,13 @@ def preflight(pairs: list[tuple[Packet, Packet | None]]) -> Section | None:
     if found is None:
         return None
     p, a = found
-    lines = [f"Packet {p.index}: OPTIONS {_uri(p)}, sent before the real request:"]
+    lines = [f"Packet {number(p.index)}: OPTIONS {_uri(p)}, sent before the real request:"]
     for name in ("origin", "access-control-request-method", "access-control-request-headers"):
         lines.append(f"  {name}: {header(p, name) or '(absent)'}")
     lines += ["", "It asks: may a script from that origin send this method with these headers?"]
     if a is not None:
         code = a.field("http.response.code")
-        lines += ["", f"Packet {a.index}: the answer, {code.value if code else '?'}:"]
+        lines += ["", f"Packet {number(a.index)}: the answer, {code.value if code else '?'}:"]
         for name in (
             "access-control-allow-origin",
             "access-control-allow-methods",

@@ -5,11 +5,8 @@ and pointer the learner reads is the one in this run's bytes."""
 from __future__ import annotations
 
 from labs.catalog.dns.wire import FLAG_BITS, Lookup, Message, Record, Span, byte_map
+from labs.model.numbers import ref
 from labs.model.trace import Fact, Packet, Section, Step
-
-
-def ref(index: int) -> str:
-    return f"#{index}"
 
 
 def record_text(rr: Record) -> str:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from labs.catalog.dns.explain import lookup_facts, lookup_sections, ref
+from labs.catalog.dns.explain import lookup_facts, lookup_sections
 from labs.catalog.dns.hops import Hop, during, first_ttl, read_hops, rrs, short
 from labs.catalog.dns.result import DnsResult
 from labs.catalog.dns.walk_sections import walk_sections
 from labs.kit import Fact, LabError, Packet, Recording, Section, Step, Trace, make_trace, sender_ip
+from labs.model.numbers import ref
 
 
 def hop_text(hop: Hop) -> str:

@@ -5,10 +5,10 @@ Every number is read from this run's packets."""
 
 from __future__ import annotations
 
-from labs.catalog.dns.explain import ref
 from labs.catalog.dns.hops import Hop, during, first_ttl, rrs, short
 from labs.catalog.dns.result import DnsResult
 from labs.kit import Section, Trace
+from labs.model.numbers import ref
 
 
 def walk_sections(hops: tuple[Hop, ...], trace: Trace, res: DnsResult) -> tuple[Section, ...]:

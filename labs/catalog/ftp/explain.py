@@ -22,6 +22,7 @@ from labs.catalog.ftp.wire import (
     shown_line,
 )
 from labs.kit import Fact, Packet, Section, Step, Trace
+from labs.model.numbers import number
 
 #: The step a command starts (besides the transfers).
 KINDS = {
@@ -42,7 +43,8 @@ TITLES = {
 
 
 def _span(indexes: list[int]) -> str:
-    return f"packet {indexes[0]}" if len(indexes) == 1 else f"packets {indexes[0]}-{indexes[-1]}"
+    first, last = number(indexes[0]), number(indexes[-1])
+    return f"packet {first}" if len(indexes) == 1 else f"packets {first}-{last}"
 
 
 def _step_kind(command: str, current: str, transfer_sent: bool) -> str:
@@ -103,7 +105,7 @@ def _step_explain(group: list[Packet]) -> str:
     if syns:
         parts.append(
             f"The client opens the control connection to {syns[0].dst} "
-            f"(SYN in packet {syns[0].index})."
+            f"(SYN in packet {number(syns[0].index)})."
         )
     lines = control_lines(group)
     if lines:
@@ -157,7 +159,7 @@ def ftp_facts(trace: Trace) -> tuple[Fact, ...]:
             Fact(
                 "password_visible",
                 "yes",
-                f"Packet {password.index} carries PASS and the password as plain text "
+                f"Packet {number(password.index)} carries PASS and the password as plain text "
                 f"({len(password.arg)} characters): anyone who can see the traffic can read it.",
                 (password.index,),
                 "ftp.request.arg",
@@ -175,12 +177,14 @@ def _formula_fact(wire: tuple[Packet, ...]) -> Fact | None:
         if name not in TWO_NUMBERS:
             continue
         where = (
-            f"; the data connection in packet {used.index} uses port {port.value}" if used else ""
+            f"; the data connection in packet {number(used.index)} uses port {port.value}"
+            if used
+            else ""
         )
         return Fact(
             "data_port_formula",
             "p1*256+p2",
-            f"Packet {p.index} names the data port as two numbers: {port.show}{where}.",
+            f"Packet {number(p.index)} names the data port as two numbers: {port.show}{where}.",
             (p.index,) + ((used.index,) if used else ()),
             "ftp.response.arg" if name == "ftp.passive.port" else "ftp.request.arg",
             label="How the data port is written",
@@ -194,7 +198,7 @@ def ftp_sections(trace: Trace, result: FtpResult) -> tuple[Section, ...]:
     sections = [
         Section(
             "The control dialogue (as it crossed the wire)",
-            "\n".join(f"[{x.index:>3}] {shown_line(x)}" for x in lines),
+            "\n".join(f"[{number(x.index):>3}] {shown_line(x)}" for x in lines),
             "code",
         ),
         _connections_section(wire),
@@ -221,7 +225,7 @@ def _connections_section(wire: tuple[Packet, ...]) -> Section:
         opener = next((p for p in packets if is_syn(p)), packets[0])
         size = sum(payload_len(p) for p in packets)
         rows.append(
-            f"{conv}\t{opener.src}\t{opener.dst}\t{len(packets)}\t{size}\t{packets[0].index}"
+            f"{conv}\t{opener.src}\t{opener.dst}\t{len(packets)}\t{size}\t{number(packets[0].index)}"
         )
     return Section(
         "One control connection, one data connection per transfer", "\n".join(rows), "table"
@@ -243,7 +247,7 @@ def _password_section(lines: list[Line], embedded: bool) -> Section:
         kind = "This was a real password: it has now crossed the network unencrypted."
     return Section(
         "The password on the wire",
-        f"Packet {pw.index} carries `PASS` followed by the password for {who} as plain text "
+        f"Packet {number(pw.index)} carries `PASS` followed by the password for {who} as plain text "
         f"({len(pw.arg)} characters; masked here, select the field to reveal it). Anyone who "
         f"can see the traffic (same Wi-Fi, a router on the path) can read it. {kind} "
         "SFTP (file transfer over SSH) and FTPS (FTP over TLS) encrypt the whole session.",

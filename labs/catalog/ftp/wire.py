@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from labs.kit import Field, Packet
+from labs.model.numbers import number
 
 MASK = "•" * 8
 
@@ -122,7 +123,7 @@ def port_sentences(wire: Sequence[Packet]) -> list[str]:
     out: list[str] = []
     for p, name, port, used in announcements(wire):
         conn = (
-            f" The next data connection ({used.conversation}, packet {used.index})"
+            f" The next data connection ({used.conversation}, packet {number(used.index)})"
             " goes to that port."
             if used
             else ""
@@ -131,5 +132,5 @@ def port_sentences(wire: Sequence[Packet]) -> list[str]:
             how = "the last two numbers are p1 and p2, port = p1*256+p2 = " + port.show
         else:
             how = "the port is written out, " + port.value
-        out.append(f"Packet {p.index}, {ANNOUNCED_BY[name]}: {how}.{conn}")
+        out.append(f"Packet {number(p.index)}, {ANNOUNCED_BY[name]}: {how}.{conn}")
     return out

@@ -16,6 +16,7 @@ from scapy.layers.l2 import Ether
 
 from labs.core.base import RawPacket
 from labs.kit.netlab import GATEWAY_NAT, Topology
+from labs.model.numbers import number
 from labs.model.trace import Section
 
 _FLAG_NAMES = (("S", "SYN"), ("F", "FIN"), ("R", "RST"), ("P", "PSH"), ("A", "ACK"))
@@ -52,8 +53,10 @@ def pair_text(pair: Pair, pkts: list[Any], topo: Topology, short: bool = False) 
     (b_src, b_dst), (a_src, a_dst) = _ends(b), _ends(a)
     if short:
         if pair.outbound:
-            return f"out, {b_src} became {a_src} (packets {pair.before} and {pair.after})"
-        return f"back, {b_dst} became {a_dst} (packets {pair.before} and {pair.after})"
+            return f"out, {b_src} became {a_src} (packets {number(pair.before)} and {number(pair.after)})"
+        return (
+            f"back, {b_dst} became {a_dst} (packets {number(pair.before)} and {number(pair.after)})"
+        )
     sums = (
         f"{_changed('IP header checksum', b[IP].chksum, a[IP].chksum)} and "
         f"{_changed('TCP checksum', b[TCP].chksum, a[TCP].chksum)}"
@@ -67,18 +70,18 @@ def pair_text(pair: Pair, pkts: list[Any], topo: Topology, short: bool = False) 
         )
         return (
             f"The laptop's {flag_names(b)} goes from {b_src} to {b_dst} on the LAN side "
-            f"(packet {pair.before}). On the Internet side {same} leaves from {a_src} "
-            f"(packet {pair.after}): the gateway put its own address {a[IP].src} in place of "
+            f"(packet {number(pair.before)}). On the Internet side {same} leaves from {a_src} "
+            f"(packet {number(pair.after)}): the gateway put its own address {a[IP].src} in place of "
             f"{b[IP].src} and {port}; the destination is untouched. Addresses and ports are "
             f"covered by the checksums, so {sums}. The TTL went from {b[IP].ttl} to "
             f"{a[IP].ttl}: the gateway is a router too."
         )
     owner = topo.label_of(b[IP].dst)
     return (
-        f"The server's {flag_names(b)} is addressed to {b_dst} (packet {pair.before}), "
+        f"The server's {flag_names(b)} is addressed to {b_dst} (packet {number(pair.before)}), "
         f"{owner}'s address: the only one the server knows. The gateway finds "
         f"that address and port in its connection-tracking table and puts the laptop's back: "
-        f"{same} reaches the LAN side addressed to {a_dst} (packet {pair.after}). Again "
+        f"{same} reaches the LAN side addressed to {a_dst} (packet {number(pair.after)}). Again "
         f"{sums}."
     )
 
@@ -88,7 +91,7 @@ def compare_table(title: str, pair: Pair, pkts: list[Any]) -> Section:
     b, a = pkts[pair.before], pkts[pair.after]
     sides = ("LAN side", "Internet side") if pair.outbound else ("Internet side", "LAN side")
     rows = [
-        f"field\tbefore ({sides[0]}, packet {pair.before})\tafter ({sides[1]}, packet {pair.after})\tchanged"
+        f"field\tbefore ({sides[0]}, packet {number(pair.before)})\tafter ({sides[1]}, packet {number(pair.after)})\tchanged"
     ]
     fields = (
         ("eth.src", lambda p: p[Ether].src),

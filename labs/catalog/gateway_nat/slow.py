@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from labs.kit.netlab import conditions
+from labs.model.numbers import number
 from labs.model.trace import Packet, Section, Step, Trace
 
 #: tshark's names for data sent again, most specific first.
@@ -46,7 +47,9 @@ def _held(trace: Trace, pairs: list[Any]) -> str:
         if pair is not None:
             took = (trace.packets[pair.after].time - trace.packets[pair.before].time) * 1000
             way = "going out" if outbound else "coming back"
-            out.append(f"{took:.1f} ms {way} (packets {pair.before} and {pair.after})")
+            out.append(
+                f"{took:.1f} ms {way} (packets {number(pair.before)} and {number(pair.after)})"
+            )
     return " and ".join(out)
 
 
@@ -60,9 +63,9 @@ def loss_step(trace: Trace, pairs: list[Any], made: conditions.Made | None) -> S
         return None
     members = tuple(sorted(set(lost) | {i for i, _f in again}))
     text = (f"The gateway's slow link dropped {len(made.drops)} frame(s). "
-            + "".join(f"Packet {i} ({trace.packets[i].summary}) reached the {_side(trace.packets[i])} "
+            + "".join(f"Packet {number(i)} ({trace.packets[i].summary}) reached the {_side(trace.packets[i])} "
                       "and never came out of the other side. " for i in lost[:4])
-            + "".join(f"tshark flags packet {i} {flag}: {trace.packets[i].summary}, sent again "
+            + "".join(f"tshark flags packet {number(i)} {flag}: {trace.packets[i].summary}, sent again "
                       f"on the {_side(trace.packets[i])} because no acknowledgment came in time. "
                       for i, flag in again[:4]))  # fmt: skip
     return Step("lost", members, text.strip(), title="Lost on the slow link, and sent again")
@@ -83,7 +86,9 @@ def sections(trace: Trace, pairs: list[Any], made: conditions.Made | None) -> li
         )  # fmt: skip
     if asked.loss_pct:
         again = resent(trace.packets)
-        rows = ", ".join(f"packet {i} ({flag}, {_side(trace.packets[i])})" for i, flag in again[:6])
+        rows = ", ".join(
+            f"packet {number(i)} ({flag}, {_side(trace.packets[i])})" for i, flag in again[:6]
+        )
         said.append(
             f"It dropped {len(made.drops)} frame(s) at {asked.loss_pct:g}% loss each way. "
             + (f"TCP noticed and sent the data again: tshark flags {rows}. A lost SYN or a "

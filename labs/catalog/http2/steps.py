@@ -5,6 +5,7 @@ flow control, and GOAWAY."""
 from __future__ import annotations
 
 from labs.kit import Packet, Step
+from labs.model.numbers import number
 
 from .frames import H1, H2, all_frames, connection, flags, frames, kind, seg_len, value
 from .result import Http2Result
@@ -102,7 +103,11 @@ def _explain(
         magic = next(
             (p.index for p in packets if any(lay.name == "HTTP2 preface" for lay in p.layers)), None
         )
-        where = f" (packet {magic}, with what the client sent next)" if magic is not None else ""
+        where = (
+            f" (packet {number(magic)}, with what the client sent next)"
+            if magic is not None
+            else ""
+        )
         return (
             f"The client opens with 24 fixed bytes, the preface 'PRI * HTTP/2.0 ... SM'{where}, "
             "then each side sends SETTINGS (its limits) and acknowledges the other's with an "

@@ -12,6 +12,7 @@ from labs.catalog.slow_network.analysis import FLAGS, Flagged, analyse, rounds, 
 from labs.catalog.slow_network.result import SlowResult
 from labs.kit import Recording, make_trace
 from labs.kit.netlab import SLOW_NETWORK, draw, netlab, waterfall
+from labs.model.numbers import number
 from labs.model.trace import Fact, Field, Layer, Packet, Phase, Section, Step, Trace
 
 CLIENT = "192.0.2.10"
@@ -196,7 +197,7 @@ def _backoff(packets: tuple[Packet, ...]) -> str:
             doubled = doubled and (
                 steady or all(b >= 1.5 * a for a, b in zip(waits, waits[1:], strict=False))
             )
-            said.append(f"the {'SYN' if syn else 'segment'} of packet {sent[0].index} was sent "
+            said.append(f"the {'SYN' if syn else 'segment'} of packet {number(sent[0].index)} was sent "
                         f"{len(sent)} times, waiting " + ", then ".join(f"{w:.2f} s" for w in waits))  # fmt: skip
     if not said:
         return ""
@@ -223,7 +224,7 @@ def _loss_sections(
     dropped = ", ".join(f"{n} {w}" for w, n in ways.items()) or "none"
     rows = ["packet\ttshark flag\twhat it means"]
     for f in flagged[:40]:
-        rows.append(f"{f.index}\t{', '.join(f.flags)}\t{FLAGS[f.flag]}")
+        rows.append(f"{number(f.index)}\t{', '.join(f.flags)}\t{FLAGS[f.flag]}")
     who = "In this simulation, router 1 dropped" if simulated else "Router 1 dropped"
     said = f"{who} {len(run.drops)} frames ({dropped})."
     if not run.drops and not run.loss_pct and run.mtu:
@@ -297,7 +298,7 @@ def _mtu_section(run: SlowResult, packets: tuple[Packet, ...]) -> list[Section]:
         text = (f"The cable between the routers carries at most {run.mtu} bytes per packet. Your "
                 f"laptop's full-size packets (1500 bytes, Don't Fragment set) could not cross it, so "
                 f"router 1 answered with ICMP type 3 code 4, 'fragmentation needed' (packet "
-                f"{icmp[0].index}), quoting the MTU. Your laptop's TCP lowered its segment size "
+                f"{number(icmp[0].index)}), quoting the MTU. Your laptop's TCP lowered its segment size "
                 "and sent again: Path MTU discovery (RFC 1191), done in one round trip.")  # fmt: skip
     else:
         said = "ICMPv6 'packet too big'" if run.ipv6 else "ICMP 'fragmentation needed'"
@@ -309,7 +310,7 @@ def _mtu_section(run: SlowResult, packets: tuple[Packet, ...]) -> list[Section]:
         text = (f"The cable between the routers carries at most {run.mtu} bytes per packet. Over "
                 "IPv6 no router ever fragments a packet (RFC 8200, section 5): your laptop's "
                 "full-size packets could not cross, so router 1 dropped them and answered with "
-                f"ICMPv6 type 2, 'packet too big' (packet {ptb[0].index}), whose MTU field says "
+                f"ICMPv6 type 2, 'packet too big' (packet {number(ptb[0].index)}), whose MTU field says "
                 f"{mtu.value if mtu else '?'} bytes (icmpv6.mtu). Your laptop's TCP lowered its "
                 "segment size and sent again: Path MTU discovery for IPv6 (RFC 8201). The same "
                 "story as IPv4's ICMP type 3 code 4, but IPv6 has no 'Don't Fragment' bit: it is "

@@ -5,19 +5,20 @@ lengths, options, ports) and stays true for whatever packets were seen."""
 from __future__ import annotations
 
 from labs.catalog.tcp_handshake.story import MOD, Segment, Story
+from labs.model import numbers
 from labs.model.trace import Fact, Packet, Section, Step
 
 WELL_KNOWN = {21: "FTP", 22: "SSH", 25: "SMTP", 53: "DNS", 80: "HTTP", 443: "HTTPS"}
 
 
 def ref(seg: Segment) -> str:
-    """How the text points at a packet: its index in the trace's packet list."""
-    return f"#{seg.index}"
+    """How the text points at a packet: "#1", its number in Wireshark and the packet list."""
+    return numbers.ref(seg.index)
 
 
 def ack_relation(ack: Segment, of: Segment) -> str:
     """Say how `ack`'s acknowledgment number follows from segment `of`:
-    "ack 1001 = 1000 (seq of #0) + 1 (the SYN counts as one byte)"."""
+    "ack 1001 = 1000 (seq of #1) + 1 (the SYN counts as one byte)"."""
     counted = of.length + of.has("SYN") + of.has("FIN")
     why = []
     if of.length:

@@ -26,6 +26,7 @@ from labs.catalog.tls.wire import (
     values,
 )
 from labs.kit import Fact, Field, Packet, Section
+from labs.model.numbers import number
 
 
 def _shows(fields: list[Field]) -> str:
@@ -40,10 +41,12 @@ def hello_rows(packets: tuple[Packet, ...]) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
     syn = next((p for p in packets if p.origin == "wire" and tcp_flags(p) & 0x12 == 0x02), None)
     if syn is not None:
-        rows.append(("Server address and port", syn.dst, f"packet {syn.index}, ip.dst/tcp.dstport"))
+        rows.append(
+            ("Server address and port", syn.dst, f"packet {number(syn.index)}, ip.dst/tcp.dstport")
+        )
     hello = handshake(packets, "1")
     if hello is not None:
-        where = f"ClientHello, packet {hello.index}"
+        where = f"ClientHello, packet {number(hello.index)}"
         for label, name in (
             ("Server name (SNI)", "tls.handshake.extensions_server_name"),
             ("TLS versions offered", "tls.handshake.extensions.supported_version"),
@@ -62,7 +65,7 @@ def hello_rows(packets: tuple[Packet, ...]) -> list[tuple[str, str, str]]:
         )
     server = handshake(packets, "2")
     if server is not None:
-        where = f"ServerHello, packet {server.index}"
+        where = f"ServerHello, packet {number(server.index)}"
         chosen = values(server, "tls.handshake.extensions.supported_version") or values(
             server, "tls.handshake.version"
         )
@@ -85,7 +88,9 @@ def record_rows(packets: tuple[Packet, ...]) -> list[str]:
         lengths = [f.value for f in values(p, "tls.record.length")]
         kinds = _counted([CONTENT_TYPES.get(f.value, f.show) for f in types])
         who = "client" if p.src == client else "server"
-        rows.append(f"{p.index}\t{p.time:.4f}\t{who}\t{', '.join(kinds)}\t{', '.join(lengths)}")
+        rows.append(
+            f"{number(p.index)}\t{p.time:.4f}\t{who}\t{', '.join(kinds)}\t{', '.join(lengths)}"
+        )
     return rows
 
 
@@ -104,6 +109,11 @@ def _request_line(exchange: Exchange) -> bytes:
     return exchange.request.split(b"\r\n", 1)[0]
 
 
+def _numbers(indexes: list[int]) -> str:
+    """ "4, 6": the packets at `indexes` as the packet list numbers them."""
+    return ", ".join(str(number(i)) for i in indexes)
+
+
 def path_seen_on_wire(packets: tuple[Packet, ...], exchange: Exchange) -> list[int]:
     """Wire packets whose bytes contain the request line in clear (none, for TLS)."""
     line = _request_line(exchange)
@@ -120,9 +130,9 @@ def tls_facts(packets: tuple[Packet, ...], exchange: Exchange) -> tuple[Fact, ..
             Fact(
                 "sni_visible",
                 "yes" if sni else "no",
-                f"The ClientHello (packet {hello.index}) names the server in clear: {sni[0].value}."
+                f"The ClientHello (packet {number(hello.index)}) names the server in clear: {sni[0].value}."
                 if sni
-                else f"The ClientHello (packet {hello.index}) carries no server name: the "
+                else f"The ClientHello (packet {number(hello.index)}) carries no server name: the "
                 "client connected to an IP address.",
                 (hello.index,),
                 "tls.handshake.extensions_server_name",
@@ -135,7 +145,7 @@ def tls_facts(packets: tuple[Packet, ...], exchange: Exchange) -> tuple[Fact, ..
         Fact(
             "path_visible",
             "yes" if seen else "no",
-            f"The request line {line!r} appears in clear in packets {seen}."
+            f"The request line {line!r} appears in clear in packets {_numbers(seen)}."
             if seen
             else f"None of the {len(wire)} packets on the wire contains the request line "
             f"{line!r}: the path travelled only inside encrypted records.",
@@ -153,7 +163,7 @@ def tls_facts(packets: tuple[Packet, ...], exchange: Exchange) -> tuple[Fact, ..
             Fact(
                 "first_tls_message",
                 HANDSHAKE_TYPES.get(kind, kind),
-                f"The first TLS message on the wire (packet {first.index}) is a "
+                f"The first TLS message on the wire (packet {number(first.index)}) is a "
                 f"{HANDSHAKE_TYPES.get(kind, kind)}: the client speaks first.",
                 (first.index,),
                 "tls.handshake.type",
@@ -188,7 +198,7 @@ def _hidden_section(packets: tuple[Packet, ...]) -> Section:
     lines = []
     for p in inside:
         text = p.data[_payload_start(p) :].decode("utf-8", "replace")
-        lines.append(f"[{p.index}] {p.summary}\n{text.rstrip()}")
+        lines.append(f"[{number(p.index)}] {p.summary}\n{text.rstrip()}")
     return Section(
         "Inside the encrypted tunnel — not visible on the wire",
         (
@@ -218,17 +228,19 @@ def _summary_section(packets: tuple[Packet, ...], exchange: Exchange) -> Section
         f"server IP address and port\tyes\tevery packet's IP/TCP header ({wire[0].dst if wire else ''})",
         f"server name (SNI)\t{'yes' if sni else 'no'}\t"
         + (
-            f"ClientHello, packet {hello.index}: {sni[0].value}" if sni and hello else "no SNI sent"
+            f"ClientHello, packet {number(hello.index)}: {sni[0].value}"
+            if sni and hello
+            else "no SNI sent"
         ),
         "certificate\t"
         + (
-            f"yes\tCertificate message, packet {cert_on_wire.index}"
+            f"yes\tCertificate message, packet {number(cert_on_wire.index)}"
             if cert_on_wire
             else f"no\t{tls_version(exchange)} encrypts the Certificate message"
         ),
         "URL path and query\t"
         + ("yes" if seen else "no")
-        + f"\t{'found in packets ' + str(seen) if seen else 'never in clear in any packet'}",
+        + f"\t{'found in packets ' + _numbers(seen) if seen else 'never in clear in any packet'}",
         "HTTP headers (cookies, API keys, tokens)\tno\tinside encrypted records",
         "request and response bodies\tno\tinside encrypted records",
         f"sizes and timing\tyes\t{len(wire)} packets, {total} bytes of TLS (see the records table)",

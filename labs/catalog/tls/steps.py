@@ -14,6 +14,7 @@ from labs.catalog.tls.wire import (
     values,
 )
 from labs.kit import Packet, Step
+from labs.model.numbers import number
 
 TITLES = {
     "tcp-connect": "Open the connection (TCP handshake)",
@@ -110,7 +111,7 @@ def _step_explain(name: str, members: list[Packet], exchange: Exchange) -> str:
             length = request_record(p, exchange) if name == "request" else None
             if length is not None:
                 text += (
-                    f" The {length}-byte record in packet {p.index} is the "
+                    f" The {length}-byte record in packet {number(p.index)} is the "
                     f"{len(exchange.request)}-byte request plus {TLS13_OVERHEAD} bytes of TLS 1.3 "
                     "(content type and authentication tag): encryption hides the content, not its size."
                 )
@@ -124,7 +125,7 @@ def _step_explain(name: str, members: list[Packet], exchange: Exchange) -> str:
         sizes = ", ".join(f"{f.value} bytes" for p in late for f in values(p, "tls.record.length"))
         text += (
             f" A last encrypted record ({sizes}) arrived after {reset.src} had closed its end, "
-            f"so it answered with a reset (RST) in packet {reset.index}; in TLS 1.3 a 19-byte "
+            f"so it answered with a reset (RST) in packet {number(reset.index)}; in TLS 1.3 a 19-byte "
             "record is the size of an encrypted 2-byte alert such as close_notify ('I am done')."
         )
     return text

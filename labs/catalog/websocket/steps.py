@@ -5,6 +5,7 @@ through the idle proxy."""
 from __future__ import annotations
 
 from labs.kit import Packet, Step
+from labs.model.numbers import number
 
 from .result import PINGING, QUIET, WsResult
 
@@ -70,7 +71,7 @@ def _explain(name: str, members: list[Packet], result: WsResult) -> str:
         riding = next((p for p in members if opcodes(p)), None)
         extra = (
             f" The server's first frame rides in the same segment as the 101 (packet "
-            f"{riding.index})."
+            f"{number(riding.index)})."
             if riding is not None
             else ""
         )
