@@ -113,7 +113,7 @@ def test_cli_lists_conversations_and_follows_a_stream() -> None:
     followed = tutor(path, "--follow", "1")
     assert followed.returncode == 0
     assert "POST /upload HTTP/1.1\n" in followed.stdout
-    assert "← #70  server 192.0.2.1:80 sent 153 bytes:\n" in followed.stdout
+    assert "← #71  server 192.0.2.1:80 sent 153 bytes:\n" in followed.stdout
     tshark = tutor(path, "--follow", "1", "--tshark")
     assert "\treceived" not in tshark.stdout and "\t153\n" in tshark.stdout
     as_json = json.loads(tutor(path, "--conversations", "--json").stdout)
@@ -157,7 +157,7 @@ async def test_the_lab_screen_shows_conversations_and_follows_a_stream() -> None
         assert isinstance(app.screen, StreamsScreen)
         shown = str(app.screen.query_one("#streams-text", Static).render())
         # As `tutor explain --follow 1` words it, not tshark's raw format.
-        assert "← #70  server 192.0.2.1:80 sent 153 bytes:" in shown
+        assert "← #71  server 192.0.2.1:80 sent 153 bytes:" in shown
         assert "POST /upload HTTP/1.1" in shown
         assert "Filter: tcp.stream" not in shown and "Node 0:" not in shown
         await pilot.press("escape")

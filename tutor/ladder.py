@@ -14,12 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+from labs.model.numbers import number
 from labs.model.trace import Packet, Trace, mask_secrets
+from tutor import ladder_aside
 from tutor.timetext import CELL, took, took_cell
 
 #: The most arrows drawn; a long capture is cut (and says so).
 MAX_ARROWS = 400
 COLUMN = 30
+#: The narrowest gap between two hosts' lines with the labels on the arrows.
+NARROWEST = 12
 #: Cells before the first host's line: the arrow's time (`took_cell`) and a space.
 TIME = CELL + 1
 
@@ -159,7 +163,7 @@ def _needs(lad: Ladder, narrowest: int) -> list[int]:
     return need
 
 
-def fit_column(lad: Ladder, width: int, narrowest: int = 12) -> tuple[int, ...]:
+def fit_column(lad: Ladder, width: int, narrowest: int = NARROWEST) -> tuple[int, ...]:
     """The gaps between the hosts' lines that draw `lad` in `width` cells:
     the time (TIME cells), the gaps and the last line. Each gap as wide as
     its labels need; where they need more than `width` has, the widest ones
@@ -234,6 +238,24 @@ def text_lines(lad: Ladder, column: int | tuple[int, ...] = COLUMN) -> list[str]
     return lines
 
 
+def fitted(lad: Ladder, width: int) -> tuple[list[str], list[str]]:
+    """(key, lines): `lad` in `width` cells, the header then a row per arrow,
+    and the key naming the hosts where the header gives them letters. The
+    labels on the arrows (`fit_column`), or, where that would cut more of
+    them or the hosts' names, the labels beside the lanes
+    (`tutor.ladder_aside`), as Wireshark's Flow Graph writes them."""
+    inline = [fit_line(line, width) for line in text_lines(lad, fit_column(lad, width))]
+    aside = ladder_aside.lines(lad, width) if len(lad.hosts) > 2 else None
+    if aside is None:
+        return [], inline
+    names = sum(_names(lad, NARROWEST)) <= width - TIME - 1
+    cut = sum(1 for a, line in zip(lad.arrows, inline[1:], strict=True) if a.label not in line)
+    cut_aside = sum(
+        1 for a, line in zip(lad.arrows, aside[1][1:], strict=True) if a.label not in line
+    )
+    return ([], inline) if names and cut <= cut_aside else aside
+
+
 def brief_lines(
     trace: Trace, limit: int, show_secrets: bool = False, width: int | None = None
 ) -> list[str]:
@@ -245,7 +267,8 @@ def brief_lines(
     if width is None:
         lines = text_lines(lad)
     else:
-        lines = [fit_line(line, width) for line in text_lines(lad, fit_column(lad, width))]
+        key, lines = fitted(lad, width)
+        lines = key + lines
     if lad.cut:
         lines.append(
             f"  ... {lad.cut} more packets: --diagram text (or mermaid, svg) draws them all."
@@ -274,7 +297,7 @@ def render_mermaid(trace: Trace, show_secrets: bool = False) -> str:
         lines.append(f"    participant H{i} as {_mermaid_text(h)}")
     for arr in lad.arrows:
         lines.append(
-            f"    H{arr.src}->>H{arr.dst}: {arr.index} {_mermaid_text(arr.label)} "
+            f"    H{arr.src}->>H{arr.dst}: {number(arr.index)} {_mermaid_text(arr.label)} "
             f"({took(arr.time)})"
         )
     if lad.cut:
@@ -312,12 +335,19 @@ def render_svg(trace: Trace, show_secrets: bool = False) -> str:
         )
         out.append(
             f'<text x="{(x1 + x2) // 2}" y="{y - 3}" text-anchor="middle" '
-            f"data-packet={quoteattr(str(arr.index))}>{escape(_fit(arr.label, 40))}</text>"
+            f"data-packet={quoteattr(str(number(arr.index)))}>{_svg_label(arr)}</text>"
         )
     if lad.cut:
         out.append(f'<text x="6" y="{height - 6}">{lad.cut} more packets not drawn</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _svg_label(arr: Arrow) -> str:
+    """An arrow's label, cut to its room, with the packet's No. and the whole
+    label as its tooltip (a viewer shows it on hover)."""
+    whole = escape(f"No. {number(arr.index)}: {arr.label}")
+    return f"<title>{whole}</title>{escape(_fit(arr.label, 40))}"
 
 
 RENDERERS = {"text": render_text, "mermaid": render_mermaid, "svg": render_svg}
@@ -329,6 +359,7 @@ __all__ = [
     "brief_lines",
     "fit_column",
     "fit_line",
+    "fitted",
     "ladder",
     "render_mermaid",
     "render_svg",

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import textwrap
 from dataclasses import asdict
 from typing import Any
+
+from labs.model.numbers import ref
 
 
 def _size(n: int) -> str:
@@ -23,34 +27,24 @@ FOLLOW_FLAG = (
 )
 
 
-def conversations_text(found: tuple[Any, ...], follow: str = FOLLOW_FLAG) -> str:
+def conversations_text(
+    found: tuple[Any, ...], follow: str = FOLLOW_FLAG, width: int | None = None
+) -> str:
     """A table per transport, as Wireshark's Statistics › Conversations: the
     stream number, both endpoints, frames and bytes each way, start, duration;
-    then `follow`, the line saying how to follow one."""
+    then `follow`, the line saying how to follow one. In `width` cells (the
+    terminal's, or COLUMNS, when not given): a table too wide for it puts
+    each conversation's counts on a line under its endpoints."""
     if not found:
         return "No TCP or UDP conversation in this capture.\n"
+    width = width or shutil.get_terminal_size().columns
     out: list[str] = []
     for kind in ("tcp", "udp"):
         rows = [c for c in found if c.transport == kind]
         if not rows:
             continue
         out.append(f"{kind.upper()} conversations ({len(rows)}): A sent the first packet")
-        head = (
-            "stream",
-            "A",
-            "",
-            "B",
-            "A→B frames",
-            "bytes",
-            "B→A frames",
-            "bytes",
-            # In seconds with Wireshark's decimals, unlike `took` elsewhere:
-            # the columns read as Statistics › Conversations' Rel Start and
-            # Duration, to compare one with the other. The heading says the unit.
-            "start (s)",
-            "duration (s)",
-        )
-        table = [head] + [
+        table = [_HEAD] + [
             (
                 str(c.stream),
                 c.a,
@@ -65,16 +59,67 @@ def conversations_text(found: tuple[Any, ...], follow: str = FOLLOW_FLAG) -> str
             )
             for c in rows
         ]
-        widths = [max(len(r[i]) for r in table) for i in range(len(head))]
-        for r in table:
-            cells = [
-                v.ljust(w) if i < 4 else v.rjust(w)
-                for i, (v, w) in enumerate(zip(r, widths, strict=True))
-            ]
-            out.append("  ".join(cells).rstrip())
+        flat = _columns(table, right=4)
+        out += flat if max(len(line) for line in flat) <= width else _stacked(table, width)
         out.append("")
-    out.append(follow)
+    out += textwrap.wrap(follow, width) or [follow]
     return "\n".join(out) + "\n"
+
+
+_HEAD = (
+    "stream",
+    "A",
+    "",
+    "B",
+    "A→B frames",
+    "bytes",
+    "B→A frames",
+    "bytes",
+    # In seconds with Wireshark's decimals, unlike `took` elsewhere: the
+    # columns read as Statistics › Conversations' Rel Start and Duration,
+    # to compare one with the other. The heading says the unit.
+    "start (s)",
+    "duration (s)",
+)
+
+
+def _columns(table: list[tuple[str, ...]], right: int, indent: str = "") -> list[str]:
+    """`table`'s rows as lines, columns two cells apart, those from `right`
+    on right-aligned (the numbers)."""
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    return [
+        (
+            indent
+            + "  ".join(
+                v.ljust(w) if i < right else v.rjust(w)
+                for i, (v, w) in enumerate(zip(r, widths, strict=True))
+            )
+        ).rstrip()
+        for r in table
+    ]
+
+
+def _stacked(table: list[tuple[str, ...]], width: int) -> list[str]:
+    """Each conversation in two lines, for a terminal narrower than its row:
+    the stream and both endpoints, then under the endpoints its frames, bytes,
+    start and duration (the same values, headed as in the one-line table).
+    Endpoints too long for one line (IPv6 with ports) put B on a line of its own."""
+    lead = max(len(r[0]) for r in table) + 2
+    ends = [(r[1], r[3]) for r in table]
+    a_width = max(len(a) for a, _ in ends)
+    joined = lead + a_width + len("  <->  ") + max(len(b) for _, b in ends) <= width
+    counts = _columns([r[4:] for r in table], right=0, indent=" " * lead)
+    lines = []
+    for r, below in zip(table, counts, strict=True):
+        if joined:
+            lines.append(
+                f"{r[0].ljust(lead)}{r[1].ljust(a_width)}  {r[2] or '   '}  {r[3]}".rstrip()
+            )
+        else:
+            lines.append(f"{r[0].ljust(lead)}{r[1]}  {r[2]}".rstrip())
+            lines.append(" " * lead + r[3])
+        lines.append(below)
+    return lines
 
 
 def conversations_json(trace_json: dict[str, Any], found: tuple[Any, ...]) -> str:
@@ -131,11 +176,14 @@ def follow_text(found: Any) -> str:
             lines += [
                 "",
                 f"{arrow} {size} bytes the {who} sent are missing from the capture "
-                f"(packet #{piece.packet} acknowledges them)",
+                f"(packet {ref(piece.packet)} acknowledges them)",
             ]
             continue
         size = len(piece.data)
-        lines += ["", f"{arrow} #{piece.packet}  {who} sent {size} byte{'s' if size != 1 else ''}:"]
+        lines += [
+            "",
+            f"{arrow} {ref(piece.packet)}  {who} sent {size} byte{'s' if size != 1 else ''}:",
+        ]
         lines += [
             ("    " + line).rstrip() for line in _readable(piece.data).rstrip("\n").split("\n")
         ]

@@ -62,7 +62,7 @@ def table(body: str, width: int, indent: int = 2) -> list[str]:
     lines = _laid(columns, widths, pad)
     if count > 2:
         under = _under(columns, width, pad)
-        if under is not None and len(under) < len(lines):
+        if under is not None and len(under) <= len(lines):
             return under
     return lines
 

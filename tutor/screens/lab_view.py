@@ -188,6 +188,9 @@ class LabViewMixin(_Base):
         text = conversations_text(
             conversations(self.trace),
             follow="To follow one, Esc, then F on one of its packets.",
+            # The dialog's room (StreamsScreen: 95% of the screen, less its
+            # border, padding and a scrollbar), not the terminal's.
+            width=max(40, int(self.app.size.width * 0.95) - 6),
         )
         self.app.push_screen(StreamsScreen("Conversations", text))
 

@@ -34,12 +34,12 @@ class LadderView(OptionList):
         index: int
 
     def show(self, trace: Trace, width: int, show_secrets: bool = False) -> str:
-        """Draw `trace`'s ladder in `width` cells (narrower columns rather
-        than rows that wrap); returns the heading line (the hosts) for the
-        pane to show above it, aligned with the columns."""
+        """Draw `trace`'s ladder in `width` cells (narrower columns, or the
+        labels beside them, rather than rows that wrap); returns the heading
+        (the key naming the hosts where they are letters, then the line of
+        hosts) for the pane to show above it, aligned with the columns."""
         lad = ladder.ladder(trace, show_secrets)
-        lines = ladder.text_lines(lad, column=ladder.fit_column(lad, width))
-        lines = [ladder.fit_line(line, width) for line in lines]
+        key, lines = ladder.fitted(lad, width)
         highlighted = self.highlighted
         self.clear_options()
         self.add_options(
@@ -51,7 +51,7 @@ class LadderView(OptionList):
         if highlighted is not None and highlighted < self.option_count:
             with self.prevent(OptionList.OptionHighlighted):
                 self.highlighted = highlighted
-        return lines[0]
+        return "\n".join([*key, lines[0]])
 
     def follow(self, index: int) -> None:
         """Highlight packet `index` without announcing it (the packet list moved)."""
@@ -77,7 +77,7 @@ class TraceDiagrams(Vertical):
     TraceDiagrams { height: 1fr; }
     TraceDiagrams > #waterfall { height: auto; max-height: 50%; overflow-y: auto; }
     TraceDiagrams > #compare { height: auto; color: $text-muted; }
-    TraceDiagrams > #ladder-head { height: 1; text-style: bold; }
+    TraceDiagrams > #ladder-head { height: auto; text-style: bold; }
     """
 
     trace: reactive[Trace | None] = reactive(None, always_update=True)
@@ -131,7 +131,8 @@ class TraceDiagrams(Vertical):
         self._drawn_width = self._ladder_width()
         head = self.query_one(LadderView).show(self.trace, self._drawn_width)
         # Two cells to the right: the list's border and padding.
-        self.query_one("#ladder-head", Static).update(Text("  " + head, no_wrap=True))
+        head = "\n".join("  " + line for line in head.split("\n"))
+        self.query_one("#ladder-head", Static).update(Text(head, no_wrap=True))
 
 
 __all__ = ["LadderView", "TraceDiagrams"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from rich import box
@@ -36,7 +37,10 @@ def column_widths(rows: list[list[str]], room: int) -> list[int]:
     at most half of it: "5 segments not captured" reads whole) if the room
     left allows; the rest goes where it saves the
     table the most lines, and what saves none is shared in proportion to
-    what each column still lacks."""
+    what each column still lacks. Last, a column gives cells to another
+    where that leaves fewer cells wrapped and no more lines (`_unwrap`):
+    "the resolver -> the zone's own server" whole in every row rather than
+    a Question column wide enough for its one long name."""
     count = max((len(r) for r in rows), default=0)
     cols = [[r[k] if k < len(r) else "" for r in rows] for k in range(count)]
     natural = [max((cell_len(c) for c in col), default=0) or 1 for col in cols]
@@ -58,6 +62,7 @@ def column_widths(rows: list[list[str]], room: int) -> list[int]:
             widths[k] = natural[k]
     if len(rows) * count <= MANY_CELLS:
         left = _fewest_lines(cols, widths, natural, left)
+        _unwrap(cols, widths, longest)
     while left > 0:
         lack = {k: natural[k] - widths[k] for k in range(count) if natural[k] > widths[k]}
         if not lack:
@@ -112,6 +117,69 @@ def _fewest_lines(cols: list[list[str]], widths: list[int], natural: list[int], 
         widths[best[1]] += best[2]
         left -= best[2]
     return left
+
+
+def _unwrap(cols: list[list[str]], widths: list[int], longest: list[int]) -> None:
+    """Move cells from one column to another (`widths` changed in place)
+    while that leaves fewer cells wrapped and no more lines, or fewer lines
+    and no more cells wrapped: a column with a few long cells ("A
+    api.edge.shop.example.") gives way to one whose every other cell breaks
+    mid-phrase ("the resolver -> the zone's own" / "server"). A column gives
+    no more than down to its longest word, or for a name ("a.b.example.")
+    its longest part between dots, and never below `NAME` cells."""
+    height = len(cols[0]) if cols else 0
+    floors = [
+        min(longest[k], max(NAME, max((cell_len(p) for c in col for p in _parts(c)), default=1)))
+        for k, col in enumerate(cols)
+    ]
+
+    counts = [[_lines(c, widths[k]) for c in col] for k, col in enumerate(cols)]
+
+    def score(counts: list[list[int]]) -> tuple[int, int]:
+        wrapped = sum(n > 1 for col in counts for n in col)
+        return wrapped, sum(max(col[r] for col in counts) for r in range(height))
+
+    at: dict[tuple[int, int], list[int]] = {}
+
+    def lines(k: int, width: int) -> list[int]:
+        if (k, width) not in at:
+            at[k, width] = [_lines(c, width) for c in cols[k]]
+        return at[k, width]
+
+    best = score(counts)
+    while True:
+        found: tuple[int, int, int, list[list[int]]] | None = None
+        for j, col in enumerate(cols):
+            spare = max((widths[k] - floors[k] for k in range(len(cols)) if k != j), default=0)
+            # Widths at which one of the column's wrapped cells reads whole.
+            for want in sorted(
+                {n for c in col if widths[j] < (n := cell_len(c)) <= widths[j] + spare}
+            ):
+                more = want - widths[j]
+                for k in range(len(cols)):
+                    if k == j or widths[k] - more < floors[k]:
+                        continue
+                    trial = list(counts)
+                    trial[j], trial[k] = lines(j, want), lines(k, widths[k] - more)
+                    now = score(trial)
+                    if now < best and now[1] <= best[1]:
+                        best, found = now, (j, k, more, trial)
+        if found is None:
+            return
+        j, k, more, counts = found
+        widths[j] += more
+        widths[k] -= more
+
+
+def _parts(cell: str) -> list[str]:
+    """The pieces of `cell`'s words no line may split: a word, or a name's
+    parts between dots, slashes and colons (where `wrap_cell` breaks it)."""
+    return [p for word in cell.split() for p in BREAKS.split(word) if p]
+
+
+@lru_cache(maxsize=65536)
+def _lines(text: str, width: int) -> int:
+    return wrap_cell(text, width).count("\n") + 1
 
 
 #: Where a word too long for its column may break: after these characters
