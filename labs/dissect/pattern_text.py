@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from labs.dissect.patterns import MAX_PROBE_TTL, TRACE, Key, answer_key, host, port, probe_key
+from labs.dissect.tls_steps import GOODBYE, GoodbyeStory
 
 if TYPE_CHECKING:
     from labs.dissect.steps import View
@@ -351,8 +352,12 @@ class _DhcpStory:
 
 def story(
     name: str,
-) -> _TraceStory | _ScanStory | _ArpStory | _NdStory | _DhcpStory | None:
-    """A fresh accumulator for a step named `name`, or None when it is not a pattern's."""
+) -> _TraceStory | _ScanStory | _ArpStory | _NdStory | _DhcpStory | GoodbyeStory | None:
+    """A fresh accumulator for a step named `name`, or None when it is
+    neither a pattern's nor TLS's goodbye (told like a pattern: what each
+    side sent)."""
+    if name == GOODBYE:
+        return GoodbyeStory()
     if name in TRACE.values():
         return _TraceStory()
     if name == "scan":

@@ -11,7 +11,7 @@ from collections.abc import Container, Iterable, Sequence
 from operator import attrgetter
 from typing import NamedTuple
 
-from labs.dissect import app_steps, pattern_text
+from labs.dissect import app_steps, pattern_text, tls_steps
 from labs.dissect.narrate import field_map
 from labs.dissect.patterns import Patterns, mark
 from labs.dissect.roles import Ends
@@ -29,6 +29,7 @@ TITLES = {
     "data": "Exchange data",
     "tftp": "Transfer a file (TFTP)",
     "retransmit": "Resend lost data (retransmission)",
+    "goodbye": "Say goodbye (TLS)",
     "close": "Close the connection",
     "arp": "Find the hardware address (ARP)",
     "nd": "Find the hardware address (IPv6 Neighbor Discovery)",
@@ -63,7 +64,7 @@ class View(NamedTuple):
     #: TCP flags and segment length (0 for other packets)
     bits: int
     seg: int
-    #: carries a TLS handshake, change cipher spec or alert record
+    #: carries a TLS handshake, change cipher spec or readable alert record
     tls_setup: bool
     #: Wireshark's TCP analysis flags of the packet ("retransmission", ...)
     analysis: tuple[str, ...] = ()
@@ -73,7 +74,7 @@ class View(NamedTuple):
     mark: tuple[str, ...] = ()
     #: a TCP segment's sequence number as sent (else -1): where its bytes go
     seq: int = -1
-    #: what a DNS or TFTP step's explanation reads of the packet (`app_steps.facts`)
+    #: what a DNS, TFTP or TLS goodbye step reads of it (`app_steps`, `tls_steps`)
     app: tuple[str, ...] = ()
     #: a TCP segment's acknowledgment number with the ACK flag (else -1)
     ack: int = -1
@@ -110,12 +111,8 @@ def view(p: Packet) -> View:
         names = frozenset(name.split(" ", 1)[0] for name in layer_names)
         if len(_NAMES) < 4096:
             _NAMES[layer_names] = names
-    tls_setup = "TLS" in names and any(
-        fl.filter == "tls.record.content_type" and fl.value in ("20", "21", "22")
-        for layer in p.layers
-        if layer.name.startswith("TLS")
-        for fl in layer.fields
-    )
+    # A TLS packet's facts say whether its records all end a side's sending.
+    tls_setup, app = tls_steps.record_facts(p.layers) if "TLS" in names else (False, ())
     # Only a packet the analysis flagged has "[TCP ...]" before its summary.
     analysis = (
         tuple(
@@ -129,7 +126,7 @@ def view(p: Packet) -> View:
     # The analysis's own mark (no Wireshark name) on an old SYN sent again.
     again = bool(analysis) and any(f.name == AGAIN for f in transport.fields)  # type: ignore[union-attr]
     ttl, facts = mark(p, kind, bits) if kind else (0, ())
-    app = app_steps.facts(p.layers) if "DNS" in names or "TFTP" in names else ()
+    app = app_steps.facts(p.layers) if "DNS" in names or "TFTP" in names else app
     return View(
         p.index, p.time, p.src, p.dst, p.summary, names, kind, bits, seg, tls_setup, analysis,
         ttl, facts, seq, app, ack, again,
@@ -201,6 +198,7 @@ class Classifier:
         self._syns = iter(syns)
         self._syn = next(self._syns, None)
         self._ends = Ends()
+        self.goodbyes = tls_steps.Goodbyes()
 
     def _expire(self, i: int) -> None:
         """Packet `i` is next: forget the clients no packet from it on names."""
@@ -230,6 +228,7 @@ class Classifier:
         kind = p.kind
         name = "other"
         refused = None
+        renames: list[tuple[int, str]] = []
         if "DNS" in layer_names or "DNS-TCP" in layer_names:
             # DNS-TCP: a segment with part of a DNS message, in the lookup's step.
             name = "dns"
@@ -282,9 +281,10 @@ class Classifier:
                     name = "data"
             else:
                 name = current or "data"
+            if p.app or self.goodbyes.pending:  # a TLS goodbye, or one it may take back
+                name = self.goodbyes.name(i, p, conv, name, renames)
         elif kind == "UDP":
             name = "tftp" if "TFTP" in layer_names else "data"
-        renames: list[tuple[int, str]] = []
         if refused is not None:
             renames.append((refused, "refused"))
         claimed = self.patterns.name(i, p, conv, name, renames)
@@ -296,6 +296,7 @@ class Classifier:
         if self.last and self.last[i] and kind in ("TCP", "UDP"):
             self.state.pop(conv, None)
             self.patterns.convs.pop(conv, None)
+            self.goodbyes.settled(conv)
         else:
             self.state[conv] = syn << _SYN | flags | _CODES[name]
         return name, renames

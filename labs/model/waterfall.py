@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from labs.model.trace import Packet, Phase
 from labs.model.waterfall_dns import lookups
 from labs.model.waterfall_tftp import transfers
+from labs.model.waterfall_tls import handshake, without_goodbyes
 
 #: A busy capture file could hold thousands of connections: the waterfall
 #: keeps the first ones (a renderer could not show more anyway).
@@ -39,7 +40,7 @@ READS = frozenset(
     icmp.code icmp.ident icmp.seq tls.handshake.type tls.handshake.extensions_server_name
     http.request.method http.request.uri ftp.request.command dns.id dns.flags.response
     dns.qry.name dns.a dns.aaaa tls.handshake.extensions.supported_version tftp.opcode
-    tftp.source_file tftp.destination_file""".split()
+    tftp.source_file tftp.destination_file tls.handshake.ciphersuite tls.record.length""".split()
 )
 
 
@@ -162,39 +163,6 @@ def _label(conn: Sequence[Seen], extra: Sequence[Seen], start: float, end: float
 Phases = list[tuple[str, list[Seen]]]
 
 
-def _tls(pkts: list[Seen], data: list[Seen], client: str, first: Phases) -> list[Seen]:
-    """Add the TLS handshake to `first` when a ClientHello opens one; returns
-    the data packets after it."""
-    hello = next((p for p in data if p.src == client and p.first("tls.handshake.type")), None)
-    if hello is None or hello.number("tls.handshake.type") != 1:
-        return data
-    server_flight = next((p for p in data if p.src != client and p.time > hello.time), None)
-    done = (
-        next((p for p in data if p.src == client and p.time > server_flight.time), None)
-        if server_flight
-        else None
-    )
-    tls13 = any(
-        "0x0304" in p.values.get("tls.handshake.extensions.supported_version", ())
-        for p in data
-        if p.src != client
-    )
-    if done is not None and not tls13:
-        # TLS 1.2: the server's ChangeCipherSpec and Finished answer the
-        # client's, a second round trip before the request may go.
-        done = next((p for p in data if p.src != client and p.time > done.time), done)
-    end = done.time if done else (server_flight.time if server_flight else hello.time)
-    first.append(("tls", [p for p in pkts if hello.time <= p.time <= end]))
-    # The client's Finished (first data it sends after the server's flight)
-    # belongs to the handshake; the request starts with what follows it.
-    after = [p for p in data if p.time > end]
-    if tls13 and done is not None and (not after or after[0].src != client):
-        # The request rode in the client's last handshake flight (its
-        # Finished and the first encrypted record in one segment).
-        after.insert(0, done)
-    return after
-
-
 def _tcp_phases(conn: _Conn) -> list[Phases]:
     """The exchanges of one connection, each a list of (phase, packets)."""
     pkts = conn.packets
@@ -211,11 +179,11 @@ def _tcp_phases(conn: _Conn) -> list[Phases]:
         first.append(("connect", [*syns, synack, *([ack] if ack is not None else [])]))
         i = pkts.index(synack) + 1
     # Data after the first FIN or RST is the goodbye (a TLS close_notify),
-    # not a request.
+    # not a request; so is a side's last encrypted alert before it.
     close = next((p.time for p in pkts[i:] if _flags(p) & 0x05), None)
     data = [p for p in pkts[i:] if _tcp_len(p) and not _flags(p) & 0x05]
     data = [p for p in data if close is None or p.time < close]
-    data = _tls(pkts, data, client, first)
+    data = handshake(pkts, without_goodbyes(data, client), client, first)
     current = first
     j = 0
     while j < len(data):

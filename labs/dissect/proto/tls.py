@@ -26,6 +26,7 @@ from labs.dissect.proto.tls_record import (
     sslv2_record,
 )
 from labs.model.trace import Field, Layer
+from labs.model.waterfall_tls import ALERT_SIZED
 
 
 def _whole(record: bytes, stream: Stream, at: int, rel: int, take: int, parts: int) -> Layer:
@@ -218,6 +219,9 @@ def describe(layers: tuple[Layer, ...]) -> str:
             layer.name.removeprefix("TLS ") for layer in layers if layer.name.startswith("TLS")
         ]
         return "TLS records: " + ", ".join(records)
+    goodbye = _goodbye(layers)
+    if goodbye:
+        return goodbye
     data = _all(layers, "tls.app_data")
     if data:
         n = sum(f.length for f in data)
@@ -231,6 +235,41 @@ def describe(layers: tuple[Layer, ...]) -> str:
     if any(f.name == "Held after a gap" for layer in layers for f in layer.fields):
         said.insert(0, _SAID["held"])
     return said[0] if said else ", ".join(names)
+
+
+def _goodbye(layers: tuple[Layer, ...]) -> str:
+    """What a packet whose records are all encrypted alerts (TLS 1.2 shows
+    their type) or TLS 1.3 records of an alert's size shows; "" for others."""
+    records = [layer for layer in layers if layer.name.startswith("TLS")]
+    sized = [f for layer in records for f in layer.fields if f.name == ALERT_SIZED]
+    alerts = [layer for layer in records if layer.name.startswith("TLS Encrypted Alert")]
+    if not records or len(sized) + len(alerts) != len(records):
+        return ""
+    if alerts:
+        n = sum(
+            int(f.value)
+            for layer in alerts
+            for f in layer.fields
+            if f.filter == "tls.record.length"
+        )
+        what = (
+            "an encrypted TLS alert" if len(alerts) == 1 else f"{len(alerts)} encrypted TLS alerts"
+        )
+        return (
+            f"{what} (a record of {n} bytes): its type, 21 (Alert), is readable before "
+            "TLS 1.3, not which alert it is: 'I am done sending' (close_notify) or an error"
+        )
+    size, tag = sized[0].value, int(sized[0].value) - 3
+    what = (
+        f"{size} encrypted bytes"
+        if len(sized) == 1
+        else f"{len(sized)} records of {size} encrypted bytes"
+    )
+    return (
+        f"{what}: exactly the size of an encrypted TLS alert (2 bytes, plus 1 byte of type and "
+        f"a {tag}-byte tag), which is how TLS 1.3 says 'I am done sending' (close_notify, "
+        f"RFC 8446 §6.1); the encryption hides whether {'it is' if len(sized) == 1 else 'they are'} one"
+    )
 
 
 _GUESS = "TLS SSLv2 Encrypted Data, Wireshark's guess"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from labs.dissect.proto.base import Stream, colons, hex4
 from labs.dissect.proto.tls_hello import RETRY_MAGIC, handshake_fields, version_name
 from labs.model.trace import Field, Layer
+from labs.model.waterfall_tls import ALERT_SIZED, alert_size
 
 CONTENT_TYPES = {
     20: "Change Cipher Spec",
@@ -96,6 +97,8 @@ def read_record(payload: bytes, pos: int, offset: int, stream: Stream) -> tuple[
             )
         )
         name = "TLS " + ("Application Data" if ctype == 23 else "Encrypted Handshake Message")
+        if opaque and length == alert_size(stream.shared.get("suite")):
+            fields.append(_alert_sized(length, at + 3))
     elif ctype == 20:
         stream.state["ccs"] = True
         fields.append(
@@ -135,7 +138,8 @@ def read_record(payload: bytes, pos: int, offset: int, stream: Stream) -> tuple[
                 f"{length} encrypted bytes",
                 at + 5,
                 len(body),
-                "An alert (often 'closing now'), encrypted.",
+                "An alert, encrypted: its type (21, Alert) is readable, not which alert it "
+                "is: 'I am done sending' (close_notify) or an error.",
             )
         )
     return Layer(name, at, 5 + len(body), tuple(fields)), pos + 5 + len(body)
@@ -149,11 +153,33 @@ def _handshake_name(fields: list[Field], body: bytes, stream: Stream) -> str:
         # The one version the server picked (a Client Hello lists several).
         chosen = [f.value for f in fields if f.filter == _CHOSEN]
         stream.shared["version"] = chosen[0] if chosen else TLS12
+        # Its cipher suite sets the size of an encrypted alert (`_alert_sized`).
+        suite = [f.value for f in fields if f.filter == "tls.handshake.ciphersuite"]
+        stream.shared["suite"] = suite[0] if suite else None
         if body[:1] == b"\x02" and body[6:38] == RETRY_MAGIC:
             # Only TLS 1.3 asks the client to try again.
             stream.shared["version"] = TLS13
             types[types.index("Server Hello")] = "Hello Retry Request"
     return "TLS " + ", ".join(types) if types else ""
+
+
+def _alert_sized(length: int, at: int) -> Field:
+    """Tutor's reading of a TLS 1.3 record's length: what the size shows,
+    never which alert (the encryption hides that, and whether it is one)."""
+    tag = length - 3
+    return Field(
+        ALERT_SIZED,
+        None,
+        str(length),
+        f"2 + 1 + {tag} bytes",
+        at,
+        0,
+        f"Tutor's reading of the length (no Wireshark field): {length} encrypted bytes are "
+        f"exactly the size of an encrypted TLS alert: 2 bytes of alert, 1 byte of its real "
+        f"type and the cipher suite's {tag}-byte tag (RFC 8446 §5.2). An alert is how TLS 1.3 "
+        "says 'I am done sending' (close_notify, RFC 8446 §6.1); the encryption hides whether "
+        "this record is one.",
+    )
 
 
 def first_part(ctype: int, version: int, length: int, body: bytes, at: int) -> Layer:
