@@ -144,9 +144,9 @@ def test_the_waterfall_draws_a_traceroute_as_one_row_per_step():
     lines = rows(trace_of("traceroute"))
     assert not any("UDP 32 bytes" in line or "echo request" in line for line in lines)
     assert [line for line in lines if not line.startswith(" ")] == [
-        "1. Trace the route (UDP probes): 8 timed exchanges in one row",
-        "2. Trace the route (ICMP echo probes): 18 timed exchanges in one row",
-        "3. Trace the route (TCP SYN probes): 18 timed exchanges in one row",
+        "1. Trace the route (UDP probes): 8 answered probes, in one bar",
+        "2. Trace the route (ICMP echo probes): 18 answered probes, in one bar",
+        "3. Trace the route (TCP SYN probes): 2 answered probes, 16 handshakes, in one bar",
     ]
 
 

@@ -50,12 +50,25 @@ LEGEND = {
 }
 
 
+#: What a FOLDED step's row measures, and where its probes are one by one:
+#: "8 answered probes, in one bar" alone leaves a learner looking for the eight.
+PROBES = (
+    "a whole step of probes in one bar, from its first probe sent to its last answer "
+    "received; the ladder diagram draws each packet, with its own time"
+)
+
+
 def _legend(phases: list[Phase]) -> list[str]:
-    """A line per LEGEND phase among `phases`, aligned with the rows' names."""
+    """A line per LEGEND phase among `phases`, aligned with the rows' names,
+    and PROBES (wrapped under itself) when a step was folded."""
     names = {ph.name for ph in phases}
-    if "request" not in names:
-        return []
-    return [f"  {name + ':':<10}{text}" for name, text in LEGEND.items() if name in names]
+    out = []
+    if "request" in names:
+        out = [f"  {name + ':':<10}{text}" for name, text in LEGEND.items() if name in names]
+    if "probes" in names:
+        lines = _wrapped(PROBES, " " * 12, WIDTH)
+        out += [f"  {'probes:':<10}{lines[0].lstrip()}", *lines[1:]]
+    return out
 
 
 def _cut(text: str, width: int | None) -> str:
@@ -68,6 +81,20 @@ def _cut(text: str, width: int | None) -> str:
 #: Steps made of many small probes and their answers (`tutor explain` names
 #: them from the packets): the waterfall draws each as one row, not a bar per probe.
 FOLDED = ("traceroute-udp", "traceroute-icmp", "traceroute-tcp", "scan")
+
+
+#: A folded step's phases in words: a probe answered, a connection a probe
+#: opened (a TCP SYN answered with SYN-ACK completes a handshake).
+_HELD = {"answer": ("answered probe", "answered probes"), "connect": ("handshake", "handshakes")}
+
+
+def _held(kinds: dict[str, int]) -> str:
+    """What a folded row holds, counted: "8 answered probes"."""
+    said = []
+    for name, n in kinds.items():
+        one, more = _HELD.get(name, ("other exchange", "other exchanges"))
+        said.append(f"{n} {one if n == 1 else more}")
+    return ", ".join(said)
 
 
 def folded(trace: Trace) -> list[Phase]:
@@ -85,7 +112,8 @@ def folded(trace: Trace) -> list[Phase]:
         exchanges.setdefault(ph.exchange, []).append(ph)
     out: list[Phase] = []
     into: dict[int, int] = {}
-    count: dict[int, int] = {}
+    #: step -> its folded exchanges by their first phase's name ({"answer": 8})
+    count: dict[int, dict[str, int]] = {}
     for phases in exchanges.values():
         steps = {owner.get(i, -1) for ph in phases for i in ph.packets}
         k = steps.pop() if len(steps) == 1 else -1
@@ -93,9 +121,10 @@ def folded(trace: Trace) -> list[Phase]:
             number = out[-1].exchange + 1 if out else 0
             out.extend(replace(ph, exchange=number) for ph in phases)
             continue
-        count[k] = count.get(k, 0) + 1
-        n = count[k]
-        label = f"{trace.steps[k].title}: {n} timed exchange{'s' if n > 1 else ''} in one row"
+        kinds = count.setdefault(k, {})
+        # An exchange by what it begins with: a probe's answer or a handshake.
+        kinds[phases[0].name] = kinds.get(phases[0].name, 0) + 1
+        label = f"{trace.steps[k].title}: {_held(kinds)}, in one bar"
         start = min(ph.start for ph in phases)
         end = max(ph.end for ph in phases)
         packets = {i for ph in phases for i in ph.packets}

@@ -262,6 +262,16 @@ class TftpStory:
         return out + "".join(f"; {p}" for p in parts) + "."
 
 
+#: FTP's well-known ports (RFC 959): an FTP session closes several connections,
+#: and a close on one of these ports says which kind ended.
+_FTP_ROLES = {
+    "21": ", FTP's control connection (port 21: its commands and replies; each file or "
+    "listing travels on a data connection of its own)",
+    "20": ", an FTP data connection (port 20: where the server sends a file or listing from "
+    "in active mode)",
+}
+
+
 def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str]) -> str:
     """The explanation of a step of `n` packets, the first from `src` to
     `dst`; `summaries` (in order) are read for "tcp-connect" and for the
@@ -287,7 +297,12 @@ def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str])
             f"nothing listens {where}, or a firewall rejected the connection on its behalf."
         )
     if name == "close":
-        return f"{verb('close', 'closes')} the connection: each side says it is finished (FIN) or aborts (RST), and the other acknowledges."
+        ports = (end.rpartition(":")[2] for end in (dst, src))
+        role = next((_FTP_ROLES[p] for p in ports if p in _FTP_ROLES), "")
+        return (
+            f"{verb('close', 'closes')} the connection between {src} and {dst}{role}: each "
+            "side says it is finished (FIN) or aborts (RST), and the other acknowledges."
+        )
     if name == "tls":
         return f"{verb('set', 'sets')} up encryption: the two sides agree on keys; from then on the content is unreadable on the wire."
     if name == "retransmit":

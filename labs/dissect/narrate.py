@@ -269,6 +269,11 @@ def _describe(layers: tuple[Layer, ...], src: str, dst: str, roles: Roles) -> tu
     if kind == "ICMPv6":
         what = fields["icmpv6.type"].show
         said = _neighbor(fields, a, b, dst)
+        if not said and fields["icmpv6.type"].value in ("133", "143"):
+            # An MLDv2 report or a router solicitation: their names alone say nothing.
+            from labs.dissect.proto.icmpv6_words import sentence
+
+            said = sentence(layers, fields, a, b)
         return f"ICMPv6 {what}", said or f"{a} sends {b} an ICMPv6 {what}."
     if kind == "ICMP":
         t = _num(fields, "icmp.type")

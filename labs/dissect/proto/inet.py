@@ -270,6 +270,10 @@ ICMPV6 = {
         lambda v, layer: {
             3: "Time exceeded: a router dropped a packet whose hop limit ran out.",
             1: "Destination unreachable: the packet could not be delivered.",
+            133: "Router solicitation: a host asks the routers on its link to announce "
+            "themselves (RFC 4861 section 4.1), rather than wait for their next announcement.",
+            134: "Router advertisement: a router announces itself to the hosts on its link "
+            "(RFC 4861 section 4.2).",
             135: "Neighbor solicitation: IPv6's ARP, asking who has an address on the local network.",
             136: "Neighbor advertisement: the answer, giving the hardware address.",
         }.get(int(v), ""),
