@@ -181,3 +181,17 @@ def test_a_labs_header_still_names_the_lab_and_its_target():
         capture="live",
     )
     assert capture_banner(lab)[0].startswith("http-api → http://127.0.0.1:8080/  ·  22 packets")
+
+
+def test_the_waterfall_says_its_connect_row_ends_at_the_syn_ack(capsys):
+    """The handshake step 'took 43 µs' and the waterfall's connect row said
+    24 µs, with nothing saying that one ends at the SYN-ACK and the other at
+    the last ACK."""
+    from tutor.cli import main
+
+    assert main(["explain", str(PROGRAMS / "https.pcapng")]) == 0
+    out = capsys.readouterr().out
+    legend = out.split("Timing waterfall", 1)[1].split("\n1. ", 1)[0]
+    assert "connect:  SYN to SYN-ACK, one round trip (the step counts the last ACK too)" in legend
+    assert "tls:      the ClientHello until the client may send encrypted data" in legend
+    assert all(len(line) <= 80 for line in legend.splitlines())

@@ -42,8 +42,13 @@ def _cell(ph: Phase) -> str:
 
 
 #: What a request's rows measure: their names alone do not say where one ends
-#: and the next begins, and a request sent in one packet takes no time.
+#: and the next begins, and a request sent in one packet takes no time. The
+#: handshakes' rows end earlier than their steps do (the step counts the last
+#: ACK, or the client's Finished), so a learner saw two different times for
+#: "connecting" with nothing saying why.
 LEGEND = {
+    "connect": "SYN to SYN-ACK, one round trip (the step counts the last ACK too)",
+    "tls": "the ClientHello until the client may send encrypted data",
     "request": 'its first packet to its last ("1 packet": it fit in one)',
     "wait": "the request's last packet to the answer's first",
     "download": "the answer's first packet to its last",
@@ -65,6 +70,8 @@ def _legend(phases: list[Phase]) -> list[str]:
     out = []
     if "request" in names:
         out = [f"  {name + ':':<10}{text}" for name, text in LEGEND.items() if name in names]
+    elif "connect" in names:
+        out = [f"  {'connect:':<10}{LEGEND['connect']}"]
     if "probes" in names:
         lines = _wrapped(PROBES, " " * 12, WIDTH)
         out += [f"  {'probes:':<10}{lines[0].lstrip()}", *lines[1:]]
