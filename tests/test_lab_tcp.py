@@ -201,6 +201,18 @@ def test_syn_retry_schedule_is_the_kernels():
     assert syn_schedule(6, 0) == ([1, 3, 7, 15, 31, 63], 127)
 
 
+def test_the_syn_resends_say_the_linear_ones_come_on_top_of_the_retries():
+    """'resends it at about 1, 2, … 67 s (tcp_syn_retries = 6; … the first 4
+    resends come 1 s apart)': a learner counted 10 times for 6 retries."""
+    from labs.catalog.tcp_handshake.explain import timers_section
+
+    body = timers_section({"tcp_syn_retries": 6, "tcp_syn_linear_timeouts": 4}).body
+    assert "resends it 10 times, at about 1, 2, 3, 4, 5, 7, 11, 19, 35, 67 s" in body
+    assert "4 resends 1 s apart first, then tcp_syn_retries = 6 more" in body
+    old = timers_section({"tcp_syn_retries": 6}).body
+    assert "resends it 6 times, at about 1, 3, 7, 15, 31, 63 s" in old
+
+
 def test_the_lab_reads_this_machines_tcp_timers(reconstructed):
     trace = run()
     section = next(s for s in trace.sections if s.title == "This machine's TCP timers")

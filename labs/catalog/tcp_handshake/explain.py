@@ -362,16 +362,21 @@ def timers_section(timers: dict[str, int]) -> Section:
     if "tcp_syn_retries" in timers:
         linear = timers.get("tcp_syn_linear_timeouts", 0)
         times, give_up = syn_schedule(timers["tcp_syn_retries"], linear)
+        retries = timers["tcp_syn_retries"]
+        # The linear resends come on top of tcp_syn_retries (ip-sysctl: 6 and
+        # 4 give the last SYN at about 67 s): a learner counted 10 times for
+        # "retries = 6" when the sentence did not say so.
         kernel = (
-            f"tcp_syn_linear_timeouts = {linear}: the first {linear} resends come 1 s apart"
+            f"tcp_syn_linear_timeouts = {linear}: {linear} resends 1 s apart first, "
+            f"then tcp_syn_retries = {retries} more, each wait twice the last, from 1 s"
             if "tcp_syn_linear_timeouts" in timers
-            else "this kernel has no tcp_syn_linear_timeouts (before Linux 6.5): "
-            "the wait doubles from the start"
+            else f"tcp_syn_retries = {retries} resends, each wait twice the last, from "
+            "1 s; this kernel has no tcp_syn_linear_timeouts (it came in Linux 6.5)"
         )
         lines.append(
-            f"If nobody answers a SYN, this machine resends it at about "
-            f"{', '.join(map(str, times))} s and gives up after about {give_up} s "
-            f"(tcp_syn_retries = {timers['tcp_syn_retries']}; {kernel}). So a connection "
+            f"If nobody answers a SYN, this machine resends it {len(times)} times, at about "
+            f"{', '.join(map(str, times))} s after the first, and gives up after about "
+            f"{give_up} s ({kernel}). So a connection "
             "attempt to a server behind a firewall that drops packets hangs for about "
             f"{give_up} s unless the program sets its own timeout."
         )
