@@ -85,6 +85,9 @@ def tutor_home(tmp_path, monkeypatch):
     """Every test gets its own progress database and settings."""
     home = tmp_path / "tutor-home"
     monkeypatch.setenv("TUTOR_HOME", str(home))
+    # Text output honours COLUMNS (tutor.tracetext.text_width): a test sees
+    # the width it sets, never the one of the shell that started pytest.
+    monkeypatch.delenv("COLUMNS", raising=False)
     return home
 
 

@@ -33,6 +33,12 @@ DUP_ACKS = {19: 17, 23: 17, 25: 17, 31: 29, 45: 43, 47: 43, 61: 57, 63: 57, 65: 
 SYN_FIN = [1, 2, 70, 72]
 
 
+@pytest.fixture(autouse=True)
+def _width(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A pipe's text is as wide as COLUMNS says: these read it at the default 100.
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+
 def explain(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     assert main(["explain", str(LOSSY), *argv]) == 0
     return capsys.readouterr().out
@@ -53,9 +59,10 @@ def went_wrong(out: str) -> dict[str, list[int]]:
 
 
 def listed(out: str) -> dict[int, str]:
-    """The packet list: each number -> its summary (after the addresses)."""
-    found = re.findall(r"^  #(\d+) +\+.*? → \S+  (.*)$", out, re.M)
-    return {int(n): summary for n, summary in found}
+    """The packet list: each number -> its summary (after the addresses, or
+    on the next line, wrapped under itself where the width is short)."""
+    found = re.findall(r"^  #(\d+) +\+.*? → \S+(?:  |\n {12,})(.*(?:\n {12,}\S.*)*)", out, re.M)
+    return {int(n): " ".join(summary.split()) for n, summary in found}
 
 
 def test_what_went_wrong_lists_the_frames_tshark_flags(capsys):

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import textwrap
 from dataclasses import asdict
 from typing import Any
 
 from labs.model.numbers import ref
+from tutor.tracetext import text_width
 
 
 def _size(n: int) -> str:
@@ -32,12 +32,12 @@ def conversations_text(
 ) -> str:
     """A table per transport, as Wireshark's Statistics › Conversations: the
     stream number, both endpoints, frames and bytes each way, start, duration;
-    then `follow`, the line saying how to follow one. In `width` cells (the
-    terminal's, or COLUMNS, when not given): a table too wide for it puts
+    then `follow`, the line saying how to follow one. In `width` cells (when
+    not given, COLUMNS, the terminal's or 100: `tutor.tracetext.text_width`): a table too wide for it puts
     each conversation's counts on a line under its endpoints."""
     if not found:
         return "No TCP or UDP conversation in this capture.\n"
-    width = width or shutil.get_terminal_size().columns
+    width = width or text_width()
     out: list[str] = []
     for kind in ("tcp", "udp"):
         rows = [c for c in found if c.transport == kind]

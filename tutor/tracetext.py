@@ -11,6 +11,8 @@ unless the learner asks to see them.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any, TextIO
 
 from labs.model.numbers import number
@@ -64,7 +66,27 @@ _CAPTURES = {
     "simulated": "Simulated.",
 }
 
+#: The width of text for a pipe or a file when COLUMNS does not say one.
 WIDTH = 100
+#: What went wrong's title (labs.dissect.expert): the header counts its rows.
+WENT_WRONG = "What went wrong"
+
+
+def text_width(out: TextIO | None = None) -> int:
+    """The width to write text in, one rule for every text command: COLUMNS
+    when it is a positive whole number (the user's word, as `ls` and `git`
+    take it, also into a pipe), else the width of the terminal `out` is (stdout
+    by default), else WIDTH."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        stream = out if out is not None else sys.stdout
+        if stream.isatty():
+            return os.get_terminal_size(stream.fileno()).columns or WIDTH
+    except (AttributeError, OSError, ValueError):
+        pass  # no file behind it (a test's capture, a closed stream)
+    return WIDTH
 
 
 class Heading(str):
@@ -132,7 +154,22 @@ def header(trace: Trace, width: int = WIDTH, total: int | None = None) -> list[s
     text = "; ".join(bits)
     text = f"{text[:1].upper()}{text[1:]}. Packet numbers are Wireshark's (No.)."
     lines.append(_wrap(text, "", width))
-    return lines
+    wrong = _went_wrong(trace)
+    return [*lines, _wrap(wrong, "", width)] if wrong else lines
+
+
+def _went_wrong(trace: Trace) -> str:
+    """What went wrong's rows in a few words ("" when it has none): the first
+    lines a learner reads say that the section below has something to show.
+    Rows that say "(nothing wrong" (keep-alives, window updates) are not
+    counted as trouble."""
+    part = next((s for s in trace.sections if s.title == WENT_WRONG and s.kind == "table"), None)
+    rows = [row.split("\t") for row in part.body.splitlines()[1:]] if part else []
+    seen = [row[0] for row in rows if "(nothing wrong" not in row[-1]]
+    if not seen:
+        return ""
+    more = f" and {len(seen) - 3} more" if len(seen) > 3 else ""
+    return f"{WENT_WRONG} (the table below): {', '.join(seen[:3])}{more}."
 
 
 def steps(trace: Trace, width: int = WIDTH, brief: bool = False) -> list[str]:
@@ -141,9 +178,23 @@ def steps(trace: Trace, width: int = WIDTH, brief: bool = False) -> list[str]:
     return ["", Heading("Steps"), *step_lines(trace, width, brief)] if trace.steps else []
 
 
+def _heading(p: Packet, width: int) -> str:
+    """`#N  +time  src → dst  summary`, the summary wrapped under itself, or
+    under the addresses when that takes fewer lines: #N, the time and the
+    addresses stay on the first line, where a learner scanning looks for #N."""
+    lead = f"  #{number(p.index):<3} +{duration(p.time):>9}  "
+    where = f"{p.src} → {p.dst}  " if p.src or p.dst else ""
+    if len(lead) + len(where) + len(p.summary) <= width:
+        return lead + where + p.summary
+    hang = " " * len(lead + where)
+    beside = lead + where + _wrap(p.summary, hang, width).lstrip()
+    under = (lead + where).rstrip() + "\n" + _wrap(p.summary, " " * len(lead), width)
+    narrow = width - len(hang) < 20  # _wrap's narrowest: beside would pass the edge
+    return under if narrow or under.count("\n") < beside.count("\n") else beside
+
+
 def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool, width: int = WIDTH) -> list[str]:
-    where = f"  {p.src} → {p.dst}" if p.src or p.dst else ""
-    lines = [f"  #{number(p.index):<3} +{duration(p.time):>9}{where}  {p.summary}"]
+    lines = [_heading(p, width)]
     if p.origin == "inside-tls":
         lines.append("      (inside the encrypted tunnel — not visible on the wire)")
     if p.explain:
@@ -332,8 +383,9 @@ def print_trace(trace: Trace, out: TextIO, **kw: Any) -> None:
             # ends quietly with 0 instead (tutor.commands.run_command).
             raise BrokenPipeError
 
-    console = Piped(file=out, highlight=False, soft_wrap=True)
-    width = console.width if console.is_terminal else WIDTH
+    # The width given: rich would read COLUMNS=0 as a width of 0 and print nothing.
+    width = text_width(out)
+    console = Piped(file=out, highlight=False, soft_wrap=True, width=width)
     for line in lines_of(trace, width=width, **kw):
         style = "bold cyan" if isinstance(line, Heading) else ""
         style = "bold yellow" if isinstance(line, Loud) else style

@@ -256,6 +256,9 @@ def print_trace(trace: Any, args: argparse.Namespace, total: int) -> None:
     prints a body it would only describe on screen)."""
     from tutor.tracetext import print_trace as show
 
+    if getattr(args, "diagram", None) == "text":
+        sys.stdout.write(ladder_text(trace, args.show_secrets))
+        return
     if getattr(args, "diagram", None):
         from tutor.ladder import RENDERERS
 
@@ -271,3 +274,22 @@ def print_trace(trace: Any, args: argparse.Namespace, total: int) -> None:
         filtered=args.filter or "",
         total=total,
     )
+
+
+def ladder_text(trace: Any, show_secrets: bool) -> str:
+    """`--diagram text`: every packet's arrow in the width of the terminal
+    (or COLUMNS, or 100 for a pipe), fitted as the summary fits its ladder
+    (`tutor.ladder.fitted`): 30-cell lanes ran to 300 columns for a traceroute."""
+    import textwrap
+
+    from tutor import ladder
+    from tutor.tracetext import text_width
+
+    width = text_width(sys.stdout)
+    lad = ladder.ladder(trace, show_secrets)
+    key, lines = ladder.fitted(lad, width)
+    title = "Ladder diagram (time after the first packet; one arrow per packet)"
+    out = [*textwrap.wrap(title, width), *key, *lines]
+    if lad.cut:
+        out.append(f"... and {lad.cut} more packets (cut at {ladder.MAX_ARROWS}).")
+    return "\n".join(out) + "\n"
