@@ -137,3 +137,13 @@ def test_the_summary_at_80_columns():
     assert steps.startswith("  15 steps: Open the connection (TCP handshake); Send the request ×4")
     full = render(trace, width=80)
     assert "  packet 13" in full and "packets 13" not in full  # No. 13, a DNS query
+
+
+def test_a_followed_password_is_masked_without_its_length(capsys):
+    """`--follow` showed "PASS *************": one star a byte told the
+    password's length, where every other output says ••••."""
+    pcap = str(PROGRAMS / "ftp.pcapng")
+    code, out, _ = run(capsys, "explain", pcap, "--follow", "0")
+    assert code == 0 and "    PASS ••••" in out.splitlines() and "*" not in out
+    code, out, _ = run(capsys, "explain", pcap, "--follow", "0", "--show-secrets")
+    assert code == 0 and "    PASS demo-password" in out.splitlines()

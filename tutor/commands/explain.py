@@ -161,11 +161,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _where(args: argparse.Namespace) -> str:
+    return f"in the first {args.limit} packets" if args.limit else "in this capture"
+
+
 def _streams(args: argparse.Namespace) -> int:
     """`--conversations` / `--follow N`: computed by labs.api over the whole
     capture (before --filter), rendered by tutor.streamtext."""
     from labs.api import LabError, conversations, explain_file, follow_stream, parse_decode_as
-    from labs.model.trace import masked, to_json
+    from labs.model.trace import mask_secrets, masked, to_json
     from tutor import streamtext
 
     try:
@@ -176,16 +180,19 @@ def _streams(args: argparse.Namespace) -> int:
             client=args.client,
         )
         note_client(trace, args.client)
+        secrets = [] if args.show_secrets else trace.secret_values()
+        if args.follow and not (args.json or args.tshark):
+            # The learner's text masks each secret with the one mask, as every
+            # other output does: the masked bytes (one * a byte, so offsets
+            # hold for --json and --tshark) told a password's length.
+            found, _ = follow_stream(trace, args.follow, _where(args))
+            sys.stdout.write(mask_secrets(streamtext.follow_text(found), secrets))
+            return 0
         if not args.show_secrets:
             trace = masked(trace)
         if args.follow:
-            where = f"in the first {args.limit} packets" if args.limit else "in this capture"
-            found, text = follow_stream(trace, args.follow, where)
-            if args.json:
-                text = streamtext.follow_json(found) + "\n"
-            elif not args.tshark:
-                text = streamtext.follow_text(found)
-            sys.stdout.write(text)
+            found, text = follow_stream(trace, args.follow, _where(args))
+            sys.stdout.write(streamtext.follow_json(found) + "\n" if args.json else text)
             return 0
     except LabError as err:
         return fail(str(err), err.exit_code)
