@@ -25,7 +25,6 @@ CASES: list[tuple[str, list[str]]] = [
     # the command line itself
     ("unknown command", ["frob"]),
     ("unknown flag", ["lessons", "--frob"]),
-    ("lab without action", ["lab"]),
     ("lab unknown action", ["lab", "frob"]),
     ("lab run without lab", ["lab", "run"]),
     ("unknown lab", ["lab", "run", "no-such-lab"]),

@@ -324,3 +324,11 @@ def test_password_in_url_never_printed(capsys, unprivileged):
     assert code == 0
     assert "hunter2" not in out + err and "http://bob:••••@127.0.0.1" in out
     assert "from the user name and password in the URL" in out
+
+
+def test_lab_alone_lists_the_labs(capsys, unprivileged):
+    """`tutor lab` was a usage error ("needs an action"), though its help
+    line says it lists the labs: a new user's first try."""
+    code, out, _ = run(capsys, "lab")
+    assert code == 0 and out == run(capsys, "lab", "list")[1]
+    assert "tcp-handshake" in out

@@ -64,9 +64,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_output_flags(run)
     add_lab_flags(run)
     run.set_defaults(func=run_lab)
-    p.set_defaults(
-        func=lambda args: fail("`tutor lab` needs an action: list or run (see `tutor lab --help`).")
-    )
+    # `tutor lab` alone lists them, as its help line promises ("list the
+    # labs, or run one"): it was a usage error a new user met first.
+    p.set_defaults(func=run_list, json=False)
 
 
 def run_list(args: argparse.Namespace) -> int:
