@@ -147,3 +147,17 @@ def test_a_followed_password_is_masked_without_its_length(capsys):
     assert code == 0 and "    PASS ••••" in out.splitlines() and "*" not in out
     code, out, _ = run(capsys, "explain", pcap, "--follow", "0", "--show-secrets")
     assert code == 0 and "    PASS demo-password" in out.splitlines()
+
+
+def test_a_filter_shows_its_packets_first_and_says_the_rest_is_the_whole_captures(capsys):
+    """`--filter 'frame.number==5'` printed all 16 steps and a 70-line
+    waterfall before the one packet asked for, at line 134 of 142, with
+    nothing saying those parts were not filtered."""
+    pcap = str(PROGRAMS / "ftp.pcapng")
+    code, out, _ = run(capsys, "explain", pcap, "--filter", "frame.number==5")
+    lines = out.splitlines()
+    assert code == 0
+    at = lines.index("Packets matching frame.number==5: 1 of 68")
+    assert at < lines.index("Steps") and lines[at + 1].startswith("  #5 ")
+    below = " ".join(lines[at + 1 : lines.index("Steps")])
+    assert "Below: the steps, the waterfall and What went wrong of the whole capture (68" in below

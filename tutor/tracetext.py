@@ -15,9 +15,9 @@ import os
 import sys
 from typing import Any, TextIO
 
-from labs.model.numbers import number
-from labs.model.trace import MASK, Field, Packet, Section, Trace, mask_secrets, mask_value
+from labs.model.trace import MASK, Section, Trace, mask_secrets
 from tutor.durations import when
+from tutor.packettext import WIDTH, field_value, legend, packet_lines, wrap
 from tutor.steptext import packets_said, step_lines
 from tutor.texttable import table
 from tutor.timetext import span, took
@@ -25,34 +25,6 @@ from tutor.waterfall_text import timing_blocks
 
 #: The one formatter of a duration on the command line (`tutor.timetext.took`).
 duration = took
-
-#: Fields worth a line under each packet, in this order, when present.
-KEY_FIELDS = (
-    "tcp.flags",
-    "tcp.len",
-    "udp.length",
-    "icmp.type",
-    "icmp.code",
-    "arp.opcode",
-    "dns.qry.name",
-    "dns.qry.type",
-    "dns.flags.rcode",
-    "dns.a",
-    "dns.aaaa",
-    "dns.cname",
-    "dns.resp.ttl",
-    "http.request.method",
-    "http.request.uri",
-    "http.response.code",
-    "http.host",
-    "http.content_type",
-    "tls.handshake.type",
-    "tls.handshake.extensions_server_name",
-    "tls.handshake.extensions_alpn_str",
-    "ftp.request.command",
-    "ftp.request.arg",
-    "ftp.response.code",
-)
 
 _LOUD = {
     "reconstructed": "RECONSTRUCTED: these packets were not captured. The bytes your program sent and "
@@ -67,7 +39,6 @@ _CAPTURES = {
 }
 
 #: The width of text for a pipe or a file when COLUMNS does not say one.
-WIDTH = 100
 #: What went wrong's title (labs.dissect.expert): the header counts its rows.
 WENT_WRONG = "What went wrong"
 
@@ -102,41 +73,15 @@ def _packets(indexes: tuple[int, ...]) -> str:
     return packets_said(indexes)
 
 
-def _wrap(text: str, indent: str, width: int = WIDTH) -> str:
-    """Greedy word wrap at `width` (textwrap.fill took most of the time of
-    rendering a large capture); words longer than a line stay whole."""
-    room = max(20, width - len(indent))
-    if len(text) <= room and "\n" not in text:
-        return indent + text
-    lines: list[str] = []
-    line = ""
-    for word in text.split():
-        if line and len(line) + 1 + len(word) > room:
-            lines.append(indent + line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    lines.append(indent + line)
-    return "\n".join(lines)
-
-
-def field_value(f: Field, show_secrets: bool) -> str:
-    if f.secret and not show_secrets:
-        return mask_value(f.name, f.value)
-    if f.show and f.show != f.value:
-        return f.show if f.show.startswith(f.value) else f"{f.value} ({f.show})"
-    return f.value
-
-
 def header(trace: Trace, width: int = WIDTH, total: int | None = None) -> list[str]:
     title = f"{trace.lab} · {trace.target}" if trace.target else trace.lab
-    lines: list[str] = [Heading(_wrap(title, "", width))]
+    lines: list[str] = [Heading(wrap(title, "", width))]
     loud = _LOUD.get(trace.capture)
     if loud:
-        lines.append(Loud(_wrap(f"!! {loud}", "", width)))
+        lines.append(Loud(wrap(f"!! {loud}", "", width)))
     note = trace.capture_note or _CAPTURES.get(trace.capture, "")
     if note:
-        lines.append(_wrap(note, "", width))
+        lines.append(wrap(note, "", width))
     n = len(trace.packets) if total is None else total
     if not n:
         lines.append("No packets to show.")
@@ -153,9 +98,9 @@ def header(trace: Trace, width: int = WIDTH, total: int | None = None) -> list[s
         bits.append(f"the whole run took {took(trace.duration)}, starting its servers included")
     text = "; ".join(bits)
     text = f"{text[:1].upper()}{text[1:]}. Packet numbers are Wireshark's (No.)."
-    lines.append(_wrap(text, "", width))
+    lines.append(wrap(text, "", width))
     wrong = _went_wrong(trace)
-    return [*lines, _wrap(wrong, "", width)] if wrong else lines
+    return [*lines, wrap(wrong, "", width)] if wrong else lines
 
 
 def _went_wrong(trace: Trace) -> str:
@@ -178,92 +123,15 @@ def steps(trace: Trace, width: int = WIDTH, brief: bool = False) -> list[str]:
     return ["", Heading("Steps"), *step_lines(trace, width, brief)] if trace.steps else []
 
 
-def _heading(p: Packet, width: int) -> str:
-    """`#N  +time  src → dst  summary`, the summary wrapped under itself, or
-    under the addresses when that takes fewer lines: #N, the time and the
-    addresses stay on the first line, where a learner scanning looks for #N."""
-    lead = f"  #{number(p.index):<3} +{duration(p.time):>9}  "
-    where = f"{p.src} → {p.dst}  " if p.src or p.dst else ""
-    if len(lead) + len(where) + len(p.summary) <= width:
-        return lead + where + p.summary
-    hang = " " * len(lead + where)
-    beside = lead + where + _wrap(p.summary, hang, width).lstrip()
-    under = (lead + where).rstrip() + "\n" + _wrap(p.summary, " " * len(lead), width)
-    narrow = width - len(hang) < 20  # _wrap's narrowest: beside would pass the edge
-    return under if narrow or under.count("\n") < beside.count("\n") else beside
-
-
-def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool, width: int = WIDTH) -> list[str]:
-    lines = [_heading(p, width)]
-    if p.origin == "inside-tls":
-        lines.append("      (inside the encrypted tunnel — not visible on the wire)")
-    if p.explain:
-        lines.append(_wrap(p.explain, "      ", width))
-    if verbose:
-        for layer in p.layers:
-            end = layer.offset + layer.length - 1
-            lines.append(
-                f"      {layer.name}  (bytes {layer.offset}-{end})"
-                if layer.length
-                else f"      {layer.name}"
-            )
-            for f in layer.fields:
-                name = f" {f.filter}" if f.filter else ""
-                lines.append(
-                    f"        {f.name}{name} = {field_value(f, show_secrets)}  [{f.offset}+{f.length}]"
-                )
-                if f.explain:
-                    lines.append(_wrap(f.explain, "            ", width))
-        return lines
-    by_filter: dict[str, Field] = {}
-    for layer in p.layers:
-        if layer.name.endswith(" (quoted)"):
-            continue  # the probe an ICMP error sends back: the router's fields matter here
-        for f in layer.fields:
-            if f.filter and f.filter not in by_filter:
-                by_filter[f.filter] = f
-    keys = [
-        f"{name} = {field_value(by_filter[name], show_secrets)}"
-        for name in KEY_FIELDS
-        if name in by_filter
-    ]
-    # Each secret too (that it is there is the lesson), unless a key field said it.
-    keys += [
-        f"{f.filter or f.name} = {mask_value(f.name, f.value) if not show_secrets else f.value}"
-        for layer in p.layers
-        for f in layer.fields
-        if f.secret and f.filter not in KEY_FIELDS
-    ]
-    if keys:
-        lines.append(_wrap(" · ".join(keys), "      ", width))
-    return lines
-
-
-def legend(trace: Trace, width: int = WIDTH) -> list[str]:
-    """Once, before the fields: what the bracket after each one means, with
-    the first field shown as the example."""
-    first = next((f for p in trace.packets for la in p.layers for f in la.fields if f.length), None)
-    if first is None:
-        return []
-    said = (
-        f"Each field: its name, its Wireshark filter name (if it has one) = its value, then "
-        f"[where it "
-        f"starts+how many bytes it takes], counting bytes from the start of the packet "
-        f"(the first byte is 0): [{first.offset}+{first.length}] is {first.length} "
-        f"byte{'s' if first.length != 1 else ''} from byte {first.offset}."
-    )
-    return [_wrap(said, "  ", width)]
-
-
 def section(s: Section, width: int = WIDTH) -> list[str]:
-    lines: list[str] = ["", Heading(_wrap(s.title, "", width))]
+    lines: list[str] = ["", Heading(wrap(s.title, "", width))]
     if s.kind == "code":
         lines += ["    " + line for line in s.body.splitlines()]
     elif s.kind == "table":
         lines += table(s.body, width)
     else:
         for para in s.body.split("\n\n"):
-            lines.append(_wrap(para.replace("\n", " "), "  ", width))
+            lines.append(wrap(para.replace("\n", " "), "  ", width))
     return lines
 
 
@@ -282,10 +150,28 @@ def facts(trace: Trace, width: int = WIDTH, brief: bool = False) -> list[str]:
             evidence.append(f.filter)
         tail = f" ({', '.join(evidence)})" if evidence else ""
         label, value = f.reads()
-        lines.append(_wrap(f"{label}: {value}{tail}", "  ", width - 4).replace("\n  ", "\n      "))
+        lines.append(wrap(f"{label}: {value}{tail}", "  ", width - 4).replace("\n  ", "\n      "))
         if f.explain and not brief:
-            lines.append(_wrap(f.explain, "      ", width))
+            lines.append(wrap(f.explain, "      ", width))
     return lines
+
+
+def _matching(
+    trace: Trace, filtered: str, total: int | None, show_secrets: bool, verbose: bool, width: int
+) -> list[str]:
+    """The packets a display filter chose, and a line saying that what
+    follows is not filtered."""
+    n = len(trace.packets)
+    lines = ["", Heading(f"Packets matching {filtered}: {n} of {total}")]
+    if verbose:
+        lines += legend(trace, width)
+    for p in trace.packets:
+        lines += packet_lines(p, show_secrets=show_secrets, verbose=verbose, width=width)
+    said = (
+        f"Below: the steps, the waterfall and What went wrong of the whole capture ({total} "
+        "packets); the ladder draws only the matching ones."
+    )
+    return [*lines, "", wrap(said, "", width)]
 
 
 def summary_table(trace: Trace) -> Section | None:
@@ -308,21 +194,22 @@ def lines_of(
     display filter that chose `trace.packets` out of `total`."""
     # One Steps part: each step in full output, a line each (or past
     # MANY_STEPS a count of each kind) in the summary.
-    lines = header(trace, width, total) + steps(trace, width, brief=not full)
+    lines = header(trace, width, total)
+    if filtered:
+        # What the learner asked for first (as `tshark -Y` prints only it); the
+        # steps, timing and findings that follow are the whole capture's.
+        lines += _matching(trace, filtered, total, show_secrets, verbose, width)
+    lines += steps(trace, width, brief=not full)
     first = summary_table(trace)
     if first is not None:
         lines += section(first, width)
     lines += facts(trace, width, brief=not full)
     for title, block in timing_blocks(trace, full, show_secrets, width):
         lines += ["", Heading(title), *block]
-    if filtered:
-        n = len(trace.packets)
-        lines += ["", Heading(f"Packets matching {filtered}: {n} of {total}")]
-    elif full and trace.packets:
+    if full and trace.packets and not filtered:
         lines += ["", Heading("Packets")]
-    if (full or filtered) and verbose:
-        lines += legend(trace, width)
-    if full or filtered:
+        if verbose:
+            lines += legend(trace, width)
         for p in trace.packets:
             lines += packet_lines(p, show_secrets=show_secrets, verbose=verbose, width=width)
     if full:
@@ -335,7 +222,7 @@ def lines_of(
         what += [f"{more} more section{'s' if more != 1 else ''}"] if more else []
         if what:
             said = f"--full shows {' and '.join(what)}; --filter EXPR picks packets."
-            lines += ["", _wrap(said, "", width)]
+            lines += ["", wrap(said, "", width)]
     secrets = [] if show_secrets else trace.secret_values()
     if not secrets:
         return lines
@@ -344,7 +231,7 @@ def lines_of(
     note = f"Secrets (credentials, cookies, API keys) are shown as {MASK}; --show-secrets reveals them."
     # In a summary the note joins the --full line, so the summary fits a screen.
     gap = [] if not full and masked and str(masked[-1]).startswith("--full") else [""]
-    return [*masked, *gap, _wrap(note, "", width)]
+    return [*masked, *gap, wrap(note, "", width)]
 
 
 def render(
@@ -394,4 +281,4 @@ def print_trace(trace: Trace, out: TextIO, **kw: Any) -> None:
         console.print(Text(line, style=style))
 
 
-__all__ = ["KEY_FIELDS", "MASK", "duration", "field_value", "lines_of", "print_trace", "render"]
+__all__ = ["MASK", "duration", "field_value", "lines_of", "print_trace", "render"]

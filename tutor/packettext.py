@@ -1,0 +1,147 @@
+"""One packet as text (`tutor explain`'s packet list, `--full`, `--verbose`):
+its heading line (#N, time, addresses, summary), its sentence, and its key
+fields or, verbose, every field with where its bytes are. `tutor.tracetext`
+puts the packets together with the rest of the output."""
+
+from __future__ import annotations
+
+from labs.model.numbers import number
+from labs.model.trace import Field, Packet, Trace, mask_value
+from tutor.timetext import took
+
+#: Text written into a pipe without COLUMNS is this wide.
+WIDTH = 100
+
+#: Fields worth a line under each packet, in this order, when present.
+KEY_FIELDS = (
+    "tcp.flags",
+    "tcp.len",
+    "udp.length",
+    "icmp.type",
+    "icmp.code",
+    "arp.opcode",
+    "dns.qry.name",
+    "dns.qry.type",
+    "dns.flags.rcode",
+    "dns.a",
+    "dns.aaaa",
+    "dns.cname",
+    "dns.resp.ttl",
+    "http.request.method",
+    "http.request.uri",
+    "http.response.code",
+    "http.host",
+    "http.content_type",
+    "tls.handshake.type",
+    "tls.handshake.extensions_server_name",
+    "tls.handshake.extensions_alpn_str",
+    "ftp.request.command",
+    "ftp.request.arg",
+    "ftp.response.code",
+)
+
+
+def wrap(text: str, indent: str, width: int = WIDTH) -> str:
+    """Greedy word wrap at `width` (textwrap.fill took most of the time of
+    rendering a large capture); words longer than a line stay whole."""
+    room = max(20, width - len(indent))
+    if len(text) <= room and "\n" not in text:
+        return indent + text
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > room:
+            lines.append(indent + line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(indent + line)
+    return "\n".join(lines)
+
+
+def field_value(f: Field, show_secrets: bool) -> str:
+    if f.secret and not show_secrets:
+        return mask_value(f.name, f.value)
+    if f.show and f.show != f.value:
+        return f.show if f.show.startswith(f.value) else f"{f.value} ({f.show})"
+    return f.value
+
+
+def _heading(p: Packet, width: int) -> str:
+    """`#N  +time  src → dst  summary`, the summary wrapped under itself, or
+    under the addresses when that takes fewer lines: #N, the time and the
+    addresses stay on the first line, where a learner scanning looks for #N."""
+    lead = f"  #{number(p.index):<3} +{took(p.time):>9}  "
+    where = f"{p.src} → {p.dst}  " if p.src or p.dst else ""
+    if len(lead) + len(where) + len(p.summary) <= width:
+        return lead + where + p.summary
+    hang = " " * len(lead + where)
+    beside = lead + where + wrap(p.summary, hang, width).lstrip()
+    under = (lead + where).rstrip() + "\n" + wrap(p.summary, " " * len(lead), width)
+    narrow = width - len(hang) < 20  # _wrap's narrowest: beside would pass the edge
+    return under if narrow or under.count("\n") < beside.count("\n") else beside
+
+
+def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool, width: int = WIDTH) -> list[str]:
+    lines = [_heading(p, width)]
+    if p.origin == "inside-tls":
+        lines.append("      (inside the encrypted tunnel — not visible on the wire)")
+    if p.explain:
+        lines.append(wrap(p.explain, "      ", width))
+    if verbose:
+        for layer in p.layers:
+            end = layer.offset + layer.length - 1
+            lines.append(
+                f"      {layer.name}  (bytes {layer.offset}-{end})"
+                if layer.length
+                else f"      {layer.name}"
+            )
+            for f in layer.fields:
+                name = f" {f.filter}" if f.filter else ""
+                lines.append(
+                    f"        {f.name}{name} = {field_value(f, show_secrets)}  [{f.offset}+{f.length}]"
+                )
+                if f.explain:
+                    lines.append(wrap(f.explain, "            ", width))
+        return lines
+    by_filter: dict[str, Field] = {}
+    for layer in p.layers:
+        if layer.name.endswith(" (quoted)"):
+            continue  # the probe an ICMP error sends back: the router's fields matter here
+        for f in layer.fields:
+            if f.filter and f.filter not in by_filter:
+                by_filter[f.filter] = f
+    keys = [
+        f"{name} = {field_value(by_filter[name], show_secrets)}"
+        for name in KEY_FIELDS
+        if name in by_filter
+    ]
+    # Each secret too (that it is there is the lesson), unless a key field said it.
+    keys += [
+        f"{f.filter or f.name} = {mask_value(f.name, f.value) if not show_secrets else f.value}"
+        for layer in p.layers
+        for f in layer.fields
+        if f.secret and f.filter not in KEY_FIELDS
+    ]
+    if keys:
+        lines.append(wrap(" · ".join(keys), "      ", width))
+    return lines
+
+
+def legend(trace: Trace, width: int = WIDTH) -> list[str]:
+    """Once, before the fields: what the bracket after each one means, with
+    the first field shown as the example."""
+    first = next((f for p in trace.packets for la in p.layers for f in la.fields if f.length), None)
+    if first is None:
+        return []
+    said = (
+        f"Each field: its name, its Wireshark filter name (if it has one) = its value, then "
+        f"[where it "
+        f"starts+how many bytes it takes], counting bytes from the start of the packet "
+        f"(the first byte is 0): [{first.offset}+{first.length}] is {first.length} "
+        f"byte{'s' if first.length != 1 else ''} from byte {first.offset}."
+    )
+    return [wrap(said, "  ", width)]
+
+
+__all__ = ["KEY_FIELDS", "WIDTH", "field_value", "legend", "packet_lines", "wrap"]
