@@ -12,35 +12,71 @@ from labs.catalog.dns.explain import lookup_facts, lookup_sections
 from labs.catalog.dns.hops import Hop, during, first_ttl, read_hops, rrs, short
 from labs.catalog.dns.result import DnsResult
 from labs.catalog.dns.walk_sections import walk_sections
+from labs.catalog.dns.wire import Message
 from labs.kit import Fact, LabError, Packet, Recording, Section, Step, Trace, make_trace, sender_ip
 from labs.model.numbers import ref
+
+
+def _asks(q: Message) -> str:
+    """The RD bit in words, then its name and value as Wireshark shows them."""
+    if q.bit(8):
+        return "with recursion desired (RD 1): 'find the answer for me'"
+    return "without recursion desired (RD 0): it wants only what this server holds"
+
+
+def _answer_flags(resp: Message) -> str:
+    """The AA and RA bits in words, with their names for finding them in Wireshark."""
+    aa = (
+        "Authoritative (AA 1: the server owns this zone)"
+        if resp.bit(10)
+        else "Not authoritative (AA 0)"
+    )
+    ra = "recursion available (RA 1)" if resp.bit(7) else "no recursion available (RA 0)"
+    return f"{aa}, {ra}."
+
+
+def _glue(resp: Message, servers: list[str]) -> list[str]:
+    """The addresses the additional section gives for the named servers (the glue)."""
+    names = {s.rstrip(".").lower() for s in servers}
+    return [
+        r.data
+        for r in resp.section("additional")
+        if r.rtype in ("A", "AAAA") and r.name.rstrip(".").lower() in names
+    ]
 
 
 def hop_text(hop: Hop) -> str:
     q, resp = hop.lookup.query, hop.lookup.response
     asked = f"{short(hop.asker).capitalize()} asks {short(hop.asked)} {q.qtype} {q.qname}"
-    asked += f" (RD {q.bit(8)})"
+    asked += f" {_asks(q)}."
     if resp is None:
-        return asked + "; no answer came."
-    kind, flags = hop.kind, f"AA {resp.bit(10)}, RA {resp.bit(7)}"
+        return asked + " No answer came."
+    kind, flags = hop.kind, _answer_flags(resp)
     if kind == "priming":
         return (
-            f"{asked}: priming. Before anything else the resolver checks its root hints: "
+            f"{asked} Priming: before anything else the resolver checks its root hints: "
             f"the root names its servers ({', '.join(rrs(resp, 'answer', 'NS'))}) and their "
-            f"addresses ({', '.join(rrs(resp, 'additional', 'A'))}). {flags}."
+            f"addresses ({', '.join(rrs(resp, 'additional', 'A'))}). {flags}"
         )
     if kind == "referral":
-        ns, glue = rrs(resp, "authority", "NS"), rrs(resp, "additional", "A")
+        ns = rrs(resp, "authority", "NS")
+        glue = _glue(resp, ns)
         zone = resp.section("authority")[0].name
+        whose = "its address" if len(glue) == 1 else "their addresses"
+        given = (
+            f"with {whose} {', '.join(glue)} given along (the 'glue')"
+            if glue
+            else "with no address given along (no glue)"
+        )
         return (
-            f"{asked}. A referral, not an answer ({flags}): \"I don't know, ask {zone}'s "
-            f'server {", ".join(ns)}", with its address {", ".join(glue) or "(none)"} as glue.'
+            f"{asked} A referral, not an answer: \"I don't know, ask {zone}'s server"
+            f'{"s" if len(ns) > 1 else ""} {", ".join(ns)}", {given}. {flags}'
         )
     if kind == "answer":
         answers = "; ".join(f"{r.rtype} {r.data} (TTL {r.ttl})" for r in resp.section("answer"))
-        who = "the zone's own server, authoritative" if resp.bit(10) else "not authoritative"
-        return f"{asked}. The answer: {answers} ({flags}: {who})."
-    return f"{asked}. The answer: {kind} ({flags})."
+        return f"{asked} The answer: {answers}. {flags}"
+    meaning = " (no such name)" if resp.rcode == 3 else ""
+    return f"{asked} The answer: {kind}{meaning}. {flags}"
 
 
 def walk_steps(hops: tuple[Hop, ...], t0: float, packets: tuple[Packet, ...]) -> tuple[Step, ...]:

@@ -201,27 +201,104 @@ def _some(items: list[str], most: int = 4, width: int = 80) -> str:
     return ", ".join(clipped) + more
 
 
-def _answers(layers: tuple[Layer, ...]) -> list[tuple[str, str]]:
-    """(data, record type) of each record in the answer section (not
-    authority or additional); a TXT record's strings are read together."""
-    out: list[tuple[str, str]] = []
-    in_answer = new_record = False
+#: Where a record sits, by the mark its fields' names carry (the answer section has none).
+_MARKS = (("authority", SECTIONS["ns"]), ("additional", SECTIONS["ar"]))
+
+
+class _Record:
+    """One resource record as its fields give it: its section, owner name,
+    type, TTL and the values Wireshark names its data by."""
+
+    __slots__ = ("data", "kind", "name", "section", "ttl")
+
+    def __init__(self, section: str, name: str) -> None:
+        self.section, self.name, self.kind = section, name, ""
+        self.ttl: int | None = None
+        self.data: list[tuple[str, str]] = []  # (value, kind) of each data field
+
+
+def _records(layers: tuple[Layer, ...]) -> list[_Record]:
+    """Every record of the answer, authority and additional sections, in order."""
+    out: list[_Record] = []
     for layer in layers:
         if not _is_dns(layer):
             continue
         for f in layer.fields:
-            if f.filter in ("dns.resp.name", "dns.srv.service"):
-                in_answer = not f.name.endswith(tuple(SECTIONS.values()))
-                new_record = True
-            kind = ANSWER_TYPES.get(f.filter or "")
-            if not (kind and in_answer):
+            filt = f.filter or ""
+            if filt in ("dns.resp.name", "dns.srv.service"):
+                section = next((s for s, m in _MARKS if f.name.endswith(m)), "answer")
+                out.append(_Record(section, f.value))
+            elif not out:
                 continue
-            if kind == "TXT" and not new_record and out:
-                out[-1] = (f"{out[-1][0]} {f.value}", kind)
-            else:
-                out.append((f.value, kind))
-            new_record = False
+            elif filt == "dns.resp.type" and not out[-1].kind:
+                out[-1].kind = f.show  # the first only: NSEC's bitmap repeats the filter
+            elif filt == "dns.resp.ttl" and out[-1].ttl is None:
+                out[-1].ttl = int(f.value)
+            elif filt in ANSWER_TYPES:
+                out[-1].data.append((f.value, ANSWER_TYPES[filt]))
     return out
+
+
+def _values_of(rec: _Record) -> list[tuple[str, str]]:
+    """A record's data as the learner reads it: a TXT record's strings together."""
+    if rec.data and rec.data[0][1] == "TXT":
+        return [(" ".join(v for v, _k in rec.data), "TXT")]
+    return rec.data
+
+
+def _answers(layers: tuple[Layer, ...]) -> list[tuple[str, str]]:
+    """(data, record type) of each record in the answer section (not
+    authority or additional); a TXT record's strings are read together."""
+    return [v for r in _records(layers) if r.section == "answer" for v in _values_of(r)]
+
+
+def _referral(records: list[_Record]) -> str:
+    """A referral's words ("" if it is none): no answer, NS records in the
+    authority section and no SOA (RFC 2308 section 2.2); the caller checks
+    NOERROR and AA 0. Glue: the additional records giving those servers'
+    addresses, matched by name."""
+    authority = [r for r in records if r.section == "authority"]
+    ns = [r for r in authority if r.kind == "NS" and r.data]
+    if not ns or any(r.kind == "SOA" for r in authority):
+        return ""
+    glue: dict[str, list[str]] = {}
+    for r in records:
+        if r.section == "additional" and r.kind in ("A", "AAAA") and r.data:
+            glue.setdefault(r.name.lower(), []).append(r.data[0][0])
+    servers = []
+    for r in ns:
+        server = r.data[0][0]
+        at = glue.get(server.lower())
+        servers.append(f"{server}, at {' and '.join(at)}" if at else server)
+    given = sum(1 for r in ns if r.data[0][0].lower() in glue)
+    along = ""
+    if given:
+        along = (
+            ": the address given along, 'glue'"
+            if given == 1 and len(servers) == 1
+            else ": the addresses given along, 'glue'"
+        )
+    listed = "; ".join(servers[:3]) + (f"; and {len(servers) - 3} more" if len(servers) > 3 else "")
+    return (
+        f"a referral: this server does not know, it names the servers for the zone {ns[0].name} "
+        f"({listed}{along})"
+    )
+
+
+def _with_ttls(records: list[_Record]) -> str:
+    """The answer's records with how long each may be cached: one TTL for all
+    when they agree; each record's own otherwise, and the shortest for the
+    whole answer (a cache keeps each record by its own TTL, RFC 2181 section 5.2)."""
+    # A record of a type whose data is not read here is still there ("a record of type HTTPS").
+    shown = [(v, k, r.ttl) for r in records for v, k in _values_of(r) or [("", r.kind)]]
+    ttls = [r.ttl for r in records if r.ttl is not None]
+    if len(set(ttls)) <= 1:
+        found = _some([f"{v} ({k})" if v else f"a record of type {k}" for v, k, _t in shown])
+        return found + (f" (may be cached for {ttls[0]} s)" if ttls else "")
+    found = _some(
+        [f"{v} ({k}, TTL {t} s)" if v else f"a record of type {k} (TTL {t} s)" for v, k, t in shown]
+    )
+    return f"{found}: the whole answer may be cached for at most {min(ttls)} s, its shortest TTL"
 
 
 def describe(layers: tuple[Layer, ...]) -> str:
@@ -235,15 +312,18 @@ def describe(layers: tuple[Layer, ...]) -> str:
     rcode = _values(layers, "dns.flags.rcode")
     if rcode and rcode[0].value != "0":
         return f"the DNS answer for {name}: {rcode[0].show} ({_RCODE_MEANING.get(int(rcode[0].value), 'an error')})"
-    answers = _answers(layers)
-    ttls = _values(layers, "dns.resp.ttl")
+    records = _records(layers)
+    answers = [r for r in records if r.section == "answer"]
     if not answers:
+        aa = _values(layers, "dns.flags.authoritative")
+        referral = _referral(records) if aa and aa[0].value == "0" else ""
+        if referral:
+            return f"the DNS reply for {name} is {referral}"
         return f"the DNS answer for {name}: no {kind} record"
-    ttl = f" (may be cached for {ttls[0].value} s)" if ttls else ""
-    found = _some([f"{value} ({kind})" for value, kind in answers])
+    found = _with_ttls(answers)
     if not q:  # an unsolicited answer (multicast DNS announces without a question)
-        return f"a DNS answer without a question (an announcement): {found}{ttl}"
-    return f"the DNS answer: {name} → {found}{ttl}"
+        return f"a DNS answer without a question (an announcement): {found}"
+    return f"the DNS answer: {name} → {found}"
 
 
 def looks_like_dns(payload: bytes) -> bool:
