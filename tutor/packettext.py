@@ -82,6 +82,18 @@ def _heading(p: Packet, width: int) -> str:
     return under if narrow or under.count("\n") < beside.count("\n") else beside
 
 
+#: Values of one key field shown at most (a long answer has many records).
+_MOST = 5
+#: DNS records outside the answer section say so in their name; a key field
+#: line keeps that, so glue is not read as the answer ("dns.a = … (additional)").
+_SECTIONS = (" (additional)", " (authority)")
+
+
+def _key_value(f: Field, show_secrets: bool) -> str:
+    where = next((s for s in _SECTIONS if f.name.endswith(s)), "")
+    return field_value(f, show_secrets) + where
+
+
 def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool, width: int = WIDTH) -> list[str]:
     lines = [_heading(p, width)]
     if p.origin == "inside-tls":
@@ -104,15 +116,19 @@ def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool, width: int = W
                 if f.explain:
                     lines.append(wrap(f.explain, "            ", width))
         return lines
-    by_filter: dict[str, Field] = {}
+    # Every value of a repeated key field, in packet order, as tshark's
+    # `-T fields` lists them: the first alone said "dns.resp.ttl = 60 s" of an
+    # answer whose A record lives 30 s.
+    by_filter: dict[str, list[Field]] = {}
     for layer in p.layers:
         if layer.name.endswith(" (quoted)"):
             continue  # the probe an ICMP error sends back: the router's fields matter here
         for f in layer.fields:
-            if f.filter and f.filter not in by_filter:
-                by_filter[f.filter] = f
+            if f.filter in KEY_FIELDS:
+                by_filter.setdefault(f.filter, []).append(f)
     keys = [
-        f"{name} = {field_value(by_filter[name], show_secrets)}"
+        f"{name} = {', '.join(_key_value(f, show_secrets) for f in by_filter[name][:_MOST])}"
+        + (", …" if len(by_filter[name]) > _MOST else "")
         for name in KEY_FIELDS
         if name in by_filter
     ]
