@@ -272,6 +272,15 @@ _FTP_ROLES = {
 }
 
 
+def is_reply(p: View) -> bool:
+    """From the lower port to the higher: a server's answer, when no SYN
+    showed which side is the client."""
+    try:
+        return int(p.src.rsplit(":", 1)[1]) < int(p.dst.rsplit(":", 1)[1])
+    except (IndexError, ValueError):
+        return False
+
+
 def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str]) -> str:
     """The explanation of a step of `n` packets, the first from `src` to
     `dst`; `summaries` (in order) are read for "tcp-connect" and for the

@@ -272,11 +272,12 @@ class Classifier:
                 if "TLS" in layer_names and p.tls_setup:
                     name = "tls"
                 elif "HTTP" in layer_names or "TLS" in layer_names:
-                    name = (
-                        "response"
-                        if p.dst in clients or (not self.any_client and _is_reply(p))
-                        else "request"
-                    )
+                    reply = p.dst in clients or (not self.any_client and app_steps.is_reply(p))
+                    name = "response" if reply else "request"
+                    if reply and current == "tls" and "HTTP" not in layer_names:
+                        # Encrypted records before the client asked anything answer
+                        # no request: they stay in the handshake (`tls_steps.HandshakeStory`).
+                        name = "tls"
                 else:
                     name = "data"
             else:
@@ -302,13 +303,8 @@ class Classifier:
         return name, renames
 
 
-def _is_reply(p: View) -> bool:
-    try:
-        return int(p.src.rsplit(":", 1)[1]) < int(p.dst.rsplit(":", 1)[1])
-    except (IndexError, ValueError):
-        return False
-
-
+#: Stories told with the step's packet count (one tuple, not a union made per step).
+_COUNTS = (app_steps.OldSynStory, tls_steps.HandshakeStory)
 #: Steps whose explanation does not list their packets' summaries.
 _COUNTED = frozenset(TITLES) - {"tcp-connect", "data", "other"}
 
@@ -330,6 +326,8 @@ class Run:
             if name == "tftp"
             else app_steps.OldSynStory()
             if name == "old-syn"
+            else tls_steps.HandshakeStory()
+            if name == "tls"
             else pattern_text.story(name)
         )
 
@@ -352,7 +350,7 @@ class Run:
         if isinstance(self.story, app_steps.DnsStory):
             n = self.count
             return f"{n} packet{'s' if n != 1 else ''} of DNS (RFC 1035): {self.story.text()}."
-        if isinstance(self.story, app_steps.OldSynStory):
+        if isinstance(self.story, _COUNTS):
             return self.story.text(self.count)
         if self.story is not None:
             return pattern_text.explain(self.count, self.story.text())

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from labs.dissect.app_steps import explain_run
 from labs.model.trace import Layer
 from labs.model.waterfall_tls import ALERT_SIZED
 
@@ -144,4 +145,41 @@ class GoodbyeStory:
         return " ".join(said)
 
 
-__all__ = ["GOODBYE", "GoodbyeStory", "Goodbyes", "record_facts"]
+class HandshakeStory:
+    """A handshake step's words, and what the server sent in it after the
+    readable handshake and before the client sent more than its own:
+    `steps.Classifier` keeps such encrypted records in this step, as they
+    answer no request. TLS 1.3 encrypts the server's certificate and
+    Finished (RFC 8446 §2) and the session tickets it sends once the
+    handshake is done (NewSessionTicket, §4.6.1), and every encrypted
+    record says Application Data outside (§5.2): the packets cannot tell
+    which these are, nor a greeting from a protocol whose server speaks first."""
+
+    def __init__(self) -> None:
+        self.first: View | None = None
+        #: (server, client) -> packets of encrypted records without a handshake record
+        self.early: dict[tuple[str, str], int] = {}
+
+    def add(self, v: View) -> None:
+        if self.first is None:
+            self.first = v
+        if v.seg and not v.tls_setup and "TLS" in v.names:
+            key = (v.src, v.dst)
+            self.early[key] = self.early.get(key, 0) + 1
+
+    def text(self, n: int) -> str:
+        first = self.first
+        out = explain_run("tls", n, first.src, first.dst, ()) if first else ""
+        for (server, client), count in self.early.items():
+            out += (
+                f" Then {server} sends {count} packet{'s' if count != 1 else ''} of encrypted "
+                f"records before {client} sends anything beyond its handshake, so they answer "
+                "no request: in TLS 1.3 the rest of the server's handshake (its certificate and "
+                "Finished) and then, typically, session tickets for resuming later "
+                "(NewSessionTicket, RFC 8446 §4.6.1) travel encrypted like this, as does a "
+                "greeting from a server that speaks first; the encryption hides which these are."
+            )
+        return out
+
+
+__all__ = ["GOODBYE", "GoodbyeStory", "Goodbyes", "HandshakeStory", "record_facts"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from labs.model.trace import Packet, Phase
 from labs.model.waterfall_dns import lookups
 from labs.model.waterfall_tftp import transfers
-from labs.model.waterfall_tls import handshake, without_goodbyes
+from labs.model.waterfall_tls import handshake, without_goaway, without_goodbyes
 
 #: A busy capture file could hold thousands of connections: the waterfall
 #: keeps the first ones (a renderer could not show more anyway).
@@ -40,7 +40,8 @@ READS = frozenset(
     icmp.code icmp.ident icmp.seq tls.handshake.type tls.handshake.extensions_server_name
     http.request.method http.request.uri ftp.request.command dns.id dns.flags.response
     dns.qry.name dns.a dns.aaaa tls.handshake.extensions.supported_version tftp.opcode
-    tftp.source_file tftp.destination_file tls.handshake.ciphersuite tls.record.length""".split()
+    tftp.source_file tftp.destination_file tls.handshake.ciphersuite tls.record.length
+    http2.type""".split()
 )
 
 
@@ -163,8 +164,9 @@ def _label(conn: Sequence[Seen], extra: Sequence[Seen], start: float, end: float
 Phases = list[tuple[str, list[Seen]]]
 
 
-def _tcp_phases(conn: _Conn) -> list[Phases]:
-    """The exchanges of one connection, each a list of (phase, packets)."""
+def _tcp_phases(conn: _Conn, inside: Sequence[Seen] = ()) -> list[Phases]:
+    """The exchanges of one connection, each a list of (phase, packets)
+    (`inside`: the trace's plaintext recorded inside TLS tunnels)."""
     pkts = conn.packets
     client = conn.client
     exchanges: list[Phases] = []
@@ -183,7 +185,8 @@ def _tcp_phases(conn: _Conn) -> list[Phases]:
     close = next((p.time for p in pkts[i:] if _flags(p) & 0x05), None)
     data = [p for p in pkts[i:] if _tcp_len(p) and not _flags(p) & 0x05]
     data = [p for p in data if close is None or p.time < close]
-    data = handshake(pkts, without_goodbyes(data, client), client, first)
+    data = without_goaway(without_goodbyes(data, client), inside)
+    data = handshake(pkts, data, client, first)
     current = first
     j = 0
     while j < len(data):
@@ -318,7 +321,7 @@ def from_seen(packets: Iterable[Seen], several: bool | None = None) -> tuple[Pha
     used_dns: set[int] = set()
     for conn in _connections(wire).values():
         server = next((_host(p.dst) for p in conn.packets if p.src == conn.client), "")
-        for n, phases in enumerate(_tcp_phases(conn)):
+        for n, phases in enumerate(_tcp_phases(conn, inside)):
             spans = [pk for _name, pks in phases for pk in pks]
             if not spans:
                 continue

@@ -13,6 +13,7 @@ packets as a step of their own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -93,6 +94,36 @@ def without_goodbyes(data: list[Seen], client: str) -> list[Seen]:
     return [p for k, p in enumerate(data) if k not in cut] if cut else data
 
 
+#: HTTP/2's GOAWAY frame type (RFC 9113 §6.8), as tshark shows http2.type.
+_GOAWAY = "7"
+
+
+def without_goaway(data: list[Seen], inside: Sequence[Seen]) -> list[Seen]:
+    """`data` without its last packets when each carries only HTTP/2 GOAWAY
+    frames: "no more streams on this connection" (RFC 9113 §6.8) is part of
+    the closing, not a request. A packet shows it in its own frames (h2c),
+    or in the plaintext recorded inside TLS just before its record (a lab's
+    run: the side's writes since its previous record); a record that
+    cannot be read says nothing and stays."""
+    end = len(data)
+    while end and _goaway(data, end - 1, inside):
+        end -= 1
+    return data[:end] if end < len(data) else data
+
+
+def _goaway(data: list[Seen], k: int, inside: Sequence[Seen]) -> bool:
+    p = data[k]
+    types = p.values.get("http2.type", ())
+    if types:
+        return all(t == _GOAWAY for t in types)
+    if not inside:
+        return False
+    since = next((q.time for q in reversed(data[:k]) if q.src == p.src), float("-inf"))
+    wrote = [q for q in inside if q.src == p.src and q.dst == p.dst and since < q.time <= p.time]
+    found = [t for q in wrote for t in q.values.get("http2.type", ())]
+    return bool(found) and all(t == _GOAWAY for t in found)
+
+
 def handshake(pkts: list[Seen], data: list[Seen], client: str, first: Phases) -> list[Seen]:
     """Add the TLS handshake to `first` when a ClientHello opens one; returns
     the data packets after it."""
@@ -111,15 +142,29 @@ def handshake(pkts: list[Seen], data: list[Seen], client: str, first: Phases) ->
         # client's, a second round trip before the request may go.
         done = next((p for p in data if p.src != client and p.time > done.time), done)
     end = done.time if done else (server_flight.time if server_flight else hello.time)
-    first.append(("tls", [p for p in pkts if hello.time <= p.time <= end]))
     # The client's Finished (first data it sends after the server's flight)
     # belongs to the handshake; the request starts with what follows it.
     after = [p for p in data if p.time > end]
-    if tls13 and done is not None and (not after or after[0].src != client):
+    if tls13 and done is not None and (not after or after[0].src != client) and _rode(done):
         # The request rode in the client's last handshake flight (its
         # Finished and the first encrypted record in one segment).
         after.insert(0, done)
+    else:
+        # What the server sends before the client's next data answers no
+        # request (TLS 1.3's session tickets, or the rest of its encrypted
+        # flight after a HelloRetryRequest): the handshake's bar, as its step.
+        k = next((k for k, p in enumerate(after) if p.src == client), len(after))
+        if k and done is not None:
+            end, after = after[k - 1].time, after[k:]
+    first.append(("tls", [p for p in pkts if hello.time <= p.time <= end]))
     return after
 
 
-__all__ = ["ALERT_SIZED", "alert_size", "handshake", "without_goodbyes"]
+def _rode(p: Seen) -> bool:
+    """More than one encrypted record besides a ChangeCipherSpec (1 byte,
+    RFC 8446 §D.4) in the client's last handshake packet: its Finished is
+    one record, so a request rode with it."""
+    return sum(n != "1" for n in p.values.get("tls.record.length", ())) > 1
+
+
+__all__ = ["ALERT_SIZED", "alert_size", "handshake", "without_goaway", "without_goodbyes"]
