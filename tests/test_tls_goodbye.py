@@ -42,7 +42,7 @@ def _exchanges(path: Path) -> set[int]:
 def test_a_tls13_record_of_an_alerts_size_before_the_close_is_no_request():
     steps = _steps(HTTPS)
     # #13 (server) and #14 (client): 19 encrypted bytes each, then only FINs and ACKs.
-    assert steps[13] == steps[14] == ("goodbye", "Say goodbye (TLS)")
+    assert steps[13] == steps[14] == ("goodbye", "Say goodbye, most likely (TLS)")
     assert [i for i, (name, _t) in steps.items() if name == "request"] == [8]
     assert steps[15][0] == "close"
     # The waterfall draws one exchange: the request, the wait, the download.
@@ -76,7 +76,7 @@ def test_the_words_say_what_the_size_shows_and_no_more():
 
 def test_a_tls12_encrypted_alert_is_the_goodbye_not_the_handshake():
     steps = _steps(HTTPS12)
-    assert steps[12] == steps[13] == ("goodbye", "Say goodbye (TLS)")
+    assert steps[12] == steps[13] == ("goodbye", "Say goodbye, most likely (TLS)")
     assert [i for i, (name, _t) in steps.items() if name == "tls"] == [3, 4, 5, 6, 7, 8]
     assert _exchanges(HTTPS12) == {0}
     trace = explain_file(HTTPS12)

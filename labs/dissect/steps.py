@@ -29,7 +29,7 @@ TITLES = {
     "data": "Exchange data",
     "tftp": "Transfer a file (TFTP)",
     "retransmit": "Resend lost data (retransmission)",
-    "goodbye": "Say goodbye (TLS)",
+    "goodbye": "Say goodbye, most likely (TLS)",
     "close": "Close the connection",
     "arp": "Find the hardware address (ARP)",
     "nd": "Find the hardware address (IPv6 Neighbor Discovery)",

@@ -1,5 +1,6 @@
-"""TLS's goodbye as a step of its own ("Say goodbye (TLS)"), between the
-last request or response and the TCP close.
+"""TLS's goodbye as a step of its own ("Say goodbye, most likely (TLS)":
+the title hedges as its text does, since the encryption hides the alert),
+between the last request or response and the TCP close.
 
 A side ends its sending in TLS with an alert, close_notify (RFC 8446 §6.1;
 RFC 5246 §7.2.1). The packets show no more than this: TLS 1.2 leaves an
