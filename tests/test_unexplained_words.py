@@ -37,15 +37,21 @@ def trace_of(path: Path) -> Trace:
 
 
 def _closes(trace: Trace) -> list[str]:
-    return [s.explain for s in trace.steps if s.name == "close"]
+    return [s.explain for s in trace.steps if s.name in ("close", "ftp-data-close")]
 
 
 def test_an_ftp_close_names_its_connection_and_the_control_one_as_ftps_commands():
-    closes = _closes(trace_of(PROGRAMS / "ftp.pcapng"))
-    # The first transfer's data connection (EPSV's port 38447), then the control connection.
+    trace = trace_of(PROGRAMS / "ftp.pcapng")
+    closes = _closes(trace)
+    # The first transfer's data connection (EPSV's port 38447), then the control
+    # connection. A passive data connection's close was "the connection between
+    # A and B" alone: its FIN and ACK carry nothing that shows FTP data.
     assert closes[0].startswith(
-        "3 packets close the connection between 192.0.2.1:38447 and 192.0.2.2:55156: "
+        "3 packets close the connection between 192.0.2.1:38447 and 192.0.2.2:55156, an FTP "
+        "data connection (it carried a file or a listing, set up on the control connection): "
     ), closes[0]
+    titles = [s.title for s in trace.steps if s.name == "ftp-data-close"]
+    assert titles and set(titles) == {"Close the data connection (FTP)"}
     assert closes[1].startswith(
         "3 packets close the connection between 192.0.2.2:35700 and 192.0.2.1:21, "
         "FTP's control connection (port 21: its commands and replies; each file or listing "

@@ -271,6 +271,12 @@ _FTP_ROLES = {
     "in active mode)",
 }
 
+#: A data connection the packets showed carrying FTP data (a file or listing
+#: the control connection's PASV, EPSV, PORT or EPRT exchange set up).
+_FTP_DATA = (
+    ", an FTP data connection (it carried a file or a listing, set up on the control connection)"
+)
+
 
 def is_reply(p: View) -> bool:
     """From the lower port to the higher: a server's answer, when no SYN
@@ -305,9 +311,11 @@ def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str])
             f"{src} tries to open a connection to {dst}, which answers with a reset (RST): "
             f"nothing listens {where}, or a firewall rejected the connection on its behalf."
         )
-    if name == "close":
+    if name in ("close", "ftp-data-close"):
         ports = (end.rpartition(":")[2] for end in (dst, src))
         role = next((_FTP_ROLES[p] for p in ports if p in _FTP_ROLES), "")
+        if name == "ftp-data-close" and not role:
+            role = _FTP_DATA
         return (
             f"{verb('close', 'closes')} the connection between {src} and {dst}{role}: each "
             "side says it is finished (FIN) or aborts (RST), and the other acknowledges."

@@ -31,6 +31,7 @@ TITLES = {
     "retransmit": "Resend lost data (retransmission)",
     "goodbye": "Say goodbye, most likely (TLS)",
     "close": "Close the connection",
+    "ftp-data-close": "Close the data connection (FTP)",
     "arp": "Find the hardware address (ARP)",
     "nd": "Find the hardware address (IPv6 Neighbor Discovery)",
     "dhcp": "Get an address (DHCP)",
@@ -157,16 +158,13 @@ def classify(packets: Sequence[View]) -> tuple[list[str], set[int]]:
     return names, starts
 
 
-#: The step names, by code (a conversation's state keeps its current one's).
-_STEPS = tuple(TITLES)
+_STEPS = tuple(TITLES)  # the step names, by code
 _CODES = {name: code for code, name in enumerate(_STEPS)}
-#: A conversation's state, one int: the code of its current step name, this
-#: bit once it closes, this one once a SYN-ACK answered its last SYN, then
-#: (shifted: `_SYN`) one more than that SYN's sequence number and (shifted
-#: again) one more than its position.
-_CLOSING = 32
-_ANSWERED = 64
-_SYN = 7
+#: A conversation's state, one int: its current step's code, a bit once it
+#: closes, one once a SYN-ACK answered its last SYN, one once it carried FTP
+#: data (its close's FIN and ACK cannot show it), then (shifted: `_SYN`) one
+#: more than that SYN's sequence number and (shifted again) its position + 1.
+_CLOSING, _ANSWERED, _FTP_DATA, _SYN = 32, 64, 128, 8
 
 
 class Classifier:
@@ -223,7 +221,7 @@ class Classifier:
         state = self.state.get(conv, -1)
         current = _STEPS[state & 31] if state >= 0 else None
         syn = state >> _SYN if state >= 0 else 0  # decoded only when a reset needs it
-        flags = state & (_CLOSING | _ANSWERED) if state >= 0 else 0
+        flags = state & (_CLOSING | _ANSWERED | _FTP_DATA) if state >= 0 else 0
         layer_names = p.names
         kind = p.kind
         name = "other"
@@ -265,7 +263,7 @@ class Classifier:
                 refused = (syn >> 33) - 1 if syn >> 33 else None
             elif bits & 0x05 or flags & _CLOSING:
                 flags |= _CLOSING
-                name = "close"
+                name = "ftp-data-close" if flags & _FTP_DATA else "close"
             elif seg and _RESENT.intersection(p.analysis):
                 name = "retransmit"
             elif seg:
@@ -280,6 +278,8 @@ class Classifier:
                         name = "tls"
                 else:
                     name = "data"
+                    if "FTP-DATA" in layer_names:
+                        flags |= _FTP_DATA
             else:
                 name = current or "data"
             if p.app or self.goodbyes.pending:  # a TLS goodbye, or one it may take back

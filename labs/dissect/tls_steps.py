@@ -72,7 +72,7 @@ class Goodbyes:
         """The step name of TCP packet `i` (`name`: what it is named
         otherwise); earlier goodbyes it takes back go to `renames`."""
         held = self.pending.get(conv)
-        if name == "close":  # after a FIN or RST: the goodbyes before it stay
+        if name in ("close", "ftp-data-close"):  # after a FIN or RST: the goodbyes before it stay
             self.pending.pop(conv, None)
         elif not v.seg or v.bits & 0x02:
             if held and name == GOODBYE:  # joins the step: what it is otherwise, with it
