@@ -72,11 +72,13 @@ def test_header_steps_packets_sections_facts():
     assert "Captured live on lo." in out and "RECONSTRUCTED" not in out
     assert "1. Open the connection  at 0 µs  packet 1" in out  # Wireshark's No.
     assert "2. Send the request  at 2.5 ms" in out
-    assert "#2   +   2.5 ms  127.0.0.1:5000 → 127.0.0.1:80  HTTP GET /" in out
+    # Read inside TLS after wire packet 1: "#1a", as Wireshark shows it inside frame 1.
+    assert "#1a  +   2.5 ms  127.0.0.1:5000 → 127.0.0.1:80  HTTP GET /" in out
     assert "(inside the encrypted tunnel — not visible on the wire)" in out
     assert "    curl http://127.0.0.1/" in out
     assert "  name  value" in out and "  Host  127.0.0.1" in out
-    assert "Packets to open a connection: 3 (packets 1-3, tcp.flags)" in out
+    # The fact names packets past this two-packet trace (1, 1a, then wire 2).
+    assert "Packets to open a connection: 3 (packets 1-2, tcp.flags)" in out
     assert "the whole run took 1500 ms" in out
 
 
@@ -195,11 +197,14 @@ def test_tables_wrap_to_the_width():
 def test_filtered_output_lists_the_matching_packets_out_of_all():
     from dataclasses import replace
 
+    from labs.model.numbers import Numbering, keep
+
     trace = _trace()
     one = replace(trace, packets=trace.packets[1:])
+    keep(one, Numbering(trace.packets))  # as the display filter does: the whole trace's numbers
     out = render(one, full=False, filtered="http", total=2)
     assert "2 packets" in out  # the header counts the whole run
-    assert "Packets matching http: 1 of 2" in out and "#2 " in out
+    assert "Packets matching http: 1 of 2" in out and "#1a " in out
 
 
 def test_colour_on_a_terminal_only(monkeypatch):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-from labs.model.numbers import number
+from labs.model.numbers import numbering_of
 from labs.model.trace import Packet, Trace, mask_secrets
 from tutor import ladder_aside
 from tutor.timetext import CELL, took, took_cell
@@ -30,13 +30,15 @@ TIME = CELL + 1
 
 @dataclass(frozen=True)
 class Arrow:
-    """One packet as an arrow: from column, to column, its label and time."""
+    """One packet as an arrow: from column, to column, its label and time,
+    and its number as a learner reads it (`labs.model.numbers`: "9", "9a")."""
 
     index: int
     src: int
     dst: int
     label: str
     time: float
+    no: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ def ladder(trace: Trace, show_secrets: bool = False, limit: int = MAX_ARROWS) ->
     packets = trace.packets[:limit]
     column = _columns(packets)
     client = _client(packets)
+    # Numbered over all the trace's packets: a filtered one keeps its numbers.
+    numbering = numbering_of(trace, limit)
     if client is not None:
         hosts.append(column(client))
     for p in packets:
@@ -101,7 +105,8 @@ def ladder(trace: Trace, show_secrets: bool = False, limit: int = MAX_ARROWS) ->
         label = mask_secrets(_label(p), secrets)
         # A packet's time is already after the capture's first packet, as
         # the packet list writes it: a filtered ladder keeps those times.
-        arrows.append(Arrow(p.index, hosts.index(a), hosts.index(b), label, p.time))
+        no = numbering.label(p.index)
+        arrows.append(Arrow(p.index, hosts.index(a), hosts.index(b), label, p.time, no))
     return Ladder(tuple(hosts), tuple(arrows), max(0, len(trace.packets) - limit))
 
 
@@ -297,8 +302,7 @@ def render_mermaid(trace: Trace, show_secrets: bool = False) -> str:
         lines.append(f"    participant H{i} as {_mermaid_text(h)}")
     for arr in lad.arrows:
         lines.append(
-            f"    H{arr.src}->>H{arr.dst}: {number(arr.index)} {_mermaid_text(arr.label)} "
-            f"({took(arr.time)})"
+            f"    H{arr.src}->>H{arr.dst}: {arr.no} {_mermaid_text(arr.label)} ({took(arr.time)})"
         )
     if lad.cut:
         lines.append(f"    Note over H0: {lad.cut} more packets not drawn")
@@ -335,7 +339,7 @@ def render_svg(trace: Trace, show_secrets: bool = False) -> str:
         )
         out.append(
             f'<text x="{(x1 + x2) // 2}" y="{y - 3}" text-anchor="middle" '
-            f"data-packet={quoteattr(str(number(arr.index)))}>{_svg_label(arr)}</text>"
+            f"data-packet={quoteattr(arr.no)}>{_svg_label(arr)}</text>"
         )
     if lad.cut:
         out.append(f'<text x="6" y="{height - 6}">{lad.cut} more packets not drawn</text>')
@@ -346,7 +350,7 @@ def render_svg(trace: Trace, show_secrets: bool = False) -> str:
 def _svg_label(arr: Arrow) -> str:
     """An arrow's label, cut to its room, with the packet's No. and the whole
     label as its tooltip (a viewer shows it on hover)."""
-    whole = escape(f"No. {number(arr.index)}: {arr.label}")
+    whole = escape(f"No. {arr.no}: {arr.label}")
     return f"<title>{whole}</title>{escape(_fit(arr.label, 40))}"
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from labs.model.numbers import ref
 from tutor.timetext import CELL, took_cell
 
 if TYPE_CHECKING:
@@ -34,7 +33,7 @@ def letter(n: int) -> str:
 
 def said(arr: Arrow) -> str:
     """What an arrow's row says at its right: the packet's No. and summary."""
-    return f"{ref(arr.index)} {arr.label}"
+    return f"#{arr.no or arr.index + 1} {arr.label}"
 
 
 def lines(lad: Ladder, width: int) -> tuple[list[str], list[str]] | None:

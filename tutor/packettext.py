@@ -67,11 +67,11 @@ def field_value(f: Field, show_secrets: bool) -> str:
     return f.value
 
 
-def _heading(p: Packet, width: int) -> str:
+def _heading(p: Packet, width: int, no: str) -> str:
     """`#N  +time  src → dst  summary`, the summary wrapped under itself, or
     under the addresses when that takes fewer lines: #N, the time and the
     addresses stay on the first line, where a learner scanning looks for #N."""
-    lead = f"  #{number(p.index):<3} +{took(p.time):>9}  "
+    lead = f"  #{no:<3} +{took(p.time):>9}  "
     where = f"{p.src} → {p.dst}  " if p.src or p.dst else ""
     if len(lead) + len(where) + len(p.summary) <= width:
         return lead + where + p.summary
@@ -94,8 +94,12 @@ def _key_value(f: Field, show_secrets: bool) -> str:
     return field_value(f, show_secrets) + where
 
 
-def packet_lines(p: Packet, *, show_secrets: bool, verbose: bool, width: int = WIDTH) -> list[str]:
-    lines = [_heading(p, width)]
+def packet_lines(
+    p: Packet, *, show_secrets: bool, verbose: bool, width: int = WIDTH, no: str = ""
+) -> list[str]:
+    """`p` as text; `no`: its number as the learner reads it ("9a" inside
+    TLS: `labs.model.numbers.Numbering.label`), else its index + 1."""
+    lines = [_heading(p, width, no or str(number(p.index)))]
     if p.origin == "inside-tls":
         lines.append("      (inside the encrypted tunnel — not visible on the wire)")
     if p.explain:

@@ -8,7 +8,7 @@ import os.path
 import re
 from collections import Counter
 
-from labs.model.numbers import number
+from labs.model.numbers import ALL_WIRE, Numbering, numbering_of
 from labs.model.trace import Trace
 from tutor.timetext import took
 
@@ -20,9 +20,13 @@ MANY_KINDS = 6
 BRIEF_RUNS = 4
 
 
-def packets_said(indexes: tuple[int, ...], most: int | None = None) -> str:
+def packets_said(
+    indexes: tuple[int, ...], most: int | None = None, numbering: Numbering = ALL_WIRE
+) -> str:
     """The packets at `indexes` by the numbers a learner reads (Wireshark's
-    No.): "packet 9" or "packets 1-3, 6" (past `most` runs: "and 12 more")."""
+    No.; `numbering`: the trace's, where packets were read inside TLS):
+    "packet 9", "packets 1-3, 6" or "packets 6-6a" (past `most` runs: "and
+    12 more")."""
     runs: list[str] = []
     run: list[int] = []
     for i in (*indexes, -2):
@@ -30,8 +34,7 @@ def packets_said(indexes: tuple[int, ...], most: int | None = None) -> str:
             run.append(i)
             continue
         if run:
-            first, last = number(run[0]), number(run[-1])
-            runs.append(f"{first}-{last}" if len(run) > 1 else str(first))
+            runs.append(numbering.span(run))
         run = [i]
     said = ", ".join(runs[:most])
     if most is not None and len(runs) > most:
@@ -64,17 +67,21 @@ def step_lines(trace: Trace, width: int, brief: bool = False) -> list[str]:
         said = "; ".join(f"{title} ×{n}" if n > 1 else title for title, n in kinds(trace))
         return _hang(f"{len(trace.steps)} steps: {said}.", width, "  ", "  ")
     lines: list[str] = []
+    numbering = numbering_of(trace)
     for i, step in enumerate(trace.steps, 1):
         title = step.title or step.name.replace("-", " ")
         # One packet has no duration to tell: its step says when it came.
         times = f"at {took(step.start)}"
         times += f", took {took(step.duration)}" if len(step.packets) > 1 else ""
         if brief:
-            said = f"{title}  ({times}; {packets_said(step.packets, BRIEF_RUNS)})"
+            said = f"{title}  ({times}; {packets_said(step.packets, BRIEF_RUNS, numbering)})"
             lines += _hang(said, width, f"  {i:>2}. ", "      ")
             continue
         lines += _hang(
-            f"{title}  {times}  {packets_said(step.packets)}", width, f"  {i:>2}. ", "      "
+            f"{title}  {times}  {packets_said(step.packets, numbering=numbering)}",
+            width,
+            f"  {i:>2}. ",
+            "      ",
         )
         if step.explain:
             lines += _hang(step.explain, width, "      ", "      ")

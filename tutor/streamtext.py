@@ -10,7 +10,7 @@ import textwrap
 from dataclasses import asdict
 from typing import Any
 
-from labs.model.numbers import ref
+from labs.model.numbers import ALL_WIRE, Numbering
 from tutor.tracetext import text_width
 
 
@@ -152,10 +152,12 @@ def _readable(data: bytes) -> str:
     return "".join(c if c == "\n" or (c.isprintable() and c != "\ufffd") else "." for c in text)
 
 
-def follow_text(found: Any) -> str:
+def follow_text(found: Any, numbering: Numbering = ALL_WIRE) -> str:
     """A followed stream for a learner: a heading naming both ends and what
     each sent, then every piece under a line saying which way it went, who
-    sent it and in which packet (`--follow N`; `--tshark` prints tshark's)."""
+    sent it and in which packet (`--follow N`; `--tshark` prints tshark's),
+    numbered as `numbering` (the trace's: "#9a" was read inside TLS)."""
+    ref = numbering.ref
     ends = ("client", "server")
     sent = [sum(len(p.data) for p in found.pieces if p.node == n and not _gap(p)) for n in (0, 1)]
     count = [sum(1 for p in found.pieces if p.node == n and not _gap(p)) for n in (0, 1)]

@@ -15,6 +15,7 @@ import os
 import sys
 from typing import Any, TextIO
 
+from labs.model.numbers import numbering_of
 from labs.model.trace import MASK, Section, Trace, mask_secrets
 from tutor.durations import when
 from tutor.packettext import WIDTH, field_value, legend, packet_lines, wrap
@@ -68,11 +69,6 @@ class Loud(str):
     """A line the learner must not miss: the packets were not captured."""
 
 
-def _packets(indexes: tuple[int, ...]) -> str:
-    """ "packet 9" or "packets 1-3, 6" (Wireshark's No.)."""
-    return packets_said(indexes)
-
-
 def header(trace: Trace, width: int = WIDTH, total: int | None = None) -> list[str]:
     title = f"{trace.lab} · {trace.target}" if trace.target else trace.lab
     lines: list[str] = [Heading(wrap(title, "", width))]
@@ -97,7 +93,7 @@ def header(trace: Trace, width: int = WIDTH, total: int | None = None) -> list[s
         # started the lab's servers and its capture, which no packet shows.
         bits.append(f"the whole run took {took(trace.duration)}, starting its servers included")
     text = "; ".join(bits)
-    text = f"{text[:1].upper()}{text[1:]}. Packet numbers are Wireshark's (No.)."
+    text = f"{text[:1].upper()}{text[1:]}. {numbering_of(trace).said()}"
     lines.append(wrap(text, "", width))
     wrong = _went_wrong(trace)
     return [*lines, wrap(wrong, "", width)] if wrong else lines
@@ -145,7 +141,7 @@ def facts(trace: Trace, width: int = WIDTH, brief: bool = False) -> list[str]:
     for f in trace.facts:
         evidence = []
         if f.packets:
-            evidence.append(_packets(f.packets))
+            evidence.append(packets_said(f.packets, numbering=numbering_of(trace)))
         if f.filter:
             evidence.append(f.filter)
         tail = f" ({', '.join(evidence)})" if evidence else ""
@@ -161,12 +157,14 @@ def _matching(
 ) -> list[str]:
     """The packets a display filter chose, and a line saying that what
     follows is not filtered."""
-    n = len(trace.packets)
+    n, numbers = len(trace.packets), numbering_of(trace)
     lines = ["", Heading(f"Packets matching {filtered}: {n} of {total}")]
     if verbose:
         lines += legend(trace, width)
     for p in trace.packets:
-        lines += packet_lines(p, show_secrets=show_secrets, verbose=verbose, width=width)
+        lines += packet_lines(
+            p, show_secrets=show_secrets, verbose=verbose, width=width, no=numbers.label(p.index)
+        )
     said = (
         f"Below: the steps, the waterfall and What went wrong of the whole capture ({total} "
         "packets); the ladder draws only the matching ones."
@@ -210,8 +208,15 @@ def lines_of(
         lines += ["", Heading("Packets")]
         if verbose:
             lines += legend(trace, width)
+        numbers = numbering_of(trace)
         for p in trace.packets:
-            lines += packet_lines(p, show_secrets=show_secrets, verbose=verbose, width=width)
+            lines += packet_lines(
+                p,
+                show_secrets=show_secrets,
+                verbose=verbose,
+                width=width,
+                no=numbers.label(p.index),
+            )
     if full:
         for s in trace.sections:
             if s is not first:

@@ -16,13 +16,16 @@ Wireshark install and a process per keystroke on the lab screen's path).
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import NoReturn
 
+from labs.core.filter_values import Value as _Value
+from labs.core.filter_values import compare as _compare
 from labs.model.errors import BadInput
+from labs.model.numbers import ALL_WIRE, Numbering, keep, numbering_of
 from labs.model.trace import Packet, Trace
 
 #: Wireshark's fields that stand for either of two real ones ("either end").
@@ -49,10 +52,13 @@ _TOKEN = re.compile(
 _KEYWORD_OPS = {"eq": "==", "ne": "!=", "gt": ">", "lt": "<", "ge": ">=", "le": "<="}
 _COMPARE = ("==", "!=", "===", "!==", "~=", ">", "<", ">=", "<=", "contains", "matches")
 _FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*")
-_BYTES = re.compile(r"[0-9A-Fa-f]{2}(?:[:.\-][0-9A-Fa-f]{2})+")
 
 #: A packet test: True when the packet matches.
 Test = Callable[[Packet], bool]
+
+#: How the trace being filtered numbers its packets (`DisplayFilter.select`):
+#: Wireshark's frame.number counts only the frames that crossed the wire.
+_NUMBERING: ContextVar[Numbering] = ContextVar("numbering", default=ALL_WIRE)
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,21 @@ class DisplayFilter:
     names: tuple[str, ...]
 
     def matches(self, packet: Packet) -> bool:
+        """Whether `packet` passes, numbered as a trace of wire packets only
+        (`select` numbers a trace's packets as they are shown)."""
         return self.test(packet)
+
+    def select(
+        self, packets: Sequence[Packet], numbering: Numbering | None = None
+    ) -> tuple[Packet, ...]:
+        """The packets of a trace (`packets`, numbered as `numbering`, by
+        default as they are) that pass: `frame.number == N` selects the
+        packet shown as #N and what was read inside TLS from it (#Na)."""
+        token = _NUMBERING.set(Numbering(packets) if numbering is None else numbering)
+        try:
+            return tuple(p for p in packets if self.test(p))
+        finally:
+            _NUMBERING.reset(token)
 
 
 def compile_filter(text: str) -> DisplayFilter:
@@ -78,8 +98,10 @@ def compile_filter(text: str) -> DisplayFilter:
 def filter_trace(trace: Trace, text: str) -> Trace:
     """The trace with only the packets `text` selects (steps, facts and
     sections are kept: they describe the whole run)."""
-    flt = compile_filter(text)
-    return replace(trace, packets=tuple(p for p in trace.packets if flt.matches(p)))
+    numbering = numbering_of(trace)
+    chosen = replace(trace, packets=compile_filter(text).select(trace.packets, numbering))
+    keep(chosen, numbering)  # still numbered as the whole trace
+    return chosen
 
 
 def field_names(trace: Trace) -> list[str]:
@@ -103,99 +125,11 @@ def unknown_names(flt: DisplayFilter, trace: Trace) -> list[str]:
     return [n for n in flt.names if n not in known]
 
 
-@dataclass(frozen=True)
-class _Value:
-    """A literal from the filter, read every way a field might compare to it."""
-
-    text: str
-    quoted: bool
-
-    def number(self) -> int | float | None:
-        return None if self.quoted else _number(self.text)
-
-    def network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
-        if self.quoted:
-            return None
-        try:
-            return ipaddress.ip_network(self.text, strict=False)
-        except ValueError:
-            return None
-
-    def raw(self) -> bytes | None:
-        if self.quoted:
-            return self.text.encode()
-        return _field_bytes(self.text)
-
-
-def _number(text: str) -> int | float | None:
-    low = text.lower()
-    if low in ("true", "false"):
-        return int(low == "true")
-    try:
-        return int(text, 0)
-    except ValueError:
-        pass
-    try:
-        return int(text, 10) if text.isdigit() else float(text)
-    except ValueError:
-        return None
-
-
-def _field_bytes(value: str) -> bytes | None:
-    if _BYTES.fullmatch(value):
-        return bytes.fromhex(re.sub(r"[:.\-]", "", value))
-    return None
-
-
-_ORDER: dict[str, Callable[[int], bool]] = {
-    "==": lambda c: c == 0,
-    ">": lambda c: c > 0,
-    "<": lambda c: c < 0,
-    ">=": lambda c: c >= 0,
-    "<=": lambda c: c <= 0,
-}
-
-
-def _cmp(a: object, b: object) -> int:
-    return (a > b) - (a < b)  # type: ignore[operator]
-
-
-def _compare(value: str, op: str, lit: _Value) -> bool:
-    """One field value against one literal; `op` is ==, <, >, <=, >=,
-    contains or matches (the negations are built from these)."""
-    if op == "contains":
-        raw = lit.raw()
-        data = _field_bytes(value)
-        if data is not None and raw is not None:
-            return raw in data
-        return lit.text in value
-    if op == "matches":
-        # Wireshark's `matches` is a case-insensitive PCRE search.
-        return re.search(lit.text, value, re.IGNORECASE) is not None
-    check = _ORDER[op]
-    number, mine = lit.number(), _number(value)
-    if number is not None and mine is not None:
-        return check(_cmp(mine, number))
-    try:
-        address = ipaddress.ip_address(value)
-    except ValueError:
-        address = None
-    if address is not None:
-        net = lit.network()
-        if net is None or net.version != address.version:
-            return False
-        if op == "==" and net.num_addresses > 1:
-            return address in net
-        return check(_cmp(int(address), int(net.network_address)))
-    data, raw = _field_bytes(value), lit.raw()
-    if data is not None and raw is not None:
-        return check(_cmp(data, raw))
-    return check(_cmp(value, lit.text))
-
-
 def _values(packet: Packet, name: str) -> list[str]:
     if name == "frame.number":
-        return [str(packet.index + 1)]
+        # A packet read inside TLS is in the frame that carried it, as
+        # Wireshark shows decrypted data: that frame's number selects it.
+        return [str(_NUMBERING.get().frame(packet.index))]
     if name == "frame.len":
         return [str(len(packet.hex) // 2)]
     wanted = ALIASES.get(name, (name,))

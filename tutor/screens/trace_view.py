@@ -12,6 +12,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Markdown, Static
 
+from labs.model.numbers import numbering_of
 from labs.model.trace import mask_secrets, secret_parts
 from tutor.steptext import packets_said
 from tutor.timetext import packets, span, took
@@ -167,8 +168,9 @@ def meaning_blocks(trace: Trace, show_secrets: bool) -> list[tuple[str, str]]:
             parts.append(body)
     if trace.facts:
         parts.append("## What this trace proves")
+        numbering = numbering_of(trace)
         for fact in trace.facts:
-            where = f" ({packets_said(fact.packets)})" if fact.packets else ""
+            where = f" ({packets_said(fact.packets, numbering=numbering)})" if fact.packets else ""
             label, value = fact.reads()
             parts.append(f"- **{label}: {value}** — {fact.explain}{where}")
     if trace.steps:

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from labs.model.numbers import number
+from labs.model.numbers import Numbering
 from labs.model.trace import MASK
 from tutor.timetext import took
 
@@ -69,16 +69,26 @@ class PacketTable(DataTable[object]):
         if self.row_count:
             self.move_cursor(row=self.row_count - 1)
 
-    def fill(self, packets: tuple[Packet, ...], *, narrow: bool, show_secrets: bool) -> None:
-        """List `packets` (what never crossed the wire says so)."""
+    def fill(
+        self,
+        packets: tuple[Packet, ...],
+        *,
+        narrow: bool,
+        show_secrets: bool,
+        numbering: Numbering | None = None,
+    ) -> None:
+        """List `packets` (what never crossed the wire says so), numbered as
+        `numbering` (the whole trace's: see `_numbering`)."""
+        numbering = self._numbering(packets, numbering)
         self._filled = (packets, narrow, show_secrets)
         self._filled_width = self.size.width
         self.clear(columns=True)
         short, ends_width = False, None
         # "No." as in Wireshark: each row's number is Wireshark's No. (from 1), the
-        # number `frame.number == N` finds; the row's key stays the packet's index.
+        # number `frame.number == N` finds ("9a": read inside TLS from No. 9);
+        # the row's key stays the packet's index.
         if narrow:
-            what, short, ends_width = self._narrow_widths(packets)
+            what, short, ends_width = self._narrow_widths(packets, numbering)
             self.add_column("No.")
             self.add_column("Time")
             self.add_column("What happened", width=what)
@@ -97,9 +107,9 @@ class PacketTable(DataTable[object]):
             if narrow:
                 # Cut only when even the short form cannot fit: with "…", never a silent port.
                 ends = Text(endpoints(p.src, p.dst, short), no_wrap=True, overflow="ellipsis")
-                cells = (str(number(p.index)), when, summary, ends)
+                cells = (numbering.label(p.index), when, summary, ends)
             else:
-                cells = (str(number(p.index)), when, Text(p.src), Text(p.dst), summary)
+                cells = (numbering.label(p.index), when, Text(p.src), Text(p.dst), summary)
             self.add_row(*cells, key=str(p.index))
 
     def on_resize(self) -> None:
@@ -114,7 +124,25 @@ class PacketTable(DataTable[object]):
             self.fill(packets, narrow=narrow, show_secrets=secrets)
             self.move_cursor(row=row)
 
-    def _narrow_widths(self, packets: tuple[Packet, ...]) -> tuple[int | None, bool, int | None]:
+    def _numbering(self, packets: tuple[Packet, ...], given: Numbering | None) -> Numbering:
+        """`given`, else the numbering of the last whole trace listed when
+        `packets` are some of its (a filter keeps each packet's number),
+        else their own: a packet read inside TLS is numbered after the wire
+        packet before it in the whole trace, which a filtered list may lack."""
+        whole = bool(packets) and packets[0].index == 0 and packets[-1].index == len(packets) - 1
+        if given is None and whole:
+            given = Numbering(packets)
+        if given is not None:
+            self._whole = (packets[-1].index if packets else -1, given)
+            return given
+        last, kept = getattr(self, "_whole", (-1, None))
+        if kept is not None and packets and packets[-1].index <= last:
+            return kept
+        return Numbering(packets)
+
+    def _narrow_widths(
+        self, packets: tuple[Packet, ...], numbering: Numbering
+    ) -> tuple[int | None, bool, int | None]:
         """In a narrow list: the width of "What happened", whether the
         addresses drop a repeated host ("127.0.0.1:41302 → :5913"), and the
         width of the addresses when even that does not fit (cut with "…").
@@ -128,7 +156,7 @@ class PacketTable(DataTable[object]):
         if not self.show_vertical_scrollbar and len(packets) > self.size.height - 1:
             width -= self.styles.scrollbar_size_vertical  # about to appear
         pad = 2 * self.cell_padding
-        fixed = self._fixed(packets)
+        fixed = self._fixed(packets, numbering)
         longest = max(len(p.summary) for p in packets) + 16  # room for "inside TLS: ", "[data 1] "
         for short in (False, True):
             ends = max(len(endpoints(p.src, p.dst, short)) for p in packets)
@@ -137,10 +165,11 @@ class PacketTable(DataTable[object]):
                 return (min(left, longest) if left < longest else None), short, None
         return MIN_WHAT, True, max(width - fixed - MIN_WHAT - pad, 8)
 
-    def _fixed(self, packets: tuple[Packet, ...]) -> int:
+    def _fixed(self, packets: tuple[Packet, ...], numbering: Numbering | None = None) -> int:
         """The cells of "No." and "Time", and of the padding of "What happened"."""
         pad = 2 * self.cell_padding
-        no = max(len(str(number(p.index))) for p in packets)
+        numbering = numbering or self._numbering(packets, None)
+        no = max(len(numbering.label(p.index)) for p in packets)
         when = max(len(took(p.time)) for p in packets)
         return (max(no, 3) + pad) + (max(when, 4) + pad) + pad
 

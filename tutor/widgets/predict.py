@@ -14,6 +14,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, RadioSet, Static
 
+from labs.model.numbers import numbering_of
 from tutor.steptext import packets_said
 from tutor.widgets.marked import MarkedRadioButton
 
@@ -102,6 +103,7 @@ class PredictPanel(VerticalScroll):
     def reveal(self, trace: Trace) -> list[Outcome]:
         """Check every prediction against `trace` and show the verdicts."""
         self.outcomes = check(self.lesson.predicts, self.chosen(), trace)
+        numbering = numbering_of(trace)
         for o in self.outcomes:
             predict = self.lesson.predicts[o.question]
             result = self.query_one(f"#result-{o.question}", Static)
@@ -119,7 +121,11 @@ class PredictPanel(VerticalScroll):
                     else f"you predicted {predict.choices[o.chosen]!r}"
                 )
                 verdict = "✓ Right" if o.correct else "✗ Not this time"
-                where = f" Evidence: {packets_said(o.packets)}" if o.packets else ""
+                where = (
+                    f" Evidence: {packets_said(o.packets, numbering=numbering)}"
+                    if o.packets
+                    else ""
+                )
                 field = f" ({o.filter})" if o.filter else ""
                 text = f"{verdict}: {said}; your trace shows {o.observed!r}. {o.explain}{where}{field}."
                 result.add_class("right" if o.correct else "wrong")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from labs.kit import Fact, Layer, Packet, Recording, Section, Trace, make_trace, sender_ip
-from labs.model.numbers import number
+from labs.model.numbers import Numbering
 
 from .frames import H1, H2, all_frames, connection, flags, headers_table, kind, requests, value
 from .result import Http2Result
@@ -112,7 +112,7 @@ def _flow(packets: tuple[Packet, ...]) -> str:
     return (
         f"The client's SETTINGS set INITIAL_WINDOW_SIZE to {window} bytes: the most DATA the "
         "server may send on a stream before the client says it has room for more. The list "
-        f"is bigger, so the server sent that much and waited; in packet {number(p.index)} the client "
+        f"is bigger, so the server sent that much and waited; in packet {Numbering(packets).label(p.index)} the client "
         f"sent WINDOW_UPDATE +{value(f, 'http2.window_update.window_size_increment')} for "
         f"{where}, and the rest followed. A slow reader holds back one stream, not the "
         "whole connection."

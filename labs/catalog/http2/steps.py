@@ -5,7 +5,7 @@ flow control, and GOAWAY."""
 from __future__ import annotations
 
 from labs.kit import Packet, Step
-from labs.model.numbers import number
+from labs.model.numbers import Numbering
 
 from .frames import H1, H2, all_frames, connection, flags, frames, kind, seg_len, value
 from .result import Http2Result
@@ -104,7 +104,7 @@ def _explain(
             (p.index for p in packets if any(lay.name == "HTTP2 preface" for lay in p.layers)), None
         )
         where = (
-            f" (packet {number(magic)}, with what the client sent next)"
+            f" (packet {Numbering(packets).label(magic)}, with what the client sent next)"
             if magic is not None
             else ""
         )

@@ -11,7 +11,7 @@ import ipaddress
 
 from labs.catalog.http_api.explain import Exchange, split_head
 from labs.kit import Fact, Packet, Section
-from labs.model.numbers import number
+from labs.model.numbers import Numbering
 
 #: What the learner reads for each exchange's status fact (its name is the key).
 STATUS_LABELS = {
@@ -144,7 +144,7 @@ def tunnel_section(packets: tuple[Packet, ...], host: str) -> Section:
         f"On the wire: {len(wire)} packets, {len(tls)} of them carrying TLS records. Anyone on "
         "the path can read the addresses and ports, the sizes and timing of the records"
         + (
-            f", and the server name {sni[1].value} in the ClientHello (packet {number(sni[0].index)}, "
+            f", and the server name {sni[1].value} in the ClientHello (packet {Numbering(packets).label(sni[0].index)}, "
             "tls.handshake.extensions_server_name)."
             if sni
             else "; no server name (SNI) was found in a ClientHello"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from labs.catalog.http_api.result import ApiResult
 from labs.kit import Fact, Packet, Section
-from labs.model.numbers import ref
+from labs.model.numbers import Numbering
 
 
 def _port(end: str) -> int:
@@ -76,7 +76,7 @@ def connections_section(packets: tuple[Packet, ...], res: ApiResult) -> tuple[Se
         ]
         text.append(
             f"Timed from the packets (frame.time): the first request's answer came "
-            f"{_ms(first)} after its SYN ({ref(kept.syns[0].index)}), because a handshake had to "
+            f"{_ms(first)} after its SYN ({Numbering(packets).ref(kept.syns[0].index)}), because a handshake had to "
             "happen first; the later ones came "
             + ", ".join(_ms(t) for t in later)
             + " after their request, no handshake needed. On loopback a handshake costs "

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from labs.catalog.tls.result import Exchange
 from labs.catalog.tls.wire import handshake, tls_version
 from labs.kit import Packet, Section
-from labs.model.numbers import number
+from labs.model.numbers import Numbering
 
 
 def describe_cert(der: bytes, now: datetime | None = None) -> list[tuple[str, str]]:
@@ -62,7 +62,7 @@ def cert_sections(
     if on_wire is not None:
         source = (
             f"In {tls_version(exchange)} the Certificate message crosses the wire in clear "
-            f"(packet {number(on_wire.index)}): anyone on the path can read it. The lab read the same "
+            f"(packet {Numbering(packets).label(on_wire.index)}): anyone on the path can read it. The lab read the same "
             "certificate from its own end of the connection."
         )
     else:

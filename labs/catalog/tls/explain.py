@@ -26,7 +26,7 @@ from labs.catalog.tls.wire import (
     values,
 )
 from labs.kit import Fact, Field, Packet, Section
-from labs.model.numbers import number
+from labs.model.numbers import Numbering
 
 
 def _shows(fields: list[Field]) -> str:
@@ -39,14 +39,15 @@ def _shows(fields: list[Field]) -> str:
 def hello_rows(packets: tuple[Packet, ...]) -> list[tuple[str, str, str]]:
     """(what, value, where) for everything the two hellos show in clear."""
     rows: list[tuple[str, str, str]] = []
+    no = Numbering(packets).label  # Wireshark's No.: the packets read inside TLS have none
     syn = next((p for p in packets if p.origin == "wire" and tcp_flags(p) & 0x12 == 0x02), None)
     if syn is not None:
         rows.append(
-            ("Server address and port", syn.dst, f"packet {number(syn.index)}, ip.dst/tcp.dstport")
+            ("Server address and port", syn.dst, f"packet {no(syn.index)}, ip.dst/tcp.dstport")
         )
     hello = handshake(packets, "1")
     if hello is not None:
-        where = f"ClientHello, packet {number(hello.index)}"
+        where = f"ClientHello, packet {no(hello.index)}"
         for label, name in (
             ("Server name (SNI)", "tls.handshake.extensions_server_name"),
             ("TLS versions offered", "tls.handshake.extensions.supported_version"),
@@ -65,7 +66,7 @@ def hello_rows(packets: tuple[Packet, ...]) -> list[tuple[str, str, str]]:
         )
     server = handshake(packets, "2")
     if server is not None:
-        where = f"ServerHello, packet {number(server.index)}"
+        where = f"ServerHello, packet {no(server.index)}"
         chosen = values(server, "tls.handshake.extensions.supported_version") or values(
             server, "tls.handshake.version"
         )
@@ -78,6 +79,7 @@ def hello_rows(packets: tuple[Packet, ...]) -> list[tuple[str, str, str]]:
 def record_rows(packets: tuple[Packet, ...]) -> list[str]:
     """One row per wire packet with TLS records: when, who, which records, sizes."""
     client = client_of(packets)
+    no = Numbering(packets).label
     rows = ["packet\ttime (s)\tfrom\trecords\tsizes (bytes)"]
     for p in packets:
         if p.origin != "wire":
@@ -88,9 +90,7 @@ def record_rows(packets: tuple[Packet, ...]) -> list[str]:
         lengths = [f.value for f in values(p, "tls.record.length")]
         kinds = _counted([CONTENT_TYPES.get(f.value, f.show) for f in types])
         who = "client" if p.src == client else "server"
-        rows.append(
-            f"{number(p.index)}\t{p.time:.4f}\t{who}\t{', '.join(kinds)}\t{', '.join(lengths)}"
-        )
+        rows.append(f"{no(p.index)}\t{p.time:.4f}\t{who}\t{', '.join(kinds)}\t{', '.join(lengths)}")
     return rows
 
 
@@ -109,9 +109,10 @@ def _request_line(exchange: Exchange) -> bytes:
     return exchange.request.split(b"\r\n", 1)[0]
 
 
-def _numbers(indexes: list[int]) -> str:
+def _numbers(packets: tuple[Packet, ...], indexes: list[int]) -> str:
     """ "4, 6": the packets at `indexes` as the packet list numbers them."""
-    return ", ".join(str(number(i)) for i in indexes)
+    no = Numbering(packets).label
+    return ", ".join(no(i) for i in indexes)
 
 
 def path_seen_on_wire(packets: tuple[Packet, ...], exchange: Exchange) -> list[int]:
@@ -123,6 +124,7 @@ def path_seen_on_wire(packets: tuple[Packet, ...], exchange: Exchange) -> list[i
 def tls_facts(packets: tuple[Packet, ...], exchange: Exchange) -> tuple[Fact, ...]:
     facts: list[Fact] = []
     wire = [p.index for p in packets if p.origin == "wire"]
+    no = Numbering(packets).label
     hello = handshake(packets, "1")
     if hello is not None:
         sni = values(hello, "tls.handshake.extensions_server_name")
@@ -130,9 +132,9 @@ def tls_facts(packets: tuple[Packet, ...], exchange: Exchange) -> tuple[Fact, ..
             Fact(
                 "sni_visible",
                 "yes" if sni else "no",
-                f"The ClientHello (packet {number(hello.index)}) names the server in clear: {sni[0].value}."
+                f"The ClientHello (packet {no(hello.index)}) names the server in clear: {sni[0].value}."
                 if sni
-                else f"The ClientHello (packet {number(hello.index)}) carries no server name: the "
+                else f"The ClientHello (packet {no(hello.index)}) carries no server name: the "
                 "client connected to an IP address.",
                 (hello.index,),
                 "tls.handshake.extensions_server_name",
@@ -145,7 +147,7 @@ def tls_facts(packets: tuple[Packet, ...], exchange: Exchange) -> tuple[Fact, ..
         Fact(
             "path_visible",
             "yes" if seen else "no",
-            f"The request line {line!r} appears in clear in packets {_numbers(seen)}."
+            f"The request line {line!r} appears in clear in packets {_numbers(packets, seen)}."
             if seen
             else f"None of the {len(wire)} packets on the wire contains the request line "
             f"{line!r}: the path travelled only inside encrypted records.",
@@ -163,7 +165,7 @@ def tls_facts(packets: tuple[Packet, ...], exchange: Exchange) -> tuple[Fact, ..
             Fact(
                 "first_tls_message",
                 HANDSHAKE_TYPES.get(kind, kind),
-                f"The first TLS message on the wire (packet {number(first.index)}) is a "
+                f"The first TLS message on the wire (packet {no(first.index)}) is a "
                 f"{HANDSHAKE_TYPES.get(kind, kind)}: the client speaks first.",
                 (first.index,),
                 "tls.handshake.type",
@@ -195,10 +197,11 @@ def tls_sections(
 
 def _hidden_section(packets: tuple[Packet, ...]) -> Section:
     inside = [p for p in packets if p.origin != "wire"]
+    no = Numbering(packets).label  # "6a": read inside TLS from wire packet 6
     lines = []
     for p in inside:
         text = p.data[_payload_start(p) :].decode("utf-8", "replace")
-        lines.append(f"[{number(p.index)}] {p.summary}\n{text.rstrip()}")
+        lines.append(f"[{no(p.index)}] {p.summary}\n{text.rstrip()}")
     return Section(
         "Inside the encrypted tunnel — not visible on the wire",
         (
@@ -223,24 +226,25 @@ def _summary_section(packets: tuple[Packet, ...], exchange: Exchange) -> Section
     seen = path_seen_on_wire(packets, exchange)
     wire = [p for p in packets if p.origin == "wire"]
     total = sum(payload_len(p) for p in wire)
+    no = Numbering(packets).label
     rows = [
         "thing\tvisible on the wire?\tevidence",
         f"server IP address and port\tyes\tevery packet's IP/TCP header ({wire[0].dst if wire else ''})",
         f"server name (SNI)\t{'yes' if sni else 'no'}\t"
         + (
-            f"ClientHello, packet {number(hello.index)}: {sni[0].value}"
+            f"ClientHello, packet {no(hello.index)}: {sni[0].value}"
             if sni and hello
             else "no SNI sent"
         ),
         "certificate\t"
         + (
-            f"yes\tCertificate message, packet {number(cert_on_wire.index)}"
+            f"yes\tCertificate message, packet {no(cert_on_wire.index)}"
             if cert_on_wire
             else f"no\t{tls_version(exchange)} encrypts the Certificate message"
         ),
         "URL path and query\t"
         + ("yes" if seen else "no")
-        + f"\t{'found in packets ' + _numbers(seen) if seen else 'never in clear in any packet'}",
+        + f"\t{'found in packets ' + _numbers(packets, seen) if seen else 'never in clear in any packet'}",
         "HTTP headers (cookies, API keys, tokens)\tno\tinside encrypted records",
         "request and response bodies\tno\tinside encrypted records",
         f"sizes and timing\tyes\t{len(wire)} packets, {total} bytes of TLS (see the records table)",

@@ -14,7 +14,7 @@ from labs.catalog.tls.wire import (
     values,
 )
 from labs.kit import Packet, Step
-from labs.model.numbers import number
+from labs.model.numbers import Numbering
 
 TITLES = {
     "tcp-connect": "Open the connection (TCP handshake)",
@@ -63,9 +63,10 @@ def tls_steps(packets: tuple[Packet, ...], exchange: Exchange) -> tuple[Step, ..
         names.append(name)
     t0 = packets[0].time if packets else 0.0
     steps = []
+    numbering = Numbering(packets)  # the packets read inside TLS are not Wireshark's frames
     for name in dict.fromkeys(names):
         members = [p for p, n in zip(packets, names, strict=True) if n == name]
-        explained = _step_explain(name, members, exchange)
+        explained = _step_explain(name, members, exchange, numbering)
         steps.append(Step.over(name, members, explained, TITLES.get(name, name), t0))
     return tuple(steps)
 
@@ -85,7 +86,9 @@ def request_record(p: Packet, exchange: Exchange) -> int | None:
     return want if want in lengths else None
 
 
-def _step_explain(name: str, members: list[Packet], exchange: Exchange) -> str:
+def _step_explain(
+    name: str, members: list[Packet], exchange: Exchange, numbering: Numbering
+) -> str:
     wire = [p for p in members if p.origin == "wire"]
     inside = [p for p in members if p.origin != "wire"]
     size = sum(payload_len(p) for p in wire)
@@ -111,7 +114,7 @@ def _step_explain(name: str, members: list[Packet], exchange: Exchange) -> str:
             length = request_record(p, exchange) if name == "request" else None
             if length is not None:
                 text += (
-                    f" The {length}-byte record in packet {number(p.index)} is the "
+                    f" The {length}-byte record in packet {numbering.label(p.index)} is the "
                     f"{len(exchange.request)}-byte request plus {TLS13_OVERHEAD} bytes of TLS 1.3 "
                     "(content type and authentication tag): encryption hides the content, not its size."
                 )
@@ -125,7 +128,7 @@ def _step_explain(name: str, members: list[Packet], exchange: Exchange) -> str:
         sizes = ", ".join(f"{f.value} bytes" for p in late for f in values(p, "tls.record.length"))
         text += (
             f" A last encrypted record ({sizes}) arrived after {reset.src} had closed its end, "
-            f"so it answered with a reset (RST) in packet {number(reset.index)}; in TLS 1.3 a 19-byte "
+            f"so it answered with a reset (RST) in packet {numbering.label(reset.index)}; in TLS 1.3 a 19-byte "
             "record is the size of an encrypted 2-byte alert such as close_notify ('I am done')."
         )
     return text
