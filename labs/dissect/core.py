@@ -73,11 +73,11 @@ def dissect_packet(
 
 
 def _dissect(
-    raw: RawPacket, index: int, t0: float | None, session: Session
+    raw: RawPacket, index: int, t0: float | None, session: Session, inside: int = 0
 ) -> tuple[Packet, dict[str, Any]]:
     """`dissect_packet`, and the ends (addresses, ports, transport) its
-    conversation is known by."""
-    session.now, session.index = raw.time, index
+    conversation is known by (`inside`: packets read inside TLS before it)."""
+    session.now, session.index, session.wire_index = raw.time, index, index - inside
     layers, ends = dissect_layers(raw.data, raw.link, session)
     src = endpoint(ends["src"], ends["sport"])
     dst = endpoint(ends["dst"], ends["dport"])
@@ -217,6 +217,9 @@ def dissect_stream(
 
     pending = iter(learned)
     upcoming = next(pending, None)
+    # Packets read inside TLS so far (a lab's trace; one process reads it
+    # whole): the wire packets' frame numbers skip them.
+    inside = 0
     for i, r in numbered:
         while upcoming is not None and upcoming[0] < i:
             _, origin, src, dst, src_last, dst_last = upcoming
@@ -224,7 +227,8 @@ def dissect_stream(
             upcoming = next(pending, None)
         session = session_for(r.origin)
         session.roles.expire(i)
-        packet, ends = _dissect(r, i, t0, session)
+        packet, ends = _dissect(r, i, t0, session, inside)
+        inside += r.origin != "wire"
         yield packet
         if last and last[i] and ends["transport"] in ("tcp", "udp") and ends["sport"] is not None:
             a = endpoint(ends["src"], ends["sport"])

@@ -362,7 +362,7 @@ def _analyze(
         window,
         wscale,
         session.now,
-        session.index,
+        session.wire_index,
     )
     session.seq = segment.seq
     analyzer = session.tcp

@@ -68,6 +68,10 @@ class Session:
         #: `labs.dissect.core.dissect_packet`; TCP analysis needs both)
         self.now = 0.0
         self.index = 0
+        #: its index among the packets on the wire alone: Wireshark's frame
+        #: number less one, which TCP analysis' *_frame fields name (a lab's
+        #: plaintext read inside TLS is in the trace, not in the pcap)
+        self.wire_index = 0
         #: what TCP analysis found in the packet just read
         self.analysis: Found = NOTHING
         #: the raw sequence number of its TCP payload (None: no TCP read)

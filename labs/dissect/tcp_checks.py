@@ -61,7 +61,8 @@ class Segment:
     window: int
     wscale: int | None
     time: float
-    #: the packet's index in the trace (Wireshark's frame number is one more)
+    #: the packet's index among the packets on the wire (Wireshark's frame number
+    #: is one more; a lab's plaintext read inside TLS is not counted)
     index: int
 
 
