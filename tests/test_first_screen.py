@@ -145,7 +145,7 @@ async def test_the_terms_due_title_the_outline_once_it_is_painted():
         await pilot.pause()
         tree = app.screen.query_one(OutlineTree)
         # Met, never reviewed: new terms to learn, not due for review.
-        assert tree.border_title == "Course · 2 new terms to learn (r)"
+        assert tree.border_title == "Course · 2 new terms to learn (R)"
 
 
 async def test_the_title_and_the_review_tell_due_terms_from_new_ones():
@@ -161,7 +161,7 @@ async def test_the_title_and_the_review_tell_due_terms_from_new_ones():
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         tree = app.screen.query_one(OutlineTree)
-        assert tree.border_title == "Course · 1 due for review, 1 new (r)"
+        assert tree.border_title == "Course · 1 due for review, 1 new (R)"
         await pilot.press("r")
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen) and app.screen.current == "tcp"

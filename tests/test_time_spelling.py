@@ -98,10 +98,10 @@ def test_the_steps_and_the_banner_say_times_as_took():
 
     trace = tls()
     tls_step = trace.steps[1]
-    assert "tls  711 µs" in step_prompt(tls_step).plain
+    assert "at 711 µs, packet" in step_prompt(tls_step).plain
     meaning = "\n".join(text for _, text in meaning_blocks(trace, False))
     for step in trace.steps:
-        assert f"**{step.title}** ({took(step.start)}):" in meaning, step
+        assert f"**{step.title}** (at {took(step.start)}, " in meaning, step
     head, _ = capture_banner(trace)
     assert f"{len(trace.packets)} packets over 2.8 ms" in head.splitlines()[0], head
     assert "0.00 s" not in head

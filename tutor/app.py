@@ -22,6 +22,7 @@ from textual.message import Message
 
 from tutor.course import Course, Lesson
 from tutor.progress import Store
+from tutor.screens.base import REVIEW
 
 if TYPE_CHECKING:
     from tutor.screens.capture import CaptureRequest
@@ -51,7 +52,14 @@ class TutorApp(App[None]):
             tooltip="Help, also while typing",
         ),
         Binding("g", "glossary", "Glossary"),
-        Binding("r", "review", "Review"),
+        # R on every screen, as the trace screens need it (their r makes the
+        # trace) and as "Joined your review: ... R reviews them." says it. In
+        # the footers of the outline and the labs list, which bind it to show
+        # it (a lesson's footer has no room at 80 columns).
+        Binding("R", "review", "Review", tooltip=REVIEW, show=False),
+        # r still reviews where no screen gives it another job (no description:
+        # help and footers name one key for it, R).
+        Binding("r", "review", show=False),
         Binding("L", "labs", "Labs"),
     ]
 
@@ -131,7 +139,7 @@ class TutorApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Review and Labs are not offered on the screen they open: there the
-        key would do nothing (the footer said "r Review" on the review)."""
+        key would do nothing (the footer said "R Review" on the review)."""
         here = self.screen_stack[-1] if self.screen_stack else None
         if action == "review":
             from tutor.screens.review import ReviewScreen

@@ -116,10 +116,7 @@ async def test_r_on_a_capture_reads_the_file_again(course, tmp_path):
         assert text(screen.query_one("#banner", Static)).startswith("growing.pcap  ·  22 packets")
     found = dict(sections(type(app)))
     assert ("r", "Read the file again") in found["Capture file"]
-    assert (
-        dict(found["Everywhere"])["r"]
-        == "Review (in Lab: Run; in Capture file: Read the file again)"
-    )
+    assert dict(found["Everywhere"])["R"] == "Review the glossary terms you met"
 
 
 async def test_the_field_tree_spends_no_row_on_a_horizontal_scrollbar(course):

@@ -95,7 +95,8 @@ async def test_help_says_where_an_app_key_does_something_else(app):
 
     found = dict(sections(type(app)))
     everywhere = dict(found["Everywhere"])
-    assert everywhere["r"] == "Review (in Lab: Run; in Capture file: Read the file again)"
+    # R reviews on every screen (r makes the trace on the trace screens).
+    assert everywhere["R"] == "Review the glossary terms you met" and "r" not in everywhere
     assert everywhere["q"] == "Quit"  # no screen gives q another job
     assert ("o", "Open a capture file") in found["Course outline"]
     assert ("c", "Conversations") in found["Capture file"]

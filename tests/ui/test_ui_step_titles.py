@@ -1,5 +1,6 @@
-"""The steps pane beside the packet list: each step is two rows (its name and
-time, then its title), a title too long for the pane is cut with "…" (its
+"""The steps pane beside the packet list: each step is two rows (its title, as
+the CLI lists steps, not its internal name; then when it started and its
+packets, "at 0 µs, packets 1-3"), a title too long for the pane is cut with "…" (its
 whole text in the narration when the step is picked), and the pane takes the
 width its titles need within limits, leaving the packet list readable."""
 
@@ -16,6 +17,8 @@ from tutor.progress import Store
 from tutor.screens.capture import CaptureRequest, CaptureScreen
 from tutor.screens.lab import LabScreen
 from tutor.screens.trace_screen import TraceScreen
+from tutor.steptext import packets_said
+from tutor.timetext import took
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -64,14 +67,15 @@ async def test_step_titles_are_whole_or_cut_with_an_ellipsis(course, name, size)
         trace = screen.trace
         steps = screen.query_one("#steps", OptionList)
         rows = [r for r in pane_rows(steps) if r]
-        titles = [s.title or s.explain for s in trace.steps]
+        titles = [s.title or s.name.replace("-", " ") for s in trace.steps]
         # Two rows a step, never a title wrapped onto a third.
-        heads, said = rows[0::2], [r.strip() for r in rows[1::2]]
-        assert heads and all(
-            h.split()[0] == s.name for h, s in zip(heads, trace.steps, strict=False)
-        )
+        said, when = [r.strip() for r in rows[0::2]], [r.strip() for r in rows[1::2]]
+        assert said and all(s.title for s in trace.steps)  # no step name on show
         for line, title in zip(said, titles, strict=False):
             assert line == title or (line.endswith("…") and title.startswith(line[:-1])), line
+        for line, step in zip(when, trace.steps, strict=False):
+            whole = f"at {took(step.start)}, {packets_said(step.packets)}"
+            assert line == whole or (line.endswith("…") and whole.startswith(line[:-1])), line
         if name == "http.pcap":  # short titles: whole at 120 columns
             assert said == titles[: len(said)] or size[0] < 120
         # The packet list keeps its columns: "What happened" and whole addresses.
@@ -107,6 +111,6 @@ async def test_z_on_the_steps_gives_their_titles_the_whole_width(course):
         await pilot.press("z")
         await pilot.pause()
         assert screen.maximized is steps and steps.region.width == 120
-        titles = [s.title or s.explain for s in screen.trace.steps]
-        said = [r.strip() for r in pane_rows(steps)[1::2] if r]
+        titles = [s.title or s.name for s in screen.trace.steps]
+        said = [r.strip() for r in pane_rows(steps)[0::2] if r]
         assert said and said == titles[: len(said)]

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
 
 ResultType = TypeVar("ResultType")
 
+#: What R does (the app's key, and the screens that show it in their
+#: footer), said the same everywhere so help lists it once.
+REVIEW = "Review the glossary terms you met"
+
 
 class TutorScreen(Screen[ResultType], Generic[ResultType]):
     @property

@@ -128,7 +128,7 @@ def sections(app: type[DOMNode], here: DOMNode | None = None) -> list[Section]:
 def sections_here(app: type[DOMNode], here: DOMNode) -> list[Section]:
     """What help shows on `here`: the keys that work on it now (as its footer
     decides), then the app's keys that work everywhere and that `here` gives
-    no other job (on the capture screen r reads the file again: no Review).
+    no other job (on the capture screen r reads the file again).
     Another screen's keys are for its own help: a learner who opened a capture
     file with `tutor explain --tui` never sees a lab's Run."""
     title, classes = next(
@@ -149,8 +149,8 @@ def sections_here(app: type[DOMNode], here: DOMNode) -> list[Section]:
 
 def _except(everywhere: list[tuple[str, str]], screens: list[Section]) -> list[tuple[str, str]]:
     """The app's keys, each saying where a screen gives it another job
-    ("Review (in Lab: Run; ...)"): r reviews everywhere but on the trace screens,
-    where it makes the trace (runs the lab, reads the file again)."""
+    ("Review (in Lab: ...)"): a learner who reads an app key here meets its
+    other job there."""
     out = []
     for key, words in everywhere:
         other = [

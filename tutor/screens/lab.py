@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -25,12 +25,34 @@ from tutor.screens.trace_screen import MORE_KEYS, PANE_KEYS, TraceScreen
 from tutor.screens.trace_view import in_screen_words
 from tutor.widgets.fitted_input import FittedInput
 from tutor.widgets.lab_options import LabOptionsBar, screen_words
+from tutor.widgets.lab_options import hint as option_hint
 from tutor.widgets.packet_table import PacketTable
 from tutor.widgets.predict import PredictPanel
 
 if TYPE_CHECKING:
+    from labs.api import LabSpec
     from labs.model.trace import Trace
     from tutor.content import Lesson
+
+
+def target_placeholders(lab: LabSpec) -> tuple[str, ...]:
+    """The target box's placeholders, longest first (`FittedInput` shows the
+    first that fits): each says what an empty box runs against, none cut."""
+    return (
+        f"live target {lab.target.hint} (empty: the embedded server)",
+        "live target (empty: the embedded server)",
+        "target (empty: embedded server)",
+        "empty: embedded server",
+        "target",
+    )
+
+
+def target_hint(lab: LabSpec) -> str:
+    """The hint line for the target box: all the longest placeholder says."""
+    return (
+        f"target: a live {lab.target.hint}, or leave it empty for the lab's "
+        "embedded server. Enter runs the lab."
+    )
 
 
 class LabScreen(TraceScreen):
@@ -86,24 +108,33 @@ class LabScreen(TraceScreen):
                     "The lab builds its own small network on this machine.", id="target-note"
                 )
             else:
-                empty = "(empty: the embedded server)"
                 yield FittedInput(
-                    self.initial_target,
-                    placeholders=(
-                        f"live target {self.lab.target.hint} {empty}",
-                        f"live target {empty}",
-                        empty,
-                    ),
-                    id="target",
+                    self.initial_target, placeholders=target_placeholders(self.lab), id="target"
                 )
             yield Button("Run the lab", id="run", variant="primary")
         if self.lab.options:
             yield LabOptionsBar(self.lab, id="lab-options")
+        # What a box's shortened placeholder leaves out, while it has the focus.
+        yield Static("", id="lab-hint")
         yield Static(Text(self._intro()), id="banner", classes="intro")
         yield from self.compose_tabs(
             self.lab.id, lesson=self.lesson, topology=self.lab.needs == "netns"
         )
         yield Footer()
+
+    @on(events.DescendantFocus)
+    def _show_hint(self, event: events.DescendantFocus) -> None:
+        said = self._hints().get(event.widget.id or "", "")
+        hint = self.query_one("#lab-hint", Static)
+        hint.update(Text(said))
+        hint.set_class(bool(said), "-shown")
+
+    def _hints(self) -> dict[str, str]:
+        hints = {"target": target_hint(self.lab)}
+        # The text boxes: a placeholder shortened to fit is theirs.
+        boxes = (o for o in self.lab.options if o.kind not in ("flag", "choice"))
+        hints.update((f"opt-{o.name}", option_hint(o)) for o in boxes)
+        return hints
 
     def _intro(self) -> str:
         from labs.api import availability

@@ -12,6 +12,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tutor.screens.base import REVIEW
+
 
 class LabListScreen(Screen[None]):
     SUB_TITLE = "Labs"
@@ -19,7 +21,11 @@ class LabListScreen(Screen[None]):
     LabListScreen #labs { height: 1fr; border: round $primary 40%; }
     LabListScreen #lab-help { height: auto; padding: 0 1; }
     """
-    BINDINGS = [Binding("escape", "back", "Back")]
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        # The app's R, in this footer (the labs add terms to the review).
+        Binding("R", "app.review", "Review", tooltip=REVIEW),
+    ]
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -7,15 +7,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Input, TabbedContent
+from textual.widgets import DataTable, Input, TabbedContent, TabPane
 
 from tutor.screens.trace_view import meaning_blocks, meaning_widget
+from tutor.widgets.diagrams import LadderPane
 from tutor.widgets.packet_table import PacketTable
 from tutor.widgets.packet_view import PacketView
 from tutor.widgets.step_list import StepList
 
 if TYPE_CHECKING:
     from textual.screen import Screen
+    from textual.widget import Widget
 
     from labs.model.trace import Trace
 
@@ -96,8 +98,17 @@ class LabViewMixin(_Base):
             focused = self.focused
             if isinstance(focused, DataTable):
                 self.call_after_refresh(focused.move_cursor, row=focused.cursor_row)
-        elif self.focused is not None and not self.maximize(self.focused, container=False):
+        elif self.focused is None or not self._maximise(self.focused):
             self.notify("This part cannot be maximised; tab to the packets, tree or bytes.")
+
+    def _maximise(self, focused: Widget) -> bool:
+        """Maximise the pane `focused` is in: the ladder with its key (the
+        letters alone name no host), else the focused widget itself. Only
+        a pane of a tab: the tab strip or a box maximised is a blank screen."""
+        if isinstance(focused, Input) or not any(isinstance(a, TabPane) for a in focused.ancestors):
+            return False
+        box = next((a for a in focused.ancestors if isinstance(a, LadderPane)), focused)
+        return self.maximize(box, container=False)
 
     def action_filter(self) -> None:
         self.show_tab("wire-tab")
@@ -113,7 +124,8 @@ class LabViewMixin(_Base):
         inside = {
             "wire-tab": "#packets",
             "meaning-tab": "#meaning-scroll",
-            "timing-tab": "LadderView",
+            # The waterfall first: at 80x24 it scrolls, and the keys scroll it.
+            "timing-tab": "#timing-scroll",
             "predict-tab": "RadioSet",
         }
         found = self.query(inside[tab])
@@ -201,6 +213,7 @@ class LabViewMixin(_Base):
             self.notify(self.NO_TRACE_YET, severity="warning")
             return
         from labs.api import follow_stream, stream_of
+        from labs.model.numbers import numbering_of
         from labs.model.trace import mask_secrets
         from tutor.screens.streams import StreamsScreen
         from tutor.streamtext import follow_text
@@ -211,10 +224,12 @@ class LabViewMixin(_Base):
             return
         # In the learner's words, as `tutor explain --follow N` says it (tshark's
         # own format is for the CLI's --tshark).
-        text = follow_text(follow_stream(self.trace, spec)[0])
+        text = follow_text(follow_stream(self.trace, spec)[0], numbering_of(self.trace))
         if not self.show_secrets:
             # The text masked, not the whole trace first: a large capture's is slow to copy.
             text = mask_secrets(text, self.trace.secret_values())
         kind, number = spec.split(":")
         title = f"Follow {kind.upper()} stream {number}: what each side sent"
-        self.app.push_screen(StreamsScreen(title, text))
+        # The summary (both ends, what each sent) wraps; the pieces scroll.
+        head, _, body = text.partition("\n\n")
+        self.app.push_screen(StreamsScreen(title, body, head=head))

@@ -37,7 +37,6 @@ class LessonScreen(TutorScreen[None]):
         # The footer fits 80 columns: the app's other keys work here and are
         # listed in the help (?), not in the footer.
         Binding("g", "app.glossary", "Glossary", show=False),
-        Binding("r", "app.review", "Review", show=False),
         Binding("L", "app.labs", "Labs", show=False),
     ]
 

@@ -17,7 +17,7 @@ from textual.widgets.tree import TreeNode
 from tutor.course import Lesson, Module
 from tutor.progress import DONE, STARTED, mark
 from tutor.screens import drill_outline
-from tutor.screens.base import TutorScreen
+from tutor.screens.base import REVIEW, TutorScreen
 from tutor.widgets.bullets import with_bullets
 
 Item = Module | Lesson | drill_outline.DrillsEntry
@@ -47,7 +47,11 @@ class OutlineScreen(TutorScreen[None]):
     """Modules → lessons. Resumes with the cursor on the last lesson read."""
 
     SUB_TITLE = "Course"
-    BINDINGS = [Binding("o", "open_capture", "Open capture", tooltip="Open a capture file")]
+    BINDINGS = [
+        Binding("o", "open_capture", "Open capture", tooltip="Open a capture file"),
+        # The app's R, in this footer: the title's "(R)" names it.
+        Binding("R", "app.review", "Review", tooltip=REVIEW),
+    ]
     #: Whether the screen has been shown once (its first ScreenResume finds
     #: the labels fresh from on_mount: redoing them would delay the first paint).
     _shown = False
@@ -135,7 +139,7 @@ class OutlineScreen(TutorScreen[None]):
         from tutor.review import Review
 
         waiting = Review(self.app.store).status().title()
-        tree.border_title = f"Course · {waiting} (r)" if waiting else "Course"
+        tree.border_title = f"Course · {waiting} (R)" if waiting else "Course"
 
     def action_open_capture(self) -> None:
         """o: a capture file, by its path, in the lab screen's panes."""

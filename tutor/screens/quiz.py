@@ -39,7 +39,6 @@ class QuizScreen(TutorScreen[bool]):
         # The footer fits 80 columns (it was cut at "L La"): the app's other
         # keys work here and are listed in the help (?), not in the footer.
         Binding("g", "app.glossary", "Glossary", show=False),
-        Binding("r", "app.review", "Review", show=False),
         Binding("L", "app.labs", "Labs", show=False),
     ]
 

@@ -5,6 +5,8 @@ hand: no socket is touched."""
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -34,6 +36,17 @@ class StreamText(ScrollableContainer):
         return True
 
 
+def hanging(text: str) -> Group:
+    """`text`'s lines wrapped to the dialog, each line's further rows under
+    its own indent: a summary ("← server to client: 60203 bytes ...") is
+    read whole at 80 columns, not cut and scrolled a cell at a time."""
+    rows = []
+    for line in text.split("\n"):
+        body = line.lstrip(" ")
+        rows.append(Padding(Text(body), (0, 0, 0, len(line) - len(body))))
+    return Group(*rows)
+
+
 class StreamsScreen(Dialog[None]):
     DEFAULT_CSS = """
     StreamsScreen { align: center middle; }
@@ -42,17 +55,23 @@ class StreamsScreen(Dialog[None]):
         border: thick $primary; background: $surface;
     }
     StreamsScreen #streams-text { width: auto; }
+    StreamsScreen #streams-head { height: auto; max-height: 50%; }
     """
     BINDINGS = [Binding("escape", "close", "Close")]
 
-    def __init__(self, title: str, text: str) -> None:
+    def __init__(self, title: str, text: str, head: str = "") -> None:
+        """`head` wraps above `text` (which scrolls both ways, as the bytes
+        of a stream keep their lines)."""
         super().__init__()
         self.title_text = title
         self.text = text
+        self.head = head
 
     def compose_dialog(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(self.title_text, style="bold"), id="streams-title")
+            if self.head:
+                yield Static(hanging(self.head), id="streams-head")
             with StreamText(id="streams-scroll"):
                 # markup off: a stream's bytes are shown as they are
                 yield Static(self.text, id="streams-text", markup=False)

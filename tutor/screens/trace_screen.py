@@ -16,6 +16,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Markdown, OptionList, Static, TabbedContent, TabPane
 
+from tutor.screens.base import REVIEW
 from tutor.screens.lab_view import LabViewMixin
 from tutor.screens.trace_view import OneRowEach, fitted_banner
 from tutor.widgets.diagrams import LadderView, TraceDiagrams
@@ -52,8 +53,8 @@ MORE_KEYS = [
     Binding("F", "follow", "Follow stream", show=False),
     Binding("g", "app.glossary", "Glossary", show=False),
     # r makes the trace here (runs the lab, reads the file again): R is the
-    # glossary review r opens elsewhere, the terms this trace showed among it.
-    Binding("R", "app.review", "Review", tooltip="Review the glossary terms you met", show=False),
+    # glossary review, as on every screen, the terms this trace showed among it.
+    Binding("R", "app.review", "Review", tooltip=REVIEW, show=False),
     Binding("L", "app.labs", "Labs", show=False),
 ]
 

@@ -166,17 +166,20 @@ def meaning_blocks(trace: Trace, show_secrets: bool) -> list[tuple[str, str]]:
             parts = []
         else:
             parts.append(body)
+    numbers = numbering_of(trace)
     if trace.facts:
-        parts.append("## What this trace proves")
-        numbering = numbering_of(trace)
+        parts.append("## What this run shows")  # the CLI's words for the same facts
         for fact in trace.facts:
-            where = f" ({packets_said(fact.packets, numbering=numbering)})" if fact.packets else ""
+            where = f" ({packets_said(fact.packets, numbering=numbers)})" if fact.packets else ""
             label, value = fact.reads()
             parts.append(f"- **{label}: {value}** — {fact.explain}{where}")
     if trace.steps:
         parts.append("## Steps")
         for step in trace.steps[:MEANING_STEPS]:
-            parts.append(f"- **{step.title or step.name}** ({took(step.start)}): {step.explain}")
+            # "(0 µs)" read as a duration: when the step starts, and its packets.
+            where = f", {packets_said(step.packets, numbering=numbers)}" if step.packets else ""
+            title = step.title or step.name
+            parts.append(f"- **{title}** (at {took(step.start)}{where}): {step.explain}")
         if len(trace.steps) > MEANING_STEPS:
             more = len(trace.steps) - MEANING_STEPS
             parts.append(f"… and {more} more steps: the steps pane beside the packets lists all.")

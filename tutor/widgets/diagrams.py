@@ -1,7 +1,12 @@
 """The lab screen's "Timing" pane: the trace's timing waterfall as bars, what
 changed since the learner's previous run, and the ladder diagram (one column
 per host, one arrow per packet, time flowing down) whose selection follows
-the packet list and moves it."""
+the packet list and moves it.
+
+The waterfall scrolls in its own focusable pane: at 80x24 it has some nine
+rows, and a Static cut there hid every bar after the first with no way to
+reach them. The ladder and its key ("Hosts: A = ...") are one pane, so `z`
+maximises them together: the letters alone name no host."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import OptionList, Static
@@ -70,14 +75,30 @@ class LadderView(OptionList):
             self.post_message(self.Picked(int(event.option_id)))
 
 
+class TimingScroll(VerticalScroll):
+    """The waterfall and the comparison: focusable (tab, arrows, page keys
+    scroll it) and maximisable (z), as the packet panes are."""
+
+    ALLOW_MAXIMIZE = True
+
+
+class LadderPane(Vertical):
+    """The ladder's key and host line with the ladder: `z` on the ladder
+    maximises this, not the list alone."""
+
+    ALLOW_MAXIMIZE = True
+
+
 class TraceDiagrams(Vertical):
     """The waterfall, the comparison with the previous run, and the ladder."""
 
     DEFAULT_CSS = """
     TraceDiagrams { height: 1fr; }
-    TraceDiagrams > #waterfall { height: auto; max-height: 50%; overflow-y: auto; }
-    TraceDiagrams > #compare { height: auto; color: $text-muted; }
-    TraceDiagrams > #ladder-head { height: auto; text-style: bold; }
+    TraceDiagrams > #timing-scroll { height: auto; max-height: 50%; }
+    TraceDiagrams #waterfall { height: auto; }
+    TraceDiagrams #compare { height: auto; color: $text-muted; }
+    TraceDiagrams > #ladder-pane { height: 1fr; }
+    TraceDiagrams #ladder-head { height: auto; text-style: bold; }
     """
 
     trace: reactive[Trace | None] = reactive(None, always_update=True)
@@ -89,10 +110,12 @@ class TraceDiagrams(Vertical):
         self._drawn_width = 0
 
     def compose(self) -> ComposeResult:
-        yield Static("Run the lab to see its timing.", id="waterfall")
-        yield Static("", id="compare")
-        yield Static("", id="ladder-head")
-        yield LadderView(id="ladder")
+        with TimingScroll(id="timing-scroll"):
+            yield Static("Run the lab to see its timing.", id="waterfall")
+            yield Static("", id="compare")
+        with LadderPane(id="ladder-pane"):
+            yield Static("", id="ladder-head")
+            yield LadderView(id="ladder")
 
     def show(self, trace: Trace) -> None:
         """Show `trace`; the one shown before it becomes the previous run."""
@@ -135,4 +158,4 @@ class TraceDiagrams(Vertical):
         self.query_one("#ladder-head", Static).update(Text(head, no_wrap=True))
 
 
-__all__ = ["LadderView", "TraceDiagrams"]
+__all__ = ["LadderPane", "LadderView", "TimingScroll", "TraceDiagrams"]

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -29,6 +30,8 @@ EXAMPLES = (
     "/ filter, e.g. dns · !arp",
     "/ filter",
 )
+#: The most of the bar an error takes (its CSS max-width below, in percent).
+ERROR_SHARE = 72
 #: The name being typed at the end of the box ("tcp.fl" in "dns || tcp.fl").
 _LAST_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*$")
 
@@ -73,6 +76,7 @@ class FilterBar(Horizontal):
     FilterBar Input { width: 1fr; }
     FilterBar #filter-status { width: auto; max-width: 60%; padding: 0 1; color: $text-muted; }
     FilterBar #filter-status.error { color: $text-error; text-style: bold; max-width: 72%; }
+    FilterBar #filter-status.error { text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     @dataclass
@@ -144,7 +148,9 @@ class FilterBar(Horizontal):
             # name): an error, the last good list kept, not "0 of 22".
             self._refused(typo_text(*typo))
             return
-        chosen = tuple(p for p in self.trace.packets if flt.matches(p))
+        # select: `frame.number == N` counts as the packet list does (#Na read
+        # inside TLS belongs to wire packet N).
+        chosen = flt.select(self.trace.packets)
         said = f"{len(chosen)} of {len(self.trace.packets)}"
         missing = unknown_names(flt, self.trace)
         if missing:
@@ -159,5 +165,11 @@ class FilterBar(Horizontal):
         typed on the way: say which)."""
         status = self.query_one("#filter-status", Static)
         status.add_class("error")
-        still = f" · the list still shows {self.shown}" if self.shown else ""
-        status.update(Text(why + still))
+        # What the list still shows, as much as the row has room for, else
+        # the error alone: a row cut after its " ·" ("did you mean
+        # tcp.flags.syn? ·") said that more was coming and never said it.
+        said = [f"{why} · the list still shows {self.shown}"] if self.shown else []
+        if ", for " in self.shown:
+            said.append(f"{why} · the list still shows {self.shown.split(', for ')[0]}")
+        room = self.size.width * ERROR_SHARE // 100 - status.styles.padding.width
+        status.update(Text(next((t for t in said if cell_len(t) <= room), why)))

@@ -4,13 +4,15 @@ learner sets here is validated by the same spec as the command line."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import HorizontalScroll, Vertical
 from textual.suggester import SuggestFromList
-from textual.widgets import Input, Select
+from textual.widgets import Select
 
+from tutor.widgets.fitted_input import FittedInput
 from tutor.widgets.marked import MarkedCheckbox
 
 if TYPE_CHECKING:
@@ -32,9 +34,31 @@ def control(opt: Option) -> Widget:
         return Select(choices, prompt=opt.label, id=ident, compact=True)
     # Common values complete as you type (-> accepts); any valid text is taken.
     suggester = SuggestFromList(opt.suggest, case_sensitive=False) if opt.suggest else None
-    return Input(
-        placeholder=opt.placeholder or opt.label, suggester=suggester, id=ident, compact=True
-    )
+    return FittedInput(placeholders=placeholders(opt), suggester=suggester, id=ident, compact=True)
+
+
+#: A placeholder's closing aside: "(with a target)" of "name to look up (with a target)".
+_ASIDE = re.compile(r"\s*\([^()]*\)$")
+
+
+def placeholders(opt: Option) -> tuple[str, ...]:
+    """A box's placeholders, longest first (`FittedInput` shows the first that
+    fits): the whole, then without its closing aside, then the label. What
+    the shorter leave out is in the hint line (`hint`) while the box has focus."""
+    whole = opt.placeholder or opt.label
+    out = [whole, _ASIDE.sub("", whole), opt.label]
+    return tuple(dict.fromkeys(p for p in out if p))
+
+
+def hint(opt: Option) -> str:
+    """The line under the bar while the option's box has focus: what the
+    option does, and the placeholder whole ("(with a target)" included)."""
+    whole = opt.placeholder or opt.label
+    aside = _ASIDE.search(whole)
+    said = opt.help
+    if aside and aside.group().strip() not in said:
+        said += aside.group()
+    return f"{opt.label}: {said}."
 
 
 def screen_words(spec: LabSpec) -> dict[str, str]:

@@ -1,5 +1,6 @@
-"""The steps timeline beside the packet list: two rows a step, its name and
-when it started, then its title. A row too long for the pane is cut with "…"
+"""The steps timeline beside the packet list: two rows a step, its title
+(as the CLI lists steps; the step's internal name only where it has none),
+then when it started and its packets ("at 0 µs, packets 1-3"). A row too long for the pane is cut with "…"
 rather than wrapped (a wrapped title took four rows at 120 columns, and a
 wrap laid out at one width and drawn at another lost its last row); the
 narration says the whole title when the step is picked. The pane is as wide
@@ -15,6 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from tutor.steptext import packets_said
 from tutor.timetext import took
 
 if TYPE_CHECKING:
@@ -24,12 +26,15 @@ if TYPE_CHECKING:
 
 
 def step_prompt(step: Step) -> Text:
-    """A step's two rows: its name (bold) and start, then its title."""
+    """A step's two rows: its title (bold), then when it started and its
+    packets, in the CLI's words ("at 0 µs, packets 1-3")."""
+    when = f"at {took(step.start)}"
+    if step.packets:
+        when += f", {packets_said(step.packets)}"
     return Text.assemble(
-        (step.name, "bold"),
-        (f"  {took(step.start)}", "dim"),
+        (step.title or step.name.replace("-", " "), "bold"),
         "\n ",
-        step.title or step.explain,
+        (when, "dim"),
     )
 
 
