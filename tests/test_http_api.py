@@ -116,6 +116,8 @@ def test_embedded_scenario(mode):
     assert any(API_KEY in fl.value for fl in secrets)
     titles = [s.title for s in trace.sections]
     assert titles[0] == "The exchanges, in order"
+    # Its first column counts calls, not packets: "#" read as packet numbers.
+    assert trace.sections[0].body.startswith("Call\tRequest\tStatus\tWhy\n1\t")
     assert titles[1].startswith("One connection per request, or one kept alive")
     assert titles[2] == "What keep-alive changes"
     assert titles[3].startswith("1. GET /orders -> 401") and titles[-1].startswith("The same")

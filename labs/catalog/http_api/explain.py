@@ -319,7 +319,8 @@ def curl_section(exchanges: list[Exchange], insecure: bool = False) -> Section:
 
 
 def overview_section(exchanges: list[Exchange]) -> Section:
-    rows = ["#\tRequest\tStatus\tWhy"]
+    # "Call", not "#": a "#" column read as packet numbers next to the packet list.
+    rows = ["Call\tRequest\tStatus\tWhy"]
     for ex in exchanges:
         rows.append(f"{ex.number}\t{ex.request_line.rsplit(' ', 1)[0]}\t{ex.status}\t{ex.why}")
     return Section("The exchanges, in order", "\n".join(rows), "table")
