@@ -138,10 +138,11 @@ def facts(trace: Trace, width: int = WIDTH, brief: bool = False) -> list[str]:
     if not trace.facts:
         return []
     lines: list[str] = ["", Heading("What this run shows")]
+    numbers = numbering_of(trace)
     for f in trace.facts:
         evidence = []
         if f.packets:
-            evidence.append(packets_said(f.packets, numbering=numbering_of(trace)))
+            evidence.append(packets_said(f.packets, numbering=numbers))
         if f.filter:
             evidence.append(f.filter)
         tail = f" ({', '.join(evidence)})" if evidence else ""
