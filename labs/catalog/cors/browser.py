@@ -24,9 +24,10 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from labs.kit import LabContext, LabError, signals_held
 
@@ -55,6 +56,8 @@ _CONNECTED = re.compile(
 #: Chromium's singleton socket inside its TMPDIR: the whole path must fit
 #: a Unix socket's 107 bytes, or Chromium aborts at start.
 _SOCKET = "/org.chromium.Chromium.XXXXXX/SingletonSocket"
+#: The browser's log read at most (its CORS lines come first and are short).
+_LOG_MAX = 4 << 20
 _CORS_ERROR = re.compile(r'"(Access to fetch at .*? blocked by CORS policy: .*?)"')
 
 
@@ -104,9 +107,11 @@ def open_page(
     done: threading.Event,
     cap: Any,
     server_port: int,
+    blocked: Callable[[], int] = lambda: 0,
 ) -> list[str]:
     """Load `url` in headless Chromium until `done` is set; the browser's
-    own CORS error messages. The browser is stopped when `stack` closes."""
+    own CORS error messages (`blocked`: how many the page's report says it
+    met, waited for). The browser is stopped when `stack` closes."""
     binary = find()
     if binary is None:
         raise LabError("Chromium is not installed here.", "Run with --no-browser.")
@@ -148,6 +153,12 @@ def open_page(
                 f"The page did not finish its calls within {timeout:g} s.",
                 "--timeout S waits longer; --no-browser runs without Chromium.",
             )
+    # The console line of the last blocked call can reach the log after the
+    # page has reported (a loaded CI run stopped the browser first): wait for
+    # as many as the page met, a second at most.
+    wanted, until = blocked(), time.monotonic() + 1.0
+    while len(_errors(log)) < wanted and time.monotonic() < until:
+        time.sleep(0.02)
     if cap.kind == "live":
         # Read now and again once stopped: a browser killed after a slow
         # shutdown may not have flushed its last entries.
@@ -156,8 +167,14 @@ def open_page(
     if cap.kind == "live":
         for port in ports | browser_ports(netlog, server_port):
             cap.wrap(_Ends(port, server_port))
-    log.seek(0)
-    text = log.read().decode("utf-8", "replace")
+    return _errors(log)
+
+
+def _errors(log: IO[bytes]) -> list[str]:
+    """The distinct CORS error messages in the browser's log so far, read
+    through a file of its own: the browser writes at `log`'s shared offset."""
+    with open(log.name, "rb") as again:
+        text = again.read(_LOG_MAX).decode("utf-8", "replace")
     return list(dict.fromkeys(_CORS_ERROR.findall(text)))
 
 

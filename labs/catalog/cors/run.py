@@ -129,7 +129,14 @@ def record(req: LabRequest, ctx: LabContext) -> Recording[CorsResult]:
         if use_browser:
             ctx.say("Opening the page in headless Chromium ...")
             errors = browser.open_page(
-                parts["stack"], page.origin + "/", ctx, req.timeout, page.reported, cap, port
+                parts["stack"],
+                page.origin + "/",
+                ctx,
+                req.timeout,
+                page.reported,
+                cap,
+                port,
+                lambda: sum(s.get("verdict") == "blocked" for s in page.report),
             )
             seen, name = page.report, browser.version(browser.find() or "chromium")
         else:
