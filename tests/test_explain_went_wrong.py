@@ -100,3 +100,23 @@ def test_a_step_list_has_no_full_stop_before_a_semicolon():
     steps = explain_file(path).steps
     assert any("ready; TCP ACK" in s.explain for s in steps)
     assert not any(".;" in s.explain for s in steps)
+
+
+def test_resets_in_a_capture_that_probes_ports_say_probing_draws_them():
+    """A port scan's 100 resets read only "nothing listens on the port, or a
+    firewall rejected the connection, or a program gave up": no word that
+    probing draws them as a matter of course (closed ports, and the prober's
+    own system refusing the SYN-ACKs it never asked for). Both ways of
+    reading a capture agree."""
+    for name in ("scan.pcapng", "traceroute.pcapng"):
+        trace = explain_file(str(PROGRAMS / name))
+        body = next(s.body for s in trace.sections if s.title == "What went wrong")
+        row = next(r for r in body.splitlines() if " resets (RST)" in r)
+        assert "this capture probes ports (a port scan or a TCP traceroute)" in row, row
+        out = io.StringIO()
+        write_explain_json(PROGRAMS / name, out)
+        sections = json.loads(out.getvalue())["sections"]
+        assert next(s["body"] for s in sections if s["title"] == "What went wrong") == body
+    refused = explain_file(str(PCAPS / "refused.pcap"))
+    body = next(s.body for s in refused.sections if s.title == "What went wrong")
+    assert "probes ports" not in body

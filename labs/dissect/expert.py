@@ -87,12 +87,25 @@ def _listed(indexes: list[int], total: int) -> str:
     return shown + (f" and {total - _SHOWN} more" if total > _SHOWN else "")
 
 
-def expert_section(views: Sequence[View]) -> Section | None:
-    """The section for a capture with TCP in it; None without TCP."""
+def expert_section(views: Sequence[View], probing: bool = False) -> Section | None:
+    """The section for a capture with TCP in it; None without TCP
+    (`probing`: its steps include a port scan or a TCP traceroute)."""
     found = Expert()
     for v in views:
         found.add(v)
-    return found.section()
+    return found.section(probing)
+
+
+#: The steps whose probes are answered with resets as a matter of course.
+PROBING = frozenset({"scan", "traceroute-tcp"})
+#: What the reset row adds when the capture probes: its count is not split
+#: (a reset's step can change after it is read, when a pattern shows), so
+#: it says what to expect rather than which ones.
+_PROBED = (
+    "; this capture probes ports (a port scan or a TCP traceroute), and probing draws resets "
+    "as a matter of course: a closed port answers a probe's SYN with one, and the prober's "
+    "own system resets a connection a SYN-ACK offers that it never opened"
+)
 
 
 class Expert:
@@ -108,6 +121,9 @@ class Expert:
         #: DNS error code ("NXDOMAIN", ...) -> (how many, the first numbers, the names)
         self.dns: dict[str, tuple[int, list[int], list[str]]] = {}
         self.silences = Silences()
+        #: a step of the capture probes ports (`PROBING`; set by the caller,
+        #: which names the steps)
+        self.probing = False
 
     def add(self, v: View) -> None:
         self.silences.add(v)
@@ -154,7 +170,7 @@ class Expert:
             names.append(v.app[3])
         self.dns[v.app[4]] = (n + 1, numbers, names)
 
-    def section(self) -> Section | None:
+    def section(self, probing: bool = False) -> Section | None:
         dns = [_dns_row(code, *found) for code, found in self.dns.items()]
         silences = self.silences.rows()
         if not self.tcp and not dns and not silences:
@@ -163,6 +179,7 @@ class Expert:
         for flag, one, many, meaning in _KINDS:
             n, numbers = self.found.get(flag, (0, []))
             if n:
+                meaning += _PROBED if probing and flag == "reset" else ""
                 rows.append(f"{n} {one if n == 1 else many}\t{_listed(numbers, n)}\t{meaning}")
         rows += [_gap_row(key, seen) for key, seen in self.bytes.items() if len(seen.spans) > 1]
         rows += dns + silences

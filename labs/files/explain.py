@@ -16,7 +16,7 @@ from typing import TextIO
 
 from labs.core.base import RawPacket
 from labs.dissect.core import build_trace
-from labs.dissect.expert import expert_section
+from labs.dissect.expert import PROBING, expert_section
 from labs.dissect.steps import view
 from labs.files.firstpass import Pass, first_pass, surveyed
 from labs.files.parallel import stream_parallel, stream_serial
@@ -111,7 +111,8 @@ def explain_file(
     cannot be read; see `labs.files.pcapio.read_capture`)."""
     raws, link, note = _load(path, limit)
     trace = _trace(path, raws, link, note, decode_as, client)
-    expert = expert_section([view(p) for p in trace.packets])
+    probing = any(s.name in PROBING for s in trace.steps)
+    expert = expert_section([view(p) for p in trace.packets], probing)
     if expert is None:
         return trace
     return replace(trace, sections=(*trace.sections, expert))

@@ -30,7 +30,7 @@ from json.encoder import encode_basestring as _quote  # type: ignore[attr-define
 from operator import attrgetter
 from typing import IO, Any, TextIO
 
-from labs.dissect.expert import Expert
+from labs.dissect.expert import PROBING, Expert
 from labs.dissect.steps import TITLES, Classifier, Run, View, view
 from labs.files.batches import Codes, dump_batch, load_batches
 from labs.files.seens import SeenStore, waterfall_of
@@ -243,6 +243,8 @@ def _step_names(
         names.append(_CODE[name] | (BEGINS if classifier.begins else 0))
         for at, new in renames:
             names.set(at, _CODE[new])  # a renamed SYN never begins a TFTP transfer
+            expert.probing |= new in PROBING
+        expert.probing |= name in PROBING
         expert.add(v)
     return names
 
@@ -351,7 +353,7 @@ def finish(
     names = _step_names(_views(n, owner, shares), n, expert, last, syns)
     try:
         trace = replace(shell, waterfall=waterfall_of([share.seens for share in shares], last))
-        section = expert.section()
+        section = expert.section(expert.probing)
         if section is not None:
             trace = replace(trace, sections=(*trace.sections, section))
         steps: Iterable[Step] = _steps(_views(n, owner, shares), names)
