@@ -35,10 +35,20 @@ def packets(n: int) -> str:
     return f"{n} packet{'s' if n != 1 else ''}"
 
 
+def counted(trace: Trace) -> str:
+    """How many packets `trace` shows, and, where some were read inside TLS,
+    how many of them crossed the wire: "17 packets (15 on the wire, 2 read
+    inside TLS)" (the last No. a learner sees is the wire's count)."""
+    n = len(trace.packets)
+    inside = sum(p.origin != "wire" for p in trace.packets)
+    said = packets(n)
+    return f"{said} ({n - inside} on the wire, {inside} read inside TLS)" if inside else said
+
+
 def span(trace: Trace) -> float:
     """Seconds from the first packet to the last."""
     times = [p.time for p in trace.packets]
     return max(times) - min(times) if times else 0.0
 
 
-__all__ = ["CELL", "packets", "span", "took", "took_cell"]
+__all__ = ["CELL", "counted", "packets", "span", "took", "took_cell"]

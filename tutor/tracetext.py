@@ -21,7 +21,7 @@ from tutor.durations import when
 from tutor.packettext import WIDTH, field_value, legend, packet_lines, wrap
 from tutor.steptext import packets_said, step_lines
 from tutor.texttable import table
-from tutor.timetext import span, took
+from tutor.timetext import counted, span, took
 from tutor.waterfall_text import timing_blocks
 
 #: The one formatter of a duration on the command line (`tutor.timetext.took`).
@@ -82,7 +82,7 @@ def header(trace: Trace, width: int = WIDTH, total: int | None = None) -> list[s
     if not n:
         lines.append("No packets to show.")
         return lines
-    bits = [f"{n} packet{'s' if n != 1 else ''}"]
+    bits = [counted(trace) if total is None else f"{n} packet{'s' if n != 1 else ''}"]
     if trace.started:
         bits.insert(0, f"started {when(trace.started)}")
     spread = span(trace)

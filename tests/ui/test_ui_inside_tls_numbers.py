@@ -57,3 +57,29 @@ async def test_wire_packets_are_numbered_as_the_pcap_and_inside_ones_get_a_lette
         table.fill(inside, narrow=False, show_secrets=False)
         await pilot.pause()
         assert _numbers(table) == ["6a", "8a"]
+
+
+def test_the_step_list_numbers_its_steps_as_the_packet_list_does():
+    """The steps pane said "packets 10-11" beside a packet list whose last
+    No. was 15: it counted the packets read inside TLS as frames."""
+    from labs.model.numbers import numbering_of
+    from tutor.widgets.step_list import step_prompt
+
+    trace = loads(TLS.read_text(encoding="utf-8"))
+    numbering = numbering_of(trace)
+    said = [step_prompt(step, numbering).plain for step in trace.steps]
+    last = numbering.label(len(trace.packets) - 1)
+    assert any("a" in s.split("packet", 1)[1] for s in said if "packet" in s), said
+    assert said[-1].endswith(f"-{last}") or said[-1].endswith(f" {last}"), (said[-1], last)
+
+
+def test_the_count_says_how_many_crossed_the_wire():
+    """'17 packets over 13.3 ms' stood next to a list whose last No. was 15
+    and a section saying 'None of the 15 packets on the wire'."""
+    from tutor.screens.trace_view import capture_banner
+    from tutor.tracetext import render
+
+    trace = loads(TLS.read_text(encoding="utf-8"))
+    said = "13 packets (11 on the wire, 2 read inside TLS) over"
+    assert said in " ".join(render(trace, full=False).split())
+    assert said in capture_banner(trace)[0]

@@ -15,7 +15,7 @@ from textual.widgets import Markdown, Static
 from labs.model.numbers import numbering_of
 from labs.model.trace import mask_secrets, secret_parts
 from tutor.steptext import packets_said
-from tutor.timetext import packets, span, took
+from tutor.timetext import counted, span, took
 from tutor.tracetext import field_value
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def capture_banner(trace: Trace) -> tuple[str, str]:
     the count and time before the longer parts), and how the packets were
     obtained."""
     text, kind = BANNERS.get(trace.capture, (trace.capture, "warn"))
-    count = f"{packets(len(trace.packets))} over {took(span(trace))}"
+    count = f"{counted(trace)} over {took(span(trace))}"
     if trace.capture == "file":
         # `tutor explain FILE` is no lab and has no target: the file is what
         # the learner opened, said as the capture screen's banner says it.

@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from labs.model.numbers import ALL_WIRE, Numbering, numbering_of
 from tutor.steptext import packets_said
 from tutor.timetext import took
 
@@ -25,12 +26,13 @@ if TYPE_CHECKING:
     from labs.model.trace import Step, Trace
 
 
-def step_prompt(step: Step) -> Text:
+def step_prompt(step: Step, numbering: Numbering = ALL_WIRE) -> Text:
     """A step's two rows: its title (bold), then when it started and its
-    packets, in the CLI's words ("at 0 µs, packets 1-3")."""
+    packets, in the CLI's words ("at 0 µs, packets 1-3"; `numbering`: the
+    trace's, where packets read inside TLS are lettered)."""
     when = f"at {took(step.start)}"
     if step.packets:
-        when += f", {packets_said(step.packets)}"
+        when += f", {packets_said(step.packets, numbering=numbering)}"
     return Text.assemble(
         (step.title or step.name.replace("-", " "), "bold"),
         "\n ",
@@ -57,7 +59,8 @@ class StepList(OptionList):
 
     def fill(self, trace: Trace) -> None:
         self.clear_options()
-        prompts = [step_prompt(step) for step in trace.steps]
+        numbering = numbering_of(trace)
+        prompts = [step_prompt(step, numbering) for step in trace.steps]
         self._widest = max(
             (cell_len(row) for p in prompts for row in p.plain.split("\n")), default=0
         )
