@@ -91,9 +91,10 @@ def expert_section(views: Sequence[View], probing: bool = False) -> Section | No
     """The section for a capture with TCP in it; None without TCP
     (`probing`: its steps include a port scan or a TCP traceroute)."""
     found = Expert()
+    found.probing = probing
     for v in views:
         found.add(v)
-    return found.section(probing)
+    return found.section()
 
 
 #: The steps whose probes are answered with resets as a matter of course.
@@ -170,7 +171,7 @@ class Expert:
             names.append(v.app[3])
         self.dns[v.app[4]] = (n + 1, numbers, names)
 
-    def section(self, probing: bool = False) -> Section | None:
+    def section(self) -> Section | None:
         dns = [_dns_row(code, *found) for code, found in self.dns.items()]
         silences = self.silences.rows()
         if not self.tcp and not dns and not silences:
@@ -179,7 +180,7 @@ class Expert:
         for flag, one, many, meaning in _KINDS:
             n, numbers = self.found.get(flag, (0, []))
             if n:
-                meaning += _PROBED if probing and flag == "reset" else ""
+                meaning += _PROBED if self.probing and flag == "reset" else ""
                 rows.append(f"{n} {one if n == 1 else many}\t{_listed(numbers, n)}\t{meaning}")
         rows += [_gap_row(key, seen) for key, seen in self.bytes.items() if len(seen.spans) > 1]
         rows += dns + silences

@@ -353,7 +353,7 @@ def finish(
     names = _step_names(_views(n, owner, shares), n, expert, last, syns)
     try:
         trace = replace(shell, waterfall=waterfall_of([share.seens for share in shares], last))
-        section = expert.section(expert.probing)
+        section = expert.section()
         if section is not None:
             trace = replace(trace, sections=(*trace.sections, section))
         steps: Iterable[Step] = _steps(_views(n, owner, shares), names)
