@@ -100,8 +100,8 @@ def tshark_select(pcap: Path, expr: str, decode_as: dict[int, str]) -> list[int]
 
 
 def ours(packets: tuple[Packet, ...], expr: str) -> list[int]:
-    flt = compile_filter(expr)
-    return [n for n, p in enumerate(packets) if flt.matches(p)]
+    chosen = {id(p) for p in compile_filter(expr).select(packets)}
+    return [n for n, p in enumerate(packets) if id(p) in chosen]
 
 
 def server_ports(trace: Trace) -> dict[int, str]:

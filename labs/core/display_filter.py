@@ -63,17 +63,12 @@ _NUMBERING: ContextVar[Numbering] = ContextVar("numbering", default=ALL_WIRE)
 
 @dataclass(frozen=True)
 class DisplayFilter:
-    """A compiled filter: `matches(packet)`, and the names it tests (so a
+    """A compiled filter: `select(packets)`, and the names it tests (so a
     screen can say which of them this trace never shows)."""
 
     text: str
     test: Test
     names: tuple[str, ...]
-
-    def matches(self, packet: Packet) -> bool:
-        """Whether `packet` passes, numbered as a trace of wire packets only
-        (`select` numbers a trace's packets as they are shown)."""
-        return self.test(packet)
 
     def select(
         self, packets: Sequence[Packet], numbering: Numbering | None = None

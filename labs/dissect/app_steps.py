@@ -287,6 +287,10 @@ def is_reply(p: View) -> bool:
         return False
 
 
+#: The step names of a connection's close (an FTP data connection's says so).
+CLOSES = frozenset({"close", "ftp-data-close"})
+
+
 def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str]) -> str:
     """The explanation of a step of `n` packets, the first from `src` to
     `dst`; `summaries` (in order) are read for "tcp-connect" and for the
@@ -311,7 +315,7 @@ def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str])
             f"{src} tries to open a connection to {dst}, which answers with a reset (RST): "
             f"nothing listens {where}, or a firewall rejected the connection on its behalf."
         )
-    if name in ("close", "ftp-data-close"):
+    if name in CLOSES:
         ports = (end.rpartition(":")[2] for end in (dst, src))
         role = next((_FTP_ROLES[p] for p in ports if p in _FTP_ROLES), "")
         if name == "ftp-data-close" and not role:

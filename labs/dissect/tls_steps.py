@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from labs.dissect.app_steps import explain_run
+from labs.dissect.app_steps import CLOSES, explain_run
 from labs.model.trace import Layer
 from labs.model.waterfall_tls import ALERT_SIZED
 
@@ -72,7 +72,7 @@ class Goodbyes:
         """The step name of TCP packet `i` (`name`: what it is named
         otherwise); earlier goodbyes it takes back go to `renames`."""
         held = self.pending.get(conv)
-        if name in ("close", "ftp-data-close"):  # after a FIN or RST: the goodbyes before it stay
+        if name in CLOSES:  # after a FIN or RST: the goodbyes before it stay
             self.pending.pop(conv, None)
         elif not v.seg or v.bits & 0x02:
             if held and name == GOODBYE:  # joins the step: what it is otherwise, with it

@@ -22,18 +22,6 @@ from labs.model.waterfall_tls import handshake, without_goaway, without_goodbyes
 #: keeps the first ones (a renderer could not show more anyway).
 MAX_EXCHANGES = 500
 
-#: What each phase means, for renderers and the lesson.
-PHASES = {
-    "dns": "the DNS lookup: query sent to answer received",
-    "connect": "the TCP handshake: SYN sent to SYN-ACK received (one round trip)",
-    "tls": "the TLS handshake: ClientHello sent until the client can send encrypted data",
-    "request": "the request leaving: its first packet to its last",
-    "wait": "waiting: the request's last packet to the answer's first byte",
-    "download": "the answer arriving: its first byte to its last",
-    "answer": "a probe or query and its answer",
-}
-
-
 #: Every field the waterfall reads: `seen` keeps only these.
 READS = frozenset(
     """tcp.flags tcp.len tcp.stream tcp.srcport tcp.dstport udp.srcport udp.dstport icmp.type
@@ -367,4 +355,4 @@ def _phases(groups: list[tuple[str, Phases]], t0: float) -> list[Phase]:
     return out
 
 
-__all__ = ["MAX_EXCHANGES", "PHASES", "READS", "Seen", "clock", "from_seen", "seen", "waterfall"]
+__all__ = ["MAX_EXCHANGES", "READS", "Seen", "clock", "from_seen", "seen", "waterfall"]
