@@ -197,11 +197,11 @@ def test_tables_wrap_to_the_width():
 def test_filtered_output_lists_the_matching_packets_out_of_all():
     from dataclasses import replace
 
-    from labs.model.numbers import Numbering, keep
+    from labs.model.numbers import keep
 
     trace = _trace()
     one = replace(trace, packets=trace.packets[1:])
-    keep(one, Numbering(trace.packets))  # as the display filter does: the whole trace's numbers
+    keep(one, trace)  # as the display filter does: the whole trace's numbers
     out = render(one, full=False, filtered="http", total=2)
     assert "2 packets" in out  # the header counts the whole run
     assert "Packets matching http: 1 of 2" in out and "#1a " in out

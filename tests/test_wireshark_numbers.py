@@ -157,3 +157,16 @@ def test_the_meaning_tab_and_the_lab_banner_use_the_same_numbers():
     meaning = "\n".join(text for _, text in meaning_blocks(trace, False))
     assert "(packets 1-3)" in meaning
     assert "#0" not in capture_banner(trace)[0] and "No. 1" not in capture_banner(trace)[0]
+
+
+def test_a_filtered_ladder_keeps_the_whole_captures_sides(capsys):
+    """`--filter 'frame.number==2'` on dns.pcap drew the ladder with the
+    server labelled "(client)": the filtered packets began with the answer,
+    whose sender passed for the client."""
+    dns = str(PCAPS / "dns.pcap")
+    heads = []
+    for argv in ([], ["--filter", "frame.number==2"], ["--filter", "frame.number>=2"]):
+        assert main(["explain", dns, *argv]) == 0
+        out = capsys.readouterr().out
+        heads.append(out.split("Ladder diagram", 1)[1].splitlines()[1].split())
+    assert heads[0] == heads[1] == heads[2] == ["127.0.0.1", "(client)", "127.0.0.1:37511"]

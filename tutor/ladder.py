@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-from labs.model.numbers import numbering_of
+from labs.model.numbers import numbering_of, whole_of
 from labs.model.trace import Packet, Trace, mask_secrets
 from tutor import ladder_aside
 from tutor.timetext import CELL, took, took_cell
@@ -91,8 +91,11 @@ def ladder(trace: Trace, show_secrets: bool = False, limit: int = MAX_ARROWS) ->
     hosts: list[str] = []
     arrows = []
     packets = trace.packets[:limit]
-    column = _columns(packets)
-    client = _client(packets)
+    # A filtered trace's sides are the whole capture's: its packets alone can
+    # begin with an answer, whose sender would pass for the client.
+    whole = whole_of(trace).packets
+    column = _columns(whole)
+    client = _client(whole) or (whole[0].src if whole else None)
     # Numbered over all the trace's packets: a filtered one keeps its numbers.
     numbering = numbering_of(trace, limit)
     if client is not None:

@@ -95,7 +95,7 @@ def filter_trace(trace: Trace, text: str) -> Trace:
     sections are kept: they describe the whole run)."""
     numbering = numbering_of(trace)
     chosen = replace(trace, packets=compile_filter(text).select(trace.packets, numbering))
-    keep(chosen, numbering)  # still numbered as the whole trace
+    keep(chosen, trace)  # still numbered, and its ladder sided, as the whole trace
     return chosen
 
 

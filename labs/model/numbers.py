@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar, cast
 
 WIRE = "wire"
 
@@ -42,6 +42,9 @@ class HasOrigin(Protocol):
 class HasPackets(Protocol):
     @property
     def packets(self) -> Sequence[HasOrigin]: ...
+
+
+T = TypeVar("T", bound=HasPackets)
 
 
 def letters(n: int) -> str:
@@ -139,29 +142,35 @@ class Numbering:
 #: The numbering of a trace whose packets all crossed the wire.
 ALL_WIRE = Numbering()
 
-#: The whole trace's numbering of a filtered one (`keep`), by the filtered
-#: trace's id while it lives: its packets alone no longer tell how many
-#: packets read inside TLS came before each.
-_KEPT: dict[int, tuple[weakref.ref[object], Numbering]] = {}
+#: The whole trace a filtered one was chosen from (`keep`), and its
+#: numbering, by the filtered trace's id while it lives: its packets alone
+#: no longer tell how many packets read inside TLS came before each, nor
+#: which end of a conversation is its client (a ladder's sides).
+_KEPT: dict[int, tuple[weakref.ref[object], HasPackets, Numbering]] = {}
 
 
-def keep(trace: object, numbering: Numbering) -> None:
-    """Remember that `trace` (a filtered trace) is numbered as `numbering`."""
-    if numbering.all_wire:
-        return  # index + 1 holds for any subset
+def keep(trace: object, whole: HasPackets) -> None:
+    """Remember that `trace` (a filtered trace) was chosen from `whole`."""
     key = id(trace)
-    _KEPT[key] = (weakref.ref(trace, lambda _ref: _KEPT.pop(key, None)), numbering)
+    ref = weakref.ref(trace, lambda _ref: _KEPT.pop(key, None))
+    _KEPT[key] = (ref, whole, Numbering(whole.packets))
+
+
+def whole_of(trace: T) -> T:
+    """The trace `trace` was filtered from (`keep`), else `trace` itself."""
+    kept = _KEPT.get(id(trace))
+    return cast(T, kept[1]) if kept is not None and kept[0]() is trace else trace
 
 
 def numbering_of(trace: HasPackets, first: int | None = None) -> Numbering:
     """The numbering of `trace`'s packets: the whole trace's where it was
-    filtered from one with packets read inside TLS (`keep`), else built
-    (from its `first` packets alone, when only those are shown: a number
-    depends only on the packets before it)."""
+    filtered from one (`keep`), else built (from its `first` packets alone,
+    when only those are shown: a number depends only on the packets before
+    it)."""
     kept = _KEPT.get(id(trace))
     if kept is not None and kept[0]() is trace:
-        return kept[1]
+        return kept[2]
     return Numbering(trace.packets if first is None else trace.packets[:first])
 
 
-__all__ = ["ALL_WIRE", "Numbering", "keep", "letters", "number", "numbering_of", "ref"]
+__all__ = ["ALL_WIRE", "Numbering", "keep", "letters", "number", "numbering_of", "ref", "whole_of"]
