@@ -32,6 +32,11 @@ def tls_steps(packets: tuple[Packet, ...], exchange: Exchange) -> tuple[Step, ..
     client = client_of(packets)
     names: list[str] = []
     phase = "tcp-connect"  # -> tls -> exchange -> close
+    # Whether a wire record carrying the request has gone out. The request
+    # read inside TLS does not count: the client's end records it when the
+    # program hands it over, which can be before a session ticket the server
+    # sent earlier reaches the wire (timing decides, run to run).
+    asked = False
     for p in packets:
         types = {f.value for f in record_types(p)}
         from_client = p.src == client
@@ -51,13 +56,13 @@ def tls_steps(packets: tuple[Packet, ...], exchange: Exchange) -> tuple[Step, ..
             if from_client and types & {"20", "23"}:
                 phase = "exchange"
                 if request_record(p, exchange) is not None:
-                    name = "request"
+                    name, asked = "request", True
         elif from_client:
-            name = "request"
+            name, asked = "request", True
         else:
             # Server records before the client's first request record cannot be
             # the answer: in TLS 1.3 they are session tickets, part of the set-up.
-            name = "response" if "request" in names else "tls"
+            name = "response" if asked else "tls"
         if p.origin == "wire" and tcp_flags(p) & 0x05:
             phase = "close"
         names.append(name)
