@@ -281,6 +281,16 @@ refused() {
   stop_capture refused; unaddress
 }
 
+# No answer: curl to an address whose frames nobody takes (a static neighbour
+# entry to a MAC no one has): its SYN and the kernel's resends, nothing back,
+# as behind a firewall that drops.
+noanswer() {
+  address; ip -n $B neigh add 192.0.2.9 lladdr 02:00:00:00:00:99 dev pb$$
+  start_capture no-answer "tcp"
+  $CL curl -s --connect-timeout 3.5 https://192.0.2.9/ >/dev/null
+  stop_capture no-answer; ip -n $B neigh del 192.0.2.9 dev pb$$; unaddress
+}
+
 # HTTP/2 without TLS (h2c): curl with prior knowledge to Node's built-in http2 server.
 h2c() {
   address
@@ -497,4 +507,4 @@ run({"a": "lb'$$'", "b": "lc'$$'", "delay": 0.01, "loss": 0.05, "seed": 3}, lamb
 }
 
 mkdir -p "$OUT"
-for name in ${@:-dhcp ntp tftp mail nbns telnet mdns quic ssdp ping dns ftp https smtp frag active refused h2c websocket scan arp tls2 compressed resolver ftp6 lossy trace}; do $name; done
+for name in ${@:-dhcp ntp tftp mail nbns telnet mdns quic ssdp ping dns ftp https smtp frag active refused noanswer h2c websocket scan arp tls2 compressed resolver ftp6 lossy trace}; do $name; done

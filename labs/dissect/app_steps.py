@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from labs.dissect.connect_steps import only_syns, refused_text, syns_text
 from labs.dissect.patterns import host, port
 from labs.model.timewords import took
 from labs.model.trace import Layer
@@ -300,6 +301,8 @@ def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str])
     def verb(plural: str, single: str) -> str:
         return f"{count} {plural if n != 1 else single}"
 
+    if name == "tcp-connect" and only_syns(summaries):
+        return syns_text(n, src, dst)
     if name == "tcp-connect":
         return (
             f"{verb('open', 'opens')} a TCP connection between {src} and {dst}: "
@@ -307,14 +310,7 @@ def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str])
             + "."
         )
     if name == "refused":
-        # A firewall that rejects with a reset sends the very packets a closed
-        # port does: the packets cannot tell the two apart.
-        port = dst.rpartition(":")[2]
-        where = f"on port {port}" if port.isdigit() else "there"
-        return (
-            f"{src} tries to open a connection to {dst}, which answers with a reset (RST): "
-            f"nothing listens {where}, or a firewall rejected the connection on its behalf."
-        )
+        return refused_text(src, dst)
     if name in CLOSES:
         ports = (end.rpartition(":")[2] for end in (dst, src))
         role = next((_FTP_ROLES[p] for p in ports if p in _FTP_ROLES), "")

@@ -34,6 +34,15 @@ _KINDS = (
      "data sent again: no ACK had covered these bytes yet (a segment or its ACK was lost, or "
      "only late); each packet says whether the receiver's ACKs asking for them or the "
      "sender's timer came first"),
+    ("unanswered", "connection never answered", "connections never answered",
+     "a SYN, sent again at least once, and nothing back in the whole capture, neither a "
+     "SYN-ACK nor a reset: something on the way dropped them or their answers (a firewall that drops "
+     "rather than rejects, a wrong address or route), or the capture ended first. A closed "
+     "port, or a firewall that rejects, answers at once with a reset"),
+    ("syn_resent", "SYN sent again", "SYNs sent again",
+     "a connection's first packet sent again: no answer (SYN-ACK) came before the sender's "
+     "timer ran out (RFC 6298 sets its first wait at 1 s; how the waits grow after that "
+     "depends on the system: the silences below show them)"),
     ("syn_again", "SYN again after the close", "SYNs again after the close",
      "the SYN that began a connection, with the same initial sequence number, after that "
      "connection had ended: Wireshark calls it a retransmission and keeps it in the old "
@@ -77,6 +86,9 @@ _KINDS = (
 )  # fmt: skip
 
 
+#: Connections waiting for an answer kept at most (a SYN flood's are
+#: not all remembered: memory must not grow with the capture).
+_ASKING = 4096
 #: Packets listed per kind; the rest are counted.
 _SHOWN = 8
 
@@ -122,6 +134,9 @@ class Expert:
         #: DNS error code ("NXDOMAIN", ...) -> (how many, the first numbers, the names)
         self.dns: dict[str, tuple[int, list[int], list[str]]] = {}
         self.silences = Silences()
+        #: (client, server) -> [its first SYN's number, SYNs sent], until
+        #: anything comes back
+        self.asking: dict[tuple[str, str], list[int]] = {}
         #: a step of the capture probes ports (`PROBING`; set by the caller,
         #: which names the steps)
         self.probing = False
@@ -135,6 +150,10 @@ class Expert:
             if v.bits & 0x04:
                 # Wireshark's tcp.connection.rst: on every segment with RST.
                 self._count("reset", v.number)
+            if self.asking:
+                self.asking.pop((v.dst, v.src), None)  # an answer, whatever it is
+            if v.bits & 0x12 == 0x02 and len(self.asking) < _ASKING:
+                self.asking.setdefault((v.src, v.dst), [v.number, 0])[1] += 1
             if "reused_ports" in v.analysis:
                 # Another initial sequence number: this side's bytes (both
                 # sides' for a new connection's SYN) start anew.
@@ -150,7 +169,7 @@ class Expert:
                 continue
             if flag == "retransmission" and v.bits & 0x02:
                 # A handshake's segment sent again: said as what it is.
-                flag = "synack_again" if v.bits & 0x10 else "syn_again" if v.again else flag
+                flag = "synack_again" if v.bits & 0x10 else "syn_again" if v.again else "syn_resent"
             elif v.bits & 0x12 == 0x12 and "reused_ports" in v.analysis:
                 if flag == "lost_segment":
                     continue  # the jump to its new number: said in its own row
@@ -172,6 +191,12 @@ class Expert:
         self.dns[v.app[4]] = (n + 1, numbers, names)
 
     def section(self) -> Section | None:
+        # Sent again, never answered: a single SYN may be a probe a router
+        # answered (a TCP traceroute) or one the capture ended after.
+        for number, sent in self.asking.values():
+            if sent > 1:
+                self._count("unanswered", number)
+        self.asking = {}
         dns = [_dns_row(code, *found) for code, found in self.dns.items()]
         silences = self.silences.rows()
         if not self.tcp and not dns and not silences:

@@ -160,6 +160,11 @@ def _tcp_phases(conn: _Conn, inside: Sequence[Seen] = ()) -> list[Phases]:
     exchanges: list[Phases] = []
     first: Phases = []
     synack = next((p for p in pkts if _flags(p) & 0x12 == 0x12), None)
+    if synack is None and len(pkts) > 1 and all(_flags(p) & 0x17 == 0x02 for p in pkts):
+        # A connect nobody answered: the SYN and its resends, nothing back
+        # (a firewall that drops, a wrong address). Its wait is the point
+        # ("is it the firewall?"); one SYN alone is left to the probes.
+        return [[("no-answer", list(pkts))]]
     i = 0
     if synack is not None and any(_flags(p) & 0x12 == 0x02 for p in pkts):
         ack = next((p for p in pkts if p.time >= synack.time and p.src == client), None)
