@@ -26,10 +26,16 @@ TRACE = Path(__file__).parent / "data" / "golden" / "dns" / "default" / "trace.j
 STARTED = 1_700_000_000.0
 
 INFOS = (
-    DrillInfo("dns-nxdomain", "The API's name does not resolve", "A missing DNS record.", "netns"),
     DrillInfo(
-        "lb-503", "Checkout fails for some customers", "A load balancer's backend is down.", "netns"
+        "dns-nxdomain", "The API's name does not resolve", "A missing DNS record.", "netns", 1
     ),
+    DrillInfo(
+        "lb-503",
+        "Checkout fails for some customers",
+        "A load balancer's backend is down.",
+        "netns",
+        2,
+    ),  # fmt: skip
 )
 FAULTS = (
     Choice("no-record", "billing.shop.example has no DNS record"),
@@ -135,7 +141,10 @@ class FakeSession:
         grade = Grade(
             layer=part(layer, "dns", self.current.layers),
             fault=part(fault, "no-record", FAULTS),
-            call=part(call, "dns-admin", CALLS),
+            call=replace(
+                part(call, "dns-admin", CALLS),
+                why="" if call == "dns-admin" else f"Not {call}: the fault is in the DNS zone.",
+            ),
             correct=(layer, fault, call) == ("dns", "no-record", "dns-admin"),
             explanation="The resolver answered NXDOMAIN: the name does not exist.",
             found=Found(EVIDENCE, 1 if self.current.probes else None, 2),

@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass
 
 from labs.drills.spec import LAYERS, Choice, Diagnosis, Evidence, Variant, World
+from labs.drills.world import GATEWAY
 
 DOMAINS = ("shop.example", "payments.example", "fleet.example", "tickets.example")
 SERVICES = ("api", "checkout", "orders", "billing")
@@ -34,14 +35,23 @@ def facts(seed: int) -> Facts:
 
 def calls(f: Facts) -> tuple[Choice, ...]:
     return (
-        Choice("dns-admin", f"whoever runs the DNS zone {f.domain}"),
-        Choice("office-network", "the office network team (the gateway, its routes, its resolver)"),
-        Choice("firewall", "the security team that runs the firewall at the ISP"),
-        Choice("app-team", f"the team that runs {f.host} (its server and its configuration)"),
-        Choice("certificates", f"whoever issues and renews {f.host}'s TLS certificate"),
-        Choice("laptop-it", "IT support, for the laptop's own network settings"),
-        Choice("our-devs", "our own developers, who wrote the code that calls the API"),
-    )
+        Choice("dns-admin", f"whoever runs the DNS zone {f.domain}",
+               f"the records of the zone {f.domain}"),
+        Choice("office-network", "the office network team (the gateway, its routes, its resolver)",
+               f"the office gateway {GATEWAY} (its routes, NAT and links, and its DNS resolver)"),
+        Choice("firewall", "the security team that runs the firewall at the ISP",
+               "the ISP's firewall (what it lets through, refuses or drops, and when it forgets "
+               "an idle connection)"),
+        Choice("app-team", f"the team that runs {f.host} (its server and its configuration)",
+               f"the servers of {f.host} (what listens on them, what they answer, their load "
+               "balancer)"),
+        Choice("certificates", f"whoever issues and renews {f.host}'s TLS certificate",
+               f"the TLS certificate {f.host} shows"),
+        Choice("laptop-it", "IT support, for the laptop's own network settings",
+               "the laptop's own settings (its address, its gateway)"),
+        Choice("our-devs", "our own developers, who wrote the code that calls the API",
+               "our code that calls the API (how often it calls, how it reuses connections)"),
+    )  # fmt: skip
 
 
 def faults(f: Facts, port: int = 443) -> dict[str, str]:

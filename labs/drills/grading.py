@@ -4,6 +4,7 @@ the learner's own probes captured."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from labs.core.display_filter import filter_trace
@@ -19,6 +20,21 @@ def _part(what: str, given: str, right: str, choices: tuple[Choice, ...]) -> Par
         raise BadInput(f"--{what} {given!r} is not one of the choices: {', '.join(keys)}.")
     text = next(c.text for c in choices if c.key == right)
     return Part(given, given == right, right, text)
+
+
+def _not_them(call: Part, fault: str, v: Variant) -> Part:
+    """A wrong "who to call", with why: what the team named looks after, and
+    where this drill's fault is (the right fault's words, the right team's)."""
+    if call.right:
+        return call
+    scope = {c.key: c for c in v.calls}
+    given, right = scope[call.given], scope[call.correct]
+    what = next(c.text for c in v.faults if c.key == fault)
+    why = (
+        f"Not {given.key}: they look after {given.scope}. The fault here ({what}) is in "
+        f"{right.scope}: call {right.key}."
+    )
+    return replace(call, why=why)
 
 
 def find(v: Variant, traces: list[tuple[ProbeResult, Trace]]) -> Found:
@@ -42,7 +58,7 @@ def grade(
     parts = (
         _part("layer", layer, v.answer.layer, v.layers),
         _part("fault", fault, v.answer.fault, v.faults),
-        _part("call", call, v.answer.call, v.calls),
+        _not_them(_part("call", call, v.answer.call, v.calls), v.answer.fault, v),
     )
     found = find(v, traces)
     ev = v.evidence

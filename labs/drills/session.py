@@ -56,7 +56,7 @@ def _need(home: Path) -> dict[str, Any]:
     data = _load(home)
     if data is None:
         raise BadInput(
-            "no drill is running.", "Start one: `tutor drill start ID` (`tutor drill list`)."
+            "no drill is running.", "Start one: `tutor drill start NUMBER` (`tutor drill list`)."
         )
     return data
 
@@ -78,6 +78,12 @@ def _variant(data: dict[str, Any]) -> Variant:
     return registry.get(data["drill"]).variant(int(data["seed"]))
 
 
+def _name(drill_id: str) -> str:
+    """The drill as a learner knows it before solving it: its number (the id
+    names the fault)."""
+    return str(registry.number(drill_id) or drill_id)
+
+
 def _state(data: dict[str, Any]) -> State:
     v = _variant(data)
     drill = registry.get(data["drill"])
@@ -90,6 +96,7 @@ def _state(data: dict[str, Any]) -> State:
         grade=from_data(Grade, data["grade"]) if data.get("grade") else None,
         label="SIMULATED: nothing is sent; the drill's network is modelled." if mode == "simulated"
         else "Live: a real network in namespaces on this machine.",
+        number=registry.number(drill.id),
     )  # fmt: skip
 
 
@@ -132,7 +139,7 @@ def start(
     old = _load(home)
     if old is not None and not old.get("finished") and _alive(old):
         raise BadInput(
-            f"drill {old['drill']} is still running.",
+            f"drill {_name(old['drill'])} is still running.",
             "Finish it (`tutor drill answer`) or `tutor drill stop` it first.",
         )
     if old is not None:
@@ -193,7 +200,8 @@ def probe(home: Path, kind: str, arg: str, capture: bool = False) -> ProbeResult
         if "error" in got:
             raise LabError(f"The probe failed: {got['error']}")
     number = len(data["probes"]) + 1
-    trace = probes.make_trace(data["drill"], like, frames, sim)
+    # Named by number: the trace's title is shown before the drill is solved.
+    trace = probes.make_trace(_name(data["drill"]), like, frames, sim)
     _write(_dir(home) / f"probe-{number}.json", dumps(trace))
     found = probes.result(number, args, like, got, trace, sim)
     data = _need(home)  # re-read: another command may have written meanwhile
@@ -305,10 +313,11 @@ def stop(home: Path) -> list[str]:
     if data is not None:
         if _shutdown(data):
             removed.append(
-                f"drill {data['drill']}: its network and keeper (pid {data['keeper']['pid']})"
+                f"drill {_name(data['drill'])}: its network and keeper "
+                f"(pid {data['keeper']['pid']})"
             )
         else:
-            removed.append(f"drill {data['drill']}")
+            removed.append(f"drill {_name(data['drill'])}")
     for path in _dir(home).iterdir():
         if path.name == STATE or (path.name.startswith("probe-") and path.suffix == ".json"):
             path.unlink(missing_ok=True)

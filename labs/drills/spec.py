@@ -25,6 +25,8 @@ SIMULATED = "SIMULATED"
 class Choice:
     key: str
     text: str
+    #: A "who to call" choice: what that team looks after (says why it is not them).
+    scope: str = ""
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,8 @@ class DrillInfo:
     title: str
     summary: str
     needs: str
+    #: What a learner calls it (`tutor drill start 4`): the id names the fault.
+    number: int = 0
 
 
 # --- what a session returns ---------------------------------------------------
@@ -165,6 +169,8 @@ class Part:
     right: bool
     correct: str
     text: str
+    #: Why the choice given is not the one (empty when it is right).
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -207,6 +213,8 @@ class State:
     finished: bool = False
     grade: Grade | None = None
     label: str = field(default="")
+    #: The drill's number (`tutor drill list`), which does not name the fault.
+    number: int = 0
 
     @property
     def simulated(self) -> bool:

@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("--json", action="store_true", help="print the list as JSON")
     ls.set_defaults(func=run_list)
     start = actions.add_parser("start", help="build a drill's broken network and tell its story")
-    start.add_argument("drill", metavar="ID", help="a drill id from `tutor drill list`")
+    start.add_argument("drill", metavar="NUMBER", help="a drill's number from `tutor drill list`")
     start.add_argument("--seed", type=int, metavar="N", help="which variant (default: a new one)")
     start.add_argument("--simulate", action="store_true", help="the simulated version")
     start.add_argument("--json", action="store_true", help="print the state as JSON")
@@ -61,6 +61,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     answer.set_defaults(func=run_answer)
     report = actions.add_parser("report", help="'explain it to my engineer': a Markdown report")
     report.add_argument("--out", metavar="FILE.md", help="write it there (and the pcap beside it)")
+    report.add_argument(
+        "--fields", action="store_true", help="every field of the evidence packet, not only those "
+        "its display filter reads",
+    )  # fmt: skip
     report.set_defaults(func=run_report)
     stop = actions.add_parser("stop", help="end the drill without answering; remove its network")
     stop.set_defaults(func=run_stop)
@@ -88,9 +92,30 @@ def _json(data: Any) -> int:
     return 0
 
 
+def _width() -> int:
+    from tutor.tracetext import text_width
+
+    return text_width(sys.stdout)
+
+
+def _say(text: str, indent: str = "") -> None:
+    """Prose, wrapped to the terminal (or COLUMNS) as `tutor explain` wraps it."""
+    from tutor.packettext import wrap
+
+    print(wrap(text, indent, _width()))
+
+
+def _row(key: str, text: str, key_width: int, indent: str = "  ") -> None:
+    """A `key  text` row; the text wraps under itself, so the keys stay a column."""
+    from tutor.packettext import wrap
+
+    pad = " " * (len(indent) + key_width + 1)
+    print(f"{indent}{key:<{key_width}} " + wrap(text, pad, _width())[len(pad) :])
+
+
 def _label(st: Any) -> None:
     if st.simulated:
-        print(st.label)  # "SIMULATED: ..."
+        _say(st.label)  # "SIMULATED: ..."
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -104,27 +129,82 @@ def run_list(args: argparse.Namespace) -> int:
     if not live:
         found = namespaces()  # its first clause: the rest speaks of the routing labs
         why = found.reason.split(";")[0].rstrip(".") if not found.ok else "TUTOR_SIMULATE=1"
-        print(f"SIMULATED here ({why}): the drills are modelled, nothing is sent.")
-    # The symptom only: what is wrong is for the learner to find (--json has it, for tools).
+        _say(f"SIMULATED here ({why}): the drills are modelled, nothing is sent.")
+    # By number and symptom only: the ids name the fault, which is for the
+    # learner to find. A solved drill says its id (--json has all, for tools).
+    played = _played()
+    _say("Each drill is a ticket's symptom; what is wrong is yours to find.")
+    print()
     for d in drills:
-        print(f"{d.id:<18} {d.title}")
+        mark = played.get(d.id, "")
+        _row(f"{d.number:>2}", d.title + (f" ({mark})" if mark else ""), 2)
+    print()
+    _say("Start one by its number: tutor drill start 1")
     return 0
+
+
+def _played() -> dict[str, str]:
+    """Each played drill's mark for the list: solved (and its id), or tried."""
+    from tutor.progress import open_or_memory
+    from tutor.progress_drill import statuses
+
+    store = open_or_memory()
+    try:
+        done = statuses(store)
+    finally:
+        store.close()
+    return {k: f"solved: {k}" if v == "done" else "tried" for k, v in done.items()}
 
 
 def _print_state(st: Any) -> None:
     _label(st)
-    print(f"Drill {st.drill} (seed {st.seed}): {st.title}")
-    print(f"\n{st.story}\n\nStart from: {st.url}")
+    # The number, not the id (it names the fault) until the drill is answered.
+    known = f", {st.drill}" if st.grade is not None else ""
+    _say(f"Drill {st.number or st.drill} (variant {st.seed}{known}): {st.title}")
+    print()
+    _say(st.story)
+    print()
+    _say(f"Start from: {st.url}")
     if st.probes:
         print("\nYour probes so far:")
         for p in st.probes:
-            print(f"  {p.number}. {p.like}: {p.outcome}")
+            _row(f"{p.number}.", f"{p.like}: {p.outcome}", len(str(len(st.probes))) + 1)
+    if st.grade is not None:
+        print()
+        _say("You answered this drill; it is finished.")
+        _verdict(st.grade, st)
+        return
     for name, choices in (("layer", st.layers), ("fault", st.faults), ("call", st.calls)):
         print(f"\n--{name}:")
         for c in choices:
-            print(f"  {c.key:<16} {c.text}")
+            _row(c.key, c.text, 16)
     if not st.alive and not st.finished:
-        print("\nIts network is gone (the keeper stopped): `tutor drill stop` clears it.")
+        print()
+        _say("Its network is gone (the keeper stopped): `tutor drill stop` clears it.")
+
+
+def _verdict(grade: Any, st: Any) -> None:
+    """An answered drill: each part's verdict (a wrong call with why), the
+    explanation, and what to do next."""
+    from tutor.timetext import took
+
+    for name in ("layer", "fault", "call"):
+        part = getattr(grade, name)
+        verdict = "right" if part.right else f"wrong (the answer: {part.correct})"
+        _row(name, f"{part.given}: {verdict}", 6)
+        if getattr(part, "why", ""):
+            _say(part.why, " " * 9)
+    print()
+    _say("All three right." if grade.correct else "Not quite.")
+    print()
+    _say(grade.explanation)
+    print()
+    _say(f"Time {took(grade.seconds)}, hints {grade.hints_used}.")
+    again = f"`tutor drill start {st.number or st.drill}`" if st is not None else "starting it"
+    _say(
+        f"Next: `tutor drill report` writes it up; {again} again plays it with new names and "
+        "addresses; `tutor drill list` shows the others."
+    )
 
 
 def run_start(args: argparse.Namespace) -> int:
@@ -132,16 +212,22 @@ def run_start(args: argparse.Namespace) -> int:
 
     if args.seed is not None and args.seed < 0:
         raise BadInput("--seed must be 0 or more.")
-    known = [d.id for d in drill_list()]
-    if args.drill not in known:
-        raise BadInput(f"no drill {args.drill!r}; the drills are: {', '.join(known)}.")
+    drills = drill_list()
+    word = args.drill.strip().removeprefix("#")
+    # A number (what the list shows) or an id (older notes, scripts, tests).
+    if not any(word in (d.id, str(d.number)) for d in drills):
+        raise BadInput(
+            f"no drill {args.drill!r}.",
+            f"The drills are numbered 1 to {len(drills)}: `tutor drill list` shows them.",
+        )
     if not args.json:
         print("Building the drill's network...", file=sys.stderr)
     st = drill_start(_home(), args.drill, args.seed, args.simulate)
     if args.json:
         return _json(asdict(st) | {"simulated": st.simulated})
     _print_state(st)
-    print("\nProbe it: tutor drill probe resolve|connect|fetch|trace|capture ...")
+    print()
+    _say("Probe it: tutor drill probe resolve|connect|fetch|trace|capture ...")
     return 0
 
 
@@ -150,7 +236,7 @@ def run_status(args: argparse.Namespace) -> int:
 
     st = drill_state(_home())
     if st is None:
-        raise BadInput("no drill is running.", "Start one: `tutor drill start ID`.")
+        raise BadInput("no drill is running.", "Start one: `tutor drill start NUMBER`.")
     if args.json:
         return _json(asdict(st) | {"simulated": st.simulated})
     _print_state(st)
@@ -193,11 +279,11 @@ def run_probe(args: argparse.Namespace) -> int:
     if args.json:
         return _json(_data(result) | {"capture_shown": capture})
     if result.simulated:
-        print("SIMULATED: nothing was sent; this is what the drill's network would do.")
-    print(f"Probe {result.number}: {result.like}")
-    print(f"  {result.words}")
+        _say("SIMULATED: nothing was sent; this is what the drill's network would do.")
+    _say(f"Probe {result.number}: {result.like}")
+    _say(result.words, "  ")
     for label, value in result.details:
-        print(f"  {label:<12} {value}")
+        _row(label, value, 12)
     if result.trace is None:
         return 0
     if capture:
@@ -206,14 +292,22 @@ def run_probe(args: argparse.Namespace) -> int:
         print()
         print_trace(result.trace, sys.stdout, full=True)
         return 0
+    from tutor.packettext import wrap
     from tutor.timetext import took_cell
     from tutor.waterfall_text import block
 
-    print(f"\nPackets ({len(result.trace.packets)}; `capture -- {kind} ...` explains each):")
-    for p in result.trace.packets[:20]:
-        print(
-            f"  {p.index + 1:>3} {took_cell(p.time)}  {p.interface[:22]:<22} {p.src} → {p.dst}  {p.summary}"
-        )
+    width = _width()
+    print()
+    _say(f"Packets ({len(result.trace.packets)}; `capture -- {kind} ...` explains each):")
+    rows = [(f"  {p.index + 1:>3} {took_cell(p.time)}  ", p) for p in result.trace.packets[:20]]
+    wide = [f"{head}{p.interface[:22]:<22} {p.src} → {p.dst}  {p.summary}" for head, p in rows]
+    if all(len(row) <= width for row in wide):
+        print("\n".join(wide))
+    else:  # too narrow: where and who on one line, what under it; number and time a column
+        for head, p in rows:
+            pad = " " * len(head)
+            print(head + wrap(f"{p.interface}  {p.src} → {p.dst}", pad, width)[len(pad) :])
+            print(wrap(p.summary, pad, width))
     lines = block(result.trace)
     if lines:
         print("\n" + "\n".join(lines))
@@ -231,7 +325,7 @@ def run_hint(args: argparse.Namespace) -> int:
         return _json(asdict(h) | {"simulated": simulated})
     if st is not None:
         _label(st)
-    print(f"Hint {h.number} of 3: {h.text}" + ("" if h.left else " (that was the last one)"))
+    _say(f"Hint {h.number} of 3: {h.text}" + ("" if h.left else " (that was the last one)"))
     return 0
 
 
@@ -254,17 +348,7 @@ def run_answer(args: argparse.Namespace) -> int:
         return _json(asdict(grade) | {"simulated": bool(st and st.simulated)})
     if st is not None:
         _label(st)
-    for name in ("layer", "fault", "call"):
-        part = getattr(grade, name)
-        verdict = "right" if part.right else f"wrong (the answer: {part.correct})"
-        print(f"{name:<6} {part.given}: {verdict}")
-    from tutor.timetext import took
-
-    print("\nAll three right." if grade.correct else "\nNot quite.")
-    print(f"\n{grade.explanation}")
-    print(
-        f"\nTime {took(grade.seconds)}, hints {grade.hints_used}. `tutor drill report` writes it up."
-    )
+    _verdict(grade, st)
     return 0
 
 
@@ -274,10 +358,10 @@ def run_report(args: argparse.Namespace) -> int:
 
     out = check_save_path(args.out, "--out") if args.out else None
     rep = drill_report(_home())
-    text = markdown(rep)
     if out is None:
-        sys.stdout.write(text)
+        sys.stdout.write(markdown(rep, width=_width(), fields=args.fields) + "\n")
         return 0
+    text = markdown(rep, fields=args.fields)
     pcap = drill_write_report(rep, text, out)
     print(f"Wrote {out}" + (f" and {pcap}" if pcap else " (simulated: no pcap)"))
     return 0
@@ -287,5 +371,5 @@ def run_stop(args: argparse.Namespace) -> int:
     from labs.api import drill_stop
 
     removed = drill_stop(_home())
-    print("Removed: " + "; ".join(removed) if removed else "No drill was running.")
+    _say("Removed: " + "; ".join(removed) if removed else "No drill was running.")
     return 0

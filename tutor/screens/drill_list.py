@@ -73,9 +73,12 @@ class DrillListScreen(TutorScreen[None]):
         for info in drill_list():
             label = Table.grid(padding=(0, 1))
             label.add_column(ratio=1)
-            label.add_row(Text.assemble((info.title, "bold"), (f"  {info.id}", "dim")))
+            # By number and symptom: the id names the fault (`tutor drill list` too).
             tally = done.get(info.id)
-            if tally is not None and tally.solved:
+            solved = tally is not None and tally.solved
+            name = (f"{info.number:>2} ", "dim"), (info.title, "bold")
+            label.add_row(Text.assemble(*name, (f"  {info.id}" if solved else "", "dim")))
+            if solved:
                 label.add_row(info.summary)  # what was wrong: shown once found, not before
             label.add_row(progress_words(tally))
             if options.option_count:

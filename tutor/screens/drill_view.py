@@ -126,6 +126,8 @@ def grade_markdown(grade: Grade, state: DrillState) -> str:
             lines.append(f"- ✓ **{name}:** {part.text}")
         else:
             lines.append(f"- ✗ **{name}:** you said “{said}”; it is **{part.text}**")
+            if part.why:
+                lines.append(f"  {part.why}")
     lines += ["", "### Why", "", grade.explanation, "", "### The evidence", ""]
     found = grade.found
     ev = found.evidence
