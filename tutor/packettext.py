@@ -63,8 +63,18 @@ def field_value(f: Field, show_secrets: bool) -> str:
     if f.secret and not show_secrets:
         return mask_value(f.name, f.value)
     if f.show and f.show != f.value:
-        return f.show if f.show.startswith(f.value) else f"{f.value} ({f.show})"
+        return _once(f.name, f.show if f.show.startswith(f.value) else f"{f.value} ({f.show})")
     return f.value
+
+
+def _once(name: str, shown: str) -> str:
+    """`shown` less a closing "(relative)" its field's name ends with too:
+    "Sequence number (relative): 1", said once (Wireshark's tree: "Sequence
+    Number: 1 (relative sequence number)"), also in traces saved before."""
+    _, sep, tail = name.rpartition(" (")
+    if sep and tail.endswith(")") and shown.endswith(f" ({tail}"):
+        return shown[: -len(tail) - 2]
+    return shown
 
 
 def _heading(p: Packet, width: int, no: str) -> str:

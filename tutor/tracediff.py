@@ -33,7 +33,8 @@ MIN_MS, MIN_SHARE = 5.0, 0.2
 class Meaning:
     """A trace reduced to what it means."""
 
-    steps: dict[str, int]
+    #: packets by kind of step (its name less a "-2") and title
+    steps: dict[tuple[str, str], int]
     flags: Counter[str]
     phases: dict[str, float]
     statuses: tuple[str, ...]
@@ -47,9 +48,10 @@ def _norm(text: str) -> str:
 
 
 def meaning(trace: Trace) -> Meaning:
-    steps: dict[str, int] = {}
+    steps: dict[tuple[str, str], int] = {}
     for s in trace.steps:
-        key = _STEP_NUMBER.sub("", s.name)
+        kind = _STEP_NUMBER.sub("", s.name)
+        key = (kind, s.title or kind)
         steps[key] = steps.get(key, 0) + len(s.packets)
     flags = Counter(
         m.group(0)
@@ -85,16 +87,67 @@ def _ratio(was: float, now: float) -> str:
     return f"{ratio:.1f}x" if ratio >= 0.1 else f"1/{was / now:.0f} of A's time"
 
 
+def _shorter(title: str) -> list[str]:
+    """`title`, then less each parenthesis at its end in turn: "Open the
+    connection (TCP handshake) (1. GET)", "... (TCP handshake)", "Open the connection"."""
+    out = [title]
+    while title.endswith(")") and (cut := title.rfind(" (")) > 0:
+        title = title[:cut]
+        out.append(title)
+    return out
+
+
+def _grouped(titles: list[str]) -> dict[str, list[str]]:
+    """`titles` of one kind of step under the words they share: all under
+    the longest they all end up as ("Send the request" for "Send the request
+    (1. GET)" and "(2. GET)"), else each under itself less its parentheses
+    ("Page 1: n+1" and "Page 2: join" stay two steps)."""
+    common = set.intersection(*(set(_shorter(t)) for t in titles))
+    if common:
+        return {max(common, key=len): titles}
+    groups: dict[str, list[str]] = {}
+    for title in titles:
+        groups.setdefault(_shorter(title)[-1], []).append(title)
+    return groups
+
+
+def _steps(ma: Meaning, mb: Meaning) -> list[tuple[str, int, int]]:
+    """(title, packets in A, packets in B) of each kind of step, in the order
+    A then B first has them: a kind is counted whole under the words its
+    titles share, else title by title."""
+    kinds: dict[str, list[str]] = {}
+    for kind, title in (*ma.steps, *mb.steps):
+        titles = kinds.setdefault(kind, [])
+        if title not in titles:
+            titles.append(title)
+    out = []
+    for kind, titles in kinds.items():
+        for words, members in _grouped(titles).items():
+            counts = [sum(m.steps.get((kind, t), 0) for t in members) for m in (ma, mb)]
+            out.append((words, counts[0], counts[1]))
+    return out
+
+
+def different_labs(a: Trace, b: Trace) -> str | None:
+    """One line when A and B come from different labs: compared all the
+    same, but their steps and facts differ by design."""
+    if a.lab == b.lab:
+        return None
+    return (
+        f"Warning: A and B come from different labs ({a.lab} and {b.lab}): compared all "
+        "the same, they differ by design, not only by what changed between runs."
+    )
+
+
 def diff(a: Trace, b: Trace) -> list[str]:
     """What changed from run A to run B, one line each; [] when nothing did."""
     ma, mb = meaning(a), meaning(b)
     out: list[str] = []
     if ma.packets != mb.packets:
         out.append(f"packets: {ma.packets} -> {mb.packets}")
-    for name in sorted(set(ma.steps) | set(mb.steps), key=lambda n: (n not in ma.steps, n)):
-        x, y = ma.steps.get(name, 0), mb.steps.get(name, 0)
+    for title, x, y in _steps(ma, mb):
         if x != y:
-            out.append(f"step {name}: {x} -> {y} packets")
+            out.append(f"step {title}: {x} -> {y} packets")
     for flag in sorted(set(ma.flags) | set(mb.flags)):
         if ma.flags[flag] != mb.flags[flag]:
             out.append(f"{flag}: {ma.flags[flag]} -> {mb.flags[flag]} packets")
@@ -132,9 +185,12 @@ def _fact(trace: Trace, name: str) -> str:
 def render(a: Trace, b: Trace, names: tuple[str, str] = ("A", "B")) -> str:
     lines = diff(a, b)
     head = f"Comparing {names[0]} ({a.lab}, {a.capture}) with {names[1]} ({b.lab}, {b.capture})"
+    warning = different_labs(a, b)
+    if warning is not None:
+        head += "\n" + warning
     if not lines:
         return head + "\nThe same in meaning: ports, sequence numbers, ids and times aside.\n"
     return head + "\n" + "\n".join(f"  {line}" for line in lines) + "\n"
 
 
-__all__ = ["VOLATILE", "Meaning", "diff", "meaning", "render"]
+__all__ = ["VOLATILE", "Meaning", "diff", "different_labs", "meaning", "render"]

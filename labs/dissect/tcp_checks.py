@@ -28,6 +28,8 @@ class Side:
     nextseq: int = 0
     nextseq_frame: int = 0
     nextseq_time: float = 0.0
+    #: the same time in whole nanoseconds since the epoch (-1: not known)
+    nextseq_ns: int = -1
     maxseqtobeacked: int = 0
     lastack: int = 0
     #: what Wireshark subtracts for relative numbers (-1: not known yet)
@@ -39,7 +41,7 @@ class Side:
     #: -1: no SYN seen; -2: the SYN had no window-scale option; else the shift
     win_scale: int = -1
     last_flags: frozenset[str] = frozenset()
-    #: segments not yet acknowledged, in capture order: [frame, seq, nextseq, time]
+    #: segments not yet acknowledged, in capture order: [frame, seq, nextseq, time, ns]
     unacked: list[list[float]] = field(default_factory=list)
     #: by sequence number: when this side last sent data starting there,
     #: and the wait before that copy (to tell a timer backing off)
@@ -64,6 +66,10 @@ class Segment:
     #: the packet's index among the packets on the wire (Wireshark's frame number
     #: is one more; a lab's plaintext read inside TLS is not counted)
     index: int
+    #: the packet's time in whole nanoseconds since the epoch, as tshark keeps
+    #: it (-1: not known): an epoch float is ~0.24 µs coarse in 2026, too
+    #: coarse for a nanosecond capture's differences
+    ns: int = -1
 
 
 def us(seconds: float) -> int:
@@ -166,9 +172,15 @@ def _after_checks(
         # piece is timed from the eldest, not from the segment it repeats).
         since = fwd.unacked[0] if fwd.unacked else None
         frame, sent = (int(since[0]), since[3]) if since else (fwd.nextseq_frame, fwd.nextseq_time)
-        # Epoch seconds as floats are ~0.2 µs coarse: to the microsecond (from
-        # times in whole microseconds, as a pcap keeps them, tshark's value exactly).
-        extra["rto"] = round(t - sent, 6)
+        sent_ns = int(since[4]) if since else fwd.nextseq_ns
+        if s.ns >= 0 and sent_ns >= 0:
+            # Both times exact: tshark's value to the nanosecond, whatever the
+            # capture's precision (a microsecond capture's ends in 000).
+            extra["rto"] = (s.ns - sent_ns) / 1e9
+        else:
+            # Epoch seconds as floats are ~0.2 µs coarse: to the microsecond (from
+            # times in whole microseconds, tshark's value exactly).
+            extra["rto"] = round(t - sent, 6)
         extra["rto_frame"] = frame
         if since is not None and int(since[1]) == seq and s.flags & SYN:
             # Timed from this very SYN (or SYN-ACK) sent before, which no ACK
@@ -199,7 +211,7 @@ def remember(fwd: Side, rev: Side, s: Segment, flags: list[str]) -> None:
         if s.flags & (SYN | FIN):
             nextseq = (nextseq + 1) % MOD
         if len(fwd.unacked) < _MAX_UNACKED:
-            fwd.unacked.append([s.index + 1, s.seq, nextseq, s.time])
+            fwd.unacked.append([s.index + 1, s.seq, nextseq, s.time, s.ns])
         if s.seglen:
             last = fwd.sent.get(s.seq)
             if last is None and len(fwd.sent) >= 4096:
@@ -208,6 +220,7 @@ def remember(fwd: Side, rev: Side, s: Segment, flags: list[str]) -> None:
     probe = "zero_window_probe" in flags
     if (gt(nextseq, fwd.nextseq) or not fwd.nextseq) and not probe:
         fwd.nextseq, fwd.nextseq_frame, fwd.nextseq_time = nextseq, s.index + 1, s.time
+        fwd.nextseq_ns = s.ns
     if (s.seq == fwd.maxseqtobeacked or not fwd.maxseqtobeacked) and not probe:
         fwd.maxseqtobeacked = fwd.nextseq
     fwd.window = s.window

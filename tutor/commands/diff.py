@@ -33,10 +33,15 @@ def _load(path: str) -> Trace:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tutor.tracediff import diff, render
+    from tutor.tracediff import diff, different_labs, render
 
     a, b = _load(args.a), _load(args.b)
     if args.json:
+        # The list stays the differences alone, for programs; the warning
+        # goes where a person reading the terminal still sees it.
+        warning = different_labs(a, b)
+        if warning is not None:
+            sys.stderr.write(warning + "\n")
         sys.stdout.write(json.dumps(diff(a, b), indent=2) + "\n")
         return 0
     sys.stdout.write(render(a, b, (args.a, args.b)))
