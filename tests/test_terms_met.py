@@ -1,5 +1,6 @@
-"""`tutor.review.Met`: a glossary term is met when words about a packet or a
-field name it, and it is a term about that field; a field alone is not enough."""
+"""`tutor.review.Met`: from a capture or a lab run, a glossary term is met
+when words about a packet or a field name it and it is the protocol of that
+field; a field alone is not enough."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ def ids(terms) -> list[str]:
     return [t.id for t in terms]
 
 
-def test_a_term_is_met_when_the_words_about_its_field_name_it():
+def test_from_a_capture_only_a_protocol_named_joins():
     met = Met(load_course(COURSE).glossary.terms)
-    # "Destination port" names Port, a term about tcp.dstport.
-    assert ids(met.named(["tcp.dstport"], "Destination port: 443")) == ["port"]
-    # An alias counts, in any case; the order is the text's.
-    text = "a Port number, then a datagram"
-    assert ids(met.named(["frame.len", "tcp.dstport"], text)) == ["port", "packet"]
+    # "Destination port" names Port, a header field's term: it joins from its
+    # lesson, not from every packet tree a learner browses.
+    assert met.named(["tcp.dstport"], "Destination port: 443") == []
+    # TCP, the protocol the field belongs to, named: it joins.
+    assert ids(met.named(["tcp.dstport"], "TCP: Destination port 443")) == ["tcp"]
 
 
 def test_a_field_alone_or_a_word_inside_another_is_not_meeting_a_term():

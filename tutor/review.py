@@ -1,6 +1,6 @@
 """Spaced-repetition review of glossary terms, scheduled by FSRS (the `fsrs`
-package): terms the learner met in a lesson, or read about in a lab's or a
-capture's packets (`Met`), become cards; due cards come first; each grade
+package): the terms of a lesson the learner opened, and the protocols read
+about in a lab's or a capture's packets (`Met`), become cards; due cards come first; each grade
 (Again, Hard, Good, Easy) sets the next due date. Cards and grades live in the progress database (tables `review_card`
 and `review_log`, created by migration 2 in `tutor.progress`)."""
 
@@ -167,32 +167,45 @@ def when(due: datetime, now: datetime | None = None) -> str:
     return "soon"
 
 
+#: Wireshark's pseudo-protocols: the capture's own record of a frame and the
+#: bytes no dissector read. "data" is an alias of Payload, which is no protocol.
+NOT_PROTOCOLS = frozenset({"frame", "data", "_ws"})
+
+
 class Met:
-    """Which glossary terms a learner meets reading a trace. A term is met when
-    the text on screen about a packet, a field or a step names it (its name or
-    an alias, as a whole word) and the term is about one of the fields that
-    text is about (the glossary's `fields`). Field names alone reach far too
-    many: `ip.src` is listed by seven terms, NAT and traceroute among them, and
-    a capture's first packet touched some forty; the words said about its
-    bytes name the two or three the learner just read about."""
+    """Which glossary terms a learner meets reading a trace: only protocols.
+    A term is met when it is the term of a protocol whose fields are on show
+    (TCP for `tcp.flags`: its id, name or alias is the Wireshark protocol
+    name) and the words on show about a packet or a field name it (its name
+    or an alias, as a whole word). Every other term joins the deck from the
+    lesson that teaches it (the lesson's `terms`, when it opens): a packet
+    tree names Checksum, TTL or Window in every packet, and reading a lab
+    run's fields once put some twenty such names in the deck, learnt from no
+    lesson, fifteen new a day for weeks."""
 
     def __init__(self, terms: Iterable[Term]) -> None:
-        self.by_field: dict[str, list[Term]] = {}
+        self.by_protocol: dict[str, Term] = {}
         for term in terms:
-            for name in term.fields:
-                self.by_field.setdefault(name, []).append(term)
+            for name in (term.id, term.term, *term.aliases):
+                self.by_protocol.setdefault(name.lower(), term)
         self._words: dict[str, re.Pattern[str]] = {}
 
+    def protocol(self, field: str) -> Term | None:
+        """The term of the protocol `field` belongs to (TCP for tcp.flags)."""
+        name = field.split(".", 1)[0].lower()
+        return None if name in NOT_PROTOCOLS else self.by_protocol.get(name)
+
     def named(self, fields: Iterable[str], text: str) -> list[Term]:
-        """The terms about `fields` that `text` names, in the order it names them."""
+        """The terms of the protocols of `fields` that `text` names, in the
+        order it names them."""
         found: dict[str, tuple[int, Term]] = {}
         for name in fields:
-            for term in self.by_field.get(name, ()):
-                if term.id in found:
-                    continue
-                match = self._pattern(term).search(text)
-                if match:
-                    found[term.id] = (match.start(), term)
+            term = self.protocol(name)
+            if term is None or term.id in found:
+                continue
+            match = self._pattern(term).search(text)
+            if match:
+                found[term.id] = (match.start(), term)
         return [term for _at, term in sorted(found.values(), key=lambda f: f[0])]
 
     def _pattern(self, term: Term) -> re.Pattern[str]:

@@ -1,9 +1,9 @@
 """Glossary terms from a capture join the review when the learner meets them:
-when the text on screen about a packet, a field or a step names the term
-(its name or an alias) and the term is about that packet's fields. Opening a
-capture used to add every term any of its fields touched (99 of the real
-glossary's for http.pcap, silently, a "NAT" card for a loopback address
-among them); now a few join at a time, and a notification names them."""
+when the text on screen about a packet or a field names the protocol it
+belongs to (TCP for tcp.srcport). Opening a capture used to add every term
+any of its fields touched (99 of the real glossary's for http.pcap), then
+every field's own term the learner browsed (Checksum, TTL: 42 waiting after
+two lessons and a lab); a header field's term now joins from its lesson."""
 
 from __future__ import annotations
 
@@ -32,20 +32,15 @@ async def settle(pilot: object) -> None:
     await pilot.pause()  # type: ignore[attr-defined]
 
 
-async def test_opening_a_capture_adds_only_the_terms_its_first_packet_names():
+async def test_opening_a_capture_adds_no_header_field_terms():
     store = Store.memory()
     app = make_app(installed_course(), store, capture=CaptureRequest(str(HTTP)))
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
         await settle(pilot)
-        deck = Review(store).due_terms()
-        # Packet 0 says "... to open a conversation (SYN), proposing sequence number ...".
-        assert sorted(deck) == ["sequence-number", "syn"], deck
-        assert said(app) == ["Joined your review: SYN, Sequence number. R reviews them."]
-        await pilot.press("R")
-        await pilot.pause()
-        assert isinstance(app.screen, ReviewScreen)
-        assert app.screen.current in ("sequence-number", "syn")
+        # Packet 0 says "... to open a conversation (SYN), proposing sequence
+        # number ...": SYN and Sequence number join from the TCP lessons.
+        assert Review(store).due_terms() == [] and said(app) == []
 
 
 async def test_terms_join_as_the_learner_opens_packets_and_fields(course):
@@ -58,15 +53,15 @@ async def test_terms_join_as_the_learner_opens_packets_and_fields(course):
         assert Review(store).due_terms() == [] and said(app) == []
         tree = screen.query_one("#fields", Tree)
         tree.focus()
-        # Packet 0's fields, from the top protocol's first: Source port, Destination port.
+        # Packet 0's fields, from the top protocol's first: Source port, in TCP.
         await pilot.press("down")
         await settle(pilot)
-        assert Review(store).due_terms() == ["port"]
-        assert said(app) == ["Joined your review: Port. R reviews it."]
+        assert Review(store).due_terms() == ["tcp"]
+        assert said(app) == ["Joined your review: TCP. R reviews it."]
         app.clear_notifications()
         await pilot.press("R")
         await pilot.pause()
-        assert isinstance(app.screen, ReviewScreen) and app.screen.current == "port"
+        assert isinstance(app.screen, ReviewScreen) and app.screen.current == "tcp"
         await pilot.press("escape")
         await pilot.pause()
         # Back on the packet: the term already in the deck is not said again.
@@ -77,18 +72,20 @@ async def test_terms_join_as_the_learner_opens_packets_and_fields(course):
         await pilot.press("r")
         await loaded(pilot)
         await settle(pilot)
-        assert said(app) == [] and Review(store).due_terms() == ["port"]
+        assert said(app) == [] and Review(store).due_terms() == ["tcp"]
         screen.query_one("#packets", DataTable).focus()
 
 
-async def test_terms_met_just_before_the_capture_closes_are_still_said():
+async def test_terms_met_just_before_the_capture_closes_are_still_said(course):
     store = Store.memory()
-    app = make_app(installed_course(), store)
+    app = make_app(course, store)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         app.clear_notifications()
         app.open_capture(CaptureRequest(str(HTTP)))
-        await loaded(pilot)
+        screen = await loaded(pilot)
+        screen.query_one("#fields", Tree).focus()
+        await pilot.press("down")  # Source port, in TCP
         await pilot.press("escape")  # closed at once, within the wait
         await pilot.pause()
-        assert said(app) == ["Joined your review: SYN, Sequence number. R reviews them."]
+        assert said(app) == ["Joined your review: TCP. R reviews it."]

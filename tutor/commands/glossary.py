@@ -40,28 +40,64 @@ def term_json(term: Term) -> dict[str, object]:
     return data
 
 
-def entry(course: Course, term: Term) -> str:
-    out = [term.term]
+def entry(course: Course, term: Term, width: int = 88) -> str:
+    """A term's whole entry, wrapped to `width`."""
+
+    def said(text: str, indent: str = "", hang: str = "") -> list[str]:
+        # Never inside a word: a field name or a command stays whole.
+        return textwrap.wrap(
+            text,
+            width,
+            initial_indent=indent,
+            subsequent_indent=hang or indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+
+    out = said(term.term)
     if term.aliases:
-        out.append(f"  also called: {', '.join(term.aliases)}")
-    out += ["", *textwrap.wrap(term.short, 88), "", *textwrap.wrap(term.explain, 88), ""]
-    out.append(f"Source: {term.source}")
+        out += said(f"also called: {', '.join(term.aliases)}", "  ", "    ")
+    out += ["", *said(term.short), "", *said(term.explain), ""]
+    out += said(f"Source: {term.source}", "", "  ")
     related = [t.term for t in map(course.glossary.get, term.related) if t]
     if related:
-        out.append(f"Related: {', '.join(related)}")
+        out += said(f"Related: {', '.join(related)}", "", "  ")
     lessons = course.lessons_using(term.id)
     if lessons:
         out.append("Lessons that use it:")
-        out += [f"  {course.place(x)}: {x.title} (tutor show {x.id})" for x in lessons]
+        for x in lessons:
+            # The command on one line, to copy: its spaces do not break.
+            command = f"(tutor show {x.id})".replace(" ", "\xa0")
+            out += said(f"{course.place(x)}: {x.title} {command}", "  ", "    ")
     if term.fields:
-        out.append(f"In the labs (Wireshark fields): {', '.join(term.fields)}")
-    return "\n".join(out)
+        out += said(f"In the labs (Wireshark fields): {', '.join(term.fields)}", "", "  ")
+    return "\n".join(out).replace("\xa0", " ")
+
+
+def listing(terms: list[Term], width: int) -> list[str]:
+    """One term a line, its definition in a column of its own, wrapped
+    under itself; past half the width, under the name instead."""
+    column = max(len(t.term) for t in terms) + 2
+    if column > width // 2:
+        column = 4
+    out = []
+    for t in terms:
+        lines = textwrap.wrap(t.short, max(20, width - column), break_long_words=False)
+        if len(t.term) + 2 > column:  # the name is wider than the column: its own line
+            out += [t.term, *(" " * column + line for line in lines)]
+            continue
+        first = f"{t.term:<{column}}{lines[0] if lines else ''}".rstrip()
+        out += [first, *(" " * column + line for line in lines[1:])]
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
     if args.review:
         return review()
+    import sys
+
     from tutor.content import course
+    from tutor.tracetext import text_width
 
     loaded = course()
     matches = loaded.glossary.search(args.query)
@@ -70,18 +106,19 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([term_json(t) for t in matches], indent=2, ensure_ascii=False))
         return 0
+    # One width rule for every text command: COLUMNS, else the terminal's, else 100.
+    width = text_width(sys.stdout)
     exact = loaded.glossary.resolve(args.query) if args.query else None
     if exact is not None or len(matches) == 1:
         shown = exact or matches[0]
-        print(entry(loaded, shown))
+        print(entry(loaded, shown, width))
         others = [t.term for t in matches if t is not shown]
         if others:
             more = f" and {len(others) - 8} more" if len(others) > 8 else ""
-            print(f"\nAlso matching: {', '.join(others[:8])}{more}")
+            also = f"Also matching: {', '.join(others[:8])}{more}"
+            print("\n" + "\n".join(textwrap.wrap(also, width, subsequent_indent="  ")))
         return 0
-    width = max(len(t.term) for t in matches)
-    for t in matches:
-        print(f"{t.term:<{width}}  {t.short}")
+    print("\n".join(listing(matches, width)))
     return 0
 
 

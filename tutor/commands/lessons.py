@@ -68,27 +68,50 @@ def as_json(course: Course, statuses: dict[str, str]) -> list[dict[str, object]]
     ]
 
 
-def as_text(course: Course, statuses: dict[str, str]) -> str:
+def as_text(course: Course, statuses: dict[str, str], width: int = 100) -> str:
+    """The outline `width` columns wide: a lesson's title (and what it has)
+    wrapped under itself, after the column of ids; when the ids leave too
+    little room, on the lines under the id."""
+    import textwrap
+
     from tutor.progress import mark
 
-    width = max((len(x.id) for x in course.lessons), default=0)
+    def wrap(text: str, first: str, hang: str) -> list[str]:
+        return textwrap.wrap(
+            text,
+            width,
+            initial_indent=first,
+            subsequent_indent=hang,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+
+    ids = max((len(x.id) for x in course.lessons), default=0)
+    column = 3 + 2 + ids + 2  # "   ✓ " and the id, then two spaces
+    under = width - column < 24
     lines: list[str] = []
     for m in course.modules:
         done = sum(statuses.get(x.id) == "done" for x in m.lessons)
         count = f"{done}/{len(m.lessons)} done" if m.lessons else "no lessons yet"
-        lines.append(f"{m.number}  {m.title}  ({count})")
+        lines += wrap(f"{m.number}  {m.title}  ({count})", "", "   ")
         for x in m.lessons:
             symbol = mark(statuses.get(x.id), x.available)
             if not x.available:
-                lines.append(f"   {symbol} {x.id:<{width}}  unavailable: {x.path}: {x.error}")
-                continue
-            extra = [f"{len(x.checks)} checks"] + ([f"lab {x.lab}"] if x.lab else [])
-            lines.append(f"   {symbol} {x.id:<{width}}  {x.title}  [{', '.join(extra)}]")
+                said = f"unavailable: {x.path}: {x.error}"
+            else:
+                extra = [f"{len(x.checks)} checks"] + ([f"lab {x.lab}"] if x.lab else [])
+                # What it has stays on one line: "[4 checks, lab dns]", not "[4" then "checks]".
+                said = f"{x.title}  " + f"[{', '.join(extra)}]".replace(" ", "\xa0")
+            if under:
+                lines += [f"   {symbol} {x.id}", *wrap(said, " " * 7, " " * 7)]
+            else:
+                lines += wrap(said, f"   {symbol} {x.id:<{ids}}  ", " " * column)
         lines.append("")
-    lines.append(
+    legend = (
         "✓ done  ◐ started  ○ not started  ✗ cannot be loaded · `tutor show ID` prints a lesson"
     )
-    return "\n".join(lines)
+    lines += wrap(legend, "", "")
+    return "\n".join(lines).replace("\xa0", " ")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,5 +119,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(as_json(course, statuses), indent=2, ensure_ascii=False))
     else:
-        print(as_text(course, statuses))
+        from tutor.tracetext import text_width
+
+        # One width rule for every text command: COLUMNS, else the terminal's, else 100.
+        print(as_text(course, statuses, text_width(sys.stdout)))
     return 0

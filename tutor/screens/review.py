@@ -92,7 +92,7 @@ class ReviewScreen(Screen[None]):
             status = self.review.status()
             later = f" The next term is due {when(status.next_due)}." if status.next_due else ""
             if status.scheduled == 0:
-                text = "Nothing to review yet: terms join your review deck when you meet them in a lesson, a lab or a capture file."
+                text = "Nothing to review yet: terms join your review deck when a lesson teaches them, and a protocol when a lab or a capture file shows it."
             else:
                 wait = (
                     f" {self.waiting} more new terms wait: {NEW_PER_DAY} new a day."
