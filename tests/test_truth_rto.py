@@ -5,6 +5,8 @@ says 0.030277646 for frame 28 of lossy-http.pcapng, whose packets are in
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from labs.dissect.tcp_analysis import Analyzer, Segment
 
 #: lossy-http.pcapng's first packet, in nanoseconds since the epoch
@@ -43,3 +45,23 @@ def test_a_nanosecond_rto_is_tshark_s_to_the_nanosecond():
 def test_a_microsecond_rto_keeps_its_zeros():
     value, _ = _rto(1_000_000, 1_000_000 + 200_123_000)
     assert value == "0.200123000"
+
+
+def test_a_nanosecond_capture_gives_tsharks_rto_end_to_end() -> None:
+    """lossy-http.pcapng has nanosecond stamps: the reader keeps them exact
+    (`RawPacket.ns`) and every tcp.analysis.rto is tshark 4.0's
+    (`tshark -T fields -e frame.number -e tcp.analysis.rto -Y tcp.analysis.rto`)."""
+    from labs.files.explain import explain_file
+
+    capture = Path(__file__).parent / "data" / "pcaps" / "lossy-http.pcapng"
+    got = {
+        p.index + 1: f.value
+        for p in explain_file(capture).packets
+        for layer in p.layers
+        for f in layer.fields
+        if f.filter == "tcp.analysis.rto"
+    }
+    assert got == {
+        28: "0.030277646", 34: "0.018176429", 50: "0.018170703", 52: "0.030286042",
+        54: "0.042757368", 56: "0.060926221", 66: "0.238618802", 68: "0.238654563",
+    }  # fmt: skip

@@ -78,6 +78,7 @@ def _dissect(
     """`dissect_packet`, and the ends (addresses, ports, transport) its
     conversation is known by (`inside`: packets read inside TLS before it)."""
     session.now, session.index, session.wire_index = raw.time, index, index - inside
+    session.now_ns = raw.ns
     layers, ends = dissect_layers(raw.data, raw.link, session)
     src = endpoint(ends["src"], ends["sport"])
     dst = endpoint(ends["dst"], ends["dport"])

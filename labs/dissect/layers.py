@@ -363,6 +363,7 @@ def _analyze(
         wscale,
         session.now,
         session.wire_index,
+        session.now_ns,
     )
     session.seq = segment.seq
     analyzer = session.tcp

@@ -67,6 +67,8 @@ class Session:
         #: the time and trace index of the packet being read (set by
         #: `labs.dissect.core.dissect_packet`; TCP analysis needs both)
         self.now = 0.0
+        #: `now` in whole nanoseconds since the epoch (-1: not known; `RawPacket.ns`)
+        self.now_ns = -1
         self.index = 0
         #: its index among the packets on the wire alone: Wireshark's frame
         #: number less one, which TCP analysis' *_frame fields name (a lab's

@@ -253,7 +253,8 @@ def _pcap(data: bytes | mmap.mmap, name: str, out: Capture) -> Iterator[RawPacke
             out.truncated = True
             return
         when = _time(sec + frac / per_second, out)
-        yield RawPacket(when, data[pos + min(drop, caplen) : pos + caplen], link)
+        ns = sec * 1_000_000_000 + frac * (1_000_000_000 // per_second)
+        yield RawPacket(when, data[pos + min(drop, caplen) : pos + caplen], link, ns=ns)
         pos += caplen
 
 
@@ -294,7 +295,8 @@ def _pcapng(data: bytes | mmap.mmap, name: str, out: Capture) -> Iterator[RawPac
                 raise _Damaged(f"a packet block at byte {pos} claims {caplen} bytes")
             link, drop, ticks = _interface(interfaces, ifid, pos)
             when = _time(((high << 32) | low) / ticks, out)
-            yield RawPacket(when, body[20 + min(drop, caplen) : 20 + caplen], link)
+            ns = ((high << 32) | low) * 1_000_000_000 // int(ticks)
+            yield RawPacket(when, body[20 + min(drop, caplen) : 20 + caplen], link, ns=ns)
         elif btype == 3:  # simple packet: original length, data (no time, interface 0)
             if len(body) < 4:
                 raise _Damaged(f"a packet block at byte {pos} is too short")
