@@ -54,8 +54,8 @@ class TutorApp(App[None]):
         Binding("g", "glossary", "Glossary"),
         # R on every screen, as the trace screens need it (their r makes the
         # trace) and as "Joined your review: ... R reviews them." says it. In
-        # the footers of the outline and the labs list, which bind it to show
-        # it (a lesson's footer has no room at 80 columns).
+        # the footers of the outline, the labs list and the glossary, which
+        # bind it to show it (a lesson's footer has no room at 80 columns).
         Binding("R", "review", "Review", tooltip=REVIEW, show=False),
         # r still reviews where no screen gives it another job (no description:
         # help and footers name one key for it, R).

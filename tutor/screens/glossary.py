@@ -12,7 +12,7 @@ from textual.widgets import Footer, Header, Input, OptionList
 from textual.widgets.option_list import Option
 
 from tutor.content import Term
-from tutor.screens.base import TutorScreen
+from tutor.screens.base import REVIEW, TutorScreen
 from tutor.widgets.term_view import TermView
 
 
@@ -24,6 +24,9 @@ class GlossaryScreen(TutorScreen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("slash", "focus_search", "Search", key_display="/"),
+        # The app's R, in the footer as on the outline's: the terms read here
+        # are the deck's. (While typing, R is a letter of the search.)
+        Binding("R", "app.review", "Review", tooltip=REVIEW),
         Binding("down", "move(1)", "Next result", show=False, key_display="↓"),
         Binding("up", "move(-1)", "Previous result", show=False, key_display="↑"),
         # While the search box has the focus, ? and q are typed into it: the

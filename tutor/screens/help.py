@@ -163,16 +163,18 @@ def _except(everywhere: list[tuple[str, str]], screens: list[Section]) -> list[t
     return out
 
 
-def _block(title: str | None, rows: list[tuple[str, str]], keys: int) -> Group:
+def _block(title: str | None, rows: list[tuple[str, str]], keys: int, gap: bool = True) -> Group:
     """A section as a two-column grid: a description that wraps stays in its
-    column instead of running back under the keys."""
+    column instead of running back under the keys; `gap`: a blank line after
+    it (not after a column's last, where it cost the row a lab's keys need at
+    80x24)."""
     grid = Table.grid(padding=(0, 1))
     grid.add_column(width=min(keys, 15), style="bold", no_wrap=True)
     grid.add_column(ratio=1)
     for key, what in rows:
         grid.add_row(Text(key), Text(what))
     head = [Text(title, style="bold")] if title is not None else []
-    return Group(*head, grid, Text(""))
+    return Group(*head, grid, *([Text("")] if gap else []))
 
 
 def _cut(heights: list[int], after: int) -> int:
@@ -183,6 +185,13 @@ def _cut(heights: list[int], after: int) -> int:
         range(len(heights) + 1),
         key=lambda i: max(sum(heights[:i]), sum(heights[i:]) + after),
     )
+
+
+def dialog_width(columns: int) -> int:
+    """The help dialog's width in a terminal `columns` wide (app.tcss #help):
+    90% up to 110, but all of an 80-column terminal, whose two columns of
+    keys wrapped their descriptions onto rows the dialog did not have."""
+    return max(min(columns * 9 // 10, 110), min(columns, 80))
 
 
 class HelpScreen(Dialog[None]):
@@ -204,13 +213,13 @@ class HelpScreen(Dialog[None]):
             (title, own), (other, everywhere) = found
             head = f"[b]Keys: {title}[/b]\n"
             # The dialog's width (app.tcss #help) less its frame, halved, less the keys.
-            inner = min(self.app.size.width * 9 // 10, 110) - 6
+            inner = dialog_width(self.app.size.width) - 6
             width = max(inner // 2 - 2 - min(keys, 15) - 1, 10)
             heights = [len(textwrap.wrap(what, width)) or 1 for _key, what in own]
             cut = _cut(heights, 2 + sum(len(textwrap.wrap(w, width)) for _k, w in everywhere))
-            left = [_block(None, own[:cut], keys)]
+            left = [_block(None, own[:cut], keys, gap=False)]
             right = [_block(None, own[cut:], keys)] if own[cut:] else []
-            right.append(_block(other, everywhere, keys))
+            right.append(_block(other, everywhere, keys, gap=False))
         else:
             head = "[b]Keys[/b]  [dim]escape or ? closes · the footer shows what works here[/dim]\n"
             blocks = [_block(title, rows, keys) for title, rows in found]

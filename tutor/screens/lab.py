@@ -61,7 +61,8 @@ class LabScreen(TraceScreen):
     SUB_TITLE = "Lab"
 
     # The footer shows the few keys a first run needs, so it fits 80
-    # columns; ? lists every key (the help reads these bindings).
+    # columns (the tabs' keys are in their names); ? lists every key (the
+    # help reads these bindings).
     BINDINGS = [
         Binding("r", "run", "Run"),
         Binding("x", "cancel", "Cancel"),
@@ -71,7 +72,9 @@ class LabScreen(TraceScreen):
         Binding("o", "controls", "Show/hide target and options", show=False),
         Binding("p", "save_pcap", "Save pcap", show=False),
         Binding("f", "predictions", "Predictions", show=False),
-        Binding("e", "evidence", "Evidence", show=False),
+        # The one key of a lesson's lab the tabs' names do not give (f is
+        # "f Predict first"); a lab without predictions hides it.
+        Binding("e", "evidence", "Evidence"),
         *MORE_KEYS,
         Binding("escape", "back", "Back"),
     ]
@@ -101,6 +104,10 @@ class LabScreen(TraceScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        # The title's own row in a terminal under 100 columns (-tiny), where
+        # beside the box it left the target a dozen cells ("target") and
+        # pushed the Run button to the edge; the bar's copy shows elsewhere.
+        yield Static(f"Lab: {self.lab.title}", id="lab-heading")
         with Horizontal(id="lab-bar"):
             yield Static(f"Lab: {self.lab.title}", id="lab-title")
             if self.lab.needs == "netns":
@@ -142,6 +149,14 @@ class LabScreen(TraceScreen):
 
         avail = availability(self.lab)
         return f"{self.lab.summary}\nPress r to run it. {here(avail.version, avail.reason)}"
+
+    def fit(self) -> None:
+        super().fit()
+        # Short: the target box and Run take one row each, not three (a
+        # border above and below): the bar is one row.
+        short = self.has_class("-short")
+        for box in self.query("#target, #run"):
+            box.compact = short  # type: ignore[attr-defined]
 
     def on_mount(self) -> None:
         self.fit()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -43,9 +43,18 @@ if TYPE_CHECKING:
 PANE_KEYS = [
     Binding("slash", "filter", "Filter", key_display="/"),
     Binding("z", "maximize_pane", "Maximise"),
-    Binding("m", "meaning", "Meaning"),
+    # The tabs' keys are in the tabs' names ("w Packets"), where a learner
+    # looks for them: the footer has no room for them at 80 columns.
+    Binding("m", "meaning", "Meaning", show=False),
     Binding("w", "wire", "Packets", show=False),
 ]
+
+
+def tab_title(key: str, name: str) -> str:
+    """A tab's name after its key, as the footer writes a key: "w Packets"."""
+    return f"[b]{key}[/b] {name}"
+
+
 #: The trace screens' keys the footer leaves to ? (after each screen's own).
 MORE_KEYS = [
     Binding("S", "toggle_secrets", "Show/hide secrets", show=False),
@@ -61,6 +70,8 @@ MORE_KEYS = [
 
 #: Seconds without a new term before the notification names the ones that joined.
 JOIN_WAIT = 1.0
+#: The least width of a notification over the tab strip (two rows say the terms that joined).
+TOAST_ROOM = 40
 
 
 def joined(names: list[str]) -> str:
@@ -103,18 +114,18 @@ class TraceScreen(LabViewMixin, Screen[None]):
         predicts = bool(lesson and lesson.predicts)
         with TabbedContent(id="tabs", initial="predict-tab" if predicts else "wire-tab"):
             if lesson and predicts:
-                with TabPane("Predict first", id="predict-tab"):
+                with TabPane(tab_title("f", "Predict first"), id="predict-tab"):
                     yield PredictPanel(lesson, id="predict")
-            with TabPane("Packets", id="wire-tab"):
+            with TabPane(tab_title("w", "Packets"), id="wire-tab"):
                 yield FilterBar(id="filter-bar")
                 with Horizontal(id="top"):
                     yield StepList(id="steps")
                     yield PacketTable(id="packets", cursor_type="row", zebra_stripes=True)
                 yield PacketView(lab_id, topology=topology, id="packet")
-            with TabPane("What it means", id="meaning-tab"):
+            with TabPane(tab_title("m", "What it means"), id="meaning-tab"):
                 with Pane(id="meaning-scroll"):
                     yield Markdown(f"{waiting} to see what it means.")
-            with TabPane("Timing", id="timing-tab"):
+            with TabPane(tab_title("d", "Timing"), id="timing-tab"):
                 yield TraceDiagrams(id="diagrams")
 
     def set_banner(self, text: str | OneRowEach, kind: str) -> None:
@@ -132,11 +143,13 @@ class TraceScreen(LabViewMixin, Screen[None]):
         self.query_one(StepList).fill(trace)
         self.fit_steps()
         self.query_one(FilterBar).set_trace(trace)
+        if trace.packets:
+            # First, so the list (and the ladder, which follows it) opens at
+            # packet 1, not at the row the previous run had selected.
+            self.query_one(PacketView).show(trace.packets[0])
         self.refill_packets()
         self.show_meaning()
         self.query_one(TraceDiagrams).show(trace)
-        if trace.packets:
-            self.query_one(PacketView).show(trace.packets[0])
         self.query_one("#packets", DataTable).focus()
 
     def refill_packets(self) -> None:
@@ -188,6 +201,34 @@ class TraceScreen(LabViewMixin, Screen[None]):
     def on_unmount(self) -> None:
         # Closed before the wait was over: the terms that joined are still said.
         self._say_joined()
+
+    # -- where notifications show ---------------------------------------------
+
+    @on(events.Mount)
+    def _follow_layout(self) -> None:
+        self.screen_layout_refresh_signal.subscribe(self, self._place_toasts)
+
+    def _place_toasts(self, _screen: object = None) -> None:
+        """Notifications at the right end of the tab strip's row (and the rule
+        under it), which the tabs leave empty, not over the panes' lower
+        right: "Joined your review: ..." came each time the learner paused on
+        a packet, over the tree and the bytes being read, for five seconds.
+        Where the tabs do not show (a pane maximised), Textual's own place."""
+        rack = self.query_children("#textual-toastrack")
+        tabs = [t for t in self.query("#tabs ContentTab") if t.region.width]
+        if not rack:
+            return
+        styles = rack.first().styles
+        if not tabs or self.maximized is not None:
+            self.remove_class("-toasts-on-tabs")
+            styles.dock, styles.margin, styles.padding = "bottom", (0, 0, 1, 0), (0, 0, 0, 0)
+            return
+        # At least TOAST_ROOM wide, over the tabs' names if it must be: a
+        # narrower note grows down into the panes instead.
+        left = min(max(t.region.right for t in tabs) + 1, self.size.width - TOAST_ROOM)
+        self.add_class("-toasts-on-tabs")
+        styles.dock, styles.margin = "top", (tabs[0].region.y, 0, 0, 0)
+        styles.padding = (0, 0, 0, max(left, 0))
 
     def _say_joined(self) -> None:
         names, self._joined = self._joined, []

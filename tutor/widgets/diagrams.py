@@ -23,6 +23,30 @@ from textual.widgets.option_list import Option
 
 from labs.model.trace import Trace
 from tutor import ladder, tracediff, waterfall_text
+from tutor.timetext import CELL, took
+
+#: The ladder's number column, headed as the packet list's: Wireshark's No.
+NO = "No."
+
+
+def bars_first(trace: Trace) -> list[str]:
+    """The waterfall as the CLI writes it (`waterfall_text.block`), but its
+    bars straight under the heading, then the clock and what each row
+    measures: at 80x24 the pane has some nine rows, which the clock and the
+    legend filled, the bars below the fold."""
+    whole = waterfall_text.block(trace)
+    if not whole:
+        return []
+    bars = waterfall_text.rows(trace)
+    notes = whole[1 : len(whole) - len(bars)]
+    return [whole[0], *bars, *([""] if notes else []), *notes]
+
+
+def numbered(no: str, line: str, more: int) -> str:
+    """A ladder row (its time first, right-aligned) with its packet's No.
+    in the spaces before the time, and `more` cells more for them."""
+    lead = len(line) - len(line.lstrip(" "))
+    return f"{no:<{lead + more}}{line[lead:]}"
 
 
 class LadderView(OptionList):
@@ -38,25 +62,36 @@ class LadderView(OptionList):
 
         index: int
 
-    def show(self, trace: Trace, width: int, show_secrets: bool = False) -> str:
+    def show(self, trace: Trace, width: int, show_secrets: bool = False, keep: bool = True) -> str:
         """Draw `trace`'s ladder in `width` cells (narrower columns, or the
-        labels beside them, rather than rows that wrap); returns the heading
-        (the key naming the hosts where they are letters, then the line of
-        hosts) for the pane to show above it, aligned with the columns."""
+        labels beside them, rather than rows that wrap), each row after its
+        packet's No. as the packet list numbers it; returns the heading (the
+        key naming the hosts where they are letters, then the line of hosts
+        under "No.") for the pane to show above it, aligned with the columns.
+        `keep`: the same trace drawn again (a resize) keeps its selection; a
+        new one starts at its top."""
         lad = ladder.ladder(trace, show_secrets)
-        key, lines = ladder.fitted(lad, width)
-        highlighted = self.highlighted
+        # Each row begins with its time right-aligned in CELL cells: the No.
+        # goes in the spaces before it, and the rows move right only as far
+        # as a number needs more room than its row's time leaves.
+        more = max((len(a.no) + 1 - (CELL - len(took(a.time))) for a in lad.arrows), default=0)
+        more = max(more, len(NO) + 1 + len("Time") - CELL, 0)
+        key, lines = ladder.fitted(lad, width - more)
+        highlighted = self.highlighted if keep else None
         self.clear_options()
         self.add_options(
             [
-                Option(Text(line, no_wrap=True), id=str(arr.index))
+                Option(Text(numbered(arr.no, line, more), no_wrap=True), id=str(arr.index))
                 for line, arr in zip(lines[1:], lad.arrows, strict=True)
             ]
         )
         if highlighted is not None and highlighted < self.option_count:
             with self.prevent(OptionList.OptionHighlighted):
                 self.highlighted = highlighted
-        return "\n".join([*key, lines[0]])
+        elif not keep:
+            self.scroll_home(animate=False, immediate=True)
+        hosts = f"{NO:<{more + CELL - len('Time')}}Time{lines[0][CELL:]}"
+        return "\n".join([*key, hosts])
 
     def follow(self, index: int) -> None:
         """Highlight packet `index` without announcing it (the packet list moved)."""
@@ -126,7 +161,7 @@ class TraceDiagrams(Vertical):
     def watch_trace(self, trace: Trace | None) -> None:
         if trace is None:
             return
-        text = waterfall_text.render(trace) or "No exchange to time in this trace."
+        text = "\n".join(bars_first(trace)) or "No exchange to time in this trace."
         self.query_one("#waterfall", Static).update(Text(text, no_wrap=True))
         compare = ""
         if self.previous is not None:
@@ -135,7 +170,7 @@ class TraceDiagrams(Vertical):
                 or "  the same in meaning."
             )
         self.query_one("#compare", Static).update(Text(compare))
-        self._draw_ladder()
+        self._draw_ladder(keep=False)
 
     def on_resize(self) -> None:
         if self.trace is not None and self._ladder_width() != self._drawn_width:
@@ -148,11 +183,11 @@ class TraceDiagrams(Vertical):
         width = view.scrollable_content_region.width or self.app.size.width - 4
         return max(width - 1, 20)
 
-    def _draw_ladder(self) -> None:
+    def _draw_ladder(self, keep: bool = True) -> None:
         if self.trace is None:
             return
         self._drawn_width = self._ladder_width()
-        head = self.query_one(LadderView).show(self.trace, self._drawn_width)
+        head = self.query_one(LadderView).show(self.trace, self._drawn_width, keep=keep)
         # Two cells to the right: the list's border and padding.
         head = "\n".join("  " + line for line in head.split("\n"))
         self.query_one("#ladder-head", Static).update(Text(head, no_wrap=True))
