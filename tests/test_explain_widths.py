@@ -110,7 +110,7 @@ def went_wrong_rows(out: str) -> list[str]:
     ("capture", "said"),
     [
         ("pcaps/dns.pcap", "What went wrong (the table below): 1 NXDOMAIN DNS answer."),
-        ("pcaps/refused.pcap", "What went wrong (the table below): 1 reset (RST)."),
+        ("pcaps/refused.pcap", "What went wrong (the table below): 1 connection refused."),
         (
             "pcaps/lossy-http.pcapng",
             "What went wrong (the table below): 8 retransmissions, 2 fast retransmissions, "

@@ -6,8 +6,10 @@ first. Then the gaps no segment ever filled: bytes of a direction that never
 came before the capture ended (Wireshark flags only the jump, "previous
 segment not captured", whether it is filled later or not). Then what is not
 TCP's analysis but went wrong all the same: resets (Wireshark's expert info
-tcp.connection.rst, a warning), DNS answers with an error code
-(dns.flags.rcode), and the longest silences (`labs.dissect.silences`).
+tcp.connection.rst, a warning, on each alike), told apart by the handshake
+they end (a SYN refused, a SYN-ACK the opener reset, or any other), DNS
+answers with an error code (dns.flags.rcode), and the longest silences
+(`labs.dissect.silences`).
 Built from the light Views steps are grouped from, so a capture read in two
 processes gets the same section.
 """
@@ -15,6 +17,7 @@ processes gets the same section.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import islice
 
 from labs.dissect.silences import Silences
 from labs.dissect.steps import View
@@ -26,10 +29,19 @@ TITLE = "What went wrong"
 #: flag -> (one, many, what it means), worst first. A fast or spurious
 #: retransmission is also flagged a retransmission; it is counted as its own kind.
 _KINDS = (
+    ("refused", "connection refused", "connections refused",
+     "a SYN answered with a reset by the side it asked, acknowledging that SYN before any "
+     "SYN-ACK: nothing listens on that port, or a firewall rejected the connection on its "
+     "behalf (the packets cannot tell which; a firewall that drops sends nothing back)"),
     ("reset", "reset (RST)", "resets (RST)",
-     "a side aborted the connection at once (Wireshark's warning 'Connection reset'): nothing "
-     "listens on the port, or a firewall rejected the connection on its behalf, or a program "
-     "gave up on it"),
+     "a side aborted the connection at once: a program gave up on it, or that side had no "
+     "such connection (it had closed it, or never opened it), or a firewall cut it on its "
+     "behalf"),
+    ("opener_reset", "handshake reset by the opener", "handshakes reset by the opener",
+     "the side that sent the SYN reset the connection after the answer (SYN-ACK), before any "
+     "data: the port answered, so something listens there and the SYN got through; the "
+     "opener's own system did not want the connection (a port scan's or a TCP traceroute's "
+     "SYNs are sent past it, so it resets what the SYN-ACK offers) or a program gave up on it"),
     ("retransmission", "retransmission", "retransmissions",
      "data sent again: no ACK had covered these bytes yet (a segment or its ACK was lost, or "
      "only late); each packet says whether the receiver's ACKs asking for them or the "
@@ -111,14 +123,27 @@ def expert_section(views: Sequence[View], probing: bool = False) -> Section | No
 
 #: The steps whose probes are answered with resets as a matter of course.
 PROBING = frozenset({"scan", "traceroute-tcp"})
-#: What the reset row adds when the capture probes: its count is not split
-#: (a reset's step can change after it is read, when a pattern shows), so
-#: it says what to expect rather than which ones.
+#: What the rows of resets that probing draws add when the capture probes.
 _PROBED = (
-    "; this capture probes ports (a port scan or a TCP traceroute), and probing draws resets "
-    "as a matter of course: a closed port answers a probe's SYN with one, and the prober's "
-    "own system resets a connection a SYN-ACK offers that it never opened"
+    "; this capture probes ports (a port scan or a TCP traceroute), which draws these as a "
+    "matter of course"
 )
+#: Said once, on the first row of resets: the packets tell apart what
+#: Wireshark's Expert Info does not.
+_WIRESHARK = (
+    ". Wireshark flags every reset alike, with the warning 'Connection reset' "
+    "(tcp.connection.rst), whatever came before it"
+)
+#: The rows of resets, and those that probing draws.
+_RESETS = ("refused", "reset", "opener_reset")
+_PROBE_RESETS = ("refused", "opener_reset")
+#: Handshakes whose resets are still to be told apart, kept at most: the
+#: oldest are forgotten first, a quarter at a time (a scan of ports that
+#: never answer must not make memory grow with the capture; a refusal
+#: comes at once).
+_OPENING = 4096
+#: In `Expert.opening`, the bit set once the SYN-ACK came.
+_ANSWERED = 1 << 32
 
 
 class Expert:
@@ -137,6 +162,10 @@ class Expert:
         #: (client, server) -> [its first SYN's number, SYNs sent], until
         #: anything comes back
         self.asking: dict[tuple[str, str], list[int]] = {}
+        #: (opener, asked) -> the acknowledgment number that answers its
+        #: SYN, with _ANSWERED once a SYN-ACK came; until data, a FIN or the
+        #: opener's reset settles the handshake; oldest first
+        self.opening: dict[tuple[str, str], int] = {}
         #: a step of the capture probes ports (`PROBING`; set by the caller,
         #: which names the steps)
         self.probing = False
@@ -147,18 +176,26 @@ class Expert:
             self._dns_error(v)
         if v.kind == "TCP":
             self.tcp = True
-            if v.bits & 0x04:
-                # Wireshark's tcp.connection.rst: on every segment with RST.
-                self._count("reset", v.number)
+            bits = v.bits  # read once: a View's fields are slow to read
+            if bits & 0x04:
+                # Wireshark's tcp.connection.rst is on every segment with RST;
+                # told apart by the handshake it ends, if any.
+                self._count(self._reset(v) if self.opening else "reset", v.number)
+            elif bits & 0x02:
+                self._handshake(v, bits)
+            elif self.opening and (bits & 0x01 or v.seg):
+                # Data or a FIN: past the handshake, whichever side sent it.
+                if self.opening.pop((v.src, v.dst), None) is None:
+                    self.opening.pop((v.dst, v.src), None)
             if self.asking:
                 self.asking.pop((v.dst, v.src), None)  # an answer, whatever it is
-            if v.bits & 0x12 == 0x02 and len(self.asking) < _ASKING:
+            if bits & 0x12 == 0x02 and len(self.asking) < _ASKING:
                 self.asking.setdefault((v.src, v.dst), [v.number, 0])[1] += 1
             if "reused_ports" in v.analysis:
                 # Another initial sequence number: this side's bytes (both
                 # sides' for a new connection's SYN) start anew.
                 self.bytes.pop((v.src, v.dst), None)
-                if not v.bits & 0x10:
+                if not bits & 0x10:
                     self.bytes.pop((v.dst, v.src), None)
             if v.seq >= 0:
                 self._place(v)
@@ -175,6 +212,45 @@ class Expert:
                     continue  # the jump to its new number: said in its own row
                 flag = "reused_answer" if flag == "reused_ports" else flag
             self._count(flag, v.number)
+
+    def _reset(self, v: View) -> str:
+        """The kind of reset `v` is, by the handshake of its conversation."""
+        opening = self.opening
+        asked = opening.get((v.dst, v.src))
+        if asked is not None:  # from the side a SYN asked
+            if asked == v.ack:  # no SYN-ACK came: `asked` has no _ANSWERED bit
+                del opening[v.dst, v.src]
+                return "refused"
+            # Anything else from that side leaves the handshake open: the
+            # opener ignores a reset that acknowledges something else, and
+            # one after the SYN-ACK may answer a stray segment (RFC 9293 3.10.7).
+            return "reset"
+        asking = opening.pop((v.src, v.dst), None)
+        return "opener_reset" if asking is not None and asking & _ANSWERED else "reset"
+
+    def _handshake(self, v: View, bits: int) -> None:
+        """Note a SYN or a SYN-ACK (`v`, flags `bits`, no RST) in its handshake."""
+        opening = self.opening
+        if not bits & 0x10:
+            seq = v.seq
+            if seq < 0:
+                return
+            key = (v.src, v.dst)
+            # A SYN sent again is asked anew, and forgotten last.
+            opening.pop(key, None)
+            # Its own sequence number, and any data it carries (TCP Fast Open).
+            opening[key] = (seq + 1 + v.seg) % _MOD
+            if len(opening) > _OPENING:
+                # The oldest quarter at once: a dict finds its first entry
+                # only past those deleted before it, so one at a time costs
+                # a search each.
+                for old in list(islice(opening, _OPENING // 4)):
+                    del opening[old]
+        elif opening:
+            key = (v.dst, v.src)
+            asked = opening.get(key)
+            if asked is not None:
+                opening[key] = asked | _ANSWERED
 
     def _count(self, flag: str, number: int) -> None:
         n, numbers = self.found.get(flag, (0, []))
@@ -202,10 +278,13 @@ class Expert:
         if not self.tcp and not dns and not silences:
             return None
         rows = ["Seen\tPackets\tWhat it means"]
+        wireshark = _WIRESHARK
         for flag, one, many, meaning in _KINDS:
             n, numbers = self.found.get(flag, (0, []))
             if n:
-                meaning += _PROBED if self.probing and flag == "reset" else ""
+                meaning += _PROBED if self.probing and flag in _PROBE_RESETS else ""
+                if flag in _RESETS:
+                    meaning, wireshark = meaning + wireshark, ""
                 rows.append(f"{n} {one if n == 1 else many}\t{_listed(numbers, n)}\t{meaning}")
         rows += [_gap_row(key, seen) for key, seen in self.bytes.items() if len(seen.spans) > 1]
         rows += dns + silences
