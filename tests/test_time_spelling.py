@@ -86,7 +86,7 @@ def test_the_cli_and_the_timing_pane_draw_one_waterfall():
 def test_a_drill_reports_diagrams_say_times_as_took():
     from tutor.commands.drill_report import _diagrams
 
-    text = "\n".join(_diagrams(tls()))
+    text = "\n".join(_diagrams(tls(), None))
     assert "|     25 µs" in text and "     25 µs |" in text, text
     assert not BARE.search(text), text
 
