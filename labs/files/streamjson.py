@@ -2,7 +2,8 @@
 memory stays flat however many packets the capture holds.
 
 Each process that dissects packets keeps a `Share`: every packet's JSON
-text goes to an unnamed temporary file as soon as it is made, and what the
+text goes to an unnamed temporary file as soon as it is made (its length to
+another), and what the
 end of the document needs of it (its `View`, for the steps and "What went
 wrong") to a second one, as a marshal record, and what the timing
 waterfall reads of it (a compact `Seen`: the summary kept only where the
@@ -14,19 +15,25 @@ packets): it reads the Views back twice in capture order (the step names
 first, to a temporary file since a reset may rename an earlier SYN
 "refused", `labs.files.batches.Codes`; then the steps, one run of packets
 at a time), in the order the packets' conversations tell which process
-read each (no table of a byte a packet), copies each packet's line back, and
-masks the secrets in every text when asked, as `labs.model.trace.masked` does.
-The bytes are those `write_json` writes for `explain_file`
+read each (no table of a byte a packet), then the packets' text: each run
+of packets one process read one after another is copied by the kernel from
+its file to the output (`labs.files.tracejson.copy_pieces`; that text is
+most of the document), or, where the secrets are masked (in every text, as
+`labs.model.trace.masked` does) or the output is no file, each line is read
+back. The waterfall comes after the packets, and is asked for only then
+(`labs.files.parallel` works it out in another process meanwhile). The bytes are those `write_json` writes for `explain_file`
 (tests/test_golden_explain.py; tests/test_explain_stream.py for masking).
 """
 
 from __future__ import annotations
 
-import json
+import os
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import fields, is_dataclass, replace
-from json.encoder import encode_basestring as _quote  # type: ignore[attr-defined]
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
+from functools import partial
+from itertools import chain
 from operator import attrgetter
 from typing import IO, Any, TextIO
 
@@ -34,17 +41,15 @@ from labs.dissect.expert import PROBING, Expert
 from labs.dissect.steps import TITLES, Classifier, Run, View, view
 from labs.files.batches import Codes, dump_batch, load_batches
 from labs.files.seens import SeenStore, waterfall_of
-from labs.files.tracejson import Texts, write_parts
-from labs.model.trace import (
-    Field,
-    Layer,
-    Packet,
-    Step,
-    Trace,
-    mask_secrets,
-    mask_value,
-    secret_parts,
+from labs.files.tracejson import (
+    Masker,
+    Texts,
+    byte_sink,
+    copy_pieces,
+    packet_secrets,
+    write_parts,
 )
+from labs.model.trace import Packet, Phase, Step, Trace
 from labs.model.waterfall import READS, Seen
 
 
@@ -55,6 +60,8 @@ def text_spool() -> IO[str]:
 
 #: Views written to the file at once (`labs.files.batches`).
 _BATCH = 4096
+#: Line lengths written to the file at once (`Share.sizes`).
+_SIZES = 1 << 14
 #: Interned values kept at most (then the table starts again: the Seens go
 #: to a file, sharing only saves work, and must not grow with the capture).
 #: Small: what repeats (a data segment's flags and length, the addresses)
@@ -145,24 +152,15 @@ class _Compact:
         )  # fmt: skip
 
 
-def packet_secrets(p: Packet) -> set[str]:
-    """The secret parts of `p`'s secret fields (as `Trace.secret_values`)."""
-    return {
-        part
-        for layer in p.layers
-        for f in layer.fields
-        if f.secret
-        for text in (f.value, f.show)
-        for part in secret_parts(f.name, text)
-        if len(part) >= 3
-    }
-
-
 class Share:
     """What one process keeps of the packets it dissects (see the module)."""
 
     def __init__(self) -> None:
+        #: each packet's JSON text, ended by ",\n": what the document puts
+        #: between two packets, so that a run of them is copied as it is
         self.lines = text_spool()
+        #: the length in bytes of each of those lines (native uint32s)
+        self.sizes = tempfile.TemporaryFile("w+b")
         self.metas = tempfile.TemporaryFile("w+b")
         self.seens = SeenStore()
         self.secrets: set[str] = set()
@@ -172,10 +170,15 @@ class Share:
         compact = _Compact()
         write, keep = self.lines.write, self.seens.add
         batch: list[tuple[Any, ...]] = []
+        sizes = array("I")
         for p in packets:
             line = texts.packet(p)
             write(line)
-            write("\n")
+            write(",\n")
+            sizes.append(len(line) + 2 if line.isascii() else len(line.encode()) + 2)
+            if len(sizes) >= _SIZES:
+                self.sizes.write(sizes.tobytes())
+                del sizes[:]
             batch.append(tuple(view(p)))
             if len(batch) >= _BATCH:
                 dump_batch(batch, self.metas)
@@ -185,13 +188,15 @@ class Share:
                 self.secrets |= packet_secrets(p)
         if batch:
             dump_batch(batch, self.metas)
+        self.sizes.write(sizes.tobytes())
+        self.sizes.flush()
         self.lines.flush()
         self.metas.flush()
         self.seens.flush()
 
     def clear(self) -> None:
         """Forget what was read (a share read again from its start)."""
-        for spool in (self.lines, self.metas):
+        for spool in (self.lines, self.sizes, self.metas):
             spool.seek(0)
             spool.truncate()
         self.seens.clear()
@@ -199,25 +204,27 @@ class Share:
 
     def close(self) -> None:
         self.lines.close()
+        self.sizes.close()
         self.metas.close()
         self.seens.close()
 
 
 def _records(metas: IO[bytes]) -> Iterator[tuple[Any, ...]]:
     metas.seek(0)
-    for batch in load_batches(metas):
-        yield from batch
+    return chain.from_iterable(load_batches(metas))
+
+
+#: A View of a record (`tuple(view(p))`: every field), made without a
+#: Python call: the Views are read twice, 400,000 times for 200,000 packets.
+_VIEW = partial(tuple.__new__, View)
 
 
 def _views(n: int, owner: Iterable[int] | None, shares: Sequence[Share]) -> Iterator[View]:
     """The Views of packets 0..n-1 in capture order, from the share that read each."""
     records = [_records(share.metas) for share in shares]
     if owner is None:
-        for record in records[0]:
-            yield View(*record)
-        return
-    for side in owner:
-        yield View(*next(records[side]))
+        return map(_VIEW, records[0])
+    return map(_VIEW, map(next, map(records.__getitem__, owner)))
 
 
 _NAMES = tuple(TITLES)
@@ -278,61 +285,6 @@ def _steps(views: Iterator[View], names: Iterable[int]) -> Iterator[Step]:
         run = None
 
 
-class Masker:
-    """`labs.model.trace.masked` applied piece by piece: the secrets of the whole
-    capture are known before the first piece is written."""
-
-    def __init__(self, secrets: Iterable[str]):
-        self.secrets = sorted(set(secrets), key=len, reverse=True)
-        self.raw = sorted(
-            {v.encode("utf-8", "replace") for v in self.secrets}, key=len, reverse=True
-        )
-        # Each secret as it reads inside JSON text: a line without any of
-        # them (and with no secret field, and no secret in its bytes) is kept.
-        self.quoted = [_quote(v)[1:-1] for v in self.secrets]
-
-    def text(self, value: str) -> str:
-        return mask_secrets(value, self.secrets)
-
-    def walk(self, obj: Any) -> Any:
-        """A Trace's dataclasses (no Packets) with every text masked."""
-        if isinstance(obj, Field) and obj.secret:
-            return replace(
-                obj,
-                value=mask_value(obj.name, obj.value),
-                show=mask_value(obj.name, obj.show),
-                explain=self.text(obj.explain),
-            )
-        if is_dataclass(obj) and not isinstance(obj, type):
-            return replace(obj, **{f.name: self.walk(getattr(obj, f.name)) for f in fields(obj)})
-        if isinstance(obj, tuple):
-            return tuple(self.walk(v) for v in obj)
-        if isinstance(obj, str):
-            return self.text(obj)
-        return obj
-
-    def line(self, line: str, texts: Texts) -> str:
-        """One packet's JSON text (as `Texts.packet` writes it), masked."""
-        at = line.index('"hex":"') + 7
-        data = bytes.fromhex(line[at : line.index('"', at)])
-        if (
-            '"secret":true' not in line
-            and not any(q in line for q in self.quoted)
-            and not any(r in data for r in self.raw)
-        ):
-            return line
-        d = json.loads(line)
-        for value in self.raw:
-            data = data.replace(value, b"*" * len(value))
-        layers = tuple(
-            Layer(layer["name"], layer["offset"], layer["length"], tuple(Field(**f) for f in layer["fields"]))
-            for layer in d.pop("layers")
-        )  # fmt: skip
-        d["hex"] = ""
-        p = self.walk(Packet(**d, layers=layers))
-        return texts.packet(replace(p, hex=data.hex()))
-
-
 def finish(
     shell: Trace,
     n: int,
@@ -342,30 +294,47 @@ def finish(
     mask: bool = False,
     last: Sequence[int] = b"",
     syns: Iterable[tuple[int, str, str, str, int, int]] = (),
+    waterfall: Callable[[], tuple[Phase, ...]] | None = None,
 ) -> None:
     """Write the trace JSON of `shell` (everything but its steps, packets,
     waterfall and expert section) with the `n` packets the `shares` read
     (`owner`: which share read each packet, in order, read again at each
     iteration; None: all in the first; `last`,
-    `syns`: see `labs.dissect.steps.Classifier`)."""
+    `syns`: see `labs.dissect.steps.Classifier`). `waterfall` gives the
+    shares' waterfall when it is asked for, after the packets (as another
+    process may work it out meanwhile); by default it is worked out here."""
+    stores = [share.seens for share in shares]
+    phases = waterfall or (lambda: waterfall_of(stores, last))
     masker = Masker(s for share in shares for s in share.secrets) if mask else None
     expert = Expert()
     names = _step_names(_views(n, owner, shares), n, expert, last, syns)
     try:
-        trace = replace(shell, waterfall=waterfall_of([share.seens for share in shares], last))
+        trace = shell
         section = expert.section()
         if section is not None:
             trace = replace(trace, sections=(*trace.sections, section))
         steps: Iterable[Step] = _steps(_views(n, owner, shares), names)
-        lines = _lines(n, owner, shares)
+        fd = byte_sink(out)
+        packets: Iterable[str] | Callable[[TextIO], None]
         if masker is not None and masker.secrets:
             trace = masker.walk(trace)
             steps = (masker.walk(step) for step in steps)
             texts = Texts()
-            lines = (masker.line(line, texts) for line in lines)
-        write_parts(trace, lines, out, steps=steps)
+            packets = (masker.line(line, texts) for line in _lines(n, owner, shares))
+            phases = _masked(masker, phases)
+        elif fd is not None:
+            packets = _copier(n, owner, shares, fd)
+        else:
+            packets = _lines(n, owner, shares)
+        write_parts(trace, packets, out, steps=steps, waterfall=phases)
     finally:
         names.close()
+
+
+def _masked(
+    masker: Masker, phases: Callable[[], tuple[Phase, ...]]
+) -> Callable[[], tuple[Phase, ...]]:
+    return lambda: masker.walk(phases())  # type: ignore[no-any-return]
 
 
 def _lines(n: int, owner: Iterable[int] | None, shares: Sequence[Share]) -> Iterator[str]:
@@ -374,10 +343,54 @@ def _lines(n: int, owner: Iterable[int] | None, shares: Sequence[Share]) -> Iter
     reads = [share.lines.readline for share in shares]
     if owner is None:
         for _ in range(n):
-            yield reads[0]()[:-1]
+            yield reads[0]()[:-2]
         return
     for side in owner:
-        yield reads[side]()[:-1]
+        yield reads[side]()[:-2]
+
+
+def _sizes(share: Share) -> Iterator[int]:
+    """The length of each of `share`'s lines, in order."""
+    fd, at = share.sizes.fileno(), 0
+    while chunk := os.pread(fd, 4 * _SIZES, at):
+        at += len(chunk)
+        yield from array("I", chunk)
+
+
+def _pieces(
+    n: int, owner: Iterable[int] | None, shares: Sequence[Share]
+) -> Iterator[tuple[int, int, int]]:
+    """Where the text of packets 0..n-1 lies, as (file descriptor, offset,
+    length) of each run of packets that one share read one after another,
+    in order; the last without its ",\n"."""
+    fds = [share.lines.fileno() for share in shares]
+    sizes = [_sizes(share) for share in shares]
+    at = [0] * len(shares)
+    side, start, end = -1, 0, 0
+    for s in [0] * n if owner is None else owner:
+        if s != side:
+            if side >= 0:
+                yield fds[side], start, end - start
+                at[side] = end
+            side = s
+            start = end = at[s]
+        end += next(sizes[s])
+    if side >= 0:
+        yield fds[side], start, end - start - 2
+
+
+def _copier(
+    n: int, owner: Iterable[int] | None, shares: Sequence[Share], fd: int
+) -> Callable[[TextIO], None]:
+    """What writes the packets' text to `out` (descriptor `fd`), copied
+    from the shares' files by the kernel (`copy_pieces`)."""
+
+    def copy(out: TextIO) -> None:
+        if n:
+            out.write("\n")
+            copy_pieces(out, fd, _pieces(n, owner, shares))
+
+    return copy
 
 
 __all__ = ["Masker", "Share", "finish", "packet_secrets", "text_spool"]

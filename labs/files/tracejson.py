@@ -11,15 +11,29 @@ header fields that repeat from packet to packet.
 
 from __future__ import annotations
 
+import codecs
+import errno
+import io
 import json
-from collections.abc import Iterable
-from dataclasses import fields
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import fields, is_dataclass, replace
 from json.encoder import encode_basestring as _quote  # type: ignore[attr-defined]
 from math import isfinite
 from typing import Any, TextIO
 
 from labs.dissect.core import paused_gc
-from labs.model.trace import Field, Packet, Step, Trace
+from labs.model.trace import (
+    Field,
+    Layer,
+    Packet,
+    Phase,
+    Step,
+    Trace,
+    mask_secrets,
+    mask_value,
+    secret_parts,
+)
 
 
 def _dumps(value: Any) -> str:
@@ -99,6 +113,24 @@ class Texts:
         )
 
 
+_STEP_FIELDS = tuple(g.name for g in fields(Step))
+#: The fields `_step_text` spells out (a Step given another field is
+#: written by `_dumps`, so the text never leaves it out).
+_STEP_SPELT = _STEP_FIELDS == ("name", "packets", "explain", "title", "start", "duration")
+
+
+def _step_text(step: Step) -> str:
+    """`_dumps` of the step's fields as a dict, without its call overhead (a
+    capture of 200,000 packets has ~80,000 steps)."""
+    if not _STEP_SPELT:
+        return _dumps({k: getattr(step, k) for k in _STEP_FIELDS})
+    return (
+        f'{{"name":{_quote(step.name)},"packets":[{",".join(map(repr, step.packets))}],'
+        f'"explain":{_quote(step.explain)},"title":{_quote(step.title)},'
+        f'"start":{_time(step.start)},"duration":{_time(step.duration)}}}'
+    )
+
+
 def write_json(trace: Trace, out: TextIO) -> None:
     """Write `trace` to `out` as the trace JSON (docs/trace-format.md)."""
     with paused_gc():
@@ -107,12 +139,20 @@ def write_json(trace: Trace, out: TextIO) -> None:
 
 
 def write_parts(
-    trace: Trace, packets: Iterable[str], out: TextIO, steps: Iterable[Step] | None = None
+    trace: Trace,
+    packets: Iterable[str] | Callable[[TextIO], None],
+    out: TextIO,
+    steps: Iterable[Step] | None = None,
+    waterfall: Callable[[], tuple[Phase, ...]] | None = None,
 ) -> None:
     """The trace JSON of `trace` with `packets` (each packet's JSON text, in
     order) in place of its own, and `steps` (made as they are written) in
     place of its steps when given: `labs.files.streamjson` writes the text
-    of packets dissected in another process, read back from a file."""
+    of packets dissected in another process, read back from a file. A
+    callable `packets` writes the packets' text itself, each one after
+    "\n" and the ones after the first after ",\n" (`copy_pieces`).
+    `waterfall`, when given, is asked for `trace`'s waterfall when it is
+    written: after the packets."""
     out.write("{")
     # The TLS key log is a secret kept out of the JSON, as `labs.model.trace.to_json` does.
     for i, f in enumerate(f for f in fields(Trace) if f.name != "keylog"):
@@ -120,16 +160,20 @@ def write_parts(
             out.write(",\n")
         out.write(f"{_quote(f.name)}:")
         value = getattr(trace, f.name)
+        if f.name == "waterfall" and waterfall is not None:
+            value = waterfall()
         if f.name == "packets":
             out.write("[")
-            for j, text in enumerate(packets):
-                out.write(("\n" if j == 0 else ",\n") + text)
+            if callable(packets):
+                packets(out)
+            else:
+                for j, text in enumerate(packets):
+                    out.write(("\n" if j == 0 else ",\n") + text)
             out.write("\n]")
         elif f.name == "steps" and steps is not None:
-            names = [g.name for g in fields(Step)]
             out.write("[")
             for j, step in enumerate(steps):
-                out.write(("," if j else "") + _dumps({k: getattr(step, k) for k in names}))
+                out.write(("," if j else "") + _step_text(step))
             out.write("]")
         elif isinstance(value, tuple):
             # Steps, sections, facts: flat dataclasses (tuples become arrays).
@@ -140,4 +184,134 @@ def write_parts(
     out.write("}\n")
 
 
-__all__ = ["Texts", "write_json", "write_parts"]
+def packet_secrets(p: Packet) -> set[str]:
+    """The secret parts of `p`'s secret fields (as `Trace.secret_values`)."""
+    return {
+        part
+        for layer in p.layers
+        for f in layer.fields
+        if f.secret
+        for text in (f.value, f.show)
+        for part in secret_parts(f.name, text)
+        if len(part) >= 3
+    }
+
+
+class Masker:
+    """`labs.model.trace.masked` applied piece by piece: the secrets of the whole
+    capture are known before the first piece is written."""
+
+    def __init__(self, secrets: Iterable[str]):
+        self.secrets = sorted(set(secrets), key=len, reverse=True)
+        self.raw = sorted(
+            {v.encode("utf-8", "replace") for v in self.secrets}, key=len, reverse=True
+        )
+        # Each secret as it reads inside JSON text: a line without any of
+        # them (and with no secret field, and no secret in its bytes) is kept.
+        self.quoted = [_quote(v)[1:-1] for v in self.secrets]
+
+    def text(self, value: str) -> str:
+        return mask_secrets(value, self.secrets)
+
+    def walk(self, obj: Any) -> Any:
+        """A Trace's dataclasses (no Packets) with every text masked."""
+        if isinstance(obj, Field) and obj.secret:
+            return replace(
+                obj,
+                value=mask_value(obj.name, obj.value),
+                show=mask_value(obj.name, obj.show),
+                explain=self.text(obj.explain),
+            )
+        if is_dataclass(obj) and not isinstance(obj, type):
+            return replace(obj, **{f.name: self.walk(getattr(obj, f.name)) for f in fields(obj)})
+        if isinstance(obj, tuple):
+            return tuple(self.walk(v) for v in obj)
+        if isinstance(obj, str):
+            return self.text(obj)
+        return obj
+
+    def line(self, line: str, texts: Texts) -> str:
+        """One packet's JSON text (as `Texts.packet` writes it), masked."""
+        at = line.index('"hex":"') + 7
+        data = bytes.fromhex(line[at : line.index('"', at)])
+        if (
+            '"secret":true' not in line
+            and not any(q in line for q in self.quoted)
+            and not any(r in data for r in self.raw)
+        ):
+            return line
+        d = json.loads(line)
+        for value in self.raw:
+            data = data.replace(value, b"*" * len(value))
+        layers = tuple(
+            Layer(layer["name"], layer["offset"], layer["length"], tuple(Field(**f) for f in layer["fields"]))
+            for layer in d.pop("layers")
+        )  # fmt: skip
+        d["hex"] = ""
+        p = self.walk(Packet(**d, layers=layers))
+        return texts.packet(replace(p, hex=data.hex()))
+
+
+#: Errors with which the kernel refuses `os.sendfile` between two files
+#: (a terminal, a file opened to append): their bytes then pass through here.
+_REFUSED = frozenset({errno.EINVAL, errno.ENOSYS, errno.EXDEV, errno.EOPNOTSUPP})
+#: Bytes copied by one call at most.
+_SEND_MAX = 1 << 30
+_READ_MAX = 1 << 20
+
+
+def byte_sink(out: TextIO) -> int | None:
+    """`out`'s file descriptor, when bytes written there read as what
+    `out.write` would write of UTF-8 text with "\n" line ends: a
+    TextIOWrapper in UTF-8 on a system whose line end is "\n" (a stream
+    opened with newline="\r\n" on purpose would not be; nothing here does)."""
+    if not isinstance(out, io.TextIOWrapper) or os.linesep != "\n":
+        return None
+    try:
+        if codecs.lookup(out.encoding).name != "utf-8":
+            return None
+        return out.fileno()
+    except (LookupError, OSError, ValueError):
+        return None
+
+
+def copy_pieces(out: TextIO, fd: int, pieces: Iterable[tuple[int, int, int]]) -> None:
+    """Write each piece (a file descriptor, an offset, a length) of a file
+    to `out` (whose descriptor is `fd`, `byte_sink`), in order: copied by
+    the kernel, so that the bytes never pass through Python (the packets'
+    text is most of a capture's JSON: 1.3 GB for 200,000 packets), or read
+    and written here where the kernel refuses."""
+    out.flush()
+    kernel = True
+    for src, offset, length in pieces:
+        end = offset + length
+        while kernel and offset < end:
+            try:
+                sent = os.sendfile(fd, src, offset, min(end - offset, _SEND_MAX))
+            except OSError as err:
+                if err.errno not in _REFUSED:
+                    raise
+                kernel = False
+                break
+            if sent == 0:  # the piece lies past the end of its file
+                raise OSError(errno.EIO, "a packet's text is missing from its file")
+            offset += sent
+        while offset < end:
+            data = os.pread(src, min(end - offset, _READ_MAX), offset)
+            if not data:
+                raise OSError(errno.EIO, "a packet's text is missing from its file")
+            left = memoryview(data)
+            while left:
+                left = left[os.write(fd, left) :]
+            offset += len(data)
+
+
+__all__ = [
+    "Masker",
+    "Texts",
+    "byte_sink",
+    "copy_pieces",
+    "packet_secrets",
+    "write_json",
+    "write_parts",
+]
