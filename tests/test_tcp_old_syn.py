@@ -118,7 +118,7 @@ def test_each_waterfall_connection_is_one_tcp_stream(name, tmp_path):
     assert all(len(s) == 1 for s in seen.values()), seen
     # Every stream whose handshake was answered is timed, once (each of
     # these connections carries one exchange at most), and so is one whose
-    # SYN was sent again with nothing back (its wait: "no-answer").
+    # SYN was sent again with nothing back (its wait: "no-reply").
     answered = {stream[p.index] for p in trace.packets if _field(p, "tcp.flags") == "0x0012"}
     flags: dict[str, list[str]] = {}
     for p in trace.packets:

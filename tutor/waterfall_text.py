@@ -52,7 +52,7 @@ LEGEND = {
     "request": 'its first packet to its last ("1 packet": it fit in one)',
     "wait": "the request's last packet to the answer's first",
     "download": "the answer's first packet to its last",
-    "no-answer": "the first SYN to its last resend: nothing came back, no SYN-ACK, no reset",
+    "no-reply": "the first SYN to its last resend: nothing came back, no SYN-ACK, no reset",
 }
 
 
@@ -73,9 +73,9 @@ def _legend(phases: list[Phase]) -> list[str]:
         out = [f"  {name + ':':<10}{text}" for name, text in LEGEND.items() if name in names]
     elif "connect" in names:
         out = [f"  {'connect:':<10}{LEGEND['connect']}"]
-    if "no-answer" in names:
-        lines = _wrapped(LEGEND["no-answer"], " " * 13, WIDTH)
-        out += [f"  no-answer: {lines[0].lstrip()}", *lines[1:]]
+    if "no-reply" in names:
+        lines = _wrapped(LEGEND["no-reply"], " " * 12, WIDTH)
+        out += [f"  {'no-reply:':<10}{lines[0].lstrip()}", *lines[1:]]
     if "probes" in names:
         lines = _wrapped(PROBES, " " * 12, WIDTH)
         out += [f"  {'probes:':<10}{lines[0].lstrip()}", *lines[1:]]
@@ -99,7 +99,7 @@ FOLDED = ("traceroute-udp", "traceroute-icmp", "traceroute-tcp", "scan")
 _HELD = {
     "answer": ("answered probe", "answered probes"),
     "connect": ("handshake", "handshakes"),
-    "no-answer": ("SYN never answered", "SYNs never answered"),
+    "no-reply": ("SYN never answered", "SYNs never answered"),
 }
 
 

@@ -77,10 +77,10 @@ _FILTER, _NAME = attrgetter("filter"), attrgetter("name")
 class _Compact:
     """`labs.model.waterfall.seen(p)`, with what repeats from packet to packet
     shared (addresses, layer sets, field values) and what the waterfall
-    never reads of a packet left out: a TCP segment other than a SYN is
-    never a probe (`labs.model.waterfall._probe_pairs`), so neither its summary
-    nor its ports are read; nor is a DNS message's summary. A TCP segment
-    then costs about 0.15 KB."""
+    never reads of a packet left out: a TCP segment with neither SYN nor RST
+    is neither a probe nor its answer (`labs.model.waterfall._probe_pairs`),
+    so neither its summary nor its ports are read; nor is a DNS message's
+    summary. A TCP segment then costs about 0.15 KB."""
 
     def __init__(self) -> None:
         self.shared: dict[Any, Any] = {}
@@ -130,7 +130,7 @@ class _Compact:
         summary = p.summary
         if "TCP" in layers and "ICMP" not in layers:
             flags = values.get("tcp.flags")
-            if not flags or int(flags[0], 0) & 0x12 != 0x02:
+            if not flags or not int(flags[0], 0) & 0x06:  # no SYN, no reset
                 summary = ""
                 for name in _PORTS:
                     values.pop(name, None)

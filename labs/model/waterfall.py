@@ -10,6 +10,7 @@ same bars. The renderers draw `Trace.waterfall`; they never time anything."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -164,7 +165,7 @@ def _tcp_phases(conn: _Conn, inside: Sequence[Seen] = ()) -> list[Phases]:
         # A connect nobody answered: the SYN and its resends, nothing back
         # (a firewall that drops, a wrong address). Its wait is the point
         # ("is it the firewall?"); one SYN alone is left to the probes.
-        return [[("no-answer", list(pkts))]]
+        return [[("no-reply", list(pkts))]]
     i = 0
     if synack is not None and any(_flags(p) & 0x12 == 0x02 for p in pkts):
         ack = next((p for p in pkts if p.time >= synack.time and p.src == client), None)
@@ -222,13 +223,21 @@ def _quoted_key(p: Seen) -> tuple[str, ...] | None:
 
 
 def _probe_pairs(pkts: Sequence[Seen]) -> list[tuple[Seen, Seen]]:
-    """Non-TCP, non-DNS packets and the first later packet that answers them:
-    an ICMP error quoting the probe, an echo reply, or a datagram coming back."""
+    """Probes (a TCP SYN, or a non-TCP, non-DNS packet) and the first later
+    packet that answers them: an ICMP error quoting the probe, an echo reply,
+    a datagram coming back, or a reset refusing the SYN."""
     pairs: list[tuple[Seen, Seen]] = []
     waiting: dict[tuple[str, ...], Seen] = {}
     for p in pkts:
+        reset = False
         if "TCP" in p.layers and "ICMP" not in p.layers and _flags(p) & 0x12 != 0x02:
-            continue  # TCP conversations are timed as connections
+            # TCP conversations are timed as connections; a reset answering
+            # a SYN (a closed port, a firewall that rejects) is the probe's answer.
+            reset = bool(_flags(p) & 0x04)
+            if _flags(p) & 0x12 == 0x12 and (key := _quoted_key(p)) is not None:
+                waiting.pop((key[0], key[2], key[1]), None)  # answered: a connection
+            if not reset:
+                continue
         if "DNS" in p.layers or "TFTP" in p.layers:
             continue  # timed as lookups and as transfers
         if p.number("icmp.type") == 3 and p.number("icmp.code") == 4:
@@ -243,7 +252,8 @@ def _probe_pairs(pkts: Sequence[Seen]) -> list[tuple[Seen, Seen]]:
             if probe is not None:
                 pairs.append((probe, p))
             continue
-        waiting.setdefault(key, p)
+        if not reset:  # a reset answers; it asks nothing
+            waiting.setdefault(key, p)
     return pairs
 
 
@@ -328,10 +338,18 @@ def from_seen(packets: Iterable[Seen], several: bool | None = None) -> tuple[Pha
                         break
             where = conn.packets[0].interface if several else ""
             groups.append((_name(conn, phases, inside, where, server), phases))
+    asked: list[tuple[int, str]] = []  # (group, server asked) of each lookup on its own
     for k, (qs, a) in enumerate(dns):
         if k not in used_dns:
             what = f"DNS {qs[0].qtype} {qs[0].first('dns.qry.name') or ''}".split()
             groups.append((" ".join(what), [("dns", qs + ([a] if a else []))]))
+            asked.append((len(groups) - 1, _host(qs[0].dst).strip("[]")))
+    # Lookups of the same question (a walk asks root, TLD and zone the same
+    # one): the server asked tells their rows apart.
+    labels = Counter(groups[k][0] for k, _server in asked)
+    for k, server in asked:
+        if labels[groups[k][0]] > 1:
+            groups[k] = (f"{groups[k][0]}, asking {server}", groups[k][1])
     groups += [(q.summary, [("answer", [q, r])]) for q, r in _probe_pairs(wire)]
     groups.sort(key=lambda g: min(p.time for _n, pks in g[1] for p in pks))
     return tuple(_phases(groups[:MAX_EXCHANGES], t0))
