@@ -19,7 +19,13 @@ def fork(work: Callable[[int], None]) -> tuple[int, int, set[int | signal.Signal
     read_fd, write_fd = os.pipe()
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     parent = os.getpid()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or no process left: nothing forked, all undone
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        os.close(read_fd)
+        os.close(write_fd)
+        raise
     if pid == 0:  # the child
         os.close(read_fd)
         signal.signal(signal.SIGINT, signal.SIG_DFL)

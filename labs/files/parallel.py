@@ -145,7 +145,11 @@ def _waterfall_aside(
     that no longer wait for the rest); worked out here if the child fails.
     The child only reads the stores' files, and this process leaves them
     alone until the child is done."""
-    pid, read_fd, held = fork(lambda write_fd: _waterfall_child(write_fd, stores, last))
+    try:
+        pid, read_fd, held = fork(lambda write_fd: _waterfall_child(write_fd, stores, last))
+    except OSError:  # no fork to be had: worked out here when it is needed
+        yield lambda: waterfall_of(stores, last)
+        return
     got: list[tuple[Phase, ...]] = []
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held signal lands here
