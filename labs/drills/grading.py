@@ -3,11 +3,13 @@ the learner's own probes captured."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from typing import Any
 
 from labs.core.display_filter import filter_trace
+from labs.drills.probes import parse
 from labs.drills.spec import Choice, Found, Grade, Part, ProbeResult, Variant
 from labs.model.errors import BadInput
 from labs.model.numbers import number
@@ -46,6 +48,32 @@ def find(v: Variant, traces: list[tuple[ProbeResult, Trace]]) -> Found:
     return Found(v.evidence)
 
 
+#: A probe as the drills' texts cite it: in backticks, in probe syntax
+#: (`connect api.shop.example:80`), what the TUI's probe box takes too.
+CITED = re.compile(r"`((?:resolve|connect|fetch|trace) [^`]+)`")
+
+
+def cited(text: str) -> list[str]:
+    """The probes `text` cites, each once, in order."""
+    return list(dict.fromkeys(CITED.findall(text)))
+
+
+def _like(probe: str) -> str:
+    kind, _, arg = probe.partition(" ")
+    return parse(kind, arg)[1]
+
+
+def unseen(v: Variant, found: Found, traces: list[tuple[ProbeResult, Trace]]) -> list[str]:
+    """The probes the explanation rests on that the learner did not run: those
+    it cites (the same command: `like`), and the evidence's own when none of
+    the learner's packets shows it."""
+    ran = {result.like for result, _ in traces}
+    out = [p for p in cited(f"{v.explain} {v.evidence.says}") if _like(p) not in ran]
+    if found.packet is None and v.evidence.probe not in out:
+        out.insert(0, v.evidence.probe)
+    return out
+
+
 def grade(
     v: Variant,
     layer: str,
@@ -68,10 +96,20 @@ def grade(
         if found.probe_number is not None and found.packet is not None
         else f"The probe that shows it: `{ev.probe}`; look for {ev.field} = {ev.value} ({ev.says})"
     )
+    missing = unseen(v, found, traces)
+    # The evidence's probe is named by `where` already when it was not run.
+    told = [p for p in missing if found.packet is not None or p != ev.probe]
+    more = (
+        f" You did not run {' or '.join(f'`{p}`' for p in told)}, so what is said above of "
+        f"{'it' if len(told) == 1 else 'them'} is not in your own packets."
+        if told
+        else ""
+    )
     return Grade(
         *parts,
         correct=all(p.right for p in parts),
-        explanation=f"{v.explain} {where}.",
+        explanation=f"{v.explain} {where}.{more}",
+        unseen=tuple(missing),
         found=found,
         seconds=round(time.time() - float(data["started"]), 1),
         hints_used=int(data["hints"]),

@@ -193,6 +193,9 @@ class Grade:
     seconds: float
     hints_used: int
     note: str = ""
+    #: The probes the explanation cites (probe syntax, "connect HOST:80") that
+    #: the learner did not run: what it rests on that they have not seen.
+    unseen: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -43,11 +43,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="probe the drill's network from the laptop",
         description="resolve NAME[@SERVER] (like dig) | connect HOST:PORT (like nc) | "
         "fetch URL [--upload BYTES] [--count N] [--reuse SECONDS] (like curl -w) | trace HOST (like traceroute) | "
-        "capture -- PROBE ... (any probe, with every captured packet explained)",
+        "capture -- PROBE ... (any probe, with every captured packet explained; -v: and every "
+        "field of each, as `tutor explain -v`)",
     )
     probe.add_argument("kind", choices=PROBES, metavar="PROBE", help=" | ".join(PROBES))
     probe.add_argument("rest", nargs=argparse.REMAINDER, metavar="ARG", help="the probe's argument")
     probe.add_argument("--json", action="store_true", help="print the result and trace as JSON")
+    probe.add_argument(
+        "--verbose", "-v", action="store_true", help="every field of every captured packet "
+        "(ip.ttl, tcp.flags, ...) and where its bytes are; also typed after the probe",
+    )  # fmt: skip
     probe.set_defaults(func=run_probe)
     hint = actions.add_parser("hint", help="the next of three hints (counted)")
     hint.add_argument("--json", action="store_true")
@@ -198,6 +203,7 @@ def _verdict(grade: Any, st: Any) -> None:
     _say("All three right." if grade.correct else "Not quite.")
     print()
     _say(grade.explanation)
+    _unseen(grade, st)
     print()
     _say(f"Time {took(grade.seconds)}, hints {grade.hints_used}.")
     again = f"`tutor drill start {st.number or st.drill}`" if st is not None else "starting it"
@@ -205,6 +211,22 @@ def _verdict(grade: Any, st: Any) -> None:
         f"Next: `tutor drill report` writes it up; {again} again plays it with new names and "
         "addresses; `tutor drill list` shows the others."
     )
+
+
+def _unseen(grade: Any, st: Any) -> None:
+    """The probes the explanation rests on that the learner did not run, as
+    commands: the drill is over, so on a replay of the same variant."""
+    from tutor.commands.drill_probe import commands_for, print_commands
+
+    unseen = list(getattr(grade, "unseen", ()))
+    if not unseen or st is None:
+        return
+    print()
+    _say("To see it for yourself, play the same variant again and run what your probes missed:")
+    again = " --simulate" if st.simulated else ""
+    lines = [f"tutor drill start {st.number or st.drill} --seed {st.seed}{again}"]
+    lines += commands_for(grade.explanation, unseen)
+    print_commands(lines)
 
 
 def run_start(args: argparse.Namespace) -> int:
@@ -221,7 +243,7 @@ def run_start(args: argparse.Namespace) -> int:
             f"The drills are numbered 1 to {len(drills)}: `tutor drill list` shows them.",
         )
     if not args.json:
-        print("Building the drill's network...", file=sys.stderr)
+        _starting(args.simulate)
     st = drill_start(_home(), args.drill, args.seed, args.simulate)
     if args.json:
         return _json(asdict(st) | {"simulated": st.simulated})
@@ -229,6 +251,24 @@ def run_start(args: argparse.Namespace) -> int:
     print()
     _say("Probe it: tutor drill probe resolve|connect|fetch|trace|capture ...")
     return 0
+
+
+def _starting(simulate: bool) -> None:
+    """What starting is about to do (stderr: progress, not output): a live
+    drill builds namespaces, which takes seconds; a simulated one builds
+    nothing, and says why when it was not asked for."""
+    from labs.api import namespaces
+
+    found = namespaces()
+    if not (simulate or os.environ.get("TUTOR_SIMULATE") == "1" or not found.ok):
+        print("Building the drill's network (namespaces on this machine)...", file=sys.stderr)
+        return
+    why = "" if simulate or found.ok else f" ({found.reason.split(';')[0].rstrip('.')})"
+    print(
+        f"Simulated{why}: nothing is built or sent; the drill's network is modelled from its "
+        "facts.",
+        file=sys.stderr,
+    )
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -243,75 +283,10 @@ def run_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _probe_arg(kind: str, rest: list[str]) -> tuple[str, str, bool]:
-    from labs.api import BadInput
-
-    capture = kind == "capture"
-    if capture:
-        rest = rest[1:] if rest[:1] == ["--"] else rest
-        if not rest or rest[0] not in PROBES[:-1]:
-            raise BadInput(
-                "capture needs a probe: capture -- fetch URL (or resolve, connect, trace)."
-            )
-        kind, rest = rest[0], rest[1:]
-    if kind == "fetch" and rest:
-        url, options, words = rest[0], [], iter(rest[1:])
-        for word in words:
-            if word in ("--upload", "--count", "--reuse"):
-                options.append(f"{word[2:]}={next(words, '')}")
-            else:
-                options.append(word)
-        rest = [" ".join([url, *options])]
-    if len(rest) != 1:
-        raise BadInput(f"probe {kind} takes one argument (see `tutor drill probe --help`).")
-    return kind, " ".join(rest), capture
-
-
 def run_probe(args: argparse.Namespace) -> int:
-    from labs.api import drill_probe
+    from tutor.commands.drill_probe import run_probe as run
 
-    rest = list(args.rest)
-    if "--json" in rest:
-        rest.remove("--json")
-        args.json = True
-    kind, arg, capture = _probe_arg(args.kind, rest)
-    result = drill_probe(_home(), kind, arg, capture)
-    if args.json:
-        return _json(_data(result) | {"capture_shown": capture})
-    if result.simulated:
-        _say("SIMULATED: nothing was sent; this is what the drill's network would do.")
-    _say(f"Probe {result.number}: {result.like}")
-    _say(result.words, "  ")
-    for label, value in result.details:
-        _row(label, value, 12)
-    if result.trace is None:
-        return 0
-    if capture:
-        from tutor.tracetext import print_trace
-
-        print()
-        print_trace(result.trace, sys.stdout, full=True)
-        return 0
-    from tutor.packettext import wrap
-    from tutor.timetext import took_cell
-    from tutor.waterfall_text import block
-
-    width = _width()
-    print()
-    _say(f"Packets ({len(result.trace.packets)}; `capture -- {kind} ...` explains each):")
-    rows = [(f"  {p.index + 1:>3} {took_cell(p.time)}  ", p) for p in result.trace.packets[:20]]
-    wide = [f"{head}{p.interface[:22]:<22} {p.src} → {p.dst}  {p.summary}" for head, p in rows]
-    if all(len(row) <= width for row in wide):
-        print("\n".join(wide))
-    else:  # too narrow: where and who on one line, what under it; number and time a column
-        for head, p in rows:
-            pad = " " * len(head)
-            print(head + wrap(f"{p.interface}  {p.src} → {p.dst}", pad, width)[len(pad) :])
-            print(wrap(p.summary, pad, width))
-    lines = block(result.trace)
-    if lines:
-        print("\n" + "\n".join(lines))
-    return 0
+    return run(args)
 
 
 def run_hint(args: argparse.Namespace) -> int:
@@ -326,6 +301,9 @@ def run_hint(args: argparse.Namespace) -> int:
     if st is not None:
         _label(st)
     _say(f"Hint {h.number} of 3: {h.text}" + ("" if h.left else " (that was the last one)"))
+    from tutor.commands.drill_probe import commands_for, print_commands
+
+    print_commands(commands_for(h.text))
     return 0
 
 

@@ -28,7 +28,8 @@ def variant(seed: int) -> Variant:
             f"naming {dead}",
         ),
         hints=(
-            f"Call it a few times in a row (fetch http://{f.host}/ --count 4): does it always fail?",
+            f"Call it a few times in a row (`fetch http://{f.host}/ count=4`): does it always "
+            "fail?",
             "The failures come back at once, from the same address: the network and the balancer "
             "work. Read the failing answers' headers.",
             f"X-Backend says which server behind the balancer answered: {dead} always fails, "

@@ -29,8 +29,9 @@ def variant(seed: int) -> Variant:
             f"the DNS answer for {f.host} is NXDOMAIN: the name does not exist",
         ),
         hints=(
-            "Before anything can be sent, the laptop needs the API's address. Ask for it.",
-            f"Resolve {f.host} and {f.web}: what does the resolver say for each?",
+            f"Before anything can be sent, the laptop needs the API's address. Ask for it: "
+            f"`resolve {f.host}`.",
+            f"`resolve {f.host}` and `resolve {f.web}`: what does the resolver say for each?",
             f"The answer's rcode is NXDOMAIN (3): the zone {f.domain} has no record for "
             f"{f.host}. Who edits that zone?",
         ),

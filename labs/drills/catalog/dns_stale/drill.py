@@ -32,15 +32,16 @@ def variant(seed: int) -> Variant:
         hints=(
             "Works from home, not from the office: what differs between the two? Start with "
             "the name.",
-            f"Resolve {f.host}, then ask the name's own DNS server: {f.host}@{AUTHORITATIVE}. "
-            "Do they agree?",
+            f"`resolve {f.host}`, then ask the name's own DNS server: "
+            f"`resolve {f.host}@{AUTHORITATIVE}`. Do they agree?",
             f"The office resolver answers {old} with a TTL of many hours: it cached the answer "
             "from before the move. Who runs that resolver?",
         ),
         explain=(
             f"The office resolver answers {f.host} with {old}, the address from before the move, "
             f"and will keep doing so for hours (its TTL counts down from {ttl} s); the zone's own "
-            f"server says {f.address}. Connections go to an address where nothing answers. The "
+            f"server says {f.address} (`resolve {f.host}@{AUTHORITATIVE}`). Connections go to an "
+            f"address where nothing answers (`connect {f.host}:443`). The "
             "office network team can flush the resolver's cache (and next time, lower the TTL "
             "before a move)."
         ),

@@ -27,14 +27,16 @@ def variant(seed: int) -> Variant:
             "the laptop sends its SYN to port 443 again: the first one was never answered",
         ),
         hints=(
-            "Does the name resolve? Then try to open a connection to the port the API uses.",
-            f"Compare connect {f.host}:443 with connect {f.host}:80. One opens; what does the "
+            f"Does the name resolve (`resolve {f.host}`)? Then try to open a connection to the "
+            f"port the API uses (`connect {f.host}:443`).",
+            f"Compare `connect {f.host}:443` with `connect {f.host}:80`. One opens; what does the "
             "other do, and how long does it take?",
             "No answer at all, not even a refusal: the SYNs are retransmitted and vanish. Something "
             "between you and the server throws them away silently. Who runs that?",
         ),
         explain=(
-            f"The name resolves and port 80 on {f.address} opens, so the server and the route are "
+            f"The name resolves and port 80 on {f.address} opens (`connect {f.host}:80`), so the "
+            "server and the route are "
             "fine; port 443 gets no answer at all: the laptop's SYN is retransmitted and nothing "
             "comes back. A firewall that drops (rather than refuses) is what makes a connection "
             "hang until the caller's timeout."

@@ -24,17 +24,20 @@ def variant(seed: int) -> Variant:
         evidence=Evidence(
             f"connect {f.host}:443", "tcp.flags.reset == 1 && ip.ttl == 64", "ip.ttl", "64",
             "the reset reaches the office gateway with TTL 64: it was made one router away, by "
-            "the ISP router, not by the server (whose packets arrive with TTL 63)",
+            f"the ISP router, not by the server, whose own packets (`connect {f.host}:80`) "
+            "arrive with TTL 63",
         ),
         hints=(
-            "Refused means a TCP reset came back. Who sent it? Capture a connection and look.",
-            f"Compare connect {f.host}:80 (opens) with connect {f.host}:443 (refused). Look at "
+            f"Refused means a TCP reset came back. Who sent it? Capture `connect {f.host}:443` "
+            "and look.",
+            f"Capture `connect {f.host}:80` (opens) and `connect {f.host}:443` (refused). Compare "
             "ip.ttl of the answers on the Internet side (wan0).",
             "The server's own packets arrive with TTL 63 (one router on the way); the reset "
             "arrives with 64: the router next door made it. A firewall rejecting on its behalf.",
         ),
         explain=(
-            "Port 443 is refused at once while port 80 on the same address opens. The reset's "
+            "Port 443 is refused at once while port 80 on the same address opens "
+            f"(`connect {f.host}:80`). The reset's "
             "ip.ttl gives its author away: every router lowers the TTL by one, and the reset "
             "arrives with one more than the server's own packets, so it was made one hop nearer: "
             "a firewall rule that rejects (with a TCP reset) instead of the server."

@@ -29,15 +29,17 @@ def variant(seed: int) -> Variant:
         ),
         hints=(
             "A fresh call works. Try what the app does: reuse a connection after a pause "
-            f"(fetch http://{f.host}/ --reuse {idle + 1}).",
-            "Capture it: what happens on the wire during the pause (nothing?) and right after it?",
+            f"(`fetch http://{f.host}/ reuse={idle + 1}`).",
+            f"Capture `fetch http://{f.host}/ reuse={idle + 1}`: what happens on the wire during "
+            "the pause (nothing?) and right after it?",
             f"Nothing is sent while idle, then the reused connection gets a reset: something in "
             f"the path forgot it after {idle} s. Who runs the firewall with that idle timeout?",
         ),
         explain=(
             f"A connection left idle for more than {idle} s is forgotten by a middlebox on the "
             "path (a firewall or NAT with a short idle timeout), silently. The next request on it "
-            "is answered with a TCP reset. Fresh connections work, so the server is fine. The "
+            f"is answered with a TCP reset. Fresh connections work (`fetch http://{f.host}/`), so "
+            "the server is fine. The "
             "firewall's idle timeout must be longer than the app's pool keeps connections (or "
             "the app must send TCP keep-alives or close idle connections sooner)."
         ),

@@ -25,18 +25,22 @@ def variant(seed: int) -> Variant:
         evidence=Evidence(
             f"connect {f.host}:{port}", f"tcp.flags.reset == 1 && ip.ttl == 63 && ip.src == {f.address}",
             "ip.ttl", "63",
-            f"the reset comes from {f.address} itself (TTL 63, like its other packets): the "
+            f"the reset comes from {f.address} itself (TTL 63, as its packets on port 80 have: "
+            f"`connect {f.host}:80`): the "
             f"machine is up, but nothing listens on {f.address}:{port}",
         ),
         hints=(
-            f"Try to connect to {f.host}:{port}, and to port 80 on the same machine.",
-            "Refused: a TCP reset came back. Capture it: who made it? Compare its ip.ttl with the "
-            "server's packets on port 80.",
+            f"Try `connect {f.host}:{port}`, and port 80 on the same machine: "
+            f"`connect {f.host}:80`.",
+            f"Refused: a TCP reset came back. Capture `connect {f.host}:{port}`: who made it? "
+            f"Compare its ip.ttl with the server's packets on port 80 (capture "
+            f"`connect {f.host}:80`).",
             f"The server itself refuses: its port {port} is open only on 127.0.0.1 (so 'curl "
             f"localhost' works there), not on {f.address}. Whose configuration is that?",
         ),
         explain=(
-            f"The reset comes from {f.address} itself: same TTL as its answers on port 80, so the "
+            f"The reset comes from {f.address} itself: same TTL as its answers on port 80 "
+            f"(`connect {f.host}:80`), so the "
             f"machine is up and reachable, but its kernel has no listener on {f.address}:{port}. "
             "The service is bound to 127.0.0.1 (reachable only from the server itself), a "
             "deploy setting the team that runs it must change (listen on 0.0.0.0 or the address)."

@@ -29,16 +29,19 @@ def variant(seed: int) -> Variant:
             "Fragment) leave the laptop on lan0 but never appear on wan0, and no ICMP says why",
         ),
         hints=(
-            f"Compare a small fetch (http://{f.host}/) with an upload "
-            f"(fetch http://{f.host}/upload upload=20000).",
-            "Capture the upload: which packets leave the office LAN (lan0) and which reach the "
-            "Internet side (wan0)? Look at their ip.len and ip.flags.",
-            f"The full-size packets (ip.len 1500, Don't Fragment) are retransmitted and never "
+            f"Compare a small fetch (`fetch http://{f.host}/`) with an upload "
+            f"(`fetch http://{f.host}/upload upload=20000`).",
+            f"Capture the upload (`fetch http://{f.host}/upload upload=20000`): which packets "
+            "leave the office LAN (lan0) and which reach the Internet side (wan0)? Look at their "
+            "ip.len and ip.flags.",
+            f"In the capture of `fetch http://{f.host}/upload upload=20000`, the full-size "
+            f"packets (ip.len 1500, Don't Fragment) are retransmitted and never "
             f"appear on wan0: the link after the gateway carries only {mtu} bytes, and the ICMP "
             "'fragmentation needed' that should tell the laptop is filtered.",
         ),
         explain=(
-            f"Small packets pass; full-size ones (1500 bytes, Don't Fragment set) never reach the "
+            f"Small packets pass (`fetch http://{f.host}/`); full-size ones (1500 bytes, Don't "
+            "Fragment set) never reach the "
             f"Internet side: the link behind the office gateway carries at most {mtu} bytes. The "
             "gateway should answer ICMP 'fragmentation needed' so the laptop sends smaller "
             "packets (Path MTU discovery, RFC 1191), but a firewall rule drops those messages: an "

@@ -29,9 +29,11 @@ def variant(seed: int) -> Variant:
             f"{CLIENT}: the gateway did not translate it",
         ),
         hints=(
-            "The name resolves; the connection times out. Capture a connection attempt.",
-            "The capture shows both sides of the office gateway. Compare the SYN on the office "
-            "LAN (lan0) with the same SYN on the Internet side (wan0): what changed, what did not?",
+            f"The name resolves; the connection times out. Capture a connection attempt: "
+            f"`connect {f.host}:443`.",
+            f"The capture of `connect {f.host}:443` shows both sides of the office gateway. "
+            "Compare the SYN on the office LAN (lan0) with the same SYN on the Internet side "
+            "(wan0): what changed, what did not?",
             f"On wan0 the SYN still comes from {CLIENT}, a private (RFC 1918) address no "
             f"Internet router can send an answer to. It should have been {GATEWAY_WAN}.",
         ),

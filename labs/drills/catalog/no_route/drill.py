@@ -11,7 +11,10 @@ def variant(seed: int) -> Variant:
     f = common.facts(seed)
     records = (Record(f.host, f.address), Record(f.web, f.address))
     services = (Service(f.address, 443, "https", f.host),)
-    common_hints = "DNS answers (the resolver is on the office LAN). Now try to connect."
+    common_hints = (
+        f"DNS answers (the resolver is on the office LAN). Now try to connect: "
+        f"`connect {f.host}:443`."
+    )
     if f.rng.random() < 0.5:
         wrong = f.rng.choice(("192.168.1.254", "192.168.1.100", "192.168.1.2"))
         return common.variant(
@@ -29,8 +32,8 @@ def variant(seed: int) -> Variant:
             ),
             hints=(
                 common_hints,
-                "The connection times out. Capture it: does any packet to the server even leave "
-                "the office LAN?",
+                f"The connection times out. Capture `connect {f.host}:443`: does any packet to "
+                "the server even leave the office LAN?",
                 f"The laptop keeps asking ARP 'who has {wrong}?': that is where it sends "
                 f"everything not on the LAN. The real gateway is {GATEWAY}.",
             ),
@@ -58,7 +61,8 @@ def variant(seed: int) -> Variant:
         ),
         hints=(
             common_hints,
-            "It fails at once, not after a timeout: something answered. Capture it and see who.",
+            f"It fails at once, not after a timeout: something answered. Capture "
+            f"`connect {f.host}:443` and see who.",
             f"The office gateway {GATEWAY} answers ICMP 'network unreachable' (type 3, code 0): "
             "its routing table has no default route toward the ISP.",
         ),

@@ -29,7 +29,7 @@ def variant(seed: int) -> Variant:
         ),
         hints=(
             "One call is not enough to see it: call the API several times in a row "
-            f"(fetch http://{f.host}/ --count 5).",
+            f"(`fetch http://{f.host}/ count=5`).",
             "Everything below HTTP works (the answers come back at once). Read the status codes "
             "and headers of the later calls.",
             f"429 Too Many Requests with Retry-After: the API allows {limit} calls per {window} s "

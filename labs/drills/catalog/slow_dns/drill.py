@@ -29,15 +29,16 @@ def variant(seed: int) -> Variant:
             "of the call takes milliseconds",
         ),
         hints=(
-            "Fetch the URL and read the timings: which phase takes the time?",
-            f"Resolve {f.host} on its own. How long does the answer take? Then fetch by address "
-            f"(http://{f.address}/).",
+            f"`fetch http://{f.host}/` and read the timings: which phase takes the time?",
+            f"`resolve {f.host}` on its own. How long does the answer take? Then fetch by "
+            f"address: `fetch http://{f.address}/`.",
             f"The office resolver answers after {delay:g} s, every time: each new connection waits "
             "for it. Who runs the resolver?",
         ),
         explain=(
             f"The waterfall shows it: the DNS lookup takes about {delay:g} s, connecting and the "
-            "answer a few milliseconds. Fetching by address is fast. The office resolver is slow "
+            f"answer a few milliseconds. Fetching by address is fast (`fetch http://{f.address}/`). "
+            "The office resolver is slow "
             "(an overloaded or misconfigured forwarder); every new connection to a name pays it."
         ),
         url=f"http://{f.host}/",

@@ -36,9 +36,9 @@ def variant(seed: int) -> Variant:
             f"the laptop aborts the TLS handshake with alert {says}",
         ),
         hints=(
-            "DNS and TCP may be fine: fetch the URL and see which phase fails.",
-            "The TCP connection opens; the TLS handshake does not finish. Capture it: who ends "
-            "it, and with which alert?",
+            f"DNS and TCP may be fine: `fetch https://{f.host}/` and see which phase fails.",
+            f"The TCP connection opens; the TLS handshake does not finish. Capture "
+            f"`fetch https://{f.host}/`: who ends it, and with which alert?",
             third,
         ),
         explain=(
