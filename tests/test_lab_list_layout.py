@@ -56,6 +56,13 @@ def test_a_long_availability_line_wraps_under_itself_on_a_terminal(
     assert all(line.startswith(" " * (width + 2)) and len(line) < 60 for line in body), body
 
 
-def test_through_a_pipe_each_lab_keeps_two_lines(capsys, two_digit_module):
+def test_through_a_pipe_the_list_is_as_wide_as_columns(capsys, monkeypatch, two_digit_module):
+    """A pipe gets COLUMNS (100 when unset), as every other command's text:
+    the list kept each lab to two lines of up to 159 columns in a pipe."""
+    monkeypatch.delenv("COLUMNS", raising=False)
     lines = _listing(capsys)
-    assert len(lines[: lines.index("")]) == 2 * len(two_digit_module)
+    ids = {s.id for s in two_digit_module}
+    width = max(len(i) for i in ids)
+    body = [line for line in lines[: lines.index("")] if line.split(" ", 1)[0] not in ids]
+    assert all(len(line) <= 99 for line in lines), max(lines, key=len)
+    assert all(line.startswith(" " * (width + 2)) for line in body), body

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from labs.model.trace import Trace
+from tutor.packettext import WIDTH, wrap
 from tutor.timetext import took
 
 #: Fields that change on every run and say nothing about what happened.
@@ -27,6 +28,8 @@ _PORT = re.compile(r":\d{2,5}\b")
 _STEP_NUMBER = re.compile(r"-\d+$")
 #: A phase's time counts as changed when it moved by this much and by this share.
 MIN_MS, MIN_SHARE = 5.0, 0.2
+#: The HTTP body (Wireshark's field for it): compared as a body, not as a header.
+BODY = "http.file_data"
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class Meaning:
     phases: dict[str, float]
     statuses: tuple[str, ...]
     headers: frozenset[str]
+    #: each body on one line (a JSON body ends in a newline, which made a blank line)
+    bodies: frozenset[str]
     facts: dict[str, str]
     packets: int
 
@@ -63,16 +68,18 @@ def meaning(trace: Trace) -> Meaning:
     for ph in trace.waterfall:
         phases[f"{ph.exchange + 1}. {_norm(ph.label)} {ph.name}"] = (ph.end - ph.start) * 1000
     statuses = tuple(f.value for p in trace.packets for f in p.fields("http.response.code"))
-    headers = frozenset(
-        f"{f.filter}: {_norm(f.value)}"
+    http = [
+        f
         for p in trace.packets
         for layer in p.layers
         if layer.name.startswith("HTTP")
         for f in layer.fields
         if f.filter and f.filter not in VOLATILE and not f.secret
-    )
+    ]
+    headers = frozenset(f"{f.filter}: {_norm(f.value)}" for f in http if f.filter != BODY)
+    bodies = frozenset(" ".join(_norm(f.value).split()) for f in http if f.filter == BODY)
     facts = {f.name: f.value for f in trace.facts}
-    return Meaning(steps, flags, phases, statuses, headers, facts, len(trace.packets))
+    return Meaning(steps, flags, phases, statuses, headers, bodies, facts, len(trace.packets))
 
 
 def _ratio(was: float, now: float) -> str:
@@ -166,6 +173,10 @@ def diff(a: Trace, b: Trace) -> list[str]:
         out.append(f"header only in A: {h}")
     for h in sorted(mb.headers - ma.headers):
         out.append(f"header only in B: {h}")
+    for body in sorted(ma.bodies - mb.bodies):
+        out.append(f"body only in A: {body}")
+    for body in sorted(mb.bodies - ma.bodies):
+        out.append(f"body only in B: {body}")
     # Compared by name, the key; said in the learner's words with units.
     words = {f.name: f.reads() for trace in (a, b) for f in trace.facts}
     for name in sorted(set(ma.facts) | set(mb.facts)):
@@ -182,15 +193,21 @@ def _fact(trace: Trace, name: str) -> str:
     return fact.reads()[1] if fact is not None else "-"
 
 
-def render(a: Trace, b: Trace, names: tuple[str, str] = ("A", "B")) -> str:
+def render(a: Trace, b: Trace, names: tuple[str, str] = ("A", "B"), width: int = WIDTH) -> str:
+    """The differences as text `width` wide (`tutor.tracetext.text_width`),
+    wrapped between words: a path, a field name or a URL is never cut."""
     lines = diff(a, b)
     head = f"Comparing {names[0]} ({a.lab}, {a.capture}) with {names[1]} ({b.lab}, {b.capture})"
+    said = [wrap(head, "", width)]
     warning = different_labs(a, b)
     if warning is not None:
-        head += "\n" + warning
+        said.append(wrap(warning, "", width))
     if not lines:
-        return head + "\nThe same in meaning: ports, sequence numbers, ids and times aside.\n"
-    return head + "\n" + "\n".join(f"  {line}" for line in lines) + "\n"
+        same = "The same in meaning: ports, sequence numbers, ids and times aside."
+        return "\n".join([*said, wrap(same, "", width)]) + "\n"
+    # Each difference two spaces in, what it wraps onto two further.
+    said += [wrap(line, "  ", width - 2).replace("\n  ", "\n    ") for line in lines]
+    return "\n".join(said) + "\n"
 
 
 __all__ = ["VOLATILE", "Meaning", "diff", "different_labs", "meaning", "render"]

@@ -204,7 +204,7 @@ def lines_of(
         lines += section(first, width)
     lines += facts(trace, width, brief=not full)
     for title, block in timing_blocks(trace, full, show_secrets, width):
-        lines += ["", Heading(title), *block]
+        lines += ["", Heading(wrap(title, "", width)), *block]
     if full and trace.packets and not filtered:
         lines += ["", Heading("Packets")]
         if verbose:

@@ -324,8 +324,8 @@ def explain_run(name: str, n: int, src: str, dst: str, summaries: Sequence[str])
         return f"{verb('set', 'sets')} up encryption: the two sides agree on keys; from then on the content is unreadable on the wire."
     if name == "retransmit":
         return (
-            f"{verb('resend', 'resends')} data sent before that the other side's ACKs had not "
-            "covered yet (lost on the way, or late); those ACKs say what it still misses."
+            f"{verb('send', 'sends')} again data the other side had not acknowledged yet "
+            "(lost on the way, or late); its ACKs say what it still misses."
         )
     if name == "request":
         return f"{verb('carry', 'carries')} the request from {src} to {dst}."

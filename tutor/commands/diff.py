@@ -44,5 +44,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(warning + "\n")
         sys.stdout.write(json.dumps(diff(a, b), indent=2) + "\n")
         return 0
-    sys.stdout.write(render(a, b, (args.a, args.b)))
+    from tutor.tracetext import text_width
+
+    sys.stdout.write(render(a, b, (args.a, args.b), text_width(sys.stdout)))
     return 0

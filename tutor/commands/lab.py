@@ -91,22 +91,24 @@ def run_list(args: argparse.Namespace) -> int:
         ]
         print(json.dumps(data, indent=2))
         return 0
-    import shutil
-    import textwrap
+    from tutor.packettext import wrap
+    from tutor.tracetext import text_width
 
     width = max(len(i.id) for i, _ in rows)
     digits = max(len(str(i.module)) for i, _ in rows)  # module 3 and module 10 align
     indent = " " * (width + 2)
-    # On a terminal the availability line wraps under itself, not at column 0.
-    columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else 0
+    # The one width rule (COLUMNS, into a pipe too): the availability line
+    # wraps under itself, not at column 0, on a terminal and in a pipe alike;
+    # a cell short of the edge, where a full line makes some terminals add a
+    # blank one.
+    columns = text_width(sys.stdout) - 1
     for info, avail in rows:
-        print(f"{info.id:<{width}}  module {info.module:>{digits}}  {info.title}")
-        why = here(avail.version, avail.reason)
-        if columns > len(indent) + 20:
-            print(textwrap.fill(why, columns - 1, initial_indent=indent, subsequent_indent=indent))
-        else:
-            print(indent + why)
-    print("\nRun one with `tutor lab run LAB` (add --help for its options).")
+        lead = f"{info.id:<{width}}  module {info.module:>{digits}}  "
+        print(lead + wrap(info.title, " " * len(lead), columns).lstrip())
+        print(wrap(here(avail.version, avail.reason), indent, columns))
+    print(
+        "\n" + wrap("Run one with `tutor lab run LAB` (add --help for its options).", "", columns)
+    )
     return 0
 
 

@@ -205,8 +205,11 @@ def _hidden_section(packets: tuple[Packet, ...]) -> Section:
     return Section(
         "Inside the encrypted tunnel — not visible on the wire",
         (
-            "Recorded at the client, before encryption and after decryption. On the wire "
-            "these bytes exist only as the encrypted records above.\n\n" + "\n\n".join(lines)
+            # A code section's lines are shown as they are (HTTP, keys), so
+            # the note is a sentence a line: each fits 80 columns.
+            "Recorded at the client, before encryption and after decryption.\n"
+            "On the wire these bytes exist only as the encrypted records above.\n\n"
+            + "\n\n".join(lines)
         )
         if lines
         else "",
