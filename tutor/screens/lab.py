@@ -30,6 +30,9 @@ from tutor.widgets.packet_table import PacketTable
 from tutor.widgets.predict import PredictPanel
 
 if TYPE_CHECKING:
+    from textual.css.query import QueryType
+    from textual.widget import Widget
+
     from labs.api import LabSpec
     from labs.model.trace import Trace
     from tutor.content import Lesson
@@ -264,6 +267,15 @@ class LabScreen(TraceScreen):
         super().show_trace(trace)
         self.sub_title = f"Lab · {trace.capture}"
         self.collapse_controls()
+
+    def focus_next(self, selector: str | type[QueryType] = "*") -> Widget | None:
+        # Tab past the last question wraps to the top of the screen: not into the
+        # target box, where the r the intro asks for would be typed as a host name,
+        # but on to Run. t, shift+tab or a click still reach the box.
+        widget = super().focus_next(selector)
+        if widget is not None and widget.id == "target":
+            widget = super().focus_next(selector)
+        return widget
 
     # -- other actions ----------------------------------------------------------
 

@@ -85,13 +85,14 @@ class QuizScreen(TutorScreen[bool]):
         choices = self.query_one("#choices", OptionList)
         choices.disabled = False
         choices.set_options(
-            Option(f"  {n}  {escape(text)}", id=str(n - 1))
-            for n, text in enumerate(check.choices, 1)
+            Option(choice_row(Text("  "), n, Text(text)), id=str(n))
+            for n, text in enumerate(check.choices)
         )
         choices.highlighted = 0
         choices.display = True
         self.query_one("#feedback", Static).update("")
         self._buttons(next_=False, retry=False)
+        self.query_one("#quiz", VerticalScroll).scroll_home(animate=False)
         choices.focus()
 
     def _buttons(self, next_: bool, retry: bool, next_lesson: bool = False) -> None:
@@ -164,6 +165,18 @@ class QuizScreen(TutorScreen[bool]):
         self.query_one("#next", Button).label = "See your score (n)" if last else "Next (n)"
         self._buttons(next_=True, retry=False)
         self.query_one("#next").focus()
+        self.call_after_refresh(self._feedback_into_view)
+
+    def _feedback_into_view(self) -> None:
+        # At 80x24 the verdict and its explanation end below the screen's last
+        # row, and nothing says the page scrolls: bring them and Next into view
+        # (the question scrolls up; a verdict taller than the screen shows its start).
+        quiz = self.query_one("#quiz", VerticalScroll)
+        feedback = self.query_one("#feedback").virtual_region_with_margin
+        actions = self.query_one("#quiz-actions").virtual_region_with_margin
+        quiz.scroll_to_region(
+            feedback.union(actions), animate=False, origin_visible=True, immediate=True
+        )
 
     def _finish(self) -> None:
         self.finished = True
@@ -255,10 +268,20 @@ class QuizScreen(TutorScreen[bool]):
         self._answer(int(event.option_id or 0))
 
 
-def choice_prompt(n: int, text: str, answer: int, chosen: int) -> str:
+def choice_row(mark: Text, n: int, text: Text) -> Table:
+    """Choice `n` (from 0) as "✓ 2  text": a grid, so a choice that wraps
+    stays indented under its own text, not under its number."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    grid.add_row(Text.assemble(mark, str(n + 1)), text)
+    return grid
+
+
+def choice_prompt(n: int, text: str, answer: int, chosen: int) -> Table:
     """A choice after answering: the right one ticked, a wrong pick crossed."""
     if n == answer:
-        return f"[green]✓[/green] {n + 1}  [b]{escape(text)}[/b]"
+        return choice_row(Text("✓ ", "green"), n, Text(text, "bold"))
     if n == chosen:
-        return f"[red]✗[/red] {n + 1}  {escape(text)}"
-    return f"  {n + 1}  [dim]{escape(text)}[/dim]"
+        return choice_row(Text("✗ ", "red"), n, Text(text))
+    return choice_row(Text("  "), n, Text(text, "dim"))

@@ -4,6 +4,8 @@ the way Wireshark's bytes pane does."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual.containers import ScrollableContainer
+from textual.geometry import Region
 from textual.widgets import Static
 
 WIDTH = 16
@@ -62,6 +64,8 @@ class HexDump(Static):
 
     #: Bytes a row: 16 like Wireshark, 8 in a narrow terminal.
     per_row = WIDTH
+    #: The highlighted (offset, length) to keep in view, None for none.
+    _wanted: tuple[int, int] | None = None
 
     def show(
         self,
@@ -77,6 +81,29 @@ class HexDump(Static):
             else Text("(no bytes)")
         )
         self.update(self.rendered)
+        self._wanted = highlight if data else None
+        # In a short terminal the pane shows a row or two of the dump: the bytes
+        # of the field just picked must be among them, not rows below out of
+        # sight. After the refresh, when the pane knows the dump's new height.
+        self.call_after_refresh(self._highlight_into_view)
+
+    def _highlight_into_view(self) -> None:
+        pane = self.parent
+        if not isinstance(pane, ScrollableContainer):
+            return
+        wanted = self._wanted
+        if wanted is None:
+            pane.scroll_home(animate=False, immediate=True)
+            return
+        offset, length = wanted
+        if length <= 0:
+            return  # a computed field has no bytes to show
+        first = offset // self.per_row
+        last = (offset + length - 1) // self.per_row
+        top = self.virtual_region.y + self.styles.padding.top
+        # Taller than the pane (a whole layer): its first row stays in view.
+        rows = Region(0, top + first, self.size.width, last - first + 1)
+        pane.scroll_to_region(rows, animate=False, origin_visible=True, immediate=True)
 
     def highlighted_hex(self) -> str:
         """The hex digits currently highlighted, in order (e.g. "a002")."""

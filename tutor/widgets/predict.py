@@ -59,8 +59,13 @@ class PredictPanel(VerticalScroll):
 
     DEFAULT_CSS = """
     PredictPanel { padding: 0 1; }
-    PredictPanel > Vertical { height: auto; }
-    PredictPanel .question { margin: 1 0 0 0; text-style: bold; width: 100%; }
+    /* A bar beside the question holding the focus, in any colours: its radio
+       set's own focus colour is faint, and the same in a monochrome terminal.
+       The others keep the column blank, so nothing moves when focus does. */
+    PredictPanel > Vertical { height: auto; margin-top: 1; border-left: blank; padding-left: 1; }
+    PredictPanel > Vertical:focus-within { border-left: thick $accent; }
+    PredictPanel > Vertical:focus-within > .question { color: $accent; }
+    PredictPanel .question { text-style: bold; width: 100%; }
     PredictPanel RadioSet { width: 100%; }
     PredictPanel .result { margin: 0 0 0 2; }
     PredictPanel .result.right { color: $success; }
