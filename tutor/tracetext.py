@@ -82,7 +82,8 @@ def header(trace: Trace, width: int = WIDTH, total: int | None = None) -> list[s
     if not n:
         lines.append("No packets to show.")
         return lines
-    bits = [counted(trace) if total is None else f"{n} packet{'s' if n != 1 else ''}"]
+    whole = total is None or total == len(trace.packets)
+    bits = [counted(trace) if whole else f"{n} packet{'s' if n != 1 else ''}"]
     if trace.started:
         bits.insert(0, f"started {when(trace.started)}")
     spread = span(trace)

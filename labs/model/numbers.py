@@ -125,12 +125,20 @@ class Numbering:
     def said(self) -> str:
         """What a text's header says of the numbers: Wireshark's, and what
         a lettered one means where the trace has one."""
-        first = next((i for i in range(len(self._frames)) if self.inside(i)), None)
-        if first is None:
+        inside = [i for i in range(len(self._frames)) if self.inside(i)]
+        if not inside:
             return "Packet numbers are Wireshark's (No.)."
+        if len(inside) == 1:
+            return (
+                f"Packet numbers are Wireshark's (No.); {self.ref(inside[0])} was read inside "
+                f"TLS, after packet {self._frames[inside[0]]}."
+            )
+        named = [self.ref(i) for i in inside[:3]]
+        listed = ", ".join(named[:-1]) + f" and {named[-1]}" if len(inside) <= 3 else ""
+        listed = listed or ", ".join(named) + " and more"
         return (
-            f"Packet numbers are Wireshark's (No.); {self.ref(first)} was read inside TLS, "
-            f"after packet {self._frames[first]}."
+            f"Packet numbers are Wireshark's (No.); {listed} were read inside TLS, each "
+            "after the packet its number names."
         )
 
     def span(self, indexes: Sequence[int]) -> str:
