@@ -8,14 +8,12 @@ root the drill is simulated, and every output says SIMULATED.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from dataclasses import asdict, replace
-from pathlib import Path
+from dataclasses import asdict
 from typing import Any
 
-PROBES = ("resolve", "connect", "fetch", "trace", "capture")
+from tutor.commands.drill_text import PROBES, _home, _json, _row, _say, _width
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -74,48 +72,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     stop = actions.add_parser("stop", help="end the drill without answering; remove its network")
     stop.set_defaults(func=run_stop)
     p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
-
-
-def _home() -> Path:
-    from tutor.progress import home
-
-    return home()
-
-
-def _data(obj: Any) -> Any:
-    from labs.model.trace import to_json
-
-    if hasattr(obj, "trace") and obj.trace is not None:
-        out = asdict(replace(obj, trace=None))
-        out["trace"] = to_json(obj.trace)
-        return out
-    return asdict(obj)
-
-
-def _json(data: Any) -> int:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
-    return 0
-
-
-def _width() -> int:
-    from tutor.tracetext import text_width
-
-    return text_width(sys.stdout)
-
-
-def _say(text: str, indent: str = "") -> None:
-    """Prose, wrapped to the terminal (or COLUMNS) as `tutor explain` wraps it."""
-    from tutor.packettext import wrap
-
-    print(wrap(text, indent, _width()))
-
-
-def _row(key: str, text: str, key_width: int, indent: str = "  ") -> None:
-    """A `key  text` row; the text wraps under itself, so the keys stay a column."""
-    from tutor.packettext import wrap
-
-    pad = " " * (len(indent) + key_width + 1)
-    print(f"{indent}{key:<{key_width}} " + wrap(text, pad, _width())[len(pad) :])
 
 
 def _label(st: Any) -> None:

@@ -15,7 +15,7 @@ import shlex
 import sys
 from typing import Any
 
-from tutor.commands.drill import PROBES, _data, _home, _json, _row, _say, _width
+from tutor.commands.drill_text import PROBES, _data, _home, _json, _row, _say, _width
 
 #: The detail rows a probe's DNS lookup gives (labs/drills/client.py, sim.py):
 #: before a connect, a fetch or a trace they are the lookup's, not the probe's.
