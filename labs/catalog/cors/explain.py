@@ -6,6 +6,7 @@ script saw, and what the lab's API received)."""
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import replace
 
 from labs.kit import Recording, header, make_trace, requests_of, titled_steps
@@ -13,6 +14,15 @@ from labs.model.numbers import number
 from labs.model.trace import Fact, Packet, Section, Trace
 
 from .result import CorsResult
+
+#: Columns a line of words in a "code" section may take: the CLI prints such
+#: a section 4 columns in and never wraps it (its headers must stay whole).
+PROSE_WIDTH = 76
+
+
+def _prose(text: str) -> list[str]:
+    """A paragraph as lines that fit PROSE_WIDTH, a URL or header never cut."""
+    return textwrap.wrap(text, PROSE_WIDTH, break_long_words=False, break_on_hyphens=False)
 
 
 def _method(p: Packet) -> str:
@@ -70,7 +80,10 @@ def preflight(pairs: list[tuple[Packet, Packet | None]]) -> Section | None:
     lines = [f"Packet {number(p.index)}: OPTIONS {_uri(p)}, sent before the real request:"]
     for name in ("origin", "access-control-request-method", "access-control-request-headers"):
         lines.append(f"  {name}: {header(p, name) or '(absent)'}")
-    lines += ["", "It asks: may a script from that origin send this method with these headers?"]
+    lines += [
+        "",
+        *_prose("It asks: may a script from that origin send this method with these headers?"),
+    ]
     if a is not None:
         code = a.field("http.response.code")
         lines += ["", f"Packet {number(a.index)}: the answer, {code.value if code else '?'}:"]
@@ -83,27 +96,33 @@ def preflight(pairs: list[tuple[Packet, Packet | None]]) -> Section | None:
             lines.append(f"  {name}: {header(a, name) or '(absent)'}")
         lines += [
             "",
-            "Only if these allow it does the browser send the real request; "
-            "Access-Control-Max-Age lets it remember the answer that many seconds.",
+            *_prose(
+                "Only if these allow it does the browser send the real request; "
+                "Access-Control-Max-Age lets it remember the answer that many seconds."
+            ),
         ]
     return Section("The preflight, header by header", "\n".join(lines), "code")
 
 
 def received(res: CorsResult) -> Section:
     blocked = [c for c in res.cases if c.verdict == "blocked"]
-    lines = ["What the API received (its own log), whatever the browser did with the answers:"]
+    lines = _prose(
+        "What the API received (its own log), whatever the browser did with the answers:"
+    )
     lines += [
         f"  {r.method} {r.path} from {r.origin or '(no Origin)'} -> {r.status}"
         for r in res.received
     ]
     lines += [
         "",
-        f"{len(blocked)} call(s) were blocked. A call blocked at its preflight never left the "
-        "browser. But a request that needs no preflight (a form could send it) goes out at "
-        "once: the server receives it, acts on it, and answers; only then does the browser "
-        "refuse to show the answer to the script. CORS protects what a script may read in "
-        "your browser, not the server from requests: curl, scripts and other servers ignore "
-        "it entirely, so the server must still check who is asking.",
+        *_prose(
+            f"{len(blocked)} call(s) were blocked. A call blocked at its preflight never left the "
+            "browser. But a request that needs no preflight (a form could send it) goes out at "
+            "once: the server receives it, acts on it, and answers; only then does the browser "
+            "refuse to show the answer to the script. CORS protects what a script may read in "
+            "your browser, not the server from requests: curl, scripts and other servers ignore "
+            "it entirely, so the server must still check who is asking."
+        ),
     ]
     return Section("Blocked, yet received", "\n".join(lines), "code")
 

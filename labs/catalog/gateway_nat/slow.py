@@ -5,6 +5,7 @@ the slow link's own log of what it dropped."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from labs.kit.netlab import conditions
@@ -106,6 +107,34 @@ def sections(trace: Trace, pairs: list[Any], made: conditions.Made | None) -> li
                     f"the biggest here was {biggest} bytes, so nothing had to be split or "
                     "refused.")  # fmt: skip
     return [
-        Section("The conditions and how they were made", conditions.commands_text(made), "code"),
+        Section("The conditions and how they were made", _commands_text(made), "code"),
         Section("What the conditions did", " ".join(said) or "Nothing this call could show."),
     ]
+
+
+#: Columns a line of words in a "code" section may take: the CLI prints it 4
+#: columns in and never wraps it (so a command pastes whole).
+PROSE_WIDTH = 76
+
+
+def _wrap(text: str, hang: str) -> list[str]:
+    return textwrap.wrap(
+        text, PROSE_WIDTH, subsequent_indent=hang, break_long_words=False, break_on_hyphens=False
+    ) or [text]
+
+
+def _commands_text(made: conditions.Made) -> str:
+    """The conditions as asked and the mechanism, each broken to fit with
+    its later lines under its words, then every command as run (whole,
+    however long); the forwarder is no command but a sentence saying what
+    the lab's own process does, so it is broken to fit like the others."""
+    lines = _wrap("asked: " + made.asked.describe(), " " * 7)
+    lines += _wrap("mechanism: " + made.mechanism, " " * 11)
+    for command in made.commands:
+        where, _, what = command.partition(": ")
+        if command.startswith("forwarder ") and len(command) > PROSE_WIDTH and what:
+            # What the forwarder does goes under where it sits.
+            lines += [where + ":", *_wrap("  " + what, "  ")]
+        else:
+            lines.append(command)
+    return "\n".join(lines)

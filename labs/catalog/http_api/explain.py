@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import textwrap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -23,6 +24,9 @@ from labs.kit import HEADERS, ConversationLog, Section, status_meaning
 BODY_SHOWN = 1500
 #: Bytes of a binary body shown as hex.
 HEX_SHOWN = 128
+#: Columns a line of words in an exchange may take: the CLI prints a code
+#: section 4 columns in and never wraps it, and a terminal is 80 wide.
+PROSE_WIDTH = 76
 
 #: Response headers worth a sentence of their own (the others are listed).
 RESPONSE_NOTES = {
@@ -189,13 +193,28 @@ def who_added(name: str, ex: Exchange) -> str:
     return "added by requests"
 
 
+def prose(text: str, indent: str = "", hang: str = "") -> list[str]:
+    """A sentence of an exchange as lines of at most PROSE_WIDTH columns
+    (the section is "code", so nothing wraps it later); a URL, path or
+    header name is never cut, so it still reads and pastes whole."""
+    return textwrap.wrap(
+        text,
+        PROSE_WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent + hang,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [indent.rstrip()]
+
+
 def _header_lines(headers: list[tuple[str, str]], label: dict[str, str]) -> list[str]:
-    """Each header as sent, with a line under it saying what it is."""
+    """Each header as sent (whole, however long), with lines under it saying
+    what it is."""
     out = []
     for name, value in headers:
         out.append(f"  {name}: {value}")
         if label.get(name.lower()):
-            out.append(f"      {label[name.lower()]}")
+            out += prose(label[name.lower()], "      ")
     return out
 
 
@@ -258,35 +277,50 @@ def exchange_section(ex: Exchange) -> Section:
     method, _, rest = line.partition(" ")
     target, _, version = rest.rpartition(" ")
     parts = [
-        f"Why: {ex.why}",
-        f"Connection: {ex.client} -> {ex.server}"
-        + (" (inside TLS: none of this is readable on the wire)" if ex.inside_tls else ""),
+        *prose(f"Why: {ex.why}", hang="  "),
+        *prose(
+            f"Connection: {ex.client} -> {ex.server}"
+            + (" (inside TLS: none of this is readable on the wire)" if ex.inside_tls else ""),
+            hang="  ",
+        ),
         "",
         f"Request line: {line}",
-        f"  {method} is the method, {target} the path the server is asked for, {version} the protocol.",
+        *prose(
+            f"{method} is the method, {target} the path the server is asked for, "
+            f"{version} the protocol.",
+            "  ",
+        ),
         "",
         "Request headers (each on its own line, in the order sent):",
         *_header_lines(req_headers, {n.lower(): request_label(n, ex) for n, _ in req_headers}),
     ]
     if req_body:
         ctype = next((v for n, v in req_headers if n.lower() == "content-type"), "")
-        parts += ["", "Request body: " + body_text(req_body, ctype, False)]
+        parts += ["", *_titled("Request body: ", body_text(req_body, ctype, False))]
     notes = {n.lower(): _meaning(n) for n, _ in resp_headers}
     resp_ctype = next((v for n, v in resp_headers if n.lower() == "content-type"), "")
     parts += [
         "",
         f"Status line: {status_line}",
-        f"  {ex.status} means {status_meaning(ex.status)}.",
+        *prose(f"{ex.status} means {status_meaning(ex.status)}.", "  "),
         "",
         "Response headers:",
         *_header_lines(resp_headers, notes),
         "",
-        "Response body: " + body_text(ex.body, resp_ctype, ex.truncated),
+        *_titled("Response body: ", body_text(ex.body, resp_ctype, ex.truncated)),
     ]
     if ex.note:
-        parts += ["", ex.note]
-    # "code": the lines are laid out (a header, its note under it) and must stay so.
+        parts += ["", *prose(ex.note)]
+    # "code": the lines are laid out (a header, its note under it) and must stay
+    # so; the sentences among them are broken to fit by `prose`.
     return Section(ex.title, "\n".join(parts), "code")
+
+
+def _titled(title: str, body: str) -> list[str]:
+    """`body_text` under its title: the first line says what the body is (in
+    words, broken to fit), the lines after it are the body as it was."""
+    first, _, rest = body.partition("\n")
+    return [*prose(title + first, hang="  "), *rest.split("\n")] if rest else prose(title + first)
 
 
 def curl_command(ex: Exchange, insecure: bool = False) -> str:

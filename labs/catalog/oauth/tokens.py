@@ -7,12 +7,37 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import textwrap
 from datetime import UTC, datetime
 from typing import Any
 
 from labs.kit import Section
 
 from .result import OAuthResult
+
+#: Columns a line of words in these "code" sections may take: the CLI prints
+#: them 4 columns in and never wraps them (a token or hash must stay whole).
+PROSE_WIDTH = 76
+#: Joins words that must stay on one line through `textwrap` (which breaks
+#: only at ASCII whitespace); turned back into spaces after wrapping.
+_GLUE = "\u00a0"
+
+
+def _wrap(text: str, indent: str = "", hang: str = "", keep: str = "") -> list[str]:
+    """A sentence as lines of at most PROSE_WIDTH columns (a value longer
+    than that gets a line of its own, whole); `keep`, a phrase in `text`,
+    is never split across lines (a test reads the value after its words)."""
+    if keep:
+        text = text.replace(keep, keep.replace(" ", _GLUE))
+    lines = textwrap.wrap(
+        text,
+        PROSE_WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent + hang,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return [line.replace(_GLUE, " ") for line in lines]
 
 
 def _b64url(part: str) -> bytes:
@@ -31,28 +56,50 @@ def pkce_section(res: OAuthResult) -> Section:
     digest = hashlib.sha256(res.verifier.encode("ascii")).digest()
     again = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     got = "" if not res.codes else res.codes[0]
+    sent = f"never sent at first: {res.verifier}"
+    same = f"the same: {'yes' if again == res.challenge else 'NO'}"
+    step = "   "  # a numbered step's later lines sit under its words
     lines = [
-        "An app on a phone or in a browser cannot keep a client secret: anyone can unpack it. "
-        "PKCE (RFC 7636) replaces the secret with a one-time proof, made fresh for each login:",
+        *_wrap(
+            "An app on a phone or in a browser cannot keep a client secret: anyone can unpack "
+            "it. PKCE (RFC 7636) replaces the secret with a one-time proof, made fresh for "
+            "each login:"
+        ),
         "",
-        f"1. code_verifier: 32 random bytes in base64url, {len(res.verifier)} characters, kept "
-        f"by the app and never sent at first: {res.verifier}",
-        f"2. SHA-256 of it: {digest.hex()}",
-        f"3. In base64url without '=' padding, the code_challenge: {again}",
-        f"   (the one the app sent: {res.challenge}; the same: "
-        f"{'yes' if again == res.challenge else 'NO'})",
-        "4. The login request (GET /authorize) carries the challenge and "
-        "code_challenge_method=S256, plus a random state the app checks on return (against "
-        f"forged redirects): {res.state}",
-        "5. The server answers with a redirect (302) to the app's redirect_uri, with the "
-        f"authorization code in the Location header: {got or '(none came back)'}",
-        "6. The app sends the code with the verifier to the token endpoint; the server hashes "
-        "the verifier and compares it with the challenge it kept.",
+        *_wrap(
+            f"1. code_verifier: 32 random bytes in base64url, {len(res.verifier)} characters, "
+            f"kept by the app and {sent}",
+            hang=step,
+            keep=sent,
+        ),
+        *_wrap(f"2. SHA-256 of it: {digest.hex()}", hang=step),
+        *_wrap(f"3. In base64url without '=' padding, the code_challenge: {again}", hang=step),
+        *_wrap(f"(the one the app sent: {res.challenge}; {same})", step, keep=same),
+        *_wrap(
+            "4. The login request (GET /authorize) carries the challenge and "
+            "code_challenge_method=S256, plus a random state the app checks on return "
+            f"(against forged redirects): {res.state}",
+            hang=step,
+        ),
+        *_wrap(
+            "5. The server answers with a redirect (302) to the app's redirect_uri, with the "
+            f"authorization code in the Location header: {got or '(none came back)'}",
+            hang=step,
+        ),
+        *_wrap(
+            "6. The app sends the code with the verifier to the token endpoint; the server "
+            "hashes the verifier and compares it with the challenge it kept.",
+            hang=step,
+        ),
         "",
-        "Whoever intercepts the code (a malicious app registered for the same redirect, a "
-        "log) lacks the verifier: the server answers 400 invalid_grant, as the stolen try "
-        "above shows. The challenge alone does not help: SHA-256 cannot be run backwards.",
+        *_wrap(
+            "Whoever intercepts the code (a malicious app registered for the same redirect, a "
+            "log) lacks the verifier: the server answers 400 invalid_grant, as the stolen try "
+            "above shows. The challenge alone does not help: SHA-256 cannot be run backwards."
+        ),
     ]
+    # "code": the values (verifier, hash, challenge, code) are shown whole, each
+    # where it can be copied; the sentences around them are broken by `_wrap`.
     return Section("PKCE, step by step", "\n".join(lines), "code")
 
 
@@ -100,18 +147,24 @@ def jwt_section(res: OAuthResult) -> Section:
             f"  {k}: {json.dumps(v)}" + (f"  ({_when(v)})" if k in ("iat", "exp") else "")
             for k, v in claims.items()
         ),
-        f"Signature: {len(_b64url(sig))} bytes: {sig}",
+        # The signature on a line of its own, whole, however long: the words fit.
+        f"Signature: {len(_b64url(sig))} bytes:",
+        f"  {sig}",
         "",
-        "Decoding is not verifying. The lab read those claims without any key: so can "
-        "anyone holding the token, so never put a secret in a claim. And anyone can write "
-        "new claims: the lab changed scope and exp, kept the signature, and called the API "
-        "with it; the API refused it (401), because the signature no longer matches.",
+        *_wrap(
+            "Decoding is not verifying. The lab read those claims without any key: so can "
+            "anyone holding the token, so never put a secret in a claim. And anyone can write "
+            "new claims: the lab changed scope and exp, kept the signature, and called the API "
+            "with it; the API refused it (401), because the signature no longer matches."
+        ),
     ]
     if res.jwks:
         lines += [
             "",
-            "Verifying: check the signature with the server's public key (from jwks_uri), "
-            "then iss, aud and exp:",
+            *_wrap(
+                "Verifying: check the signature with the server's public key (from jwks_uri), "
+                "then iss, aud and exp:"
+            ),
             f"  this token: {verified(token, res.jwks)}",
             f"  the tampered one: {verified(res.tampered, res.jwks)}",
         ]

@@ -10,8 +10,9 @@ from dataclasses import replace
 
 from labs.catalog.slow_network.analysis import FLAGS, Flagged, analyse, rounds, throughput_kbit
 from labs.catalog.slow_network.result import SlowResult
+from labs.catalog.slow_network.setup_text import conditions_section, network_section
 from labs.kit import Recording, make_trace
-from labs.kit.netlab import SLOW_NETWORK, draw, netlab, waterfall
+from labs.kit.netlab import netlab, waterfall
 from labs.model.numbers import number
 from labs.model.trace import Fact, Field, Layer, Packet, Phase, Section, Step, Trace
 
@@ -338,12 +339,8 @@ def explain(rec: Recording[SlowResult]) -> Trace:
     phases = waterfall.waterfall(packets)
     flagged = analyse(packets)
     sections = [
-        Section("The network", draw(SLOW_NETWORK, at="r1", note=run.mechanism), "code"),
-        Section(
-            "The conditions and how they were made",
-            "\n".join(["asked: " + _asked(run), "mechanism: " + run.mechanism, *run.commands]),
-            "code",
-        ),  # fmt: skip
+        network_section(run),
+        conditions_section(run, _asked(run)),
         _timing_table(phases, packets),
         *_loss_sections(run, flagged, packets, simulated),
         *_flow_sections(run, phases, packets),

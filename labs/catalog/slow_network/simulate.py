@@ -145,9 +145,12 @@ def simulate(cond: Any, download: int, upload: int) -> tuple[list[RawPacket], Sl
             Call(method, path, 200 if n == 0 else 201, size, len(body), round(t - began, 6), False)
         )
         t += rtt / 2 + 0.001
+    # Retransmission named first: the trace breaks this sentence to fit 80
+    # columns, and its first line should say what the simulation models.
     how = (
-        f"simulated: router 1 dropping {cond.loss_pct:g}% of frames by a seeded random draw, TCP's "
-        "fast retransmit and retransmission timer (with backoff) modelled, times computed; nothing sent"
+        "simulated: TCP's fast retransmit and retransmission timer (with backoff) modelled, "
+        f"router 1 dropping {cond.loss_pct:g}% of frames by a seeded random draw, times "
+        "computed; nothing sent"
         if wire.loss
         else "simulated: times computed from the conditions (no loss asked, nothing sent)"
     )
