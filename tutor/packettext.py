@@ -5,6 +5,8 @@ puts the packets together with the rest of the output."""
 
 from __future__ import annotations
 
+import re
+
 from labs.model.numbers import number
 from labs.model.trace import Field, Packet, Trace, mask_value
 from tutor.timetext import took
@@ -85,9 +87,14 @@ def _heading(p: Packet, width: int, no: str) -> str:
     where = f"{p.src} → {p.dst}  " if p.src or p.dst else ""
     if len(lead) + len(where) + len(p.summary) <= width:
         return lead + where + p.summary
+    summary = " " * len(lead)
+    if len(lead + where.rstrip()) > width:
+        # Long IPv6 addresses: #N and the time without their column's padding
+        # keep the line in the width (the summary goes under, where it would).
+        lead = f"  #{no} +{took(p.time)}  "
     hang = " " * len(lead + where)
     beside = lead + where + wrap(p.summary, hang, width).lstrip()
-    under = (lead + where).rstrip() + "\n" + wrap(p.summary, " " * len(lead), width)
+    under = (lead + where).rstrip() + "\n" + wrap(p.summary, summary, width)
     narrow = width - len(hang) < 20  # _wrap's narrowest: beside would pass the edge
     return under if narrow or under.count("\n") < beside.count("\n") else beside
 
@@ -104,6 +111,58 @@ def _key_value(f: Field, show_secrets: bool) -> str:
     return field_value(f, show_secrets) + where
 
 
+#: A field line's indent, and its lines after the first (a hanging indent).
+FIELD, HANG = " " * 8, " " * 10
+#: A layer's line, and its lines after the first (past where its fields begin).
+LAYER, LAYER_HANG = " " * 6, " " * 10
+
+
+def _hanging(text: str, indent: str, hang: str, width: int, glued: int = -1) -> str:
+    """`text` after `indent` in lines of `width`, the lines after the first
+    after `hang`, broken only between words (a word longer than a line gets
+    one of its own and passes the edge) and never after word number `glued`
+    when it and the next fit a line together. The spaces between two words
+    on a line stay as they were (a value's own double spaces), and a line
+    break in `text` (a body's lines) starts a line after `hang`."""
+    lines: list[str] = []
+    here = indent
+    for k, (word, gap) in enumerate(re.findall(r"(\S+)(\s*)", text)):
+        need = len(word) + (len(gap) + 1 if k == glued else 0)
+        if here.strip() and len(here) + need > width:
+            lines.append(here.rstrip())
+            here = hang
+        here += word + (gap if not gap.strip(" ") else " ")
+        if "\n" in gap or "\r" in gap:
+            lines.append(here.rstrip())
+            here = hang
+    return "\n".join([*lines, here.rstrip()] if here.strip() else lines)
+
+
+def field_line(f: Field, value: str, width: int = WIDTH) -> str:
+    """`Name filter = value  [offset+length]` in lines of `width`: wrapped
+    between words under a hanging indent, the filter name kept whole and with
+    its "=" where the two fit (copied into --filter, half a name is a wrong
+    one). Nothing is cut: a word longer than a line, a long hex string, gets
+    a line of its own and passes the edge, the value still tshark's whole."""
+    named = f"{f.name} {f.filter} = " if f.filter else f"{f.name} = "
+    line = f"{FIELD}{named}{value}  [{f.offset}+{f.length}]"
+    if len(line) <= width and "\n" not in line and "\r" not in line:
+        return line
+    # The word before the "=": the filter name, or the name's last word.
+    glued = len(named.split()) - 2
+    return _hanging(line, FIELD, HANG, width, glued)
+
+
+def layer_line(name: str, offset: int, length: int, width: int = WIDTH) -> str:
+    """A layer's name and where its bytes are, in lines of `width`."""
+    line = f"{LAYER}{name}  (bytes {offset}-{offset + length - 1})" if length else LAYER + name
+    return (
+        line
+        if len(line) <= width and "\n" not in line
+        else _hanging(line, LAYER, LAYER_HANG, width)
+    )
+
+
 def packet_lines(
     p: Packet, *, show_secrets: bool, verbose: bool, width: int = WIDTH, no: str = ""
 ) -> list[str]:
@@ -116,17 +175,9 @@ def packet_lines(
         lines.append(wrap(p.explain, "      ", width))
     if verbose:
         for layer in p.layers:
-            end = layer.offset + layer.length - 1
-            lines.append(
-                f"      {layer.name}  (bytes {layer.offset}-{end})"
-                if layer.length
-                else f"      {layer.name}"
-            )
+            lines.append(layer_line(layer.name, layer.offset, layer.length, width))
             for f in layer.fields:
-                name = f" {f.filter}" if f.filter else ""
-                lines.append(
-                    f"        {f.name}{name} = {field_value(f, show_secrets)}  [{f.offset}+{f.length}]"
-                )
+                lines.append(field_line(f, field_value(f, show_secrets), width))
                 if f.explain:
                     lines.append(wrap(f.explain, "            ", width))
         return lines
@@ -174,4 +225,4 @@ def legend(trace: Trace, width: int = WIDTH) -> list[str]:
     return [wrap(said, "  ", width)]
 
 
-__all__ = ["KEY_FIELDS", "WIDTH", "field_value", "legend", "packet_lines", "wrap"]
+__all__ = ["KEY_FIELDS", "WIDTH", "field_line", "field_value", "legend", "packet_lines", "wrap"]

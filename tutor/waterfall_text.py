@@ -14,8 +14,14 @@ from tutor.timetext import CELL, took, took_cell
 
 #: Phases shown at most; a busy capture's waterfall is cut (and says so).
 MAX_ROWS = 120
-BAR = 40
-#: The clock's note wraps to this width: like the bars, it fits an 80-column terminal.
+#: A bar's cells at most, and at least: a narrower width draws narrower bars,
+#: but below MIN_BAR cells the phases of a busy exchange would all look alike,
+#: so under a width of MIN_BAR + ROW_TEXT the rows pass the edge.
+BAR, MIN_BAR = 40, 10
+#: A row's cells besides its bar: "   download |" before it, "|    606 ms" after.
+ROW_TEXT = len("   ") + 9 + len("||") + CELL
+#: The clock and legend wrap to this width at most: like the bars, they fit
+#: an 80-column terminal also on a wider one, the block's lines alike in length.
 WIDTH = 78
 
 
@@ -64,21 +70,23 @@ PROBES = (
 )
 
 
-def _legend(phases: list[Phase]) -> list[str]:
+def _legend(phases: list[Phase], width: int = WIDTH) -> list[str]:
     """A line per LEGEND phase among `phases`, aligned with the rows' names,
-    and PROBES (wrapped under itself) when a step was folded."""
+    and PROBES when a step was folded, each wrapped to `width` under itself."""
     names = {ph.name for ph in phases}
-    out = []
+    said: list[tuple[str, str]] = []
     if "request" in names:
-        out = [f"  {name + ':':<10}{text}" for name, text in LEGEND.items() if name in names]
+        said = [
+            (name, text) for name, text in LEGEND.items() if name in names and name != "no-reply"
+        ]
     elif "connect" in names:
-        out = [f"  {'connect:':<10}{LEGEND['connect']}"]
-    if "no-reply" in names:
-        lines = _wrapped(LEGEND["no-reply"], " " * 12, WIDTH)
-        out += [f"  {'no-reply:':<10}{lines[0].lstrip()}", *lines[1:]]
-    if "probes" in names:
-        lines = _wrapped(PROBES, " " * 12, WIDTH)
-        out += [f"  {'probes:':<10}{lines[0].lstrip()}", *lines[1:]]
+        said = [("connect", LEGEND["connect"])]
+    said += [("no-reply", LEGEND["no-reply"])] if "no-reply" in names else []
+    said += [("probes", PROBES)] if "probes" in names else []
+    out = []
+    for name, text in said:
+        lines = _wrapped(text, " " * 12, width)
+        out += [f"  {name + ':':<10}{lines[0].lstrip()}", *lines[1:]]
     return out
 
 
@@ -156,30 +164,38 @@ def folded(trace: Trace) -> list[Phase]:
     return out
 
 
+def bar_cells(width: int | None) -> int:
+    """A bar's cells in lines of `width` (None: BAR): what the row's name and
+    time leave, BAR at most and MIN_BAR at least."""
+    return BAR if width is None else max(MIN_BAR, min(BAR, width - ROW_TEXT))
+
+
 def rows(
     trace: Trace,
-    width: int = BAR,
+    width: int | None = None,
     show_secrets: bool = False,
     limit: int = MAX_ROWS,
-    label_width: int | None = None,
 ) -> list[str]:
-    """The waterfall's lines: a heading per exchange (cut to `label_width`),
-    then a bar per phase and the time it took, right-aligned."""
+    """The waterfall's lines in `width` columns (None: bars of BAR cells,
+    labels whole): a heading per exchange (cut to `width`), then a bar per
+    phase (`bar_cells`) and the time it took, right-aligned."""
     phases = folded(trace)
     if not phases:
         return []
     secrets = [] if show_secrets else trace.secret_values()
     span = _span(phases) or 1e-9
+    cells = bar_cells(width)
     out: list[str] = []
     shown = -1
     for ph in phases[:limit]:
         if ph.exchange != shown:
             shown = ph.exchange
             label = f"{ph.exchange + 1}. {mask_secrets(ph.label, secrets)}"
-            out.append(_cut(label, label_width))
-        out.append(f"   {ph.name:<9}|{_bar(ph, span, width)}|{_cell(ph)}")
+            out.append(_cut(label, width))
+        out.append(f"   {ph.name:<9}|{_bar(ph, span, cells)}|{_cell(ph)}")
     if len(phases) > limit:
-        out.append(f"   ... and {len(phases) - limit} more phases (--full shows them all).")
+        more = f"... and {len(phases) - limit} more phases (--full shows them all)."
+        out += _wrapped(more, "   ", min(width or WIDTH, WIDTH))
     return out
 
 
@@ -199,16 +215,18 @@ def block(
     legend: bool = True,
 ) -> list[str]:
     """The waterfall's heading, its clock, what the request's rows measure
-    (with `legend`) and its rows (labels cut to `width`); [] when it has none."""
-    lines = rows(trace, show_secrets=show_secrets, limit=limit, label_width=width)
+    (with `legend`) and its rows, in `width` columns (`rows`; the clock and
+    legend wrapped to it, or to WIDTH when wider or None); [] when it has none."""
+    lines = rows(trace, width, show_secrets=show_secrets, limit=limit)
     if not lines:
         return []
+    wrap = min(width or WIDTH, WIDTH)
     # Timed from the packets, unlike the CLI header's "the whole run took"
     # (which counts starting the lab's servers too): the heading says so.
     head = [_heading(trace)]
     if trace.clock:
-        head += _wrapped(f"Clock: {trace.clock}", "  ", WIDTH)
-    head += _legend(folded(trace)[:limit]) if legend else []
+        head += _wrapped(f"Clock: {trace.clock}", "  ", wrap)
+    head += _legend(folded(trace)[:limit], wrap) if legend else []
     return head + lines
 
 
@@ -234,8 +252,8 @@ def _wrapped(text: str, indent: str, width: int) -> list[str]:
 def timing_blocks(
     trace: Trace, full: bool = True, show_secrets: bool = False, width: int | None = None
 ) -> list[tuple[str, list[str]]]:
-    """The CLI's timing part as (heading, lines): the waterfall with its
-    clock (labels cut to `width`), then (in full output) the ladder diagram."""
+    """The CLI's timing part as (heading, lines) in `width` columns: the
+    waterfall with its clock (`block`), then (in full output) the ladder diagram."""
     out: list[tuple[str, list[str]]] = []
     water = block(
         trace, show_secrets, limit=MAX_ROWS if full else BRIEF_ROWS, width=width, legend=full
