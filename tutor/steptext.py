@@ -51,7 +51,7 @@ def _hang(text: str, width: int, first: str, rest: str) -> list[str]:
     lines: list[str] = []
     line = ""
     for word, gap in re.findall(r"(\S+)( *)", text):
-        if line and len(line.rstrip()) + 1 + len(word) > room:
+        if line and len(line) + len(word) > room:  # `line` ends with its own gap
             lines.append(line.rstrip())
             line = ""
         line += word + gap
