@@ -201,9 +201,10 @@ def test_trace_screens_share_their_pane_keys_and_keep_their_footer_order():
         merged = screen._merged_bindings.key_to_bindings.items()  # what footer and help read
         return [k for k, (b, *_) in merged if b.show or not shown]
 
-    assert keys(LabScreen, shown=True) == ["r", "x", "slash", "z", "e", "escape"]
+    # enter ("⏎ Run") is shown only while a text box has the focus (check_action).
+    assert keys(LabScreen, shown=True) == ["r", "x", "slash", "z", "e", "escape", "enter"]
     assert keys(CaptureScreen, shown=True) == ["slash", "z", "d", "r", "escape"]
     for screen in (LabScreen, CaptureScreen):
         declared = [id(b) for b in screen.BINDINGS]
         assert all(id(b) in declared for b in PANE_KEYS + MORE_KEYS)
-    assert keys(LabScreen, shown=False)[-7:] == ["S", "c", "F", "g", "R", "L", "escape"]
+    assert keys(LabScreen, shown=False)[-8:] == ["S", "c", "F", "g", "R", "L", "escape", "enter"]

@@ -246,14 +246,15 @@ def text_lines(lad: Ladder, column: int | tuple[int, ...] = COLUMN) -> list[str]
     return lines
 
 
-def fitted(lad: Ladder, width: int) -> tuple[list[str], list[str]]:
+def fitted(lad: Ladder, width: int, numbers: bool = True) -> tuple[list[str], list[str]]:
     """(key, lines): `lad` in `width` cells, the header then a row per arrow,
     and the key naming the hosts where the header gives them letters. The
     labels on the arrows (`fit_column`), or, where that would cut more of
     them or the hosts' names, the labels beside the lanes
-    (`tutor.ladder_aside`), as Wireshark's Flow Graph writes them."""
+    (`tutor.ladder_aside`), as Wireshark's Flow Graph writes them; `numbers`
+    False leaves their "#N" out, for rows that show the No. already."""
     inline = [fit_line(line, width) for line in text_lines(lad, fit_column(lad, width))]
-    aside = ladder_aside.lines(lad, width) if len(lad.hosts) > 2 else None
+    aside = ladder_aside.lines(lad, width, numbers) if len(lad.hosts) > 2 else None
     if aside is None:
         return [], inline
     names = sum(_names(lad, NARROWEST)) <= width - TIME - 1

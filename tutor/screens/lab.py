@@ -79,6 +79,25 @@ class LabScreen(TraceScreen):
         # "f Predict first"); a lab without predictions hides it.
         Binding("e", "evidence", "Evidence"),
         *MORE_KEYS,
+        # While the target box or an option's box has the focus, r and the
+        # other letters are typed into it: the footer says the keys that
+        # work there instead (`check_action`), and Escape leaves the box, not
+        # the lab. Priority, to take the place of the box's own hidden Enter.
+        Binding(
+            "enter",
+            "run_from_box",
+            "Run",
+            key_display="⏎",
+            priority=True,
+            tooltip="In the target box or an option's box: run the lab",
+        ),
+        Binding(
+            "escape",
+            "leave_box",
+            "Leave the box",
+            priority=True,
+            tooltip="In the target box or an option's box: leave it for Run",
+        ),
         Binding("escape", "back", "Back"),
     ]
 
@@ -190,10 +209,6 @@ class LabScreen(TraceScreen):
     def _run_pressed(self) -> None:
         self.action_run()
 
-    @on(Input.Submitted, "#target")
-    def _target_submitted(self) -> None:
-        self.action_run()
-
     @work(thread=True, exclusive=True, exit_on_error=False, group="lab")
     def _run(self, target: str | None, given: dict[str, object]) -> None:
         from labs.api import Cancelled, LabError, run_lab
@@ -280,11 +295,29 @@ class LabScreen(TraceScreen):
     # -- other actions ----------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("run_from_box", "leave_box"):
+            return self._in_box()
         if action == "focus_target":
             return self.lab.needs != "netns"
         if action in ("predictions", "evidence"):
             return bool(self.lesson and self.lesson.predicts)
-        return True
+        return super().check_action(action, parameters)
+
+    def _in_box(self) -> bool:
+        """Whether the focus is in the target box or an option's text box."""
+        box = self.focused
+        return isinstance(box, Input) and (
+            box.id == "target" or any(a.id == "lab-options" for a in box.ancestors)
+        )
+
+    def action_run_from_box(self) -> None:
+        self.action_run()
+
+    def action_leave_box(self) -> None:
+        # To Run, where r and Enter run the lab; while it runs (Run is
+        # disabled), to the packet list.
+        run = self.query_one("#run", Button)
+        (self.query_one("#packets") if run.disabled else run).focus()
 
     def action_back(self) -> None:
         self._cancel.set()

@@ -65,6 +65,17 @@ MORE_KEYS = [
     # glossary review, as on every screen, the terms this trace showed among it.
     Binding("R", "app.review", "Review", tooltip=REVIEW, show=False),
     Binding("L", "app.labs", "Labs", show=False),
+    # While the filter box has the focus, the footer's keys are the box's:
+    # its letters and "/" are typed, and Escape hands the keys back to the
+    # list (the FilterBar's own key, which does not show). Priority, so it
+    # takes the footer's place of the box's hidden ones; elsewhere it is off.
+    Binding(
+        "escape",
+        "leave_filter",
+        "Back to the packets",
+        priority=True,
+        tooltip="In the filter: back to the packets",
+    ),
 ]
 
 
@@ -127,6 +138,19 @@ class TraceScreen(LabViewMixin, Screen[None]):
                     yield Markdown(f"{waiting} to see what it means.")
             with TabPane(tab_title("d", "Timing"), id="timing-tab"):
                 yield TraceDiagrams(id="diagrams")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        box = self.focused if isinstance(self.focused, Input) else None
+        if action == "leave_filter":
+            return box is not None and box.id == "filter"
+        if action in ("filter", "back"):
+            # In a box "/" is typed, though Textual offers the key all the
+            # same, and Escape leaves the box (the box's keys), not the screen.
+            return box is None
+        return True
+
+    def action_leave_filter(self) -> None:
+        self.query_one(FilterBar).action_done()
 
     def set_banner(self, text: str | OneRowEach, kind: str) -> None:
         banner = self.query_one("#banner", Static)

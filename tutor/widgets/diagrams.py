@@ -76,7 +76,8 @@ class LadderView(OptionList):
         # as a number needs more room than its row's time leaves.
         more = max((len(a.no) + 1 - (CELL - len(took(a.time))) for a in lad.arrows), default=0)
         more = max(more, len(NO) + 1 + len("Time") - CELL, 0)
-        key, lines = ladder.fitted(lad, width - more)
+        # No "#N" before a label beside the lanes: the No. column says it.
+        key, lines = ladder.fitted(lad, width - more, numbers=False)
         highlighted = self.highlighted if keep else None
         self.clear_options()
         self.add_options(
