@@ -31,6 +31,7 @@ from labs.dissect.proto.http import HEADERS, status_meaning
 from labs.kit.exchange import header, requests_of, titled_steps
 from labs.kit.keylog import KEYLOG_ENV, keylog_file
 from labs.kit.net import network_errors
+from labs.kit.prose import PROSE_WIDTH, code_prose, conditions_lines
 from labs.kit.record import Recording, load_recording, save_recording
 from labs.kit.run import Plan, capture_run, make_trace, now, recording, signals_held
 from labs.kit.serve import HTTPService
@@ -38,6 +39,9 @@ from labs.model.errors import BadInput, Cancelled, LabError
 from labs.model.trace import Fact, Field, Layer, Packet, Section, Step, Trace
 
 __all__ = [
+    "PROSE_WIDTH",
+    "code_prose",
+    "conditions_lines",
     "BadInput",
     "Cancelled",
     "Capture",

@@ -6,23 +6,13 @@ script saw, and what the lab's API received)."""
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import replace
 
-from labs.kit import Recording, header, make_trace, requests_of, titled_steps
+from labs.kit import Recording, code_prose, header, make_trace, requests_of, titled_steps
 from labs.model.numbers import number
 from labs.model.trace import Fact, Packet, Section, Trace
 
 from .result import CorsResult
-
-#: Columns a line of words in a "code" section may take: the CLI prints such
-#: a section 4 columns in and never wraps it (its headers must stay whole).
-PROSE_WIDTH = 76
-
-
-def _prose(text: str) -> list[str]:
-    """A paragraph as lines that fit PROSE_WIDTH, a URL or header never cut."""
-    return textwrap.wrap(text, PROSE_WIDTH, break_long_words=False, break_on_hyphens=False)
 
 
 def _method(p: Packet) -> str:
@@ -82,7 +72,7 @@ def preflight(pairs: list[tuple[Packet, Packet | None]]) -> Section | None:
         lines.append(f"  {name}: {header(p, name) or '(absent)'}")
     lines += [
         "",
-        *_prose("It asks: may a script from that origin send this method with these headers?"),
+        *code_prose("It asks: may a script from that origin send this method with these headers?"),
     ]
     if a is not None:
         code = a.field("http.response.code")
@@ -96,7 +86,7 @@ def preflight(pairs: list[tuple[Packet, Packet | None]]) -> Section | None:
             lines.append(f"  {name}: {header(a, name) or '(absent)'}")
         lines += [
             "",
-            *_prose(
+            *code_prose(
                 "Only if these allow it does the browser send the real request; "
                 "Access-Control-Max-Age lets it remember the answer that many seconds."
             ),
@@ -106,7 +96,7 @@ def preflight(pairs: list[tuple[Packet, Packet | None]]) -> Section | None:
 
 def received(res: CorsResult) -> Section:
     blocked = [c for c in res.cases if c.verdict == "blocked"]
-    lines = _prose(
+    lines = code_prose(
         "What the API received (its own log), whatever the browser did with the answers:"
     )
     lines += [
@@ -115,7 +105,7 @@ def received(res: CorsResult) -> Section:
     ]
     lines += [
         "",
-        *_prose(
+        *code_prose(
             f"{len(blocked)} call(s) were blocked. A call blocked at its preflight never left the "
             "browser. But a request that needs no preflight (a form could send it) goes out at "
             "once: the server receives it, acts on it, and answers; only then does the browser "

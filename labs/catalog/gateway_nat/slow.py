@@ -5,9 +5,9 @@ the slow link's own log of what it dropped."""
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
+from labs.kit import conditions_lines
 from labs.kit.netlab import conditions
 from labs.model.numbers import number
 from labs.model.trace import Packet, Section, Step, Trace
@@ -112,29 +112,6 @@ def sections(trace: Trace, pairs: list[Any], made: conditions.Made | None) -> li
     ]
 
 
-#: Columns a line of words in a "code" section may take: the CLI prints it 4
-#: columns in and never wraps it (so a command pastes whole).
-PROSE_WIDTH = 76
-
-
-def _wrap(text: str, hang: str) -> list[str]:
-    return textwrap.wrap(
-        text, PROSE_WIDTH, subsequent_indent=hang, break_long_words=False, break_on_hyphens=False
-    ) or [text]
-
-
 def _commands_text(made: conditions.Made) -> str:
-    """The conditions as asked and the mechanism, each broken to fit with
-    its later lines under its words, then every command as run (whole,
-    however long); the forwarder is no command but a sentence saying what
-    the lab's own process does, so it is broken to fit like the others."""
-    lines = _wrap("asked: " + made.asked.describe(), " " * 7)
-    lines += _wrap("mechanism: " + made.mechanism, " " * 11)
-    for command in made.commands:
-        where, _, what = command.partition(": ")
-        if command.startswith("forwarder ") and len(command) > PROSE_WIDTH and what:
-            # What the forwarder does goes under where it sits.
-            lines += [where + ":", *_wrap("  " + what, "  ")]
-        else:
-            lines.append(command)
-    return "\n".join(lines)
+    """The conditions as asked and made, then every command as run."""
+    return "\n".join(conditions_lines(made.asked.describe(), made.mechanism, made.commands))

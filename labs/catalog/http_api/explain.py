@@ -12,22 +12,17 @@ from __future__ import annotations
 
 import json
 import shlex
-import textwrap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from labs.catalog.http_api.calls import BODY_CAP
 from labs.catalog.http_api.result import ApiResult, Hop
-from labs.kit import HEADERS, ConversationLog, Section, status_meaning
+from labs.kit import HEADERS, ConversationLog, Section, code_prose, status_meaning
 
 #: Characters of a body shown in the text; the rest is summarised.
 BODY_SHOWN = 1500
 #: Bytes of a binary body shown as hex.
 HEX_SHOWN = 128
-#: Columns a line of words in an exchange may take: the CLI prints a code
-#: section 4 columns in and never wraps it, and a terminal is 80 wide.
-PROSE_WIDTH = 76
-
 #: Response headers worth a sentence of their own (the others are listed).
 RESPONSE_NOTES = {
     "content-type": "what kind of data the body is",
@@ -193,20 +188,6 @@ def who_added(name: str, ex: Exchange) -> str:
     return "added by requests"
 
 
-def prose(text: str, indent: str = "", hang: str = "") -> list[str]:
-    """A sentence of an exchange as lines of at most PROSE_WIDTH columns
-    (the section is "code", so nothing wraps it later); a URL, path or
-    header name is never cut, so it still reads and pastes whole."""
-    return textwrap.wrap(
-        text,
-        PROSE_WIDTH,
-        initial_indent=indent,
-        subsequent_indent=indent + hang,
-        break_long_words=False,
-        break_on_hyphens=False,
-    ) or [indent.rstrip()]
-
-
 def _header_lines(headers: list[tuple[str, str]], label: dict[str, str]) -> list[str]:
     """Each header as sent (whole, however long), with lines under it saying
     what it is."""
@@ -214,7 +195,7 @@ def _header_lines(headers: list[tuple[str, str]], label: dict[str, str]) -> list
     for name, value in headers:
         out.append(f"  {name}: {value}")
         if label.get(name.lower()):
-            out += prose(label[name.lower()], "      ")
+            out += code_prose(label[name.lower()], "      ")
     return out
 
 
@@ -277,15 +258,15 @@ def exchange_section(ex: Exchange) -> Section:
     method, _, rest = line.partition(" ")
     target, _, version = rest.rpartition(" ")
     parts = [
-        *prose(f"Why: {ex.why}", hang="  "),
-        *prose(
+        *code_prose(f"Why: {ex.why}", hang="  "),
+        *code_prose(
             f"Connection: {ex.client} -> {ex.server}"
             + (" (inside TLS: none of this is readable on the wire)" if ex.inside_tls else ""),
             hang="  ",
         ),
         "",
         f"Request line: {line}",
-        *prose(
+        *code_prose(
             f"{method} is the method, {target} the path the server is asked for, "
             f"{version} the protocol.",
             "  ",
@@ -302,7 +283,7 @@ def exchange_section(ex: Exchange) -> Section:
     parts += [
         "",
         f"Status line: {status_line}",
-        *prose(f"{ex.status} means {status_meaning(ex.status)}.", "  "),
+        *code_prose(f"{ex.status} means {status_meaning(ex.status)}.", "  "),
         "",
         "Response headers:",
         *_header_lines(resp_headers, notes),
@@ -310,7 +291,7 @@ def exchange_section(ex: Exchange) -> Section:
         *_titled("Response body: ", body_text(ex.body, resp_ctype, ex.truncated)),
     ]
     if ex.note:
-        parts += ["", *prose(ex.note)]
+        parts += ["", *code_prose(ex.note)]
     # "code": the lines are laid out (a header, its note under it) and must stay
     # so; the sentences among them are broken to fit by `prose`.
     return Section(ex.title, "\n".join(parts), "code")
@@ -320,7 +301,11 @@ def _titled(title: str, body: str) -> list[str]:
     """`body_text` under its title: the first line says what the body is (in
     words, broken to fit), the lines after it are the body as it was."""
     first, _, rest = body.partition("\n")
-    return [*prose(title + first, hang="  "), *rest.split("\n")] if rest else prose(title + first)
+    return (
+        [*code_prose(title + first, hang="  "), *rest.split("\n")]
+        if rest
+        else code_prose(title + first)
+    )
 
 
 def curl_command(ex: Exchange, insecure: bool = False) -> str:

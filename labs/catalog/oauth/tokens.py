@@ -7,37 +7,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import textwrap
 from datetime import UTC, datetime
 from typing import Any
 
-from labs.kit import Section
+from labs.kit import Section, code_prose
 
 from .result import OAuthResult
-
-#: Columns a line of words in these "code" sections may take: the CLI prints
-#: them 4 columns in and never wraps them (a token or hash must stay whole).
-PROSE_WIDTH = 76
-#: Joins words that must stay on one line through `textwrap` (which breaks
-#: only at ASCII whitespace); turned back into spaces after wrapping.
-_GLUE = "\u00a0"
-
-
-def _wrap(text: str, indent: str = "", hang: str = "", keep: str = "") -> list[str]:
-    """A sentence as lines of at most PROSE_WIDTH columns (a value longer
-    than that gets a line of its own, whole); `keep`, a phrase in `text`,
-    is never split across lines (a test reads the value after its words)."""
-    if keep:
-        text = text.replace(keep, keep.replace(" ", _GLUE))
-    lines = textwrap.wrap(
-        text,
-        PROSE_WIDTH,
-        initial_indent=indent,
-        subsequent_indent=indent + hang,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
-    return [line.replace(_GLUE, " ") for line in lines]
 
 
 def _b64url(part: str) -> bytes:
@@ -60,39 +35,39 @@ def pkce_section(res: OAuthResult) -> Section:
     same = f"the same: {'yes' if again == res.challenge else 'NO'}"
     step = "   "  # a numbered step's later lines sit under its words
     lines = [
-        *_wrap(
+        *code_prose(
             "An app on a phone or in a browser cannot keep a client secret: anyone can unpack "
             "it. PKCE (RFC 7636) replaces the secret with a one-time proof, made fresh for "
             "each login:"
         ),
         "",
-        *_wrap(
+        *code_prose(
             f"1. code_verifier: 32 random bytes in base64url, {len(res.verifier)} characters, "
             f"kept by the app and {sent}",
             hang=step,
             keep=sent,
         ),
-        *_wrap(f"2. SHA-256 of it: {digest.hex()}", hang=step),
-        *_wrap(f"3. In base64url without '=' padding, the code_challenge: {again}", hang=step),
-        *_wrap(f"(the one the app sent: {res.challenge}; {same})", step, keep=same),
-        *_wrap(
+        *code_prose(f"2. SHA-256 of it: {digest.hex()}", hang=step),
+        *code_prose(f"3. In base64url without '=' padding, the code_challenge: {again}", hang=step),
+        *code_prose(f"(the one the app sent: {res.challenge}; {same})", step, keep=same),
+        *code_prose(
             "4. The login request (GET /authorize) carries the challenge and "
             "code_challenge_method=S256, plus a random state the app checks on return "
             f"(against forged redirects): {res.state}",
             hang=step,
         ),
-        *_wrap(
+        *code_prose(
             "5. The server answers with a redirect (302) to the app's redirect_uri, with the "
             f"authorization code in the Location header: {got or '(none came back)'}",
             hang=step,
         ),
-        *_wrap(
+        *code_prose(
             "6. The app sends the code with the verifier to the token endpoint; the server "
             "hashes the verifier and compares it with the challenge it kept.",
             hang=step,
         ),
         "",
-        *_wrap(
+        *code_prose(
             "Whoever intercepts the code (a malicious app registered for the same redirect, a "
             "log) lacks the verifier: the server answers 400 invalid_grant, as the stolen try "
             "above shows. The challenge alone does not help: SHA-256 cannot be run backwards."
@@ -151,7 +126,7 @@ def jwt_section(res: OAuthResult) -> Section:
         f"Signature: {len(_b64url(sig))} bytes:",
         f"  {sig}",
         "",
-        *_wrap(
+        *code_prose(
             "Decoding is not verifying. The lab read those claims without any key: so can "
             "anyone holding the token, so never put a secret in a claim. And anyone can write "
             "new claims: the lab changed scope and exp, kept the signature, and called the API "
@@ -161,7 +136,7 @@ def jwt_section(res: OAuthResult) -> Section:
     if res.jwks:
         lines += [
             "",
-            *_wrap(
+            *code_prose(
                 "Verifying: check the signature with the server's public key (from jwks_uri), "
                 "then iss, aud and exp:"
             ),
