@@ -32,7 +32,7 @@ from labs.model.trace import (
     Trace,
     mask_secrets,
     mask_value,
-    secret_parts,
+    packet_secrets,
 )
 
 
@@ -182,19 +182,6 @@ def write_parts(
         else:
             out.write(_dumps(value))
     out.write("}\n")
-
-
-def packet_secrets(p: Packet) -> set[str]:
-    """The secret parts of `p`'s secret fields (as `Trace.secret_values`)."""
-    return {
-        part
-        for layer in p.layers
-        for f in layer.fields
-        if f.secret
-        for text in (f.value, f.show)
-        for part in secret_parts(f.name, text)
-        if len(part) >= 3
-    }
 
 
 class Masker:

@@ -249,16 +249,7 @@ class Trace:
         """Every secret field's value and reading, longest first, so renderers
         can mask them wherever text quotes them (a header line, a curl
         command, a sentence)."""
-        values = {
-            part
-            for p in self.packets
-            for layer in p.layers
-            for f in layer.fields
-            if f.secret
-            for text in (f.value, f.show)
-            for part in secret_parts(f.name, text)
-            if len(part) >= 3
-        }
+        values = {part for p in self.packets for part in packet_secrets(p)}
         return sorted(values, key=len, reverse=True)
 
 
@@ -266,6 +257,20 @@ class Trace:
 #: the scheme word (Bearer, Basic) is no secret and stays visible.
 _SCHEMED = {"authorization", "proxy-authorization"}
 _SCHEME = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+)( +)(\S.*)", re.DOTALL)
+
+
+def packet_secrets(p: Packet) -> set[str]:
+    """The secret parts of `p`'s secret fields, each of 3 characters or more
+    (shorter ones would mask ordinary text)."""
+    return {
+        part
+        for layer in p.layers
+        for f in layer.fields
+        if f.secret
+        for text in (f.value, f.show)
+        for part in secret_parts(f.name, text)
+        if len(part) >= 3
+    }
 
 
 def secret_parts(name: str, value: str) -> list[str]:
@@ -390,6 +395,7 @@ __all__ = [
     "Step",
     "Trace",
     "dumps",
+    "packet_secrets",
     "from_json",
     "loads",
     "mask_secrets",
