@@ -102,7 +102,12 @@ def prose(body: str, width: int) -> list[str]:
     items wrapped (an item's lines under its first word), headings on a line
     of their own (underlined: = - ~ by level), tables as columns
     (`tutor.texttable`), code blocks line for line, 4 spaces in: a diagram
-    or a capture line re-wrapped would say something else."""
+    or a capture line re-wrapped would say something else.
+
+    Written here, not drawn by rich's Markdown as on a terminal: into a pipe
+    rich (15.0) centres headings, pads every line with spaces to the width,
+    and drops a link's URL and a code span's backticks, which is text that
+    greps and pastes badly."""
     from tutor.texttable import table
 
     out: list[str] = []
