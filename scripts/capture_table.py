@@ -54,6 +54,7 @@ SOURCES = {
     "ping": "ping, ping -6",
     "pop3": "curl and dovecot",
     "quic": "aioquic's client and server",
+    "no-answer": "curl to an address nobody answers (SYN and 3 resends)",
     "refused": "curl and bash to closed ports",
     "scan": "nmap -sS",
     "smtp": "curl and python's smtpd",
