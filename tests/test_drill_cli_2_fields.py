@@ -9,6 +9,7 @@ import re
 import shlex
 
 import pytest
+from drill_cli import drill
 
 from labs.drills import registry
 
@@ -20,13 +21,7 @@ def simulate(monkeypatch, tutor_home):
 
 
 def _main(capsys, *args: str) -> str:
-    """The output, a command broken over lines (` \\` at the end) read whole."""
-    from tutor.cli import main
-
-    code = main(["drill", *args])
-    out, err = capsys.readouterr()
-    assert code == 0, (args, err)
-    return re.sub(r" \\\n\s+", " ", out)
+    return drill(capsys, *args, joined=True)
 
 
 HOST = registry.get("firewall-reject").variant(1).url.split("/")[2]

@@ -8,6 +8,7 @@ import re
 import shlex
 
 import pytest
+from drill_cli import drill
 
 from labs.drills import registry
 
@@ -19,13 +20,7 @@ def simulate(monkeypatch, tutor_home):
 
 
 def _main(capsys, *args: str) -> str:
-    """The output, a command broken over lines (` \\` at the end) read whole."""
-    from tutor.cli import main
-
-    code = main(["drill", *args])
-    out, err = capsys.readouterr()
-    assert code == 0, (args, err)
-    return re.sub(r" \\\n\s+", " ", out)
+    return drill(capsys, *args, joined=True)
 
 
 V = registry.get("firewall-reject").variant(1)

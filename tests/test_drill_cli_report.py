@@ -6,6 +6,7 @@ every field only with --fields."""
 from __future__ import annotations
 
 import pytest
+from drill_cli import drill
 
 from labs import api
 from labs.drills import registry
@@ -18,10 +19,7 @@ def simulate(monkeypatch, tutor_home):
 
 
 def _main(capsys, *args: str) -> str:
-    from tutor.cli import main
-
-    assert main(["drill", *args]) == 0, args
-    return capsys.readouterr().out
+    return drill(capsys, *args)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ choices again."""
 from __future__ import annotations
 
 import pytest
+from drill_cli import drill
 
 from labs.drills import registry
 
@@ -16,10 +17,7 @@ def simulate(monkeypatch, tutor_home):
 
 
 def _main(capsys, *args: str) -> str:
-    from tutor.cli import main
-
-    assert main(["drill", *args]) == 0, args
-    return capsys.readouterr().out
+    return drill(capsys, *args)
 
 
 def _play(capsys, call: str) -> dict[str, str]:
