@@ -262,15 +262,9 @@ _SCHEME = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+)( +)(\S.*)", re.DOTALL)
 def packet_secrets(p: Packet) -> set[str]:
     """The secret parts of `p`'s secret fields, each of 3 characters or more
     (shorter ones would mask ordinary text)."""
-    return {
-        part
-        for layer in p.layers
-        for f in layer.fields
-        if f.secret
-        for text in (f.value, f.show)
-        for part in secret_parts(f.name, text)
-        if len(part) >= 3
-    }
+    fields = [f for layer in p.layers for f in layer.fields if f.secret]
+    texts = [(f.name, text) for f in fields for text in (f.value, f.show)]
+    return {part for name, text in texts for part in secret_parts(name, text) if len(part) >= 3}
 
 
 def secret_parts(name: str, value: str) -> list[str]:
