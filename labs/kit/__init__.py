@@ -34,11 +34,12 @@ from labs.kit.net import network_errors
 from labs.kit.prose import PROSE_WIDTH, code_prose, conditions_lines
 from labs.kit.record import Recording, load_recording, save_recording
 from labs.kit.run import Plan, capture_run, make_trace, now, recording, signals_held
-from labs.kit.serve import HTTPService
+from labs.kit.serve import HTTPService, LabHTTPServer
 from labs.model.errors import BadInput, Cancelled, LabError
 from labs.model.trace import Fact, Field, Layer, Packet, Section, Step, Trace
 
 __all__ = [
+    "LabHTTPServer",
     "PROSE_WIDTH",
     "code_prose",
     "conditions_lines",

@@ -3,9 +3,22 @@ with a clean stop."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Self
+from typing import Any, Self
+
+
+class LabHTTPServer(ThreadingHTTPServer):
+    """`ThreadingHTTPServer` that says nothing of a client that left early."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that leaves before its answer is written (a broken pipe,
+        # a reset) is ordinary on a network, not the lab's fault: the standard
+        # library printed a traceback into the learner's terminal (or the TUI).
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class HTTPService:
@@ -34,7 +47,7 @@ class HTTPService:
         return f"http://{self.host}:{self.port}{path}"
 
     def start(self) -> Self:
-        server = ThreadingHTTPServer((self.host, self.port), self._handler)
+        server = LabHTTPServer((self.host, self.port), self._handler)
         server.daemon_threads = True
         # Handlers reach their service (counters, configuration) through the server.
         server.service = self  # type: ignore[attr-defined]

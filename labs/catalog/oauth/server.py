@@ -17,9 +17,11 @@ import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from labs.kit.serve import LabHTTPServer
 
 from .validator import Validator
 
@@ -140,7 +142,7 @@ class AuthServer:
         )
         self.validator = Validator(job_secret, app_lifetime)
         handler = type("AuthHandler", (_Handler,), {"auth": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = LabHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}"

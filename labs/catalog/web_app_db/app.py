@@ -20,10 +20,12 @@ import socket
 import threading
 from collections.abc import Callable
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from labs.kit.serve import LabHTTPServer
 
 from .shop import APP_USER, DATABASE
 
@@ -57,7 +59,7 @@ class ShopApp:
         class Handler(_Handler):
             shop = app
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = LabHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = int(self.server.server_address[1])
 

@@ -21,8 +21,10 @@ import queue
 import secrets
 import threading
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from labs.kit.serve import LabHTTPServer
 
 from .result import Attempt
 
@@ -110,7 +112,7 @@ class ShopApi:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         handler = type("ShopHandler", (_Handler,), {"api": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = LabHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._threads = [

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from labs.kit.serve import LabHTTPServer
 
 from .result import Handled
 
@@ -99,7 +101,7 @@ class Receiver:
         self.slowed = False
         self.retried = threading.Event()
         handler = type("ReceiverHandler", (_Handler,), {"receiver": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = LabHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/hooks/shop"
