@@ -98,9 +98,6 @@ _KINDS = (
 )  # fmt: skip
 
 
-#: Connections waiting for an answer kept at most (a SYN flood's are
-#: not all remembered: memory must not grow with the capture).
-_ASKING = 4096
 #: Packets listed per kind; the rest are counted.
 _SHOWN = 8
 
@@ -142,8 +139,22 @@ _PROBE_RESETS = ("refused", "opener_reset")
 #: never answer must not make memory grow with the capture; a refusal
 #: comes at once).
 _OPENING = 4096
-#: In `Expert.opening`, the bit set once the SYN-ACK came.
-_ANSWERED = 1 << 32
+
+
+class _Handshake:
+    """What `Expert` keeps of a handshake not yet settled."""
+
+    __slots__ = ("ack", "answered", "first", "heard", "sent")
+
+    def __init__(self, ack: int, first: int) -> None:
+        #: the acknowledgment number that answers the SYN
+        self.ack = ack
+        #: a SYN-ACK came (since the last SYN)
+        self.answered = False
+        #: the first SYN's packet, and how many SYNs were sent
+        self.first, self.sent = first, 0
+        #: anything came from the side the SYN asked
+        self.heard = False
 
 
 class Expert:
@@ -159,13 +170,9 @@ class Expert:
         #: DNS error code ("NXDOMAIN", ...) -> (how many, the first numbers, the names)
         self.dns: dict[str, tuple[int, list[int], list[str]]] = {}
         self.silences = Silences()
-        #: (client, server) -> [its first SYN's number, SYNs sent], until
-        #: anything comes back
-        self.asking: dict[tuple[str, str], list[int]] = {}
-        #: (opener, asked) -> the acknowledgment number that answers its
-        #: SYN, with _ANSWERED once a SYN-ACK came; until data, a FIN or the
-        #: opener's reset settles the handshake; oldest first
-        self.opening: dict[tuple[str, str], int] = {}
+        #: (opener, asked) -> its handshake, until data, a FIN or a reset
+        #: that ends it settles it; oldest first
+        self.opening: dict[tuple[str, str], _Handshake] = {}
         #: a step of the capture probes ports (`PROBING`; set by the caller,
         #: which names the steps)
         self.probing = False
@@ -187,10 +194,8 @@ class Expert:
                 # Data or a FIN: past the handshake, whichever side sent it.
                 if self.opening.pop((v.src, v.dst), None) is None:
                     self.opening.pop((v.dst, v.src), None)
-            if self.asking:
-                self.asking.pop((v.dst, v.src), None)  # an answer, whatever it is
-            if bits & 0x12 == 0x02 and len(self.asking) < _ASKING:
-                self.asking.setdefault((v.src, v.dst), [v.number, 0])[1] += 1
+            if self.opening and (answer := self.opening.get((v.dst, v.src))) is not None:
+                answer.heard = True  # from the side the SYN asked, whatever it is
             if "reused_ports" in v.analysis:
                 # Another initial sequence number: this side's bytes (both
                 # sides' for a new connection's SYN) start anew.
@@ -218,7 +223,7 @@ class Expert:
         opening = self.opening
         asked = opening.get((v.dst, v.src))
         if asked is not None:  # from the side a SYN asked
-            if asked == v.ack:  # no SYN-ACK came: `asked` has no _ANSWERED bit
+            if not asked.answered and asked.ack == v.ack:
                 del opening[v.dst, v.src]
                 return "refused"
             # Anything else from that side leaves the handshake open: the
@@ -226,7 +231,7 @@ class Expert:
             # one after the SYN-ACK may answer a stray segment (RFC 9293 3.10.7).
             return "reset"
         asking = opening.pop((v.src, v.dst), None)
-        return "opener_reset" if asking is not None and asking & _ANSWERED else "reset"
+        return "opener_reset" if asking is not None and asking.answered else "reset"
 
     def _handshake(self, v: View, bits: int) -> None:
         """Note a SYN or a SYN-ACK (`v`, flags `bits`, no RST) in its handshake."""
@@ -236,10 +241,15 @@ class Expert:
             if seq < 0:
                 return
             key = (v.src, v.dst)
-            # A SYN sent again is asked anew, and forgotten last.
-            opening.pop(key, None)
             # Its own sequence number, and any data it carries (TCP Fast Open).
-            opening[key] = (seq + 1 + v.seg) % _MOD
+            ack = (seq + 1 + v.seg) % _MOD
+            # A SYN sent again is asked anew, and forgotten last.
+            shake = opening.pop(key, None)
+            if shake is None or shake.ack != ack:  # a new initial sequence number
+                shake = _Handshake(ack, v.number)
+            shake.answered = False
+            shake.sent += 1
+            opening[key] = shake
             if len(opening) > _OPENING:
                 # The oldest quarter at once: a dict finds its first entry
                 # only past those deleted before it, so one at a time costs
@@ -250,7 +260,7 @@ class Expert:
             key = (v.dst, v.src)
             asked = opening.get(key)
             if asked is not None:
-                opening[key] = asked | _ANSWERED
+                asked.answered = True
 
     def _count(self, flag: str, number: int) -> None:
         n, numbers = self.found.get(flag, (0, []))
@@ -269,10 +279,9 @@ class Expert:
     def section(self) -> Section | None:
         # Sent again, never answered: a single SYN may be a probe a router
         # answered (a TCP traceroute) or one the capture ended after.
-        for number, sent in self.asking.values():
-            if sent > 1:
-                self._count("unanswered", number)
-        self.asking = {}
+        for first in sorted(h.first for h in self.opening.values() if h.sent > 1 and not h.heard):
+            self._count("unanswered", first)
+        self.opening = {}
         dns = [_dns_row(code, *found) for code, found in self.dns.items()]
         silences = self.silences.rows()
         if not self.tcp and not dns and not silences:

@@ -114,21 +114,6 @@ class Texts:
 
 
 _STEP_FIELDS = tuple(g.name for g in fields(Step))
-#: The fields `_step_text` spells out (a Step given another field is
-#: written by `_dumps`, so the text never leaves it out).
-_STEP_SPELT = _STEP_FIELDS == ("name", "packets", "explain", "title", "start", "duration")
-
-
-def _step_text(step: Step) -> str:
-    """`_dumps` of the step's fields as a dict, without its call overhead (a
-    capture of 200,000 packets has ~80,000 steps)."""
-    if not _STEP_SPELT:
-        return _dumps({k: getattr(step, k) for k in _STEP_FIELDS})
-    return (
-        f'{{"name":{_quote(step.name)},"packets":[{",".join(map(repr, step.packets))}],'
-        f'"explain":{_quote(step.explain)},"title":{_quote(step.title)},'
-        f'"start":{_time(step.start)},"duration":{_time(step.duration)}}}'
-    )
 
 
 def write_json(trace: Trace, out: TextIO) -> None:
@@ -173,7 +158,7 @@ def write_parts(
         elif f.name == "steps" and steps is not None:
             out.write("[")
             for j, step in enumerate(steps):
-                out.write(("," if j else "") + _step_text(step))
+                out.write(("," if j else "") + _dumps({k: getattr(step, k) for k in _STEP_FIELDS}))
             out.write("]")
         elif isinstance(value, tuple):
             # Steps, sections, facts: flat dataclasses (tuples become arrays).
