@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from labs.core.system import Capability, libpcap_available, live_capture, namespaces
     from labs.dissect.conversations import Conversation
     from labs.dissect.follow import Followed
+    from labs.drills.grading import CITED as drill_cited
     from labs.drills.spec import DrillInfo, Grade, Hint, ProbeResult
     from labs.drills.spec import Report as DrillReport
     from labs.drills.spec import State as DrillState
@@ -48,6 +49,7 @@ _ELSEWHERE = {
     **dict.fromkeys(("DrillInfo", "Grade", "Hint", "ProbeResult"), "labs.drills.spec"),
     "DrillReport": "labs.drills.spec:Report",
     "DrillState": "labs.drills.spec:State",
+    "drill_cited": "labs.drills.grading:CITED",
     "read_trace_file": "labs.model.trace_file",
     **dict.fromkeys(("Availability", "availability", "get", "simulated", "specs"), "labs.registry"),
     **dict.fromkeys(("LabRequest", "LabSpec", "Option", "Target"), "labs.core.spec"),
@@ -342,6 +344,7 @@ def drill_stop(home: Path) -> list[str]:
 
 __all__ = [
     "Availability",
+    "drill_cited",
     "BadInput",
     "Cancelled",
     "Capability",

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from labs.core.display_filter import filter_trace
-from labs.drills.probes import parse
+from labs.drills.probes import KINDS, parse
 from labs.drills.spec import Choice, Found, Grade, Part, ProbeResult, Variant
 from labs.model.errors import BadInput
 from labs.model.numbers import number
@@ -50,7 +50,7 @@ def find(v: Variant, traces: list[tuple[ProbeResult, Trace]]) -> Found:
 
 #: A probe as the drills' texts cite it: in backticks, in probe syntax
 #: (`connect api.shop.example:80`), what the TUI's probe box takes too.
-CITED = re.compile(r"`((?:resolve|connect|fetch|trace) [^`]+)`")
+CITED = re.compile(rf"`((?:{'|'.join(KINDS)}) [^`]+)`")
 
 
 def cited(text: str) -> list[str]:

@@ -20,9 +20,6 @@ from tutor.commands.drill_text import PROBES, _data, _home, _json, _row, _say, _
 #: The detail rows a probe's DNS lookup gives (labs/drills/client.py, sim.py):
 #: before a connect, a fetch or a trace they are the lookup's, not the probe's.
 LOOKUP = ("server", "rcode", "answer", "time", "dns")
-#: A probe as the drills' texts cite it: in backticks, in probe syntax
-#: (`connect api.shop.example:80`), as the TUI's probe box takes it too.
-CITED = re.compile(r"`((?:resolve|connect|fetch|trace) [^`]+)`")
 #: A Wireshark field's filter name in a sentence (ip.ttl, http.response.code).
 FIELD = re.compile(r"\b(?:ip|tcp|udp|dns|http|tls|arp|icmp)\.[a-z_.]*[a-z_]\b")
 #: What a probe does after its lookup, when the lookup gave no address.
@@ -76,8 +73,10 @@ def commands_for(text: str, probes: list[str] | None = None) -> list[str]:
     """The command lines of the probes `text` cites (or `probes`): with every
     field (`capture -v`) when it names a field, explained when it says
     capture, else the plain probe."""
-    cited = list(dict.fromkeys(probes if probes is not None else CITED.findall(text)))
-    fields = bool(FIELD.search(CITED.sub("", text)))
+    from labs.api import drill_cited  # probes as the drills' texts cite them
+
+    cited = list(dict.fromkeys(probes if probes is not None else drill_cited.findall(text)))
+    fields = bool(FIELD.search(drill_cited.sub("", text)))
     capture = "capture" in text.lower()
     return [command(p, capture, fields) for p in cited]
 
