@@ -205,7 +205,7 @@ def run_start(args: argparse.Namespace) -> int:
         return _json(asdict(st) | {"simulated": st.simulated})
     _print_state(st)
     print()
-    _say("Probe it: tutor drill probe resolve|connect|fetch|trace|capture ...")
+    _say(f"Probe it: tutor drill probe {'|'.join(PROBES)} ...")
     return 0
 
 

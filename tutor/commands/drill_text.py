@@ -11,7 +11,10 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-PROBES = ("resolve", "connect", "fetch", "trace", "capture")
+from labs.api import drill_probe_kinds
+
+#: What `tutor drill probe` takes: the probes, and `capture` of one.
+PROBES = (*drill_probe_kinds, "capture")
 
 
 def _home() -> Path:
