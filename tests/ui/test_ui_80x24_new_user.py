@@ -1,24 +1,22 @@
 """The TUI at 80x24 as a new user found it: a lab's target box squeezed to
 "target" beside a long title; a ladder without the packets' numbers that
 opened, after a second run, at the first run's last packet; waterfall bars
-below the fold, under the clock and the legend; "Joined your review" over
-the panes being read; footers without R (glossary) or the lab's e, and no
-word anywhere of w, m, d and f."""
+below the fold, under the clock and the legend; footers without R
+(glossary) or the lab's e, and no word anywhere of w, m, d and f."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, Input, Tree
+from textual.widgets import Button, Input
 from textual.widgets._footer import FooterKey
-from ui_helpers import loaded, text
+from ui_helpers import text
 
 from labs.model.trace import loads
 from tutor.app import make_app
 from tutor.content import load_course
 from tutor.progress import Store
-from tutor.screens.capture import CaptureRequest
 from tutor.screens.lab import LabScreen
 from tutor.widgets.diagrams import LadderView
 
@@ -110,28 +108,6 @@ async def test_the_waterfall_bars_come_before_the_clock_and_legend(course):
         assert shown[start + 1].startswith("1. "), shown
         assert len(bars) >= 4, "\n".join(shown)
         assert not any(r.lstrip().startswith("Clock:") for r in shown[start : start + 6])
-
-
-async def test_the_joined_notification_is_over_the_tab_strip_not_the_panes(course):
-    app = make_app(course, Store.memory(), capture=CaptureRequest(str(HTTP)))
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        screen = await loaded(pilot)
-        screen.query_one("#fields", Tree).focus()
-        await pilot.press("down")  # a field whose words name a glossary term
-        await pilot.pause(1.3)
-        await settle(pilot)
-        said = [n.message for n in app._notifications]
-        assert any(m.startswith("Joined your review") for m in said), said
-        toasts = list(screen.query("Toast"))
-        assert toasts
-        tab = screen.query_one("#tabs ContentTabs")
-        panes = [screen.query_one(s) for s in ("#packets", "#packet")]
-        for toast in toasts:
-            # On the tab strip's row and the rule under it, right of the tabs.
-            assert tab.region.y <= toast.region.y and toast.region.bottom <= tab.region.y + 2
-            assert not any(toast.region.overlaps(p.region) for p in panes), toast.region
-        last_tab = max(t.region.right for t in screen.query("#tabs ContentTab"))
-        assert min(t.region.x for t in toasts) >= last_tab
 
 
 async def test_the_glossary_footer_offers_review(app):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -81,8 +81,6 @@ MORE_KEYS = [
 
 #: Seconds without a new term before the notification names the ones that joined.
 JOIN_WAIT = 1.0
-#: The least width of a notification over the tab strip (two rows say the terms that joined).
-TOAST_ROOM = 40
 
 
 def joined(names: list[str]) -> str:
@@ -225,34 +223,6 @@ class TraceScreen(LabViewMixin, Screen[None]):
     def on_unmount(self) -> None:
         # Closed before the wait was over: the terms that joined are still said.
         self._say_joined()
-
-    # -- where notifications show ---------------------------------------------
-
-    @on(events.Mount)
-    def _follow_layout(self) -> None:
-        self.screen_layout_refresh_signal.subscribe(self, self._place_toasts)
-
-    def _place_toasts(self, _screen: object = None) -> None:
-        """Notifications at the right end of the tab strip's row (and the rule
-        under it), which the tabs leave empty, not over the panes' lower
-        right: "Joined your review: ..." came each time the learner paused on
-        a packet, over the tree and the bytes being read, for five seconds.
-        Where the tabs do not show (a pane maximised), Textual's own place."""
-        rack = self.query_children("#textual-toastrack")
-        tabs = [t for t in self.query("#tabs ContentTab") if t.region.width]
-        if not rack:
-            return
-        styles = rack.first().styles
-        if not tabs or self.maximized is not None:
-            self.remove_class("-toasts-on-tabs")
-            styles.dock, styles.margin, styles.padding = "bottom", (0, 0, 1, 0), (0, 0, 0, 0)
-            return
-        # At least TOAST_ROOM wide, over the tabs' names if it must be: a
-        # narrower note grows down into the panes instead.
-        left = min(max(t.region.right for t in tabs) + 1, self.size.width - TOAST_ROOM)
-        self.add_class("-toasts-on-tabs")
-        styles.dock, styles.margin = "top", (tabs[0].region.y, 0, 0, 0)
-        styles.padding = (0, 0, 0, max(left, 0))
 
     def _say_joined(self) -> None:
         names, self._joined = self._joined, []
